@@ -1,0 +1,40 @@
+package event
+
+import "strings"
+
+// Subject prefixes. Subjects run broad to narrow: vigil.<kind>.<what>.<host>,
+// so a consumer can take everything (vigil.>), one kind (vigil.findings.>), one
+// event or signature on every host (vigil.events.execve.*), or one host.
+const (
+	SubjectRoot    = "vigil"
+	EventsPrefix   = SubjectRoot + ".events"
+	FindingsPrefix = SubjectRoot + ".findings"
+	AllEvents      = EventsPrefix + ".>"
+	AllFindings    = FindingsPrefix + ".>"
+)
+
+// EventSubject is the subject an event is published on: vigil.events.<event>.<host>.
+func EventSubject(eventName, host string) string {
+	return EventsPrefix + "." + Token(eventName) + "." + Token(host)
+}
+
+// FindingSubject is the subject a finding is published on:
+// vigil.findings.<signature-id>.<host>.
+func FindingSubject(signatureID, host string) string {
+	return FindingsPrefix + "." + Token(signatureID) + "." + Token(host)
+}
+
+// Token makes s safe as one NATS subject token: dots, wildcards and white
+// space become '_', and an empty string becomes "_".
+func Token(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.', '*', '>', ' ', '\t', '\r', '\n':
+			return '_'
+		}
+		return r
+	}, s)
+}
