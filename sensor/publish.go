@@ -1,0 +1,165 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// ErrPublisherClosed is returned by Publisher.Close when called twice.
+var ErrPublisherClosed = errors.New("publisher closed")
+
+// PublisherOptions configures a Publisher.
+type PublisherOptions struct {
+	// Host labels events whose Host field is empty and names the subject's
+	// host token (event.EventSubject).
+	Host string
+	// QueueLen bounds the events waiting to be handed to NATS (default 16384).
+	// When it is full, Publish drops the event and counts it rather than
+	// stall the ring buffer reader that calls it.
+	QueueLen int
+	// Logger receives drop and error reports (rate-limited).
+	Logger zerolog.Logger
+}
+
+// PublishStats counts what a Publisher did.
+type PublishStats struct {
+	Published     uint64 // handed to the NATS connection
+	Dropped       uint64 // queue full: the publisher could not keep up
+	PublishErrors uint64 // the NATS client refused the message (e.g. reconnect buffer full)
+	MarshalErrors uint64 // the event had no JSON form
+}
+
+// Publisher publishes events as JSON on vigil.events.<event>.<host>.
+//
+// Publish never blocks: it marshals the event and queues the bytes; one
+// goroutine hands them to nats.go, which buffers while disconnected. Events
+// that do not fit the queue, and messages nats.go refuses, are counted and
+// reported, never lost silently. Close flushes what is queued.
+type Publisher struct {
+	nc    *nats.Conn
+	opts  PublisherOptions
+	queue chan message
+	done  chan struct{}
+	once  sync.Once
+
+	published, dropped, publishErrs, marshalErrs atomic.Uint64
+	lastReport                                   atomic.Int64 // unix nanos of the last drop/error log
+}
+
+type message struct {
+	subject string
+	data    []byte
+}
+
+// NewPublisher starts a publisher on nc. The caller keeps ownership of nc and
+// closes it after Publisher.Close.
+func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
+	if opts.QueueLen <= 0 {
+		opts.QueueLen = 16384
+	}
+	p := &Publisher{
+		nc:    nc,
+		opts:  opts,
+		queue: make(chan message, opts.QueueLen),
+		done:  make(chan struct{}),
+	}
+	go p.loop()
+	return p
+}
+
+// Publish queues ev for publication. It is safe for concurrent use and does
+// not keep ev after it returns.
+func (p *Publisher) Publish(ev *event.Event) {
+	host := ev.Host
+	if host == "" {
+		// Label a copy: the caller's event is left as it was.
+		cp := *ev
+		cp.Host = p.opts.Host
+		ev, host = &cp, cp.Host
+	}
+	data, err := ev.Marshal()
+	if err != nil {
+		p.marshalErrs.Add(1)
+		p.report("marshalling an event", err, ev.Name)
+		return
+	}
+	select {
+	case p.queue <- message{subject: event.EventSubject(ev.Name, host), data: data}:
+	default:
+		p.dropped.Add(1)
+		p.report("dropping events: the NATS publisher queue is full", nil, ev.Name)
+	}
+}
+
+func (p *Publisher) loop() {
+	defer close(p.done)
+	for m := range p.queue {
+		if err := p.nc.Publish(m.subject, m.data); err != nil {
+			p.publishErrs.Add(1)
+			p.report("publishing an event", err, m.subject)
+			continue
+		}
+		p.published.Add(1)
+	}
+}
+
+// report logs at most once a second, with the running totals, so a storm of
+// drops does not become a storm of log lines.
+func (p *Publisher) report(msg string, err error, what string) {
+	now := time.Now().UnixNano()
+	last := p.lastReport.Load()
+	if now-last < int64(time.Second) || !p.lastReport.CompareAndSwap(last, now) {
+		return
+	}
+	s := p.Stats()
+	p.opts.Logger.Warn().Err(err).Str("about", what).
+		Uint64("dropped", s.Dropped).Uint64("publish_errors", s.PublishErrors).
+		Uint64("marshal_errors", s.MarshalErrors).Msg(msg)
+}
+
+// Stats returns the counters so far.
+func (p *Publisher) Stats() PublishStats {
+	return PublishStats{
+		Published:     p.published.Load(),
+		Dropped:       p.dropped.Load(),
+		PublishErrors: p.publishErrs.Load(),
+		MarshalErrors: p.marshalErrs.Load(),
+	}
+}
+
+// Close stops accepting events, hands the queued ones to NATS and flushes the
+// connection, waiting at most until ctx is done (10s for the flush when ctx
+// has no deadline). Publish must not be called
+// during or after Close.
+func (p *Publisher) Close(ctx context.Context) error {
+	closed := false
+	p.once.Do(func() { close(p.queue); closed = true })
+	if !closed {
+		return ErrPublisherClosed
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.nc.IsClosed() {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return err
+	}
+	return nil
+}

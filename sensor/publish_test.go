@@ -1,0 +1,298 @@
+package sensor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+func testEvent(name string, pid uint32) *event.Event {
+	return &event.Event{
+		Name:    name,
+		Time:    time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+		Process: event.Process{Pid: pid, HostPid: pid, Comm: "tester", Exe: "/usr/bin/tester"},
+		Args:    map[string]any{"pathname": "/bin/true", "argv": []string{"/bin/true", "x"}},
+	}
+}
+
+func TestPublisherSubjectsAndBytes(t *testing.T) {
+	srv := startNATSServer(t, 0)
+	nc := connect(t, srv.url)
+	sub, err := nc.SubscribeSync(event.AllEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	pub := NewPublisher(nc, PublisherOptions{Host: "host-a.example", Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	labelled := testEvent("execve", 10)
+	labelled.Host = "other"
+	unlabelled := testEvent("sched_process_exec", 11)
+	pub.Publish(labelled)
+	pub.Publish(unlabelled)
+	if unlabelled.Host != "" {
+		t.Errorf("Publish changed the caller's event: Host = %q", unlabelled.Host)
+	}
+	if err := pub.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	wants := []struct {
+		subject string
+		ev      *event.Event
+		host    string
+	}{
+		{"vigil.events.execve.other", labelled, "other"},
+		{"vigil.events.sched_process_exec.host-a_example", unlabelled, "host-a.example"},
+	}
+	for _, w := range wants {
+		msg, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", w.subject, err)
+		}
+		if msg.Subject != w.subject {
+			t.Errorf("subject = %q, want %q", msg.Subject, w.subject)
+		}
+		cp := *w.ev
+		cp.Host = w.host
+		want, _ := cp.Marshal()
+		if !bytes.Equal(msg.Data, want) {
+			t.Errorf("data on %s:\n got %s\nwant %s", msg.Subject, msg.Data, want)
+		}
+		back, err := event.Unmarshal(msg.Data)
+		if err != nil {
+			t.Fatalf("event.Unmarshal of published data: %v", err)
+		}
+		if back.Process.Pid != w.ev.Process.Pid || back.Host != w.host {
+			t.Errorf("decoded event = pid %d host %q", back.Process.Pid, back.Host)
+		}
+	}
+	if s := pub.Stats(); s.Published != 2 || s.Dropped != 0 || s.PublishErrors != 0 {
+		t.Errorf("stats = %+v, want 2 published and nothing lost", s)
+	}
+	if err := pub.Close(context.Background()); err != ErrPublisherClosed {
+		t.Errorf("second Close = %v, want ErrPublisherClosed", err)
+	}
+}
+
+// A full queue drops and counts instead of blocking the caller (the ring
+// buffer reader). The publishing goroutine is not started, so nothing drains.
+func TestPublisherQueueFullDropsAndCounts(t *testing.T) {
+	p := &Publisher{opts: PublisherOptions{Host: "h", Logger: zerolog.Nop()}, queue: make(chan message, 2)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 5 {
+			p.Publish(testEvent("execve", uint32(i)))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Publish blocked on a full queue")
+	}
+	if s := p.Stats(); s.Dropped != 3 {
+		t.Errorf("Dropped = %d, want 3 (queue of 2, 5 events)", s.Dropped)
+	}
+}
+
+// While NATS is down, nats.go buffers; beyond its buffer, publishing fails and
+// is counted. When the server is back, publishing resumes.
+func TestPublisherSurvivesServerOutage(t *testing.T) {
+	srv := startNATSServer(t, 0)
+	var reconnected sync.WaitGroup
+	reconnected.Add(1)
+	var once sync.Once
+	nc, err := nats.Connect(srv.url,
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.ReconnectBufSize(4096),
+		nats.ReconnectHandler(func(*nats.Conn) { once.Do(reconnected.Done) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	pub := NewPublisher(nc, PublisherOptions{Host: "h", Logger: zerolog.New(zerolog.NewTestWriter(t))})
+
+	srv.stop(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for nc.IsConnected() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if nc.IsConnected() {
+		t.Fatal("client still connected after the server stopped")
+	}
+	for i := range 200 { // ~200 * 300 bytes: well beyond the 4 KiB reconnect buffer
+		pub.Publish(testEvent("execve", uint32(i)))
+	}
+	waitFor(t, "every event to be published, dropped or counted as an error", func() bool {
+		s := pub.Stats()
+		return s.Published+s.PublishErrors+s.Dropped == 200
+	})
+	if s := pub.Stats(); s.PublishErrors == 0 {
+		t.Errorf("stats %+v: no publish error counted beyond the reconnect buffer", s)
+	}
+
+	srv2 := startNATSServer(t, srv.port)
+	_ = srv2
+	waitChan(t, "the client to reconnect", &reconnected)
+	sub, err := nc.SubscribeSync(event.AllEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub.Publish(testEvent("execve", 4242))
+	for {
+		msg, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no event after reconnecting: %v", err)
+		}
+		ev, err := event.Unmarshal(msg.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Process.Pid == 4242 {
+			break
+		}
+	}
+	if err := pub.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitChan(t *testing.T, what string, wg *sync.WaitGroup) {
+	t.Helper()
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func connect(t *testing.T, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// The tests talk to a real nats-server process built from the module in go.mod.
+
+var natsServerBin = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "vigil-nats-server-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "nats-server")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building nats-server: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+type natsServer struct {
+	cmd  *exec.Cmd
+	url  string
+	port int
+	logs *bytes.Buffer
+	done chan struct{}
+}
+
+// startNATSServer starts nats-server on 127.0.0.1 (port 0: a free one) and
+// waits until it accepts connections. It is stopped when the test ends.
+func startNATSServer(t *testing.T, port int) *natsServer {
+	t.Helper()
+	bin, err := natsServerBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := "-1"
+	if port > 0 {
+		p = fmt.Sprint(port)
+	}
+	s := &natsServer{logs: &bytes.Buffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", p, "--ports_file_dir", dir)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("nats-server logs:\n%s", s.logs)
+		}
+	})
+	portsFile := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", s.cmd.Process.Pid))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		data, err := os.ReadFile(portsFile)
+		if err == nil {
+			var ports struct{ Nats []string }
+			if json.Unmarshal(data, &ports) == nil && len(ports.Nats) > 0 {
+				s.url = ports.Nats[0]
+				fmt.Sscanf(s.url[strings.LastIndex(s.url, ":")+1:], "%d", &s.port)
+				break
+			}
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("nats-server exited early:\n%s", s.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server did not write its ports file:\n%s", s.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *natsServer) stop(t *testing.T) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
