@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//go:build ignore
+
+/*
+ * Credentials: the setuid family and capset (syscall events, recorded at exit
+ * with their return value) and commit_creds. commit_creds is best seen at the
+ * kernel function itself (fentry, else kprobe); where neither loads, the
+ * syscall exit compares the caller's credentials with those saved at entry
+ * (and sched_process_exec does the same across exec).
+ */
+#include "lib/common.h"
+#include "lib/creds.h"
+#include "lib/syscall_nr.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
+
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tid = current_tid();
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
+	if (!st)
+		return 0;
+	struct syscall_state s = *st;
+	bpf_map_delete_elem(&syscall_states, &tid);
+
+	long ret = ctx->args[1];
+	__u32 id = 0, nargs = 0;
+	char name[16] = {};
+	switch (s.nr) {
+	case NR_setuid: id = EVENT_SETUID; nargs = 1; SYSNAME(name, "setuid"); break;
+	case NR_setreuid: id = EVENT_SETREUID; nargs = 2; SYSNAME(name, "setreuid"); break;
+	case NR_setresuid: id = EVENT_SETRESUID; nargs = 3; SYSNAME(name, "setresuid"); break;
+	case NR_setgid: id = EVENT_SETGID; nargs = 1; SYSNAME(name, "setgid"); break;
+	case NR_setregid: id = EVENT_SETREGID; nargs = 2; SYSNAME(name, "setregid"); break;
+	case NR_setresgid: id = EVENT_SETRESGID; nargs = 3; SYSNAME(name, "setresgid"); break;
+	case NR_setfsuid: id = EVENT_SETFSUID; nargs = 1; SYSNAME(name, "setfsuid"); break;
+	case NR_setfsgid: id = EVENT_SETFSGID; nargs = 1; SYSNAME(name, "setfsgid"); break;
+	case NR_capset: id = EVENT_CAPSET; SYSNAME(name, "capset"); break;
+	default: return 0;
+	}
+
+	if (emit_allowed(id, 0)) {
+		struct event e;
+		if (event_init(&e, ctx, id)) {
+			if (id == EVENT_CAPSET) {
+				/* capset(hdrp, datap): datap is two __user_cap_data_struct
+				 * (low and high 32 bits) for capability version 2 and 3. */
+				struct __user_cap_header_struct hdr = {};
+				struct __user_cap_data_struct d[2] = {};
+				bpf_probe_read_user(&hdr, sizeof(hdr), (void *)s.args[0]);
+				bpf_probe_read_user(&d, sizeof(d), (void *)s.args[1]);
+				save_s32(&e, 0, hdr.pid);
+				save_u64(&e, 1, (__u64)d[1].effective << 32 | d[0].effective);
+				save_u64(&e, 2, (__u64)d[1].permitted << 32 | d[0].permitted);
+				save_u64(&e, 3, (__u64)d[1].inheritable << 32 | d[0].inheritable);
+			} else {
+				for (__u32 i = 0; i < 3; i++)
+					if (i < nargs)
+						save_u32(&e, i, (__u32)s.args[i]);
+			}
+			event_submit(&e, ret);
+		}
+	}
+
+	struct cred_snap now = {};
+	read_task_creds((struct task_struct *)bpf_get_current_task(), &now);
+	if (creds_differ(&s.creds, &now))
+		emit_commit_creds(ctx, &s.creds, &now, name, 1);
+	return 0;
+}
+
+static __always_inline void commit_creds_hook(void *ctx, const struct cred *new)
+{
+	if (is_self())
+		return;
+	struct cred_snap old = {}, next = {};
+	read_task_creds((struct task_struct *)bpf_get_current_task(), &old);
+	read_creds(new, &next);
+	if (!creds_differ(&old, &next))
+		return;
+	char none[1] = {};
+	emit_commit_creds(ctx, &old, &next, none, 0);
+}
+
+SEC("fentry/commit_creds")
+int BPF_PROG(fentry_commit_creds, struct cred *new)
+{
+	commit_creds_hook(ctx, new);
+	return 0;
+}
+
+SEC("kprobe/commit_creds")
+int BPF_KPROBE(kprobe_commit_creds, struct cred *new)
+{
+	commit_creds_hook(ctx, new);
+	return 0;
+}

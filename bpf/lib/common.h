@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef VIGIL_COMMON_H
+#define VIGIL_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "record.h"
+#include "maps.h"
+#include "event.h"
+
+/* ctx of raw_tracepoint/sys_enter and sys_exit (and the programs they tail-call):
+ * args[0] is the task's struct pt_regs *, args[1] the syscall number (enter)
+ * or the return value (exit). */
+static __always_inline struct pt_regs *syscall_regs(struct bpf_raw_tracepoint_args *ctx)
+{
+	return (struct pt_regs *)ctx->args[0];
+}
+
+static __always_inline void read_syscall_args(struct pt_regs *regs, __u64 args[6])
+{
+	/* x86_64 syscall convention: di, si, dx, r10, r8, r9 */
+	args[0] = BPF_CORE_READ(regs, di);
+	args[1] = BPF_CORE_READ(regs, si);
+	args[2] = BPF_CORE_READ(regs, dx);
+	args[3] = BPF_CORE_READ(regs, r10);
+	args[4] = BPF_CORE_READ(regs, r8);
+	args[5] = BPF_CORE_READ(regs, r9);
+}
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef VIGIL_CREDS_H
+#define VIGIL_CREDS_H
+
+#include "event.h"
+
+static __always_inline void read_creds(const struct cred *c, struct cred_snap *s)
+{
+	s->uid = BPF_CORE_READ(c, uid.val);
+	s->gid = BPF_CORE_READ(c, gid.val);
+	s->euid = BPF_CORE_READ(c, euid.val);
+	s->egid = BPF_CORE_READ(c, egid.val);
+	s->suid = BPF_CORE_READ(c, suid.val);
+	s->sgid = BPF_CORE_READ(c, sgid.val);
+	s->fsuid = BPF_CORE_READ(c, fsuid.val);
+	s->fsgid = BPF_CORE_READ(c, fsgid.val);
+	/* kernel_cap_t is a struct of one u64 since 6.3 and of two u32 before:
+	 * reading 8 bytes gives the same value on both (little endian). */
+	bpf_core_read(&s->cap_effective, sizeof(s->cap_effective), &c->cap_effective);
+}
+
+static __always_inline void read_task_creds(struct task_struct *t, struct cred_snap *s)
+{
+	read_creds(BPF_CORE_READ(t, real_cred), s);
+}
+
+static __always_inline int creds_differ(const struct cred_snap *a, const struct cred_snap *b)
+{
+	return a->uid != b->uid || a->gid != b->gid || a->euid != b->euid || a->egid != b->egid ||
+	       a->suid != b->suid || a->sgid != b->sgid || a->fsuid != b->fsuid ||
+	       a->fsgid != b->fsgid || a->cap_effective != b->cap_effective;
+}
+
+static __always_inline void save_cred_snap(struct event *e, __u8 first, const struct cred_snap *s)
+{
+	save_u32(e, first + 0, s->uid);
+	save_u32(e, first + 1, s->gid);
+	save_u32(e, first + 2, s->euid);
+	save_u32(e, first + 3, s->egid);
+	save_u32(e, first + 4, s->suid);
+	save_u32(e, first + 5, s->sgid);
+	save_u32(e, first + 6, s->fsuid);
+	save_u32(e, first + 7, s->fsgid);
+	save_u64(e, first + 8, s->cap_effective);
+}
+
+/* emit_commit_creds sends the commit_creds event: old creds are args 0-8,
+ * new creds 9-17, the syscall seen by a fallback (or "") arg 18. */
+static __always_inline void emit_commit_creds(void *ctx, const struct cred_snap *old,
+					      const struct cred_snap *new, const char *sys, int fallback)
+{
+	struct event e;
+	if (!emit_allowed(EVENT_COMMIT_CREDS, fallback))
+		return;
+	if (!event_init(&e, ctx, EVENT_COMMIT_CREDS))
+		return;
+	save_cred_snap(&e, 0, old);
+	save_cred_snap(&e, 9, new);
+	save_str(&e, 18, sys, 0);
+	event_submit(&e, 0);
+}
+
+#endif

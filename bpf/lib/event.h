@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Building a record: the context header from the current task, arguments
+ * appended to the per-CPU scratch buffer, submission to the ring buffer with
+ * drops counted. Every program follows one skeleton:
+ *
+ *   filter -> event_init() -> save_*() arguments -> event_submit()
+ */
+#ifndef VIGIL_EVENT_H
+#define VIGIL_EVENT_H
+
+#include "maps.h"
+
+struct event {
+	struct scratch *s;
+	__u32 off; /* next free byte in s->buf, always < MAX_RECORD after a save */
+	__u32 argnum;
+	void *ctx;
+	struct task_struct *task;
+};
+
+/* The verifier wants every offset and size visibly bounded where it is used.
+ * The barrier stops clang from proving the mask redundant from an earlier
+ * check on another copy of the value and dropping it. */
+#define BOUND(x, mask) ({ __u64 _b = (x); barrier_var(_b); _b & (mask); })
+#define OFF(o) BOUND(o, MAX_RECORD - 1)
+#define STRSZ(n) BOUND(n, 2 * MAX_STR - 1)
+
+static __always_inline int is_self(void)
+{
+	return self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+static __always_inline __u32 event_mode(__u32 id)
+{
+	__u32 *m = bpf_map_lookup_elem(&event_modes, &id);
+	return m ? *m : MODE_ANY;
+}
+
+/* emit_allowed tells whether a program may emit event id: off events never,
+ * and a fallback program stays quiet when the preferred hook feeds the event. */
+static __always_inline int emit_allowed(__u32 id, int fallback)
+{
+	__u32 m = event_mode(id);
+	if (m == MODE_OFF)
+		return 0;
+	if (fallback && m == MODE_HOOK)
+		return 0;
+	if (!fallback && m == MODE_FALLBACK)
+		return 0;
+	return 1;
+}
+
+/* pid number of a struct pid as seen from namespace level `level`, 0 if the
+ * pid is not visible there. */
+static __always_inline __u32 pid_nr_at(struct pid *pid, unsigned int level)
+{
+	if (!pid)
+		return 0;
+	unsigned int plevel = BPF_CORE_READ(pid, level);
+	if (plevel < level)
+		return 0;
+	struct upid up;
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
+		return 0;
+	return up.nr;
+}
+
+static __always_inline unsigned int task_pid_level(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, thread_pid, level);
+}
+
+/* Namespace-local pid (tgid) of a task, from its group leader's struct pid. */
+static __always_inline __u32 task_ns_tgid(struct task_struct *t, unsigned int level)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	return pid_nr_at(BPF_CORE_READ(leader, thread_pid), level);
+}
+
+static __always_inline struct scratch *scratch_buf(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+static __always_inline void fill_header(struct record_header *h, struct task_struct *t, __u32 id)
+{
+	unsigned int level = task_pid_level(t);
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->retval = 0;
+	h->start_time = BPF_CORE_READ(t, group_leader, start_boottime);
+	h->event_id = id;
+	h->host_pid = BPF_CORE_READ(t, tgid);
+	h->host_tid = BPF_CORE_READ(t, pid);
+	h->host_ppid = BPF_CORE_READ(parent, tgid);
+	h->pid = task_ns_tgid(t, level);
+	h->tid = pid_nr_at(BPF_CORE_READ(t, thread_pid), level);
+	h->ppid = task_ns_tgid(parent, level);
+	h->uid = BPF_CORE_READ(cred, uid.val);
+	h->gid = BPF_CORE_READ(cred, gid.val);
+	h->euid = BPF_CORE_READ(cred, euid.val);
+	h->egid = BPF_CORE_READ(cred, egid.val);
+	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	h->pid_ns = BPF_CORE_READ(t, thread_pid, numbers[0].ns, ns.inum);
+	if (level) {
+		struct pid *tp = BPF_CORE_READ(t, thread_pid);
+		struct upid up = {};
+		bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
+		h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	}
+	h->reserved = 0;
+	bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	h->argnum = 0;
+}
+
+/* event_init starts a record for the current task in this CPU's scratch buffer. */
+static __always_inline int event_init(struct event *e, void *ctx, __u32 id)
+{
+	e->s = scratch_buf();
+	if (!e->s)
+		return 0;
+	e->ctx = ctx;
+	e->task = (struct task_struct *)bpf_get_current_task();
+	e->off = sizeof(struct record_header);
+	e->argnum = 0;
+	fill_header((struct record_header *)e->s->buf, e->task, id);
+	return 1;
+}
+
+static __always_inline void count_drop(__u32 id)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &id);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline int event_submit(struct event *e, long retval)
+{
+	struct record_header *h = (struct record_header *)e->s->buf;
+	__u64 size = e->off;
+
+	h->retval = retval;
+	h->argnum = e->argnum;
+	/* the barrier keeps clang from checking one copy and passing another */
+	barrier_var(size);
+	if (size > MAX_RECORD)
+		size = MAX_RECORD;
+	barrier_var(size);
+	if (bpf_ringbuf_output(&events, e->s->buf, size, 0)) {
+		count_drop(h->event_id);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- arguments ---- */
+
+static __always_inline int arg_head(struct event *e, __u8 index, __u8 type, __u32 need)
+{
+	if (e->off + 2 + need > MAX_RECORD)
+		return 0;
+	e->s->buf[OFF(e->off)] = index;
+	e->s->buf[OFF(e->off + 1)] = type;
+	e->off += 2;
+	return 1;
+}
+
+#define DEFINE_SAVE_FIXED(name, ctype, argtype)                                  \
+	static __always_inline int name(struct event *e, __u8 index, ctype v)    \
+	{                                                                         \
+		if (!arg_head(e, index, argtype, sizeof(v)))                     \
+			return 0;                                                 \
+		__builtin_memcpy(&e->s->buf[OFF(e->off)], &v, sizeof(v));        \
+		e->off += sizeof(v);                                              \
+		e->argnum++;                                                      \
+		return 1;                                                         \
+	}
+
+DEFINE_SAVE_FIXED(save_s32, __s32, ARG_S32)
+DEFINE_SAVE_FIXED(save_u32, __u32, ARG_U32)
+DEFINE_SAVE_FIXED(save_s64, __s64, ARG_S64)
+DEFINE_SAVE_FIXED(save_u64, __u64, ARG_U64)
+DEFINE_SAVE_FIXED(save_bool, __u8, ARG_BOOL)
+
+/* save_str copies a NUL-terminated string (user or kernel memory) as
+ * [u32 len][bytes]. A string that does not fit what is left is cut and
+ * flagged. */
+static __always_inline int save_str(struct event *e, __u8 index, const void *src, int user)
+{
+	if (e->off + 2 + 4 + 1 > MAX_RECORD)
+		return 0;
+	__u32 at = e->off;
+	e->s->buf[OFF(at)] = index;
+	e->s->buf[OFF(at + 1)] = ARG_STR;
+	__u32 room = MAX_RECORD - (at + 6);
+	__u8 type = ARG_STR;
+	if (room > MAX_STR)
+		room = MAX_STR;
+	long n;
+	void *dst = &e->s->buf[OFF(at + 6)];
+	if (user)
+		n = bpf_probe_read_user_str(dst, STRSZ(room), src);
+	else
+		n = bpf_probe_read_kernel_str(dst, STRSZ(room), src);
+	if (n < 0)
+		n = 0; /* unreadable: an empty string, still present */
+	if (n == room && room < MAX_STR)
+		type |= ARG_TRUNCATED;
+	e->s->buf[OFF(at + 1)] = type;
+	__u32 len = n;
+	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &len, 4);
+	e->off = at + 6 + (STRSZ(len));
+	e->argnum++;
+	return 1;
+}
+
+/* save_bytes copies len bytes of kernel or user memory as [u32 len][bytes]. */
+static __always_inline int save_bytes(struct event *e, __u8 index, const void *src, __u32 len, int user)
+{
+	if (len > MAX_STR)
+		len = MAX_STR;
+	if (!arg_head(e, index, ARG_BYTES, 4 + len))
+		return 0;
+	long err;
+	void *dst = &e->s->buf[OFF(e->off + 4)];
+	if (user)
+		err = bpf_probe_read_user(dst, STRSZ(len), src);
+	else
+		err = bpf_probe_read_kernel(dst, STRSZ(len), src);
+	if (err)
+		len = 0;
+	__builtin_memcpy(&e->s->buf[OFF(e->off)], &len, 4);
+	e->off += 4 + len;
+	e->argnum++;
+	return 1;
+}
+
+/* save_str_arr copies a NULL-terminated user array of strings (argv) into ONE
+ * argument: [u16 count]([u32 len][bytes])*. What does not fit is dropped and
+ * the argument flagged truncated; the record is never split. The loop runs in
+ * bpf_loop so the verifier checks its body once, not once per element. */
+struct strarr_ctx {
+	struct scratch *s;
+	const char *const *arr;
+	__u32 off;
+	__u16 count;
+	__u8 truncated;
+};
+
+static long strarr_elem(__u64 i, void *data)
+{
+	struct strarr_ctx *c = data;
+	const char *p = NULL;
+	if (bpf_probe_read_user(&p, sizeof(p), &c->arr[i]) || !p)
+		return 1;
+	__u32 at = c->off;
+	if (at > MAX_RECORD - 5) {
+		c->truncated = 1;
+		return 1;
+	}
+	__u32 room = MAX_RECORD - (at + 4);
+	if (room > MAX_STR)
+		room = MAX_STR;
+	long n = bpf_probe_read_user_str(&c->s->buf[OFF(at + 4)], STRSZ(room), p);
+	if (n <= 0)
+		return 1;
+	__u32 len = n;
+	__builtin_memcpy(&c->s->buf[OFF(at)], &len, 4);
+	c->off = at + 4 + STRSZ(len);
+	c->count++;
+	if (n == room && room < MAX_STR) {
+		c->truncated = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int save_str_arr(struct event *e, __u8 index, const char *const *arr)
+{
+	if (e->off + 4 > MAX_RECORD)
+		return 0;
+	struct strarr_ctx c = {.s = e->s, .arr = arr, .off = e->off + 4};
+	__u32 head = e->off;
+	long n = bpf_loop(MAX_ARGV, strarr_elem, &c, 0);
+	if (n == MAX_ARGV && !c.truncated) {
+		const char *p = NULL;
+		if (!bpf_probe_read_user(&p, sizeof(p), &arr[MAX_ARGV]) && p)
+			c.truncated = 1;
+	}
+	e->s->buf[OFF(head)] = index;
+	e->s->buf[OFF(head + 1)] = ARG_STR_ARR | (c.truncated ? ARG_TRUNCATED : 0);
+	__builtin_memcpy(&e->s->buf[OFF(head + 2)], &c.count, 2);
+	e->off = c.off;
+	e->argnum++;
+	return 1;
+}
+
+/* save_user_blob copies [start, end) of user memory as one ARG_STR_LIST
+ * argument (NUL-separated strings, e.g. a process's argv area). */
+static __always_inline int save_str_list(struct event *e, __u8 index, unsigned long start, unsigned long end)
+{
+	__u8 type = ARG_STR_LIST;
+	__u32 len = 0;
+	if (end > start)
+		len = end - start;
+	if (e->off + 2 + 4 + 1 > MAX_RECORD)
+		return 0;
+	__u32 room = MAX_RECORD - (e->off + 6);
+	if (room > MAX_STR * 2 - 1)
+		room = MAX_STR * 2 - 1;
+	if (len > room) {
+		len = room;
+		type |= ARG_TRUNCATED;
+	}
+	__u32 at = e->off;
+	e->s->buf[OFF(at)] = index;
+	e->s->buf[OFF(at + 1)] = type;
+	len &= (MAX_STR * 2 - 1);
+	barrier_var(len);
+	if (len && bpf_probe_read_user(&e->s->buf[OFF(at + 6)], STRSZ(len), (void *)start))
+		len = 0;
+	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &len, 4);
+	e->off = at + 6 + len;
+	e->argnum++;
+	return 1;
+}
+
+#endif

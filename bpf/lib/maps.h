@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Maps shared by every vigil BPF object. Each object declares them; the loader
+ * creates them once and hands the same map to every object by name.
+ */
+#ifndef VIGIL_MAPS_H
+#define VIGIL_MAPS_H
+
+#include "record.h"
+
+/* Room past MAX_RECORD so a string read at any in-bounds offset stays inside. */
+#define SCRATCH_SIZE (MAX_RECORD + 2 * MAX_STR + 64)
+
+struct scratch {
+	__u8 buf[SCRATCH_SIZE];
+};
+
+/* Where a record is built: too large for the 512-byte stack. Indexed by CPU;
+ * an ARRAY rather than a PERCPU_ARRAY because per-CPU values stop at 32 KiB.
+ * The loader sizes it to the number of possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Second per-CPU buffer for building paths backwards from their last component. */
+struct pathbuf {
+	__u8 buf[MAX_STR * 2 + 256];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} pathbufs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Records the ring buffer refused, per event id and per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EVENT_ID_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* enum event_mode per event id, written by the loader after it chose probes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EVENT_ID_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} event_modes SEC(".maps");
+
+/* Credentials as compared by the commit_creds fallback. */
+struct cred_snap {
+	__u32 uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
+	__u64 cap_effective;
+};
+
+/* What a syscall's entry leaves for its exit, keyed by host tid. */
+struct syscall_state {
+	__u64 args[6];
+	__u64 nr;
+	struct cred_snap creds;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct syscall_state);
+} syscall_states SEC(".maps");
+
+/* Tail-call tables indexed by syscall number. */
+#define MAX_SYSCALL 512
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, MAX_SYSCALL);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_enter_progs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, MAX_SYSCALL);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_progs SEC(".maps");
+
+/* The sensor's own process: its activity is not reported. Set before load. */
+volatile const __u32 self_tgid = 0;
+
+#endif

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//go:build ignore
+
+/*
+ * Process lifecycle: execve/execveat at syscall entry (the only point where the
+ * caller's argv pointers are still valid), memfd_create at exit, and the sched
+ * tracepoints for fork, exec (resolved file, how it is stored) and exit. Each
+ * sched event has a tp_btf program and a raw_tp twin for kernels without
+ * tp_btf; they share one body.
+ */
+#include "lib/common.h"
+#include "lib/creds.h"
+#include "lib/path.h"
+#include "lib/syscall_nr.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define S_ISUID 0004000
+#define PIPEFS_MAGIC 0x50495045
+
+/* The exec handlers also keep the caller's credentials so that
+ * sched_process_exec can tell whether exec changed them (set-id files, file
+ * capabilities): the commit_creds fallback. */
+static __always_inline void save_exec_state(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct syscall_state st = {};
+	__u32 tid = current_tid();
+	st.nr = ctx->args[1];
+	read_task_creds((struct task_struct *)bpf_get_current_task(), &st.creds);
+	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
+}
+
+SEC("raw_tracepoint/sys_enter")
+int sys_enter_execve(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = syscall_regs(ctx);
+	struct event e;
+
+	save_exec_state(ctx);
+	if (!emit_allowed(EVENT_EXECVE, 0) || !event_init(&e, ctx, EVENT_EXECVE))
+		return 0;
+	save_str(&e, 0, (void *)PT_REGS_PARM1_CORE_SYSCALL(regs), 1);
+	save_str_arr(&e, 1, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
+	event_submit(&e, 0);
+	return 0;
+}
+
+SEC("raw_tracepoint/sys_enter")
+int sys_enter_execveat(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = syscall_regs(ctx);
+	struct event e;
+
+	save_exec_state(ctx);
+	if (!emit_allowed(EVENT_EXECVEAT, 0) || !event_init(&e, ctx, EVENT_EXECVEAT))
+		return 0;
+	save_s32(&e, 0, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs));
+	save_str(&e, 1, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs), 1);
+	save_str_arr(&e, 2, (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+	save_s32(&e, 3, (__s32)PT_REGS_PARM5_CORE_SYSCALL(regs));
+	event_submit(&e, 0);
+	return 0;
+}
+
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_memfd_create(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tid = current_tid();
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
+	struct event e;
+
+	if (!st)
+		return 0;
+	__u64 name = st->args[0], flags = st->args[1];
+	bpf_map_delete_elem(&syscall_states, &tid);
+	if (!emit_allowed(EVENT_MEMFD_CREATE, 0) || !event_init(&e, ctx, EVENT_MEMFD_CREATE))
+		return 0;
+	save_str(&e, 0, (void *)name, 1);
+	save_u32(&e, 1, (__u32)flags);
+	event_submit(&e, (long)ctx->args[1]);
+	return 0;
+}
+
+/* ---- sched_process_fork ---- */
+
+static __always_inline void on_fork(void *ctx, struct task_struct *parent, struct task_struct *child)
+{
+	struct event e;
+	if (is_self() || !emit_allowed(EVENT_SCHED_PROCESS_FORK, 0))
+		return;
+	if (!event_init(&e, ctx, EVENT_SCHED_PROCESS_FORK))
+		return;
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	save_u32(&e, 0, ptgid);
+	save_u32(&e, 1, BPF_CORE_READ(parent, pid));
+	save_u32(&e, 2, ctgid);
+	save_u32(&e, 3, BPF_CORE_READ(child, pid));
+	save_u32(&e, 4, pid_nr_at(BPF_CORE_READ(child, thread_pid), task_pid_level(child)));
+	save_bool(&e, 5, ptgid == ctgid);
+	save_u64(&e, 6, BPF_CORE_READ(child, start_boottime));
+	event_submit(&e, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tp_btf_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(ctx, parent, child);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_fork")
+int raw_tp_sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_fork(ctx, (struct task_struct *)ctx->args[0], (struct task_struct *)ctx->args[1]);
+	return 0;
+}
+
+/* ---- sched_process_exec ---- */
+
+static __always_inline __u32 user_dev(dev_t d)
+{
+	/* kernel dev_t is major<<20|minor; stat(2) encodes it differently */
+	__u32 major = d >> 20, minor = d & 0xfffff;
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline void save_file_kind(struct event *e, __u8 index, struct file *f)
+{
+	char kind[8] = {};
+	if (!f) {
+		__builtin_memcpy(kind, "none", 5);
+		save_str(e, index, kind, 0);
+		return;
+	}
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 mode = BPF_CORE_READ(ino, i_mode) & S_IFMT;
+	switch (mode) {
+	case S_IFREG: __builtin_memcpy(kind, "file", 5); break;
+	case S_IFDIR: __builtin_memcpy(kind, "dir", 4); break;
+	case S_IFCHR: __builtin_memcpy(kind, "chr", 4); break;
+	case S_IFBLK: __builtin_memcpy(kind, "blk", 4); break;
+	case S_IFLNK: __builtin_memcpy(kind, "link", 5); break;
+	case S_IFSOCK: __builtin_memcpy(kind, "socket", 7); break;
+	case S_IFIFO:
+		if (BPF_CORE_READ(ino, i_sb, s_magic) == PIPEFS_MAGIC)
+			__builtin_memcpy(kind, "pipe", 5);
+		else
+			__builtin_memcpy(kind, "fifo", 5);
+		break;
+	default: __builtin_memcpy(kind, "other", 6);
+	}
+	save_str(e, index, kind, 0);
+}
+
+static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
+{
+	if (is_self())
+		return;
+
+	/* commit_creds fallback: compare with what execve's entry saw */
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &old_pid);
+	if (st && (st->nr == NR_execve || st->nr == NR_execveat)) {
+		struct cred_snap old = st->creds, now = {};
+		bpf_map_delete_elem(&syscall_states, &old_pid);
+		read_task_creds(p, &now);
+		if (creds_differ(&old, &now)) {
+			char sys[8] = "execve";
+			emit_commit_creds(ctx, &old, &now, sys, 1);
+		}
+	}
+
+	struct event e;
+	if (!emit_allowed(EVENT_SCHED_PROCESS_EXEC, 0) || !event_init(&e, ctx, EVENT_SCHED_PROCESS_EXEC))
+		return;
+
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	const char *interp = BPF_CORE_READ(bprm, interp);
+
+	save_file_path(&e, 0, file);
+	save_str(&e, 1, filename, 0);
+	if (interp && interp != filename)
+		save_str(&e, 2, interp, 0);
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	save_str_list(&e, 3, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
+	save_u32(&e, 4, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, 5, BPF_CORE_READ(ino, i_ino));
+	__u32 mode = BPF_CORE_READ(ino, i_mode);
+	save_u32(&e, 6, mode);
+
+	/* memfd_create files are unlinked shmem (or hugetlbfs) files named "memfd:..." */
+	unsigned int nlink = BPF_CORE_READ(ino, i_nlink);
+	char prefix[6] = {};
+	bpf_probe_read_kernel(prefix, sizeof(prefix), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	int memfd = nlink == 0 && prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' &&
+		    prefix[3] == 'f' && prefix[4] == 'd' && prefix[5] == ':';
+	save_bool(&e, 7, memfd);
+	save_bool(&e, 8, nlink == 0);
+	save_str(&e, 9, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
+	save_file_kind(&e, 10, task_fd_file(p, 0));
+	save_u32(&e, 11, old_pid);
+	save_bool(&e, 12, (mode & S_ISUID) != 0);
+	event_submit(&e, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_btf_sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec(ctx, p, old_pid, bprm);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exec")
+int raw_tp_sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_exec(ctx, (struct task_struct *)ctx->args[0], (__u32)ctx->args[1],
+		(struct linux_binprm *)ctx->args[2]);
+	return 0;
+}
+
+/* ---- sched_process_exit ---- */
+
+static __always_inline void on_exit(void *ctx, struct task_struct *p)
+{
+	struct event e;
+	if (is_self() || !emit_allowed(EVENT_SCHED_PROCESS_EXIT, 0))
+		return;
+	if (!event_init(&e, ctx, EVENT_SCHED_PROCESS_EXIT))
+		return;
+	/* do_exit stores exit_code and drops signal->live before the tracepoint;
+	 * the tracepoint's own group_dead argument only exists on newer kernels. */
+	save_s32(&e, 0, BPF_CORE_READ(p, exit_code));
+	save_bool(&e, 1, BPF_CORE_READ(p, signal, live.counter) == 0);
+	event_submit(&e, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_btf_sched_process_exit, struct task_struct *p)
+{
+	on_exit(ctx, p);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int raw_tp_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_exit(ctx, (struct task_struct *)ctx->args[0]);
+	return 0;
+}

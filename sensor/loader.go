@@ -1,0 +1,299 @@
+package sensor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/bpf"
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// Shared maps: one instance for all objects (see bpf/lib/maps.h).
+var sharedMaps = []string{"events", "scratch", "pathbufs", "drops", "event_modes", "syscall_states", "sys_enter_progs", "sys_exit_progs"}
+
+// Values of enum event_mode in bpf/lib/record.h.
+const (
+	modeAny      uint32 = 0
+	modeHook     uint32 = 1
+	modeFallback uint32 = 2
+	modeOff      uint32 = 3
+)
+
+// ProbeStatus says how one event is fed on this kernel.
+type ProbeStatus struct {
+	Event    string
+	Probe    string // the attached probe's name, empty when none attached
+	Fallback bool
+	Err      error // why no probe attached, or why preferred ones were skipped
+}
+
+type program struct {
+	spec    *ebpf.ProgramSpec
+	prog    *ebpf.Program
+	err     error
+	done    bool // attached or put in its dispatch tables
+	links   []link.Link
+	inTable map[string]bool // syscalls whose table slot holds it
+}
+
+type loader struct {
+	log     zerolog.Logger
+	objects []bpf.Object
+	shared  map[string]*ebpf.Map
+	progs   map[string]*program
+	cache   *btf.Cache
+	status  []ProbeStatus
+}
+
+func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
+	objs, err := bpf.Objects()
+	if err != nil {
+		return nil, err
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("counting CPUs: %w", err)
+	}
+	l := &loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache()}
+	self := uint32(os.Getpid())
+	for _, o := range objs {
+		if v, ok := o.Spec.Variables["self_tgid"]; ok {
+			if err := v.Set(self); err != nil {
+				return nil, fmt.Errorf("setting self_tgid in %s: %w", o.Name, err)
+			}
+		}
+		for _, name := range []string{"scratch", "pathbufs"} {
+			if m, ok := o.Spec.Maps[name]; ok {
+				m.MaxEntries = uint32(ncpu)
+			}
+		}
+		if m, ok := o.Spec.Maps["events"]; ok && ringBytes > 0 {
+			m.MaxEntries = uint32(ringBytes)
+		}
+	}
+	for _, name := range sharedMaps {
+		var spec *ebpf.MapSpec
+		for _, o := range objs {
+			if s, ok := o.Spec.Maps[name]; ok {
+				spec = s
+				break
+			}
+		}
+		if spec == nil {
+			l.close()
+			return nil, fmt.Errorf("no BPF object declares map %s", name)
+		}
+		m, err := ebpf.NewMap(spec)
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("creating map %s: %w", name, err)
+		}
+		l.shared[name] = m
+	}
+	return l, nil
+}
+
+// load loads one program by name, alone in its own collection so that one
+// refused program (fentry on a kernel without trampolines) does not take the
+// others with it.
+func (l *loader) load(name string) *program {
+	if p, ok := l.progs[name]; ok {
+		return p
+	}
+	p := &program{inTable: map[string]bool{}}
+	l.progs[name] = p
+	for _, o := range l.objects {
+		ps, ok := o.Spec.Programs[name]
+		if !ok {
+			continue
+		}
+		p.spec = ps
+		spec := o.Spec.Copy()
+		spec.Programs = map[string]*ebpf.ProgramSpec{name: ps.Copy()}
+		repl := map[string]*ebpf.Map{}
+		for mn := range spec.Maps {
+			// data sections (.rodata) stay per program: they are small and
+			// frozen, and the verifier prunes on their contents
+			if m, ok := l.shared[mn]; ok {
+				repl[mn] = m
+			}
+		}
+		coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+			MapReplacements: repl,
+			Cache:           l.cache,
+			Programs:        ebpf.ProgramOptions{LogSizeStart: 1 << 20},
+		})
+		if err != nil {
+			var ve *ebpf.VerifierError
+			if errors.As(err, &ve) {
+				tail := ve.Log
+				if len(tail) > 20 {
+					tail = tail[len(tail)-20:]
+				}
+				l.log.Error().Str("program", name).Msgf("verifier refused %s (last lines of its log):\n%s", name, strings.Join(tail, "\n"))
+			}
+			p.err = fmt.Errorf("loading %s: %w", name, err)
+			return p
+		}
+		p.prog = coll.DetachProgram(name)
+		coll.Close()
+		return p
+	}
+	p.err = fmt.Errorf("loading %s: no such BPF program", name)
+	return p
+}
+
+// ensure loads a program and attaches it, or, when it is a syscall handler,
+// puts it in the dispatch table slot of each of its syscalls.
+func (l *loader) ensure(pr event.Program) error {
+	p := l.load(pr.Name)
+	if p.err != nil {
+		return p.err
+	}
+	if len(pr.Syscalls) > 0 {
+		return l.putSyscalls(p, pr)
+	}
+	if p.done {
+		return nil
+	}
+	lk, err := attach(p.spec, p.prog)
+	if err != nil {
+		return fmt.Errorf("attaching %s: %w", pr.Name, err)
+	}
+	p.links = append(p.links, lk)
+	p.done = true
+	return nil
+}
+
+func (l *loader) putSyscalls(p *program, pr event.Program) error {
+	table, dispatcher := "sys_enter_progs", "raw_tp_sys_enter"
+	if strings.HasSuffix(p.spec.SectionName, "sys_exit") {
+		table, dispatcher = "sys_exit_progs", "raw_tp_sys_exit"
+	}
+	if err := l.ensure(event.Program{Name: dispatcher}); err != nil {
+		return err
+	}
+	for _, sc := range pr.Syscalls {
+		if p.inTable[sc] {
+			continue
+		}
+		nr, ok := syscallNumbers[sc]
+		if !ok {
+			return fmt.Errorf("program %s: unknown syscall %q", pr.Name, sc)
+		}
+		if err := l.shared[table].Update(uint32(nr), p.prog, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("putting %s in %s[%s]: %w", pr.Name, table, sc, err)
+		}
+		p.inTable[sc] = true
+	}
+	return nil
+}
+
+// attach links a program to the hook its type and section name say.
+func attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (link.Link, error) {
+	hook := ps.SectionName
+	if i := strings.IndexByte(hook, '/'); i >= 0 {
+		hook = hook[i+1:]
+	}
+	switch ps.Type {
+	case ebpf.RawTracepoint:
+		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: hook, Program: p})
+	case ebpf.Tracing:
+		return link.AttachTracing(link.TracingOptions{Program: p})
+	case ebpf.LSM:
+		return link.AttachLSM(link.LSMOptions{Program: p})
+	case ebpf.Kprobe:
+		if strings.HasPrefix(ps.SectionName, "kretprobe/") {
+			return link.Kretprobe(hook, p, nil)
+		}
+		return link.Kprobe(hook, p, nil)
+	case ebpf.TracePoint:
+		group, name, ok := strings.Cut(hook, "/")
+		if !ok {
+			return nil, fmt.Errorf("tracepoint section %q has no group/name", ps.SectionName)
+		}
+		return link.Tracepoint(group, name, p, nil)
+	}
+	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
+}
+
+// choose attaches, for every event, the first probe that works and tells the
+// BPF side which one feeds it.
+func (l *loader) choose() {
+	for _, spec := range event.All() {
+		st := ProbeStatus{Event: spec.Name}
+		mode := modeAny
+		if spec.Off {
+			mode = modeOff
+		} else {
+			var errs []error
+			for _, pb := range spec.Probes {
+				var err error
+				for _, pr := range pb.Programs {
+					if err = l.ensure(pr); err != nil {
+						break
+					}
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", pb.Name, err))
+					continue
+				}
+				st.Probe, st.Fallback = pb.Name, pb.Fallback
+				mode = modeHook
+				if pb.Fallback {
+					mode = modeFallback
+				}
+				break
+			}
+			st.Err = errors.Join(errs...)
+			if st.Probe == "" {
+				mode = modeOff
+			}
+		}
+		if err := l.shared["event_modes"].Update(uint32(spec.ID), mode, ebpf.UpdateAny); err != nil {
+			st.Err = errors.Join(st.Err, fmt.Errorf("setting event mode: %w", err))
+		}
+		l.status = append(l.status, st)
+	}
+}
+
+func (l *loader) close() {
+	for _, p := range l.progs {
+		for _, lk := range p.links {
+			lk.Close()
+		}
+		if p.prog != nil {
+			p.prog.Close()
+		}
+	}
+	for _, m := range l.shared {
+		m.Close()
+	}
+}
+
+// syscallNumbers maps the syscalls the event table names to this
+// architecture's numbers.
+var syscallNumbers = map[string]int{
+	"execve":       unix.SYS_EXECVE,
+	"execveat":     unix.SYS_EXECVEAT,
+	"init_module":  unix.SYS_INIT_MODULE,
+	"finit_module": unix.SYS_FINIT_MODULE,
+	"memfd_create": unix.SYS_MEMFD_CREATE,
+	"setuid":       unix.SYS_SETUID,
+	"setreuid":     unix.SYS_SETREUID,
+	"setresuid":    unix.SYS_SETRESUID,
+	"setgid":       unix.SYS_SETGID,
+	"setregid":     unix.SYS_SETREGID,
+	"setresgid":    unix.SYS_SETRESGID,
+	"setfsuid":     unix.SYS_SETFSUID,
+	"setfsgid":     unix.SYS_SETFSGID,
+	"capset":       unix.SYS_CAPSET,
+}

@@ -1,0 +1,295 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// Config configures a Sensor.
+type Config struct {
+	// Host names this host in events and subjects; os.Hostname() when empty.
+	Host   string
+	Logger zerolog.Logger
+	// RingBufferBytes sizes the ring buffer (a power of two, multiple of the
+	// page size); 0 keeps the default of 8 MiB.
+	RingBufferBytes int
+	// StatsInterval is how often kernel drops and decode errors are logged
+	// when they changed; 0 means 30 s.
+	StatsInterval time.Duration
+}
+
+// Sensor is a loaded, attached set of BPF programs and the process table.
+type Sensor struct {
+	cfg     Config
+	log     zerolog.Logger
+	ld      *loader
+	procs   *procTable
+	bootOff int64 // wall ns minus boot ns
+
+	records    atomic.Uint64
+	decodeErrs atomic.Uint64
+	errMu      sync.Mutex
+	errKinds   map[string]uint64
+	lastErr    error
+
+	closeOnce sync.Once
+}
+
+// Stats counts what the sensor read and lost.
+type Stats struct {
+	Records      uint64            // records read from the ring buffer
+	DecodeErrors uint64            // records that failed to decode (counted, skipped)
+	ErrorKinds   map[string]uint64 // decode errors by kind
+	LastError    string            // the latest decode error, with its offset
+	// KernelDrops counts records the ring buffer refused (it was full), per
+	// event name and per CPU.
+	KernelDrops map[string][]uint64
+}
+
+// New loads and attaches the BPF programs and seeds the process table.
+func New(cfg Config) (*Sensor, error) {
+	if cfg.Host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("host name: %w", err)
+		}
+		cfg.Host = h
+	}
+	if cfg.StatsInterval == 0 {
+		cfg.StatsInterval = 30 * time.Second
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("lifting the memlock limit: %w", err)
+	}
+	ensureMounts(cfg.Logger)
+	ld, err := newLoader(cfg.Logger, cfg.RingBufferBytes)
+	if err != nil {
+		return nil, fmt.Errorf("loading BPF objects: %w", err)
+	}
+	ld.choose()
+	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}}
+	attached := 0
+	for _, st := range ld.status {
+		ev := s.log.Debug()
+		if st.Probe == "" {
+			ev = s.log.Warn()
+		} else {
+			attached++
+		}
+		ev.Str("event", st.Event).Str("probe", st.Probe).Bool("fallback", st.Fallback).AnErr("skipped", st.Err).Msg("probe")
+	}
+	if attached == 0 {
+		ld.close()
+		return nil, errors.New("no event could be attached on this kernel")
+	}
+	s.bootOff = bootOffset()
+	s.procs.seed()
+	s.log.Info().Int("events", attached).Int("of", len(ld.status)).Msg("sensor attached")
+	return s, nil
+}
+
+// Probes reports, per event, the probe attached on this kernel.
+func (s *Sensor) Probes() []ProbeStatus {
+	out := make([]ProbeStatus, len(s.ld.status))
+	copy(out, s.ld.status)
+	return out
+}
+
+// Host is the host name events carry.
+func (s *Sensor) Host() string { return s.cfg.Host }
+
+// Run reads records until ctx is done, handing each decoded, enriched event
+// to out (from one goroutine, in ring-buffer order).
+func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
+	rd, err := ringbuf.NewReader(s.ld.shared["events"])
+	if err != nil {
+		return fmt.Errorf("opening ring buffer: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		rd.Close()
+	}()
+	go s.housekeeping(ctx)
+
+	var rec ringbuf.Record
+	for {
+		if err := rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
+				s.logStats()
+				return nil
+			}
+			return fmt.Errorf("reading ring buffer: %w", err)
+		}
+		if ev := s.handle(rec.RawSample); ev != nil {
+			out(ev)
+		}
+	}
+}
+
+// handle decodes and enriches one record; nil when it is malformed (counted
+// and logged).
+func (s *Sensor) handle(raw []byte) *event.Event {
+	s.records.Add(1)
+	r, err := decodeRecord(raw)
+	if err != nil {
+		s.countDecodeError(err)
+		return nil
+	}
+	ev := r.ev
+	ev.Host = s.cfg.Host
+	ev.Time = time.Unix(0, s.bootOff+int64(r.bootNs))
+	if r.startTime != 0 {
+		st := time.Unix(0, s.bootOff+int64(r.startTime))
+		ev.Process.StartTime = &st
+	}
+	if st, ok := s.probeOf(ev.Name); ok {
+		ev.Probe = st
+	}
+	s.procs.update(ev)
+	s.procs.enrich(ev)
+	return ev
+}
+
+func (s *Sensor) probeOf(name string) (string, bool) {
+	for _, st := range s.ld.status {
+		if st.Event == name {
+			return st.Probe, true
+		}
+	}
+	return "", false
+}
+
+func (s *Sensor) countDecodeError(err error) {
+	n := s.decodeErrs.Add(1)
+	kind := "other"
+	for _, k := range []error{ErrShortRecord, ErrOversized, ErrUnknownEvent, ErrBadArgument} {
+		if errors.Is(err, k) {
+			kind = k.Error()
+		}
+	}
+	s.errMu.Lock()
+	s.errKinds[kind]++
+	s.lastErr = err
+	s.errMu.Unlock()
+	// every error while they are rare, then one in a thousand
+	if n <= 100 || n%1000 == 0 {
+		s.log.Warn().Err(err).Uint64("decode_errors", n).Msg("malformed record skipped")
+	}
+}
+
+// Stats reports counters, reading the kernel's drop counters.
+func (s *Sensor) Stats() Stats {
+	st := Stats{Records: s.records.Load(), DecodeErrors: s.decodeErrs.Load(), ErrorKinds: map[string]uint64{}, KernelDrops: map[string][]uint64{}}
+	s.errMu.Lock()
+	for k, v := range s.errKinds {
+		st.ErrorKinds[k] = v
+	}
+	if s.lastErr != nil {
+		st.LastError = s.lastErr.Error()
+	}
+	s.errMu.Unlock()
+	drops := s.ld.shared["drops"]
+	for _, spec := range event.All() {
+		var perCPU []uint64
+		if err := drops.Lookup(uint32(spec.ID), &perCPU); err != nil {
+			continue
+		}
+		for _, n := range perCPU {
+			if n != 0 {
+				st.KernelDrops[spec.Name] = perCPU
+				break
+			}
+		}
+	}
+	return st
+}
+
+func (s *Sensor) housekeeping(ctx context.Context) {
+	sweep := time.NewTicker(10 * time.Second)
+	report := time.NewTicker(s.cfg.StatsInterval)
+	defer sweep.Stop()
+	defer report.Stop()
+	var lastDrops, lastErrs uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-sweep.C:
+			s.procs.sweep(now)
+		case <-report.C:
+			st := s.Stats()
+			var drops uint64
+			for _, per := range st.KernelDrops {
+				for _, n := range per {
+					drops += n
+				}
+			}
+			if drops != lastDrops || st.DecodeErrors != lastErrs {
+				s.logStatsOf(st)
+				lastDrops, lastErrs = drops, st.DecodeErrors
+			}
+		}
+	}
+}
+
+func (s *Sensor) logStats() { s.logStatsOf(s.Stats()) }
+
+func (s *Sensor) logStatsOf(st Stats) {
+	ev := s.log.Info()
+	if len(st.KernelDrops) > 0 || st.DecodeErrors > 0 {
+		ev = s.log.Warn()
+	}
+	d := zerolog.Dict()
+	for name, per := range st.KernelDrops {
+		d.Interface(name, per)
+	}
+	ev.Uint64("records", st.Records).Uint64("decode_errors", st.DecodeErrors).Dict("kernel_drops_per_cpu", d).Msg("sensor stats")
+}
+
+// Close detaches every program and frees the maps.
+func (s *Sensor) Close() error {
+	s.closeOnce.Do(s.ld.close)
+	return nil
+}
+
+// bootOffset is wall-clock ns minus CLOCK_BOOTTIME ns, to turn kernel
+// timestamps into wall time.
+func bootOffset() int64 {
+	var ts unix.Timespec
+	before := time.Now()
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return before.UnixNano() - ts.Nano()
+}
+
+// ensureMounts mounts tracefs and bpffs when they are missing: tracepoint
+// attachment reads event ids from tracefs.
+func ensureMounts(log zerolog.Logger) {
+	for _, m := range []struct{ dir, fs string }{{"/sys/kernel/tracing", "tracefs"}, {"/sys/fs/bpf", "bpf"}} {
+		var st unix.Statfs_t
+		if err := unix.Statfs(m.dir, &st); err != nil {
+			continue
+		}
+		magic := map[string]int64{"tracefs": unix.TRACEFS_MAGIC, "bpf": unix.BPF_FS_MAGIC}[m.fs]
+		if int64(st.Type) == magic {
+			continue
+		}
+		if err := unix.Mount(m.fs, m.dir, m.fs, 0, ""); err != nil {
+			log.Debug().Err(err).Str("dir", m.dir).Msg("could not mount " + m.fs)
+		}
+	}
+}
+
