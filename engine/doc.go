@@ -1,0 +1,16 @@
+// Package engine evaluates vigil's Rego signatures on events and turns what
+// they yield into findings.
+//
+// An Engine holds one compiled rules.Set at a time. Evaluate sends an event
+// only to the signatures that select its name (an index built once per
+// set), converts it to Rego input once (rules.Input, no JSON round trip),
+// and evaluates each signature's prepared query under a time limit. A
+// signature that errors or runs out of time is logged and counted, never
+// returned as an error: the other signatures keep running. Evaluate is safe
+// to call from many goroutines; Swap replaces the set atomically while
+// evaluations in flight finish on the set they started with.
+//
+// The NATS side (serve.go), the finding outputs (output.go) and hot reload
+// (reload.go) build on Engine; the engine itself owns no goroutines and
+// needs no Close.
+package engine

@@ -1,0 +1,320 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/rules"
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// ErrNoRules is returned by New without a rule set.
+var ErrNoRules = errors.New("engine needs a rule set")
+
+// DefaultTimeout bounds one signature's evaluation of one event. Signatures
+// take microseconds; the limit is there for the one that loops.
+const DefaultTimeout = 100 * time.Millisecond
+
+// errorLogInterval is how often one failing signature is logged; the
+// failures in between are counted and reported with the next log line.
+const errorLogInterval = 10 * time.Second
+
+// Options configures an Engine.
+type Options struct {
+	// Timeout bounds each signature's evaluation of one event;
+	// DefaultTimeout when zero.
+	Timeout time.Duration
+	// Logger receives signature errors and time-outs (rate limited per
+	// signature).
+	Logger zerolog.Logger
+	// Now stamps findings; time.Now when nil.
+	Now func() time.Time
+}
+
+// SignatureInfo is the part of a signature's metadata a finding carries.
+type SignatureInfo struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	Severity    string   `json:"severity"`
+	Description string   `json:"description"`
+	Tactics     []string `json:"tactics"`
+	Techniques  []string `json:"techniques"`
+	Tags        []string `json:"tags"`
+}
+
+func infoOf(s *rules.Signature) SignatureInfo {
+	return SignatureInfo{
+		ID:          s.ID,
+		Name:        s.Name,
+		Version:     s.Version,
+		Severity:    s.Severity,
+		Description: s.Description,
+		Tactics:     nonNil(s.Tactics),
+		Techniques:  nonNil(s.Techniques),
+		Tags:        nonNil(s.Tags),
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Finding is what a signature reports about one event: published as JSON on
+// vigil.findings.<signature-id>.<host> and printed.
+type Finding struct {
+	// Signature is the metadata of the signature that fired.
+	Signature SignatureInfo `json:"signature"`
+	// Event is the triggering event, whole: process context and ancestry
+	// included.
+	Event *event.Event `json:"event"`
+	// Fields is the object the signature's finding rule yielded.
+	Fields map[string]any `json:"fields"`
+	// Time is when the engine made the finding (the event's own time is
+	// Event.Time).
+	Time time.Time `json:"time"`
+	// Host is the host the event happened on.
+	Host string `json:"host"`
+}
+
+// Subject is the NATS subject the finding is published on.
+func (f *Finding) Subject() string {
+	return event.FindingSubject(f.Signature.ID, f.Host)
+}
+
+// Marshal returns the finding's JSON form, one line.
+func (f *Finding) Marshal() ([]byte, error) {
+	return json.Marshal(f)
+}
+
+// SignatureStats counts one signature's work. Counts survive Swap for a
+// signature that keeps its id.
+type SignatureStats struct {
+	Evaluations uint64        `json:"evaluations"`
+	Findings    uint64        `json:"findings"`
+	Errors      uint64        `json:"errors"`
+	Timeouts    uint64        `json:"timeouts"`
+	Time        time.Duration `json:"time_ns"` // total evaluation time
+}
+
+// Stats counts what an Engine did since New.
+type Stats struct {
+	Events      uint64 `json:"events"`      // events handed to Evaluate
+	Unselected  uint64 `json:"unselected"`  // events no signature selects (not evaluated)
+	Evaluations uint64 `json:"evaluations"` // signature evaluations
+	Findings    uint64 `json:"findings"`
+	Errors      uint64 `json:"errors"`   // evaluations that failed (logged)
+	Timeouts    uint64 `json:"timeouts"` // evaluations stopped by the time limit (logged)
+	Canceled    uint64 `json:"canceled"` // evaluations skipped or stopped because the caller's context ended
+	Swaps       uint64 `json:"swaps"`
+	Signatures  int    `json:"signatures"` // in the current set
+	// PerSignature is keyed by signature id.
+	PerSignature map[string]SignatureStats `json:"per_signature"`
+}
+
+// counters is one signature's running counts.
+type counters struct {
+	evaluations, findings, errors, timeouts atomic.Uint64
+	nanos                                   atomic.Int64
+	lastLog                                 atomic.Int64 // unix ns of the last error log
+	unlogged                                atomic.Uint64
+}
+
+// loaded is a set with the counters of its signatures, swapped as one.
+type loaded struct {
+	set      *rules.Set
+	counters map[*rules.Signature]*counters
+}
+
+// Engine evaluates signatures on events. Safe for concurrent use.
+type Engine struct {
+	timeout time.Duration
+	log     zerolog.Logger
+	now     func() time.Time
+
+	cur atomic.Pointer[loaded]
+
+	mu   sync.Mutex           // guards byID during Swap
+	byID map[string]*counters // every signature id ever loaded
+
+	events, unselected, evaluations, findings, errs, timeouts, canceled, swaps atomic.Uint64
+}
+
+// New returns an engine evaluating set.
+func New(set *rules.Set, opts Options) (*Engine, error) {
+	if set == nil {
+		return nil, ErrNoRules
+	}
+	e := &Engine{
+		timeout: opts.Timeout,
+		log:     opts.Logger,
+		now:     opts.Now,
+		byID:    map[string]*counters{},
+	}
+	if e.timeout <= 0 {
+		e.timeout = DefaultTimeout
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	e.cur.Store(e.prepare(set))
+	return e, nil
+}
+
+func (e *Engine) prepare(set *rules.Set) *loaded {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := &loaded{set: set, counters: make(map[*rules.Signature]*counters, len(set.Signatures()))}
+	for _, sig := range set.Signatures() {
+		c := e.byID[sig.ID]
+		if c == nil {
+			c = &counters{}
+			e.byID[sig.ID] = c
+		}
+		l.counters[sig] = c
+	}
+	return l
+}
+
+// Swap makes set the engine's rule set. Evaluations already running finish
+// on the set they started with; every later one uses set. A nil set is
+// ignored (and logged): the engine keeps its current set.
+func (e *Engine) Swap(set *rules.Set) {
+	if set == nil {
+		e.log.Error().Msg("ignoring a swap to no rule set; keeping the current one")
+		return
+	}
+	e.cur.Store(e.prepare(set))
+	e.swaps.Add(1)
+}
+
+// Set returns the rule set in use.
+func (e *Engine) Set() *rules.Set {
+	return e.cur.Load().set
+}
+
+// Evaluate evaluates every signature that selects ev's name and returns
+// their findings (nil when none fired). Signature errors and time-outs are
+// logged and counted (Stats), never returned; when ctx ends, the remaining
+// signatures are skipped and counted as canceled. ev must not be modified
+// while findings that point to it are in use.
+func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
+	e.events.Add(1)
+	l := e.cur.Load()
+	sigs := l.set.ForEvent(ev.Name)
+	if len(sigs) == 0 {
+		e.unselected.Add(1)
+		return nil
+	}
+	input := rules.Input(ev)
+	var out []Finding
+	for i, sig := range sigs {
+		if ctx.Err() != nil {
+			e.canceled.Add(uint64(len(sigs) - i))
+			break
+		}
+		c := l.counters[sig]
+		ectx, cancel := context.WithTimeout(ctx, e.timeout)
+		start := time.Now()
+		fields, err := sig.Eval(ectx, input)
+		took := time.Since(start)
+		cancel()
+		e.evaluations.Add(1)
+		c.evaluations.Add(1)
+		c.nanos.Add(int64(took))
+		if err != nil {
+			e.failed(ctx, sig, c, ev, err, took)
+			continue
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		e.findings.Add(uint64(len(fields)))
+		c.findings.Add(uint64(len(fields)))
+		now := e.now()
+		info := infoOf(sig)
+		for _, f := range fields {
+			out = append(out, Finding{Signature: info, Event: ev, Fields: f, Time: now, Host: ev.Host})
+		}
+	}
+	return out
+}
+
+// failed counts and logs one failed evaluation, at most one log line per
+// signature every errorLogInterval.
+func (e *Engine) failed(ctx context.Context, sig *rules.Signature, c *counters, ev *event.Event, err error, took time.Duration) {
+	kind := "error"
+	switch {
+	case ctx.Err() != nil:
+		// The caller gave up, not the signature's fault.
+		e.canceled.Add(1)
+		return
+	case errors.Is(err, context.DeadlineExceeded):
+		kind = "timeout"
+		e.timeouts.Add(1)
+		c.timeouts.Add(1)
+	default:
+		e.errs.Add(1)
+		c.errors.Add(1)
+	}
+	now := time.Now().UnixNano()
+	last := c.lastLog.Load()
+	if last != 0 && now-last < int64(errorLogInterval) {
+		c.unlogged.Add(1)
+		return
+	}
+	if !c.lastLog.CompareAndSwap(last, now) {
+		c.unlogged.Add(1)
+		return
+	}
+	l := e.log.Error()
+	if kind == "timeout" {
+		l = e.log.Warn().Dur("limit", e.timeout)
+	}
+	l.Err(err).
+		Str("signature", sig.ID).
+		Str("file", sig.File).
+		Str("kind", kind).
+		Str("event", ev.Name).
+		Uint32("pid", ev.Process.Pid).
+		Dur("took", took).
+		Uint64("suppressed", c.unlogged.Swap(0)).
+		Msg("signature evaluation failed; the other signatures keep running")
+}
+
+// Stats returns the counters so far.
+func (e *Engine) Stats() Stats {
+	st := Stats{
+		Events:       e.events.Load(),
+		Unselected:   e.unselected.Load(),
+		Evaluations:  e.evaluations.Load(),
+		Findings:     e.findings.Load(),
+		Errors:       e.errs.Load(),
+		Timeouts:     e.timeouts.Load(),
+		Canceled:     e.canceled.Load(),
+		Swaps:        e.swaps.Load(),
+		Signatures:   len(e.cur.Load().set.Signatures()),
+		PerSignature: map[string]SignatureStats{},
+	}
+	e.mu.Lock()
+	for id, c := range e.byID {
+		st.PerSignature[id] = SignatureStats{
+			Evaluations: c.evaluations.Load(),
+			Findings:    c.findings.Load(),
+			Errors:      c.errors.Load(),
+			Timeouts:    c.timeouts.Load(),
+			Time:        time.Duration(c.nanos.Load()),
+		}
+	}
+	e.mu.Unlock()
+	return st
+}

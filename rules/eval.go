@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// ErrBadFinding is wrapped by Eval when a signature yields a finding that is
+// not an object.
+var ErrBadFinding = errors.New("finding is not an object")
+
+// neverCancelled is handed to evaluations whose context cannot be cancelled,
+// so OPA does not start a goroutine per evaluation to watch it.
+var neverCancelled = topdown.NewCancel()
+
+// Eval evaluates the signature on one event, given as Input(ev), and
+// returns the fields of every finding it yields (nil when none). It honours
+// ctx's deadline: an evaluation that runs past it stops and returns an
+// error wrapping context.DeadlineExceeded. Errors name the signature and,
+// for Rego errors, the place in its source.
+//
+// Eval does not look at the event name: callers send a signature only the
+// events it selects (Set.ForEvent, Signature.Selects).
+func (s *Signature) Eval(ctx context.Context, input ast.Value) ([]map[string]any, error) {
+	cancel := neverCancelled
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("signature %s: %w", s.ID, err)
+		}
+		cancel = topdown.NewCancel()
+		stop := context.AfterFunc(ctx, cancel.Cancel)
+		defer stop()
+	}
+	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel))
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && topdown.IsCancel(err) {
+			return nil, fmt.Errorf("signature %s: evaluation stopped: %w", s.ID, ctxErr)
+		}
+		return nil, fmt.Errorf("signature %s: %w", s.ID, err)
+	}
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	out := make([]map[string]any, 0, len(rs))
+	for _, r := range rs {
+		v := r.Bindings[findingVar]
+		fields, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("signature %s: %w: got %T", s.ID, ErrBadFinding, v)
+		}
+		out = append(out, fields)
+	}
+	return out, nil
+}

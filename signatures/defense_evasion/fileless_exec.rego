@@ -1,0 +1,68 @@
+# Fileless execution: a program runs from something that is not a file on
+# disk: an anonymous memfd, a file deleted before or while it ran, or shared
+# memory (/dev/shm, /run/shm).
+#
+# Droppers use these to leave nothing for disk scanners and forensics. /tmp
+# is not included even when it is tmpfs: running programs from /tmp is common
+# and belongs in a separate, noisier signature.
+package vigil.signatures.fileless_exec
+
+import data.vigil.lib
+
+metadata := {
+	"id": "fileless-exec",
+	"name": "Fileless execution",
+	"version": "1.0.0",
+	"severity": "high",
+	"description": "A program was executed from a memfd, from a deleted file, or from shared memory (/dev/shm, /run/shm), leaving no file on disk.",
+	"tactics": ["TA0005"],
+	"techniques": ["T1620", "T1027"],
+	"tags": ["fileless", "memfd", "in-memory"],
+	"events": ["sched_process_exec"],
+}
+
+shm_dirs := ["/dev/shm", "/run/shm"]
+
+# path is the resolved path of the executed file, or the path given to exec
+# when the probe could not resolve it.
+default path := ""
+
+path := lib.arg("pathname", "") if lib.arg("pathname", "") != ""
+
+path := lib.arg("filename", "") if lib.arg("pathname", "") == ""
+
+memfd if lib.arg("memfd", false) == true
+
+# The kernel names a memfd's file "memfd:<name>"; its d_path reads
+# "/memfd:<name> (deleted)".
+memfd if startswith(path, "/memfd:")
+
+# A memfd never has a link on any file system, so the kernel also calls it
+# deleted; "deleted" is reported only for files that had one.
+deleted if {
+	lib.arg("deleted", false) == true
+	not memfd
+}
+
+deleted if {
+	endswith(path, " (deleted)")
+	not memfd
+}
+
+reasons contains "memfd" if memfd
+
+reasons contains "deleted" if deleted
+
+reasons contains "shm" if lib.under(path, shm_dirs)
+
+finding contains {
+	"reasons": sort(reasons),
+	"pathname": path,
+	"filename": lib.arg("filename", ""),
+	"fs_type": lib.arg("fs_type", ""),
+	"inode": lib.arg("inode", 0),
+	"argv": lib.arg("argv", []),
+	"ancestry": lib.ancestry,
+} if {
+	count(reasons) > 0
+}

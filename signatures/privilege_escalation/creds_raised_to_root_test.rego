@@ -1,0 +1,55 @@
+package vigil.signatures.creds_raised_to_root
+
+creds(old_uid, new_uid, old_euid, new_euid) := {
+	"name": "commit_creds",
+	"process": {"pid": 5120, "comm": "rootshell", "exe": "/opt/x/rootshell", "uid": old_uid},
+	"args": {
+		"old_uid": old_uid, "new_uid": new_uid,
+		"old_euid": old_euid, "new_euid": new_euid,
+		"old_gid": 1000, "new_gid": 1000,
+		"syscall": "setuid",
+	},
+}
+
+test_real_and_effective_uid_raised_is_one_finding if {
+	fs := finding with input as creds(1000, 0, 1000, 0)
+	count(fs) == 1
+	some f in fs
+	f.raised == ["euid", "uid"]
+	f.syscall == "setuid"
+}
+
+test_effective_uid_only if {
+	# exec of a set-user-id root binary: euid becomes 0, uid stays.
+	some f in finding with input as creds(1000, 1000, 1000, 0)
+	f.raised == ["euid"]
+}
+
+test_real_uid_only if {
+	some f in finding with input as creds(1000, 0, 0, 0)
+	f.raised == ["uid"]
+}
+
+test_root_dropping_privileges_does_not_fire if {
+	count(finding) == 0 with input as creds(0, 1000, 0, 1000)
+}
+
+test_root_staying_root_does_not_fire if {
+	count(finding) == 0 with input as creds(0, 0, 0, 0)
+}
+
+test_change_between_non_root_users_does_not_fire if {
+	count(finding) == 0 with input as creds(1000, 1001, 1000, 1001)
+}
+
+test_gid_zero_alone_does_not_fire if {
+	ev := {"name": "commit_creds", "process": {}, "args": {
+		"old_uid": 1000, "new_uid": 1000, "old_euid": 1000, "new_euid": 1000,
+		"old_gid": 1000, "new_gid": 0,
+	}}
+	count(finding) == 0 with input as ev
+}
+
+test_missing_new_ids_do_not_fire if {
+	count(finding) == 0 with input as {"name": "commit_creds", "process": {}, "args": {"old_uid": 1000}}
+}
