@@ -292,4 +292,3 @@ func ensureMounts(log zerolog.Logger) {
 		}
 	}
 }
-

@@ -1,0 +1,194 @@
+package sensor
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// recordBuilder writes records the way bpf/lib/event.h does, for tests.
+type recordBuilder struct {
+	buf    []byte
+	argnum int
+}
+
+func newRecord(id event.ID, hostPid uint32, comm string) *recordBuilder {
+	b := &recordBuilder{buf: make([]byte, hdrSize)}
+	le := binary.LittleEndian
+	le.PutUint64(b.buf[offTs:], 1000)
+	le.PutUint32(b.buf[offEventID:], uint32(id))
+	le.PutUint32(b.buf[offHostPid:], hostPid)
+	le.PutUint32(b.buf[offHostTid:], hostPid)
+	le.PutUint32(b.buf[offPid:], hostPid)
+	le.PutUint32(b.buf[offTid:], hostPid)
+	le.PutUint32(b.buf[offUID:], 1000)
+	le.PutUint64(b.buf[offRetval:], uint64(^uint64(0))) // -1
+	copy(b.buf[offComm:offComm+commLen], comm)
+	return b
+}
+
+func (b *recordBuilder) arg(index int, wire byte, payload []byte) *recordBuilder {
+	b.buf = append(b.buf, byte(index), wire)
+	b.buf = append(b.buf, payload...)
+	b.argnum++
+	return b
+}
+
+func (b *recordBuilder) u32(index int, v uint32) *recordBuilder {
+	return b.arg(index, byte(event.TypeUint32), binary.LittleEndian.AppendUint32(nil, v))
+}
+
+func (b *recordBuilder) s32(index int, v int32) *recordBuilder {
+	return b.arg(index, byte(event.TypeInt32), binary.LittleEndian.AppendUint32(nil, uint32(v)))
+}
+
+func lenPrefixed(s string, nul bool) []byte {
+	if nul {
+		s += "\x00"
+	}
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
+
+func (b *recordBuilder) str(index int, s string) *recordBuilder {
+	return b.arg(index, byte(event.TypeString), lenPrefixed(s, true))
+}
+
+func (b *recordBuilder) strArr(index int, truncated bool, ss ...string) *recordBuilder {
+	p := binary.LittleEndian.AppendUint16(nil, uint16(len(ss)))
+	for _, s := range ss {
+		p = append(p, lenPrefixed(s, true)...)
+	}
+	wire := byte(event.TypeStrArray)
+	if truncated {
+		wire |= wireTruncated
+	}
+	return b.arg(index, wire, p)
+}
+
+func (b *recordBuilder) bytes() []byte {
+	b.buf[offArgnum] = byte(b.argnum)
+	return b.buf
+}
+
+func TestDecodeExecve(t *testing.T) {
+	raw := newRecord(event.IDExecve, 42, "bash").str(0, "/bin/ls").strArr(1, false, "ls", "-l", "/tmp").bytes()
+	r, err := decodeRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := r.ev
+	if ev.Name != "execve" || ev.Process.HostPid != 42 || ev.Process.Comm != "bash" || ev.Process.UID != 1000 || ev.ReturnValue != -1 {
+		t.Fatalf("header decoded wrong: %+v", ev)
+	}
+	if got := ev.Args["pathname"]; got != "/bin/ls" {
+		t.Errorf("pathname = %#v", got)
+	}
+	if got := ev.Args["argv"]; !reflect.DeepEqual(got, []string{"ls", "-l", "/tmp"}) {
+		t.Errorf("argv = %#v", got)
+	}
+}
+
+func TestDecodeTruncatedArgvHasMarker(t *testing.T) {
+	raw := newRecord(event.IDExecve, 1, "x").str(0, "/bin/echo").strArr(1, true, "echo", "a").bytes()
+	r, err := decodeRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ev.Args["argv"]; !reflect.DeepEqual(got, []string{"echo", "a", "..."}) {
+		t.Errorf("argv = %#v, want the truncation marker last", got)
+	}
+}
+
+func TestDecodeStrList(t *testing.T) {
+	list := "sh\x00-c\x00echo hi\x00"
+	raw := newRecord(event.IDSchedProcessExec, 7, "sh").str(0, "/usr/bin/dash").arg(3, wireStrList, lenPrefixed(list, false)).bytes()
+	r, err := decodeRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ev.Args["argv"]; !reflect.DeepEqual(got, []string{"sh", "-c", "echo hi"}) {
+		t.Errorf("argv = %#v", got)
+	}
+}
+
+func TestDecodeSignedAndBool(t *testing.T) {
+	raw := newRecord(event.IDSchedProcessExit, 9, "x").s32(0, -9).arg(1, byte(event.TypeBool), []byte{1}).bytes()
+	r, err := decodeRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ev.Args["exit_code"] != int64(-9) || r.ev.Args["group_exit"] != true {
+		t.Errorf("args = %#v", r.ev.Args)
+	}
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	good := newRecord(event.IDExecve, 1, "x").str(0, "/bin/ls").strArr(1, false, "ls").bytes()
+	cases := []struct {
+		name string
+		raw  []byte
+		want error
+	}{
+		{"empty", nil, ErrShortRecord},
+		{"short header", good[:hdrSize-1], ErrShortRecord},
+		{"oversized", make([]byte, MaxRecord+1), ErrOversized},
+		{"unknown event", newRecord(999, 1, "x").bytes(), ErrUnknownEvent},
+		{"cut in an argument", good[:len(good)-3], ErrBadArgument},
+		{"trailing bytes", append(bytes.Clone(good), 0xff), ErrBadArgument},
+		{"index out of range", newRecord(event.IDSetuid, 1, "x").u32(5, 0).bytes(), ErrBadArgument},
+		{"wrong wire type", newRecord(event.IDSetuid, 1, "x").str(0, "zero").bytes(), ErrBadArgument},
+		{"huge length", newRecord(event.IDExecve, 1, "x").arg(0, byte(event.TypeString), binary.LittleEndian.AppendUint32(nil, 1<<30)).bytes(), ErrBadArgument},
+		{"unknown wire type", newRecord(event.IDExecve, 1, "x").arg(0, 42, nil).bytes(), ErrBadArgument},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := decodeRecord(c.raw)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			var re *RecordError
+			if !errors.As(err, &re) {
+				t.Fatalf("err %T is not a *RecordError", err)
+			}
+		})
+	}
+}
+
+func TestDecodeGarbageNeverPanics(t *testing.T) {
+	seed := newRecord(event.IDExecve, 1, "x").str(0, "/bin/ls").strArr(1, false, "ls", "-la").bytes()
+	for i := 0; i < len(seed); i++ {
+		for _, v := range []byte{0, 1, 0x7f, 0x80, 0xff} {
+			raw := bytes.Clone(seed)
+			raw[i] = v
+			decodeRecord(raw) // must not panic
+		}
+	}
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(newRecord(event.IDExecve, 1, "x").str(0, "/bin/ls").strArr(1, false, "ls").bytes())
+	f.Add(newRecord(event.IDSetuid, 1, "x").u32(0, 0).bytes())
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r, err := decodeRecord(raw)
+		if err == nil && r.ev == nil {
+			t.Fatal("no error and no event")
+		}
+	})
+}
+
+func TestSensorCountsMalformedRecords(t *testing.T) {
+	s := &Sensor{procs: newProcTable(t.TempDir()), errKinds: map[string]uint64{}, ld: &loader{}}
+	if ev := s.handle([]byte{1, 2, 3}); ev != nil {
+		t.Fatal("garbage decoded to an event")
+	}
+	if ev := s.handle(newRecord(event.IDSetuid, 5, "x").u32(0, 0).bytes()); ev == nil || ev.Args["uid"] != uint64(0) {
+		t.Fatalf("a good record after garbage was not decoded: %+v", ev)
+	}
+	if s.records.Load() != 2 || s.decodeErrs.Load() != 1 || s.errKinds[ErrShortRecord.Error()] != 1 {
+		t.Fatalf("records=%d decode errors=%d kinds=%v", s.records.Load(), s.decodeErrs.Load(), s.errKinds)
+	}
+}

@@ -1,0 +1,355 @@
+package sensor
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// Privileged tests: they load the BPF objects into the running kernel and
+// trigger real behaviour. CI runs them as root; so does make vmtest, inside
+// qemu on stock distribution kernels.
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: loading BPF programs needs root (run the tests as root, as CI does)")
+	}
+}
+
+// liveSensor runs a sensor for the test and collects every event it emits.
+type liveSensor struct {
+	s      *Sensor
+	mu     sync.Mutex
+	events []*event.Event
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startSensor(t *testing.T) *liveSensor {
+	t.Helper()
+	needRoot(t)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	s, err := New(Config{Logger: log})
+	if err != nil {
+		t.Fatalf("starting the sensor: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ls := &liveSensor{s: s, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		ls.done <- s.Run(ctx, func(ev *event.Event) {
+			ls.mu.Lock()
+			ls.events = append(ls.events, ev)
+			ls.mu.Unlock()
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ls.done; err != nil {
+			t.Errorf("sensor run: %v", err)
+		}
+		s.Close()
+	})
+	return ls
+}
+
+// waitFor waits until an event matching ok arrives, failing after 10 s.
+func (ls *liveSensor) waitFor(t *testing.T, what string, ok func(*event.Event) bool) *event.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ls.mu.Lock()
+		for _, ev := range ls.events {
+			if ok(ev) {
+				ls.mu.Unlock()
+				return ev
+			}
+		}
+		ls.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	var names []string
+	for _, ev := range ls.events {
+		names = append(names, ev.Name+"/"+ev.Process.Comm)
+	}
+	if len(names) > 60 {
+		names = names[len(names)-60:]
+	}
+	t.Fatalf("no %s event within 10s; last events: %s", what, strings.Join(names, " "))
+	return nil
+}
+
+// triggers returns the directory with the trigger programs: VIGIL_TRIGGERS_DIR
+// (the vmtest guest has them prebuilt), else they are built here.
+func triggers(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("VIGIL_TRIGGERS_DIR"); d != "" {
+		return d
+	}
+	dir, err := os.MkdirTemp("", "vigil-triggers-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// the set-uid helper is run by an unprivileged user: it must reach it
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..")
+	for _, name := range []string{"kmod", "memfdexec", "setuidroot"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/triggers/"+name)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building trigger %s: %v\n%s", name, err, out)
+		}
+	}
+	return dir
+}
+
+func runTrigger(t *testing.T, cmd *exec.Cmd, report any) {
+	t.Helper()
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Logf("%s stderr: %s", cmd.Path, ee.Stderr)
+		}
+	}
+	line := strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
+	if err := json.Unmarshal([]byte(line), report); err != nil {
+		t.Fatalf("%s printed %q: %v", cmd.Path, out, err)
+	}
+}
+
+func TestSensorProbesOnThisKernel(t *testing.T) {
+	ls := startSensor(t)
+	expect := os.Getenv("VIGIL_EXPECT_PROBES") // "preferred" inside make vmtest
+	byName := map[string]ProbeStatus{}
+	for _, st := range ls.s.Probes() {
+		byName[st.Event] = st
+		t.Logf("%-20s %-45s fallback=%v", st.Event, st.Probe, st.Fallback)
+	}
+	for _, spec := range event.All() {
+		st, ok := byName[spec.Name]
+		if !ok {
+			t.Errorf("event %s: no probe status", spec.Name)
+			continue
+		}
+		if st.Probe == "" {
+			t.Errorf("event %s: nothing attached: %v", spec.Name, st.Err)
+			continue
+		}
+		if expect == "preferred" && st.Probe != spec.Probes[0].Name {
+			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, spec.Probes[0].Name, st.Err)
+		}
+	}
+	// This development kernel refuses fentry and has no kprobes: the
+	// credential change must come from the syscall-layer fallback.
+	if expect == "" || expect == "fallback" {
+		if st := byName["commit_creds"]; !st.Fallback {
+			t.Errorf("kernel %s: commit_creds attached %q, expected the fallback here", kernelRelease(), st.Probe)
+		}
+	}
+}
+
+func TestSensorSeesModuleLoads(t *testing.T) {
+	ls := startSensor(t)
+	dir := triggers(t)
+	var r struct {
+		Pid         uint32 `json:"pid"`
+		File        string `json:"file"`
+		InitModule  string `json:"init_module"`
+		FinitModule string `json:"finit_module"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(dir, "kmod")), &r)
+	ev := ls.waitFor(t, "init_module", func(ev *event.Event) bool {
+		return ev.Name == "init_module" && ev.Process.HostPid == r.Pid
+	})
+	if ev.Args["len"] != uint64(64) {
+		t.Errorf("init_module len = %v, want 64", ev.Args["len"])
+	}
+	if r.InitModule != "ok" && ev.ReturnValue >= 0 {
+		t.Errorf("init_module failed with %s but the event says %d", r.InitModule, ev.ReturnValue)
+	}
+	ev = ls.waitFor(t, "finit_module", func(ev *event.Event) bool {
+		return ev.Name == "finit_module" && ev.Process.HostPid == r.Pid
+	})
+	if ev.Args["pathname"] != r.File {
+		t.Errorf("finit_module pathname = %q, want %q", ev.Args["pathname"], r.File)
+	}
+	if !strings.HasSuffix(ev.Process.Exe, "/kmod") {
+		t.Errorf("exe = %q, want the kmod trigger", ev.Process.Exe)
+	}
+}
+
+func TestSensorSeesMemfdExec(t *testing.T) {
+	ls := startSensor(t)
+	dir := triggers(t)
+	var r struct {
+		Pid   uint32 `json:"pid"`
+		Memfd string `json:"memfd"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(dir, "memfdexec"), "/bin/true"), &r)
+	ls.waitFor(t, "memfd_create", func(ev *event.Event) bool {
+		return ev.Name == "memfd_create" && ev.Process.HostPid == r.Pid && ev.Args["name"] == r.Memfd
+	})
+	// the same pid first execs the trigger, then the memfd (argv[0] is its name)
+	ev := ls.waitFor(t, "sched_process_exec of the memfd", func(ev *event.Event) bool {
+		a, _ := ev.Args["argv"].([]string)
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == r.Pid && len(a) > 0 && a[0] == r.Memfd
+	})
+	if ev.Args["memfd"] != true || ev.Args["deleted"] != true {
+		t.Errorf("exec of a memfd: memfd=%v deleted=%v, want both true (args %v)", ev.Args["memfd"], ev.Args["deleted"], ev.Args)
+	}
+	if p, _ := ev.Args["pathname"].(string); !strings.Contains(p, "memfd:"+r.Memfd) {
+		t.Errorf("pathname = %q, want it to name memfd:%s", p, r.Memfd)
+	}
+	// and an ordinary exec is not a memfd
+	exec.Command("/bin/true").Run()
+	ev = ls.waitFor(t, "exec of /bin/true", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exec" && ev.Args["filename"] == "/bin/true"
+	})
+	if ev.Args["memfd"] != false || ev.Args["deleted"] != false {
+		t.Errorf("/bin/true: memfd=%v deleted=%v", ev.Args["memfd"], ev.Args["deleted"])
+	}
+}
+
+func TestSensorSeesCredentialsRaisedToRoot(t *testing.T) {
+	ls := startSensor(t)
+	dir := triggers(t)
+	// a set-uid-root copy, run by an unprivileged user
+	helper := filepath.Join(dir, "setuidroot-suid")
+	data, err := os.ReadFile(filepath.Join(dir, "setuidroot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(helper, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// os.FileMode's set-uid flag is os.ModeSetuid, not the octal 04000
+	if err := os.Chmod(helper, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(helper)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var r struct {
+		Pid    uint32 `json:"pid"`
+		Before struct{ UID, EUID int }
+		After  struct{ UID, EUID int }
+	}
+	runTrigger(t, cmd, &r)
+	if r.After.UID != 0 {
+		t.Fatalf("the set-uid helper did not become root (nosuid mount?): %+v", r)
+	}
+	ev := ls.waitFor(t, "commit_creds raising uid to 0", func(ev *event.Event) bool {
+		return ev.Name == "commit_creds" && ev.Process.HostPid == r.Pid &&
+			ev.Args["old_uid"] == uint64(65534) && ev.Args["new_uid"] == uint64(0)
+	})
+	t.Logf("commit_creds via %s: %v", ev.Probe, ev.Args)
+	ev = ls.waitFor(t, "commit_creds at exec (euid 65534 -> 0)", func(ev *event.Event) bool {
+		return ev.Name == "commit_creds" && ev.Process.HostPid == r.Pid &&
+			ev.Args["old_euid"] == uint64(65534) && ev.Args["new_euid"] == uint64(0)
+	})
+	ls.waitFor(t, "setuid(0)", func(ev *event.Event) bool {
+		return ev.Name == "setuid" && ev.Process.HostPid == r.Pid && ev.Args["uid"] == uint64(0) && ev.ReturnValue == 0
+	})
+}
+
+func TestSensorLongArgvIsOneEvent(t *testing.T) {
+	ls := startSensor(t)
+	args := []string{"-c", "exit 0", "vigil-argv-test"}
+	for i := 0; i < 300; i++ {
+		args = append(args, strings.Repeat("x", 50))
+	}
+	exec.Command("/bin/sh", args...).Run()
+	ev := ls.waitFor(t, "execve with a long argv", func(ev *event.Event) bool {
+		a, _ := ev.Args["argv"].([]string)
+		return ev.Name == "execve" && len(a) > 3 && a[3] == "vigil-argv-test"
+	})
+	argv := ev.Args["argv"].([]string)
+	if len(argv) != len(args)+1 {
+		t.Fatalf("argv has %d elements, want %d in one event", len(argv), len(args)+1)
+	}
+}
+
+// A malformed record in the ring buffer is counted and reported, and the
+// sensor goes on decoding what follows.
+func TestSensorSurvivesMalformedRecord(t *testing.T) {
+	ls := startSensor(t)
+	events := ls.s.ld.shared["events"]
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:    ebpf.SocketFilter,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			// 16 bytes of junk on the stack, far shorter than a header
+			asm.StoreImm(asm.R10, -16, 0x0bad0bad, asm.Word),
+			asm.StoreImm(asm.R10, -12, 0x0bad0bad, asm.Word),
+			asm.StoreImm(asm.R10, -8, 0x0bad0bad, asm.Word),
+			asm.StoreImm(asm.R10, -4, 0x0bad0bad, asm.Word),
+			asm.LoadMapPtr(asm.R1, events.FD()),
+			asm.Mov.Reg(asm.R2, asm.R10),
+			asm.Add.Imm(asm.R2, -16),
+			asm.Mov.Imm(asm.R3, 16),
+			asm.Mov.Imm(asm.R4, 0),
+			asm.FnRingbufOutput.Call(),
+			asm.Mov.Imm(asm.R0, 0),
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		t.Fatalf("loading the junk writer: %v", err)
+	}
+	defer prog.Close()
+	before := ls.s.Stats().DecodeErrors
+	if _, err := prog.Run(&ebpf.RunOptions{Data: make([]byte, 64)}); err != nil {
+		t.Fatalf("running the junk writer: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for ls.s.Stats().DecodeErrors == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := ls.s.Stats()
+	if st.DecodeErrors != before+1 || st.ErrorKinds[ErrShortRecord.Error()] == 0 {
+		t.Fatalf("malformed record not counted: %+v", st)
+	}
+	if !strings.Contains(st.LastError, "record at offset") {
+		t.Errorf("last error %q does not name the offset", st.LastError)
+	}
+	exec.Command("/bin/true", "after-junk").Run()
+	ls.waitFor(t, "an exec after the junk record", func(ev *event.Event) bool {
+		a, _ := ev.Args["argv"].([]string)
+		return ev.Name == "sched_process_exec" && len(a) == 2 && a[1] == "after-junk"
+	})
+}
+
+func kernelRelease() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return "unknown"
+	}
+	var b strings.Builder
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b.WriteByte(byte(c))
+	}
+	return b.String()
+}
