@@ -33,7 +33,7 @@ build: ## build bin/vigil
 test: build ## go vet, all Go tests (root-only tests run as root), vigil test over the shipped signatures
 	$(GO) vet ./...
 	$(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) -count=1 ./...
-	./$(BIN) test signatures
+	./$(BIN) test
 
 .PHONY: run
 run: build ## build and run vigil: sensor, engine and an embedded NATS server on 127.0.0.1:4222

@@ -1,0 +1,433 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// finding is the part of a finding's JSON form the end-to-end test checks.
+type finding struct {
+	Signature struct {
+		ID       string `json:"id"`
+		Severity string `json:"severity"`
+	} `json:"signature"`
+	Event  *event.Event   `json:"event"`
+	Fields map[string]any `json:"fields"`
+	Host   string         `json:"host"`
+	raw    []byte
+}
+
+// inbox collects messages from a subscription and lets the test wait for a
+// matching one.
+type inbox[T any] struct {
+	mu    sync.Mutex
+	items []T
+	bad   []string
+	more  chan struct{}
+}
+
+func newInbox[T any]() *inbox[T] { return &inbox[T]{more: make(chan struct{})} }
+
+func (b *inbox[T]) add(v T) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.items = append(b.items, v)
+	close(b.more)
+	b.more = make(chan struct{})
+}
+
+func (b *inbox[T]) addBad(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.bad = append(b.bad, s)
+}
+
+func (b *inbox[T]) snapshot() []T {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]T(nil), b.items...)
+}
+
+// waitMatch waits until an item matches and returns it.
+func (b *inbox[T]) waitMatch(timeout time.Duration, match func(T) bool) (T, bool) {
+	deadline := time.After(timeout)
+	seen := 0
+	for {
+		b.mu.Lock()
+		for ; seen < len(b.items); seen++ {
+			if match(b.items[seen]) {
+				v := b.items[seen]
+				b.mu.Unlock()
+				return v, true
+			}
+		}
+		more := b.more
+		b.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			var zero T
+			return zero, false
+		}
+	}
+}
+
+// TestEndToEnd runs the whole path on this kernel: a nats-server process,
+// vigil sensor and vigil engine as separate processes, three programs doing
+// what the shipped signatures detect, and a benign workload that must not
+// produce findings.
+func TestEndToEnd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the end-to-end test loads BPF programs and needs root: run it as root (CI does)")
+	}
+	bin := mustVigil(t)
+	trig, err := goBuild("triggers", "./testdata/triggers/kmod", "./testdata/triggers/memfdexec", "./testdata/triggers/setuidroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(trig) })
+
+	srv := startNATSServer(t, 0)
+	nc, err := nats.Connect(srv.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	findings := newInbox[finding]()
+	if _, err := nc.Subscribe(event.AllFindings, func(m *nats.Msg) {
+		var f finding
+		if err := json.Unmarshal(m.Data, &f); err != nil || f.Event == nil {
+			findings.addBad(fmt.Sprintf("%s: %v: %s", m.Subject, err, m.Data))
+			return
+		}
+		if want := event.FindingSubject(f.Signature.ID, f.Host); m.Subject != want {
+			findings.addBad(fmt.Sprintf("finding on %s, want subject %s", m.Subject, want))
+		}
+		f.raw = m.Data
+		findings.add(f)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	events := newInbox[*event.Event]()
+	rawEvents := map[string]bool{}
+	var rawMu sync.Mutex
+	if _, err := nc.Subscribe(event.AllEvents, func(m *nats.Msg) {
+		ev, err := event.Unmarshal(m.Data)
+		if err != nil {
+			events.addBad(fmt.Sprintf("%s: %v", m.Subject, err))
+			return
+		}
+		rawMu.Lock()
+		rawEvents[string(m.Data)] = true
+		rawMu.Unlock()
+		events.add(ev)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	engine := startChild(t, "vigil engine", bin, "engine", "--nats", srv.url, "--output", "json", "--log-format", "json", "--log-level", "debug")
+	sensor := startChild(t, "vigil sensor", bin, "sensor", "--nats", srv.url, "--log-format", "json")
+	engine.waitLog(t, "engine ready", 60*time.Second)
+	sensor.waitLog(t, "sensor ready", 60*time.Second)
+
+	// The sensor is ready when it has published the exec of a program we ran.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cmd := exec.Command("/bin/true")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pid := uint32(cmd.Process.Pid)
+		if _, ok := events.waitMatch(time.Second, func(ev *event.Event) bool {
+			return ev.Name == "sched_process_exec" && ev.Process.HostPid == pid
+		}); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no sched_process_exec event from the sensor within 30s")
+		}
+	}
+
+	// A capture runs alongside, to replay what it saw afterwards.
+	capFile := filepath.Join(t.TempDir(), "e2e.jsonl.gz")
+	capture := startChild(t, "vigil capture", bin, "capture", "-o", capFile, "--nats", srv.url, "--log-format", "json")
+	capture.waitLog(t, "capturing", 30*time.Second)
+
+	// Benign workload first: none of these may cause a finding.
+	var benign []uint32
+	for _, argv := range [][]string{{"/bin/true"}, {"ls", "/"}, {"sh", "-c", "ls / | wc -l"}} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v", argv, err)
+		}
+		benign = append(benign, uint32(cmd.Process.Pid))
+	}
+
+	const wait = 30 * time.Second
+	type expectation struct {
+		what   string
+		sigID  string
+		pid    uint32
+		exe    func(string) bool
+		exeDoc string
+		event  string
+	}
+	var expect []expectation
+
+	// kmod: init_module and finit_module attempts, both expected to fail.
+	var kmod struct {
+		Pid         uint32 `json:"pid"`
+		Exe         string `json:"exe"`
+		InitModule  string `json:"init_module"`
+		FinitModule string `json:"finit_module"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(trig, "kmod")), &kmod)
+	t.Logf("kmod: pid %d, init_module: %s, finit_module: %s", kmod.Pid, kmod.InitModule, kmod.FinitModule)
+	kmodExe := func(exe string) bool { return exe == kmod.Exe }
+	expect = append(expect,
+		expectation{"init_module attempt", "kernel-module-load", kmod.Pid, kmodExe, kmod.Exe, "init_module"},
+		expectation{"finit_module attempt", "kernel-module-load", kmod.Pid, kmodExe, kmod.Exe, "finit_module"})
+
+	// memfdexec: /bin/true run from a memfd.
+	var memfd struct {
+		Pid   uint32 `json:"pid"`
+		Memfd string `json:"memfd"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(trig, "memfdexec")), &memfd)
+	expect = append(expect, expectation{"exec of a memfd", "fileless-exec", memfd.Pid,
+		func(exe string) bool { return strings.Contains(exe, "memfd:"+memfd.Memfd) },
+		"memfd:" + memfd.Memfd, "sched_process_exec"})
+
+	// setuidroot: a set-user-id-root copy run by nobody calls setuid(0).
+	suid := installSetuidRoot(t, filepath.Join(trig, "setuidroot"))
+	cmd := exec.Command(suid)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var setuid struct {
+		Pid    uint32 `json:"pid"`
+		Before struct{ UID, EUID int }
+		After  struct{ UID, EUID int }
+	}
+	runTrigger(t, cmd, &setuid)
+	t.Logf("setuidroot: pid %d, before %+v, after %+v", setuid.Pid, setuid.Before, setuid.After)
+	expect = append(expect, expectation{"setuid(0) by a set-user-id-root program run by uid 65534", "creds-raised-to-root", setuid.Pid,
+		func(exe string) bool { return exe == suid }, suid, "commit_creds"})
+
+	for _, e := range expect {
+		f, ok := findings.waitMatch(wait, func(f finding) bool {
+			return f.Signature.ID == e.sigID && f.Event.Process.HostPid == e.pid && f.Event.Name == e.event
+		})
+		if !ok {
+			t.Errorf("%s: no %s finding for pid %d (event %s) within %s", e.what, e.sigID, e.pid, e.event, wait)
+			logEventsOf(t, events, e.pid)
+			continue
+		}
+		if !e.exe(f.Event.Process.Exe) {
+			t.Errorf("%s: finding names exe %q (comm %q), want %s", e.what, f.Event.Process.Exe, f.Event.Process.Comm, e.exeDoc)
+		}
+		t.Logf("%s: %s", e.what, f.raw)
+	}
+
+	// Findings still in flight for the benign workload would have arrived
+	// by now, since the triggers ran after it; give the engine a moment more.
+	time.Sleep(time.Second)
+	for _, f := range findings.snapshot() {
+		if involves(f.Event, benign) {
+			t.Errorf("benign workload produced a finding: %s", f.raw)
+		}
+	}
+	if bad := findings.bad; len(bad) > 0 {
+		t.Errorf("malformed findings on NATS: %q", bad)
+	}
+	if bad := events.bad; len(bad) > 0 {
+		t.Errorf("malformed events on NATS: %q", bad)
+	}
+
+	// The capture holds the exact bytes seen on NATS, and replaying it
+	// offline finds the same things.
+	if err := capture.stop(10 * time.Second); err != nil {
+		t.Fatalf("capture: %v", err)
+	}
+	lines := readCapture(t, capFile)
+	if len(lines) == 0 {
+		t.Fatal("the capture is empty")
+	}
+	rawMu.Lock()
+	for i, l := range lines {
+		if !rawEvents[l] {
+			t.Errorf("%s:%d is not byte for byte an event seen on NATS: %s", capFile, i+1, l)
+			break
+		}
+	}
+	rawMu.Unlock()
+	replay := exec.Command(bin, "replay", capFile, "--output", "json", "--log-format", "json")
+	var rout, rerr bytes.Buffer
+	replay.Stdout, replay.Stderr = &rout, &rerr
+	if err := replay.Run(); err != nil {
+		t.Fatalf("replay of the capture: %v\n%s", err, rerr.String())
+	}
+	replayed := map[string]bool{}
+	sc := bufio.NewScanner(&rout)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var f finding
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("replay output line %q: %v", sc.Text(), err)
+		}
+		replayed[fmt.Sprintf("%s/%d/%s", f.Signature.ID, f.Event.Process.HostPid, f.Event.Name)] = true
+	}
+	for _, e := range expect {
+		if key := fmt.Sprintf("%s/%d/%s", e.sigID, e.pid, e.event); !replayed[key] {
+			t.Errorf("replay of the capture did not find %s (%s)", e.what, key)
+		}
+	}
+	t.Logf("replay summary: %s", strings.TrimSpace(rerr.String()))
+
+	// Both daemons stop cleanly on SIGINT.
+	for _, c := range []*child{sensor, engine} {
+		if err := c.stop(20 * time.Second); err != nil {
+			t.Errorf("%s exited with %v after SIGINT", c.name, err)
+		}
+	}
+	if !strings.Contains(sensor.stderr.String(), "sensor stopped") {
+		t.Errorf("the sensor did not log its stop")
+	}
+}
+
+// runTrigger runs a trigger program and decodes the JSON line it prints.
+func runTrigger(t *testing.T, cmd *exec.Cmd, report any) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	line, _, _ := bytes.Cut(stdout.Bytes(), []byte("\n"))
+	if jerr := json.Unmarshal(line, report); jerr != nil {
+		t.Fatalf("%s: %v (exit: %v)\nstdout: %s\nstderr: %s", cmd.Path, jerr, err, stdout.String(), stderr.String())
+	}
+	if err != nil {
+		t.Logf("%s exited with %v: %s", cmd.Path, err, strings.TrimSpace(stderr.String()))
+	}
+}
+
+// installSetuidRoot copies the helper to a folder on a file system that
+// honours set-user-id bits, owned by root with mode 04755, reachable by
+// uid 65534.
+func installSetuidRoot(t *testing.T, src string) string {
+	t.Helper()
+	var dir string
+	for _, base := range []string{os.TempDir(), "/var/tmp", "/root", "/"} {
+		var st unix.Statfs_t
+		if err := unix.Statfs(base, &st); err != nil || st.Flags&unix.ST_NOSUID != 0 {
+			continue
+		}
+		d, err := os.MkdirTemp(base, "vigil-e2e-suid-")
+		if err != nil {
+			continue
+		}
+		dir = d
+		break
+	}
+	if dir == "" {
+		t.Fatal("no file system without nosuid to install the set-user-id helper on")
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "setuidroot")
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dst, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, 0o4755); err != nil {
+		t.Fatal(err)
+	}
+	// uid 65534 must be able to reach it: every parent must be searchable.
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			t.Fatalf("%s is not searchable by other users; cannot run the set-user-id helper from %s", d, dir)
+		}
+		if d == "/" {
+			break
+		}
+	}
+	return dst
+}
+
+// involves tells whether ev's process, or one of its ancestors, has one of pids.
+func involves(ev *event.Event, pids []uint32) bool {
+	for _, p := range pids {
+		if ev.Process.HostPid == p {
+			return true
+		}
+		for _, a := range ev.Process.Ancestors {
+			if a.HostPid == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func logEventsOf(t *testing.T, events *inbox[*event.Event], pid uint32) {
+	t.Helper()
+	n := 0
+	for _, ev := range events.snapshot() {
+		if ev.Process.HostPid == pid {
+			data, _ := ev.Marshal()
+			t.Logf("event of pid %d: %s", pid, data)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Logf("no event at all was seen for pid %d", pid)
+	}
+}
+
+// readCapture returns the lines of a capture file.
+func readCapture(t *testing.T, path string) []string {
+	t.Helper()
+	r, err := openCapture(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lines []string
+	for {
+		l, _, err := r.Next()
+		if err == io.EOF {
+			return lines
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(l))
+	}
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// progressThreshold is the input size from which replay shows a progress bar
+// on a terminal.
+const progressThreshold = 4 << 20
+
+type replayFlags struct {
+	rules         ruleFlags
+	out           outputFlags
+	publish       natsFlags
+	publishEvents bool
+	strict        bool
+	quiet         bool
+	workers       int
+	progress      string
+}
+
+func newReplayCmd(g *globalFlags) *cobra.Command {
+	f := &replayFlags{}
+	cmd := &cobra.Command{
+		Use:   "replay FILE...",
+		Short: "Evaluate captured events offline and print the findings",
+		Long: `replay reads capture files (one JSON event per line, gzip when compressed; "-"
+is standard input), evaluates every event with the signatures, prints the
+findings in file order and a summary on standard error: events read, findings
+per signature, bad lines. A malformed line is reported as FILE:LINE: reason
+and skipped. No kernel and no root are needed.
+
+With --publish the findings also go to NATS on vigil.findings.<id>.<host>;
+with --publish-events the events themselves go to vigil.events.<event>.<host>,
+byte for byte as they are in the file (to feed a running engine).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			return runReplay(cmd.Context(), log, f, files, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fs := cmd.Flags()
+	f.rules.register(cmd)
+	f.out.register(cmd)
+	f.publish.register(fs, "publish", "NATS server to publish findings to", true)
+	fs.BoolVar(&f.publishEvents, "publish-events", false, "with --publish, also publish each event as read from the file")
+	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any line was malformed")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary, not the findings")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "events evaluated in parallel")
+	fs.StringVar(&f.progress, "progress", "auto", "progress bar: auto (on a terminal, for large input), always, never")
+	return cmd
+}
+
+// replayItem is one line on its way through the pipeline.
+type replayItem struct {
+	seq      int
+	file     string
+	line     int
+	data     []byte
+	err      error // the line is bad: reason
+	ev       *event.Event
+	findings []engine.Finding
+}
+
+// replaySummary is what replay prints at the end.
+type replaySummary struct {
+	files      int
+	events     int
+	badLines   int
+	findings   map[string]int
+	publishErr int
+	elapsed    time.Duration
+}
+
+func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []string, stdout, stderr io.Writer) error {
+	if f.publishEvents && f.publish.url == "" {
+		return errors.New("--publish-events needs --publish URL")
+	}
+	if f.workers < 1 {
+		f.workers = 1
+	}
+	// Open every file first: a missing file is an error before any work.
+	var total int64
+	readers := make([]*captureReader, 0, len(files))
+	defer func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}()
+	for _, name := range files {
+		r, err := openCapture(name)
+		if err != nil {
+			return fmt.Errorf("opening capture file: %w", err)
+		}
+		readers = append(readers, r)
+		if r.size < 0 || total < 0 {
+			total = -1
+		} else {
+			total += r.size
+		}
+	}
+
+	set, err := f.rules.load()
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(set, engine.Options{Logger: log.With().Str("component", "engine").Logger()})
+	if err != nil {
+		return fmt.Errorf("starting the engine: %w", err)
+	}
+	out, err := f.out.open(stdout)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	var nc *nats.Conn
+	if f.publish.url != "" {
+		nc, err = f.publish.connect(log, "vigil-replay", failFast)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+	}
+
+	bar := newReplayBar(f.progress, total, stderr)
+	var done atomic.Int64 // bytes of the files already finished
+	stopBar := make(chan struct{})
+	var barWG sync.WaitGroup
+	if bar != nil {
+		barWG.Add(1)
+		go func() {
+			defer barWG.Done()
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopBar:
+					return
+				case <-t.C:
+					bar.Set64(done.Load())
+				}
+			}
+		}()
+	}
+
+	start := time.Now()
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Reader -> workers -> in-order collector.
+	items := make(chan *replayItem, 4*f.workers)
+	results := make(chan *replayItem, 4*f.workers)
+	var readErr error
+	go func() {
+		defer close(items)
+		seq := 0
+		for _, r := range readers {
+			base := done.Load()
+			for {
+				data, line, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				it := &replayItem{seq: seq, file: r.path, line: line, data: data}
+				seq++
+				if err != nil {
+					if !errors.Is(err, errLineTooLong) {
+						readErr = err
+						return
+					}
+					it.err = err
+				}
+				select {
+				case items <- it:
+				case <-ctx.Done():
+					return
+				}
+				if bar != nil {
+					done.Store(base + r.BytesRead())
+				}
+			}
+			done.Store(base + r.BytesRead())
+		}
+	}()
+	var wg sync.WaitGroup
+	for range f.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range items {
+				if it.err == nil {
+					it.ev, it.err = decodeLine(it.data)
+				}
+				if it.err == nil {
+					it.findings = eng.Evaluate(ctx, it.ev)
+				}
+				results <- it
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	sum := replaySummary{files: len(files), findings: map[string]int{}}
+	pending := map[int]*replayItem{}
+	next := 0
+	var writeErr error
+	for it := range results {
+		pending[it.seq] = it
+		for {
+			it, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if it.err != nil {
+				sum.badLines++
+				if bar != nil {
+					bar.Clear()
+				}
+				fmt.Fprintf(stderr, "%s:%d: %v\n", it.file, it.line, it.err)
+				continue
+			}
+			sum.events++
+			if nc != nil && f.publishEvents {
+				if err := nc.Publish(event.EventSubject(it.ev.Name, it.ev.Host), it.data); err != nil {
+					sum.publishErr++
+				}
+			}
+			for i := range it.findings {
+				fd := &it.findings[i]
+				sum.findings[fd.Signature.ID]++
+				if !f.quiet && writeErr == nil {
+					if bar != nil {
+						bar.Clear()
+					}
+					if err := out.Write(fd); err != nil {
+						writeErr = err
+						cancel()
+					}
+				}
+				if nc != nil {
+					if err := engine.PublishFinding(nc, fd); err != nil {
+						sum.publishErr++
+					}
+				}
+			}
+		}
+	}
+	sum.elapsed = time.Since(start)
+	if bar != nil {
+		close(stopBar)
+		barWG.Wait()
+		bar.Finish()
+		bar.Clear()
+	}
+	if nc != nil {
+		if err := nc.FlushTimeout(10 * time.Second); err != nil {
+			sum.publishErr++
+			log.Error().Err(err).Msg("flushing NATS")
+		}
+	}
+	printReplaySummary(stderr, sum)
+	switch {
+	case writeErr != nil:
+		return fmt.Errorf("writing findings: %w", writeErr)
+	case readErr != nil:
+		return readErr
+	case parent.Err() != nil:
+		return fmt.Errorf("replay interrupted: %w", parent.Err())
+	case sum.publishErr > 0:
+		return fmt.Errorf("%d message(s) could not be published to NATS", sum.publishErr)
+	case f.strict && sum.badLines > 0:
+		return errSilent
+	}
+	return nil
+}
+
+// decodeLine parses one capture line; the error says why it is not an event.
+func decodeLine(data []byte) (*event.Event, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty line")
+	}
+	ev, err := event.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := event.Lookup(ev.Name); !ok {
+		return nil, fmt.Errorf("unknown event %q", ev.Name)
+	}
+	return ev, nil
+}
+
+func newReplayBar(mode string, total int64, stderr io.Writer) *progressbar.ProgressBar {
+	f, isFile := stderr.(*os.File)
+	show := false
+	switch mode {
+	case "always":
+		show = total > 0
+	case "auto":
+		show = total >= progressThreshold && isFile && isTerminal(f)
+	}
+	if !show {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("replaying"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
+}
+
+func printReplaySummary(w io.Writer, s replaySummary) {
+	total := 0
+	ids := make([]string, 0, len(s.findings))
+	for id, n := range s.findings {
+		ids = append(ids, id)
+		total += n
+	}
+	sort.Strings(ids)
+	rate := 0.0
+	if s.elapsed > 0 {
+		rate = float64(s.events) / s.elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "replay: %d file(s), %d events, %d bad line(s), %d finding(s) in %s (%.0f events/s)\n",
+		s.files, s.events, s.badLines, total, s.elapsed.Round(time.Millisecond), rate)
+	if len(ids) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, id := range ids {
+			fmt.Fprintf(tw, "  %s\t%d\n", id, s.findings[id])
+		}
+		tw.Flush()
+	}
+	if s.publishErr > 0 {
+		fmt.Fprintf(w, "replay: %d message(s) could not be published to NATS\n", s.publishErr)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-sec/vigil/sensor"
+)
+
+// sensorFlags configure the sensor, standalone (vigil sensor) or in vigil run.
+type sensorFlags struct {
+	host          string
+	ringBytes     int
+	statsInterval time.Duration
+}
+
+func (f *sensorFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.host, "host", hostname(), "host name events are labelled with (and the last token of their subject)")
+	fs.IntVar(&f.ringBytes, "ring-buffer-bytes", 0, "size of the BPF ring buffer in bytes, a power of two (0: the sensor's default)")
+	fs.DurationVar(&f.statsInterval, "sensor-stats-interval", 5*time.Minute, "log the sensor's counters this often (0: only at exit)")
+}
+
+func newSensorCmd(g *globalFlags) *cobra.Command {
+	var nf natsFlags
+	f := &sensorFlags{}
+	cmd := &cobra.Command{
+		Use:   "sensor",
+		Short: "Run the eBPF sensor and publish events on NATS (needs root)",
+		Long: `sensor loads vigil's BPF programs, attaches for each event the best probe the
+kernel accepts, and publishes every event as JSON on vigil.events.<event>.<host>.
+While NATS is unreachable it keeps running, buffers and reconnects; events it
+cannot queue are counted and reported.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			nc, err := nf.connect(log, "vigil-sensor", keepTrying)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			return runSensor(cmd.Context(), log, nc, f)
+		},
+	}
+	nf.register(cmd.Flags(), "nats", "NATS server to publish events to", false)
+	f.register(cmd)
+	return cmd
+}
+
+// runSensor runs the sensor until ctx is done, publishing on nc (the caller's).
+func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags) error {
+	slog := log.With().Str("component", "sensor").Logger()
+	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes})
+	if err != nil {
+		return fmt.Errorf("starting the sensor: %w", err)
+	}
+	defer s.Close()
+	attached, failed := 0, 0
+	for _, p := range s.Probes() {
+		if p.Probe == "" {
+			failed++
+			continue
+		}
+		attached++
+	}
+
+	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog})
+	runDone := make(chan error, 1)
+	go func() { runDone <- s.Run(ctx, pub.Publish) }()
+	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
+
+	var tick <-chan time.Time
+	if f.statsInterval > 0 {
+		t := time.NewTicker(f.statsInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-tick:
+			slog.Info().Interface("sensor", s.Stats()).Interface("publisher", pub.Stats()).Msg("sensor counters")
+		case runErr = <-runDone:
+			break loop
+		}
+	}
+	if errors.Is(runErr, context.Canceled) {
+		runErr = nil
+	}
+	flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pub.Close(flushCtx); err != nil {
+		slog.Warn().Err(err).Msg("flushing events to NATS")
+	}
+	slog.Info().Interface("sensor", s.Stats()).Interface("publisher", pub.Stats()).Msg("sensor stopped")
+	return runErr
+}
