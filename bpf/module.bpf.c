@@ -11,6 +11,47 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* security_kernel_read_file: the kernel reads a file for itself (a module, a
+ * firmware blob, a kexec image, a policy). Args: pathname, type, dev, inode. */
+static __always_inline void emit_kernel_read_file(void *ctx, struct file *f, int id, int fallback)
+{
+	struct event e;
+	if (is_self() || !emit_allowed(EVENT_SECURITY_KERNEL_READ_FILE, fallback))
+		return;
+	if (!event_init(&e, ctx, EVENT_SECURITY_KERNEL_READ_FILE))
+		return;
+	char kind[20] = {};
+	switch (id) {
+	case READING_FIRMWARE: __builtin_memcpy(kind, "firmware", 9); break;
+	case READING_MODULE: __builtin_memcpy(kind, "module", 7); break;
+	case READING_KEXEC_IMAGE: __builtin_memcpy(kind, "kexec-image", 12); break;
+	case READING_KEXEC_INITRAMFS: __builtin_memcpy(kind, "kexec-initramfs", 16); break;
+	case READING_POLICY: __builtin_memcpy(kind, "security-policy", 16); break;
+	case READING_X509_CERTIFICATE: __builtin_memcpy(kind, "x509-certificate", 17); break;
+	default: __builtin_memcpy(kind, "unknown", 8);
+	}
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	save_file_path(&e, 0, f);
+	save_str(&e, 1, kind, 0);
+	save_u32(&e, 2, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, 3, BPF_CORE_READ(ino, i_ino));
+	event_submit(&e, 0);
+}
+
+SEC("fentry/security_kernel_read_file")
+int BPF_PROG(fentry_security_kernel_read_file, struct file *file, enum kernel_read_file_id id)
+{
+	emit_kernel_read_file(ctx, file, id, 0);
+	return 0;
+}
+
+SEC("kprobe/security_kernel_read_file")
+int BPF_KPROBE(kprobe_security_kernel_read_file, struct file *file, enum kernel_read_file_id id)
+{
+	emit_kernel_read_file(ctx, file, id, 0);
+	return 0;
+}
+
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -31,6 +72,9 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 		save_u64(&e, 0, s.args[1]);
 		save_str(&e, 1, (void *)s.args[2], 1);
 	} else if (s.nr == NR_finit_module) {
+		struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
+		/* security_kernel_read_file fallback: the file finit_module reads */
+		emit_kernel_read_file(ctx, f, READING_MODULE, 1);
 		/* finit_module(int fd, const char *uargs, int flags) */
 		if (!emit_allowed(EVENT_FINIT_MODULE, 0) || !event_init(&e, ctx, EVENT_FINIT_MODULE))
 			return 0;

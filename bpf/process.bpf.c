@@ -125,12 +125,6 @@ int raw_tp_sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---- sched_process_exec ---- */
 
-static __always_inline __u32 user_dev(dev_t d)
-{
-	/* kernel dev_t is major<<20|minor; stat(2) encodes it differently */
-	__u32 major = d >> 20, minor = d & 0xfffff;
-	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
-}
 
 static __always_inline void save_file_kind(struct event *e, __u8 index, struct file *f)
 {
@@ -160,6 +154,38 @@ static __always_inline void save_file_kind(struct event *e, __u8 index, struct f
 	save_str(e, index, kind, 0);
 }
 
+/* security_bprm_check: the LSM hook every exec passes with the opened file.
+ * Args: pathname, filename (as given), dev, inode. */
+static __always_inline void emit_bprm_check(void *ctx, struct linux_binprm *bprm, int fallback)
+{
+	struct event e;
+	if (is_self() || !emit_allowed(EVENT_SECURITY_BPRM_CHECK, fallback))
+		return;
+	if (!event_init(&e, ctx, EVENT_SECURITY_BPRM_CHECK))
+		return;
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	save_file_path(&e, 0, file);
+	save_str(&e, 1, BPF_CORE_READ(bprm, filename), 0);
+	save_u32(&e, 2, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, 3, BPF_CORE_READ(ino, i_ino));
+	event_submit(&e, 0);
+}
+
+SEC("fentry/security_bprm_check")
+int BPF_PROG(fentry_security_bprm_check, struct linux_binprm *bprm)
+{
+	emit_bprm_check(ctx, bprm, 0);
+	return 0;
+}
+
+SEC("kprobe/security_bprm_check")
+int BPF_KPROBE(kprobe_security_bprm_check, struct linux_binprm *bprm)
+{
+	emit_bprm_check(ctx, bprm, 0);
+	return 0;
+}
+
 static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
 {
 	if (is_self())
@@ -176,6 +202,9 @@ static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_
 			emit_commit_creds(ctx, &old, &now, sys, 1);
 		}
 	}
+
+	/* security_bprm_check fallback: the file exec settled on */
+	emit_bprm_check(ctx, bprm, 1);
 
 	struct event e;
 	if (!emit_allowed(EVENT_SCHED_PROCESS_EXEC, 0) || !event_init(&e, ctx, EVENT_SCHED_PROCESS_EXEC))

@@ -45,24 +45,26 @@ type ProcessSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	ProcessMapDrops                  = "drops"
-	ProcessMapEventModes             = "event_modes"
-	ProcessMapEvents                 = "events"
-	ProcessMapPathbufs               = "pathbufs"
-	ProcessMapScratch                = "scratch"
-	ProcessMapSysEnterProgs          = "sys_enter_progs"
-	ProcessMapSysExitProgs           = "sys_exit_progs"
-	ProcessMapSyscallStates          = "syscall_states"
-	ProcessProgRawTpSchedProcessExec = "raw_tp_sched_process_exec"
-	ProcessProgRawTpSchedProcessExit = "raw_tp_sched_process_exit"
-	ProcessProgRawTpSchedProcessFork = "raw_tp_sched_process_fork"
-	ProcessProgSysEnterExecve        = "sys_enter_execve"
-	ProcessProgSysEnterExecveat      = "sys_enter_execveat"
-	ProcessProgSysExitMemfdCreate    = "sys_exit_memfd_create"
-	ProcessProgTpBtfSchedProcessExec = "tp_btf_sched_process_exec"
-	ProcessProgTpBtfSchedProcessExit = "tp_btf_sched_process_exit"
-	ProcessProgTpBtfSchedProcessFork = "tp_btf_sched_process_fork"
-	ProcessVarSelfTgid               = "self_tgid"
+	ProcessMapDrops                    = "drops"
+	ProcessMapEventModes               = "event_modes"
+	ProcessMapEvents                   = "events"
+	ProcessMapPathbufs                 = "pathbufs"
+	ProcessMapScratch                  = "scratch"
+	ProcessMapSysEnterProgs            = "sys_enter_progs"
+	ProcessMapSysExitProgs             = "sys_exit_progs"
+	ProcessMapSyscallStates            = "syscall_states"
+	ProcessProgFentrySecurityBprmCheck = "fentry_security_bprm_check"
+	ProcessProgKprobeSecurityBprmCheck = "kprobe_security_bprm_check"
+	ProcessProgRawTpSchedProcessExec   = "raw_tp_sched_process_exec"
+	ProcessProgRawTpSchedProcessExit   = "raw_tp_sched_process_exit"
+	ProcessProgRawTpSchedProcessFork   = "raw_tp_sched_process_fork"
+	ProcessProgSysEnterExecve          = "sys_enter_execve"
+	ProcessProgSysEnterExecveat        = "sys_enter_execveat"
+	ProcessProgSysExitMemfdCreate      = "sys_exit_memfd_create"
+	ProcessProgTpBtfSchedProcessExec   = "tp_btf_sched_process_exec"
+	ProcessProgTpBtfSchedProcessExit   = "tp_btf_sched_process_exit"
+	ProcessProgTpBtfSchedProcessFork   = "tp_btf_sched_process_fork"
+	ProcessVarSelfTgid                 = "self_tgid"
 )
 
 // LoadProcess returns the embedded CollectionSpec for Process.
@@ -107,15 +109,17 @@ type ProcessSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ProcessProgramSpecs struct {
-	RawTpSchedProcessExec *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_exec"`
-	RawTpSchedProcessExit *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_exit"`
-	RawTpSchedProcessFork *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_fork"`
-	SysEnterExecve        *ebpf.ProgramSpec `ebpf:"sys_enter_execve"`
-	SysEnterExecveat      *ebpf.ProgramSpec `ebpf:"sys_enter_execveat"`
-	SysExitMemfdCreate    *ebpf.ProgramSpec `ebpf:"sys_exit_memfd_create"`
-	TpBtfSchedProcessExec *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_exec"`
-	TpBtfSchedProcessExit *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_exit"`
-	TpBtfSchedProcessFork *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_fork"`
+	FentrySecurityBprmCheck *ebpf.ProgramSpec `ebpf:"fentry_security_bprm_check"`
+	KprobeSecurityBprmCheck *ebpf.ProgramSpec `ebpf:"kprobe_security_bprm_check"`
+	RawTpSchedProcessExec   *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_exec"`
+	RawTpSchedProcessExit   *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_exit"`
+	RawTpSchedProcessFork   *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_fork"`
+	SysEnterExecve          *ebpf.ProgramSpec `ebpf:"sys_enter_execve"`
+	SysEnterExecveat        *ebpf.ProgramSpec `ebpf:"sys_enter_execveat"`
+	SysExitMemfdCreate      *ebpf.ProgramSpec `ebpf:"sys_exit_memfd_create"`
+	TpBtfSchedProcessExec   *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_exec"`
+	TpBtfSchedProcessExit   *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_exit"`
+	TpBtfSchedProcessFork   *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_fork"`
 }
 
 // ProcessMapSpecs contains maps before they are loaded into the kernel.
@@ -193,19 +197,23 @@ type ProcessVariables struct {
 //
 // It can be passed to LoadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ProcessPrograms struct {
-	RawTpSchedProcessExec *ebpf.Program `ebpf:"raw_tp_sched_process_exec"`
-	RawTpSchedProcessExit *ebpf.Program `ebpf:"raw_tp_sched_process_exit"`
-	RawTpSchedProcessFork *ebpf.Program `ebpf:"raw_tp_sched_process_fork"`
-	SysEnterExecve        *ebpf.Program `ebpf:"sys_enter_execve"`
-	SysEnterExecveat      *ebpf.Program `ebpf:"sys_enter_execveat"`
-	SysExitMemfdCreate    *ebpf.Program `ebpf:"sys_exit_memfd_create"`
-	TpBtfSchedProcessExec *ebpf.Program `ebpf:"tp_btf_sched_process_exec"`
-	TpBtfSchedProcessExit *ebpf.Program `ebpf:"tp_btf_sched_process_exit"`
-	TpBtfSchedProcessFork *ebpf.Program `ebpf:"tp_btf_sched_process_fork"`
+	FentrySecurityBprmCheck *ebpf.Program `ebpf:"fentry_security_bprm_check"`
+	KprobeSecurityBprmCheck *ebpf.Program `ebpf:"kprobe_security_bprm_check"`
+	RawTpSchedProcessExec   *ebpf.Program `ebpf:"raw_tp_sched_process_exec"`
+	RawTpSchedProcessExit   *ebpf.Program `ebpf:"raw_tp_sched_process_exit"`
+	RawTpSchedProcessFork   *ebpf.Program `ebpf:"raw_tp_sched_process_fork"`
+	SysEnterExecve          *ebpf.Program `ebpf:"sys_enter_execve"`
+	SysEnterExecveat        *ebpf.Program `ebpf:"sys_enter_execveat"`
+	SysExitMemfdCreate      *ebpf.Program `ebpf:"sys_exit_memfd_create"`
+	TpBtfSchedProcessExec   *ebpf.Program `ebpf:"tp_btf_sched_process_exec"`
+	TpBtfSchedProcessExit   *ebpf.Program `ebpf:"tp_btf_sched_process_exit"`
+	TpBtfSchedProcessFork   *ebpf.Program `ebpf:"tp_btf_sched_process_fork"`
 }
 
 func (p *ProcessPrograms) Close() error {
 	return _ProcessClose(
+		p.FentrySecurityBprmCheck,
+		p.KprobeSecurityBprmCheck,
 		p.RawTpSchedProcessExec,
 		p.RawTpSchedProcessExit,
 		p.RawTpSchedProcessFork,

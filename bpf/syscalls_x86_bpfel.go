@@ -31,25 +31,27 @@ const (
 type SyscallsEventId uint32
 
 const (
-	SyscallsEventIdEVENT_EXECVE             SyscallsEventId = 1
-	SyscallsEventIdEVENT_EXECVEAT           SyscallsEventId = 2
-	SyscallsEventIdEVENT_INIT_MODULE        SyscallsEventId = 3
-	SyscallsEventIdEVENT_FINIT_MODULE       SyscallsEventId = 4
-	SyscallsEventIdEVENT_MEMFD_CREATE       SyscallsEventId = 5
-	SyscallsEventIdEVENT_SETUID             SyscallsEventId = 6
-	SyscallsEventIdEVENT_SETREUID           SyscallsEventId = 7
-	SyscallsEventIdEVENT_SETRESUID          SyscallsEventId = 8
-	SyscallsEventIdEVENT_SETGID             SyscallsEventId = 9
-	SyscallsEventIdEVENT_SETREGID           SyscallsEventId = 10
-	SyscallsEventIdEVENT_SETRESGID          SyscallsEventId = 11
-	SyscallsEventIdEVENT_SETFSUID           SyscallsEventId = 12
-	SyscallsEventIdEVENT_SETFSGID           SyscallsEventId = 13
-	SyscallsEventIdEVENT_CAPSET             SyscallsEventId = 14
-	SyscallsEventIdEVENT_SCHED_PROCESS_FORK SyscallsEventId = 100
-	SyscallsEventIdEVENT_SCHED_PROCESS_EXEC SyscallsEventId = 101
-	SyscallsEventIdEVENT_SCHED_PROCESS_EXIT SyscallsEventId = 102
-	SyscallsEventIdEVENT_COMMIT_CREDS       SyscallsEventId = 200
-	SyscallsEventIdEVENT_ID_MAX             SyscallsEventId = 1024
+	SyscallsEventIdEVENT_EXECVE                    SyscallsEventId = 1
+	SyscallsEventIdEVENT_EXECVEAT                  SyscallsEventId = 2
+	SyscallsEventIdEVENT_INIT_MODULE               SyscallsEventId = 3
+	SyscallsEventIdEVENT_FINIT_MODULE              SyscallsEventId = 4
+	SyscallsEventIdEVENT_MEMFD_CREATE              SyscallsEventId = 5
+	SyscallsEventIdEVENT_SETUID                    SyscallsEventId = 6
+	SyscallsEventIdEVENT_SETREUID                  SyscallsEventId = 7
+	SyscallsEventIdEVENT_SETRESUID                 SyscallsEventId = 8
+	SyscallsEventIdEVENT_SETGID                    SyscallsEventId = 9
+	SyscallsEventIdEVENT_SETREGID                  SyscallsEventId = 10
+	SyscallsEventIdEVENT_SETRESGID                 SyscallsEventId = 11
+	SyscallsEventIdEVENT_SETFSUID                  SyscallsEventId = 12
+	SyscallsEventIdEVENT_SETFSGID                  SyscallsEventId = 13
+	SyscallsEventIdEVENT_CAPSET                    SyscallsEventId = 14
+	SyscallsEventIdEVENT_SCHED_PROCESS_FORK        SyscallsEventId = 100
+	SyscallsEventIdEVENT_SCHED_PROCESS_EXEC        SyscallsEventId = 101
+	SyscallsEventIdEVENT_SCHED_PROCESS_EXIT        SyscallsEventId = 102
+	SyscallsEventIdEVENT_COMMIT_CREDS              SyscallsEventId = 200
+	SyscallsEventIdEVENT_SECURITY_BPRM_CHECK       SyscallsEventId = 201
+	SyscallsEventIdEVENT_SECURITY_KERNEL_READ_FILE SyscallsEventId = 202
+	SyscallsEventIdEVENT_ID_MAX                    SyscallsEventId = 1024
 )
 
 type SyscallsEventMode uint32

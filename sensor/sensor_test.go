@@ -163,8 +163,17 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 	// This development kernel refuses fentry and has no kprobes: the
 	// credential change must come from the syscall-layer fallback.
 	if expect == "" || expect == "fallback" {
-		if st := byName["commit_creds"]; !st.Fallback {
-			t.Errorf("kernel %s: commit_creds attached %q, expected the fallback here", kernelRelease(), st.Probe)
+		for _, spec := range event.All() {
+			first := spec.Probes[0].Name
+			if !strings.HasPrefix(first, "fentry/") && !strings.HasPrefix(first, "kprobe/") {
+				continue
+			}
+			if st := byName[spec.Name]; !st.Fallback {
+				t.Errorf("kernel %s: %s attached %q, expected its fallback here", kernelRelease(), spec.Name, st.Probe)
+			}
+		}
+		if !byName["commit_creds"].Fallback {
+			t.Errorf("commit_creds is not on its fallback")
 		}
 	}
 }
@@ -197,6 +206,12 @@ func TestSensorSeesModuleLoads(t *testing.T) {
 	if !strings.HasSuffix(ev.Process.Exe, "/kmod") {
 		t.Errorf("exe = %q, want the kmod trigger", ev.Process.Exe)
 	}
+	ev = ls.waitFor(t, "security_kernel_read_file of the module file", func(ev *event.Event) bool {
+		return ev.Name == "security_kernel_read_file" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == r.File
+	})
+	if ev.Args["type"] != "module" {
+		t.Errorf("security_kernel_read_file type = %v, want module", ev.Args["type"])
+	}
 }
 
 func TestSensorSeesMemfdExec(t *testing.T) {
@@ -221,6 +236,10 @@ func TestSensorSeesMemfdExec(t *testing.T) {
 	if p, _ := ev.Args["pathname"].(string); !strings.Contains(p, "memfd:"+r.Memfd) {
 		t.Errorf("pathname = %q, want it to name memfd:%s", p, r.Memfd)
 	}
+	ls.waitFor(t, "security_bprm_check of the memfd", func(ev *event.Event) bool {
+		p, _ := ev.Args["pathname"].(string)
+		return ev.Name == "security_bprm_check" && ev.Process.HostPid == r.Pid && strings.Contains(p, "memfd:"+r.Memfd)
+	})
 	// and an ordinary exec is not a memfd
 	exec.Command("/bin/true").Run()
 	ev = ls.waitFor(t, "exec of /bin/true", func(ev *event.Event) bool {

@@ -12,6 +12,13 @@
 #define NAME_MAX_LEN 255
 #define PATHBUF_END (MAX_STR * 2 - 1)
 
+static __always_inline __u32 user_dev(dev_t d)
+{
+	/* kernel dev_t is major<<20|minor; stat(2) encodes it differently */
+	__u32 major = d >> 20, minor = d & 0xfffff;
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
 static __always_inline int save_path(struct event *e, __u8 index, const struct path *path)
 {
 	__u32 cpu = bpf_get_smp_processor_id();

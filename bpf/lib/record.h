@@ -43,6 +43,8 @@ enum event_id {
 	EVENT_SCHED_PROCESS_EXIT = 102,
 
 	EVENT_COMMIT_CREDS = 200,
+	EVENT_SECURITY_BPRM_CHECK = 201,
+	EVENT_SECURITY_KERNEL_READ_FILE = 202,
 
 	EVENT_ID_MAX = 1024, /* size of the per-event tables (drops, modes) */
 };

@@ -28,7 +28,9 @@ const (
 	IDSchedProcessExec ID = 101
 	IDSchedProcessExit ID = 102
 
-	IDCommitCreds ID = 200
+	IDCommitCreds            ID = 200
+	IDSecurityBprmCheck      ID = 201
+	IDSecurityKernelReadFile ID = 202
 )
 
 // Arg describes one argument of an event.
@@ -234,6 +236,38 @@ var specs = []Spec{
 			{Name: "new_fsuid", Type: TypeUint32}, {Name: "new_fsgid", Type: TypeUint32},
 			{Name: "new_cap_effective", Type: TypeUint64},
 			{Name: "syscall", Type: TypeString, Doc: "the syscall during which the change was seen (fallback probe), empty from the kernel hook"},
+		},
+	},
+	{
+		ID: IDSecurityBprmCheck, Name: "security_bprm_check", Doc: "the LSM check of the file an exec is about to run (resolved path, device, inode)",
+		Probes: []Probe{
+			{Name: "fentry/security_bprm_check", Programs: []Program{{Name: "fentry_security_bprm_check"}}},
+			{Name: "kprobe/security_bprm_check", Programs: []Program{{Name: "kprobe_security_bprm_check"}}},
+			{Name: "sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
+			{Name: "raw_tracepoint/sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
+		},
+		Args: []Arg{
+			{Name: "pathname", Type: TypeString, Doc: "resolved path of the file"},
+			{Name: "filename", Type: TypeString, Doc: "path as given to exec"},
+			{Name: "dev", Type: TypeUint32},
+			{Name: "inode", Type: TypeUint64},
+		},
+	},
+	{
+		ID: IDSecurityKernelReadFile, Name: "security_kernel_read_file", Doc: "the kernel reads a file for itself: a module, firmware, a kexec image, a policy",
+		Probes: []Probe{
+			{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
+			{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
+			{
+				Name: "raw_tracepoint/sys_exit (finit_module's file)", Fallback: true,
+				Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}},
+			},
+		},
+		Args: []Arg{
+			{Name: "pathname", Type: TypeString},
+			{Name: "type", Type: TypeString, Doc: "module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate"},
+			{Name: "dev", Type: TypeUint32},
+			{Name: "inode", Type: TypeUint64},
 		},
 	},
 }
