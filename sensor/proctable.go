@@ -169,7 +169,7 @@ func (t *procTable) enrich(ev *event.Event) {
 		if a == nil {
 			break
 		}
-		pr.Ancestors = append(pr.Ancestors, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: a.argv, UID: a.uid})
+		pr.Ancestors = append(pr.Ancestors, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: shortArgv(a.argv), UID: a.uid})
 		if a.hostPpid == ppid {
 			break
 		}
@@ -236,6 +236,40 @@ func containerIDFromCgroup(cgroupFile string) string {
 		}
 	}
 	return ""
+}
+
+// Ancestors' argv is context, not evidence: it is kept short so that every
+// event does not carry the whole command line of every ancestor.
+const (
+	ancestorArgs   = 16
+	ancestorArgLen = 256
+)
+
+func shortArgv(argv []string) []string {
+	if len(argv) <= ancestorArgs {
+		short := true
+		for _, a := range argv {
+			if len(a) > ancestorArgLen {
+				short = false
+				break
+			}
+		}
+		if short {
+			return argv
+		}
+	}
+	out := make([]string, 0, ancestorArgs+1)
+	for i, a := range argv {
+		if i == ancestorArgs {
+			out = append(out, "...")
+			break
+		}
+		if len(a) > ancestorArgLen {
+			a = a[:ancestorArgLen] + "..."
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func splitNul(b []byte) []string {
