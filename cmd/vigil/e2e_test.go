@@ -245,7 +245,7 @@ func TestEndToEnd(t *testing.T) {
 		if !e.exe(f.Event.Process.Exe) {
 			t.Errorf("%s: finding names exe %q (comm %q), want %s", e.what, f.Event.Process.Exe, f.Event.Process.Comm, e.exeDoc)
 		}
-		t.Logf("%s: %s", e.what, f.raw)
+		t.Logf("%s: %s pid=%d comm=%s exe=%s fields=%v", e.what, f.Signature.ID, f.Event.Process.Pid, f.Event.Process.Comm, f.Event.Process.Exe, f.Fields)
 	}
 
 	// Findings still in flight for the benign workload would have arrived
@@ -365,7 +365,7 @@ func installSetuidRoot(t *testing.T, src string) string {
 	if err := os.Chown(dst, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(dst, 0o4755); err != nil {
+	if err := os.Chmod(dst, os.ModeSetuid|0o755); err != nil {
 		t.Fatal(err)
 	}
 	// uid 65534 must be able to reach it: every parent must be searchable.
@@ -401,8 +401,9 @@ func logEventsOf(t *testing.T, events *inbox[*event.Event], pid uint32) {
 	n := 0
 	for _, ev := range events.snapshot() {
 		if ev.Process.HostPid == pid {
-			data, _ := ev.Marshal()
-			t.Logf("event of pid %d: %s", pid, data)
+			args, _ := json.Marshal(ev.Args)
+			t.Logf("event of pid %d: %s comm=%s exe=%s uid=%d euid=%d return=%d args=%s",
+				pid, ev.Name, ev.Process.Comm, ev.Process.Exe, ev.Process.UID, ev.Process.EUID, ev.ReturnValue, args)
 			n++
 		}
 	}
