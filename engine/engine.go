@@ -18,8 +18,10 @@ import (
 var ErrNoRules = errors.New("engine needs a rule set")
 
 // DefaultTimeout bounds one signature's evaluation of one event. Signatures
-// take microseconds; the limit is there for the one that loops.
-const DefaultTimeout = 100 * time.Millisecond
+// take microseconds; the limit is there for the one that runs away. It is
+// wall-clock time, so it is generous: a loaded host must not lose findings
+// to time-outs of healthy signatures.
+const DefaultTimeout = 500 * time.Millisecond
 
 // errorLogInterval is how often one failing signature is logged; the
 // failures in between are counted and reported with the next log line.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
@@ -17,6 +18,10 @@ var ErrBadFinding = errors.New("finding is not an object")
 // neverCancelled is handed to evaluations whose context cannot be cancelled,
 // so OPA does not start a goroutine per evaluation to watch it.
 var neverCancelled = topdown.NewCancel()
+
+// noMetrics spares every evaluation the metrics map OPA would otherwise
+// allocate; the engine keeps its own counters.
+var noMetrics = metrics.NoOp()
 
 // Eval evaluates the signature on one event, given as Input(ev), and
 // returns the fields of every finding it yields (nil when none). It honours
@@ -36,7 +41,7 @@ func (s *Signature) Eval(ctx context.Context, input ast.Value) ([]map[string]any
 		stop := context.AfterFunc(ctx, cancel.Cancel)
 		defer stop()
 	}
-	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel))
+	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel), rego.EvalMetrics(noMetrics))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && topdown.IsCancel(err) {
 			return nil, fmt.Errorf("signature %s: evaluation stopped: %w", s.ID, ctxErr)

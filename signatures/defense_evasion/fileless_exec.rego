@@ -21,17 +21,17 @@ metadata := {
 	"events": ["sched_process_exec"],
 }
 
-shm_dirs := ["/dev/shm", "/run/shm"]
+# Written with trailing slashes: /dev/shmfoo is not /dev/shm.
+shm_dirs := ["/dev/shm/", "/run/shm/"]
 
 # path is the resolved path of the executed file, or the path given to exec
 # when the probe could not resolve it.
-default path := ""
+path := p if {
+	p := input.args.pathname
+	p != ""
+} else := object.get(input.args, "filename", "")
 
-path := lib.arg("pathname", "") if lib.arg("pathname", "") != ""
-
-path := lib.arg("filename", "") if lib.arg("pathname", "") == ""
-
-memfd if lib.arg("memfd", false) == true
+memfd if input.args.memfd == true
 
 # The kernel names a memfd's file "memfd:<name>"; its d_path reads
 # "/memfd:<name> (deleted)".
@@ -40,7 +40,7 @@ memfd if startswith(path, "/memfd:")
 # A memfd never has a link on any file system, so the kernel also calls it
 # deleted; "deleted" is reported only for files that had one.
 deleted if {
-	lib.arg("deleted", false) == true
+	input.args.deleted == true
 	not memfd
 }
 
@@ -49,11 +49,16 @@ deleted if {
 	not memfd
 }
 
+shm if {
+	some dir in shm_dirs
+	startswith(path, dir)
+}
+
 reasons contains "memfd" if memfd
 
 reasons contains "deleted" if deleted
 
-reasons contains "shm" if lib.under(path, shm_dirs)
+reasons contains "shm" if shm
 
 finding contains {
 	"reasons": sort(reasons),

@@ -23,14 +23,16 @@ metadata := {
 	"events": ["commit_creds"],
 }
 
+# A missing id (a probe that could not read it) leaves the rule undefined:
+# no guess is reported as a change.
 raised contains "uid" if {
-	lib.arg("old_uid", 0) != 0
-	lib.arg("new_uid", -1) == 0
+	input.args.old_uid != 0
+	input.args.new_uid == 0
 }
 
 raised contains "euid" if {
-	lib.arg("old_euid", 0) != 0
-	lib.arg("new_euid", -1) == 0
+	input.args.old_euid != 0
+	input.args.new_euid == 0
 }
 
 finding contains {
