@@ -103,7 +103,7 @@ func genEvents(n int, seed uint64) []*event.Event {
 				"old_uid": uint64(uid), "old_gid": uint64(uid), "old_euid": uint64(uid), "old_egid": uint64(uid),
 				"old_suid": uint64(uid), "old_sgid": uint64(uid), "old_fsuid": uint64(uid), "old_fsgid": uint64(uid),
 				"old_cap_effective": uint64(0),
-				"new_uid": uint64(newUID), "new_gid": uint64(uid), "new_euid": uint64(newUID), "new_egid": uint64(uid),
+				"new_uid":           uint64(newUID), "new_gid": uint64(uid), "new_euid": uint64(newUID), "new_egid": uint64(uid),
 				"new_suid": uint64(newUID), "new_sgid": uint64(uid), "new_fsuid": uint64(newUID), "new_fsgid": uint64(uid),
 				"new_cap_effective": uint64(0x1ffffffffff), "syscall": "setuid",
 			}
