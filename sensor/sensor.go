@@ -36,7 +36,8 @@ type Sensor struct {
 	log     zerolog.Logger
 	ld      *loader
 	procs   *procTable
-	bootOff int64 // wall ns minus boot ns
+	probes  map[event.ID]string // the attached probe of each event
+	bootOff int64               // wall ns minus boot ns
 
 	records    atomic.Uint64
 	decodeErrs atomic.Uint64
@@ -79,9 +80,12 @@ func New(cfg Config) (*Sensor, error) {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
 	ld.choose()
-	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}}
+	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}, probes: map[event.ID]string{}}
 	attached := 0
 	for _, st := range ld.status {
+		if spec, ok := event.Lookup(st.Event); ok {
+			s.probes[spec.ID] = st.Probe
+		}
 		ev := s.log.Debug()
 		if st.Probe == "" {
 			ev = s.log.Warn()
@@ -154,21 +158,10 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 		st := time.Unix(0, s.bootOff+int64(r.startTime))
 		ev.Process.StartTime = &st
 	}
-	if st, ok := s.probeOf(ev.Name); ok {
-		ev.Probe = st
-	}
+	ev.Probe = s.probes[ev.ID]
 	s.procs.update(ev)
 	s.procs.enrich(ev)
 	return ev
-}
-
-func (s *Sensor) probeOf(name string) (string, bool) {
-	for _, st := range s.ld.status {
-		if st.Event == name {
-			return st.Probe, true
-		}
-	}
-	return "", false
 }
 
 func (s *Sensor) countDecodeError(err error) {
