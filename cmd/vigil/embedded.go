@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -61,11 +62,19 @@ func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*server.Server, erro
 	if err != nil {
 		return nil, fmt.Errorf("creating the embedded NATS server: %w", err)
 	}
-	srv.SetLoggerV2(natsLogger{log.With().Str("component", "nats-server").Logger()}, false, false, false)
+	nl := &natsLogger{log: log.With().Str("component", "nats-server").Logger()}
+	srv.SetLoggerV2(nl, false, false, false)
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return nil, errors.New("the embedded NATS server did not become ready within 10s (is the port in use?)")
+	deadline := time.Now().Add(10 * time.Second)
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		if msg := nl.fatalMessage(); msg != "" {
+			srv.Shutdown()
+			return nil, fmt.Errorf("starting the embedded NATS server: %s", msg)
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, errors.New("the embedded NATS server did not become ready within 10s")
+		}
 	}
 	return srv, nil
 }
@@ -90,12 +99,32 @@ func declareStreams(ctx context.Context, nc *nats.Conn, cfg embeddedConfig) erro
 	return nil
 }
 
-// natsLogger sends the embedded server's logs to zerolog.
-type natsLogger struct{ log zerolog.Logger }
+// natsLogger sends the embedded server's logs to zerolog. A fatal message
+// (the server cannot listen, ...) is kept for startEmbedded to report rather
+// than ending the process as the server's own logger would.
+type natsLogger struct {
+	log   zerolog.Logger
+	mu    sync.Mutex
+	fatal string
+}
 
-func (l natsLogger) Noticef(format string, v ...any) { l.log.Debug().Msgf(format, v...) }
-func (l natsLogger) Warnf(format string, v ...any)   { l.log.Warn().Msgf(format, v...) }
-func (l natsLogger) Fatalf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
-func (l natsLogger) Errorf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
-func (l natsLogger) Debugf(format string, v ...any)  { l.log.Debug().Msgf(format, v...) }
-func (l natsLogger) Tracef(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
+func (l *natsLogger) fatalMessage() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fatal
+}
+
+func (l *natsLogger) Noticef(format string, v ...any) { l.log.Debug().Msgf(format, v...) }
+func (l *natsLogger) Warnf(format string, v ...any)   { l.log.Warn().Msgf(format, v...) }
+func (l *natsLogger) Errorf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
+func (l *natsLogger) Debugf(format string, v ...any)  { l.log.Debug().Msgf(format, v...) }
+func (l *natsLogger) Tracef(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error().Msg(msg)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fatal == "" {
+		l.fatal = msg
+	}
+}

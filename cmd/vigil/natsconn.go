@@ -136,9 +136,8 @@ func (f *natsFlags) connect(log zerolog.Logger, name string, mode connectMode, e
 	if err != nil {
 		return nil, fmt.Errorf("connecting to NATS at %s: %w", redactURL(url), err)
 	}
-	if nc.IsConnected() {
-		log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("connected to NATS")
-	} else {
+	// The connect handler logs the connection.
+	if !nc.IsConnected() {
 		log.Warn().Str("url", redactURL(url)).Msg("NATS not reachable yet; retrying in the background")
 	}
 	return nc, nil
@@ -154,11 +153,10 @@ func commonOptions(log zerolog.Logger, name string) []nats.Option {
 		// and returns an error (counted by the publishers) beyond it.
 		nats.ReconnectBufSize(64 << 20),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
-			ev := log.Warn()
+			// err is nil when vigil closes the connection itself.
 			if err != nil {
-				ev = ev.Err(err)
+				log.Warn().Err(err).Msg("disconnected from NATS; reconnecting")
 			}
-			ev.Msg("disconnected from NATS")
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info().Str("url", nc.ConnectedUrlRedacted()).Uint64("reconnects", nc.Stats().Reconnects).Msg("reconnected to NATS")

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// freePort returns a loopback port nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRun starts vigil run on a free port and returns it with its URL once
+// the engine is ready.
+func startRun(t *testing.T, args ...string) (*child, string) {
+	t.Helper()
+	port := freePort(t)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	args = append([]string{"run", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", port), "--output", "json", "--log-format", "json"}, args...)
+	run := startChild(t, "vigil run", mustVigil(t), args...)
+	run.waitLog(t, "engine ready", 60*time.Second)
+	return run, url
+}
+
+func stopRun(t *testing.T, run *child) {
+	t.Helper()
+	if err := run.stop(20 * time.Second); err != nil {
+		t.Errorf("vigil run exited with %v after SIGINT", err)
+	}
+	if !strings.Contains(run.stderr.String(), "embedded NATS server stopped") {
+		t.Error("vigil run did not stop its NATS server")
+	}
+}
+
+// vigil run without the sensor: the embedded NATS server takes client
+// connections, the engine evaluates events published to it, findings come
+// out on NATS and on stdout, and SIGINT stops it cleanly. JetStream keeps
+// the findings in their stream.
+func TestRunEmbeddedNATSAndJetStream(t *testing.T) {
+	store := t.TempDir()
+	run, url := startRun(t, "--no-sensor", "--jetstream", store)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("connecting to the embedded server: %v", err)
+	}
+	defer nc.Close()
+	sub, err := nc.SubscribeSync(event.AllFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := sampleEvents()[1] // finit_module
+	data, _ := ev.Marshal()
+	if err := nc.Publish(event.EventSubject(ev.Name, ev.Host), data); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sub.NextMsg(15 * time.Second)
+	if err != nil {
+		t.Fatalf("no finding from vigil run: %v", err)
+	}
+	if msg.Subject != "vigil.findings.kernel-module-load.host-a" {
+		t.Errorf("finding on %s", msg.Subject)
+	}
+	if !run.stdout.waitFor(`"id":"kernel-module-load"`, 10*time.Second, run.done) {
+		t.Errorf("vigil run did not print the finding; stdout:\n%s", run.stdout)
+	}
+
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for name, min := range map[string]uint64{eventsStream: 1, findingsStream: 1} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs < min {
+			t.Errorf("stream %s holds %d messages, want at least %d", name, info.State.Msgs, min)
+		}
+	}
+	nc.Close()
+	stopRun(t, run)
+
+	// Declaring the streams again over the same store is fine.
+	run2, _ := startRun(t, "--no-sensor", "--jetstream", store)
+	stopRun(t, run2)
+}
+
+func TestRunRefusesBusyPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := exec.Command(mustVigil(t), "run", "--no-sensor", "--nats-listen", l.Addr().String(), "--log-format", "json")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("vigil run started on a busy port:\n%s", out)
+	}
+	if !strings.Contains(string(out), "address already in use") {
+		t.Errorf("the error does not say the address is in use:\n%s", out)
+	}
+}
+
+// vigil run with the sensor (root): a module load attempt on this host
+// becomes a finding a NATS client sees.
+func TestRunWithSensor(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("vigil run with the sensor loads BPF programs and needs root: run as root (CI does)")
+	}
+	trig, err := goBuild("kmod", "./testdata/triggers/kmod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(trig)) })
+	run, url := startRun(t)
+	run.waitLog(t, "sensor ready", 60*time.Second)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, err := nc.SubscribeSync("vigil.findings.kernel-module-load.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var report struct{ Pid uint32 }
+	runTrigger(t, exec.Command(trig), &report)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		msg, err := sub.NextMsg(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no kernel-module-load finding for pid %d: %v", report.Pid, err)
+		}
+		var f finding
+		if err := json.Unmarshal(msg.Data, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Event.Process.HostPid == report.Pid {
+			break
+		}
+	}
+	stopRun(t, run)
+	if !strings.Contains(run.stderr.String(), "sensor stopped") {
+		t.Error("the sensor did not log its stop")
+	}
+}
