@@ -151,11 +151,13 @@ func check(srcs []*source) (*checker, []Problem) {
 		c.checkBuiltins(p)
 		c.checkDataRefs(p)
 	}
-	sortProblems(c.problems)
+	c.problems = sortProblems(c.problems)
 	return c, c.problems
 }
 
-func sortProblems(ps []Problem) {
+// sortProblems orders problems by place and drops repeats: OPA reports some
+// parse errors twice at one place, once with more detail.
+func sortProblems(ps []Problem) []Problem {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
 		if a.File != b.File {
@@ -166,6 +168,21 @@ func sortProblems(ps []Problem) {
 		}
 		return a.Col < b.Col
 	})
+	out := ps[:0]
+	for _, p := range ps {
+		if n := len(out); n > 0 {
+			prev := &out[n-1]
+			if prev.File == p.File && prev.Line == p.Line && prev.Col == p.Col &&
+				(strings.HasPrefix(p.Msg, prev.Msg) || strings.HasPrefix(prev.Msg, p.Msg)) {
+				if len(p.Msg) > len(prev.Msg) {
+					prev.Msg = p.Msg
+				}
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // sigDraft is a signature whose metadata was read, with the place of its id
@@ -233,7 +250,7 @@ func (c *checker) metadata(p *parsed, r *ast.Rule, draft *sigDraft) {
 	file := p.src.path
 	constant := r.Head.Value != nil && r.Head.Key == nil && len(r.Head.Args) == 0 && r.Else == nil &&
 		len(r.Body) == 1 && r.Body[0].Equal(ast.NewExpr(ast.BooleanTerm(true)))
-	if !constant || !r.Head.Value.IsGround() {
+	if !constant || !isConstant(r.Head.Value) {
 		c.add(r.Location, file, "metadata must be a constant object: metadata := {...} with no condition, variables or references")
 		return
 	}
@@ -329,6 +346,20 @@ func (c *checker) metadata(p *parsed, r *ast.Rule, draft *sigDraft) {
 	for _, e := range m.Events {
 		draft.events[e] = true
 	}
+}
+
+// isConstant reports whether t is made of literals only: no variables,
+// references, calls or comprehensions. (OPA calls input.x ground.)
+func isConstant(t *ast.Term) bool {
+	ok := true
+	ast.WalkTerms(t, func(x *ast.Term) bool {
+		switch x.Value.(type) {
+		case ast.Var, ast.Ref, ast.Call, *ast.ArrayComprehension, *ast.SetComprehension, *ast.ObjectComprehension:
+			ok = false
+		}
+		return !ok
+	})
+	return ok
 }
 
 func (c *checker) metaString(file, name string, v *ast.Term) string {

@@ -36,7 +36,7 @@ func (c *checker) compile() (*Set, []Problem) {
 	sort.Strings(files)
 	if compiler.Compile(mods); compiler.Failed() {
 		c.addASTErrors("", compiler.Errors)
-		sortProblems(c.problems)
+		c.problems = sortProblems(c.problems)
 		return nil, c.problems
 	}
 

@@ -209,7 +209,7 @@ func (c *checker) checkTests(ctx context.Context) []Problem {
 	}
 	_, problems := c.fixtureCases(set)
 	c.problems = append(c.problems, problems...)
-	sortProblems(c.problems)
+	c.problems = sortProblems(c.problems)
 	return c.problems
 }
 
@@ -241,7 +241,7 @@ func (c *checker) runRegoTests(ctx context.Context, set *Set, run string, timeou
 		if errs, ok := err.(ast.Errors); ok {
 			c.problems = nil
 			c.addASTErrors("", errs)
-			sortProblems(c.problems)
+			c.problems = sortProblems(c.problems)
 			return nil, &LoadError{Problems: c.problems}
 		}
 		return nil, fmt.Errorf("running rule tests: %w", err)
