@@ -4,8 +4,12 @@
 package vigil.lib
 
 # basename(path) is the last element of a slash-separated path
-# ("/usr/sbin/nginx" -> "nginx"; "nginx" -> "nginx").
+# ("/usr/sbin/nginx" -> "nginx"; "nginx" -> "nginx"); "" when path is not a
+# string.
+default basename(_) := ""
+
 basename(path) := name if {
+	is_string(path)
 	parts := split(path, "/")
 	name := parts[count(parts) - 1]
 }
@@ -26,7 +30,9 @@ process_names(p) := {n |
 unversioned(name) := regex.replace(name, `[0-9][0-9.]*$`, "")
 
 # is_process_named(p, names) is true when p is known by one of names (a set
-# or an array of strings).
+# or an array of strings), false otherwise.
+default is_process_named(_, _) := false
+
 is_process_named(p, names) if {
 	some n in process_names(p)
 	n in names
@@ -34,8 +40,10 @@ is_process_named(p, names) if {
 
 # has_ancestor(names) is true when any ancestor of the event's process (its
 # parent, grandparent, ... up to the init of its pid namespace) is named one of
-# names. "a shell whose ancestor is a web server" is
+# names, false otherwise. "a shell whose ancestor is a web server" is
 #   lib.is_shell(input.args.pathname); lib.has_ancestor(lib.web_servers)
+default has_ancestor(_) := false
+
 has_ancestor(names) if {
 	some a in object.get(input.process, "ancestors", [])
 	is_process_named(a, names)
@@ -64,12 +72,18 @@ web_servers := {
 	"php-fpm", "php-cgi", "uwsgi", "gunicorn", "tomcat", "catalina", "jetty",
 }
 
-# is_shell(path) is true when path (or a bare program name) names a shell.
+# is_shell(path) is true when path (or a bare program name) names a shell,
+# false otherwise.
+default is_shell(_) := false
+
 is_shell(path) if basename(path) in shells
 
 # under(path, dirs) is true when path lies inside one of dirs (each written
-# without a trailing slash).
+# without a trailing slash), false otherwise.
+default under(_, _) := false
+
 under(path, dirs) if {
+	is_string(path)
 	some d in dirs
 	startswith(path, concat("", [d, "/"]))
 }

@@ -59,6 +59,20 @@ test_is_shell if {
 	not is_shell("/usr/bin/python3")
 }
 
+test_predicates_are_false_not_undefined if {
+	# Usable as values in a finding's fields, not only as conditions.
+	is_shell("/usr/bin/python3") == false
+	is_shell(42) == false
+	under("/tmp/x", ["/dev/shm"]) == false
+	under(7, ["/dev/shm"]) == false
+	basename(7) == ""
+	process_names({"comm": "x", "exe": 7}) == {"x"}
+	unrelated := has_ancestor({"nginx"}) with input as proc([bash])
+	unrelated == false
+	orphan := has_ancestor({"nginx"}) with input as {"process": {}}
+	orphan == false
+}
+
 test_under if {
 	under("/dev/shm/x", ["/dev/shm", "/run/shm"])
 	not under("/dev/shmem/x", ["/dev/shm"])
