@@ -64,7 +64,7 @@ type textOutput struct {
 	color bool
 }
 
-// NewTextOutput writes one readable line per finding to w: time, severity,
+// NewTextOutput writes one readable line per finding to w: the event's time, severity,
 // signature id and name, the process (pid, comm, exe) and a short summary of
 // the signature's own fields.
 func NewTextOutput(w io.Writer, color bool) Output { return &textOutput{w: w, color: color} }
@@ -94,8 +94,9 @@ const (
 // FormatText renders a finding as one line (without newline).
 func FormatText(f *Finding, color bool) string {
 	var b strings.Builder
+	// When it happened, not when the engine noticed (they differ in replay).
 	t := f.Time
-	if t.IsZero() && f.Event != nil {
+	if f.Event != nil && !f.Event.Time.IsZero() {
 		t = f.Event.Time
 	}
 	b.WriteString(t.Local().Format("2006-01-02T15:04:05.000Z07:00"))
@@ -143,15 +144,27 @@ func FormatText(f *Finding, color bool) string {
 	return b.String()
 }
 
-// summarizeFields renders the scalar fields (and short lists of scalars) of
-// a finding as key=value pairs, sorted by key; nested objects are left out
-// (they are in the JSON form).
+// summarizeFields renders the scalar fields, then the lists of scalars, of a
+// finding as key=value pairs, each group sorted by key; nested objects are
+// left out (they are in the JSON form).
 func summarizeFields(fields map[string]any) string {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	isList := func(k string) bool {
+		switch fields[k].(type) {
+		case []any, []string:
+			return true
+		}
+		return false
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if li, lj := isList(keys[i]), isList(keys[j]); li != lj {
+			return lj
+		}
+		return keys[i] < keys[j]
+	})
 	var b strings.Builder
 	for _, k := range keys {
 		v, ok := scalarText(fields[k])

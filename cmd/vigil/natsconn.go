@@ -145,6 +145,7 @@ func (f *natsFlags) connect(log zerolog.Logger, name string, mode connectMode, e
 
 // commonOptions are the reconnect and logging options every vigil connection uses.
 func commonOptions(log zerolog.Logger, name string) []nats.Option {
+	log = log.With().Str("conn", name).Logger()
 	return []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
