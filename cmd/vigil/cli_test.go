@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+const lsRule = `package vigil.signatures.test_ls
+
+metadata := {
+	"id": "test-ls",
+	"name": "ls was run",
+	"version": "1.0.0",
+	"severity": "low",
+	"description": "Someone listed a folder.",
+	"tactics": ["TA0007"],
+	"techniques": ["T1083"],
+	"events": ["execve"],
+}
+
+finding contains {"argv": input.args.argv} if input.args.pathname == "/usr/bin/ls"
+`
+
+func TestTestCommand(t *testing.T) {
+	out, _, err := runVigil(t, "test")
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(out), "ok: ") || strings.Contains(out, "ok: 0 passed") {
+		t.Errorf("vigil test over the shipped signatures: %v\n%s", err, out)
+	}
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(lsRule), 0o644)
+	// No test at all is an error, not a pass.
+	if _, _, err := runVigil(t, "test", dir); err == nil || !strings.Contains(err.Error(), "no tests") {
+		t.Errorf("vigil test on rules without tests: %v", err)
+	}
+	// A failing test fails the command and says which.
+	os.WriteFile(filepath.Join(dir, "ls_test.rego"), []byte(`package vigil.signatures.test_ls_test
+
+import data.vigil.signatures.test_ls
+
+test_fires_on_ls if {
+	count(test_ls.finding) == 1 with input as {"name": "execve", "args": {"pathname": "/usr/bin/ls", "argv": ["ls"]}}
+}
+
+test_wrong_on_purpose if {
+	count(test_ls.finding) == 1 with input as {"name": "execve", "args": {"pathname": "/usr/bin/cat", "argv": ["cat"]}}
+}
+`), 0o644)
+	out, _, err = runVigil(t, "test", dir)
+	if !errors.Is(err, errSilent) {
+		t.Errorf("a failing test did not fail the command: %v", err)
+	}
+	if !strings.Contains(out, "FAIL "+filepath.Join(dir, "ls_test.rego")) || !strings.Contains(out, "test_wrong_on_purpose") || strings.Contains(out, "test_fires_on_ls") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !strings.Contains(out, "1 passed, 1 failed") {
+		t.Errorf("summary:\n%s", out)
+	}
+	jsonOut, _, _ := runVigil(t, "test", dir, "-o", "json")
+	var report struct{ Passed, Failed int }
+	if err := json.Unmarshal([]byte(jsonOut), &report); err != nil || report.Passed != 1 || report.Failed != 1 {
+		t.Errorf("json report %+v (%v):\n%s", report, err, jsonOut)
+	}
+}
+
+func TestRulesValidateAndList(t *testing.T) {
+	out, errOut, err := runVigil(t, "rules", "validate")
+	if err != nil || out != "" || !strings.Contains(errOut, "no problems") {
+		t.Errorf("validate of the shipped signatures: %v\n%s%s", err, out, errOut)
+	}
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(lsRule), 0o644)
+	os.WriteFile(filepath.Join(dir, "typo.rego"), []byte(strings.NewReplacer(
+		"test_ls", "test_typo", `"test-ls"`, `"test-typo"`, `["execve"]`, `["exceve"]`).Replace(lsRule)), 0o644)
+	os.WriteFile(filepath.Join(dir, "syntax.rego"), []byte("package vigil.signatures.syntax\n\nmetadata := {\n\t\"id\": \n"), 0o644)
+	out, _, err = runVigil(t, "rules", "validate", dir)
+	if !errors.Is(err, errSilent) {
+		t.Errorf("validate of broken rules: %v", err)
+	}
+	place := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(dir) + `/(typo|syntax)\.rego:\d+(:\d+)?: .+$`)
+	if got := place.FindAllString(out, -1); len(got) < 2 {
+		t.Errorf("want a file:line[:col] line for typo.rego and syntax.rego:\n%s", out)
+	}
+	if !strings.Contains(out, "exceve") || !strings.Contains(out, "execve") {
+		t.Errorf("the unknown event and its closest name are not named:\n%s", out)
+	}
+
+	out, _, err = runVigil(t, "rules", "list", "--rules", filepath.Join(dir, "ls.rego"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"ID", "SEVERITY", "test-ls", "ls was run", "execve", "ls.rego:1", "kernel-module-load", "signatures/persistence/kernel_module_load.rego"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("rules list lacks %q:\n%s", w, out)
+		}
+	}
+	out, _, err = runVigil(t, "rules", "list", "--rules", filepath.Join(dir, "ls.rego"), "--no-builtin", "-o", "json")
+	var rows []struct {
+		ID, File string
+		Events   []string
+	}
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].ID != "test-ls" {
+		t.Errorf("rules list -o json: %v\n%s", err, out)
+	}
+}
+
+func TestEventsCommand(t *testing.T) {
+	out, _, err := runVigil(t, "events", "--probes", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range event.Names() {
+		if !strings.Contains(out, "\n"+name+" (id ") {
+			t.Errorf("events lacks %s", name)
+		}
+	}
+	for _, w := range []string{"would try tp_btf/sched_process_exec, then raw_tracepoint/sched_process_exec", "argv", "string[]", "input.process"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("events lacks %q", w)
+		}
+	}
+	out, _, err = runVigil(t, "events", "execve", "-o", "json", "--probes", "list")
+	var docs []eventDoc
+	if err != nil || json.Unmarshal([]byte(out), &docs) != nil || len(docs) != 1 || docs[0].Name != "execve" || len(docs[0].Args) == 0 {
+		t.Errorf("events execve -o json: %v\n%s", err, out)
+	}
+	if _, _, err := runVigil(t, "events", "exceve"); err == nil {
+		t.Error("events exceve succeeded")
+	}
+}
+
+// As root, vigil events reports the probe attached on this kernel.
+func TestEventsAttached(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading the sensor to report attached probes needs root: run as root (CI does)")
+	}
+	out, _, err := runVigil(t, "events", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []eventDoc
+	if err := json.Unmarshal([]byte(out), &docs); err != nil {
+		t.Fatal(err)
+	}
+	attached := 0
+	for _, d := range docs {
+		if d.Attached != "" {
+			attached++
+			found := false
+			for _, p := range d.Probes {
+				found = found || p.Name == d.Attached
+			}
+			if !found {
+				t.Errorf("%s: attached probe %q is not one of its probes %+v", d.Name, d.Attached, d.Probes)
+			}
+		}
+	}
+	if attached == 0 {
+		t.Errorf("no event reports an attached probe:\n%s", out)
+	}
+}
+
+// capture --local reads from a sensor in the same process (root).
+func TestCaptureLocal(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capture --local loads BPF programs and needs root: run as root (CI does)")
+	}
+	out := filepath.Join(t.TempDir(), "local.jsonl")
+	c := startChild(t, "capture --local", mustVigil(t), "capture", "--local", "-o", out, "--event", "sched_process_exec", "--comm", "true", "--count", "2", "--log-format", "json")
+	c.waitLog(t, "capturing from the local sensor", 60*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		exec.Command("/bin/true").Run()
+		select {
+		case <-c.done:
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
+			t.Fatal("capture --local did not stop after 2 events")
+		}
+		break
+	}
+	if c.err != nil {
+		t.Fatalf("capture --local: %v", c.err)
+	}
+	lines := readCapture(t, out)
+	if len(lines) != 2 {
+		t.Fatalf("capture holds %d lines, want 2", len(lines))
+	}
+	for _, l := range lines {
+		ev, err := event.Unmarshal([]byte(l))
+		if err != nil || ev.Name != "sched_process_exec" || ev.Process.Comm != "true" {
+			t.Errorf("captured %v: %s", err, l)
+		}
+	}
+}
