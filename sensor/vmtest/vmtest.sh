@@ -10,10 +10,10 @@
 #                    (default: ^(TestPrivileged|TestSensor|TestProbeKinds))
 #   VMTEST_ARGS      more go test flags for the guest, e.g. -test.count=2
 #   VMTEST_TIMEOUT   seconds one kernel may take before qemu is killed (240)
-#   VMTEST_JOBS      kernels booted at the same time (1)
+#   VMTEST_JOBS      kernels booted at the same time (2; each VM has one vCPU)
 #   VMTEST_VERBOSE   1: show the serial console while it runs
 #   VMTEST_MEM, VMTEST_SMP, VMTEST_ACCEL, VMTEST_QEMU_ARGS, VMTEST_CMDLINE
-#                    qemu memory (1G), CPUs (2), accelerator (tcg,thread=multi),
+#                    qemu memory (1G), CPUs (1), accelerator (tcg,thread=multi),
 #                    extra qemu options, extra kernel parameters
 #   VIGIL_VMTEST_CACHE  downloads and unpacked kernels (~/.cache/vigil-vmtest)
 #   VMTEST_OUT       build output and serial logs (sensor/vmtest/out)
@@ -26,9 +26,9 @@ OUT=${VMTEST_OUT:-$HERE/out}
 KERNELS_FILE=${VMTEST_KERNELS_FILE:-$HERE/kernels.txt}
 RUN_RE=${VMTEST_RUN:-^(TestPrivileged|TestSensor|TestProbeKinds)}
 TIMEOUT=${VMTEST_TIMEOUT:-240}
-JOBS=${VMTEST_JOBS:-1}
+JOBS=${VMTEST_JOBS:-2}
 MEM=${VMTEST_MEM:-1G}
-SMP=${VMTEST_SMP:-2}
+SMP=${VMTEST_SMP:-1}
 ACCEL=${VMTEST_ACCEL:-tcg,thread=multi}
 GO=${GO:-go}
 # Debian suites the kernels and busybox come from; "-security" suites use the
@@ -74,11 +74,11 @@ apt_update() {
 	[[ $APT_UPDATED -eq 1 ]] && return
 	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
 	# Take the Debian mirrors from the machine's own apt configuration.
-	local main sec keyring="" suite uri
-	main=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
-		awk '$2 ~ /^[a-z]+$/ && $1 ~ /debian\/$/ { print $1; exit }')
-	sec=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
-		awk '$2 ~ /-security$/ { print $1; exit }')
+	local main sec keyring="" suite uri targets
+	# shellcheck disable=SC2016 # $(...) is apt's format syntax, not the shell's
+	targets=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null || true)
+	main=$(awk '$2 ~ /^[a-z]+$/ && $1 ~ /debian\/$/ { print $1; exit }' <<<"$targets")
+	sec=$(awk '$2 ~ /-security$/ { print $1; exit }' <<<"$targets")
 	main=${VMTEST_DEBIAN_MIRROR:-$main}
 	sec=${VMTEST_DEBIAN_SECURITY_MIRROR:-${sec:-$main}}
 	[[ -n $main ]] || die "no Debian mirror in the machine's apt sources; set VMTEST_DEBIAN_MIRROR"
@@ -105,8 +105,8 @@ fetch_deb() {
 		deb=$dir/${pkg}_${ver//:/%3a}_amd64.deb
 		[[ -s $deb ]] && { DEB=$deb; return; }
 	else
-		deb=$(ls "$dir/${pkg}"_*.deb 2>/dev/null | head -1 || true)
-		[[ -n $deb ]] && { DEB=$deb; return; }
+		local -a have=("$dir/${pkg}"_*.deb)
+		[[ -e ${have[0]} ]] && { DEB=${have[0]}; return; }
 	fi
 	apt_update
 	tmp=$(mktemp -d "$dir/.dl.XXXXXX")
@@ -122,10 +122,9 @@ fetch_deb() {
 		rm -rf "$tmp"
 		exit 2
 	fi
-	local got
-	got=$(ls "$tmp"/*.deb)
-	[[ -z $ver ]] && deb=$dir/$(basename "$got")
-	mv "$got" "$deb"
+	local -a got=("$tmp"/*.deb)
+	[[ -z $ver ]] && deb=$dir/$(basename "${got[0]}")
+	mv "${got[0]}" "$deb"
 	rm -rf "$tmp"
 	say "downloaded $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 	DEB=$deb
@@ -182,8 +181,9 @@ prepare_kernel() {
 	fetch_deb "$pkg" "$ver"
 	unpack "$DEB"
 	KROOT=$UNPACKED
-	vmlinuz=$(ls "$KROOT"/boot/vmlinuz-* 2>/dev/null | head -1 || true)
-	[[ -n $vmlinuz ]] || die "$name: $deb has no boot/vmlinuz-*"
+	local -a images=("$KROOT"/boot/vmlinuz-*)
+	vmlinuz=${images[0]}
+	[[ -e $vmlinuz ]] || die "$name: $DEB has no boot/vmlinuz-*"
 	KVER=${vmlinuz##*/vmlinuz-}
 	KIMAGE=$KROOT/vmlinux
 	if [[ ! -s $KIMAGE ]]; then
@@ -244,14 +244,16 @@ build() {
 		}
 		name=$(basename "$t")
 		mkdir -p "$rootfs/tests/$name"
-		CGO_ENABLED=0 "$GO" test -c -o "$rootfs/tests/$name/$name.test" "$t"
+		CGO_ENABLED=0 "$GO" test -c -o "$rootfs/tests/$name/$name.test" "$t" ||
+			die "building the tests of $t failed"
 	done
 
 	# Trigger programs the tests exec: /triggers/<name>, VIGIL_TRIGGERS_DIR in the guest.
 	for t in testdata/triggers/*/; do
 		[[ -d $t ]] || continue
 		ls "$t"*.go >/dev/null 2>&1 || continue
-		CGO_ENABLED=0 "$GO" build -o "$rootfs/triggers/$(basename "$t")" "./$t"
+		CGO_ENABLED=0 "$GO" build -o "$rootfs/triggers/$(basename "$t")" "./$t" ||
+			die "building the trigger $t failed"
 	done
 
 	# busybox-static from Debian (cached) for /bin/sh, true, ls, modprobe...
@@ -262,11 +264,12 @@ build() {
 	cp "$bb" "$rootfs/bin/busybox"
 	for applet in $("$bb" --list); do
 		case $applet in
-		busybox | init | linuxrc) continue ;;
+		busybox | init | linuxrc | true) continue ;;
 		modprobe | insmod | rmmod | lsmod | depmod | ip | ifconfig | mount | umount | sysctl) ln -sf ../bin/busybox "$rootfs/sbin/$applet" ;;
 		*) ln -sf busybox "$rootfs/bin/$applet" ;;
 		esac
 	done
+	CGO_ENABLED=0 "$GO" build -o "$rootfs/bin/true" ./sensor/vmtest/cmd/vmtrue
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$rootfs/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 	echo vmtest >"$rootfs/etc/hostname"
@@ -314,13 +317,14 @@ boot() {
 	if [[ -s $dir/qemu.err ]]; then
 		sed "s/^/qemu: /" "$dir/qemu.err" >>"$log"
 	fi
-	"$VMTOOL" verdict -kernel "$name" -status "$status" -wall "$wall" -timeout "$TIMEOUT" \
-		$([[ $timed_out -eq 1 ]] && echo -timed-out) "$log" >"$dir/verdict.txt"
+	local -a judge=(-kernel "$name" -status "$status" -wall "$wall" -timeout "$TIMEOUT")
+	[[ $timed_out -eq 1 ]] && judge+=(-timed-out)
+	"$VMTOOL" verdict "${judge[@]}" "$log" >"$dir/verdict.txt"
 }
 
 main() {
 	local -a kernels=() failed=() passed=() pids=()
-	local line name i
+	local line name
 	[[ $RUN_RE != *[[:space:]]* ]] || die "VMTEST_RUN must not contain spaces (it goes on the kernel command line)"
 	[[ -f $KERNELS_FILE ]] || die "no $KERNELS_FILE"
 	mapfile -t kernels < <(select_kernels)
@@ -335,12 +339,10 @@ main() {
 		read -r name pkg ver _ <<<"$line"
 		prepare_kernel "$name" "$pkg" "$ver"
 	done
-	i=0
 	for line in "${kernels[@]}"; do
 		# shellcheck disable=SC2086 # the line is split into its columns
 		boot $line &
 		pids+=($!)
-		i=$((i + 1))
 		if [[ ${#pids[@]} -ge $JOBS ]]; then
 			wait "${pids[0]}" || true
 			pids=("${pids[@]:1}")
