@@ -194,10 +194,12 @@ prepare_kernel() {
 	fi
 }
 
-# modules_root NAME DIR: stage the kernel's net/sched modules (TC qdiscs and
-# classifiers, which clsact attachment needs on kernels without TCX) with
-# decompressed .ko files and a matching modules.dep, so busybox modprobe can
-# load them when the kernel asks for them.
+# modules_root KROOT DIR: stage the kernel's net/sched modules (TC qdiscs,
+# classifiers and actions; clsact needs sch_ingress on kernels without TCX),
+# decompressed, with modules.dep and modules.alias made by busybox depmod
+# (Debian's packages leave that to depmod at install time), so that the
+# kernel's request_module finds them through /sbin/modprobe as on an
+# installed system.
 modules_root() {
 	local kroot=$1 dst=$2 src m
 	src=$kroot/lib/modules/$KVER
@@ -213,19 +215,13 @@ modules_root() {
 		*) cp "$src/$m" "$dst/lib/modules/$KVER/$m" ;;
 		esac
 	done
-	# Keep only the modules.dep lines of what we ship, with the new names.
-	if [[ -f $src/modules.dep ]]; then
-		sed -E 's/\.ko\.(xz|zst|gz)/.ko/g' "$src/modules.dep" | grep '^kernel/net/sched/' \
-			>"$dst/lib/modules/$KVER/modules.dep" || true
-	fi
-	[[ -f $src/modules.alias ]] && cp "$src/modules.alias" "$dst/lib/modules/$KVER/"
-	return 0
+	"$BUSYBOX" depmod -b "$dst" "$KVER"
 }
 
 # --- build -----------------------------------------------------------------------------
 
 build() {
-	local b=$OUT/build rootfs=$OUT/rootfs t name bb applet
+	local b=$OUT/build rootfs=$OUT/rootfs t name applet
 	rm -rf "$b" "$rootfs"
 	mkdir -p "$b" "$rootfs"/{bin,sbin,dev,proc,sys,tmp,root,etc,tests,triggers}
 	cd "$ROOT"
@@ -259,10 +255,10 @@ build() {
 	# busybox-static from Debian (cached) for /bin/sh, true, ls, modprobe...
 	fetch_deb busybox-static
 	unpack "$DEB"
-	bb=$UNPACKED/bin/busybox
-	[[ -x $bb ]] || die "no bin/busybox in the busybox-static package"
-	cp "$bb" "$rootfs/bin/busybox"
-	for applet in $("$bb" --list); do
+	BUSYBOX=$UNPACKED/bin/busybox
+	[[ -x $BUSYBOX ]] || die "no bin/busybox in the busybox-static package"
+	cp "$BUSYBOX" "$rootfs/bin/busybox"
+	for applet in $("$BUSYBOX" --list); do
 		case $applet in
 		busybox | init | linuxrc | true) continue ;;
 		modprobe | insmod | rmmod | lsmod | depmod | ip | ifconfig | mount | umount | sysctl) ln -sf ../bin/busybox "$rootfs/sbin/$applet" ;;
