@@ -37,6 +37,11 @@ type Options struct {
 	Logger zerolog.Logger
 	// Now stamps findings; time.Now when nil.
 	Now func() time.Time
+	// Dedupe, when positive, drops a finding identical to one let through
+	// less than Dedupe ago: same signature, host, process (pids and
+	// executable) and fields. Dropped findings are counted in
+	// Stats.Suppressed. Zero keeps every finding.
+	Dedupe time.Duration
 }
 
 // SignatureInfo is the part of a signature's metadata a finding carries.
@@ -103,6 +108,7 @@ func (f *Finding) Marshal() ([]byte, error) {
 type SignatureStats struct {
 	Evaluations uint64        `json:"evaluations"`
 	Findings    uint64        `json:"findings"`
+	Suppressed  uint64        `json:"suppressed"`
 	Errors      uint64        `json:"errors"`
 	Timeouts    uint64        `json:"timeouts"`
 	Time        time.Duration `json:"time_ns"` // total evaluation time
@@ -113,10 +119,11 @@ type Stats struct {
 	Events      uint64 `json:"events"`      // events handed to Evaluate
 	Unselected  uint64 `json:"unselected"`  // events no signature selects (not evaluated)
 	Evaluations uint64 `json:"evaluations"` // signature evaluations
-	Findings    uint64 `json:"findings"`
-	Errors      uint64 `json:"errors"`   // evaluations that failed (logged)
-	Timeouts    uint64 `json:"timeouts"` // evaluations stopped by the time limit (logged)
-	Canceled    uint64 `json:"canceled"` // evaluations skipped or stopped because the caller's context ended
+	Findings    uint64 `json:"findings"`    // findings returned
+	Suppressed  uint64 `json:"suppressed"`  // findings dropped as duplicates (Options.Dedupe)
+	Errors      uint64 `json:"errors"`      // evaluations that failed (logged)
+	Timeouts    uint64 `json:"timeouts"`    // evaluations stopped by the time limit (logged)
+	Canceled    uint64 `json:"canceled"`    // evaluations skipped or stopped because the caller's context ended
 	Swaps       uint64 `json:"swaps"`
 	Signatures  int    `json:"signatures"` // in the current set
 	// PerSignature is keyed by signature id.
@@ -125,10 +132,10 @@ type Stats struct {
 
 // counters is one signature's running counts.
 type counters struct {
-	evaluations, findings, errors, timeouts atomic.Uint64
-	nanos                                   atomic.Int64
-	lastLog                                 atomic.Int64 // unix ns of the last error log
-	unlogged                                atomic.Uint64
+	evaluations, findings, suppressed, errors, timeouts atomic.Uint64
+	nanos                                               atomic.Int64
+	lastLog                                             atomic.Int64 // unix ns of the last error log
+	unlogged                                            atomic.Uint64
 }
 
 // loaded is a set with the counters of its signatures, swapped as one.
@@ -142,13 +149,14 @@ type Engine struct {
 	timeout time.Duration
 	log     zerolog.Logger
 	now     func() time.Time
+	dedupe  *deduper // nil when off
 
 	cur atomic.Pointer[loaded]
 
 	mu   sync.Mutex           // guards byID during Swap
 	byID map[string]*counters // every signature id ever loaded
 
-	events, unselected, evaluations, findings, errs, timeouts, canceled, swaps atomic.Uint64
+	events, unselected, evaluations, findings, suppressed, errs, timeouts, canceled, swaps atomic.Uint64
 }
 
 // New returns an engine evaluating set.
@@ -167,6 +175,9 @@ func New(set *rules.Set, opts Options) (*Engine, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if opts.Dedupe > 0 {
+		e.dedupe = newDeduper(opts.Dedupe)
 	}
 	e.cur.Store(e.prepare(set))
 	return e, nil
@@ -240,11 +251,16 @@ func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 		if len(fields) == 0 {
 			continue
 		}
-		e.findings.Add(uint64(len(fields)))
-		c.findings.Add(uint64(len(fields)))
 		now := e.now()
 		info := infoOf(sig)
 		for _, f := range fields {
+			if e.dedupe != nil && !e.dedupe.admit(e.dedupe.key(sig.ID, ev, f), now) {
+				e.suppressed.Add(1)
+				c.suppressed.Add(1)
+				continue
+			}
+			e.findings.Add(1)
+			c.findings.Add(1)
 			out = append(out, Finding{Signature: info, Event: ev, Fields: f, Time: now, Host: ev.Host})
 		}
 	}
@@ -300,6 +316,7 @@ func (e *Engine) Stats() Stats {
 		Unselected:   e.unselected.Load(),
 		Evaluations:  e.evaluations.Load(),
 		Findings:     e.findings.Load(),
+		Suppressed:   e.suppressed.Load(),
 		Errors:       e.errs.Load(),
 		Timeouts:     e.timeouts.Load(),
 		Canceled:     e.canceled.Load(),
@@ -312,6 +329,7 @@ func (e *Engine) Stats() Stats {
 		st.PerSignature[id] = SignatureStats{
 			Evaluations: c.evaluations.Load(),
 			Findings:    c.findings.Load(),
+			Suppressed:  c.suppressed.Load(),
 			Errors:      c.errors.Load(),
 			Timeouts:    c.timeouts.Load(),
 			Time:        time.Duration(c.nanos.Load()),

@@ -292,3 +292,52 @@ func TestNewWithoutRules(t *testing.T) {
 		t.Errorf("New(nil): %v", err)
 	}
 }
+
+func TestDedupe(t *testing.T) {
+	set := userSet(t, map[string]string{"a.rego": sig("dup", `["execve"]`, `finding contains {"path": input.args.pathname} if true`)})
+	now := time.Unix(1700000000, 0)
+	eng, err := New(set, Options{Dedupe: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	count := func(ev *event.Event) int { return len(eng.Evaluate(ctx, ev)) }
+	if count(execve(1, "/a")) != 1 {
+		t.Fatal("first finding dropped")
+	}
+	if count(execve(1, "/a")) != 0 {
+		t.Error("identical finding within the window was not dropped")
+	}
+	if count(execve(1, "/b")) != 1 {
+		t.Error("finding with other fields was dropped")
+	}
+	if count(execve(2, "/a")) != 1 {
+		t.Error("finding of another pid was dropped")
+	}
+	ev := execve(3, "/a")
+	ev.Process.HostPid = 3
+	if count(ev) != 1 {
+		t.Error("finding of another process was dropped")
+	}
+	other := execve(1, "/a")
+	other.Host = "h2"
+	if count(other) != 1 {
+		t.Error("finding of another host was dropped")
+	}
+	now = now.Add(time.Minute)
+	if count(execve(1, "/a")) != 1 {
+		t.Error("finding after the window was dropped")
+	}
+	st := eng.Stats()
+	if st.Suppressed != 1 || st.PerSignature["dup"].Suppressed != 1 {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Off by default: every finding goes out.
+	plain, _ := New(set, Options{})
+	for range 3 {
+		if len(plain.Evaluate(ctx, execve(1, "/a"))) != 1 {
+			t.Fatal("finding dropped without Dedupe")
+		}
+	}
+}
