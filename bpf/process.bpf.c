@@ -186,26 +186,8 @@ int BPF_KPROBE(kprobe_security_bprm_check, struct linux_binprm *bprm)
 	return 0;
 }
 
-static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
+static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
 {
-	if (is_self())
-		return;
-
-	/* commit_creds fallback: compare with what execve's entry saw */
-	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &old_pid);
-	if (st && (st->nr == NR_execve || st->nr == NR_execveat)) {
-		struct cred_snap old = st->creds, now = {};
-		bpf_map_delete_elem(&syscall_states, &old_pid);
-		read_task_creds(p, &now);
-		if (creds_differ(&old, &now)) {
-			char sys[8] = "execve";
-			emit_commit_creds(ctx, &old, &now, sys, 1);
-		}
-	}
-
-	/* security_bprm_check fallback: the file exec settled on */
-	emit_bprm_check(ctx, bprm, 1);
-
 	struct event e;
 	if (!emit_allowed(EVENT_SCHED_PROCESS_EXEC, 0) || !event_init(&e, ctx, EVENT_SCHED_PROCESS_EXEC))
 		return;
@@ -239,6 +221,31 @@ static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_
 	save_u32(&e, 11, old_pid);
 	save_bool(&e, 12, (mode & S_ISUID) != 0);
 	event_submit(&e, 0);
+}
+
+static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
+{
+	if (is_self())
+		return;
+
+	/* security_bprm_check fallback: the file exec settled on */
+	emit_bprm_check(ctx, bprm, 1);
+
+	emit_exec(ctx, p, old_pid, bprm);
+
+	/* commit_creds fallback: compare with what execve's entry saw. Sent
+	 * after the exec event so the process table already knows the new
+	 * program when the credential change is enriched. */
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &old_pid);
+	if (st && (st->nr == NR_execve || st->nr == NR_execveat)) {
+		struct cred_snap old = st->creds, now = {};
+		bpf_map_delete_elem(&syscall_states, &old_pid);
+		read_task_creds(p, &now);
+		if (creds_differ(&old, &now)) {
+			char sys[8] = "execve";
+			emit_commit_creds(ctx, &old, &now, sys, 1);
+		}
+	}
 }
 
 SEC("tp_btf/sched_process_exec")
