@@ -15,6 +15,9 @@ import (
 // not an object.
 var ErrBadFinding = errors.New("finding is not an object")
 
+// ErrPanic is wrapped by Eval when the evaluator panicked.
+var ErrPanic = errors.New("panic during evaluation")
+
 // neverCancelled is handed to evaluations whose context cannot be cancelled,
 // so OPA does not start a goroutine per evaluation to watch it.
 var neverCancelled = topdown.NewCancel()
@@ -31,7 +34,14 @@ var noMetrics = metrics.NoOp()
 //
 // Eval does not look at the event name: callers send a signature only the
 // events it selects (Set.ForEvent, Signature.Selects).
-func (s *Signature) Eval(ctx context.Context, input ast.Value) ([]map[string]any, error) {
+func (s *Signature) Eval(ctx context.Context, input ast.Value) (findings []map[string]any, err error) {
+	// A panic inside the evaluator on some odd input must cost one
+	// evaluation, not the engine.
+	defer func() {
+		if r := recover(); r != nil {
+			findings, err = nil, fmt.Errorf("signature %s: %w: %v", s.ID, ErrPanic, r)
+		}
+	}()
 	cancel := neverCancelled
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {

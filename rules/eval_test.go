@@ -208,3 +208,14 @@ func TestRunTestsErrors(t *testing.T) {
 		t.Errorf("test using http.send: %v", err)
 	}
 }
+
+func TestEvalRecoversFromPanics(t *testing.T) {
+	// A signature that was never prepared makes the evaluator dereference
+	// nil: the panic must come back as an error.
+	var s Signature
+	s.ID = "unprepared"
+	_, err := s.Eval(context.Background(), Input(execve("/x")))
+	if !errors.Is(err, ErrPanic) || !strings.Contains(err.Error(), "signature unprepared") {
+		t.Fatalf("Eval of an unprepared signature: %v", err)
+	}
+}
