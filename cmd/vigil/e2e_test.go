@@ -117,6 +117,11 @@ func TestEndToEnd(t *testing.T) {
 			findings.addBad(fmt.Sprintf("%s: %v: %s", m.Subject, err, m.Data))
 			return
 		}
+		// Typed arguments, as event.Unmarshal gives them.
+		if err := f.Event.Normalize(); err != nil {
+			findings.addBad(fmt.Sprintf("%s: event: %v", m.Subject, err))
+			return
+		}
 		if want := event.FindingSubject(f.Signature.ID, f.Host); m.Subject != want {
 			findings.addBad(fmt.Sprintf("finding on %s, want subject %s", m.Subject, want))
 		}
@@ -191,7 +196,11 @@ func TestEndToEnd(t *testing.T) {
 		pid    uint32
 		exe    func(string) bool
 		exeDoc string
+		comm   string
 		event  string
+		// also narrows down the event when a process causes several
+		// findings of one signature (nil: any).
+		also func(*event.Event) bool
 	}
 	var expect []expectation
 
@@ -206,8 +215,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("kmod: pid %d, init_module: %s, finit_module: %s", kmod.Pid, kmod.InitModule, kmod.FinitModule)
 	kmodExe := func(exe string) bool { return exe == kmod.Exe }
 	expect = append(expect,
-		expectation{"init_module attempt", "kernel-module-load", kmod.Pid, kmodExe, kmod.Exe, "init_module"},
-		expectation{"finit_module attempt", "kernel-module-load", kmod.Pid, kmodExe, kmod.Exe, "finit_module"})
+		expectation{what: "init_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "init_module"},
+		expectation{what: "finit_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "finit_module"})
 
 	// memfdexec: /bin/true run from a memfd.
 	var memfd struct {
@@ -215,9 +224,9 @@ func TestEndToEnd(t *testing.T) {
 		Memfd string `json:"memfd"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(trig, "memfdexec")), &memfd)
-	expect = append(expect, expectation{"exec of a memfd", "fileless-exec", memfd.Pid,
-		func(exe string) bool { return strings.Contains(exe, "memfd:"+memfd.Memfd) },
-		"memfd:" + memfd.Memfd, "sched_process_exec"})
+	expect = append(expect, expectation{what: "exec of a memfd", sigID: "fileless-exec", pid: memfd.Pid,
+		exe:    func(exe string) bool { return strings.Contains(exe, "memfd:"+memfd.Memfd) },
+		exeDoc: "memfd:" + memfd.Memfd, comm: "memfd:" + memfd.Memfd[:min(len(memfd.Memfd), 9)], event: "sched_process_exec"})
 
 	// setuidroot: a set-user-id-root copy run by nobody calls setuid(0).
 	suid := installSetuidRoot(t, filepath.Join(trig, "setuidroot"))
@@ -230,20 +239,26 @@ func TestEndToEnd(t *testing.T) {
 	}
 	runTrigger(t, cmd, &setuid)
 	t.Logf("setuidroot: pid %d, before %+v, after %+v", setuid.Pid, setuid.Before, setuid.After)
-	expect = append(expect, expectation{"setuid(0) by a set-user-id-root program run by uid 65534", "creds-raised-to-root", setuid.Pid,
-		func(exe string) bool { return exe == suid }, suid, "commit_creds"})
+	// The exec of the set-user-id file raises the effective uid, then
+	// setuid(0) raises the real uid: this test is about the second.
+	expect = append(expect, expectation{what: "setuid(0) by a set-user-id-root program run by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
+		exe: func(exe string) bool { return exe == suid }, exeDoc: suid, comm: "setuidroot", event: "commit_creds",
+		also: func(ev *event.Event) bool {
+			return ev.Args["old_uid"] == uint64(65534) && ev.Args["new_uid"] == uint64(0)
+		}})
 
 	for _, e := range expect {
 		f, ok := findings.waitMatch(wait, func(f finding) bool {
-			return f.Signature.ID == e.sigID && f.Event.Process.HostPid == e.pid && f.Event.Name == e.event
+			return f.Signature.ID == e.sigID && f.Event.Process.HostPid == e.pid && f.Event.Name == e.event &&
+				(e.also == nil || e.also(f.Event))
 		})
 		if !ok {
 			t.Errorf("%s: no %s finding for pid %d (event %s) within %s", e.what, e.sigID, e.pid, e.event, wait)
 			logEventsOf(t, events, e.pid)
 			continue
 		}
-		if !e.exe(f.Event.Process.Exe) {
-			t.Errorf("%s: finding names exe %q (comm %q), want %s", e.what, f.Event.Process.Exe, f.Event.Process.Comm, e.exeDoc)
+		if !e.exe(f.Event.Process.Exe) || f.Event.Process.Comm != e.comm {
+			t.Errorf("%s: finding names exe %q comm %q, want exe %s comm %s", e.what, f.Event.Process.Exe, f.Event.Process.Comm, e.exeDoc, e.comm)
 		}
 		t.Logf("%s: %s pid=%d comm=%s exe=%s fields=%v", e.what, f.Signature.ID, f.Event.Process.Pid, f.Event.Process.Comm, f.Event.Process.Exe, f.Fields)
 	}
