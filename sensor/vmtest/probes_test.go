@@ -85,7 +85,9 @@ var kinds = []probeKind{
 			return link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: p})
 		}, openFile},
 	{"tracepoint/syscalls/sys_enter_openat", false, typed(ebpf.TracePoint),
-		func(p *ebpf.Program) (link.Link, error) { return link.Tracepoint("syscalls", "sys_enter_openat", p, nil) }, openFile},
+		func(p *ebpf.Program) (link.Link, error) {
+			return link.Tracepoint("syscalls", "sys_enter_openat", p, nil)
+		}, openFile},
 }
 
 // counterProgram increments counts[slot] each time it runs and returns 0,

@@ -92,7 +92,11 @@ func Parse(raw []byte) *Log {
 				cur.Output = append(cur.Output, line)
 			}
 		case inPanic:
-			if strings.HasPrefix(line, "\t") && len(l.Panics) > 0 && !strings.HasPrefix(line, "\t/") {
+			// The panic message and, for a timeout, the running tests
+			// come before the first blank line; goroutine dumps after.
+			if strings.TrimSpace(line) == "" {
+				inPanic = false
+			} else if len(l.Panics) > 0 {
 				l.Panics[len(l.Panics)-1] += "\n" + line
 			}
 		case cur != nil && (strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "\t")):
