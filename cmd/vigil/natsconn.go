@@ -204,8 +204,11 @@ func redactURL(urls string) string {
 		if at < 0 {
 			continue
 		}
-		user, _, _ := strings.Cut(rest[:at], ":")
-		red := user + ":xxxxx@" + rest[at+1:]
+		// user:password keeps the user; a lone token is hidden whole.
+		red := "xxxxx@" + rest[at+1:]
+		if user, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
+			red = user + ":" + red
+		}
 		if scheme != "" {
 			red = scheme + "://" + red
 		}

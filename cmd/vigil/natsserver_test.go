@@ -35,9 +35,10 @@ type natsServer struct {
 	done chan struct{}
 }
 
-// startNATSServer starts nats-server on 127.0.0.1 (port 0: a free one) and
-// waits until it accepts connections. It is stopped when the test ends.
-func startNATSServer(t *testing.T, port int) *natsServer {
+// startNATSServer starts nats-server on 127.0.0.1 (port 0: a free one), with
+// extra command-line arguments, and waits until it accepts connections. It is
+// stopped when the test ends.
+func startNATSServer(t *testing.T, port int, extra ...string) *natsServer {
 	t.Helper()
 	bin, err := natsServerBin()
 	if err != nil {
@@ -49,7 +50,7 @@ func startNATSServer(t *testing.T, port int) *natsServer {
 		p = fmt.Sprint(port)
 	}
 	s := &natsServer{logs: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", p, "--ports_file_dir", dir)
+	s.cmd = exec.Command(bin, append([]string{"-a", "127.0.0.1", "-p", p, "--ports_file_dir", dir}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
