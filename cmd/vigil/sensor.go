@@ -24,7 +24,7 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.host, "host", hostname(), "host name events are labelled with (and the last token of their subject)")
 	fs.IntVar(&f.ringBytes, "ring-buffer-bytes", 0, "size of the BPF ring buffer in bytes, a power of two (0: the sensor's default)")
-	fs.DurationVar(&f.statsInterval, "sensor-stats-interval", 5*time.Minute, "log the sensor's counters this often (0: only at exit)")
+	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
 func newSensorCmd(g *globalFlags) *cobra.Command {
@@ -89,7 +89,13 @@ loop:
 	for {
 		select {
 		case <-tick:
-			slog.Info().Interface("sensor", s.Stats()).Interface("publisher", pub.Stats()).Msg("sensor counters")
+			ps := pub.Stats()
+			ev := slog.Info()
+			if ps.Dropped+ps.PublishErrors+ps.MarshalErrors > 0 {
+				ev = slog.Warn()
+			}
+			ev.Uint64("published", ps.Published).Uint64("dropped", ps.Dropped).Uint64("publish_errors", ps.PublishErrors).
+				Uint64("marshal_errors", ps.MarshalErrors).Msg("publisher counters")
 		case runErr = <-runDone:
 			break loop
 		}
