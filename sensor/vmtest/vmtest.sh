@@ -48,7 +48,7 @@ T0=$(now)
 ensure_tools() {
 	local missing=() pair cmd pkg
 	for pair in qemu-system-x86_64:qemu-system-x86 xz:xz-utils zstd:zstd lz4:lz4 \
-		dpkg-deb:dpkg apt-get:apt timeout:coreutils; do
+		dpkg-deb:dpkg apt-get:apt timeout:coreutils flock:util-linux; do
 		cmd=${pair%%:*} pkg=${pair#*:}
 		command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 	done
@@ -135,10 +135,12 @@ unpack() {
 	local deb=$1 dir
 	dir=$CACHE/unpacked/$(basename "$deb" .deb)
 	if [[ ! -d $dir ]]; then
-		rm -rf "$dir.tmp"
-		mkdir -p "$dir.tmp"
-		dpkg-deb -x "$deb" "$dir.tmp"
-		mv "$dir.tmp" "$dir"
+		local tmp
+		mkdir -p "$CACHE/unpacked"
+		tmp=$(mktemp -d "$dir.XXXXXX")
+		dpkg-deb -x "$deb" "$tmp"
+		# Another run may have won the race; its copy is as good as ours.
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 	fi
 	UNPACKED=$dir
 }
@@ -327,6 +329,13 @@ main() {
 	[[ ${#kernels[@]} -gt 0 ]] || die "no kernels selected"
 	ensure_tools
 	mkdir -p "$CACHE" "$OUT"
+	# One run per output directory at a time: a second make vmtest in the
+	# same tree waits here instead of overwriting the first one's initramfs.
+	exec 9>"$OUT/.lock"
+	if ! flock -n 9; then
+		say "another vmtest run is using $OUT; waiting for it"
+		flock 9
+	fi
 	build
 	say "built in $(since "$T0")s; booting ${#kernels[@]} kernel(s) with $ACCEL (cache: $CACHE)"
 

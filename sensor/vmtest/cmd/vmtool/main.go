@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -62,12 +63,22 @@ func cmdVmlinux(args []string) error {
 	if !info.PVH {
 		return fmt.Errorf("%s: the kernel has no PVH entry note; boot the bzImage instead", fl.Arg(0))
 	}
-	tmp := *out + ".tmp"
-	if err := os.WriteFile(tmp, elfImg, 0o644); err != nil {
+	// Write beside the target and rename, so a concurrent run never boots
+	// a half-written kernel.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), filepath.Base(*out)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(elfImg); err != nil || tmp.Chmod(0o644) != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %s payload, %d-byte ELF with PVH entry\n", fl.Arg(0), info.Codec, info.Size)
-	return os.Rename(tmp, *out)
+	return os.Rename(tmp.Name(), *out)
 }
 
 type devList []string
