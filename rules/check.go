@@ -118,7 +118,12 @@ func check(srcs []*source) (*checker, []Problem) {
 		switch {
 		case path.HasPrefix(libRoot):
 			// A helper library: no contract beyond its references.
-		case path.HasPrefix(signaturesRoot) && len(path) > len(signaturesRoot):
+		case path.HasPrefix(signaturesRoot) && len(path) != len(signaturesRoot)+1:
+			// Nested signature packages would let one signature reach into
+			// another through its own package prefix.
+			c.add(p.mod.Package.Location, p.src.path,
+				"package %s: a signature's package is vigil.signatures.<name>, one name deep", p.pkg)
+		case path.HasPrefix(signaturesRoot):
 			if prev, ok := byPkg[p.pkg]; ok {
 				c.add(p.mod.Package.Location, p.src.path,
 					"signature package %s is already declared in %s: one file per signature (helpers go in a vigil.lib package)",

@@ -236,6 +236,11 @@ func TestValidateReportsPlaces(t *testing.T) {
 			want: []string{`two.rego:6:8: duplicate signature id "same-id" (also declared at `},
 		},
 		{
+			name:  "nested signature package",
+			files: map[string]string{"a.rego": "package vigil.signatures.x.y\n\nallow := true\n"},
+			want:  []string{"a.rego:1:1: package vigil.signatures.x.y: a signature's package is vigil.signatures.<name>, one name deep"},
+		},
+		{
 			name:  "bad package",
 			files: map[string]string{"a.rego": "package policies.x\n\nallow := true\n"},
 			want:  []string{"a.rego:1:1: package policies.x: a signature's package must be vigil.signatures.<name>"},
