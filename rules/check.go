@@ -84,7 +84,39 @@ func describeASTError(e *ast.Error) string {
 	if kind == "" {
 		kind = e.Code
 	}
-	return kind + ": " + e.Message
+	msg := kind + ": " + e.Message
+	switch d := e.Details.(type) {
+	case nil:
+	case *ast.RefErrInvalidDetail:
+		// A typo in input.args.x or input.process.x: name the nearest
+		// field rather than listing all of them.
+		if d.Pos < len(d.Ref) {
+			if have, ok := d.Ref[d.Pos].Value.(ast.String); ok {
+				var names []string
+				for _, v := range d.OneOf {
+					if s, ok := v.(ast.String); ok {
+						names = append(names, string(s))
+					}
+				}
+				if near := closest(string(have), names); near != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", near)
+				}
+			}
+		}
+	case *ast.UnificationErrDetail:
+		msg += fmt.Sprintf(" (%v compared with %v)", d.Left, d.Right)
+	default:
+		var lines []string
+		for _, l := range d.Lines() {
+			if l = strings.TrimSpace(l); l != "" && l != "^" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			msg += " (" + strings.Join(lines, "; ") + ")"
+		}
+	}
+	return msg
 }
 
 // check parses every module, sorts it into signature, library or test,

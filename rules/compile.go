@@ -19,6 +19,7 @@ func newCompiler(caps *ast.Capabilities, printing bool) *ast.Compiler {
 		WithCapabilities(caps).
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithStrict(true).
+		WithSchemas(schemaSet()).
 		WithEnablePrintStatements(printing)
 }
 

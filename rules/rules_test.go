@@ -236,6 +236,21 @@ func TestValidateReportsPlaces(t *testing.T) {
 			want: []string{`two.rego:6:8: duplicate signature id "same-id" (also declared at `},
 		},
 		{
+			name: "typos in input references",
+			files: map[string]string{"a.rego": goodSig("x", "x-1", `["execve"]`) + `
+p := input.args.pathnme
+
+c := [a.commm | some a in input.process.ancestors]
+
+n if input.args.pathname == 3
+`},
+			want: []string{
+				`a.rego:21:6: type error: undefined ref: input.args.pathnme (did you mean "pathname"?)`,
+				`a.rego:23:7: type error: undefined ref: a.commm (did you mean "comm"?)`,
+				`a.rego:25:6: type error: match error (string compared with number)`,
+			},
+		},
+		{
 			name:  "nested signature package",
 			files: map[string]string{"a.rego": "package vigil.signatures.x.y\n\nallow := true\n"},
 			want:  []string{"a.rego:1:1: package vigil.signatures.x.y: a signature's package is vigil.signatures.<name>, one name deep"},
