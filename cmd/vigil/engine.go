@@ -21,6 +21,7 @@ type engineFlags struct {
 	queue         string
 	noWatch       bool
 	statsInterval time.Duration
+	dedupe        time.Duration
 }
 
 func (f *engineFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.queue, "queue", engine.DefaultQueue, "NATS queue group: engines in the same group share the events")
 	fs.BoolVar(&f.noWatch, "no-watch", false, "do not reload when files in the --rules folders change (SIGHUP still reloads)")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 5*time.Minute, "log the engine's counters this often (0: only at exit)")
+	fs.DurationVar(&f.dedupe, "dedupe", 0, "drop a finding identical to one reported less than this long ago (same signature, process and fields; counted as suppressed); 0 keeps every finding")
 }
 
 func newEngineCmd(g *globalFlags) *cobra.Command {
@@ -71,7 +73,7 @@ func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engine
 		return err
 	}
 	elog := log.With().Str("component", "engine").Logger()
-	eng, err := engine.New(set, engine.Options{Logger: elog})
+	eng, err := engine.New(set, engine.Options{Logger: elog, Dedupe: f.dedupe})
 	if err != nil {
 		return fmt.Errorf("starting the engine: %w", err)
 	}

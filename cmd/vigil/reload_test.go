@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,5 +90,50 @@ func TestEngineHotReload(t *testing.T) {
 	}
 	if err := eng.stop(15 * time.Second); err != nil {
 		t.Errorf("engine exit after SIGINT: %v", err)
+	}
+}
+
+// vigil engine --dedupe reports a repeated identical finding once.
+func TestEngineDedupe(t *testing.T) {
+	srv := startNATSServer(t, 0)
+	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.url, "--dedupe", "1m", "--output", "json", "--log-format", "json")
+	eng.waitLog(t, "engine ready", 60*time.Second)
+	nc, err := nats.Connect(srv.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, _ := nc.SubscribeSync(event.AllFindings)
+	nc.Flush()
+	ev := sampleEvents()[1] // finit_module
+	data, _ := ev.Marshal()
+	for range 3 {
+		nc.Publish(event.EventSubject(ev.Name, ev.Host), data)
+	}
+	other := sampleEvents()[1]
+	other.Process.Pid, other.Process.HostPid = 99, 5099
+	data2, _ := other.Marshal()
+	nc.Publish(event.EventSubject(other.Name, other.Host), data2)
+	var pids []uint32
+	for {
+		msg, err := sub.NextMsg(2 * time.Second)
+		if err != nil {
+			break
+		}
+		var f finding
+		if err := json.Unmarshal(msg.Data, &f); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, f.Event.Process.Pid)
+	}
+	slices.Sort(pids)
+	if !slices.Equal(pids, []uint32{11, 99}) {
+		t.Errorf("findings for pids %v, want one for 11 and one for 99", pids)
+	}
+	if err := eng.stop(15 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(eng.stderr.String(), `"suppressed":2`) {
+		t.Errorf("the engine did not count 2 suppressed findings:\n%s", eng.stderr)
 	}
 }
