@@ -339,9 +339,11 @@ main() {
 	build
 	say "built in $(since "$T0")s; booting ${#kernels[@]} kernel(s) with $ACCEL (cache: $CACHE)"
 
-	# Fetch every kernel first (downloads are serial), then boot.
+	# Fetch every kernel first (downloads are serial), then boot. Results of
+	# an earlier run go first, so a boot that dies early leaves no stale PASS.
 	for line in "${kernels[@]}"; do
 		read -r name pkg ver _ <<<"$line"
+		rm -rf "${OUT:?}/$name"
 		prepare_kernel "$name" "$pkg" "$ver"
 	done
 	for line in "${kernels[@]}"; do
@@ -376,4 +378,4 @@ main() {
 	[[ ${#failed[@]} -eq 0 ]]
 }
 
-main "$@"
+main "$@"; exit  # one line: bash reads no further, even if this file is edited meanwhile
