@@ -32,7 +32,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.queue, "queue", engine.DefaultQueue, "NATS queue group: engines in the same group share the events")
 	fs.BoolVar(&f.noWatch, "no-watch", false, "do not reload when files in the --rules folders change (SIGHUP still reloads)")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 5*time.Minute, "log the engine's counters this often (0: only at exit)")
-	fs.DurationVar(&f.dedupe, "dedupe", 0, "drop a finding identical to one reported less than this long ago (same signature, process and fields; counted as suppressed); 0 keeps every finding")
+	fs.DurationVar(&f.dedupe, "dedupe", 10*time.Second, "drop a finding identical to one reported less than this long ago (same signature, process and fields; counted as suppressed), e.g. one per thread of a multi-threaded setuid(0); 0 keeps every finding")
 }
 
 func newEngineCmd(g *globalFlags) *cobra.Command {
