@@ -68,7 +68,7 @@ int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
 	struct cred_snap now = {};
 	read_task_creds((struct task_struct *)bpf_get_current_task(), &now);
 	if (creds_differ(&s.creds, &now))
-		emit_commit_creds(ctx, &s.creds, &now, name, 1);
+		emit_commit_creds(ctx, &s.creds, &now, name, NULL, 1);
 	return 0;
 }
 
@@ -82,7 +82,13 @@ static __always_inline void commit_creds_hook(void *ctx, const struct cred *new)
 	if (!creds_differ(&old, &next))
 		return;
 	char none[1] = {};
-	emit_commit_creds(ctx, &old, &next, none, 0);
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *exe = NULL;
+	/* begin_new_exec has already switched to the new mm (and its exe_file)
+	 * when it commits the new credentials */
+	if (bpf_core_field_exists(t->in_execve) && BPF_CORE_READ_BITFIELD_PROBED(t, in_execve))
+		exe = BPF_CORE_READ(t, mm, exe_file);
+	emit_commit_creds(ctx, &old, &next, none, exe, 0);
 }
 
 SEC("fentry/commit_creds")

@@ -243,7 +243,7 @@ static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_
 		read_task_creds(p, &now);
 		if (creds_differ(&old, &now)) {
 			char sys[8] = "execve";
-			emit_commit_creds(ctx, &old, &now, sys, 1);
+			emit_commit_creds(ctx, &old, &now, sys, BPF_CORE_READ(bprm, file), 1);
 		}
 	}
 }

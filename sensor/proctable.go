@@ -132,6 +132,21 @@ func (t *procTable) update(ev *event.Event) {
 			p.argv = a
 		}
 		t.mu.Unlock()
+	case event.IDCommitCreds:
+		// a change made by exec comes before the exec event: record the new
+		// program now so the change is not pinned on the one it replaces
+		exe, _ := ev.Args["exe"].(string)
+		if exe == "" {
+			return
+		}
+		t.mu.Lock()
+		p := t.procs[ev.Process.HostPid]
+		if p == nil {
+			p = &proc{hostPid: ev.Process.HostPid, hostPpid: ev.Process.HostPpid}
+			t.procs[p.hostPid] = p
+		}
+		p.exe, p.comm = exe, ev.Process.Comm
+		t.mu.Unlock()
 	case event.IDSchedProcessExit:
 		if g, _ := ev.Args["group_exit"].(bool); !g {
 			return

@@ -3,6 +3,7 @@
 #define VIGIL_CREDS_H
 
 #include "event.h"
+#include "path.h"
 
 static __always_inline void read_creds(const struct cred *c, struct cred_snap *s)
 {
@@ -45,9 +46,13 @@ static __always_inline void save_cred_snap(struct event *e, __u8 first, const st
 }
 
 /* emit_commit_creds sends the commit_creds event: old creds are args 0-8,
- * new creds 9-17, the syscall seen by a fallback (or "") arg 18. */
+ * new creds 9-17, the syscall seen by a fallback (or "") arg 18, and, when
+ * the change is part of an exec, the program being executed as arg 19: the
+ * change is committed before the exec event, and the process table must not
+ * pin it on the program that is being replaced. */
 static __always_inline void emit_commit_creds(void *ctx, const struct cred_snap *old,
-					      const struct cred_snap *new, const char *sys, int fallback)
+					      const struct cred_snap *new, const char *sys,
+					      struct file *exe, int fallback)
 {
 	struct event e;
 	if (!emit_allowed(EVENT_COMMIT_CREDS, fallback))
@@ -57,6 +62,8 @@ static __always_inline void emit_commit_creds(void *ctx, const struct cred_snap 
 	save_cred_snap(&e, 0, old);
 	save_cred_snap(&e, 9, new);
 	save_str(&e, 18, sys, 0);
+	if (exe)
+		save_file_path(&e, 19, exe);
 	event_submit(&e, 0);
 }
 

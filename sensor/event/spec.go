@@ -236,6 +236,7 @@ var specs = []Spec{
 			{Name: "new_fsuid", Type: TypeUint32}, {Name: "new_fsgid", Type: TypeUint32},
 			{Name: "new_cap_effective", Type: TypeUint64},
 			{Name: "syscall", Type: TypeString, Doc: "the syscall during which the change was seen (fallback probe), empty from the kernel hook"},
+			{Name: "exe", Type: TypeString, Doc: "when the change is part of an exec: the program being executed (absent otherwise)"},
 		},
 	},
 	{

@@ -49,7 +49,17 @@ func run() error {
 		return fmt.Errorf("writing %s: %w", f.Name(), err)
 	}
 	r.File = f.Name()
-	r.FinitModule = errString(unix.FinitModule(int(f.Fd()), "", 0))
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// finit_module refuses a descriptor open for writing (ETXTBSY) before
+	// the kernel even reads the file: hand it a read-only one.
+	ro, err := os.Open(r.File)
+	if err != nil {
+		return err
+	}
+	defer ro.Close()
+	r.FinitModule = errString(unix.FinitModule(int(ro.Fd()), "", 0))
 
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
