@@ -22,7 +22,8 @@ func TestEngineHotReload(t *testing.T) {
 	srv := startNATSServer(t, 0)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(lsRule), 0o644)
-	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.url, "--rules", dir, "--output", "json", "--log-format", "json")
+	// the same event is published twice: keep every finding
+	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.url, "--rules", dir, "--dedupe", "0", "--output", "json", "--log-format", "json")
 	eng.waitLog(t, "engine ready", 60*time.Second)
 	eng.waitLog(t, "watching rule files", 10*time.Second)
 
