@@ -203,19 +203,26 @@ func (e *LoadError) Unwrap() error { return ErrInvalid }
 // When anything is wrong it returns a *LoadError listing every problem with
 // its place (errors.Is(err, ErrInvalid)); a Set is never half loaded.
 func Load(opts LoadOptions) (*Set, error) {
+	_, set, err := build(opts)
+	return set, err
+}
+
+// build gathers, checks and compiles signatures; the checker is returned for
+// RunTests, which also needs the test modules it read.
+func build(opts LoadOptions) (*checker, *Set, error) {
 	srcs, problems := gather(opts)
 	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
+		return nil, nil, &LoadError{Problems: problems}
 	}
 	c, problems := check(srcs)
 	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
+		return nil, nil, &LoadError{Problems: problems}
 	}
 	set, problems := c.compile()
 	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
+		return nil, nil, &LoadError{Problems: problems}
 	}
-	return set, nil
+	return c, set, nil
 }
 
 // Validate checks the rules in dirs the way Load does and returns every

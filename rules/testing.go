@@ -125,17 +125,9 @@ func RunTests(ctx context.Context, opts TestOptions) (*TestReport, error) {
 		}
 	}
 
-	srcs, problems := gather(LoadOptions{Builtin: opts.Builtin, Dirs: opts.Dirs})
-	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
-	}
-	c, problems := check(srcs)
-	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
-	}
-	set, problems := c.compile()
-	if len(problems) > 0 {
-		return nil, &LoadError{Problems: problems}
+	c, set, err := build(LoadOptions{Builtin: opts.Builtin, Dirs: opts.Dirs})
+	if err != nil {
+		return nil, err
 	}
 
 	report := &TestReport{}
