@@ -261,21 +261,7 @@ func TestReplayProgressBar(t *testing.T) {
 
 func TestReplayUserRules(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(`package vigil.signatures.test_ls
-
-metadata := {
-	"id": "test-ls",
-	"name": "ls was run",
-	"version": "1.0.0",
-	"severity": "low",
-	"description": "Someone listed a folder.",
-	"tactics": ["TA0007"],
-	"techniques": ["T1083"],
-	"events": ["execve"],
-}
-
-finding contains {"argv": input.args.argv} if input.args.pathname == "/usr/bin/ls"
-`), 0o644)
+	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(lsRule), 0o644)
 	path := filepath.Join(t.TempDir(), "e.jsonl")
 	writeEvents(t, path, sampleEvents())
 	out, errOut, err := runVigil(t, "replay", path, "--rules", dir, "--no-builtin", "--output", "json")
