@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 // lockedBuffer collects log lines from several goroutines.
@@ -82,13 +83,13 @@ func startServer(t *testing.T, url string, eng *Engine, out Output, log zerolog.
 }
 
 func TestServePublishesFindingsAndCountsBadMessages(t *testing.T) {
-	ns := startNATSServer(t, 0)
+	ns := natstest.Start(t, 0)
 	eng := testEngine(t, writeTempRules(t))
 	var logs lockedBuffer
 	out := &collectOutput{}
-	srv, stop := startServer(t, ns.url, eng, out, zerolog.New(&logs))
+	srv, stop := startServer(t, ns.URL, eng, out, zerolog.New(&logs))
 
-	client := connect(t, ns.url)
+	client := connect(t, ns.URL)
 	findings, err := client.SubscribeSync(event.AllFindings)
 	if err != nil {
 		t.Fatal(err)
@@ -155,13 +156,13 @@ func TestServePublishesFindingsAndCountsBadMessages(t *testing.T) {
 
 // Engines in one queue group share the events: each is evaluated once.
 func TestServeQueueGroupSharesWork(t *testing.T) {
-	ns := startNATSServer(t, 0)
+	ns := natstest.Start(t, 0)
 	dir := writeTempRules(t)
 	outA, outB := &collectOutput{}, &collectOutput{}
-	srvA, stopA := startServer(t, ns.url, testEngine(t, dir), outA, zerolog.Nop())
-	srvB, stopB := startServer(t, ns.url, testEngine(t, dir), outB, zerolog.Nop())
+	srvA, stopA := startServer(t, ns.URL, testEngine(t, dir), outA, zerolog.Nop())
+	srvB, stopB := startServer(t, ns.URL, testEngine(t, dir), outB, zerolog.Nop())
 
-	client := connect(t, ns.url)
+	client := connect(t, ns.URL)
 	const n = 200
 	for i := range n {
 		data, _ := execEvent(uint32(1000+i), "/tmp/p").Marshal()
@@ -194,8 +195,8 @@ func TestServeQueueGroupSharesWork(t *testing.T) {
 }
 
 func TestPublishFindingSubject(t *testing.T) {
-	ns := startNATSServer(t, 0)
-	nc := connect(t, ns.url)
+	ns := natstest.Start(t, 0)
+	nc := connect(t, ns.URL)
 	sub, err := nc.SubscribeSync("vigil.findings.>")
 	if err != nil {
 		t.Fatal(err)

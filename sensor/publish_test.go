@@ -3,12 +3,6 @@ package sensor
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 func testEvent(name string, pid uint32) *event.Event {
@@ -29,8 +24,8 @@ func testEvent(name string, pid uint32) *event.Event {
 }
 
 func TestPublisherSubjectsAndBytes(t *testing.T) {
-	srv := startNATSServer(t, 0)
-	nc := connect(t, srv.url)
+	srv := natstest.Start(t, 0)
+	nc := connect(t, srv.URL)
 	sub, err := nc.SubscribeSync(event.AllEvents)
 	if err != nil {
 		t.Fatal(err)
@@ -114,11 +109,11 @@ func TestPublisherQueueFullDropsAndCounts(t *testing.T) {
 // While NATS is down, nats.go buffers; beyond its buffer, publishing fails and
 // is counted. When the server is back, publishing resumes.
 func TestPublisherSurvivesServerOutage(t *testing.T) {
-	srv := startNATSServer(t, 0)
+	srv := natstest.Start(t, 0)
 	var reconnected sync.WaitGroup
 	reconnected.Add(1)
 	var once sync.Once
-	nc, err := nats.Connect(srv.url,
+	nc, err := nats.Connect(srv.URL,
 		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
 		nats.ReconnectBufSize(4096),
 		nats.ReconnectHandler(func(*nats.Conn) { once.Do(reconnected.Done) }))
@@ -128,7 +123,7 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 	defer nc.Close()
 	pub := NewPublisher(nc, PublisherOptions{Host: "h", Logger: zerolog.New(zerolog.NewTestWriter(t))})
 
-	srv.stop(t)
+	srv.Stop()
 	deadline := time.Now().Add(5 * time.Second)
 	for nc.IsConnected() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -147,7 +142,7 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 		t.Errorf("stats %+v: no publish error counted beyond the reconnect buffer", s)
 	}
 
-	srv2 := startNATSServer(t, srv.port)
+	srv2 := natstest.Start(t, srv.Port)
 	_ = srv2
 	waitChan(t, "the client to reconnect", &reconnected)
 	sub, err := nc.SubscribeSync(event.AllEvents)
@@ -206,93 +201,4 @@ func connect(t *testing.T, url string) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
-}
-
-// The tests talk to a real nats-server process built from the module in go.mod.
-
-var natsServerBin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "vigil-nats-server-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "nats-server")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building nats-server: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-type natsServer struct {
-	cmd  *exec.Cmd
-	url  string
-	port int
-	logs *bytes.Buffer
-	done chan struct{}
-}
-
-// startNATSServer starts nats-server on 127.0.0.1 (port 0: a free one) and
-// waits until it accepts connections. It is stopped when the test ends.
-func startNATSServer(t *testing.T, port int) *natsServer {
-	t.Helper()
-	bin, err := natsServerBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	p := "-1"
-	if port > 0 {
-		p = fmt.Sprint(port)
-	}
-	s := &natsServer{logs: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", p, "--ports_file_dir", dir)
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		s.stop(t)
-		if t.Failed() {
-			t.Logf("nats-server logs:\n%s", s.logs)
-		}
-	})
-	portsFile := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", s.cmd.Process.Pid))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		data, err := os.ReadFile(portsFile)
-		if err == nil {
-			var ports struct{ Nats []string }
-			if json.Unmarshal(data, &ports) == nil && len(ports.Nats) > 0 {
-				s.url = ports.Nats[0]
-				fmt.Sscanf(s.url[strings.LastIndex(s.url, ":")+1:], "%d", &s.port)
-				break
-			}
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("nats-server exited early:\n%s", s.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not write its ports file:\n%s", s.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
-}
-
-func (s *natsServer) stop(t *testing.T) {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
 }

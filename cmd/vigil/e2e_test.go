@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 // finding is the part of a finding's JSON form the end-to-end test checks.
@@ -103,8 +104,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(trig) })
 
-	srv := startNATSServer(t, 0)
-	nc, err := nats.Connect(srv.url)
+	srv := natstest.Start(t, 0)
+	nc, err := nats.Connect(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +151,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	engine := startChild(t, "vigil engine", bin, "engine", "--nats", srv.url, "--output", "json", "--log-format", "json", "--log-level", "debug")
-	sensor := startChild(t, "vigil sensor", bin, "sensor", "--nats", srv.url, "--log-format", "json")
+	engine := startChild(t, "vigil engine", bin, "engine", "--nats", srv.URL, "--output", "json", "--log-format", "json", "--log-level", "debug")
+	sensor := startChild(t, "vigil sensor", bin, "sensor", "--nats", srv.URL, "--log-format", "json")
 	engine.waitLog(t, "engine ready", 60*time.Second)
 	sensor.waitLog(t, "sensor ready", 60*time.Second)
 
@@ -175,7 +176,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// A capture runs alongside, to replay what it saw afterwards.
 	capFile := filepath.Join(t.TempDir(), "e2e.jsonl.gz")
-	capture := startChild(t, "vigil capture", bin, "capture", "-o", capFile, "--nats", srv.url, "--log-format", "json")
+	capture := startChild(t, "vigil capture", bin, "capture", "-o", capFile, "--nats", srv.URL, "--log-format", "json")
 	capture.waitLog(t, "capturing", 30*time.Second)
 
 	// Benign workload first: none of these may cause a finding.

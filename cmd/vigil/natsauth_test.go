@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -101,8 +102,8 @@ authorization {
   ]
 }
 `, pki.serverCert, pki.serverKey, pki.ca, pub)), 0o644)
-	srv := startNATSServer(t, 0, "-c", conf)
-	url := strings.Replace(srv.url, "nats://", "tls://", 1)
+	srv := natstest.Start(t, 0, "-c", conf)
+	url := strings.Replace(srv.URL, "nats://", "tls://", 1)
 
 	publisher, err := nats.Connect(url, nats.RootCAs(pki.ca), nats.ClientCert(pki.clientCert, pki.clientKey), nats.UserInfo("capture", "s3cret"))
 	if err != nil {

@@ -14,20 +14,21 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 // vigil engine reloads its rule folder on edits and on SIGHUP; a broken edit
 // is reported with its place and the running signatures keep working.
 func TestEngineHotReload(t *testing.T) {
-	srv := startNATSServer(t, 0)
+	srv := natstest.Start(t, 0)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ls.rego"), []byte(lsRule), 0o644)
 	// the same event is published twice: keep every finding
-	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.url, "--rules", dir, "--dedupe", "0", "--output", "json", "--log-format", "json")
+	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.URL, "--rules", dir, "--dedupe", "0", "--output", "json", "--log-format", "json")
 	eng.waitLog(t, "engine ready", 60*time.Second)
 	eng.waitLog(t, "watching rule files", 10*time.Second)
 
-	nc, err := nats.Connect(srv.url)
+	nc, err := nats.Connect(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +97,10 @@ func TestEngineHotReload(t *testing.T) {
 
 // vigil engine --dedupe reports a repeated identical finding once.
 func TestEngineDedupe(t *testing.T) {
-	srv := startNATSServer(t, 0)
-	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.url, "--dedupe", "1m", "--output", "json", "--log-format", "json")
+	srv := natstest.Start(t, 0)
+	eng := startChild(t, "vigil engine", mustVigil(t), "engine", "--nats", srv.URL, "--dedupe", "1m", "--output", "json", "--log-format", "json")
 	eng.waitLog(t, "engine ready", 60*time.Second)
-	nc, err := nats.Connect(srv.url)
+	nc, err := nats.Connect(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

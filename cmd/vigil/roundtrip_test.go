@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/sensor/event/natstest"
 )
 
 // TestCaptureReplayRoundTrip sends a capture file through NATS with
@@ -20,7 +21,7 @@ import (
 // they select.
 func TestCaptureReplayRoundTrip(t *testing.T) {
 	bin := mustVigil(t)
-	srv := startNATSServer(t, 0)
+	srv := natstest.Start(t, 0)
 	dir := t.TempDir()
 
 	// The sample events, many times over with distinct pids, so the file is
@@ -48,14 +49,14 @@ func TestCaptureReplayRoundTrip(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "out.jsonl.gz")
-	all := startChild(t, "capture", bin, "capture", "-o", out, "--nats", srv.url, "--count", fmt.Sprint(len(evs)), "--log-format", "json")
+	all := startChild(t, "capture", bin, "capture", "-o", out, "--nats", srv.URL, "--count", fmt.Sprint(len(evs)), "--log-format", "json")
 	filtered := filepath.Join(dir, "filtered.jsonl")
-	some := startChild(t, "filtered capture", bin, "capture", "-o", filtered, "--nats", srv.url,
+	some := startChild(t, "filtered capture", bin, "capture", "-o", filtered, "--nats", srv.URL,
 		"--event", "execve,finit_module", "--pid", "11", "--pid", "5010", "--comm", "bash", "--comm", "insmod", "--log-format", "json")
 	all.waitLog(t, "capturing", 30*time.Second)
 	some.waitLog(t, "capturing", 30*time.Second)
 
-	replay := exec.Command(bin, "replay", in, "--publish", srv.url, "--publish-events", "--output", "json", "--log-format", "json")
+	replay := exec.Command(bin, "replay", in, "--publish", srv.URL, "--publish-events", "--output", "json", "--log-format", "json")
 	var rout, rerr bytes.Buffer
 	replay.Stdout, replay.Stderr = &rout, &rerr
 	if err := replay.Run(); err != nil {
