@@ -19,12 +19,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = current_tid();
-	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
-	if (!st)
+	struct syscall_state s;
+	if (!take_syscall_state(&s))
 		return 0;
-	struct syscall_state s = *st;
-	bpf_map_delete_elem(&syscall_states, &tid);
 
 	long ret = ctx->args[1];
 	__u32 id = 0, nargs = 0;

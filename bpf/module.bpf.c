@@ -55,14 +55,11 @@ int BPF_KPROBE(kprobe_security_kernel_read_file, struct file *file, enum kernel_
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = current_tid();
-	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
+	struct syscall_state s;
 	struct event e;
 
-	if (!st)
+	if (!take_syscall_state(&s))
 		return 0;
-	struct syscall_state s = *st;
-	bpf_map_delete_elem(&syscall_states, &tid);
 	long ret = ctx->args[1];
 
 	if (s.nr == NR_init_module) {

@@ -73,18 +73,15 @@ int sys_enter_execveat(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_memfd_create(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = current_tid();
-	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
+	struct syscall_state s;
 	struct event e;
 
-	if (!st)
+	if (!take_syscall_state(&s))
 		return 0;
-	__u64 name = st->args[0], flags = st->args[1];
-	bpf_map_delete_elem(&syscall_states, &tid);
 	if (!emit_allowed(EVENT_MEMFD_CREATE, 0) || !event_init(&e, ctx, EVENT_MEMFD_CREATE))
 		return 0;
-	save_str(&e, 0, (void *)name, 1);
-	save_u32(&e, 1, (__u32)flags);
+	save_str(&e, 0, (void *)s.args[0], 1);
+	save_u32(&e, 1, (__u32)s.args[1]);
 	event_submit(&e, (long)ctx->args[1]);
 	return 0;
 }

@@ -119,11 +119,7 @@ func (t *procTable) update(ev *event.Event) {
 		t.mu.Unlock()
 	case event.IDSchedProcessExec:
 		t.mu.Lock()
-		p := t.procs[ev.Process.HostPid]
-		if p == nil {
-			p = &proc{hostPid: ev.Process.HostPid, hostPpid: ev.Process.HostPpid}
-			t.procs[p.hostPid] = p
-		}
+		p := t.entry(ev)
 		p.nsPid, p.uid, p.comm = ev.Process.Pid, ev.Process.UID, ev.Process.Comm
 		if s, ok := ev.Args["pathname"].(string); ok && s != "" {
 			p.exe = s
@@ -140,11 +136,7 @@ func (t *procTable) update(ev *event.Event) {
 			return
 		}
 		t.mu.Lock()
-		p := t.procs[ev.Process.HostPid]
-		if p == nil {
-			p = &proc{hostPid: ev.Process.HostPid, hostPpid: ev.Process.HostPpid}
-			t.procs[p.hostPid] = p
-		}
+		p := t.entry(ev)
 		p.exe, p.comm = exe, ev.Process.Comm
 		t.mu.Unlock()
 	case event.IDSchedProcessExit:
@@ -157,6 +149,17 @@ func (t *procTable) update(ev *event.Event) {
 		}
 		t.mu.Unlock()
 	}
+}
+
+// entry returns the table's entry for the event's process, making one from
+// the event when there is none. Callers hold t.mu.
+func (t *procTable) entry(ev *event.Event) *proc {
+	p := t.procs[ev.Process.HostPid]
+	if p == nil {
+		p = &proc{hostPid: ev.Process.HostPid, hostPpid: ev.Process.HostPpid}
+		t.procs[p.hostPid] = p
+	}
+	return p
 }
 
 // enrich fills the process context the kernel header does not carry.

@@ -206,6 +206,19 @@ func TestSensorSeesModuleLoads(t *testing.T) {
 	if !strings.HasSuffix(ev.Process.Exe, "/kmod") {
 		t.Errorf("exe = %q, want the kmod trigger", ev.Process.Exe)
 	}
+	// the trigger shares the test's namespaces
+	for _, ns := range []struct {
+		name string
+		got  uint32
+	}{{"pid", ev.Process.PidNS}, {"mnt", ev.Process.MntNS}} {
+		var st syscall.Stat_t
+		if err := syscall.Stat("/proc/self/ns/"+ns.name, &st); err != nil {
+			t.Fatal(err)
+		}
+		if uint64(ns.got) != st.Ino {
+			t.Errorf("%s namespace = %d, want %d", ns.name, ns.got, st.Ino)
+		}
+	}
 	ev = ls.waitFor(t, "security_kernel_read_file of the module file", func(ev *event.Event) bool {
 		return ev.Name == "security_kernel_read_file" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == r.File
 	})

@@ -35,4 +35,17 @@ static __always_inline __u32 current_tid(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
+/* take_syscall_state moves what the syscall's entry saved for the current
+ * thread into *out and forgets it; 0 when nothing was saved. */
+static __always_inline int take_syscall_state(struct syscall_state *out)
+{
+	__u32 tid = current_tid();
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &tid);
+	if (!st)
+		return 0;
+	*out = *st;
+	bpf_map_delete_elem(&syscall_states, &tid);
+	return 1;
+}
+
 #endif

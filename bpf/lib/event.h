@@ -106,13 +106,11 @@ static __always_inline void fill_header(struct record_header *h, struct task_str
 	h->euid = BPF_CORE_READ(cred, euid.val);
 	h->egid = BPF_CORE_READ(cred, egid.val);
 	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
-	h->pid_ns = BPF_CORE_READ(t, thread_pid, numbers[0].ns, ns.inum);
-	if (level) {
-		struct pid *tp = BPF_CORE_READ(t, thread_pid);
-		struct upid up = {};
-		bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
-		h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
-	}
+	/* the task's own pid namespace is the one at its pid's level */
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	struct upid up = {};
+	bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
+	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
 	h->reserved = 0;
 	bpf_get_current_comm(&h->comm, sizeof(h->comm));
 	h->argnum = 0;
