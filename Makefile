@@ -52,7 +52,7 @@ vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged 
 .PHONY: triggers
 triggers: ## build the trigger programs used by the end-to-end test into bin/triggers
 	@mkdir -p bin/triggers
-	CGO_ENABLED=0 $(GO) build -o bin/triggers/ ./testdata/triggers/kmod ./testdata/triggers/memfdexec ./testdata/triggers/setuidroot
+	CGO_ENABLED=0 $(GO) build -o bin/triggers/ ./testdata/triggers/...
 
 .PHONY: clean
 clean: ## remove build output

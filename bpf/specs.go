@@ -26,6 +26,9 @@ func Objects() ([]Object, error) {
 		{"process", LoadProcess},
 		{"creds", LoadCreds},
 		{"module", LoadModule},
+		{"file", LoadFile},
+		{"net", LoadNet},
+		{"kernel", LoadKernel},
 	}
 	out := make([]Object, 0, len(loaders))
 	for _, l := range loaders {

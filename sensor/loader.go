@@ -10,7 +10,6 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/sensor/event"
@@ -277,23 +276,4 @@ func (l *loader) close() {
 	for _, m := range l.shared {
 		m.Close()
 	}
-}
-
-// syscallNumbers maps the syscalls the event table names to this
-// architecture's numbers.
-var syscallNumbers = map[string]int{
-	"execve":       unix.SYS_EXECVE,
-	"execveat":     unix.SYS_EXECVEAT,
-	"init_module":  unix.SYS_INIT_MODULE,
-	"finit_module": unix.SYS_FINIT_MODULE,
-	"memfd_create": unix.SYS_MEMFD_CREATE,
-	"setuid":       unix.SYS_SETUID,
-	"setreuid":     unix.SYS_SETREUID,
-	"setresuid":    unix.SYS_SETRESUID,
-	"setgid":       unix.SYS_SETGID,
-	"setregid":     unix.SYS_SETREGID,
-	"setresgid":    unix.SYS_SETRESGID,
-	"setfsuid":     unix.SYS_SETFSUID,
-	"setfsgid":     unix.SYS_SETFSGID,
-	"capset":       unix.SYS_CAPSET,
 }

@@ -113,13 +113,11 @@ func triggers(t *testing.T) string {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..")
-	for _, name := range []string{"kmod", "memfdexec", "setuidroot"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/triggers/"+name)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building trigger %s: %v\n%s", name, err, out)
-		}
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./testdata/triggers/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the triggers: %v\n%s", err, out)
 	}
 	return dir
 }

@@ -46,6 +46,12 @@ enum event_id {
 	EVENT_SECURITY_BPRM_CHECK = 201,
 	EVENT_SECURITY_KERNEL_READ_FILE = 202,
 
+	/* files: 300-399 (file.bpf.c) */
+
+	/* network: 400-499 (net.bpf.c) */
+
+	/* the kernel's own facilities: 500-599 (kernel.bpf.c) */
+
 	EVENT_ID_MAX = 1024, /* size of the per-event tables (drops, modes) */
 };
 

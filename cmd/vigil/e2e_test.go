@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,16 +88,49 @@ func (b *inbox[T]) waitMatch(timeout time.Duration, match func(T) bool) (T, bool
 	}
 }
 
+// expectation is one finding a scenario must cause.
+type expectation struct {
+	what   string
+	sigID  string
+	pid    uint32
+	exe    func(string) bool
+	exeDoc string
+	comm   string
+	event  string
+	// also narrows down the event when a process causes several findings
+	// of one signature (nil: any).
+	also func(*event.Event) bool
+}
+
+// e2eEnv is what a scenario works with.
+type e2eEnv struct {
+	triggers string // every testdata/triggers program, built
+}
+
+// scenario is one behaviour the end-to-end test performs for real, with the
+// findings it must cause. Each family registers its own (e2e_<family>_test.go).
+type scenario struct {
+	name string
+	run  func(t *testing.T, env *e2eEnv) []expectation
+}
+
+var (
+	scenarios []scenario
+	// benignWorkloads must cause no finding at all, not even through their
+	// children.
+	benignWorkloads = [][]string{{"/bin/true"}, {"ls", "/"}, {"sh", "-c", "ls / | wc -l"}}
+)
+
 // TestEndToEnd runs the whole path on this kernel: a nats-server process,
-// vigil sensor and vigil engine as separate processes, three programs doing
-// what the shipped signatures detect, and a benign workload that must not
-// produce findings.
+// vigil sensor and vigil engine as separate processes, every scenario doing
+// for real what a shipped signature detects, and benign workloads that must
+// not produce findings.
 func TestEndToEnd(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the end-to-end test loads BPF programs and needs root: run it as root (CI does)")
 	}
 	bin := mustVigil(t)
-	trig, err := goBuild("triggers", "./testdata/triggers/kmod", "./testdata/triggers/memfdexec", "./testdata/triggers/setuidroot")
+	trig, err := goBuild("triggers", "./testdata/triggers/...")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,75 +211,28 @@ func TestEndToEnd(t *testing.T) {
 	capture := startChild(t, "vigil capture", bin, "capture", "-o", capFile, "--nats", srv.URL, "--log-format", "json")
 	capture.waitLog(t, "capturing", 30*time.Second)
 
-	// Benign workload first: none of these may cause a finding.
+	// Benign workloads first: none of these may cause a finding.
 	var benign []uint32
-	for _, argv := range [][]string{{"/bin/true"}, {"ls", "/"}, {"sh", "-c", "ls / | wc -l"}} {
+	for _, argv := range benignWorkloads {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Run(); err != nil {
-			t.Fatalf("%v: %v", argv, err)
+			t.Fatalf("benign workload %v: %v", argv, err)
 		}
 		benign = append(benign, uint32(cmd.Process.Pid))
 	}
 
-	const wait = 30 * time.Second
-	type expectation struct {
-		what   string
-		sigID  string
-		pid    uint32
-		exe    func(string) bool
-		exeDoc string
-		comm   string
-		event  string
-		// also narrows down the event when a process causes several
-		// findings of one signature (nil: any).
-		also func(*event.Event) bool
-	}
+	env := &e2eEnv{triggers: trig}
 	var expect []expectation
-
-	// kmod: init_module and finit_module attempts, both expected to fail.
-	var kmod struct {
-		Pid         uint32 `json:"pid"`
-		Exe         string `json:"exe"`
-		InitModule  string `json:"init_module"`
-		FinitModule string `json:"finit_module"`
+	for _, sc := range scenarios {
+		got := sc.run(t, env)
+		if len(got) == 0 {
+			t.Fatalf("scenario %s expects no finding", sc.name)
+		}
+		expect = append(expect, got...)
 	}
-	runTrigger(t, exec.Command(filepath.Join(trig, "kmod")), &kmod)
-	t.Logf("kmod: pid %d, init_module: %s, finit_module: %s", kmod.Pid, kmod.InitModule, kmod.FinitModule)
-	kmodExe := func(exe string) bool { return exe == kmod.Exe }
-	expect = append(expect,
-		expectation{what: "init_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "init_module"},
-		expectation{what: "finit_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "finit_module"})
 
-	// memfdexec: /bin/true run from a memfd.
-	var memfd struct {
-		Pid   uint32 `json:"pid"`
-		Memfd string `json:"memfd"`
-	}
-	runTrigger(t, exec.Command(filepath.Join(trig, "memfdexec")), &memfd)
-	expect = append(expect, expectation{what: "exec of a memfd", sigID: "fileless-exec", pid: memfd.Pid,
-		exe:    func(exe string) bool { return strings.Contains(exe, "memfd:"+memfd.Memfd) },
-		exeDoc: "memfd:" + memfd.Memfd, comm: "memfd:" + memfd.Memfd[:min(len(memfd.Memfd), 9)], event: "sched_process_exec"})
-
-	// setuidroot: a set-user-id-root copy run by nobody calls setuid(0).
-	suid := installSetuidRoot(t, filepath.Join(trig, "setuidroot"))
-	cmd := exec.Command(suid)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var setuid struct {
-		Pid    uint32 `json:"pid"`
-		Before struct{ UID, EUID int }
-		After  struct{ UID, EUID int }
-	}
-	runTrigger(t, cmd, &setuid)
-	t.Logf("setuidroot: pid %d, before %+v, after %+v", setuid.Pid, setuid.Before, setuid.After)
-	// The exec of the set-user-id file raises the effective uid, then
-	// setuid(0) raises the real uid: this test is about the second.
-	expect = append(expect, expectation{what: "setuid(0) by a set-user-id-root program run by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
-		exe: func(exe string) bool { return exe == suid }, exeDoc: suid, comm: "setuidroot", event: "commit_creds",
-		also: func(ev *event.Event) bool {
-			return ev.Args["old_uid"] == uint64(65534) && ev.Args["new_uid"] == uint64(0)
-		}})
-
+	const wait = 30 * time.Second
 	for _, e := range expect {
 		f, ok := findings.waitMatch(wait, func(f finding) bool {
 			return f.Signature.ID == e.sigID && f.Event.Process.HostPid == e.pid && f.Event.Name == e.event &&

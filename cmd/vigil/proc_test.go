@@ -159,7 +159,7 @@ func goBuild(name string, pkgs ...string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, name)
-	if len(pkgs) > 1 {
+	if len(pkgs) > 1 || strings.HasSuffix(pkgs[0], "/...") {
 		out = dir + "/"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -1,37 +1,14 @@
 package event
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // ID is an event's stable numeric id. It is the event_id in every kernel record
 // (enum event_id in bpf/lib/record.h; a test checks the two agree) and is never
 // reused for another event.
 type ID uint32
-
-// Event ids. Keep in step with enum event_id in bpf/lib/record.h.
-const (
-	IDExecve      ID = 1
-	IDExecveat    ID = 2
-	IDInitModule  ID = 3
-	IDFinitModule ID = 4
-	IDMemfdCreate ID = 5
-	IDSetuid      ID = 6
-	IDSetreuid    ID = 7
-	IDSetresuid   ID = 8
-	IDSetgid      ID = 9
-	IDSetregid    ID = 10
-	IDSetresgid   ID = 11
-	IDSetfsuid    ID = 12
-	IDSetfsgid    ID = 13
-	IDCapset      ID = 14
-
-	IDSchedProcessFork ID = 100
-	IDSchedProcessExec ID = 101
-	IDSchedProcessExit ID = 102
-
-	IDCommitCreds            ID = 200
-	IDSecurityBprmCheck      ID = 201
-	IDSecurityKernelReadFile ID = 202
-)
 
 // Arg describes one argument of an event.
 type Arg struct {
@@ -71,8 +48,6 @@ type Spec struct {
 	Off bool
 }
 
-var setidSyscalls = []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}
-
 // syscallProbe is the probe of a syscall event recorded at exit: the entry
 // program saves the arguments, the exit program emits the event with the
 // return value.
@@ -86,192 +61,8 @@ func syscallProbe(exitProg string, syscalls ...string) []Probe {
 	}}
 }
 
-func uids(names ...string) []Arg {
-	out := make([]Arg, len(names))
-	for i, n := range names {
-		out[i] = Arg{Name: n, Type: TypeUint32}
-	}
-	return out
-}
-
-var execProbes = []Probe{
-	{Name: "tp_btf/sched_process_exec", Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-	{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
-}
-
-var specs = []Spec{
-	{
-		ID: IDExecve, Name: "execve", Doc: "a program is about to be executed (syscall entry; argv whole in one event)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}}},
-		Args: []Arg{
-			{Name: "pathname", Type: TypeString, Doc: "path as passed by the caller"},
-			{Name: "argv", Type: TypeStrArray, Doc: "all arguments; the last element is \"...\" when truncated"},
-		},
-	},
-	{
-		ID: IDExecveat, Name: "execveat", Doc: "a program is about to be executed relative to a directory fd (syscall entry)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}}},
-		Args: []Arg{
-			{Name: "dirfd", Type: TypeInt32},
-			{Name: "pathname", Type: TypeString},
-			{Name: "argv", Type: TypeStrArray},
-			{Name: "flags", Type: TypeInt32},
-		},
-	},
-	{
-		ID: IDInitModule, Name: "init_module", Doc: "a kernel module image is loaded from memory (attempted, successful or not)",
-		Probes: syscallProbe("sys_exit_module", "init_module"),
-		Args: []Arg{
-			{Name: "len", Type: TypeUint64, Doc: "size of the module image"},
-			{Name: "param_values", Type: TypeString},
-		},
-	},
-	{
-		ID: IDFinitModule, Name: "finit_module", Doc: "a kernel module is loaded from a file descriptor (attempted, successful or not)",
-		Probes: syscallProbe("sys_exit_module", "finit_module"),
-		Args: []Arg{
-			{Name: "fd", Type: TypeInt32},
-			{Name: "pathname", Type: TypeString, Doc: "path of the file behind fd"},
-			{Name: "param_values", Type: TypeString},
-			{Name: "flags", Type: TypeInt32},
-		},
-	},
-	{
-		ID: IDMemfdCreate, Name: "memfd_create", Doc: "an anonymous memory-backed file is created",
-		Probes: syscallProbe("sys_exit_memfd_create", "memfd_create"),
-		Args: []Arg{
-			{Name: "name", Type: TypeString},
-			{Name: "flags", Type: TypeUint32},
-		},
-	},
-	{ID: IDSetuid, Name: "setuid", Doc: "setuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("uid")},
-	{ID: IDSetreuid, Name: "setreuid", Doc: "setreuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("ruid", "euid")},
-	{ID: IDSetresuid, Name: "setresuid", Doc: "setresuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("ruid", "euid", "suid")},
-	{ID: IDSetgid, Name: "setgid", Doc: "setgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("gid")},
-	{ID: IDSetregid, Name: "setregid", Doc: "setregid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("rgid", "egid")},
-	{ID: IDSetresgid, Name: "setresgid", Doc: "setresgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("rgid", "egid", "sgid")},
-	{ID: IDSetfsuid, Name: "setfsuid", Doc: "setfsuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("fsuid")},
-	{ID: IDSetfsgid, Name: "setfsgid", Doc: "setfsgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("fsgid")},
-	{
-		ID: IDCapset, Name: "capset", Doc: "capset(2): the caller sets its capability sets",
-		Probes: syscallProbe("sys_exit_setid", setidSyscalls...),
-		Args: []Arg{
-			{Name: "pid", Type: TypeInt32},
-			{Name: "effective", Type: TypeUint64},
-			{Name: "permitted", Type: TypeUint64},
-			{Name: "inheritable", Type: TypeUint64},
-		},
-	},
-	{
-		ID: IDSchedProcessFork, Name: "sched_process_fork", Doc: "a process or thread was created",
-		Probes: []Probe{
-			{Name: "tp_btf/sched_process_fork", Programs: []Program{{Name: "tp_btf_sched_process_fork"}}},
-			{Name: "raw_tracepoint/sched_process_fork", Programs: []Program{{Name: "raw_tp_sched_process_fork"}}},
-		},
-		Args: []Arg{
-			{Name: "parent_pid", Type: TypeUint32, Doc: "host pid (tgid) of the parent"},
-			{Name: "parent_tid", Type: TypeUint32},
-			{Name: "child_pid", Type: TypeUint32, Doc: "host pid (tgid) of the child"},
-			{Name: "child_tid", Type: TypeUint32},
-			{Name: "child_ns_pid", Type: TypeUint32, Doc: "child pid in its own pid namespace"},
-			{Name: "thread", Type: TypeBool, Doc: "the child is a thread of the parent's process"},
-			{Name: "start_time", Type: TypeUint64, Doc: "child start time, ns since boot"},
-		},
-	},
-	{
-		ID: IDSchedProcessExec, Name: "sched_process_exec", Doc: "a program was executed (after the point of no return)",
-		Probes: execProbes,
-		Args: []Arg{
-			{Name: "pathname", Type: TypeString, Doc: "resolved path of the executed file"},
-			{Name: "filename", Type: TypeString, Doc: "path as given to exec"},
-			{Name: "interpreter", Type: TypeString, Doc: "interpreter path when it differs from filename (scripts)"},
-			{Name: "argv", Type: TypeStrArray},
-			{Name: "dev", Type: TypeUint32},
-			{Name: "inode", Type: TypeUint64},
-			{Name: "mode", Type: TypeUint32, Doc: "inode mode (type and permission bits)"},
-			{Name: "memfd", Type: TypeBool, Doc: "the file is a memfd (memfd_create)"},
-			{Name: "deleted", Type: TypeBool, Doc: "the file has no link left on its file system"},
-			{Name: "fs_type", Type: TypeString, Doc: "file system type of the executed file (tmpfs, ext4, ...)"},
-			{Name: "stdin_type", Type: TypeString, Doc: "what fd 0 is: file, pipe, socket, chr, fifo, ..."},
-			{Name: "old_pid", Type: TypeUint32},
-			{Name: "setuid", Type: TypeBool, Doc: "the file has the set-user-id bit"},
-		},
-	},
-	{
-		ID: IDSchedProcessExit, Name: "sched_process_exit", Doc: "a thread exited; group_exit tells whether the whole process is gone",
-		Probes: []Probe{
-			{Name: "tp_btf/sched_process_exit", Programs: []Program{{Name: "tp_btf_sched_process_exit"}}},
-			{Name: "raw_tracepoint/sched_process_exit", Programs: []Program{{Name: "raw_tp_sched_process_exit"}}},
-		},
-		Args: []Arg{
-			{Name: "exit_code", Type: TypeInt32, Doc: "exit status (status<<8) or terminating signal"},
-			{Name: "group_exit", Type: TypeBool, Doc: "the last thread of the process exited"},
-		},
-	},
-	{
-		ID: IDCommitCreds, Name: "commit_creds", Doc: "a task's credentials changed: old and new ids and effective capabilities",
-		Probes: []Probe{
-			{Name: "fentry/commit_creds", Programs: []Program{{Name: "fentry_commit_creds"}}},
-			{Name: "kprobe/commit_creds", Programs: []Program{{Name: "kprobe_commit_creds"}}},
-			{
-				Name:     "raw_tracepoint/sys_exit+sched_process_exec (credential compare)",
-				Fallback: true,
-				Programs: []Program{
-					{Name: "sys_enter_save", Syscalls: setidSyscalls},
-					{Name: "sys_exit_setid", Syscalls: setidSyscalls},
-					{Name: "sys_enter_execve", Syscalls: []string{"execve"}},
-					{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}},
-				},
-			},
-		},
-		Args: []Arg{
-			{Name: "old_uid", Type: TypeUint32}, {Name: "old_gid", Type: TypeUint32},
-			{Name: "old_euid", Type: TypeUint32}, {Name: "old_egid", Type: TypeUint32},
-			{Name: "old_suid", Type: TypeUint32}, {Name: "old_sgid", Type: TypeUint32},
-			{Name: "old_fsuid", Type: TypeUint32}, {Name: "old_fsgid", Type: TypeUint32},
-			{Name: "old_cap_effective", Type: TypeUint64},
-			{Name: "new_uid", Type: TypeUint32}, {Name: "new_gid", Type: TypeUint32},
-			{Name: "new_euid", Type: TypeUint32}, {Name: "new_egid", Type: TypeUint32},
-			{Name: "new_suid", Type: TypeUint32}, {Name: "new_sgid", Type: TypeUint32},
-			{Name: "new_fsuid", Type: TypeUint32}, {Name: "new_fsgid", Type: TypeUint32},
-			{Name: "new_cap_effective", Type: TypeUint64},
-			{Name: "syscall", Type: TypeString, Doc: "the syscall during which the change was seen (fallback probe), empty from the kernel hook"},
-			{Name: "exe", Type: TypeString, Doc: "when the change is part of an exec: the program being executed (absent otherwise)"},
-		},
-	},
-	{
-		ID: IDSecurityBprmCheck, Name: "security_bprm_check", Doc: "the LSM check of the file an exec is about to run (resolved path, device, inode)",
-		Probes: []Probe{
-			{Name: "fentry/security_bprm_check", Programs: []Program{{Name: "fentry_security_bprm_check"}}},
-			{Name: "kprobe/security_bprm_check", Programs: []Program{{Name: "kprobe_security_bprm_check"}}},
-			{Name: "sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-			{Name: "raw_tracepoint/sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
-		},
-		Args: []Arg{
-			{Name: "pathname", Type: TypeString, Doc: "resolved path of the file"},
-			{Name: "filename", Type: TypeString, Doc: "path as given to exec"},
-			{Name: "dev", Type: TypeUint32},
-			{Name: "inode", Type: TypeUint64},
-		},
-	},
-	{
-		ID: IDSecurityKernelReadFile, Name: "security_kernel_read_file", Doc: "the kernel reads a file for itself: a module, firmware, a kexec image, a policy",
-		Probes: []Probe{
-			{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
-			{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
-			{
-				Name: "raw_tracepoint/sys_exit (finit_module's file)", Fallback: true,
-				Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}},
-			},
-		},
-		Args: []Arg{
-			{Name: "pathname", Type: TypeString},
-			{Name: "type", Type: TypeString, Doc: "module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate"},
-			{Name: "dev", Type: TypeUint32},
-			{Name: "inode", Type: TypeUint64},
-		},
-	},
-}
+// specs is the whole table, one slice per hook family (spec_<family>.go).
+var specs = slices.Concat(processSpecs, fileSpecs, netSpecs, kernelSpecs)
 
 var (
 	byName = map[string]*Spec{}

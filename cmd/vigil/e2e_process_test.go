@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// The walking skeleton's three behaviours: kernel module loads, fileless
+// execution, credentials raised to root.
+func init() {
+	scenarios = append(scenarios,
+		scenario{"kernel module load", scenarioKmod},
+		scenario{"fileless execution", scenarioMemfdExec},
+		scenario{"credentials raised to root", scenarioSetuidRoot},
+	)
+}
+
+// scenarioKmod: init_module and finit_module attempts, both expected to fail.
+func scenarioKmod(t *testing.T, env *e2eEnv) []expectation {
+	var kmod struct {
+		Pid         uint32 `json:"pid"`
+		Exe         string `json:"exe"`
+		InitModule  string `json:"init_module"`
+		FinitModule string `json:"finit_module"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "kmod")), &kmod)
+	t.Logf("kmod: pid %d, init_module: %s, finit_module: %s", kmod.Pid, kmod.InitModule, kmod.FinitModule)
+	kmodExe := func(exe string) bool { return exe == kmod.Exe }
+	return []expectation{
+		{what: "init_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "init_module"},
+		{what: "finit_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "finit_module"},
+	}
+}
+
+// scenarioMemfdExec: /bin/true run from a memfd.
+func scenarioMemfdExec(t *testing.T, env *e2eEnv) []expectation {
+	var memfd struct {
+		Pid   uint32 `json:"pid"`
+		Memfd string `json:"memfd"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "memfdexec")), &memfd)
+	return []expectation{{what: "exec of a memfd", sigID: "fileless-exec", pid: memfd.Pid,
+		exe:    func(exe string) bool { return strings.Contains(exe, "memfd:"+memfd.Memfd) },
+		exeDoc: "memfd:" + memfd.Memfd, comm: "memfd:" + memfd.Memfd[:min(len(memfd.Memfd), 9)], event: "sched_process_exec"}}
+}
+
+// scenarioSetuidRoot: a set-user-id-root copy run by nobody calls setuid(0).
+func scenarioSetuidRoot(t *testing.T, env *e2eEnv) []expectation {
+	suid := installSetuidRoot(t, filepath.Join(env.triggers, "setuidroot"))
+	cmd := exec.Command(suid)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var setuid struct {
+		Pid    uint32 `json:"pid"`
+		Before struct{ UID, EUID int }
+		After  struct{ UID, EUID int }
+	}
+	runTrigger(t, cmd, &setuid)
+	t.Logf("setuidroot: pid %d, before %+v, after %+v", setuid.Pid, setuid.Before, setuid.After)
+	// The exec of the set-user-id file raises the effective uid, then
+	// setuid(0) raises the real uid: this test is about the second.
+	return []expectation{{what: "setuid(0) by a set-user-id-root program run by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
+		exe: func(exe string) bool { return exe == suid }, exeDoc: suid, comm: "setuidroot", event: "commit_creds",
+		also: func(ev *event.Event) bool {
+			return ev.Args["old_uid"] == uint64(65534) && ev.Args["new_uid"] == uint64(0)
+		}}}
+}
