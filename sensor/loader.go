@@ -31,6 +31,9 @@ type ProbeStatus struct {
 	Event    string
 	Probe    string // the attached probe's name, empty when none attached
 	Fallback bool
+	// Disabled marks an event that was not wanted (off by default, or
+	// turned off): nothing was attached for it, and that is no error.
+	Disabled bool
 	Err      error // why no probe attached, or why preferred ones were skipped
 }
 
@@ -50,6 +53,9 @@ type loader struct {
 	progs   map[string]*program
 	cache   *btf.Cache
 	status  []ProbeStatus
+	// slots names the program in each syscall's dispatch slot, per table:
+	// a slot holds one program, so two claiming one slot is a table error.
+	slots map[string]map[string]string
 }
 
 func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
@@ -61,7 +67,8 @@ func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counting CPUs: %w", err)
 	}
-	l := &loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache()}
+	l := &loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache(),
+		slots: map[string]map[string]string{"sys_enter_progs": {}, "sys_exit_progs": {}}}
 	self := uint32(os.Getpid())
 	for _, o := range objs {
 		if v, ok := o.Spec.Variables["self_tgid"]; ok {
@@ -188,10 +195,14 @@ func (l *loader) putSyscalls(p *program, pr event.Program) error {
 		if !ok {
 			return fmt.Errorf("program %s: unknown syscall %q", pr.Name, sc)
 		}
+		if owner := l.slots[table][sc]; owner != "" && owner != pr.Name {
+			return fmt.Errorf("program %s: the %s slot of %s already holds %s", pr.Name, table, sc, owner)
+		}
 		if err := l.shared[table].Update(uint32(nr), p.prog, ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("putting %s in %s[%s]: %w", pr.Name, table, sc, err)
 		}
 		p.inTable[sc] = true
+		l.slots[table][sc] = pr.Name
 	}
 	return nil
 }
@@ -224,14 +235,15 @@ func attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (link.Link, error) {
 	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
 }
 
-// choose attaches, for every event, the first probe that works and tells the
-// BPF side which one feeds it.
-func (l *loader) choose() {
+// choose attaches, for every wanted event, the first probe that works and
+// tells the BPF side which one feeds it; unwanted events are switched off.
+func (l *loader) choose(want func(event.Spec) bool) {
 	for _, spec := range event.All() {
 		st := ProbeStatus{Event: spec.Name}
 		mode := modeAny
-		if spec.Off {
+		if !want(spec) {
 			mode = modeOff
+			st.Disabled = true
 		} else {
 			var errs []error
 			for _, pb := range spec.Probes {

@@ -28,7 +28,37 @@ type Config struct {
 	// StatsInterval is how often kernel drops and decode errors are logged
 	// when they changed; 0 means 30 s.
 	StatsInterval time.Duration
+	// Enable turns on events that are off by default (hot paths such as
+	// sched_switch); Disable turns off events that are on. Both take event
+	// names; an unknown name is an error.
+	Enable, Disable []string
 }
+
+// wanted returns which events the configuration asks for.
+func (c Config) wanted() (func(event.Spec) bool, error) {
+	set := map[string]bool{}
+	for _, list := range []struct {
+		names []string
+		on    bool
+	}{{c.Enable, true}, {c.Disable, false}} {
+		for _, n := range list.names {
+			if _, ok := event.Lookup(n); !ok {
+				return nil, fmt.Errorf("%w %q (vigil events lists them)", ErrUnknownEventName, n)
+			}
+			set[n] = list.on
+		}
+	}
+	return func(s event.Spec) bool {
+		if on, ok := set[s.Name]; ok {
+			return on
+		}
+		return !s.Off
+	}, nil
+}
+
+// ErrUnknownEventName is returned for a name in Config.Enable or Disable that
+// is no event.
+var ErrUnknownEventName = errors.New("no such event")
 
 // Sensor is a loaded, attached set of BPF programs and the process table.
 type Sensor struct {
@@ -74,12 +104,16 @@ func New(cfg Config) (*Sensor, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("lifting the memlock limit: %w", err)
 	}
+	want, err := cfg.wanted()
+	if err != nil {
+		return nil, err
+	}
 	ensureMounts(cfg.Logger)
 	ld, err := newLoader(cfg.Logger, cfg.RingBufferBytes)
 	if err != nil {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
-	ld.choose()
+	ld.choose(want)
 	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}, probes: map[event.ID]string{}}
 	attached := 0
 	for _, st := range ld.status {
@@ -87,12 +121,14 @@ func New(cfg Config) (*Sensor, error) {
 			s.probes[spec.ID] = st.Probe
 		}
 		ev := s.log.Debug()
-		if st.Probe == "" {
+		switch {
+		case st.Disabled:
+		case st.Probe == "":
 			ev = s.log.Warn()
-		} else {
+		default:
 			attached++
 		}
-		ev.Str("event", st.Event).Str("probe", st.Probe).Bool("fallback", st.Fallback).AnErr("skipped", st.Err).Msg("probe")
+		ev.Str("event", st.Event).Str("probe", st.Probe).Bool("fallback", st.Fallback).Bool("disabled", st.Disabled).AnErr("skipped", st.Err).Msg("probe")
 	}
 	if attached == 0 {
 		ld.close()

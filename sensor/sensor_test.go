@@ -3,6 +3,7 @@ package sensor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,11 +41,12 @@ type liveSensor struct {
 	done   chan error
 }
 
-func startSensor(t *testing.T) *liveSensor {
+// startSensor starts a sensor with its default events and those in enable.
+func startSensor(t *testing.T, enable ...string) *liveSensor {
 	t.Helper()
 	needRoot(t)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	s, err := New(Config{Logger: log})
+	s, err := New(Config{Logger: log, Enable: enable})
 	if err != nil {
 		t.Fatalf("starting the sensor: %v", err)
 	}
@@ -137,7 +139,8 @@ func runTrigger(t *testing.T, cmd *exec.Cmd, report any) {
 }
 
 func TestSensorProbesOnThisKernel(t *testing.T) {
-	ls := startSensor(t)
+	// every event, off-by-default ones too: each must attach somewhere
+	ls := startSensor(t, event.Names()...)
 	expect := os.Getenv("VIGIL_EXPECT_PROBES") // "preferred" inside make vmtest
 	byName := map[string]ProbeStatus{}
 	for _, st := range ls.s.Probes() {
@@ -385,4 +388,36 @@ func kernelRelease() string {
 		b.WriteByte(byte(c))
 	}
 	return b.String()
+}
+
+func TestSensorEventSelection(t *testing.T) {
+	needRoot(t)
+	if _, err := New(Config{Logger: zerolog.Nop(), Enable: []string{"execv"}}); !errors.Is(err, ErrUnknownEventName) || !strings.Contains(err.Error(), `"execv"`) {
+		t.Fatalf("enabling an unknown event: %v, want ErrUnknownEventName naming it", err)
+	}
+	s, err := New(Config{Logger: zerolog.Nop(), Disable: []string{"execve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, st := range s.Probes() {
+		spec, _ := event.Lookup(st.Event)
+		want := spec.Off || st.Event == "execve"
+		if st.Disabled != want {
+			t.Errorf("%s: disabled=%v, want %v", st.Event, st.Disabled, want)
+		}
+		if st.Disabled && st.Probe != "" {
+			t.Errorf("%s is disabled but attached %s", st.Event, st.Probe)
+		}
+	}
+}
+
+// A dispatch slot holds one program: a second program claiming it is an
+// error of the event table, not a silent overwrite.
+func TestSensorSyscallSlotHasOneOwner(t *testing.T) {
+	ls := startSensor(t)
+	err := ls.s.ld.ensure(event.Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
+	if err == nil || !strings.Contains(err.Error(), "already holds sys_enter_execve") {
+		t.Fatalf("claiming execve's sys_enter slot twice: %v", err)
+	}
 }

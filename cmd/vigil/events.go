@@ -154,7 +154,8 @@ func runEvents(out io.Writer, log zerolog.Logger, f *eventsFlags, names []string
 // attachedProbes loads and attaches the sensor, reads which probe each event
 // got, and unloads it again.
 func attachedProbes(log zerolog.Logger) (map[string]sensor.ProbeStatus, error) {
-	s, err := sensor.New(sensor.Config{Host: hostname(), Logger: log.With().Str("component", "sensor").Logger()})
+	// every event, off-by-default ones too: the list says what each would get
+	s, err := sensor.New(sensor.Config{Host: hostname(), Logger: log.With().Str("component", "sensor").Logger(), Enable: event.Names()})
 	if err != nil {
 		return nil, fmt.Errorf("loading the sensor: %w", err)
 	}

@@ -18,12 +18,16 @@ type sensorFlags struct {
 	host          string
 	ringBytes     int
 	statsInterval time.Duration
+	enable        []string
+	disable       []string
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.host, "host", hostname(), "host name events are labelled with (and the last token of their subject)")
 	fs.IntVar(&f.ringBytes, "ring-buffer-bytes", 0, "size of the BPF ring buffer in bytes, a power of two (0: the sensor's default)")
+	fs.StringSliceVar(&f.enable, "enable-events", nil, "turn on events that are off by default (comma separated names; vigil events marks them)")
+	fs.StringSliceVar(&f.disable, "disable-events", nil, "turn off events (comma separated names)")
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
@@ -59,18 +63,20 @@ cannot queue are counted and reported.`,
 // runSensor runs the sensor until ctx is done, publishing on nc (the caller's).
 func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags) error {
 	slog := log.With().Str("component", "sensor").Logger()
-	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes})
+	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable})
 	if err != nil {
 		return fmt.Errorf("starting the sensor: %w", err)
 	}
 	defer s.Close()
 	attached, failed := 0, 0
 	for _, p := range s.Probes() {
-		if p.Probe == "" {
+		switch {
+		case p.Disabled:
+		case p.Probe == "":
 			failed++
-			continue
+		default:
+			attached++
 		}
-		attached++
 	}
 
 	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog})
