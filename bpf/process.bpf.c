@@ -217,6 +217,10 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	save_file_kind(&e, 10, task_fd_file(p, 0));
 	save_u32(&e, 11, old_pid);
 	save_bool(&e, 12, (mode & S_ISUID) != 0);
+	/* exec has copied envp onto the new program's stack: one read of the
+	 * area, the sensor keeps the variables it is configured to keep */
+	save_str_list(&e, 13, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+	save_file_kind(&e, 14, task_fd_file(p, 1));
 	event_submit(&e, 0);
 }
 

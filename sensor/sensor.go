@@ -32,6 +32,10 @@ type Config struct {
 	// sched_switch); Disable turns off events that are on. Both take event
 	// names; an unknown name is an error.
 	Enable, Disable []string
+	// ExecEnv is how much of a program's environment sched_process_exec
+	// keeps: ExecEnvSecurity (the default when empty), ExecEnvAll or
+	// ExecEnvNone.
+	ExecEnv string
 }
 
 // wanted returns which events the configuration asks for.
@@ -106,6 +110,9 @@ func New(cfg Config) (*Sensor, error) {
 	}
 	want, err := cfg.wanted()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkExecEnv(cfg.ExecEnv); err != nil {
 		return nil, err
 	}
 	ensureMounts(cfg.Logger)
@@ -195,6 +202,7 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 		ev.Process.StartTime = &st
 	}
 	ev.Probe = s.probes[ev.ID]
+	filterExecEnv(ev, s.cfg.ExecEnv)
 	s.procs.update(ev)
 	s.procs.enrich(ev)
 	return ev

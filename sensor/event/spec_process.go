@@ -138,6 +138,8 @@ var processSpecs = []Spec{
 			{Name: "stdin_type", Type: TypeString, Doc: "what fd 0 is: file, pipe, socket, chr, fifo, ..."},
 			{Name: "old_pid", Type: TypeUint32},
 			{Name: "setuid", Type: TypeBool, Doc: "the file has the set-user-id bit"},
+			{Name: "env", Type: TypeStrArray, Doc: "environment as NAME=value; by default only the variables that change how programs load or log (LD_*, HISTFILE, BASH_ENV, ...), all with the sensor's --exec-env all"},
+			{Name: "stdout_type", Type: TypeString, Doc: "what fd 1 is: file, pipe, socket, chr, fifo, ..."},
 		},
 	},
 	{
