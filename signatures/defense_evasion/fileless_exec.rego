@@ -24,18 +24,18 @@ metadata := {
 # Written with trailing slashes: /dev/shmfoo is not /dev/shm.
 shm_dirs := ["/dev/shm/", "/run/shm/"]
 
-# path is the resolved path of the executed file, or the path given to exec
-# when the probe could not resolve it.
-path := p if {
-	p := input.args.pathname
-	p != ""
-} else := object.get(input.args, "filename", "")
+path := lib.exec_path
 
 memfd if input.args.memfd == true
 
 # The kernel names a memfd's file "memfd:<name>"; its d_path reads
 # "/memfd:<name> (deleted)".
 memfd if startswith(path, "/memfd:")
+
+# runc re-executes itself from a sealed memfd copy named
+# "runc_cloned:/proc/self/exe" (its defence against CVE-2019-5736) every
+# time a container starts: the container runtime, not a payload.
+runc_clone if startswith(path, "/memfd:runc_cloned:")
 
 # A memfd never has a link on any file system, so the kernel also calls it
 # deleted; "deleted" is reported only for files that had one.
@@ -70,4 +70,5 @@ finding contains {
 	"ancestry": lib.ancestry,
 } if {
 	count(reasons) > 0
+	not runc_clone
 }

@@ -54,3 +54,7 @@ test_ordinary_binary_does_not_fire if {
 test_similar_prefix_does_not_fire if {
 	count(finding) == 0 with input as exec({"pathname": "/dev/shmfoo/a"})
 }
+
+test_runc_self_clone_is_quiet if {
+	count(finding) == 0 with input as exec({"pathname": "/memfd:runc_cloned:/proc/self/exe (deleted)", "memfd": true, "deleted": true})
+}

@@ -1,0 +1,52 @@
+# A command line that decodes an encoded blob and executes the result:
+# `echo ... | base64 -d | sh`, `python -c "exec(base64.b64decode(...))"`,
+# `perl -MMIME::Base64 -e 'eval decode_base64(...)'`, `xxd -r -p | bash`.
+# Encoding hides the real command from whoever reads process listings and
+# logs; decoding straight into an interpreter is rare in honest automation.
+package vigil.signatures.decoded_payload_exec
+
+import data.vigil.lib
+
+metadata := {
+	"id": "decoded-payload-exec",
+	"name": "Encoded payload decoded and executed",
+	"version": "1.0.0",
+	"severity": "high",
+	"description": "A shell or interpreter ran a command line that decodes base64, hex or a compressed blob and executes the result, hiding the real command.",
+	"tactics": ["TA0005", "TA0002"],
+	"techniques": ["T1140", "T1027", "T1059.004", "T1059.006"],
+	"tags": ["obfuscation", "base64", "shell"],
+	"events": ["sched_process_exec"],
+}
+
+decoder := `(base64\s+(-\w*d\w*|--decode)|openssl\s+(enc\s+)?(-\w+\s+)*-d?base64(\s+-d)?|xxd\s+(-\w+\s+)*-r|basenc\s+.*--decode|uudecode|gunzip|zcat|gzip\s+-d\w*|bzip2\s+-d\w*|xz\s+-d\w*)`
+
+runner := `(sudo\s+(-\S+\s+)*)?(\S*/)?((ba|da|z|k|a)?sh|python[0-9.]*|perl|ruby|php[0-9.]*|node)`
+
+# shell pipelines: a decoder whose output is piped into a runner
+shapes contains "pipeline" if {
+	lib.is_shell(lib.exec_path)
+	regex.match(concat("", [decoder, `[^|;&]*\|\s*(`, runner, `)(\s|$)`]), lib.cmdline)
+}
+
+# shell substitutions: sh -c "$(echo ... | base64 -d)"
+shapes contains "substitution" if {
+	lib.is_shell(lib.exec_path)
+	regex.match(concat("", [`(\$\(|`, "`", `)[^)]*`, decoder]), lib.cmdline)
+	regex.match(`(^|\s)(eval|exec|(ba|da|z)?sh\s+-c)\s`, lib.cmdline)
+}
+
+# interpreters decoding and executing in one expression
+shapes contains "interpreter" if {
+	lib.is_interpreter(lib.exec_path)
+	regex.match(`(?i)(exec|eval|compile|system|popen|passthru|shell_exec|assert)\s*\(?\s*[\w.]*\(?\s*(base64\.b64decode|b64decode|base64_decode|decode_base64|codecs\.decode|zlib\.decompress|Buffer\.from\([^)]*['"]base64|gzinflate|str_rot13|bytes\.fromhex|unhexlify)`, lib.cmdline)
+}
+
+finding contains {
+	"program": lib.exec_path,
+	"shapes": sort(shapes),
+	"command": lib.cmdline,
+	"ancestry": lib.ancestry,
+} if {
+	count(shapes) > 0
+}

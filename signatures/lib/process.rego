@@ -1,0 +1,60 @@
+# Helpers about programs and their command lines and environments, for the
+# signatures that select sched_process_exec and execve.
+package vigil.lib
+
+# cmdline is the event's argv joined with spaces ("" without argv): what a
+# shell user typed, for patterns that span arguments.
+default cmdline := ""
+
+cmdline := concat(" ", input.args.argv) if is_array(input.args.argv)
+
+# exec_path is the resolved path of the executed file, or the path given to
+# exec when the probe could not resolve it.
+exec_path := p if {
+	p := input.args.pathname
+	p != ""
+} else := object.get(object.get(input, "args", {}), "filename", "")
+
+# env_value(name) is the value of environment variable name in the exec
+# event's env argument; undefined when the event does not carry it.
+env_value(name) := value if {
+	some kv in input.args.env
+	[k, value] := split_env(kv)
+	k == name
+}
+
+# split_env("A=b=c") is ["A", "b=c"].
+split_env(kv) := [k, v] if {
+	i := indexof(kv, "=")
+	i > 0
+	k := substring(kv, 0, i)
+	v := substring(kv, i + 1, -1)
+}
+
+# interpreters run code given on their command line or stdin.
+interpreters := {
+	"python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "lua", "tclsh",
+	"awk", "gawk", "mawk", "nawk", "busybox",
+}
+
+# is_interpreter(path) is true when path (or a bare name) names a script
+# interpreter, with or without a version suffix ("python3.12").
+default is_interpreter(_) := false
+
+is_interpreter(path) if basename(path) in interpreters
+
+is_interpreter(path) if unversioned(basename(path)) in interpreters
+
+# system_program_dirs hold the programs a distribution or an administrator
+# installs; a file outside them is a download, a build or a drop.
+system_program_dirs := [
+	"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin",
+	"/usr/lib", "/usr/lib64", "/usr/libexec", "/lib", "/lib64", "/usr/local/lib", "/usr/local/libexec",
+	"/usr/share", "/opt", "/snap", "/nix/store",
+]
+
+# system_library_dirs hold shared libraries the dynamic loader finds itself.
+system_library_dirs := ["/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib", "/usr/local/lib64"]
+
+# temp_dirs are world-writable places droppers use.
+temp_dirs := ["/tmp", "/var/tmp", "/dev/shm", "/run/shm"]

@@ -1,0 +1,27 @@
+package vigil.lib
+
+exec_env(env) := {"name": "sched_process_exec", "process": {}, "args": {"pathname": "/usr/bin/true", "env": env, "argv": ["true", "-x"]}}
+
+test_cmdline if {
+	cmdline == "true -x" with input as exec_env([])
+	cmdline == "" with input as {"name": "sched_process_exec", "process": {}, "args": {}}
+}
+
+test_env_value if {
+	env_value("LD_PRELOAD") == "/tmp/x.so" with input as exec_env(["PATH=/bin", "LD_PRELOAD=/tmp/x.so"])
+	env_value("GLIBC_TUNABLES") == "a=b=c" with input as exec_env(["GLIBC_TUNABLES=a=b=c"])
+	not env_value("LD_PRELOAD") with input as exec_env(["PATH=/bin"])
+	not env_value("LD_PRELOAD") with input as {"name": "sched_process_exec", "process": {}, "args": {}}
+}
+
+test_exec_path_falls_back_to_filename if {
+	exec_path == "/x" with input as {"name": "sched_process_exec", "process": {}, "args": {"pathname": "", "filename": "/x"}}
+	exec_path == "/usr/bin/true" with input as exec_env([])
+}
+
+test_is_interpreter if {
+	is_interpreter("/usr/bin/python3.12")
+	is_interpreter("perl")
+	not is_interpreter("/usr/bin/pythonic")
+	not is_interpreter(7)
+}

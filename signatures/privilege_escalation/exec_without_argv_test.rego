@@ -1,0 +1,27 @@
+package vigil.signatures.exec_without_argv
+
+ev(name, argv) := {"name": name, "process": {"pid": 9, "comm": "exploit"}, "args": {"pathname": "/usr/bin/pkexec", "argv": argv}}
+
+test_execve_with_empty_argv_fires if {
+	some f in finding with input as ev("execve", [])
+	f.program == "/usr/bin/pkexec"
+	f.event == "execve"
+}
+
+test_null_argv_fires if {
+	some f in finding with input as ev("sched_process_exec", null)
+	f.event == "sched_process_exec"
+}
+
+test_argv_with_name_is_quiet if {
+	count(finding) == 0 with input as ev("execve", ["pkexec"])
+}
+
+test_kernel_filled_empty_string_is_quiet if {
+	# what Linux >= 5.18 leaves in the new program: one empty string
+	count(finding) == 0 with input as ev("sched_process_exec", [""])
+}
+
+test_event_without_argv_is_quiet if {
+	count(finding) == 0 with input as {"name": "execve", "process": {}, "args": {"pathname": "/bin/ls"}}
+}
