@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"errors"
-	"github.com/vigil-sec/vigil/sensor/event"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/sensor/event"
 	"github.com/vigil-sec/vigil/signatures"
 )
 
