@@ -90,9 +90,11 @@ func (b *inbox[T]) waitMatch(timeout time.Duration, match func(T) bool) (T, bool
 
 // expectation is one finding a scenario must cause.
 type expectation struct {
-	what   string
-	sigID  string
-	pid    uint32
+	what  string
+	sigID string
+	// pid is the host pid of the finding's process; when it is 0, ppid is
+	// that of its parent (a child the test cannot know beforehand).
+	pid, ppid uint32
 	exe    func(string) bool
 	exeDoc string
 	comm   string
@@ -100,6 +102,13 @@ type expectation struct {
 	// also narrows down the event when a process causes several findings
 	// of one signature (nil: any).
 	also func(*event.Event) bool
+}
+
+func (e expectation) matchesProcess(p event.Process) bool {
+	if e.pid == 0 {
+		return p.HostPpid == e.ppid
+	}
+	return p.HostPid == e.pid
 }
 
 // e2eEnv is what a scenario works with.
@@ -233,16 +242,18 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	const wait = 30 * time.Second
-	for _, e := range expect {
+	for i, e := range expect {
 		f, ok := findings.waitMatch(wait, func(f finding) bool {
-			return f.Signature.ID == e.sigID && f.Event.Process.HostPid == e.pid && f.Event.Name == e.event &&
+			return f.Signature.ID == e.sigID && e.matchesProcess(f.Event.Process) && f.Event.Name == e.event &&
 				(e.also == nil || e.also(f.Event))
 		})
 		if !ok {
-			t.Errorf("%s: no %s finding for pid %d (event %s) within %s", e.what, e.sigID, e.pid, e.event, wait)
-			logEventsOf(t, events, e.pid)
+			t.Errorf("%s: no %s finding for pid %d (parent %d) (event %s) within %s", e.what, e.sigID, e.pid, e.ppid, e.event, wait)
+			logEventsOf(t, events, e.pid, e.ppid)
 			continue
 		}
+		// the replay below must find the same process
+		expect[i].pid = f.Event.Process.HostPid
 		if !e.exe(f.Event.Process.Exe) || f.Event.Process.Comm != e.comm {
 			t.Errorf("%s: finding names exe %q comm %q, want exe %s comm %s", e.what, f.Event.Process.Exe, f.Event.Process.Comm, e.exeDoc, e.comm)
 		}
@@ -335,6 +346,18 @@ func runTrigger(t *testing.T, cmd *exec.Cmd, report any) {
 // uid 65534.
 func installSetuidRoot(t *testing.T, src string) string {
 	t.Helper()
+	dst := installForOthers(t, src, "setuidroot")
+	if err := os.Chmod(dst, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// installForOthers copies a program, as name, to a fresh folder on a file
+// system that honours set-user-id bits and file capabilities (no nosuid),
+// owned by root with mode 0755, where uid 65534 can run it.
+func installForOthers(t *testing.T, src, name string) string {
+	t.Helper()
 	var dir string
 	for _, base := range []string{os.TempDir(), "/var/tmp", "/root", "/"} {
 		var st unix.Statfs_t
@@ -349,7 +372,7 @@ func installSetuidRoot(t *testing.T, src string) string {
 		break
 	}
 	if dir == "" {
-		t.Fatal("no file system without nosuid to install the set-user-id helper on")
+		t.Fatal("no file system without nosuid to install the program on")
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -359,21 +382,18 @@ func installSetuidRoot(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "setuidroot")
+	dst := filepath.Join(dir, name)
 	if err := os.WriteFile(dst, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chown(dst, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(dst, os.ModeSetuid|0o755); err != nil {
-		t.Fatal(err)
-	}
 	// uid 65534 must be able to reach it: every parent must be searchable.
 	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
 		st, err := os.Stat(d)
 		if err != nil || st.Mode().Perm()&0o001 == 0 {
-			t.Fatalf("%s is not searchable by other users; cannot run the set-user-id helper from %s", d, dir)
+			t.Fatalf("%s is not searchable by other users; cannot run %s from %s", d, name, dir)
 		}
 		if d == "/" {
 			break
@@ -397,19 +417,21 @@ func involves(ev *event.Event, pids []uint32) bool {
 	return false
 }
 
-func logEventsOf(t *testing.T, events *inbox[*event.Event], pid uint32) {
+// logEventsOf logs the events of process pid, or, when pid is 0, of the
+// children of ppid.
+func logEventsOf(t *testing.T, events *inbox[*event.Event], pid, ppid uint32) {
 	t.Helper()
 	n := 0
 	for _, ev := range events.snapshot() {
-		if ev.Process.HostPid == pid {
+		if (pid != 0 && ev.Process.HostPid == pid) || (pid == 0 && ev.Process.HostPpid == ppid) {
 			args, _ := json.Marshal(ev.Args)
 			t.Logf("event of pid %d: %s comm=%s exe=%s uid=%d euid=%d return=%d args=%s",
-				pid, ev.Name, ev.Process.Comm, ev.Process.Exe, ev.Process.UID, ev.Process.EUID, ev.ReturnValue, args)
+				ev.Process.HostPid, ev.Name, ev.Process.Comm, ev.Process.Exe, ev.Process.UID, ev.Process.EUID, ev.ReturnValue, args)
 			n++
 		}
 	}
 	if n == 0 {
-		t.Logf("no event at all was seen for pid %d", pid)
+		t.Logf("no event at all was seen for pid %d (parent %d)", pid, ppid)
 	}
 }
 

