@@ -95,10 +95,10 @@ type expectation struct {
 	// pid is the host pid of the finding's process; when it is 0, ppid is
 	// that of its parent (a child the test cannot know beforehand).
 	pid, ppid uint32
-	exe    func(string) bool
-	exeDoc string
-	comm   string
-	event  string
+	exe       func(string) bool
+	exeDoc    string
+	comm      string
+	event     string
 	// also narrows down the event when a process causes several findings
 	// of one signature (nil: any).
 	also func(*event.Event) bool
