@@ -22,7 +22,7 @@ func TestReadmeWorkedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := readmeFiles(t, readme)
-	for _, want := range []string{"myrules/web_server_shell.rego", "myrules/web_server_shell_test.rego", "myrules/web_server_shell.fixtures.jsonl", "capture.jsonl"} {
+	for _, want := range []string{"myrules/db_server_shell.rego", "myrules/db_server_shell_test.rego", "myrules/db_server_shell.fixtures.jsonl", "capture.jsonl"} {
 		if _, ok := files[want]; !ok {
 			t.Fatalf("README has no block for %s", want)
 		}
@@ -41,18 +41,18 @@ func TestReadmeWorkedExample(t *testing.T) {
 	if probs := Validate(myrules); probs != nil {
 		t.Errorf("validate: %v", probs)
 	}
-	bad := files["myrules/web_server_shell.rego"]
+	bad := files["myrules/db_server_shell.rego"]
 	bad = strings.Replace(bad, `"sched_process_exec"]`, `"sched_proces_exec"]`, 1)
 	bad = strings.Replace(bad, `"severity": "high"`, `"severty": "high"`, 1)
 	bad += `leak if http.send({"method": "GET", "url": "http://198.51.100.7/"})` + "\n"
 	badDir := filepath.Join(root, "bad")
 	os.MkdirAll(badDir, 0o755)
-	os.WriteFile(filepath.Join(badDir, "web_server_shell.rego"), []byte(bad), 0o644)
+	os.WriteFile(filepath.Join(badDir, "db_server_shell.rego"), []byte(bad), 0o644)
 	var got []string
 	for _, p := range Validate(badDir) {
 		got = append(got, "bad/"+strings.TrimPrefix(p.String(), badDir+"/"))
 	}
-	shown := regexp.MustCompile(`(?m)^bad/web_server_shell\.rego:.*$`).FindAllString(string(readme), -1)
+	shown := regexp.MustCompile(`(?m)^bad/db_server_shell\.rego:.*$`).FindAllString(string(readme), -1)
 	if strings.Join(got, "\n") != strings.Join(shown, "\n") {
 		t.Errorf("validate of the broken example:\n%s\nREADME shows:\n%s", strings.Join(got, "\n"), strings.Join(shown, "\n"))
 	}
@@ -66,7 +66,7 @@ func TestReadmeWorkedExample(t *testing.T) {
 		t.Errorf("tests: %+v", rep)
 	}
 
-	// Step 6: the capture yields one finding, for the shell under php-fpm.
+	// Step 6: the capture yields one finding, for the shell under postgres.
 	set, err := Load(LoadOptions{Dirs: []string{myrules}})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestReadmeWorkedExample(t *testing.T) {
 			findings = append(findings, fs...)
 		}
 	}
-	if len(findings) != 1 || findings[0]["server"] != "php-fpm8.2" || findings[0]["shell"] != "/usr/bin/dash" {
+	if len(findings) != 1 || findings[0]["server"] != "postgres" || findings[0]["shell"] != "/usr/bin/dash" {
 		t.Errorf("replay findings %v", findings)
 	}
 }
