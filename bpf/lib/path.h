@@ -19,13 +19,10 @@ static __always_inline __u32 user_dev(dev_t d)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
-static __always_inline int save_path(struct event *e, __u8 index, const struct path *path)
+/* build_path writes path as a NUL-terminated string at the end of pb->buf
+ * and returns the offset where it starts. */
+static __always_inline __u32 build_path(struct pathbuf *pb, const struct path *path)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct pathbuf *pb = bpf_map_lookup_elem(&pathbufs, &cpu);
-	if (!pb)
-		return 0;
-
 	struct dentry *dentry = BPF_CORE_READ(path, dentry);
 	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
 	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
@@ -71,7 +68,22 @@ static __always_inline int save_path(struct event *e, __u8 index, const struct p
 		off--;
 		pb->buf[off & PATHBUF_END] = '/';
 	}
-	return save_str(e, index, &pb->buf[off & PATHBUF_END], 0);
+	return off & PATHBUF_END;
+}
+
+static __always_inline struct pathbuf *pathbuf(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&pathbufs, &cpu);
+}
+
+static __always_inline int save_path(struct event *e, __u8 index, const struct path *path)
+{
+	struct pathbuf *pb = pathbuf();
+	if (!pb)
+		return 0;
+	__u32 off = build_path(pb, path);
+	return save_str(e, index, &pb->buf[BOUND(off, PATHBUF_END)], 0);
 }
 
 static __always_inline int save_file_path(struct event *e, __u8 index, struct file *f)
