@@ -65,7 +65,9 @@ func TestLoadBuiltin(t *testing.T) {
 			t.Errorf("%s: Builtin=%v File=%q Line=%d", s.ID, s.Builtin, s.File, s.Line)
 		}
 	}
-	want := []string{"creds-raised-to-root", "fileless-exec", "kernel-module-load"}
+	want := []string{"container-escape-mount", "credential-file-access", "creds-raised-to-root", "executable-dropped",
+		"fileless-exec", "kernel-module-load", "log-tampering", "persistence-file-write", "self-deleting-program",
+		"setuid-bit-set", "wx-memory"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("signatures %v, want %v", ids, want)
 	}
@@ -83,7 +85,9 @@ func TestLoadBuiltin(t *testing.T) {
 			t.Errorf("ForEvent(%s) = %v, want none", name, got)
 		}
 	}
-	if got := set.Events(); !slices.Equal(got, []string{"commit_creds", "finit_module", "init_module", "sched_process_exec"}) {
+	if got := set.Events(); !slices.Equal(got, []string{"commit_creds", "do_truncate", "finit_module", "init_module", "magic_write",
+		"mem_prot_alert", "sched_process_exec", "security_file_open", "security_inode_link", "security_inode_mknod",
+		"security_inode_rename", "security_inode_symlink", "security_inode_unlink", "security_path_chmod", "security_sb_mount"}) {
 		t.Errorf("Events() = %v", got)
 	}
 	sig, ok := set.Lookup("fileless-exec")
