@@ -911,7 +911,8 @@ static __always_inline void mknod_hook(void *ctx, const struct path *dir, struct
 		return;
 	save_dentry_path(&e, 0, BPF_CORE_READ(dir, mnt), d);
 	save_u32(&e, 1, mode);
-	save_u32(&e, 2, user_dev(dev));
+	/* still the caller's encoding: do_mknodat decodes it after the hook */
+	save_u32(&e, 2, dev);
 	event_submit(&e, 0);
 }
 

@@ -2,12 +2,17 @@ package sensor
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/event"
@@ -84,10 +89,21 @@ type openReport struct {
 	Mode  uint32 `json:"mode"`
 }
 
-func TestSensorSeesFileOpen(t *testing.T) {
-	ls := startSensor(t)
+// TestSensorSeesFiles starts one sensor for every behaviour of the family:
+// a sensor takes long to load under qemu, where make vmtest runs this.
+func TestSensorSeesFiles(t *testing.T) {
+	ls := startSensor(t, "vfs_write", "vfs_writev")
+	trig := triggers(t)
+	t.Run("open", func(t *testing.T) { testFileOpen(t, ls, trig) })
+	t.Run("rename-link-unlink", func(t *testing.T) { testRenameLinkUnlink(t, ls, trig) })
+	t.Run("chmod-truncate-mknod-mount", func(t *testing.T) { testChmodTruncateMknodMount(t, ls, trig) })
+	t.Run("executable-memory", func(t *testing.T) { testExecutableMemory(t, ls, trig) })
+	t.Run("magic-write", func(t *testing.T) { testMagicWrite(t, ls, trig) })
+}
+
+func testFileOpen(t *testing.T, ls *liveSensor, triggers string) {
 	fallback := onFallback(t, ls, "security_file_open")
-	trig := filepath.Join(triggers(t), "openfile")
+	trig := filepath.Join(triggers, "openfile")
 	dir := fileTestDir(t)
 	file := filepath.Join(dir, "created")
 
@@ -203,20 +219,19 @@ type fsopsReport struct {
 	Error    string `json:"error"`
 }
 
-func runFsops(t *testing.T) fsopsReport {
+func runFsops(t *testing.T, triggers string) fsopsReport {
 	t.Helper()
 	var r fsopsReport
-	runTrigger(t, exec.Command(filepath.Join(triggers(t), "fsops"), fileTestDir(t)), &r)
+	runTrigger(t, exec.Command(filepath.Join(triggers, "fsops"), fileTestDir(t)), &r)
 	if r.Error != "" {
 		t.Fatalf("fsops: %s", r.Error)
 	}
 	return r
 }
 
-func TestSensorSeesRenameLinkUnlink(t *testing.T) {
-	ls := startSensor(t)
+func testRenameLinkUnlink(t *testing.T, ls *liveSensor, triggers string) {
 	fallback := onFallback(t, ls, "security_inode_rename")
-	r := runFsops(t)
+	r := runFsops(t, triggers)
 	of := func(name string, ok func(*event.Event) bool) *event.Event {
 		t.Helper()
 		return ls.waitFor(t, name, func(ev *event.Event) bool {
@@ -272,10 +287,9 @@ func TestSensorSeesRenameLinkUnlink(t *testing.T) {
 	wantSyscall(t, ev, fallback, "unlinkat")
 }
 
-func TestSensorSeesChmodTruncateMknodMount(t *testing.T) {
-	ls := startSensor(t)
+func testChmodTruncateMknodMount(t *testing.T, ls *liveSensor, triggers string) {
 	fallback := onFallback(t, ls, "security_path_chmod")
-	r := runFsops(t)
+	r := runFsops(t, triggers)
 	of := func(name string, ok func(*event.Event) bool) *event.Event {
 		t.Helper()
 		return ls.waitFor(t, name, func(ev *event.Event) bool {
@@ -335,8 +349,7 @@ func TestSensorSeesChmodTruncateMknodMount(t *testing.T) {
 	wantSyscall(t, ev, fallback, "umount2")
 }
 
-func TestSensorSeesExecutableMemory(t *testing.T) {
-	ls := startSensor(t)
+func testExecutableMemory(t *testing.T, ls *liveSensor, triggers string) {
 	fallback := onFallback(t, ls, "security_file_mprotect")
 	var r struct {
 		Pid      uint32 `json:"pid"`
@@ -347,7 +360,7 @@ func TestSensorSeesExecutableMemory(t *testing.T) {
 		FileExec uint64 `json:"file_exec"`
 		Len      uint64 `json:"len"`
 	}
-	runTrigger(t, exec.Command(filepath.Join(triggers(t), "wxmem")), &r)
+	runTrigger(t, exec.Command(filepath.Join(triggers, "wxmem")), &r)
 	of := func(name string, ok func(*event.Event) bool) *event.Event {
 		t.Helper()
 		return ls.waitFor(t, name, func(ev *event.Event) bool {
@@ -398,10 +411,9 @@ func TestSensorSeesExecutableMemory(t *testing.T) {
 	ls.mu.Unlock()
 }
 
-func TestSensorSeesMagicWrite(t *testing.T) {
-	ls := startSensor(t, "vfs_write", "vfs_writev")
+func testMagicWrite(t *testing.T, ls *liveSensor, triggers string) {
 	fallback := onFallback(t, ls, "magic_write")
-	trig := filepath.Join(triggers(t), "elfdrop")
+	trig := filepath.Join(triggers, "elfdrop")
 	dir := fileTestDir(t)
 	type report struct {
 		Pid   uint32 `json:"pid"`
@@ -440,4 +452,58 @@ func TestSensorSeesMagicWrite(t *testing.T) {
 		}
 	}
 	t.Logf("magic_write fed by the fallback: %v", fallback)
+}
+
+// BenchmarkSensorOpen measures what security_file_open costs a program that
+// does nothing but open and close a file (testdata/triggers/openloop), with
+// no sensor and with a sensor running: compare the ns/open metrics.
+//
+//	go test -run '^$' -bench SensorOpen ./sensor/
+func BenchmarkSensorOpen(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("skipped: loading BPF programs needs root")
+	}
+	dir, err := os.MkdirTemp("", "vigil-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	build := exec.Command("go", "build", "-o", dir+"/", "../testdata/triggers/openloop")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building openloop: %v\n%s", err, out)
+	}
+	loop := func(b *testing.B) {
+		var r struct {
+			Opens   int     `json:"opens"`
+			Seconds float64 `json:"seconds"`
+		}
+		out, err := exec.Command(filepath.Join(dir, "openloop"), "-n", fmt.Sprint(max(b.N, 1000))).Output()
+		if err != nil || json.Unmarshal(out, &r) != nil {
+			b.Fatalf("openloop: %v: %s", err, out)
+		}
+		b.ReportMetric(r.Seconds*1e9/float64(r.Opens), "ns/open")
+	}
+	withSensor := func(disable ...string) func(*testing.B) {
+		return func(b *testing.B) {
+			s, err := New(Config{Logger: zerolog.Nop(), Disable: disable})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			var n atomic.Uint64
+			go func() { done <- s.Run(ctx, func(*event.Event) { n.Add(1) }) }()
+			loop(b)
+			cancel()
+			<-done
+			b.ReportMetric(float64(n.Load()), "events")
+			b.Logf("security_file_open via %q; kernel drops: %v", s.probes[event.IDSecurityFileOpen], s.Stats().KernelDrops)
+		}
+	}
+	b.Run("without-sensor", loop)
+	// every other event on: the cost of the syscall dispatch alone
+	b.Run("sensor-without-open-events", withSensor("security_file_open", "do_truncate"))
+	b.Run("sensor", withSensor())
 }
