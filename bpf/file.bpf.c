@@ -122,8 +122,12 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 	default:
 		return 0;
 	}
-	/* the kernel adds O_LARGEFILE to every open on 64-bit: the hook sees it */
-	flags |= O_LARGEFILE;
+	/* what the hook sees in f_flags: the kernel adds O_LARGEFILE to every
+	 * open on 64-bit and keeps O_CLOEXEC in the fd table instead */
+	flags = (flags | O_LARGEFILE) & ~O_CLOEXEC;
+	/* an O_PATH open opens nothing: no LSM check, and none reported here */
+	if (ret >= 0 && (flags & O_PATH))
+		return 0;
 
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct file *f = ret >= 0 ? task_fd_file(t, ret) : NULL;

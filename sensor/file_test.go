@@ -118,7 +118,8 @@ func testFileOpen(t *testing.T, ls *liveSensor, triggers string) {
 	}
 	checkFile := func(ev *event.Event, r openReport, sys string, created bool, acc uint64) {
 		t.Helper()
-		const mask = unix.O_ACCMODE | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND | unix.O_LARGEFILE
+		// O_CLOEXEC is asked for, but lives in the fd table, not in f_flags
+		const mask = unix.O_ACCMODE | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND | unix.O_LARGEFILE | unix.O_CLOEXEC
 		if got, want := argU(ev, "flags")&mask, uint64(r.Flags)|unix.O_LARGEFILE|acc; got != want {
 			t.Errorf("%s flags = %#o, want %#o (all: %#o)", sys, got, want, argU(ev, "flags"))
 		}

@@ -1,7 +1,8 @@
 # Executable dropped: an ELF program is written into a world-writable
-# scratch directory (/tmp, /var/tmp, /dev/shm) or into a hidden directory
-# outside the home directories - where downloaders and droppers put the
-# tools they fetched.
+# scratch directory (/tmp, /var/tmp, /dev/shm), into a hidden directory
+# outside the home directories, or into a memfd - where downloaders and
+# droppers put the tools they fetched (a memfd to run them without a file:
+# see fileless-exec for the exec itself).
 #
 # magic_write gives the first bytes written at offset 0 of a regular file;
 # "\x7fELF" there makes the file a program or a library, whatever its name.
@@ -23,7 +24,7 @@ metadata := {
 	"name": "Executable dropped in a temporary or hidden directory",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm or a hidden directory outside the home directories, by a program that is not a compiler, a linker or a package manager.",
+	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, or a memfd, by a program that is not a compiler, a linker or a package manager.",
 	"tactics": ["TA0011"],
 	"techniques": ["T1105"],
 	"tags": ["dropper", "elf", "download", "file"],
@@ -36,6 +37,9 @@ path := lib.arg("pathname", "")
 dirs := array.slice(split(path, "/"), 1, count(split(path, "/")) - 1)
 
 places contains "temp_dir" if lib.under(path, lib.temp_dirs)
+
+# a memfd's file is "/memfd:<name> (deleted)"
+places contains "memfd" if startswith(path, "/memfd:")
 
 places contains "hidden_dir" if {
 	not lib.home_relative(path)
@@ -58,6 +62,8 @@ installers := {
 	"pip", "pip3", "pipx", "uv", "poetry", "conda", "mamba", "npm", "yarn",
 	"pnpm", "gem", "bundle", "dockerd", "containerd", "buildkitd", "podman", "buildah",
 	"skopeo", "crio", "snapd", "flatpak",
+	# runc copies itself into a memfd before it enters a container
+	"runc",
 }
 
 # a trusted name counts only when the program itself does not run from a

@@ -53,3 +53,10 @@ test_package_manager_is_quiet if {
 	dpkg := {"comm": "dpkg", "exe": "/usr/bin/dpkg"}
 	count(finding) == 0 with input as write("/tmp/apt-dpkg-install-x/x", elf, dpkg)
 }
+
+test_elf_in_a_memfd_fires if {
+	some f in finding with input as write("/memfd:x (deleted)", elf, curl)
+	f.places == ["memfd"]
+	runc := {"comm": "runc", "exe": "/usr/bin/runc"}
+	count(finding) == 0 with input as write("/memfd:runc_cloned:/proc/self/exe (deleted)", elf, runc)
+}
