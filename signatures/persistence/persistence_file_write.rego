@@ -29,9 +29,12 @@ metadata := {
 
 # ---- what was written, and how ----
 
+# Most events are opens for reading: they stop at the first two lines, which
+# use direct references and one built-in (579 is O_ACCMODE | O_CREAT |
+# O_TRUNC: write access, creation or truncation; lib.opens_for_writing).
 written := {"path": input.args.pathname, "operation": op} if {
 	input.name == "security_file_open"
-	lib.opens_for_writing(lib.arg("flags", 0))
+	bits.and(input.args.flags, 579) != 0
 	# a refused open wrote nothing (the kernel hook reports 0)
 	object.get(input, "return_value", 0) >= 0
 	op := open_operation
@@ -58,59 +61,88 @@ written := {"path": input.args.pathname, "operation": "symlink"} if {
 
 path := written.path
 
-home := lib.home_relative(path)
-
 # ---- where: one location per path ----
+#
+# Every write-open of the host comes here: a map lookup and a list of
+# prefixes tested with startswith, no regular expression on the common path.
 
-location := "cron" if path == "/etc/crontab"
-
-location := "cron" if lib.under(path, ["/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly", "/etc/cron.yearly", "/var/spool/cron/crontabs"])
-
-# RHEL keeps user crontabs directly in /var/spool/cron
-location := "cron" if regex.match(`^/var/spool/cron/[^/]+$`, path)
-
-location := "at" if lib.under(path, ["/var/spool/cron/atjobs", "/var/spool/at"])
-
-location := "systemd_unit" if lib.under(path, [
-	"/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system",
-	"/lib/systemd/user", "/usr/lib/systemd/user", "/run/systemd/system",
-])
-
-location := "systemd_unit" if regex.match(`^(\.config/systemd/user|\.local/share/systemd/user)/`, home)
-
-location := "xdg_autostart" if lib.under(path, ["/etc/xdg/autostart"])
-
-location := "xdg_autostart" if startswith(home, ".config/autostart/")
-
-location := "rc_script" if path in {"/etc/rc.local", "/etc/rc.d/rc.local"}
-
-location := "rc_script" if lib.under(path, ["/etc/init.d"])
-
-location := "rc_script" if regex.match(`^/etc/rc[0-6S]\.d/`, path)
-
-location := "shell_profile" if path in {"/etc/profile", "/etc/bash.bashrc", "/etc/bashrc", "/etc/zshrc", "/etc/zprofile", "/etc/zshenv", "/etc/environment"}
-
-location := "shell_profile" if lib.under(path, ["/etc/profile.d", "/etc/zsh"])
-
-location := "shell_profile" if home in {
-	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
-	".zshrc", ".zprofile", ".zshenv", ".zlogin", ".zlogout", ".config/fish/config.fish",
+exact_locations := {
+	"/etc/crontab": "cron",
+	"/etc/rc.local": "rc_script",
+	"/etc/rc.d/rc.local": "rc_script",
+	"/etc/profile": "shell_profile",
+	"/etc/bash.bashrc": "shell_profile",
+	"/etc/bashrc": "shell_profile",
+	"/etc/zshrc": "shell_profile",
+	"/etc/zprofile": "shell_profile",
+	"/etc/zshenv": "shell_profile",
+	"/etc/environment": "shell_profile",
+	"/etc/ld.so.preload": "ld_preload",
+	"/etc/ld.so.conf": "ld_preload",
+	"/etc/sudoers": "sudoers",
+	"/etc/passwd": "account_database",
+	"/etc/shadow": "account_database",
+	"/etc/group": "account_database",
+	"/etc/gshadow": "account_database",
 }
 
-location := "ssh_authorized_keys" if home in {".ssh/authorized_keys", ".ssh/authorized_keys2"}
+# disjoint: a path starts with one of them at most
+prefix_locations := [
+	["/etc/cron.d/", "cron"], ["/etc/cron.hourly/", "cron"], ["/etc/cron.daily/", "cron"],
+	["/etc/cron.weekly/", "cron"], ["/etc/cron.monthly/", "cron"], ["/etc/cron.yearly/", "cron"],
+	["/var/spool/cron/crontabs/", "cron"], ["/var/spool/cron/atjobs/", "at"], ["/var/spool/at/", "at"],
+	["/etc/systemd/system/", "systemd_unit"], ["/etc/systemd/user/", "systemd_unit"],
+	["/lib/systemd/system/", "systemd_unit"], ["/usr/lib/systemd/system/", "systemd_unit"],
+	["/lib/systemd/user/", "systemd_unit"], ["/usr/lib/systemd/user/", "systemd_unit"],
+	["/run/systemd/system/", "systemd_unit"], ["/etc/xdg/autostart/", "xdg_autostart"],
+	["/etc/init.d/", "rc_script"], ["/etc/rc0.d/", "rc_script"], ["/etc/rc1.d/", "rc_script"],
+	["/etc/rc2.d/", "rc_script"], ["/etc/rc3.d/", "rc_script"], ["/etc/rc4.d/", "rc_script"],
+	["/etc/rc5.d/", "rc_script"], ["/etc/rc6.d/", "rc_script"], ["/etc/rcS.d/", "rc_script"],
+	["/etc/profile.d/", "shell_profile"], ["/etc/zsh/", "shell_profile"],
+	# a system-wide AuthorizedKeysFile
+	["/etc/ssh/authorized_keys", "ssh_authorized_keys"],
+	["/etc/ld.so.conf.d/", "ld_preload"], ["/etc/sudoers.d/", "sudoers"],
+]
 
-# a system-wide AuthorizedKeysFile
-location := "ssh_authorized_keys" if startswith(path, "/etc/ssh/authorized_keys")
+home_locations := {
+	".bashrc": "shell_profile", ".bash_profile": "shell_profile", ".bash_login": "shell_profile",
+	".bash_logout": "shell_profile", ".profile": "shell_profile", ".zshrc": "shell_profile",
+	".zprofile": "shell_profile", ".zshenv": "shell_profile", ".zlogin": "shell_profile",
+	".zlogout": "shell_profile", ".config/fish/config.fish": "shell_profile",
+	".ssh/authorized_keys": "ssh_authorized_keys", ".ssh/authorized_keys2": "ssh_authorized_keys",
+}
 
-location := "ld_preload" if path in {"/etc/ld.so.preload", "/etc/ld.so.conf"}
+home_prefix_locations := [
+	[".config/systemd/user/", "systemd_unit"], [".local/share/systemd/user/", "systemd_unit"],
+	[".config/autostart/", "xdg_autostart"],
+]
 
-location := "ld_preload" if lib.under(path, ["/etc/ld.so.conf.d"])
+location := exact_locations[path]
 
-location := "sudoers" if path == "/etc/sudoers"
+location := loc if {
+	some [prefix, loc] in prefix_locations
+	startswith(path, prefix)
+}
 
-location := "sudoers" if lib.under(path, ["/etc/sudoers.d"])
+# RHEL keeps user crontabs directly in /var/spool/cron
+location := "cron" if {
+	startswith(path, "/var/spool/cron/")
+	not contains(substring(path, 16, -1), "/")
+}
 
-location := "account_database" if path in {"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow"}
+location := home_locations[home] if in_home
+
+location := loc if {
+	in_home
+	some [prefix, loc] in home_prefix_locations
+	startswith(home, prefix)
+}
+
+in_home if startswith(path, "/root/")
+
+in_home if startswith(path, "/home/")
+
+home := lib.home_relative(path)
 
 technique := {
 	"cron": "T1053.003",
@@ -163,6 +195,7 @@ finding contains {
 	"exe": object.get(input.process, "exe", ""),
 	"ancestry": lib.ancestry,
 } if {
+	written
 	location
 	not allowed
 }

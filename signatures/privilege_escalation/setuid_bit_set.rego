@@ -1,7 +1,12 @@
 # Set-user-id bit set: a file is made set-user-id (or set-group-id and
-# group-executable) by chmod, or created with that mode. A set-user-id root
-# copy of a shell or of any program is the classic way to keep root, or to
-# hand it to an unprivileged user later.
+# group-executable) by chmod. A set-user-id root copy of a shell or of any
+# program is the classic way to keep root, or to hand it to an unprivileged
+# user later.
+#
+# Tools that make set-id files (cp -p, install -m, tar, chmod) create the
+# file first and set the mode with chmod or fchmod; a file created with a
+# set-id mode by open(2) itself is rare and not looked for here: it would put
+# this rule on every open of the host.
 #
 # Package managers install set-user-id programs (passwd, sudo, mount) and
 # container image tools recreate them inside images: both are left out, as
@@ -15,11 +20,11 @@ metadata := {
 	"name": "Set-user-id bit set on a file",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A regular file was made set-user-id (or set-group-id with group execute) with chmod, or created with that mode, outside package managers and container image tools.",
+	"description": "A regular file was made set-user-id (or set-group-id with group execute) with chmod, outside package managers and container image tools.",
 	"tactics": ["TA0004", "TA0003"],
 	"techniques": ["T1548.001"],
 	"tags": ["setuid", "privilege", "file"],
-	"events": ["security_path_chmod", "security_file_open"],
+	"events": ["security_path_chmod"],
 }
 
 s_isuid := 2048 # 04000
@@ -32,21 +37,11 @@ s_ifmt := 61440 # 0170000
 
 s_ifreg := 32768 # 0100000
 
-# new permission bits
-mode := input.args.mode if input.name == "security_path_chmod"
+# the new permission bits
+mode := input.args.mode
 
-# a file created with a set-id mode (open with O_CREAT, install -m 4755)
-mode := input.args.mode if {
-	input.name == "security_file_open"
-	input.args.created == true
-	object.get(input, "return_value", 0) >= 0
-}
-
-# the file type: chmod's old mode (0 when the probe could not know it),
-# the created inode's mode
-file_type := bits.and(lib.arg("old_mode", 0), s_ifmt) if input.name == "security_path_chmod"
-
-file_type := bits.and(input.args.mode, s_ifmt) if input.name == "security_file_open"
+# the file type, from the old mode (0 when the probe could not know it)
+file_type := bits.and(lib.arg("old_mode", 0), s_ifmt)
 
 # set-user-id has no meaning on a directory; an unknown type may be a file
 regular_or_unknown if file_type in {0, s_ifreg}
@@ -77,7 +72,6 @@ finding contains {
 	"pathname": input.args.pathname,
 	"bits": sort(bits_set),
 	"mode": sprintf("%04o", [bits.and(mode, 4095)]),
-	"operation": operation,
 	"uid": object.get(input.process, "uid", -1),
 	"exe": object.get(input.process, "exe", ""),
 	"ancestry": lib.ancestry,
@@ -86,7 +80,3 @@ finding contains {
 	object.get(input, "return_value", 0) >= 0
 	not trusted
 }
-
-operation := "chmod" if input.name == "security_path_chmod"
-
-else := "create"

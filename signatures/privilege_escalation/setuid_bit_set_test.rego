@@ -12,7 +12,6 @@ test_chmod_u_plus_s_fires if {
 	some f in finding with input as chmod_ev("/tmp/.sh", 2541, reg_755) # 04755
 	f.bits == ["setuid"]
 	f.mode == "4755"
-	f.operation == "chmod"
 	f.ancestry == ["bash(49)"]
 }
 
@@ -38,18 +37,6 @@ test_plain_modes_are_quiet if {
 
 test_setuid_on_a_directory_is_quiet if {
 	count(finding) == 0 with input as chmod_ev("/tmp/d", 2541, 16877)
-}
-
-test_created_setuid_file_fires if {
-	ev := {"name": "security_file_open", "process": chmod, "return_value": 3, "args": {"pathname": "/tmp/rootsh", "mode": 35309, "created": true, "flags": 32833}} # 0104755
-	some f in finding with input as ev
-	f.operation == "create"
-	f.bits == ["setuid"]
-}
-
-test_opening_an_existing_setuid_file_is_quiet if {
-	ev := {"name": "security_file_open", "process": chmod, "args": {"pathname": "/usr/bin/passwd", "mode": 35309, "created": false, "flags": 32768}}
-	count(finding) == 0 with input as ev
 }
 
 test_package_manager_and_image_tools_are_quiet if {
