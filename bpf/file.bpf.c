@@ -149,9 +149,8 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 		}
 	}
 	/* do_truncate fallback: O_TRUNC truncates an existing regular file (one
-	 * the open did not create) */
-	if (f && (flags & O_TRUNC) && (flags & O_ACCMODE) != 0 &&
-	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG &&
+	 * the open did not create), whatever the access mode */
+	if (f && (flags & O_TRUNC) && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG &&
 	    !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
 		emit_open_truncate(ctx, f, sys);
 	return 0;

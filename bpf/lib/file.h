@@ -44,7 +44,7 @@
 
 #define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
 
-/* reportable_failure: the errors a fallback reports besides success. A
+/* reportable: what a fallback reports: success, and refusals. A
  * refused permission is an attempt worth seeing (a non-root process probing
  * /etc/shadow); "no such file" is everyday noise (the dynamic loader alone
  * makes several per exec) and never reaches the kernel hook either. */
