@@ -970,17 +970,26 @@ int sys_exit_mknod(struct bpf_raw_tracepoint_args *ctx)
 /* ---- security_path_chmod ---- */
 
 #define S_IALLUGO 07777
+#define S_ISUID 04000
+#define S_ISGID 02000
 
 /* security_path_chmod args: 0 pathname, 1 mode (the new permission bits),
  * 2 old_mode (type and permission bits before the change; 0 when unknown),
- * 3 syscall. */
+ * 3 syscall, 4 setuid, 5 setgid (the new mode has the bit). */
+static __always_inline void save_chmod_mode(struct event *e, __u32 mode)
+{
+	save_u32(e, 1, mode & S_IALLUGO);
+	save_bool(e, 4, (mode & S_ISUID) != 0);
+	save_bool(e, 5, (mode & S_ISGID) != 0);
+}
+
 static __always_inline void chmod_hook(void *ctx, const struct path *path, __u32 mode)
 {
 	struct event e;
 	if (is_self() || !emit_allowed(EVENT_SECURITY_PATH_CHMOD, 0) || !event_init(&e, ctx, EVENT_SECURITY_PATH_CHMOD))
 		return;
 	save_path(&e, 0, path);
-	save_u32(&e, 1, mode & S_IALLUGO);
+	save_chmod_mode(&e, mode);
 	save_u32(&e, 2, BPF_CORE_READ(path, dentry, d_inode, i_mode));
 	event_submit(&e, 0);
 }
@@ -1028,7 +1037,7 @@ int sys_exit_chmod(struct bpf_raw_tracepoint_args *ctx)
 		save_file_path(&e, 0, task_fd_file(e.task, a[0]));
 	else
 		save_user_path_at(&e, 0, a[0], (const char *)a[1]);
-	save_u32(&e, 1, mode & S_IALLUGO);
+	save_chmod_mode(&e, mode);
 	save_u32(&e, 2, 0);
 	save_str(&e, 3, sys, 0);
 	event_submit(&e, ret);

@@ -299,8 +299,8 @@ func testChmodTruncateMknodMount(t *testing.T, ls *liveSensor, triggers string) 
 	}
 
 	ev := of("security_path_chmod", func(ev *event.Event) bool { return ev.Args["pathname"] == r.Renamed })
-	if argU(ev, "mode") != 0o4755 {
-		t.Errorf("chmod: mode = %#o, want 04755", argU(ev, "mode"))
+	if argU(ev, "mode") != 0o4755 || ev.Args["setuid"] != true || ev.Args["setgid"] != false {
+		t.Errorf("chmod: mode = %#o setuid %v setgid %v, want 04755 true false", argU(ev, "mode"), ev.Args["setuid"], ev.Args["setgid"])
 	}
 	wantOld := uint64(unix.S_IFREG | 0o644)
 	if fallback {

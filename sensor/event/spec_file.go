@@ -261,6 +261,8 @@ var fileSpecs = []Spec{
 			{Name: "mode", Type: TypeUint32, Doc: "the new permission bits (S_ISUID 04000, S_ISGID 02000, S_ISVTX 01000, rwx)"},
 			{Name: "old_mode", Type: TypeUint32, Doc: "file type and permission bits before the change; 0 from the fallback (it sees the call after the change)"},
 			{Name: "syscall", Type: TypeString, Doc: syscallDoc},
+			{Name: "setuid", Type: TypeBool, Doc: "the new mode has the set-user-id bit"},
+			{Name: "setgid", Type: TypeBool, Doc: "the new mode has the set-group-id bit"},
 		},
 	},
 	{
