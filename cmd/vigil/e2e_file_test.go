@@ -25,9 +25,10 @@ func init() {
 		scenario{"writable memory made executable", scenarioWXMemory},
 	)
 	benignWorkloads = append(benignWorkloads,
-		[]string{"cat", "/etc/hostname"},
 		[]string{"cat", "/etc/passwd"},
-		[]string{"ls", "-l", "/etc/cron.d", "/etc/systemd/system"},
+		// reading /etc/hostname and listing persistence folders, where
+		// they exist
+		[]string{"sh", "-c", "cat /etc/hostname; ls -l /etc/cron.d /etc/systemd/system; true"},
 		// a text file in /tmp, written and removed
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-$$; echo hello > "$f"; chmod 0755 "$f"; rm "$f"`},
 	)
