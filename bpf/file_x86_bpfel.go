@@ -14,8 +14,17 @@ import (
 )
 
 type FilePathbuf struct {
-	_   structs.HostLayout
-	Buf [8448]uint8
+	_    structs.HostLayout
+	Buf  [8448]uint8
+	Walk struct {
+		_         structs.HostLayout
+		Dentry    uint64
+		Vfsmnt    uint64
+		Mnt       uint64
+		MntParent uint64
+		Off       uint32
+		Pad       uint32
+	}
 }
 
 type FileScratch struct {
@@ -45,15 +54,60 @@ type FileSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	FileMapDrops         = "drops"
-	FileMapEventModes    = "event_modes"
-	FileMapEvents        = "events"
-	FileMapPathbufs      = "pathbufs"
-	FileMapScratch       = "scratch"
-	FileMapSysEnterProgs = "sys_enter_progs"
-	FileMapSysExitProgs  = "sys_exit_progs"
-	FileMapSyscallStates = "syscall_states"
-	FileVarSelfTgid      = "self_tgid"
+	FileMapDrops                       = "drops"
+	FileMapEventModes                  = "event_modes"
+	FileMapEvents                      = "events"
+	FileMapPathbufs                    = "pathbufs"
+	FileMapScratch                     = "scratch"
+	FileMapSysEnterProgs               = "sys_enter_progs"
+	FileMapSysExitProgs                = "sys_exit_progs"
+	FileMapSyscallStates               = "syscall_states"
+	FileProgFentryDoTruncate           = "fentry_do_truncate"
+	FileProgFentrySecurityFileMprotect = "fentry_security_file_mprotect"
+	FileProgFentrySecurityFileOpen     = "fentry_security_file_open"
+	FileProgFentrySecurityMmapFile     = "fentry_security_mmap_file"
+	FileProgFentrySecurityPathChmod    = "fentry_security_path_chmod"
+	FileProgFentrySecurityPathLink     = "fentry_security_path_link"
+	FileProgFentrySecurityPathMknod    = "fentry_security_path_mknod"
+	FileProgFentrySecurityPathRename   = "fentry_security_path_rename"
+	FileProgFentrySecurityPathRmdir    = "fentry_security_path_rmdir"
+	FileProgFentrySecurityPathSymlink  = "fentry_security_path_symlink"
+	FileProgFentrySecurityPathTruncate = "fentry_security_path_truncate"
+	FileProgFentrySecurityPathUnlink   = "fentry_security_path_unlink"
+	FileProgFentrySecuritySbMount      = "fentry_security_sb_mount"
+	FileProgFentrySecuritySbUmount     = "fentry_security_sb_umount"
+	FileProgFentryVfsWrite             = "fentry_vfs_write"
+	FileProgFentryVfsWritev            = "fentry_vfs_writev"
+	FileProgKprobeDoTruncate           = "kprobe_do_truncate"
+	FileProgKprobeSecurityFileMprotect = "kprobe_security_file_mprotect"
+	FileProgKprobeSecurityFileOpen     = "kprobe_security_file_open"
+	FileProgKprobeSecurityMmapFile     = "kprobe_security_mmap_file"
+	FileProgKprobeSecurityPathChmod    = "kprobe_security_path_chmod"
+	FileProgKprobeSecurityPathLink     = "kprobe_security_path_link"
+	FileProgKprobeSecurityPathMknod    = "kprobe_security_path_mknod"
+	FileProgKprobeSecurityPathRename   = "kprobe_security_path_rename"
+	FileProgKprobeSecurityPathRmdir    = "kprobe_security_path_rmdir"
+	FileProgKprobeSecurityPathSymlink  = "kprobe_security_path_symlink"
+	FileProgKprobeSecurityPathTruncate = "kprobe_security_path_truncate"
+	FileProgKprobeSecurityPathUnlink   = "kprobe_security_path_unlink"
+	FileProgKprobeSecuritySbMount      = "kprobe_security_sb_mount"
+	FileProgKprobeSecuritySbUmount     = "kprobe_security_sb_umount"
+	FileProgKprobeVfsWrite             = "kprobe_vfs_write"
+	FileProgKprobeVfsWritev            = "kprobe_vfs_writev"
+	FileProgSysEnterMprotect           = "sys_enter_mprotect"
+	FileProgSysEnterWrite              = "sys_enter_write"
+	FileProgSysExitChmod               = "sys_exit_chmod"
+	FileProgSysExitLink                = "sys_exit_link"
+	FileProgSysExitMknod               = "sys_exit_mknod"
+	FileProgSysExitMmap                = "sys_exit_mmap"
+	FileProgSysExitMount               = "sys_exit_mount"
+	FileProgSysExitOpen                = "sys_exit_open"
+	FileProgSysExitRename              = "sys_exit_rename"
+	FileProgSysExitSymlink             = "sys_exit_symlink"
+	FileProgSysExitTruncate            = "sys_exit_truncate"
+	FileProgSysExitUmount              = "sys_exit_umount"
+	FileProgSysExitUnlink              = "sys_exit_unlink"
+	FileVarSelfTgid                    = "self_tgid"
 )
 
 // LoadFile returns the embedded CollectionSpec for File.
@@ -98,6 +152,51 @@ type FileSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FileProgramSpecs struct {
+	FentryDoTruncate           *ebpf.ProgramSpec `ebpf:"fentry_do_truncate"`
+	FentrySecurityFileMprotect *ebpf.ProgramSpec `ebpf:"fentry_security_file_mprotect"`
+	FentrySecurityFileOpen     *ebpf.ProgramSpec `ebpf:"fentry_security_file_open"`
+	FentrySecurityMmapFile     *ebpf.ProgramSpec `ebpf:"fentry_security_mmap_file"`
+	FentrySecurityPathChmod    *ebpf.ProgramSpec `ebpf:"fentry_security_path_chmod"`
+	FentrySecurityPathLink     *ebpf.ProgramSpec `ebpf:"fentry_security_path_link"`
+	FentrySecurityPathMknod    *ebpf.ProgramSpec `ebpf:"fentry_security_path_mknod"`
+	FentrySecurityPathRename   *ebpf.ProgramSpec `ebpf:"fentry_security_path_rename"`
+	FentrySecurityPathRmdir    *ebpf.ProgramSpec `ebpf:"fentry_security_path_rmdir"`
+	FentrySecurityPathSymlink  *ebpf.ProgramSpec `ebpf:"fentry_security_path_symlink"`
+	FentrySecurityPathTruncate *ebpf.ProgramSpec `ebpf:"fentry_security_path_truncate"`
+	FentrySecurityPathUnlink   *ebpf.ProgramSpec `ebpf:"fentry_security_path_unlink"`
+	FentrySecuritySbMount      *ebpf.ProgramSpec `ebpf:"fentry_security_sb_mount"`
+	FentrySecuritySbUmount     *ebpf.ProgramSpec `ebpf:"fentry_security_sb_umount"`
+	FentryVfsWrite             *ebpf.ProgramSpec `ebpf:"fentry_vfs_write"`
+	FentryVfsWritev            *ebpf.ProgramSpec `ebpf:"fentry_vfs_writev"`
+	KprobeDoTruncate           *ebpf.ProgramSpec `ebpf:"kprobe_do_truncate"`
+	KprobeSecurityFileMprotect *ebpf.ProgramSpec `ebpf:"kprobe_security_file_mprotect"`
+	KprobeSecurityFileOpen     *ebpf.ProgramSpec `ebpf:"kprobe_security_file_open"`
+	KprobeSecurityMmapFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_mmap_file"`
+	KprobeSecurityPathChmod    *ebpf.ProgramSpec `ebpf:"kprobe_security_path_chmod"`
+	KprobeSecurityPathLink     *ebpf.ProgramSpec `ebpf:"kprobe_security_path_link"`
+	KprobeSecurityPathMknod    *ebpf.ProgramSpec `ebpf:"kprobe_security_path_mknod"`
+	KprobeSecurityPathRename   *ebpf.ProgramSpec `ebpf:"kprobe_security_path_rename"`
+	KprobeSecurityPathRmdir    *ebpf.ProgramSpec `ebpf:"kprobe_security_path_rmdir"`
+	KprobeSecurityPathSymlink  *ebpf.ProgramSpec `ebpf:"kprobe_security_path_symlink"`
+	KprobeSecurityPathTruncate *ebpf.ProgramSpec `ebpf:"kprobe_security_path_truncate"`
+	KprobeSecurityPathUnlink   *ebpf.ProgramSpec `ebpf:"kprobe_security_path_unlink"`
+	KprobeSecuritySbMount      *ebpf.ProgramSpec `ebpf:"kprobe_security_sb_mount"`
+	KprobeSecuritySbUmount     *ebpf.ProgramSpec `ebpf:"kprobe_security_sb_umount"`
+	KprobeVfsWrite             *ebpf.ProgramSpec `ebpf:"kprobe_vfs_write"`
+	KprobeVfsWritev            *ebpf.ProgramSpec `ebpf:"kprobe_vfs_writev"`
+	SysEnterMprotect           *ebpf.ProgramSpec `ebpf:"sys_enter_mprotect"`
+	SysEnterWrite              *ebpf.ProgramSpec `ebpf:"sys_enter_write"`
+	SysExitChmod               *ebpf.ProgramSpec `ebpf:"sys_exit_chmod"`
+	SysExitLink                *ebpf.ProgramSpec `ebpf:"sys_exit_link"`
+	SysExitMknod               *ebpf.ProgramSpec `ebpf:"sys_exit_mknod"`
+	SysExitMmap                *ebpf.ProgramSpec `ebpf:"sys_exit_mmap"`
+	SysExitMount               *ebpf.ProgramSpec `ebpf:"sys_exit_mount"`
+	SysExitOpen                *ebpf.ProgramSpec `ebpf:"sys_exit_open"`
+	SysExitRename              *ebpf.ProgramSpec `ebpf:"sys_exit_rename"`
+	SysExitSymlink             *ebpf.ProgramSpec `ebpf:"sys_exit_symlink"`
+	SysExitTruncate            *ebpf.ProgramSpec `ebpf:"sys_exit_truncate"`
+	SysExitUmount              *ebpf.ProgramSpec `ebpf:"sys_exit_umount"`
+	SysExitUnlink              *ebpf.ProgramSpec `ebpf:"sys_exit_unlink"`
 }
 
 // FileMapSpecs contains maps before they are loaded into the kernel.
@@ -175,10 +274,101 @@ type FileVariables struct {
 //
 // It can be passed to LoadFileObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FilePrograms struct {
+	FentryDoTruncate           *ebpf.Program `ebpf:"fentry_do_truncate"`
+	FentrySecurityFileMprotect *ebpf.Program `ebpf:"fentry_security_file_mprotect"`
+	FentrySecurityFileOpen     *ebpf.Program `ebpf:"fentry_security_file_open"`
+	FentrySecurityMmapFile     *ebpf.Program `ebpf:"fentry_security_mmap_file"`
+	FentrySecurityPathChmod    *ebpf.Program `ebpf:"fentry_security_path_chmod"`
+	FentrySecurityPathLink     *ebpf.Program `ebpf:"fentry_security_path_link"`
+	FentrySecurityPathMknod    *ebpf.Program `ebpf:"fentry_security_path_mknod"`
+	FentrySecurityPathRename   *ebpf.Program `ebpf:"fentry_security_path_rename"`
+	FentrySecurityPathRmdir    *ebpf.Program `ebpf:"fentry_security_path_rmdir"`
+	FentrySecurityPathSymlink  *ebpf.Program `ebpf:"fentry_security_path_symlink"`
+	FentrySecurityPathTruncate *ebpf.Program `ebpf:"fentry_security_path_truncate"`
+	FentrySecurityPathUnlink   *ebpf.Program `ebpf:"fentry_security_path_unlink"`
+	FentrySecuritySbMount      *ebpf.Program `ebpf:"fentry_security_sb_mount"`
+	FentrySecuritySbUmount     *ebpf.Program `ebpf:"fentry_security_sb_umount"`
+	FentryVfsWrite             *ebpf.Program `ebpf:"fentry_vfs_write"`
+	FentryVfsWritev            *ebpf.Program `ebpf:"fentry_vfs_writev"`
+	KprobeDoTruncate           *ebpf.Program `ebpf:"kprobe_do_truncate"`
+	KprobeSecurityFileMprotect *ebpf.Program `ebpf:"kprobe_security_file_mprotect"`
+	KprobeSecurityFileOpen     *ebpf.Program `ebpf:"kprobe_security_file_open"`
+	KprobeSecurityMmapFile     *ebpf.Program `ebpf:"kprobe_security_mmap_file"`
+	KprobeSecurityPathChmod    *ebpf.Program `ebpf:"kprobe_security_path_chmod"`
+	KprobeSecurityPathLink     *ebpf.Program `ebpf:"kprobe_security_path_link"`
+	KprobeSecurityPathMknod    *ebpf.Program `ebpf:"kprobe_security_path_mknod"`
+	KprobeSecurityPathRename   *ebpf.Program `ebpf:"kprobe_security_path_rename"`
+	KprobeSecurityPathRmdir    *ebpf.Program `ebpf:"kprobe_security_path_rmdir"`
+	KprobeSecurityPathSymlink  *ebpf.Program `ebpf:"kprobe_security_path_symlink"`
+	KprobeSecurityPathTruncate *ebpf.Program `ebpf:"kprobe_security_path_truncate"`
+	KprobeSecurityPathUnlink   *ebpf.Program `ebpf:"kprobe_security_path_unlink"`
+	KprobeSecuritySbMount      *ebpf.Program `ebpf:"kprobe_security_sb_mount"`
+	KprobeSecuritySbUmount     *ebpf.Program `ebpf:"kprobe_security_sb_umount"`
+	KprobeVfsWrite             *ebpf.Program `ebpf:"kprobe_vfs_write"`
+	KprobeVfsWritev            *ebpf.Program `ebpf:"kprobe_vfs_writev"`
+	SysEnterMprotect           *ebpf.Program `ebpf:"sys_enter_mprotect"`
+	SysEnterWrite              *ebpf.Program `ebpf:"sys_enter_write"`
+	SysExitChmod               *ebpf.Program `ebpf:"sys_exit_chmod"`
+	SysExitLink                *ebpf.Program `ebpf:"sys_exit_link"`
+	SysExitMknod               *ebpf.Program `ebpf:"sys_exit_mknod"`
+	SysExitMmap                *ebpf.Program `ebpf:"sys_exit_mmap"`
+	SysExitMount               *ebpf.Program `ebpf:"sys_exit_mount"`
+	SysExitOpen                *ebpf.Program `ebpf:"sys_exit_open"`
+	SysExitRename              *ebpf.Program `ebpf:"sys_exit_rename"`
+	SysExitSymlink             *ebpf.Program `ebpf:"sys_exit_symlink"`
+	SysExitTruncate            *ebpf.Program `ebpf:"sys_exit_truncate"`
+	SysExitUmount              *ebpf.Program `ebpf:"sys_exit_umount"`
+	SysExitUnlink              *ebpf.Program `ebpf:"sys_exit_unlink"`
 }
 
 func (p *FilePrograms) Close() error {
-	return _FileClose()
+	return _FileClose(
+		p.FentryDoTruncate,
+		p.FentrySecurityFileMprotect,
+		p.FentrySecurityFileOpen,
+		p.FentrySecurityMmapFile,
+		p.FentrySecurityPathChmod,
+		p.FentrySecurityPathLink,
+		p.FentrySecurityPathMknod,
+		p.FentrySecurityPathRename,
+		p.FentrySecurityPathRmdir,
+		p.FentrySecurityPathSymlink,
+		p.FentrySecurityPathTruncate,
+		p.FentrySecurityPathUnlink,
+		p.FentrySecuritySbMount,
+		p.FentrySecuritySbUmount,
+		p.FentryVfsWrite,
+		p.FentryVfsWritev,
+		p.KprobeDoTruncate,
+		p.KprobeSecurityFileMprotect,
+		p.KprobeSecurityFileOpen,
+		p.KprobeSecurityMmapFile,
+		p.KprobeSecurityPathChmod,
+		p.KprobeSecurityPathLink,
+		p.KprobeSecurityPathMknod,
+		p.KprobeSecurityPathRename,
+		p.KprobeSecurityPathRmdir,
+		p.KprobeSecurityPathSymlink,
+		p.KprobeSecurityPathTruncate,
+		p.KprobeSecurityPathUnlink,
+		p.KprobeSecuritySbMount,
+		p.KprobeSecuritySbUmount,
+		p.KprobeVfsWrite,
+		p.KprobeVfsWritev,
+		p.SysEnterMprotect,
+		p.SysEnterWrite,
+		p.SysExitChmod,
+		p.SysExitLink,
+		p.SysExitMknod,
+		p.SysExitMmap,
+		p.SysExitMount,
+		p.SysExitOpen,
+		p.SysExitRename,
+		p.SysExitSymlink,
+		p.SysExitTruncate,
+		p.SysExitUmount,
+		p.SysExitUnlink,
+	)
 }
 
 func _FileClose(closers ...io.Closer) error {

@@ -14,8 +14,17 @@ import (
 )
 
 type ProcessPathbuf struct {
-	_   structs.HostLayout
-	Buf [8448]uint8
+	_    structs.HostLayout
+	Buf  [8448]uint8
+	Walk struct {
+		_         structs.HostLayout
+		Dentry    uint64
+		Vfsmnt    uint64
+		Mnt       uint64
+		MntParent uint64
+		Off       uint32
+		Pad       uint32
+	}
 }
 
 type ProcessScratch struct {

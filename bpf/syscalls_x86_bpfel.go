@@ -51,6 +51,22 @@ const (
 	SyscallsEventIdEVENT_COMMIT_CREDS              SyscallsEventId = 200
 	SyscallsEventIdEVENT_SECURITY_BPRM_CHECK       SyscallsEventId = 201
 	SyscallsEventIdEVENT_SECURITY_KERNEL_READ_FILE SyscallsEventId = 202
+	SyscallsEventIdEVENT_SECURITY_FILE_OPEN        SyscallsEventId = 300
+	SyscallsEventIdEVENT_SECURITY_INODE_UNLINK     SyscallsEventId = 301
+	SyscallsEventIdEVENT_SECURITY_INODE_RENAME     SyscallsEventId = 302
+	SyscallsEventIdEVENT_SECURITY_INODE_SYMLINK    SyscallsEventId = 303
+	SyscallsEventIdEVENT_SECURITY_INODE_LINK       SyscallsEventId = 304
+	SyscallsEventIdEVENT_SECURITY_FILE_MPROTECT    SyscallsEventId = 305
+	SyscallsEventIdEVENT_MEM_PROT_ALERT            SyscallsEventId = 306
+	SyscallsEventIdEVENT_SECURITY_MMAP_FILE        SyscallsEventId = 307
+	SyscallsEventIdEVENT_MAGIC_WRITE               SyscallsEventId = 308
+	SyscallsEventIdEVENT_VFS_WRITE                 SyscallsEventId = 309
+	SyscallsEventIdEVENT_VFS_WRITEV                SyscallsEventId = 310
+	SyscallsEventIdEVENT_SECURITY_SB_MOUNT         SyscallsEventId = 311
+	SyscallsEventIdEVENT_SECURITY_SB_UMOUNT        SyscallsEventId = 312
+	SyscallsEventIdEVENT_SECURITY_INODE_MKNOD      SyscallsEventId = 313
+	SyscallsEventIdEVENT_SECURITY_PATH_CHMOD       SyscallsEventId = 314
+	SyscallsEventIdEVENT_DO_TRUNCATE               SyscallsEventId = 315
 	SyscallsEventIdEVENT_ID_MAX                    SyscallsEventId = 1024
 )
 
@@ -64,8 +80,17 @@ const (
 )
 
 type SyscallsPathbuf struct {
-	_   structs.HostLayout
-	Buf [8448]uint8
+	_    structs.HostLayout
+	Buf  [8448]uint8
+	Walk struct {
+		_         structs.HostLayout
+		Dentry    uint64
+		Vfsmnt    uint64
+		Mnt       uint64
+		MntParent uint64
+		Off       uint32
+		Pad       uint32
+	}
 }
 
 type SyscallsRecordHeader struct {

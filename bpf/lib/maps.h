@@ -25,9 +25,20 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* Where a path walk is (path.h). It lives in the map value, not on the
+ * stack: the verifier does not track values in maps, so it sees one step of
+ * the walk like the next and checks the step once, not once per component. */
+struct path_walk {
+	/* kernel pointers: struct dentry *, struct vfsmount *, struct mount * */
+	__u64 dentry, vfsmnt, mnt, mnt_parent;
+	__u32 off; /* where the path built so far starts in buf */
+	__u32 pad;
+};
+
 /* Second per-CPU buffer for building paths backwards from their last component. */
 struct pathbuf {
 	__u8 buf[MAX_STR * 2 + 256];
+	struct path_walk walk;
 };
 
 struct {

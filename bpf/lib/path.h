@@ -19,59 +19,94 @@ static __always_inline __u32 user_dev(dev_t d)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
-static __always_inline int save_path(struct event *e, __u8 index, const struct path *path)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct pathbuf *pb = bpf_map_lookup_elem(&pathbufs, &cpu);
-	if (!pb)
-		return 0;
+/* One step of the walk, run by bpf_loop: the verifier checks the body once
+ * (its state is in the map value, see struct path_walk) instead of once per
+ * possible component, which keeps every program that resolves a path small
+ * and quick to load. */
+struct path_walk_ctx {
+	struct pathbuf *pb;
+};
 
-	struct dentry *dentry = BPF_CORE_READ(path, dentry);
+static long path_walk_step(__u64 i, void *data)
+{
+	struct pathbuf *pb = ((struct path_walk_ctx *)data)->pb;
+	struct path_walk *w = &pb->walk;
+	/* local copies: CO-RE relocates accesses to kernel types only */
+	struct dentry *dentry = (struct dentry *)w->dentry;
+	struct vfsmount *vfsmnt = (struct vfsmount *)w->vfsmnt;
+	struct mount *mnt = (struct mount *)w->mnt;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *d_parent = BPF_CORE_READ(dentry, d_parent);
+	int pseudo = 0;
+	if (dentry == mnt_root || dentry == d_parent) {
+		if (dentry == mnt_root && (__u64)mnt != w->mnt_parent) {
+			/* cross to the mount this one hangs on */
+			w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = (struct mount *)w->mnt_parent;
+			w->mnt = (__u64)mnt;
+			w->mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+			w->vfsmnt = (__u64)&mnt->mnt;
+			return 0;
+		}
+		if (dentry == mnt_root)
+			return 1; /* the global root */
+		/* a root that is no mount root: pseudo file systems (memfd,
+		 * pipes, anon inodes) or a disconnected dentry. Keep its name. */
+		pseudo = 1;
+	}
+	struct qstr name = BPF_CORE_READ(dentry, d_name);
+	__u32 len = name.len;
+	if (len > NAME_MAX_LEN)
+		len = NAME_MAX_LEN;
+	__u32 at = w->off;
+	if (at > PATHBUF_END || at < len + 1 + 1)
+		return 1; /* too deep: keep the tail we have */
+	__u32 off = (at - (len + 1)) & PATHBUF_END;
+	if (bpf_probe_read_kernel(&pb->buf[off + 1], len & NAME_MAX_LEN, name.name))
+		return 1;
+	pb->buf[off] = '/';
+	w->off = off;
+	if (pseudo)
+		return 1;
+	w->dentry = (__u64)d_parent;
+	return 0;
+}
+
+/* build_path writes path as a NUL-terminated string at the end of pb->buf
+ * and returns the offset where it starts. */
+static __always_inline __u32 build_path(struct pathbuf *pb, const struct path *path)
+{
 	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
 	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-	__u32 off = PATHBUF_END;
+	struct path_walk_ctx c = {.pb = pb};
+	pb->walk.dentry = (__u64)BPF_CORE_READ(path, dentry);
+	pb->walk.vfsmnt = (__u64)vfsmnt;
+	pb->walk.mnt = (__u64)mnt;
+	pb->walk.mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+	pb->walk.off = PATHBUF_END;
 	pb->buf[PATHBUF_END] = 0;
-
-	for (int i = 0; i < MAX_PATH_DEPTH; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *d_parent = BPF_CORE_READ(dentry, d_parent);
-		int pseudo = 0;
-		if (dentry == mnt_root || dentry == d_parent) {
-			if (dentry == mnt_root && mnt != mnt_parent) {
-				/* cross to the mount this one hangs on */
-				dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-				mnt = mnt_parent;
-				mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-				vfsmnt = &mnt->mnt;
-				continue;
-			}
-			if (dentry == mnt_root)
-				break; /* the global root */
-			/* a root that is no mount root: pseudo file systems (memfd,
-			 * pipes, anon inodes) or a disconnected dentry. Keep its name. */
-			pseudo = 1;
-		}
-		struct qstr name = BPF_CORE_READ(dentry, d_name);
-		__u32 len = name.len;
-		if (len > NAME_MAX_LEN)
-			len = NAME_MAX_LEN;
-		if (off < len + 1 + 1)
-			break; /* too deep: keep the tail we have */
-		off -= len + 1;
-		off &= PATHBUF_END;
-		if (bpf_probe_read_kernel(&pb->buf[off + 1], len & NAME_MAX_LEN, name.name))
-			break;
+	bpf_loop(MAX_PATH_DEPTH, path_walk_step, &c, 0);
+	__u32 off = pb->walk.off;
+	if (off >= PATHBUF_END) {
+		off = PATHBUF_END - 1;
 		pb->buf[off] = '/';
-		if (pseudo)
-			break;
-		dentry = d_parent;
 	}
-	if (off == PATHBUF_END) {
-		off--;
-		pb->buf[off & PATHBUF_END] = '/';
-	}
-	return save_str(e, index, &pb->buf[off & PATHBUF_END], 0);
+	return off & PATHBUF_END;
+}
+
+static __always_inline struct pathbuf *pathbuf(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&pathbufs, &cpu);
+}
+
+static __always_inline int save_path(struct event *e, __u8 index, const struct path *path)
+{
+	struct pathbuf *pb = pathbuf();
+	if (!pb)
+		return 0;
+	__u32 off = build_path(pb, path);
+	return save_str(e, index, &pb->buf[BOUND(off, PATHBUF_END)], 0);
 }
 
 static __always_inline int save_file_path(struct event *e, __u8 index, struct file *f)

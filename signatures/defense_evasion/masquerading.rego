@@ -35,7 +35,7 @@ program := lib.exec_path
 
 reasons contains "system-name-outside-system-folders" if {
 	thread_base(lib.basename(program)) in system_names
-	not lib.under(program, lib.system_program_dirs)
+	not lib.under(program, lib.installed_program_dirs)
 	not startswith(program, "/memfd:") # fileless-exec reports those
 }
 

@@ -50,9 +50,11 @@ is_interpreter(path) if basename(path) in interpreters
 
 is_interpreter(path) if unversioned(basename(path)) in interpreters
 
-# system_program_dirs hold the programs a distribution or an administrator
-# installs; a file outside them is a download, a build or a drop.
-system_program_dirs := [
+# installed_program_dirs hold the programs a distribution or an
+# administrator installs (system_program_dirs, the ones a distribution
+# installs, plus /usr/local, /opt, /snap, ...); a file outside them is a
+# download, a build or a drop.
+installed_program_dirs := [
 	"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin",
 	"/usr/lib", "/usr/lib64", "/usr/libexec", "/lib", "/lib64", "/usr/local/lib", "/usr/local/libexec",
 	"/usr/share", "/opt", "/snap", "/nix/store",
@@ -60,6 +62,3 @@ system_program_dirs := [
 
 # system_library_dirs hold shared libraries the dynamic loader finds itself.
 system_library_dirs := ["/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib", "/usr/local/lib64"]
-
-# temp_dirs are world-writable places droppers use.
-temp_dirs := ["/tmp", "/var/tmp", "/dev/shm", "/run/shm"]

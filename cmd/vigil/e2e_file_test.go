@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// The file family's behaviours: a credential file read, a persistence file
+// written, an executable dropped in /tmp, a program deleting itself, shell
+// history sent to /dev/null, a set-user-id bit set, writable memory made
+// executable.
+func init() {
+	scenarios = append(scenarios,
+		scenario{"credential file read", scenarioShadowRead},
+		scenario{"persistence file written", scenarioPersistenceWrite},
+		scenario{"executable dropped in /tmp", scenarioELFDrop},
+		scenario{"executable written into a memfd", scenarioMemfdWrite},
+		scenario{"self-deleting program", scenarioSelfDelete},
+		scenario{"history and set-user-id tampering", scenarioFsops},
+		scenario{"writable memory made executable", scenarioWXMemory},
+	)
+	benignWorkloads = append(benignWorkloads,
+		[]string{"cat", "/etc/passwd"},
+		// reading /etc/hostname and listing persistence folders, where
+		// they exist
+		[]string{"sh", "-c", "cat /etc/hostname; ls -l /etc/cron.d /etc/systemd/system; true"},
+		// a text file in /tmp, written and removed
+		[]string{"sh", "-c", `f=/tmp/vigil-benign-$$; echo hello > "$f"; chmod 0755 "$f"; rm "$f"`},
+	)
+}
+
+type triggerReport struct {
+	Pid  uint32 `json:"pid"`
+	Exe  string `json:"exe"`
+	Path string `json:"path"`
+	File string `json:"file"`
+}
+
+func exeIs(want string) func(string) bool { return func(exe string) bool { return exe == want } }
+
+func argIs(name, want string) func(*event.Event) bool {
+	return func(ev *event.Event) bool { return ev.Args[name] == want }
+}
+
+// scenarioShadowRead: root reads /etc/shadow with a program that is not part
+// of the authentication stack.
+func scenarioShadowRead(t *testing.T, env *e2eEnv) []expectation {
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "/etc/shadow"), &r)
+	return []expectation{{what: "/etc/shadow read by root", sigID: "credential-file-access", pid: r.Pid,
+		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", "/etc/shadow")}}
+}
+
+// scenarioPersistenceWrite: a file created in a persistence location: cron's
+// /etc/cron.d where it exists. It holds a comment only, and is removed at
+// once.
+func scenarioPersistenceWrite(t *testing.T, env *e2eEnv) []expectation {
+	var dir string
+	for _, d := range []string{"/etc/cron.d", "/etc/profile.d", "/etc/systemd/system"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
+		t.Fatal("none of /etc/cron.d, /etc/profile.d, /etc/systemd/system exists to write a persistence file into")
+	}
+	file := filepath.Join(dir, "vigil-e2e-test")
+	t.Cleanup(func() { os.Remove(file) })
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-create", "-write", "-remove",
+		"-content", "# written and removed by vigil's end-to-end test\n", file), &r)
+	return []expectation{{what: "file created in " + dir, sigID: "persistence-file-write", pid: r.Pid,
+		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
+}
+
+// scenarioELFDrop: a copy of an ELF program written into /tmp.
+func scenarioELFDrop(t *testing.T, env *e2eEnv) []expectation {
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "elfdrop"), "/tmp"), &r)
+	return []expectation{{what: "ELF written to " + r.File, sigID: "executable-dropped", pid: r.Pid,
+		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "elfdrop", event: "magic_write", also: argIs("pathname", r.File)}}
+}
+
+// scenarioMemfdWrite: /bin/true copied into a memfd (and run from there).
+func scenarioMemfdWrite(t *testing.T, env *e2eEnv) []expectation {
+	var r struct {
+		Pid   uint32 `json:"pid"`
+		Memfd string `json:"memfd"`
+	}
+	trig := filepath.Join(env.triggers, "memfdexec")
+	runTrigger(t, exec.Command(trig, "/bin/true"), &r)
+	return []expectation{{what: "ELF written into memfd " + r.Memfd, sigID: "executable-dropped", pid: r.Pid,
+		exe: exeIs(trig), exeDoc: trig, comm: "memfdexec", event: "magic_write",
+		also: func(ev *event.Event) bool {
+			p, _ := ev.Args["pathname"].(string)
+			return strings.HasPrefix(p, "/memfd:"+r.Memfd)
+		}}}
+}
+
+// scenarioSelfDelete: a program copies itself to /tmp, runs the copy, and the
+// copy deletes its own file.
+func scenarioSelfDelete(t *testing.T, env *e2eEnv) []expectation {
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "selfdelete"), "/tmp"), &r)
+	comm := filepath.Base(r.Exe)
+	comm = comm[:min(len(comm), 15)]
+	return []expectation{
+		{what: "program deleting its own file " + r.Exe, sigID: "self-deleting-program", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: comm, event: "security_inode_unlink", also: argIs("pathname", r.Exe)},
+		// the copy is written by the first program, before the exec
+		{what: "copy of the program dropped in /tmp", sigID: "executable-dropped", pid: r.Pid,
+			exe: exeIs(filepath.Join(env.triggers, "selfdelete")), exeDoc: "the selfdelete trigger", comm: "selfdelete", event: "magic_write", also: argIs("pathname", r.Exe)},
+	}
+}
+
+// scenarioFsops: in a scratch directory, a shell history linked to /dev/null
+// and a file made set-user-id (among other file system operations).
+func scenarioFsops(t *testing.T, env *e2eEnv) []expectation {
+	var r struct {
+		Pid     uint32 `json:"pid"`
+		Exe     string `json:"exe"`
+		Renamed string `json:"renamed"`
+		Symlink string `json:"symlink"`
+		Error   string `json:"error"`
+	}
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "fsops"), dir), &r)
+	if r.Error != "" {
+		t.Fatalf("fsops: %s", r.Error)
+	}
+	return []expectation{
+		{what: ".bash_history linked to /dev/null", sigID: "log-tampering", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_inode_symlink", also: argIs("pathname", r.Symlink)},
+		{what: "chmod 04755", sigID: "setuid-bit-set", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_path_chmod", also: argIs("pathname", r.Renamed)},
+	}
+}
+
+// scenarioWXMemory: anonymous memory written and made executable, and a
+// mapping asked for writable and executable.
+func scenarioWXMemory(t *testing.T, env *e2eEnv) []expectation {
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "wxmem")), &r)
+	var out []expectation
+	for _, alert := range []string{"mprotect_x_after_w", "mmap_wx", "mprotect_wx"} {
+		out = append(out, expectation{what: "mem_prot_alert " + alert, sigID: "wx-memory", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "wxmem", event: "mem_prot_alert", also: argIs("alert", alert)})
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+# Executable dropped: an ELF program is written into a world-writable
+# scratch directory (/tmp, /var/tmp, /dev/shm), into a hidden directory
+# outside the home directories, or into a memfd - where downloaders and
+# droppers put the tools they fetched (a memfd to run them without a file:
+# see fileless-exec for the exec itself).
+#
+# magic_write gives the first bytes written at offset 0 of a regular file;
+# "\x7fELF" there makes the file a program or a library, whatever its name.
+# Builds write ELF files into temporary directories all the time, so the
+# toolchains are left out (compilers, linkers, go, cargo), and so are package
+# managers and language package installers, container image tools, and the
+# JVM (it unpacks its native libraries into java.io.tmpdir). They are left
+# out by name unless the writer itself runs from a scratch directory. Hidden
+# directories inside home directories are where tools keep their binaries
+# (~/.cache, ~/.local, ~/.cargo, ~/.vscode-server, ...): not reported.
+# Known to fire on benign software: PyInstaller one-file programs unpack
+# their libraries into /tmp/_MEI* at every start.
+package vigil.signatures.executable_dropped
+
+import data.vigil.lib
+
+metadata := {
+	"id": "executable-dropped",
+	"name": "Executable dropped in a temporary or hidden directory",
+	"version": "1.0.0",
+	"severity": "medium",
+	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, or a memfd, by a program that is not a compiler, a linker or a package manager.",
+	"tactics": ["TA0011"],
+	"techniques": ["T1105"],
+	"tags": ["dropper", "elf", "download", "file"],
+	"events": ["magic_write"],
+}
+
+path := lib.arg("pathname", "")
+
+# directories of the path, the file's own name left out
+dirs := array.slice(split(path, "/"), 1, count(split(path, "/")) - 1)
+
+places contains "temp_dir" if lib.under(path, lib.temp_dirs)
+
+# a memfd's file is "/memfd:<name> (deleted)"
+places contains "memfd" if startswith(path, "/memfd:")
+
+places contains "hidden_dir" if {
+	not lib.home_relative(path)
+	some d in dirs
+	startswith(d, ".")
+	not d in {".", ".."}
+}
+
+builders := {
+	"cc", "c++", "gcc", "g++", "cc1", "cc1plus", "collect2", "ld", "ld.bfd", "ld.gold",
+	"ld.lld", "lld", "mold", "as", "clang", "clang++", "tcc", "zig", "rustc", "cargo",
+	"go", "link", "compile", "cgo", "gccgo", "nasm", "yasm", "strip", "objcopy",
+	"dotnet", "ghc",
+	# the JVM unpacks the native libraries of its jars (netty, sqlite-jdbc,
+	# JNA) into java.io.tmpdir
+	"java",
+}
+
+installers := {
+	"pip", "pip3", "pipx", "uv", "poetry", "conda", "mamba", "npm", "yarn",
+	"pnpm", "gem", "bundle", "dockerd", "containerd", "buildkitd", "podman", "buildah",
+	"skopeo", "crio", "snapd", "flatpak",
+	# runc copies itself into a memfd before it enters a container
+	"runc",
+}
+
+# a trusted name counts only when the program itself does not run from a
+# scratch or hidden place (a dropper called "ld" in /tmp is no linker)
+writer_is_trusted if {
+	lib.is_process_named(input.process, builders | installers)
+	exe := object.get(input.process, "exe", "")
+	exe != ""
+	not lib.under(exe, lib.temp_dirs)
+	not contains(exe, "/.")
+}
+
+writer_is_trusted if lib.from_package_manager
+
+finding contains {
+	"pathname": path,
+	"places": sort(places),
+	"exe": object.get(input.process, "exe", ""),
+	"ancestry": lib.ancestry,
+} if {
+	lib.file_magic(lib.arg("bytes", "")) == "elf"
+	count(places) > 0
+	not writer_is_trusted
+}

@@ -1,0 +1,62 @@
+package vigil.signatures.executable_dropped
+
+elf := "f0VMRgIBAQAAAAAAAAAAAAIAPgA=" # the first 20 bytes of an x86-64 ELF program
+
+curl := {"pid": 7100, "comm": "curl", "exe": "/usr/bin/curl", "ancestors": [{"pid": 7000, "comm": "sh", "exe": "/usr/bin/dash"}]}
+
+write(path, bytes, proc) := {"name": "magic_write", "process": proc, "args": {"pathname": path, "bytes": bytes, "dev": 1, "inode": 2}}
+
+test_elf_in_tmp_fires if {
+	some f in finding with input as write("/tmp/kdevtmpfsi", elf, curl)
+	f.places == ["temp_dir"]
+	f.ancestry == ["sh(7000)"]
+	every p in ["/var/tmp/x", "/dev/shm/.x/y", "/run/shm/z"] {
+		count(finding) == 1 with input as write(p, elf, curl)
+	}
+}
+
+test_elf_in_hidden_dir_fires if {
+	some f in finding with input as write("/usr/lib/.systemd/sd-helper", elf, curl)
+	f.places == ["hidden_dir"]
+	some g in finding with input as write("/tmp/.ICE-unix/.x/miner", elf, curl)
+	g.places == ["hidden_dir", "temp_dir"]
+}
+
+test_hidden_dirs_in_homes_are_quiet if {
+	count(finding) == 0 with input as write("/home/ann/.cache/pip/x.so", elf, curl)
+	count(finding) == 0 with input as write("/root/.vscode-server/bin/node", elf, curl)
+}
+
+test_other_content_and_places_are_quiet if {
+	count(finding) == 0 with input as write("/tmp/notes.txt", base64.encode("hello world"), curl)
+	count(finding) == 0 with input as write("/tmp/run.sh", base64.encode("#!/bin/sh\n"), curl)
+	count(finding) == 0 with input as write("/usr/local/bin/tool", elf, curl)
+	count(finding) == 0 with input as write("/tmpfoo/x", elf, curl)
+	count(finding) == 0 with input as {"name": "magic_write", "process": curl, "args": {"pathname": "/tmp/x"}}
+}
+
+test_toolchains_are_quiet if {
+	link := {"comm": "link", "exe": "/usr/local/go/pkg/tool/linux_amd64/link"}
+	count(finding) == 0 with input as write("/tmp/go-build123/b001/exe/a.out", elf, link)
+	ld := {"comm": "ld", "exe": "/usr/bin/x86_64-linux-gnu-ld.bfd"}
+	count(finding) == 0 with input as write("/tmp/ccXyZ.o", elf, ld)
+	java := {"comm": "java", "exe": "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"}
+	count(finding) == 0 with input as write("/tmp/libnetty_transport_native_epoll_x86_6412345.so", elf, java)
+}
+
+test_toolchain_name_from_a_scratch_dir_fires if {
+	count(finding) == 1 with input as write("/tmp/y", elf, {"comm": "ld", "exe": "/tmp/ld"})
+	count(finding) == 1 with input as write("/tmp/y", elf, {"comm": "go", "exe": "/var/tmp/.go/go"})
+}
+
+test_package_manager_is_quiet if {
+	dpkg := {"comm": "dpkg", "exe": "/usr/bin/dpkg"}
+	count(finding) == 0 with input as write("/tmp/apt-dpkg-install-x/x", elf, dpkg)
+}
+
+test_elf_in_a_memfd_fires if {
+	some f in finding with input as write("/memfd:x (deleted)", elf, curl)
+	f.places == ["memfd"]
+	runc := {"comm": "runc", "exe": "/usr/bin/runc"}
+	count(finding) == 0 with input as write("/memfd:runc_cloned:/proc/self/exe (deleted)", elf, runc)
+}

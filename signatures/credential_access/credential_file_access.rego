@@ -1,0 +1,122 @@
+# Credential file access: a file that holds password hashes or private keys
+# is opened for reading by a program that is not part of the system's
+# authentication stack.
+#
+# /etc/shadow and /etc/gshadow hold the password hashes (with their "-"
+# backups), /etc/security/opasswd the old ones pam_pwhistory keeps; SSH host
+# keys and users' SSH private keys let an intruder impersonate the host or
+# move on to other hosts. Reading them is what credential dumping does
+# (T1003.008, T1552.004). Refused attempts count too: a non-root process
+# probing /etc/shadow gets EACCES, and the sensor reports the refusal.
+package vigil.signatures.credential_file_access
+
+import data.vigil.lib
+
+metadata := {
+	"id": "credential-file-access",
+	"name": "Credential file read",
+	"version": "1.0.0",
+	"severity": "high",
+	"description": "A password hash file (/etc/shadow, /etc/gshadow, /etc/security/opasswd) or an SSH private key was opened for reading, or the attempt was refused, by a program outside the authentication stack.",
+	"tactics": ["TA0006"],
+	"techniques": ["T1003.008", "T1552.004"],
+	"tags": ["credentials", "shadow", "ssh", "file"],
+	"events": ["security_file_open"],
+}
+
+password_files := {
+	"/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-",
+	"/etc/security/opasswd",
+}
+
+# The authentication stack reads the hashes to check a password (directly
+# when it runs as root, through unix_chkpwd otherwise), the account tools
+# rewrite them, the name services and identity daemons serve them. Matched
+# by name and only when installed in a system directory.
+auth_programs := {
+	"login", "sshd", "sshd-session", "sshd-auth", "sudo", "sudoedit", "su", "runuser",
+	"doas", "pkexec", "polkitd", "polkit-agent-helper-1", "unix_chkpwd", "unix2_chkpwd",
+	"passwd", "chpasswd", "chage", "chfn", "chsh", "expiry", "gpasswd", "newgrp", "sg",
+	"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "newusers",
+	"adduser", "deluser", "addgroup", "delgroup", "pwck", "grpck", "vipw", "vigr",
+	"pwconv", "pwunconv", "grpconv", "grpunconv", "cppw", "cpgr", "shadowconfig",
+	"faillock", "systemd", "systemd-logind", "systemd-homed", "systemd-userdbd",
+	"systemd-sysusers", "nscd", "sssd", "sssd_be", "sssd_nss", "sssd_pam", "winbindd",
+	"cron", "crond", "atd", "gdm-session-worker", "gdm-session-wor", "lightdm", "sddm-helper",
+	"xrdp-sesman", "vsftpd", "proftpd", "dovecot", "auth", "saslauthd", "cockpit-session",
+	"screen", "xscreensaver-auth",
+	# file integrity monitors and scanners hash or scan every file
+	"aide", "tripwire", "samhain", "osqueryd", "wazuh-syscheckd", "ossec-syscheckd",
+	"clamd", "clamscan", "rkhunter",
+}
+
+# SSH keys are read by the SSH tools themselves: the server its host keys,
+# the client, agent and key tools the user's keys (git, rsync, scp... run
+# ssh, which is the reader).
+ssh_programs := {
+	"sshd", "sshd-session", "sshd-auth", "sshd-keygen", "ssh-keygen", "ssh-keysign",
+	"ssh", "scp", "sftp", "ssh-add", "ssh-agent", "ssh-keyscan", "autossh",
+}
+
+# Every open of the host comes here: the rules below test the path with
+# plain string built-ins first and leave the rest for the few candidates.
+path := input.args.pathname
+
+# the one test most opens (libraries, /proc, /sys, /dev) stop at: direct
+# references and one built-in each
+candidate if startswith(input.args.pathname, "/etc/")
+
+candidate if contains(input.args.pathname, "/.ssh/")
+
+kind := "password_hashes" if path in password_files
+
+# tcb keeps one shadow file per user: /etc/tcb/<user>/shadow
+kind := "password_hashes" if startswith(path, "/etc/tcb/")
+
+# ssh_host_ed25519_key and friends; the .pub files beside them are public
+kind := "ssh_host_key" if {
+	startswith(path, "/etc/ssh/ssh_host_")
+	endswith(path, "_key")
+}
+
+# ~/.ssh/id_rsa, id_ed25519, id_ecdsa_sk, ... without .pub
+kind := "ssh_private_key" if {
+	contains(path, "/.ssh/id_")
+	not endswith(path, ".pub")
+	regex.match(`^\.ssh/id_[a-z0-9_]+$`, lib.home_relative(path))
+}
+
+# the kernel hook reports 0, the syscall fallback the fd or -errno
+return_value := object.get(input, "return_value", 0)
+
+technique := {"password_hashes": "T1003.008", "ssh_host_key": "T1552.004", "ssh_private_key": "T1552.004"}
+
+trusted if {
+	kind == "password_hashes"
+	lib.is_system_program(input.process, auth_programs)
+}
+
+trusted if {
+	kind in {"ssh_host_key", "ssh_private_key"}
+	lib.is_system_program(input.process, ssh_programs)
+}
+
+# Package upgrades rewrite host keys and run account tools.
+trusted if lib.from_package_manager
+
+finding contains {
+	"pathname": path,
+	"kind": kind,
+	"technique": technique[kind],
+	"succeeded": return_value >= 0,
+	"return_value": return_value,
+	"flags": lib.arg("flags", 0),
+	"exe": object.get(input.process, "exe", ""),
+	"uid": object.get(input.process, "uid", -1),
+	"ancestry": lib.ancestry,
+} if {
+	candidate
+	kind
+	lib.opens_for_reading(lib.arg("flags", 0))
+	not trusted
+}

@@ -1,0 +1,105 @@
+# Helpers of the file signatures (security_file_open, magic_write, the path
+# events): who wrote a file, where it lies, what it is. Pure functions of the
+# event, like the rest of vigil.lib.
+package vigil.lib
+
+# system_program_dirs are where a distribution installs programs. A program
+# named like a trusted tool is only trusted when it runs from one of them: a
+# copy of "sshd" in /tmp is not the real one.
+system_program_dirs := [
+	"/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/lib", "/lib",
+	"/usr/lib64", "/lib64", "/usr/libexec",
+]
+
+# is_system_program(p, names) is true when p (input.process or an ancestor)
+# runs an executable installed in a system directory and is known by one of
+# names (its comm or its exe's basename: a script's comm is the script's
+# name, its exe the interpreter's), false otherwise.
+default is_system_program(_, _) := false
+
+is_system_program(p, names) if {
+	under(object.get(p, "exe", ""), system_program_dirs)
+	is_process_named(p, names)
+}
+
+# package_managers install, upgrade and remove software, and run the
+# packages' maintainer scripts as their children: they write everywhere.
+package_managers := {
+	"dpkg", "apt", "apt-get", "aptitude", "unattended-upgr", "unattended-upgrade",
+	"packagekitd", "rpm", "dnf", "yum", "microdnf", "zypper", "pacman", "apk",
+	"snapd", "flatpak", "xbps-install", "emerge",
+}
+
+# from_package_manager is true when the event's process or one of its
+# ancestors is a package manager installed in a system directory.
+default from_package_manager := false
+
+from_package_manager if is_system_program(input.process, package_managers)
+
+from_package_manager if {
+	some a in object.get(input.process, "ancestors", [])
+	is_system_program(a, package_managers)
+}
+
+# home_relative(path) is path inside a home directory, without it:
+# "/root/.bashrc" -> ".bashrc", "/home/ann/.ssh/id_rsa" -> ".ssh/id_rsa";
+# undefined for a path outside /root and /home/*.
+home_relative(path) := m[0][1] if {
+	is_string(path)
+	m := regex.find_all_string_submatch_n(`^/(?:root|home/[^/]+)/(.+)$`, path, 1)
+	count(m) == 1
+}
+
+# Open flags (include/uapi/asm-generic/fcntl.h).
+o_accmode := 3
+
+o_wronly := 1
+
+o_rdwr := 2
+
+o_creat := 64
+
+o_trunc := 512
+
+# opens_for_writing(flags) is true when an open with these flags may change
+# the file: write access, creation or truncation; false otherwise.
+default opens_for_writing(_) := false
+
+opens_for_writing(flags) if bits.and(flags, o_accmode) != 0
+
+opens_for_writing(flags) if bits.and(flags, o_creat + o_trunc) != 0
+
+# opens_for_reading(flags) is true for read-only and read-write opens.
+default opens_for_reading(_) := false
+
+opens_for_reading(flags) if bits.and(flags, o_accmode) in {0, o_rdwr}
+
+# file_magic(b) names what the first bytes of a file say it is ("elf" for
+# "\x7fELF", "script" for "#!"), from magic_write's bytes (base64 in the
+# event); "" otherwise.
+default file_magic(_) := ""
+
+file_magic(b) := "elf" if startswith(magic_bytes(b), "\u007fELF")
+
+file_magic(b) := "script" if startswith(magic_bytes(b), "#!")
+
+magic_bytes(b) := base64.decode(b) if {
+	is_string(b)
+	base64.is_valid(b)
+}
+
+# temp_dirs are world-writable scratch directories, the usual drop zones.
+temp_dirs := ["/tmp", "/var/tmp", "/dev/shm", "/run/shm"]
+
+# in_container is true when the event's process runs in a container: the
+# sensor found a container id in its cgroup, or it is in a pid namespace
+# other than the initial one (4026531836, a fixed inode number).
+default in_container := false
+
+in_container if object.get(input.process, "container_id", "") != ""
+
+in_container if {
+	ns := object.get(input.process, "pid_ns", 0)
+	ns != 0
+	ns != 4026531836
+}

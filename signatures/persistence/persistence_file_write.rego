@@ -1,0 +1,201 @@
+# Persistence file write: a file is written, created, renamed, linked or
+# symlinked into a place the system reads to run something later or to let
+# someone in: cron, systemd units, XDG autostart, rc scripts, shell start-up
+# files, SSH authorized_keys, the dynamic loader's preload list, sudoers, the
+# account databases.
+#
+# One signature for the class, with the technique of each place in the
+# finding: an intruder's every way of staying on the host ends as a file in
+# one of them, whatever tool wrote it (an editor, echo >>, sed -i, cp, mv,
+# crontab). Package managers (and their maintainer scripts) are left out:
+# installing software writes all of these. The tools that only enable what
+# exists (systemctl, update-rc.d) and the account tools that own the account
+# databases are left out for their own files.
+package vigil.signatures.persistence_file_write
+
+import data.vigil.lib
+
+metadata := {
+	"id": "persistence-file-write",
+	"name": "Persistence location written",
+	"version": "1.0.0",
+	"severity": "medium",
+	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, shell start-up files, SSH authorized_keys, /etc/ld.so.preload, sudoers, or the account databases (outside the account tools).",
+	"tactics": ["TA0003", "TA0004"],
+	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001"],
+	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
+	"events": ["security_file_open", "security_inode_rename", "security_inode_link", "security_inode_symlink"],
+}
+
+# ---- what was written, and how ----
+
+# Most events are opens for reading: they stop at the first two lines, which
+# use direct references and one built-in (579 is O_ACCMODE | O_CREAT |
+# O_TRUNC: write access, creation or truncation; lib.opens_for_writing).
+written := {"path": input.args.pathname, "operation": op} if {
+	input.name == "security_file_open"
+	bits.and(input.args.flags, 579) != 0
+	# a refused open wrote nothing (the kernel hook reports 0)
+	object.get(input, "return_value", 0) >= 0
+	op := open_operation
+}
+
+open_operation := "create" if input.args.created == true
+
+else := "write"
+
+written := {"path": input.args.new_path, "operation": "rename"} if {
+	input.name == "security_inode_rename"
+	object.get(input, "return_value", 0) >= 0
+}
+
+written := {"path": input.args.new_path, "operation": "link"} if {
+	input.name == "security_inode_link"
+	object.get(input, "return_value", 0) >= 0
+}
+
+written := {"path": input.args.pathname, "operation": "symlink"} if {
+	input.name == "security_inode_symlink"
+	object.get(input, "return_value", 0) >= 0
+}
+
+path := written.path
+
+# ---- where: one location per path ----
+#
+# Every write-open of the host comes here: a map lookup and a list of
+# prefixes tested with startswith, no regular expression on the common path.
+
+exact_locations := {
+	"/etc/crontab": "cron",
+	"/etc/rc.local": "rc_script",
+	"/etc/rc.d/rc.local": "rc_script",
+	"/etc/profile": "shell_profile",
+	"/etc/bash.bashrc": "shell_profile",
+	"/etc/bashrc": "shell_profile",
+	"/etc/zshrc": "shell_profile",
+	"/etc/zprofile": "shell_profile",
+	"/etc/zshenv": "shell_profile",
+	"/etc/environment": "shell_profile",
+	"/etc/ld.so.preload": "ld_preload",
+	"/etc/ld.so.conf": "ld_preload",
+	"/etc/sudoers": "sudoers",
+	"/etc/passwd": "account_database",
+	"/etc/shadow": "account_database",
+	"/etc/group": "account_database",
+	"/etc/gshadow": "account_database",
+}
+
+# disjoint: a path starts with one of them at most
+prefix_locations := [
+	["/etc/cron.d/", "cron"], ["/etc/cron.hourly/", "cron"], ["/etc/cron.daily/", "cron"],
+	["/etc/cron.weekly/", "cron"], ["/etc/cron.monthly/", "cron"], ["/etc/cron.yearly/", "cron"],
+	["/var/spool/cron/crontabs/", "cron"], ["/var/spool/cron/atjobs/", "at"], ["/var/spool/at/", "at"],
+	["/etc/systemd/system/", "systemd_unit"], ["/etc/systemd/user/", "systemd_unit"],
+	["/lib/systemd/system/", "systemd_unit"], ["/usr/lib/systemd/system/", "systemd_unit"],
+	["/lib/systemd/user/", "systemd_unit"], ["/usr/lib/systemd/user/", "systemd_unit"],
+	["/run/systemd/system/", "systemd_unit"], ["/etc/xdg/autostart/", "xdg_autostart"],
+	["/etc/init.d/", "rc_script"], ["/etc/rc0.d/", "rc_script"], ["/etc/rc1.d/", "rc_script"],
+	["/etc/rc2.d/", "rc_script"], ["/etc/rc3.d/", "rc_script"], ["/etc/rc4.d/", "rc_script"],
+	["/etc/rc5.d/", "rc_script"], ["/etc/rc6.d/", "rc_script"], ["/etc/rcS.d/", "rc_script"],
+	["/etc/profile.d/", "shell_profile"], ["/etc/zsh/", "shell_profile"],
+	# a system-wide AuthorizedKeysFile
+	["/etc/ssh/authorized_keys", "ssh_authorized_keys"],
+	["/etc/ld.so.conf.d/", "ld_preload"], ["/etc/sudoers.d/", "sudoers"],
+]
+
+home_locations := {
+	".bashrc": "shell_profile", ".bash_profile": "shell_profile", ".bash_login": "shell_profile",
+	".bash_logout": "shell_profile", ".profile": "shell_profile", ".zshrc": "shell_profile",
+	".zprofile": "shell_profile", ".zshenv": "shell_profile", ".zlogin": "shell_profile",
+	".zlogout": "shell_profile", ".config/fish/config.fish": "shell_profile",
+	".ssh/authorized_keys": "ssh_authorized_keys", ".ssh/authorized_keys2": "ssh_authorized_keys",
+}
+
+home_prefix_locations := [
+	[".config/systemd/user/", "systemd_unit"], [".local/share/systemd/user/", "systemd_unit"],
+	[".config/autostart/", "xdg_autostart"],
+]
+
+location := exact_locations[path]
+
+location := loc if {
+	some [prefix, loc] in prefix_locations
+	startswith(path, prefix)
+}
+
+# RHEL keeps user crontabs directly in /var/spool/cron
+location := "cron" if {
+	startswith(path, "/var/spool/cron/")
+	not contains(substring(path, 16, -1), "/")
+}
+
+location := home_locations[home] if in_home
+
+location := loc if {
+	in_home
+	some [prefix, loc] in home_prefix_locations
+	startswith(home, prefix)
+}
+
+in_home if startswith(path, "/root/")
+
+in_home if startswith(path, "/home/")
+
+home := lib.home_relative(path)
+
+technique := {
+	"cron": "T1053.003",
+	"at": "T1053.002",
+	"systemd_unit": "T1543.002",
+	"xdg_autostart": "T1547.013",
+	"rc_script": "T1037.004",
+	"shell_profile": "T1546.004",
+	"ssh_authorized_keys": "T1098.004",
+	"ld_preload": "T1574.006",
+	"sudoers": "T1548.003",
+	"account_database": "T1136.001",
+}
+
+# ---- who may ----
+
+# systemd writes transient units, generator output and the links of units it
+# is asked to enable; systemctl enables and edits units that exist.
+owners["systemd_unit"] := {"systemd", "systemctl", "systemd-run"}
+
+# update-rc.d, insserv and chkconfig link existing init scripts into rc?.d
+owners["rc_script"] := {"update-rc.d", "insserv", "chkconfig", "systemd-sysv-install"}
+
+# atd runs and removes the jobs at queued
+owners["at"] := {"atd"}
+
+# cloud and guest agents install the keys the platform was given
+owners["ssh_authorized_keys"] := {"cloud-init", "google_guest_agent", "google_guest_ag", "google_accounts_daemon", "waagent", "oslogin_cache_refresh"}
+
+# the shadow suite and its wrappers own the account databases
+owners["account_database"] := {
+	"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "newusers",
+	"passwd", "chpasswd", "chgpasswd", "chage", "chfn", "chsh", "gpasswd", "vipw", "vigr",
+	"pwconv", "pwunconv", "grpconv", "grpunconv", "cppw", "cpgr", "adduser", "deluser",
+	"addgroup", "delgroup", "update-passwd", "systemd-sysusers", "pwck", "grpck",
+}
+
+# new accounts get their shell start-up files from /etc/skel
+owners["shell_profile"] := {"useradd", "adduser", "mkhomedir_helper", "systemd-homed"}
+
+allowed if lib.is_system_program(input.process, owners[location])
+
+allowed if lib.from_package_manager
+
+finding contains {
+	"pathname": path,
+	"location": location,
+	"technique": technique[location],
+	"operation": written.operation,
+	"exe": object.get(input.process, "exe", ""),
+	"ancestry": lib.ancestry,
+} if {
+	written
+	location
+	not allowed
+}
