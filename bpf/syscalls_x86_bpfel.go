@@ -51,6 +51,20 @@ const (
 	SyscallsEventIdEVENT_COMMIT_CREDS              SyscallsEventId = 200
 	SyscallsEventIdEVENT_SECURITY_BPRM_CHECK       SyscallsEventId = 201
 	SyscallsEventIdEVENT_SECURITY_KERNEL_READ_FILE SyscallsEventId = 202
+	SyscallsEventIdEVENT_SWITCH_TASK_NAMESPACES    SyscallsEventId = 500
+	SyscallsEventIdEVENT_PTRACE                    SyscallsEventId = 501
+	SyscallsEventIdEVENT_PROCESS_VM_READV          SyscallsEventId = 502
+	SyscallsEventIdEVENT_PROCESS_VM_WRITEV         SyscallsEventId = 503
+	SyscallsEventIdEVENT_SECURITY_BPF              SyscallsEventId = 504
+	SyscallsEventIdEVENT_SECURITY_BPF_MAP          SyscallsEventId = 505
+	SyscallsEventIdEVENT_CAP_CAPABLE               SyscallsEventId = 506
+	SyscallsEventIdEVENT_CGROUP_MKDIR              SyscallsEventId = 507
+	SyscallsEventIdEVENT_CGROUP_RMDIR              SyscallsEventId = 508
+	SyscallsEventIdEVENT_CGROUP_ATTACH_TASK        SyscallsEventId = 509
+	SyscallsEventIdEVENT_DO_EXIT                   SyscallsEventId = 510
+	SyscallsEventIdEVENT_SCHED_SWITCH              SyscallsEventId = 511
+	SyscallsEventIdEVENT_KEXEC_LOAD                SyscallsEventId = 512
+	SyscallsEventIdEVENT_KEXEC_FILE_LOAD           SyscallsEventId = 513
 	SyscallsEventIdEVENT_ID_MAX                    SyscallsEventId = 1024
 )
 
