@@ -24,11 +24,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  *   the credentials, before the switch);
  * - sched_process_fork: clone with CLONE_NEW* gives the child its namespaces
  *   in copy_namespaces, without switch_task_namespaces;
- * - the kernel function itself (fentry, else kprobe): it reports switches
- *   outside setns and unshare, which the syscall layer already reports. The
- *   legitimate one is exec entering the time namespace unshare prepared; the
- *   other is a kernel exploit's payload, switch_task_namespaces(task,
- *   init_nsproxy), from whatever syscall it came through. */
+ * - the kernel function itself (fentry, else kprobe): it reports calls
+ *   outside setns and unshare, which the syscall layer already reports: a
+ *   kernel exploit's payload calling switch_task_namespaces(task,
+ *   init_nsproxy), from whatever syscall it came through. (Inside
+ *   kernel/nsproxy.c, where setns and exec switch namespaces, the compiler
+ *   may inline the function: those calls never reach the hook; unshare's,
+ *   from kernel/fork.c, do.) */
 
 struct ns_call {
 	__u64 arg0, arg1;
@@ -428,7 +430,9 @@ static __always_inline void emit_security_bpf(void *ctx, __u32 cmd, const void *
 		name[15] = 0;
 		save_name(&e, 2, bpf_prog_type_names, a.prog_type);
 		save_str(&e, 3, name, 0);
-		save_name(&e, 4, bpf_attach_type_names, a.expected_attach_type);
+		/* 0 is "not given" for most types (and cgroup_inet_ingress) */
+		if (a.expected_attach_type)
+			save_name(&e, 4, bpf_attach_type_names, a.expected_attach_type);
 		save_u32(&e, 5, a.insn_cnt);
 		break;
 	}

@@ -77,7 +77,7 @@ var cgroupDirArgs = []Arg{
 var kernelSpecs = []Spec{
 	{
 		ID: IDSwitchTaskNamespaces, Name: "switch_task_namespaces",
-		Doc: "a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, switches outside those syscalls (exec entering a time namespace; a kernel exploit's payload)",
+		Doc: "a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy))",
 		Probes: []Probe{
 			{Name: "fentry/switch_task_namespaces", Programs: append([]Program{{Name: "fentry_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
 			{Name: "kprobe/switch_task_namespaces", Programs: append([]Program{{Name: "kprobe_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
@@ -127,7 +127,7 @@ var kernelSpecs = []Spec{
 			{Name: "cmd_id", Type: TypeUint32},
 			{Name: "prog_type", Type: TypeString, Doc: "BPF_PROG_LOAD: kprobe, tracing, lsm, raw_tracepoint, xdp, ... (bpftool's names)"},
 			{Name: "prog_name", Type: TypeString, Doc: "BPF_PROG_LOAD: the program's name (16 bytes at most)"},
-			{Name: "attach_type", Type: TypeString, Doc: "BPF_PROG_LOAD's expected attach type, BPF_PROG_ATTACH's or BPF_LINK_CREATE's attach type (trace_fentry, lsm_mac, ...)"},
+			{Name: "attach_type", Type: TypeString, Doc: "BPF_PROG_LOAD's expected attach type (absent when not given), BPF_PROG_ATTACH's or BPF_LINK_CREATE's attach type (trace_fentry, lsm_mac, ...)"},
 			{Name: "insn_cnt", Type: TypeUint32, Doc: "BPF_PROG_LOAD: instructions"},
 			{Name: "map_type", Type: TypeString, Doc: "BPF_MAP_CREATE: hash, array, ringbuf, ..."},
 			{Name: "map_name", Type: TypeString, Doc: "BPF_MAP_CREATE: the map's name"},

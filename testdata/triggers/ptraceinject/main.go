@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -63,10 +64,13 @@ func main() {
 	}
 }
 
+// victim waits for both words, then for its stdin to close (the injector
+// reads its memory back first), and exits 0; 3 if the words never came.
 func victim() {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if atomic.LoadUint64(&poked) == pokeWord && atomic.LoadUint64(&vmWritten) == vmWord {
+			io.Copy(io.Discard, os.Stdin)
 			os.Exit(0)
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -91,12 +95,17 @@ func run() (*report, error) {
 		return r, err
 	}
 	v := exec.Command(self, "victim")
+	stdin, err := v.StdinPipe()
+	if err != nil {
+		return r, err
+	}
 	if err := v.Start(); err != nil {
 		return r, err
 	}
 	pid := v.Process.Pid
 	r.VictimPid = pid
 	defer func() {
+		stdin.Close()
 		err := v.Wait()
 		r.VictimSeen = err == nil
 	}()
