@@ -9,6 +9,7 @@
 #include "lib/common.h"
 #include "lib/path.h"
 #include "lib/kernel.h"
+#include "lib/kernel_capture.h"
 #include "lib/syscall_nr.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -798,6 +799,15 @@ int sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
 		save_u64(&e, 2, s.args[3]);
 	} else if (s.nr == NR_kexec_file_load) {
 		/* kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags) */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		if (ret == 0) {
+			/* security_kernel_post_read_file fallback: a loaded kernel
+			 * (and initrd) was read whole */
+			struct file *k = task_fd_file(t, (int)s.args[0]), *i = task_fd_file(t, (int)s.args[1]);
+			emit_post_read_file(ctx, k, BPF_CORE_READ(k, f_inode, i_size), READING_KEXEC_IMAGE, 1);
+			if (i)
+				emit_post_read_file(ctx, i, BPF_CORE_READ(i, f_inode, i_size), READING_KEXEC_INITRAMFS, 1);
+		}
 		if (!emit_allowed(EVENT_KEXEC_FILE_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_FILE_LOAD))
 			return 0;
 		save_s32(&e, 0, (__s32)s.args[0]);

@@ -65,6 +65,9 @@ enum event_id {
 	EVENT_SCHED_SWITCH = 511,
 	EVENT_KEXEC_LOAD = 512,
 	EVENT_KEXEC_FILE_LOAD = 513,
+	EVENT_SECURITY_KERNEL_POST_READ_FILE = 514,
+	EVENT_MODULE_IMAGE_CHUNK = 515,
+	EVENT_MODULE_IMAGE_CAPTURED = 516, /* made by the sensor from the chunks */
 
 	EVENT_ID_MAX = 1024, /* size of the per-event tables (drops, modes) */
 };

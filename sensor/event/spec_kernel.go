@@ -1,24 +1,29 @@
 package event
 
+import "slices"
+
 // Events of the kernel's own facilities: namespaces, process injection,
 // bpf(), capabilities, cgroups, task exit, the scheduler, kexec
 // (bpf/kernel.bpf.c). Their ids are 500-599; keep them in step with enum
 // event_id in bpf/lib/record.h (a test checks).
 const (
-	IDSwitchTaskNamespaces ID = 500
-	IDPtrace               ID = 501
-	IDProcessVMReadv       ID = 502
-	IDProcessVMWritev      ID = 503
-	IDSecurityBPF          ID = 504
-	IDSecurityBPFMap       ID = 505
-	IDCapCapable           ID = 506
-	IDCgroupMkdir          ID = 507
-	IDCgroupRmdir          ID = 508
-	IDCgroupAttachTask     ID = 509
-	IDDoExit               ID = 510
-	IDSchedSwitch          ID = 511
-	IDKexecLoad            ID = 512
-	IDKexecFileLoad        ID = 513
+	IDSwitchTaskNamespaces       ID = 500
+	IDPtrace                     ID = 501
+	IDProcessVMReadv             ID = 502
+	IDProcessVMWritev            ID = 503
+	IDSecurityBPF                ID = 504
+	IDSecurityBPFMap             ID = 505
+	IDCapCapable                 ID = 506
+	IDCgroupMkdir                ID = 507
+	IDCgroupRmdir                ID = 508
+	IDCgroupAttachTask           ID = 509
+	IDDoExit                     ID = 510
+	IDSchedSwitch                ID = 511
+	IDKexecLoad                  ID = 512
+	IDKexecFileLoad              ID = 513
+	IDSecurityKernelPostReadFile ID = 514
+	IDModuleImageChunk           ID = 515
+	IDModuleImageCaptured        ID = 516
 )
 
 // NamespaceKinds are the namespaces switch_task_namespaces compares, by their
@@ -74,7 +79,9 @@ var cgroupDirArgs = []Arg{
 	{Name: "id", Type: TypeUint64, Doc: "cgroup id (what cgroup_id in the process context holds for cgroup v2)"},
 }
 
-var kernelSpecs = []Spec{
+var kernelSpecs = slices.Concat(facilitySpecs, captureSpecs)
+
+var facilitySpecs = []Spec{
 	{
 		ID: IDSwitchTaskNamespaces, Name: "switch_task_namespaces",
 		Doc: "a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy))",
@@ -228,6 +235,67 @@ var kernelSpecs = []Spec{
 			{Name: "initrd_path", Type: TypeString, Doc: "the file behind initrd_fd (absent without one)"},
 			{Name: "cmdline", Type: TypeString},
 			{Name: "flags", Type: TypeUint64, Doc: "KEXEC_FILE_UNLOAD (1), KEXEC_FILE_ON_CRASH (2), KEXEC_FILE_NO_INITRD (4), ..."},
+		},
+	},
+}
+
+// Module image capture: the programs that see a module's bytes. init_module's
+// buffer is read at its syscall exit in every probe; finit_module's file only
+// from the kernel hook of security_kernel_post_read_file.
+var (
+	initModuleExit = syscallExit("sys_exit_module", "init_module")
+	captureProbes  = []Probe{
+		{Name: "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: append([]Program{{Name: "fentry_security_kernel_post_read_file"}}, initModuleExit...)},
+		{Name: "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: append([]Program{{Name: "kprobe_security_kernel_post_read_file"}}, initModuleExit...)},
+		{Name: "raw_tracepoint/sys_exit (init_module only)", Fallback: true, Programs: initModuleExit},
+	}
+)
+
+var captureSpecs = []Spec{
+	{
+		ID: IDSecurityKernelPostReadFile, Name: "security_kernel_post_read_file",
+		Doc: "the kernel has read a whole file for itself (a module, a kexec image, firmware, a policy): the file and how many bytes it read; the fallback sees only finit_module and kexec_file_load calls that succeeded",
+		Probes: []Probe{
+			{Name: "fentry/security_kernel_post_read_file", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}}},
+			{Name: "kprobe/security_kernel_post_read_file", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}}},
+			{
+				Name: "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", Fallback: true,
+				Programs: append(syscallExit("sys_exit_module", "finit_module"), syscallExit("sys_exit_kexec", "kexec_file_load")...),
+			},
+		},
+		Args: []Arg{
+			{Name: "pathname", Type: TypeString},
+			{Name: "type", Type: TypeString, Doc: "module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate"},
+			{Name: "size", Type: TypeUint64, Doc: "bytes read (the fallback: the file's size)"},
+		},
+	},
+	{
+		ID: IDModuleImageChunk, Name: "module_image_chunk", Off: true,
+		Doc:    "internal: one piece of a kernel module's bytes; on only with a capture directory (sensor Config.CaptureDir), which turns the pieces into module_image_captured and never publishes them",
+		Probes: captureProbes,
+		Args: []Arg{
+			{Name: "capture_id", Type: TypeUint64},
+			{Name: "offset", Type: TypeUint64},
+			{Name: "total", Type: TypeUint64},
+			{Name: "data", Type: TypeBytes},
+			{Name: "source", Type: TypeString, Doc: "first piece only: init_module or security_kernel_post_read_file"},
+			{Name: "pathname", Type: TypeString, Doc: "first piece only: the module's file, absent for init_module"},
+		},
+	},
+	{
+		ID: IDModuleImageCaptured, Name: "module_image_captured", Off: true,
+		Doc: "the bytes of a kernel module being loaded were kept as a file named by their sha256 in the sensor's capture directory; on only with a capture directory; complete is false when pieces were lost (the ring buffer was full)",
+		// Made by the sensor from module_image_chunk records: it needs
+		// their programs and no others.
+		Probes: []Probe{{Name: "sensor (module_image_chunk reassembled)"}},
+		Args: []Arg{
+			{Name: "sha256", Type: TypeString, Doc: "hex digest of the image (empty when incomplete)"},
+			{Name: "size", Type: TypeUint64, Doc: "size of the image"},
+			{Name: "received", Type: TypeUint64, Doc: "bytes that reached the sensor"},
+			{Name: "complete", Type: TypeBool},
+			{Name: "source", Type: TypeString, Doc: "init_module (the caller's buffer) or security_kernel_post_read_file (the file finit_module loads)"},
+			{Name: "pathname", Type: TypeString, Doc: "the module's file (absent for init_module)"},
+			{Name: "file", Type: TypeString, Doc: "where the sensor keeps the image (absent when incomplete)"},
 		},
 	},
 }
