@@ -2,6 +2,10 @@ package sensor
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/event"
@@ -623,5 +628,102 @@ func TestSensorSeesKexecLoads(t *testing.T) {
 		if ev.Args["type"] != "kexec-image" {
 			t.Errorf("security_kernel_read_file type %v, want kexec-image", ev.Args["type"])
 		}
+	}
+}
+
+// startCapturingSensor is startSensor with a capture directory.
+func startCapturingSensor(t *testing.T, dir string) *liveSensor {
+	t.Helper()
+	needRoot(t)
+	s, err := New(Config{Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), CaptureDir: dir})
+	if err != nil {
+		t.Fatalf("starting the sensor: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ls := &liveSensor{s: s, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		ls.done <- s.Run(ctx, func(ev *event.Event) {
+			ls.mu.Lock()
+			ls.events = append(ls.events, ev)
+			ls.mu.Unlock()
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ls.done; err != nil {
+			t.Errorf("sensor run: %v", err)
+		}
+		s.Close()
+	})
+	return ls
+}
+
+// checkCaptured checks a module_image_captured event against the file it
+// names: named by the sha256 of its bytes, of the size it says.
+func checkCaptured(t *testing.T, ev *event.Event, dir string) []byte {
+	t.Helper()
+	sum, _ := ev.Args["sha256"].(string)
+	if ev.Args["complete"] != true || ev.Args["file"] != filepath.Join(dir, sum) {
+		t.Fatalf("module_image_captured: %v", ev.Args)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, sum))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:]) != sum || uint64(len(data)) != ev.Args["size"] {
+		t.Errorf("kept %d bytes hashing to %x, the event says %v", len(data), h, ev.Args)
+	}
+	return data
+}
+
+// The kmod trigger loads a bogus module from memory (init_module: its buffer
+// is captured on every kernel) and from a file (finit_module: the kernel
+// reads the file, then refuses it; only the kernel hook of
+// security_kernel_post_read_file sees those bytes, and only a kernel with
+// module support reads them).
+func TestSensorCapturesModuleImages(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "modules")
+	ls := startCapturingSensor(t, dir)
+	var r struct {
+		Pid         uint32 `json:"pid"`
+		File        string `json:"file"`
+		FinitModule string `json:"finit_module"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(triggers(t), "kmod")), &r)
+	captured := func(source string) func(*event.Event) bool {
+		return func(ev *event.Event) bool {
+			return ev.Name == "module_image_captured" && ev.Process.HostPid == r.Pid && ev.Args["source"] == source
+		}
+	}
+	ev := ls.waitFor(t, "the capture of init_module's buffer", captured("init_module"))
+	if data := checkCaptured(t, ev, dir); len(data) != 64 || !bytes.HasPrefix(data, []byte("\x7fELF")) {
+		t.Errorf("init_module image: %q", data)
+	}
+	if _, ok := ev.Args["pathname"]; ok || ev.Process.Comm != "kmod" {
+		t.Errorf("init_module capture: comm %s %v", ev.Process.Comm, ev.Args)
+	}
+	if n := ls.count(func(ev *event.Event) bool { return ev.Name == "module_image_chunk" }); n != 0 {
+		t.Errorf("%d module_image_chunk events were published", n)
+	}
+
+	st := probeOf(ls, "security_kernel_post_read_file")
+	if r.FinitModule == "ENOSYS" || st.Fallback {
+		// no module support, or no hook: nothing read the file's bytes
+		time.Sleep(300 * time.Millisecond)
+		if n := ls.count(captured("security_kernel_post_read_file")); n != 0 {
+			t.Errorf("%d captures of a file the kernel did not read (%s, %s)", n, r.FinitModule, st.Probe)
+		}
+		t.Logf("finit_module %s via %s: only init_module's buffer can be captured", r.FinitModule, st.Probe)
+		return
+	}
+	read := ls.waitFor(t, "security_kernel_post_read_file of the module file", func(ev *event.Event) bool {
+		return ev.Name == "security_kernel_post_read_file" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == r.File
+	})
+	ev = ls.waitFor(t, "the capture of the file finit_module loads", captured("security_kernel_post_read_file"))
+	data := checkCaptured(t, ev, dir)
+	if read.Args["type"] != "module" || read.Args["size"] != uint64(len(data)) || ev.Args["pathname"] != r.File ||
+		!bytes.HasPrefix(data, []byte("this is not a kernel module")) {
+		t.Errorf("post_read_file %v, capture %v of %q", read.Args, ev.Args, data)
 	}
 }
