@@ -91,7 +91,6 @@ func TestSensorSeesNamespaceSwitches(t *testing.T) {
 	var r struct {
 		Pid       uint32            `json:"pid"`
 		HelperPid uint32            `json:"helper_pid"`
-		ClonePid  uint32            `json:"clone_pid"`
 		Host      map[string]uint64 `json:"host"`
 		Unshared  map[string]uint64 `json:"unshared"`
 		Steps     map[string]string `json:"steps"`
@@ -161,8 +160,13 @@ func TestSensorSeesNamespaceSwitches(t *testing.T) {
 		t.Errorf("%d switch_task_namespaces events of setns, want 3", n)
 	}
 
+	// the grandchild's pid is the one sched_process_fork reports: the
+	// child that is pid 1 of a new pid namespace
+	fork := ls.waitFor(t, "sched_process_fork of the grandchild", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_fork" && ev.Process.HostPid == r.Pid && ev.Args["thread"] == false && ev.Args["child_ns_pid"] == uint64(1)
+	})
 	ev = ls.waitFor(t, "switch_task_namespaces of clone(CLONE_NEW*)", func(ev *event.Event) bool {
-		return ev.Name == "switch_task_namespaces" && ev.Process.HostPid == r.Pid && ev.Args["target_pid"] == uint64(r.ClonePid)
+		return ev.Name == "switch_task_namespaces" && ev.Process.HostPid == r.Pid && ev.Args["target_pid"] == fork.Args["child_pid"]
 	})
 	if sc := ev.Args["syscall"]; sc != "clone" && sc != "clone3" {
 		t.Errorf("clone: syscall %v", sc)

@@ -19,6 +19,11 @@ installed_as(p, names) if {
 	not under(object.get(p, "exe", ""), world_writable_dirs)
 }
 
+# host_pid_ns is the inode of the initial pid namespace, fixed by the kernel
+# (PROC_PID_INIT_INO) since Linux 3.8: a process whose pid namespace is
+# another runs in a container or a sandbox.
+host_pid_ns := 4026531836
+
 # debuggers are tracers that attach to processes and write into them as
 # their job: breakpoints, register changes, injected calls. criu injects a
 # parasite to checkpoint a process; proot rewrites syscalls with ptrace.

@@ -1,19 +1,21 @@
-# Namespace escape: a process in a container's namespaces joins the host's.
+# Namespace escape: a contained process joins the host's namespaces.
 #
 # setns(2) into the host's initial namespaces (those of the kernel's own
-# tasks) by a process that was not in them is how a privileged container
+# tasks) by a process that runs in a container is how a privileged container
 # breaks out: nsenter -t 1 -m -u -i -n -p, or setns on /proc/1/ns/* or on a
-# pidfd of a host process, then a shell in the host. The sensor compares the
+# pidfd of a host process, then a shell on the host. The sensor compares the
 # caller's namespaces before and after the call and names those that became
 # the host's (entered_host).
 #
-# Leaving a mount, pid or user namespace for the host's is the escape
-# itself: nothing on a host needs it. Network, uts, ipc and cgroup
-# namespaces are another matter: container network plugins (CNI) and
-# runtimes enter a container's network namespace on one thread and come back
-# to the host's; that return looks like an escape but the process never left
-# the host. For those kinds the signature needs the process to run in a
-# container (its cgroup names one).
+# Contained means: the process's cgroup names a container, or it runs in a
+# pid namespace of its own (a container the cgroup does not reveal). Host
+# processes coming back to the host's namespaces are left out: network
+# plugins (CNI) and agents enter a container's network or mount namespace on
+# one thread and return. A containerised network agent (cilium, calico) does
+# the same with the network namespace, so joining the host's network, uts,
+# ipc or cgroup namespace alone is not enough either: it takes the mount,
+# pid or user namespace (the host's file system, its processes, its
+# credentials: what an escape is for), or three namespaces at once.
 package vigil.signatures.namespace_escape
 
 import data.vigil.lib
@@ -23,32 +25,38 @@ metadata := {
 	"name": "Namespace escape to the host",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A process joined the host's initial namespaces with setns after running in other ones: a container breakout (nsenter into pid 1's namespaces, setns on /proc/1/ns or a host process's pidfd). Mount, pid and user namespaces count from anywhere; network, uts, ipc and cgroup namespaces only from a process in a container.",
+	"description": "A process in a container (its cgroup names one, or it has a pid namespace of its own) joined the host's initial mount, pid or user namespace, or three of its namespaces at once, with setns: a container breakout (nsenter into pid 1's namespaces, setns on /proc/1/ns or a host process's pidfd).",
 	"tactics": ["TA0004"],
 	"techniques": ["T1611"],
 	"tags": ["container", "namespace", "escape"],
 	"events": ["switch_task_namespaces"],
 }
 
-# Namespaces no host process comes back to after visiting a container.
+# the namespaces that make a join an escape on their own
 escape_kinds := {"mnt", "pid_for_children", "user"}
 
 entered := {k | some k in lib.arg("entered_host", [])}
 
-in_container if object.get(input.process, "container_id", "") != ""
+contained if object.get(input.process, "container_id", "") != ""
 
-escaped contains k if {
-	input.args.syscall == "setns"
-	input.return_value == 0
-	some k in entered
-	k in escape_kinds
+contained if {
+	input.process.pid_ns != lib.host_pid_ns
 }
 
-escaped contains k if {
+joined if {
 	input.args.syscall == "setns"
 	input.return_value == 0
-	in_container
-	some k in entered
+	contained
+}
+
+escaped := entered if {
+	joined
+	count(entered & escape_kinds) > 0
+}
+
+escaped := entered if {
+	joined
+	count(entered) >= 3
 }
 
 finding contains {
