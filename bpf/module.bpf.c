@@ -3,10 +3,14 @@
 
 /*
  * Kernel modules: init_module and finit_module, recorded at syscall exit so the
- * event carries the verdict; every attempt is reported, refused ones too.
+ * event carries the verdict; every attempt is reported, refused ones too. The
+ * module's bytes can be captured (lib/kernel_capture.h): init_module's buffer
+ * at its exit, the file finit_module names when the kernel has read it
+ * (security_kernel_post_read_file, kernel hook only).
  */
 #include "lib/common.h"
 #include "lib/path.h"
+#include "lib/kernel_capture.h"
 #include "lib/syscall_nr.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -21,15 +25,7 @@ static __always_inline void emit_kernel_read_file(void *ctx, struct file *f, int
 	if (!event_init(&e, ctx, EVENT_SECURITY_KERNEL_READ_FILE))
 		return;
 	char kind[20] = {};
-	switch (id) {
-	case READING_FIRMWARE: __builtin_memcpy(kind, "firmware", 9); break;
-	case READING_MODULE: __builtin_memcpy(kind, "module", 7); break;
-	case READING_KEXEC_IMAGE: __builtin_memcpy(kind, "kexec-image", 12); break;
-	case READING_KEXEC_INITRAMFS: __builtin_memcpy(kind, "kexec-initramfs", 16); break;
-	case READING_POLICY: __builtin_memcpy(kind, "security-policy", 16); break;
-	case READING_X509_CERTIFICATE: __builtin_memcpy(kind, "x509-certificate", 17); break;
-	default: __builtin_memcpy(kind, "unknown", 8);
-	}
+	read_file_kind(id, kind);
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	save_file_path(&e, 0, f);
 	save_str(&e, 1, kind, 0);
@@ -52,6 +48,30 @@ int BPF_KPROBE(kprobe_security_kernel_read_file, struct file *file, enum kernel_
 	return 0;
 }
 
+/* security_kernel_post_read_file: the kernel has read the whole file into
+ * buf. A module's bytes are captured here, the one place they are all in
+ * memory for finit_module. */
+static __always_inline void post_read_file_hook(void *ctx, struct file *file, char *buf, loff_t size, int id)
+{
+	emit_post_read_file(ctx, file, size, id, 0);
+	if (id == READING_MODULE)
+		capture_image(ctx, buf, size, 0, file, "security_kernel_post_read_file");
+}
+
+SEC("fentry/security_kernel_post_read_file")
+int BPF_PROG(fentry_security_kernel_post_read_file, struct file *file, char *buf, loff_t size, enum kernel_read_file_id id)
+{
+	post_read_file_hook(ctx, file, buf, size, id);
+	return 0;
+}
+
+SEC("kprobe/security_kernel_post_read_file")
+int BPF_KPROBE(kprobe_security_kernel_post_read_file, struct file *file, char *buf, loff_t size, enum kernel_read_file_id id)
+{
+	post_read_file_hook(ctx, file, buf, size, id);
+	return 0;
+}
+
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -63,7 +83,9 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 	long ret = ctx->args[1];
 
 	if (s.nr == NR_init_module) {
-		/* init_module(void *umod, unsigned long len, const char *uargs) */
+		/* init_module(void *umod, unsigned long len, const char *uargs):
+		 * the image is still in the caller's memory, refused or not */
+		capture_image(ctx, (void *)s.args[0], s.args[1], 1, NULL, "init_module");
 		if (!emit_allowed(EVENT_INIT_MODULE, 0) || !event_init(&e, ctx, EVENT_INIT_MODULE))
 			return 0;
 		save_u64(&e, 0, s.args[1]);
@@ -72,6 +94,10 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 		struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
 		/* security_kernel_read_file fallback: the file finit_module reads */
 		emit_kernel_read_file(ctx, f, READING_MODULE, 1);
+		/* security_kernel_post_read_file fallback: a module that loaded
+		 * was read whole */
+		if (ret == 0)
+			emit_post_read_file(ctx, f, BPF_CORE_READ(f, f_inode, i_size), READING_MODULE, 1);
 		/* finit_module(int fd, const char *uargs, int flags) */
 		if (!emit_allowed(EVENT_FINIT_MODULE, 0) || !event_init(&e, ctx, EVENT_FINIT_MODULE))
 			return 0;

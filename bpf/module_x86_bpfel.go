@@ -54,18 +54,20 @@ type ModuleSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	ModuleMapDrops                         = "drops"
-	ModuleMapEventModes                    = "event_modes"
-	ModuleMapEvents                        = "events"
-	ModuleMapPathbufs                      = "pathbufs"
-	ModuleMapScratch                       = "scratch"
-	ModuleMapSysEnterProgs                 = "sys_enter_progs"
-	ModuleMapSysExitProgs                  = "sys_exit_progs"
-	ModuleMapSyscallStates                 = "syscall_states"
-	ModuleProgFentrySecurityKernelReadFile = "fentry_security_kernel_read_file"
-	ModuleProgKprobeSecurityKernelReadFile = "kprobe_security_kernel_read_file"
-	ModuleProgSysExitModule                = "sys_exit_module"
-	ModuleVarSelfTgid                      = "self_tgid"
+	ModuleMapDrops                             = "drops"
+	ModuleMapEventModes                        = "event_modes"
+	ModuleMapEvents                            = "events"
+	ModuleMapPathbufs                          = "pathbufs"
+	ModuleMapScratch                           = "scratch"
+	ModuleMapSysEnterProgs                     = "sys_enter_progs"
+	ModuleMapSysExitProgs                      = "sys_exit_progs"
+	ModuleMapSyscallStates                     = "syscall_states"
+	ModuleProgFentrySecurityKernelPostReadFile = "fentry_security_kernel_post_read_file"
+	ModuleProgFentrySecurityKernelReadFile     = "fentry_security_kernel_read_file"
+	ModuleProgKprobeSecurityKernelPostReadFile = "kprobe_security_kernel_post_read_file"
+	ModuleProgKprobeSecurityKernelReadFile     = "kprobe_security_kernel_read_file"
+	ModuleProgSysExitModule                    = "sys_exit_module"
+	ModuleVarSelfTgid                          = "self_tgid"
 )
 
 // LoadModule returns the embedded CollectionSpec for Module.
@@ -110,9 +112,11 @@ type ModuleSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ModuleProgramSpecs struct {
-	FentrySecurityKernelReadFile *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_read_file"`
-	KprobeSecurityKernelReadFile *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_read_file"`
-	SysExitModule                *ebpf.ProgramSpec `ebpf:"sys_exit_module"`
+	FentrySecurityKernelPostReadFile *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_post_read_file"`
+	FentrySecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_read_file"`
+	KprobeSecurityKernelPostReadFile *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_post_read_file"`
+	KprobeSecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_read_file"`
+	SysExitModule                    *ebpf.ProgramSpec `ebpf:"sys_exit_module"`
 }
 
 // ModuleMapSpecs contains maps before they are loaded into the kernel.
@@ -190,14 +194,18 @@ type ModuleVariables struct {
 //
 // It can be passed to LoadModuleObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ModulePrograms struct {
-	FentrySecurityKernelReadFile *ebpf.Program `ebpf:"fentry_security_kernel_read_file"`
-	KprobeSecurityKernelReadFile *ebpf.Program `ebpf:"kprobe_security_kernel_read_file"`
-	SysExitModule                *ebpf.Program `ebpf:"sys_exit_module"`
+	FentrySecurityKernelPostReadFile *ebpf.Program `ebpf:"fentry_security_kernel_post_read_file"`
+	FentrySecurityKernelReadFile     *ebpf.Program `ebpf:"fentry_security_kernel_read_file"`
+	KprobeSecurityKernelPostReadFile *ebpf.Program `ebpf:"kprobe_security_kernel_post_read_file"`
+	KprobeSecurityKernelReadFile     *ebpf.Program `ebpf:"kprobe_security_kernel_read_file"`
+	SysExitModule                    *ebpf.Program `ebpf:"sys_exit_module"`
 }
 
 func (p *ModulePrograms) Close() error {
 	return _ModuleClose(
+		p.FentrySecurityKernelPostReadFile,
 		p.FentrySecurityKernelReadFile,
+		p.KprobeSecurityKernelPostReadFile,
 		p.KprobeSecurityKernelReadFile,
 		p.SysExitModule,
 	)

@@ -15,8 +15,14 @@ import (
 	"github.com/vigil-sec/vigil/sensor/event"
 )
 
-// Shared maps: one instance for all objects (see bpf/lib/maps.h).
-var sharedMaps = []string{"events", "scratch", "pathbufs", "drops", "event_modes", "syscall_states", "sys_enter_progs", "sys_exit_progs"}
+// Maps are shared by name: each object declares the maps it uses (see
+// bpf/lib/maps.h, and a family's own maps in its .c or lib header), and the
+// loader creates one instance per name for all of them, so that programs
+// loaded alone (see load) still meet in the same maps. Data sections
+// (.rodata, .data, .bss) stay per program.
+//
+// requiredMaps are the ones the sensor itself reads or writes.
+var requiredMaps = []string{"events", "scratch", "pathbufs", "drops", "event_modes", "syscall_states", "sys_enter_progs", "sys_exit_progs"}
 
 // Values of enum event_mode in bpf/lib/record.h.
 const (
@@ -85,18 +91,16 @@ func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
 			m.MaxEntries = uint32(ringBytes)
 		}
 	}
-	for _, name := range sharedMaps {
-		var spec *ebpf.MapSpec
-		for _, o := range objs {
-			if s, ok := o.Spec.Maps[name]; ok {
-				spec = s
-				break
-			}
-		}
-		if spec == nil {
-			l.close()
+	specs, err := sharedMapSpecs(objs)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range requiredMaps {
+		if specs[name] == nil {
 			return nil, fmt.Errorf("no BPF object declares map %s", name)
 		}
+	}
+	for name, spec := range specs {
 		m, err := ebpf.NewMap(spec)
 		if err != nil {
 			l.close()
@@ -105,6 +109,30 @@ func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
 		l.shared[name] = m
 	}
 	return l, nil
+}
+
+// sharedMapSpecs gathers every map the objects declare, by name. Two objects
+// declaring one name differently is an error of the BPF sources.
+func sharedMapSpecs(objs []bpf.Object) (map[string]*ebpf.MapSpec, error) {
+	specs := map[string]*ebpf.MapSpec{}
+	owner := map[string]string{}
+	for _, o := range objs {
+		for name, ms := range o.Spec.Maps {
+			if strings.HasPrefix(name, ".") {
+				continue
+			}
+			prev, ok := specs[name]
+			if !ok {
+				specs[name], owner[name] = ms, o.Name
+				continue
+			}
+			if prev.Type != ms.Type || prev.KeySize != ms.KeySize || prev.ValueSize != ms.ValueSize ||
+				prev.MaxEntries != ms.MaxEntries || prev.Flags != ms.Flags {
+				return nil, fmt.Errorf("map %s is declared differently in BPF objects %s and %s", name, owner[name], o.Name)
+			}
+		}
+	}
+	return specs, nil
 }
 
 // load loads one program by name, alone in its own collection so that one

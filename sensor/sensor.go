@@ -36,6 +36,10 @@ type Config struct {
 	// keeps: ExecEnvSecurity (the default when empty), ExecEnvAll or
 	// ExecEnvNone.
 	ExecEnv string
+	// CaptureDir, when set, keeps the bytes of every kernel module being
+	// loaded as a file named by their sha256 in this directory, reported
+	// as a module_image_captured event (see kernel_capture.go).
+	CaptureDir string
 }
 
 // wanted returns which events the configuration asks for.
@@ -53,6 +57,11 @@ func (c Config) wanted() (func(event.Spec) bool, error) {
 		}
 	}
 	return func(s event.Spec) bool {
+		// a capture directory needs them; without one the chunks are
+		// dropped (see handle)
+		if captureEvents[s.Name] && c.CaptureDir != "" {
+			return true
+		}
 		if on, ok := set[s.Name]; ok {
 			return on
 		}
@@ -71,6 +80,7 @@ type Sensor struct {
 	ld      *loader
 	procs   *procTable
 	probes  map[event.ID]string // the attached probe of each event
+	capture *moduleCapture      // nil without Config.CaptureDir
 	bootOff int64               // wall ns minus boot ns
 
 	records    atomic.Uint64
@@ -115,13 +125,19 @@ func New(cfg Config) (*Sensor, error) {
 	if err := checkExecEnv(cfg.ExecEnv); err != nil {
 		return nil, err
 	}
+	var capture *moduleCapture
+	if cfg.CaptureDir != "" {
+		if capture, err = newModuleCapture(cfg.CaptureDir, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	ensureMounts(cfg.Logger)
 	ld, err := newLoader(cfg.Logger, cfg.RingBufferBytes)
 	if err != nil {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
 	ld.choose(want)
-	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}, probes: map[event.ID]string{}}
+	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}, probes: map[event.ID]string{}, capture: capture}
 	attached := 0
 	for _, st := range ld.status {
 		if spec, ok := event.Lookup(st.Event); ok {
@@ -175,11 +191,15 @@ func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
 		if err := rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
 				s.logStats()
+				s.capture.close()
 				return nil
 			}
 			return fmt.Errorf("reading ring buffer: %w", err)
 		}
 		if ev := s.handle(rec.RawSample); ev != nil {
+			out(ev)
+		}
+		for _, ev := range s.capture.drain() {
 			out(ev)
 		}
 	}
@@ -205,6 +225,10 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 	filterExecEnv(ev, s.cfg.ExecEnv)
 	s.procs.update(ev)
 	s.procs.enrich(ev)
+	if ev.ID == event.IDModuleImageChunk {
+		s.capture.take(ev) // never published
+		return nil
+	}
 	return ev
 }
 

@@ -21,6 +21,7 @@ type sensorFlags struct {
 	enable        []string
 	disable       []string
 	execEnv       string
+	captureDir    string
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
@@ -30,6 +31,7 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs.StringSliceVar(&f.enable, "enable-events", nil, "turn on events that are off by default (comma separated names; vigil events marks them)")
 	fs.StringSliceVar(&f.disable, "disable-events", nil, "turn off events (comma separated names)")
 	fs.StringVar(&f.execEnv, "exec-env", sensor.ExecEnvSecurity, "environment variables exec events carry: security (LD_*, HISTFILE, GCONV_PATH, ... : what changes how programs load or log), all, or none")
+	fs.StringVar(&f.captureDir, "capture-dir", "", "keep the image of every kernel module being loaded in DIR, named by its sha256, and report it as a module_image_captured event")
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
@@ -65,7 +67,7 @@ cannot queue are counted and reported.`,
 // runSensor runs the sensor until ctx is done, publishing on nc (the caller's).
 func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags) error {
 	slog := log.With().Str("component", "sensor").Logger()
-	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv})
+	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv, CaptureDir: f.captureDir})
 	if err != nil {
 		return fmt.Errorf("starting the sensor: %w", err)
 	}
