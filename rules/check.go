@@ -145,11 +145,16 @@ func check(srcs []*source) (*checker, []Problem) {
 
 	byPkg := map[string]*parsed{}
 	byID := map[string]*ast.Location{}
+	libRules := map[string]*parsed{} // "package.rule" -> the file that defines it
 	for _, p := range c.modules {
 		path := p.mod.Package.Path
 		switch {
 		case path.HasPrefix(libRoot):
-			// A helper library: no contract beyond its references.
+			// A helper library: no contract beyond its references, but one
+			// file per rule name. Rego merges same-named rules of one
+			// package across files; two definitions that disagree make
+			// every signature using the rule fail at run time.
+			c.libraryRules(p, libRules)
 		case path.HasPrefix(signaturesRoot) && len(path) != len(signaturesRoot)+1:
 			// Nested signature packages would let one signature reach into
 			// another through its own package prefix.
@@ -190,6 +195,25 @@ func check(srcs []*source) (*checker, []Problem) {
 	}
 	c.problems = sortProblems(c.problems)
 	return c, c.problems
+}
+
+// libraryRules records the rules a library module defines and reports a
+// name another library file of the same package already defines.
+func (c *checker) libraryRules(p *parsed, seen map[string]*parsed) {
+	mine := map[string]bool{}
+	for _, r := range p.mod.Rules {
+		name := p.pkg + "." + r.Head.Ref().String()
+		if mine[name] {
+			continue // another body of a rule of this file
+		}
+		mine[name] = true
+		if prev, ok := seen[name]; ok && prev != p {
+			c.add(r.Location, p.src.path, "rule %s of package %s is already defined in %s: a library rule belongs to one file",
+				r.Head.Ref().String(), p.pkg, prev.src.path)
+			continue
+		}
+		seen[name] = p
+	}
 }
 
 // sortProblems orders problems by place and drops repeats: OPA reports some

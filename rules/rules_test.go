@@ -209,6 +209,19 @@ func TestValidateReportsPlaces(t *testing.T) {
 			want:  []string{"a.rego:4: parse error: unexpected eof token: expected rule value term"},
 		},
 		{
+			name: "library rule defined in two files",
+			files: map[string]string{
+				"lib_a.rego": "package vigil.lib.mine\n\nlimit := 3\n\nf(x) := x\n\nf(x) := x if false\n",
+				"lib_b.rego": "package vigil.lib.mine\n\nlimit := 4\n",
+			},
+			want: []string{"lib_b.rego:3:1: rule limit of package vigil.lib.mine is already defined in "},
+		},
+		{
+			name:  "library rule that the shipped library defines",
+			files: map[string]string{"mylib.rego": "package vigil.lib\n\nshells := {\"sh\"}\n"},
+			want:  []string{"mylib.rego:3:1: rule shells of package vigil.lib is already defined in signatures/lib/lib.rego"},
+		},
+		{
 			name:  "unknown event with suggestion",
 			files: map[string]string{"a.rego": meta(base + `	"events": ["execv"],`)},
 			want:  []string{`a.rego:9:13: metadata.events: unknown event "execv" (did you mean "execve"?)`},
