@@ -51,6 +51,22 @@ const (
 	SyscallsEventIdEVENT_COMMIT_CREDS              SyscallsEventId = 200
 	SyscallsEventIdEVENT_SECURITY_BPRM_CHECK       SyscallsEventId = 201
 	SyscallsEventIdEVENT_SECURITY_KERNEL_READ_FILE SyscallsEventId = 202
+	SyscallsEventIdEVENT_SOCKET                    SyscallsEventId = 400
+	SyscallsEventIdEVENT_SECURITY_SOCKET_CREATE    SyscallsEventId = 401
+	SyscallsEventIdEVENT_SECURITY_SOCKET_BIND      SyscallsEventId = 402
+	SyscallsEventIdEVENT_SECURITY_SOCKET_LISTEN    SyscallsEventId = 403
+	SyscallsEventIdEVENT_SECURITY_SOCKET_CONNECT   SyscallsEventId = 404
+	SyscallsEventIdEVENT_SECURITY_SOCKET_ACCEPT    SyscallsEventId = 405
+	SyscallsEventIdEVENT_DUP                       SyscallsEventId = 406
+	SyscallsEventIdEVENT_DUP2                      SyscallsEventId = 407
+	SyscallsEventIdEVENT_DUP3                      SyscallsEventId = 408
+	SyscallsEventIdEVENT_INET_SOCK_SET_STATE       SyscallsEventId = 409
+	SyscallsEventIdEVENT_TCP_CONNECT               SyscallsEventId = 410
+	SyscallsEventIdEVENT_UDP_SENDMSG               SyscallsEventId = 411
+	SyscallsEventIdEVENT_UDP_DISCONNECT            SyscallsEventId = 412
+	SyscallsEventIdEVENT_UDP_DESTROY_SOCK          SyscallsEventId = 413
+	SyscallsEventIdEVENT_NET_PACKET                SyscallsEventId = 414
+	SyscallsEventIdEVENT_NET_PACKET_DNS            SyscallsEventId = 415
 	SyscallsEventIdEVENT_ID_MAX                    SyscallsEventId = 1024
 )
 
