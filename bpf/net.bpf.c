@@ -29,8 +29,8 @@ static __always_inline void emit_socket_create(void *ctx, __u32 family, __u32 ty
 	if (!emit_allowed(EVENT_SECURITY_SOCKET_CREATE, fallback) ||
 	    !event_init(&e, ctx, EVENT_SECURITY_SOCKET_CREATE))
 		return;
-	save_family(&e, 0, family);
-	save_sock_type(&e, 1, type);
+	save_name(&e, 0, NT_FAMILY, family);
+	save_name(&e, 1, NT_SOCK_TYPE, type);
 	save_u32(&e, 2, protocol);
 	save_bool(&e, 3, kern != 0);
 	event_submit(&e, ret);
@@ -64,8 +64,8 @@ int sys_exit_socket(struct bpf_raw_tracepoint_args *ctx)
 	__u32 family = s.args[0], type = s.args[1], protocol = s.args[2];
 
 	if (emit_allowed(EVENT_SOCKET, 0) && event_init(&e, ctx, EVENT_SOCKET)) {
-		save_family(&e, 0, family);
-		save_sock_type(&e, 1, type);
+		save_name(&e, 0, NT_FAMILY, family);
+		save_name(&e, 1, NT_SOCK_TYPE, type);
 		save_u32(&e, 2, protocol);
 		save_u32(&e, 3, type & ~SOCK_TYPE_MASK); /* SOCK_NONBLOCK, SOCK_CLOEXEC */
 		save_s32(&e, 4, ret >= 0 ? (__s32)ret : -1);
@@ -76,7 +76,7 @@ int sys_exit_socket(struct bpf_raw_tracepoint_args *ctx)
 
 	if (ret >= 0) {
 		struct sock_desc d;
-		read_sock(fd_sock((struct task_struct *)bpf_get_current_task(), ret), &d);
+		read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), ret), &d);
 		remember_owner(&d, ORIGIN_SOCKET);
 	}
 	return 0;
@@ -101,7 +101,7 @@ static __always_inline void emit_sock_event(void *ctx, __u32 id, int fallback, c
 
 static __always_inline void sock_of(struct socket *so, struct sock_desc *d)
 {
-	read_sock(so ? BPF_CORE_READ(so, sk) : NULL, d);
+	read_sock(so ? (__u64)BPF_CORE_READ(so, sk) : 0, d);
 }
 
 /* bind: the address asked for (the fallback reads the same from the
@@ -112,7 +112,7 @@ static __always_inline void on_bind_hook(void *ctx, struct socket *so, struct so
 	if (is_self())
 		return;
 	sock_of(so, &d);
-	desc_set_sockaddr(&d, addr, len, 0, 0);
+	desc_set_sockaddr(&d, addr_of(addr), len, 0, 0);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_BIND, 0, &d, -1, 0, 0);
 	/* the port asked for, when one was: 0 makes the kernel pick it later */
 	remember_owner(&d, ORIGIN_BIND);
@@ -142,15 +142,15 @@ int sys_exit_bind(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	long ret = ctx->args[1];
 	struct sock *sk = fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
-	read_sock(sk, &d);
+	read_sock((__u64)sk, &d);
 	__builtin_memset(d.raddr, 0, sizeof(d.raddr));
 	d.rport = 0;
-	d.rpath = NULL;
-	desc_set_sockaddr(&d, (void *)s.args[1], (int)s.args[2], 1, 0);
+	d.rpath = 0;
+	desc_set_sockaddr(&d, (__u64)s.args[1], (int)s.args[2], 1, 0);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_BIND, 1, &d, (int)s.args[0], 0, ret);
 	if (ret == 0) {
 		/* the address the kernel bound, port picked included */
-		read_sock(sk, &d);
+		read_sock((__u64)sk, &d);
 		remember_owner(&d, ORIGIN_BIND);
 	}
 	return 0;
@@ -189,7 +189,7 @@ int sys_exit_listen(struct bpf_raw_tracepoint_args *ctx)
 	if (!take_syscall_state(&s) || s.nr != NR_listen)
 		return 0;
 	long ret = ctx->args[1];
-	read_sock(fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
+	read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_LISTEN, 1, &d, (int)s.args[0], (int)s.args[1], ret);
 	if (ret == 0)
 		remember_owner(&d, ORIGIN_LISTEN);
@@ -205,7 +205,7 @@ static __always_inline void on_connect_hook(void *ctx, struct socket *so, struct
 	if (is_self())
 		return;
 	sock_of(so, &d);
-	desc_set_sockaddr(&d, addr, len, 0, 1);
+	desc_set_sockaddr(&d, addr_of(addr), len, 0, 1);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_CONNECT, 0, &d, -1, 0, 0);
 	remember_owner(&d, ORIGIN_CONNECT);
 }
@@ -222,17 +222,6 @@ int BPF_KPROBE(kprobe_security_socket_connect, struct socket *sock, struct socka
 {
 	on_connect_hook(ctx, sock, address, addrlen);
 	return 0;
-}
-
-/* The five UDP-ish arguments of udp_sendmsg, udp_disconnect,
- * udp_destroy_sock and tcp_connect: family, saddr, sport, daddr, dport. */
-static __always_inline void save_ends(struct event *e, __u8 first, const struct sock_desc *d)
-{
-	save_family(e, first, d->family);
-	save_ip(e, first + 1, d->family, d->laddr);
-	save_u32(e, first + 2, d->lport);
-	save_ip(e, first + 3, d->family, d->raddr);
-	save_u32(e, first + 4, d->rport);
 }
 
 static __always_inline int is_udp(const struct sock_desc *d)
@@ -268,7 +257,7 @@ int sys_enter_connect(struct bpf_raw_tracepoint_args *ctx)
 	if (!emit_allowed(EVENT_UDP_DISCONNECT, 1))
 		return 0;
 	struct sock_desc d;
-	read_sock(fd_sock((struct task_struct *)bpf_get_current_task(), (int)st.args[0]), &d);
+	read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), (int)st.args[0]), &d);
 	if (is_udp(&d))
 		emit_udp_disconnect(ctx, &d, 1);
 	return 0;
@@ -284,13 +273,13 @@ int sys_exit_connect(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	long ret = ctx->args[1];
 	struct sock *sk = fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
-	read_sock(sk, &d);
-	desc_set_sockaddr(&d, (void *)s.args[1], (int)s.args[2], 1, 1);
+	read_sock((__u64)sk, &d);
+	desc_set_sockaddr(&d, (__u64)s.args[1], (int)s.args[2], 1, 1);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_CONNECT, 1, &d, (int)s.args[0], 0, ret);
 	/* connect picked the local port (TCP, even non-blocking; UDP binds
 	 * here too): from now on the port's packets have an owner */
 	if (ret == 0 || ret == -EINPROGRESS) {
-		read_sock(sk, &d);
+		read_sock((__u64)sk, &d);
 		remember_owner(&d, ORIGIN_CONNECT);
 	}
 	return 0;
@@ -374,17 +363,18 @@ int sys_exit_dup(struct bpf_raw_tracepoint_args *ctx)
 	save_s32(&e, 0, oldfd);
 	save_s32(&e, 1, newfd);
 	save_s32(&e, 2, flags);
-	__u32 mode = save_file_kind(&e, 3, f);
+	__u32 kind = save_file_kind(&e, 3, f);
 	struct socket *so = file_socket(f);
 	if (so) {
 		struct sock_desc d;
 		sock_of(so, &d);
 		save_sock_desc(&e, 5, &d);
-		save_tcp_state(&e, 12, d.state);
+		save_name(&e, 12, NT_STATE, d.state);
 		struct record_header *o = bpf_map_lookup_elem(&sock_owners, &d.sk);
-		save_origin(&e, 13, o ? o->reserved : ORIGIN_UNKNOWN);
-	} else if (mode) {
-		save_file_path(&e, 4, f);
+		save_name(&e, 13, NT_ORIGIN, o ? o->reserved : ORIGIN_UNKNOWN);
+	} else if (kind != FK_NONE && kind != FK_PIPE) {
+		/* a pipe's path would mean nothing */
+		save_path_of(&e, 4, f);
 	}
 	event_submit(&e, ret);
 	return 0;
@@ -426,7 +416,7 @@ static __always_inline void on_state_change(void *ctx, struct sock_desc *d, int 
 			attr = ATTR_OWNER;
 			/* a connected socket's port is known from here on */
 			if (newstate == TCP_ESTABLISHED)
-				remember_endpoint(d, owner, BPF_NOEXIST);
+				remember_endpoint(d, owner);
 		}
 		self = owner_is_self(owner);
 	}
@@ -439,15 +429,15 @@ static __always_inline void on_state_change(void *ctx, struct sock_desc *d, int 
 		else if (ok)
 			ok = event_init_as(&e, ctx, EVENT_INET_SOCK_SET_STATE, owner);
 		if (ok) {
-			save_tcp_state(&e, 0, oldstate);
-			save_tcp_state(&e, 1, newstate);
-			save_family(&e, 2, d->family);
+			save_name(&e, 0, NT_STATE, oldstate);
+			save_name(&e, 1, NT_STATE, newstate);
+			save_name(&e, 2, NT_FAMILY, d->family);
 			save_u32(&e, 3, d->protocol);
 			save_ip(&e, 4, d->family, d->laddr);
 			save_u32(&e, 5, d->lport);
 			save_ip(&e, 6, d->family, d->raddr);
 			save_u32(&e, 7, d->rport);
-			save_attribution(&e, 8, attr);
+			save_name(&e, 8, NT_ATTRIBUTION, attr);
 			event_submit(&e, 0);
 		}
 		/* tcp_connect fallback: connect moves the socket to SYN_SENT
@@ -464,7 +454,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct sock_desc d;
-	read_sock((struct sock *)sk, &d);
+	read_sock(addr_of(sk), &d);
 	on_state_change(ctx, &d, oldstate, newstate);
 	return 0;
 }
@@ -497,7 +487,7 @@ static __always_inline void on_tcp_connect(void *ctx, struct sock *sk)
 	struct sock_desc d;
 	if (is_self())
 		return;
-	read_sock(sk, &d);
+	read_sock(addr_of(sk), &d);
 	emit_tcp_connect(ctx, &d, 0);
 	remember_owner(&d, ORIGIN_CONNECT);
 }
@@ -535,10 +525,10 @@ static __always_inline void on_udp_sendmsg(void *ctx, struct sock *sk, struct ms
 	struct sock_desc d;
 	if (is_self())
 		return;
-	read_sock(sk, &d);
+	read_sock(addr_of(sk), &d);
 	void *name = BPF_CORE_READ(msg, msg_name);
 	if (name)
-		desc_set_sockaddr(&d, name, BPF_CORE_READ(msg, msg_namelen), 0, 1);
+		desc_set_sockaddr(&d, (__u64)name, BPF_CORE_READ(msg, msg_namelen), 0, 1);
 	emit_udp_sendmsg(ctx, &d, len, 0, 0);
 	remember_owner(&d, ORIGIN_SEND);
 }
@@ -585,7 +575,7 @@ int sys_exit_send(struct bpf_raw_tracepoint_args *ctx)
 	if (s.nr != NR_sendto && s.nr != NR_sendmsg && s.nr != NR_sendmmsg)
 		return 0;
 	long ret = ctx->args[1];
-	read_sock(fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
+	read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
 	if (!is_udp(&d))
 		return 0;
 	if (ret >= 0)
@@ -594,13 +584,13 @@ int sys_exit_send(struct bpf_raw_tracepoint_args *ctx)
 	if (s.nr == NR_sendto) {
 		len = s.args[2];
 		if (s.args[4])
-			desc_set_sockaddr(&d, (void *)s.args[4], (int)s.args[5], 1, 1);
+			desc_set_sockaddr(&d, (__u64)s.args[4], (int)s.args[5], 1, 1);
 	} else {
 		/* struct user_msghdr is the head of struct mmsghdr */
 		struct user_msghdr m = {};
 		bpf_probe_read_user(&m, sizeof(m), (void *)s.args[1]);
 		if (m.msg_name)
-			desc_set_sockaddr(&d, m.msg_name, m.msg_namelen, 1, 1);
+			desc_set_sockaddr(&d, (__u64)m.msg_name, m.msg_namelen, 1, 1);
 		if (s.nr == NR_sendmsg) {
 			len = ret > 0 ? ret : 0;
 		} else {
@@ -618,7 +608,7 @@ static __always_inline void on_udp_disconnect(void *ctx, struct sock *sk)
 	struct sock_desc d;
 	if (is_self())
 		return;
-	read_sock(sk, &d);
+	read_sock(addr_of(sk), &d);
 	emit_udp_disconnect(ctx, &d, 0);
 }
 
@@ -643,7 +633,7 @@ int BPF_KPROBE(kprobe___udp_disconnect, struct sock *sk, int flags)
 static __always_inline void on_udp_destroy(void *ctx, struct sock *sk)
 {
 	struct sock_desc d;
-	read_sock(sk, &d);
+	read_sock(addr_of(sk), &d);
 	forget_socket(&d);
 	if (is_self())
 		return;
@@ -758,27 +748,17 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 	return 1;
 }
 
-static __always_inline void save_direction(struct event *e, __u8 index, int egress)
-{
-	char n[8] = {};
-	if (egress)
-		NAME(n, "egress");
-	else
-		NAME(n, "ingress");
-	save_str(e, index, n, 0);
-}
-
 /* net_packet: direction, ifindex, family, protocol, saddr, sport, daddr,
  * dport, len, tcp_flags, attribution. */
-static __always_inline void emit_packet(struct __sk_buff *skb, const struct pkt *p, int egress,
-					const struct record_header *owner)
+__noinline int tc_emit_packet(struct __sk_buff *skb, const struct pkt *p, __u32 egress,
+			      const struct record_header *owner)
 {
 	struct event e;
-	if (!event_init_as(&e, skb, EVENT_NET_PACKET, owner))
-		return;
-	save_direction(&e, 0, egress);
+	if (!p || !event_init_as(&e, skb, EVENT_NET_PACKET, owner))
+		return 0;
+	save_name(&e, 0, NT_DIRECTION, egress);
 	save_u32(&e, 1, skb->ifindex);
-	save_family(&e, 2, p->family);
+	save_name(&e, 2, NT_FAMILY, p->family);
 	save_u32(&e, 3, p->protocol);
 	save_ip(&e, 4, p->family, p->saddr);
 	save_u32(&e, 5, p->sport);
@@ -786,8 +766,9 @@ static __always_inline void emit_packet(struct __sk_buff *skb, const struct pkt 
 	save_u32(&e, 7, p->dport);
 	save_u32(&e, 8, skb->len);
 	save_u32(&e, 9, p->tcp_flags);
-	save_attribution(&e, 10, owner ? ATTR_OWNER : ATTR_NONE);
+	save_name(&e, 10, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
 	event_submit(&e, 0);
+	return 1;
 }
 
 struct qname_ctx {
@@ -850,35 +831,6 @@ static __always_inline __u32 save_qname(struct event *e, __u8 index, struct dns_
 	e->off = at + 6 + n;
 	e->argnum++;
 	return c.done ? c.pos : 0;
-}
-
-static __always_inline void save_qtype(struct event *e, __u8 index, __u16 t)
-{
-	char n[12] = {};
-	switch (t) {
-	case 1: NAME(n, "A"); break;
-	case 2: NAME(n, "NS"); break;
-	case 5: NAME(n, "CNAME"); break;
-	case 6: NAME(n, "SOA"); break;
-	case 10: NAME(n, "NULL"); break;
-	case 12: NAME(n, "PTR"); break;
-	case 15: NAME(n, "MX"); break;
-	case 16: NAME(n, "TXT"); break;
-	case 28: NAME(n, "AAAA"); break;
-	case 33: NAME(n, "SRV"); break;
-	case 35: NAME(n, "NAPTR"); break;
-	case 43: NAME(n, "DS"); break;
-	case 48: NAME(n, "DNSKEY"); break;
-	case 64: NAME(n, "SVCB"); break;
-	case 65: NAME(n, "HTTPS"); break;
-	case 255: NAME(n, "ANY"); break;
-	case 257: NAME(n, "CAA"); break;
-	default:
-		/* "TYPE<number>", as RFC 3597 writes unknown types */
-		save_prefixed_num(e, index, "TYPE", 4, t);
-		return;
-	}
-	save_str(e, index, n, 0);
 }
 
 static __always_inline __u16 be16_at(struct dns_buf *b, __u32 pos)
@@ -970,7 +922,7 @@ static __always_inline void save_answers(struct event *e, __u8 index, struct dns
 	for (int k = 0; k < DNS_ANSWERS; k++) {
 		if (k >= c.count)
 			break;
-		__u32 n = fmt_ip(e->s, at + 4, b->fam[k], (const struct ip16 *)b->addr[k]) & (IPSTR_MAX - 1);
+		__u32 n = net_fmt_ip(at + 4, b->fam[k], (const struct ip16 *)b->addr[k]) & (IPSTR_MAX - 1);
 		__builtin_memcpy(&e->s->buf[OFF(at)], &n, 4);
 		at += 4 + n;
 		count++;
@@ -982,34 +934,54 @@ static __always_inline void save_answers(struct event *e, __u8 index, struct dns
 	e->argnum++;
 }
 
+/* dns_save_question saves the question's name (11) and type (12) and, for
+ * a response, the addresses of its answers (13). */
+__noinline int dns_save_question(struct argpos *p, struct dns_buf *b, __u32 n, __u32 response, __u32 ancount)
+{
+	struct event e;
+	if (!b || !event_at(&e, p))
+		return 0;
+	__u32 pos = save_qname(&e, 11, b, n);
+	if (pos && pos + 4 <= n) {
+		save_name(&e, 12, NT_QTYPE, be16_at(b, pos));
+		if (response)
+			save_answers(&e, 13, b, pos + 4, n, ancount);
+	}
+	event_pos(&e, p);
+	return 1;
+}
+
 /* net_packet_dns: direction, ifindex, family, saddr, sport, daddr, dport,
  * id, response, opcode, rcode, qname, qtype, answers, answer_count,
  * attribution. The process is the client's (the sender of a query, the
  * receiver of a response), else the server's, when the local end has a
  * remembered owner. DNS over TCP is not decoded. */
-static __always_inline void emit_dns(struct __sk_buff *skb, const struct pkt *p, int egress)
+__noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egress)
 {
 	__u32 zero = 0;
 	struct dns_buf *b = bpf_map_lookup_elem(&dns_bufs, &zero);
-	if (!b)
-		return;
+	if (!b || !p)
+		return 0;
 	struct udphdr uh;
 	__u32 l4 = p->l4off & 0xff;
 	if (bpf_skb_load_bytes_relative(skb, l4, &uh, sizeof(uh), BPF_HDR_START_NET))
-		return;
-	__u32 n = bpf_ntohs(uh.len);
+		return 0;
+	__u32 n = bpf_ntohs(uh.len) & 0xffff;
 	if (n < sizeof(uh) + 12)
-		return;
+		return 0;
 	n -= sizeof(uh);
 	if (n > DNS_BUF)
 		n = DNS_BUF;
-	barrier_var(n);
-	if (bpf_skb_load_bytes_relative(skb, l4 + sizeof(uh), b->b, n, BPF_HDR_START_NET))
-		return;
+	/* n is 12..512; written so that every verifier sees both bounds in
+	 * the register it checks (the value is 12..523 to it, the buffer has
+	 * room for that) */
+	__u32 size = 12 + ((n - 12) & (DNS_BUF - 1));
+	if (bpf_skb_load_bytes_relative(skb, l4 + sizeof(uh), b->b, size, BPF_HDR_START_NET))
+		return 0;
 
 	__u16 id = be16_at(b, 0), flags = be16_at(b, 2), qdcount = be16_at(b, 4), ancount = be16_at(b, 6);
 	if (qdcount == 0)
-		return;
+		return 0;
 	int response = flags >> 15;
 
 	struct record_header *owner;
@@ -1023,14 +995,14 @@ static __always_inline void emit_dns(struct __sk_buff *skb, const struct pkt *p,
 			owner = endpoint_owner(IPPROTO_UDP, p->family, p->dport, p->daddr);
 	}
 	if (owner_is_self(owner))
-		return;
+		return 0;
 
 	struct event e;
 	if (!event_init_as(&e, skb, EVENT_NET_PACKET_DNS, owner))
-		return;
-	save_direction(&e, 0, egress);
+		return 0;
+	save_name(&e, 0, NT_DIRECTION, egress);
 	save_u32(&e, 1, skb->ifindex);
-	save_family(&e, 2, p->family);
+	save_name(&e, 2, NT_FAMILY, p->family);
 	save_ip(&e, 3, p->family, p->saddr);
 	save_u32(&e, 4, p->sport);
 	save_ip(&e, 5, p->family, p->daddr);
@@ -1039,15 +1011,15 @@ static __always_inline void emit_dns(struct __sk_buff *skb, const struct pkt *p,
 	save_bool(&e, 8, response);
 	save_u32(&e, 9, (flags >> 11) & 0xf);
 	save_u32(&e, 10, flags & 0xf);
-	__u32 pos = save_qname(&e, 11, b, n);
-	if (pos && pos + 4 <= n) {
-		save_qtype(&e, 12, be16_at(b, pos));
-		if (response)
-			save_answers(&e, 13, b, pos + 4, n, ancount);
-	}
+	struct argpos ap;
+	event_pos(&e, &ap);
+	dns_save_question(&ap, b, n, response, ancount);
+	e.off = ap.off;
+	e.argnum = ap.argnum;
 	save_u32(&e, 14, ancount);
-	save_attribution(&e, 15, owner ? ATTR_OWNER : ATTR_NONE);
+	save_name(&e, 15, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
 	event_submit(&e, 0);
+	return 1;
 }
 
 static __always_inline int on_packet(struct __sk_buff *skb, int egress)
@@ -1065,10 +1037,10 @@ static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 						     : endpoint_owner(p.protocol, p.family, p.dport, p.daddr);
 		/* the sensor's own traffic (NATS) would feed on itself */
 		if (!owner_is_self(owner))
-			emit_packet(skb, &p, egress, owner);
+			tc_emit_packet(skb, &p, egress, owner);
 	}
 	if (want_dns)
-		emit_dns(skb, &p, egress);
+		tc_emit_dns(skb, &p, egress);
 	return TC_NEXT;
 }
 

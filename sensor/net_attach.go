@@ -30,6 +30,10 @@ func init() {
 // Loopback gets the egress program only: every packet on lo passes egress
 // and then ingress, and is reported once.
 
+// tcForceClsact makes the classifiers use clsact and cls_bpf even where tcx
+// works: tests prove the older kernels' path on this one.
+var tcForceClsact = false
+
 // Priority and handle of vigil's cls_bpf filters (the clsact path).
 const (
 	tcFilterPriority = 1
@@ -92,11 +96,10 @@ func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Clo
 	a.mu.Lock()
 	n := len(a.ifaces)
 	a.mu.Unlock()
-	if n == 0 {
+	// No interface at all is no error (an ingress program on a host with
+	// only loopback waits for the first one); failing on every one is.
+	if n == 0 && len(errs) > 0 {
 		a.Close()
-		if len(errs) == 0 {
-			errs = append(errs, errors.New("no interface is up"))
-		}
 		return nil, errors.Join(errs...)
 	}
 	for _, err := range errs {
@@ -134,6 +137,9 @@ func (a *tcAttachment) add(l netlink.Link) error {
 	}
 	var c io.Closer
 	var err error
+	if !a.decided && tcForceClsact {
+		a.decided, a.tcx = true, false
+	}
 	if !a.decided || a.tcx {
 		c, err = a.attachTCX(attrs.Index)
 		if errors.Is(err, ebpf.ErrNotSupported) && !a.decided {
@@ -180,19 +186,20 @@ var clsact = struct {
 }{ours: map[int]int{}}
 
 type clsactFilter struct {
-	filter  *netlink.BpfFilter
-	created bool
+	filter *netlink.BpfFilter
+	// ourQdisc: the qdisc is one vigil added, to remove with its last filter
+	ourQdisc bool
 }
 
 func (a *tcAttachment) attachClsact(index int) (io.Closer, error) {
 	clsact.Lock()
 	defer clsact.Unlock()
-	_, created := clsact.ours[index]
-	if !created {
+	_, ourQdisc := clsact.ours[index]
+	if !ourQdisc {
 		q := &netlink.Clsact{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: index, Handle: netlink.MakeHandle(0xffff, 0), Parent: netlink.HANDLE_CLSACT}}
 		switch err := netlink.QdiscAdd(q); {
 		case err == nil:
-			created = true
+			ourQdisc = true
 		case errors.Is(err, unix.EEXIST):
 		default:
 			return nil, fmt.Errorf("adding a clsact qdisc: %w", err)
@@ -210,21 +217,21 @@ func (a *tcAttachment) attachClsact(index int) (io.Closer, error) {
 		Fd: a.prog.FD(), Name: "vigil_" + a.name, DirectAction: true,
 	}
 	if err := netlink.FilterReplace(f); err != nil {
-		if created && clsact.ours[index] == 0 {
+		if ourQdisc && clsact.ours[index] == 0 {
 			delete(clsact.ours, index)
 			netlink.QdiscDel(&netlink.Clsact{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: index, Handle: netlink.MakeHandle(0xffff, 0), Parent: netlink.HANDLE_CLSACT}})
 		}
 		return nil, fmt.Errorf("adding a cls_bpf filter: %w", err)
 	}
-	if created {
+	if ourQdisc {
 		clsact.ours[index]++
 	}
-	return &clsactFilter{filter: f, created: created}, nil
+	return &clsactFilter{filter: f, ourQdisc: ourQdisc}, nil
 }
 
 func (c *clsactFilter) Close() error {
 	err := netlink.FilterDel(c.filter)
-	if !c.created {
+	if !c.ourQdisc {
 		return err
 	}
 	clsact.Lock()

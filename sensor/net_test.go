@@ -329,15 +329,43 @@ func classifierOn(t *testing.T, a *tcAttachment, index int) bool {
 }
 
 func TestSensorTCAttachment(t *testing.T) {
-	ls := startSensor(t)
-	in, out := tcAttachmentOf(t, ls, "tc_ingress"), tcAttachmentOf(t, ls, "tc_egress")
 	var maj, min int
 	fmt.Sscanf(kernelRelease(), "%d.%d", &maj, &min)
 	want := "clsact"
 	if maj > 6 || (maj == 6 && min >= 6) {
 		want = "tcx"
 	}
-	if in.mode() != want || out.mode() != want {
+	testTCAttachment(t, want)
+}
+
+// The clsact and cls_bpf path of kernels before 6.6, on this kernel.
+func TestSensorTCClsact(t *testing.T) {
+	tcForceClsact = true
+	defer func() { tcForceClsact = false }()
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qdiscs, err := netlink.QdiscList(lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hadClsact := slices.ContainsFunc(qdiscs, func(q netlink.Qdisc) bool { return q.Type() == "clsact" })
+	testTCAttachment(t, "clsact")
+	if qdiscs, err = netlink.QdiscList(lo); err != nil {
+		t.Fatal(err)
+	}
+	if has := slices.ContainsFunc(qdiscs, func(q netlink.Qdisc) bool { return q.Type() == "clsact" }); has && !hadClsact {
+		t.Errorf("the clsact qdisc vigil added to lo is still there")
+	}
+}
+
+func testTCAttachment(t *testing.T, want string) {
+	ls := startSensor(t)
+	in, out := tcAttachmentOf(t, ls, "tc_ingress"), tcAttachmentOf(t, ls, "tc_egress")
+	// an ingress program has nothing to attach to where lo is the only
+	// interface (vmtest's guests)
+	if out.mode() != want || (in.mode() != "" && in.mode() != want) {
 		t.Errorf("kernel %s: classifiers attached with %q/%q, want %s", kernelRelease(), in.mode(), out.mode(), want)
 	}
 	lo, err := net.InterfaceByName("lo")
@@ -378,8 +406,10 @@ func TestSensorTCAttachment(t *testing.T) {
 	})
 
 	// Close detaches from every interface
-	if err := out.Close(); err != nil {
-		t.Errorf("closing tc_egress: %v", err)
+	for _, a := range []*tcAttachment{in, out} {
+		if err := a.Close(); err != nil {
+			t.Errorf("closing %s: %v", a.name, err)
+		}
 	}
 	if classifierOn(t, out, lo.Index) {
 		t.Errorf("tc_egress still attached to lo after Close")

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Sockets as events see them: what a struct sock is (family, type, both
- * ends), addresses written as text straight into the record, and who owns a
- * socket when the kernel touches it from a context that is not the owner's
- * (softirq, the TC classifiers).
+ * ends), addresses and names written as text straight into the record, and
+ * who owns a socket when the kernel touches it from a context that is not
+ * the owner's (softirq, the TC classifiers).
+ *
+ * Whatever writes text of variable length (an address, a name from a table,
+ * a path) is a global function. The verifier checks a global function once
+ * per program, and the caller goes on with one record offset it knows
+ * nothing about, instead of one path per possible length: inlined, the
+ * lengths of a family name, a type name and two addresses multiply, and a
+ * program with a few of them takes seconds to verify (minutes under qemu).
+ * A global function takes no pointer to a struct with pointers, so a record
+ * under construction crosses the boundary as a struct argpos (offset and
+ * argument count) and the callee finds the per-CPU buffer itself.
  */
 #ifndef VIGIL_NET_H
 #define VIGIL_NET_H
@@ -50,6 +60,14 @@ enum sock_origin {
 	ORIGIN_ACCEPT = 6,
 };
 
+/* How an event's process was found, for events seen outside the owner's
+ * context. */
+enum attribution {
+	ATTR_NONE = 0,  /* nobody known: the process fields are zero */
+	ATTR_TASK = 1,  /* the current task, in process context */
+	ATTR_OWNER = 2, /* the socket's (or local port's) owner, remembered */
+};
+
 /* Who owns a socket: the context header of the task that last created,
  * bound, connected, accepted or sent on it, captured in process context.
  * Keyed by the struct sock's address, which the state-change tracepoint
@@ -87,16 +105,47 @@ struct {
 } endpoint_owners SEC(".maps");
 
 /* What a socket is, read once and saved by save_sock_desc(). Addresses are
- * network order, 16 bytes (IPv4 in the first 4); AF_UNIX ends are paths. */
+ * network order, 16 bytes (IPv4 in the first 4); AF_UNIX ends are the
+ * addresses of their sun_path (in user memory when *_user: a sockaddr
+ * passed to bind or connect). Only scalars: it is a global function's
+ * argument. */
 struct sock_desc {
 	__u64 sk;
 	__u16 family, type, protocol;
 	__u8 state, lpath_user, rpath_user, pad[3];
 	__u16 lport, rport; /* host order */
 	__u8 laddr[16], raddr[16];
-	const char *lpath, *rpath; /* sun_path of each end, NULL when unnamed */
+	__u64 lpath, rpath;         /* 0 when unnamed */
 	__u32 lpath_len, rpath_len; /* bytes of sun_path that are meaningful */
 };
+
+struct ip16 {
+	__u8 b[16];
+};
+
+/* Where a record under construction is, across a global function call. */
+struct argpos {
+	__u32 off, argnum;
+};
+
+/* event_at resumes, in a global function, the record described by p. */
+static __always_inline int event_at(struct event *e, const struct argpos *p)
+{
+	e->s = scratch_buf();
+	e->ctx = NULL;
+	e->task = NULL;
+	if (!e->s || !p || p->off > MAX_RECORD)
+		return 0;
+	e->off = p->off;
+	e->argnum = p->argnum;
+	return 1;
+}
+
+static __always_inline void event_pos(const struct event *e, struct argpos *p)
+{
+	p->off = e->off;
+	p->argnum = e->argnum;
+}
 
 /* ---- reading sockets ---- */
 
@@ -116,26 +165,39 @@ static __always_inline struct sock *fd_sock(struct task_struct *t, int fd)
 	return so ? BPF_CORE_READ(so, sk) : NULL;
 }
 
-static __always_inline void unix_name(struct sock *sk, const char **path, __u32 *len)
+static __always_inline void unix_name(struct sock *sk, __u64 *path, __u32 *len)
 {
 	struct unix_address *ua = BPF_CORE_READ((struct unix_sock *)sk, addr);
-	*path = NULL;
+	*path = 0;
 	*len = 0;
 	if (!ua)
 		return;
 	int l = BPF_CORE_READ(ua, len);
 	if (l <= 2)
 		return;
-	*path = (const char *)ua + bpf_core_field_offset(struct unix_address, name) + 2;
+	*path = (__u64)ua + bpf_core_field_offset(struct unix_address, name) + 2;
 	*len = l - 2;
 }
 
-static __always_inline void read_sock(struct sock *sk, struct sock_desc *d)
+/* addr_of turns a pointer into the plain number a global function takes:
+ * the verifier refuses a typed (BTF) pointer where a scalar is declared. */
+static __always_inline __u64 addr_of(const void *p)
 {
+	__u64 a = 0;
+	bpf_probe_read_kernel(&a, sizeof(a), &p);
+	return a;
+}
+
+/* read_sock fills d from the socket at address sk (0: an empty desc). */
+__noinline int read_sock(__u64 sk_addr, struct sock_desc *d)
+{
+	struct sock *sk = (struct sock *)sk_addr;
+	if (!d)
+		return 0;
 	__builtin_memset(d, 0, sizeof(*d));
-	d->sk = (__u64)sk;
+	d->sk = sk_addr;
 	if (!sk)
-		return;
+		return 0;
 	d->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	d->type = BPF_CORE_READ(sk, sk_type);
 	d->protocol = BPF_CORE_READ(sk, sk_protocol);
@@ -161,46 +223,46 @@ static __always_inline void read_sock(struct sock *sk, struct sock_desc *d)
 		break;
 	}
 	}
+	return 1;
 }
 
 /* desc_set_sockaddr puts the address a caller passed (bind's local end,
  * connect's remote end) into d. */
-static __always_inline void desc_set_sockaddr(struct sock_desc *d, const void *sa, int len, int user, int remote)
+__noinline int desc_set_sockaddr(struct sock_desc *d, __u64 sa, int len, int user, int remote)
 {
-	__u16 fam = 0;
-	__u8 *addr = remote ? d->raddr : d->laddr;
-	__u16 port = 0;
+	__u16 fam = 0, port = 0;
 
-	if (!sa)
-		return;
+	if (!d || !sa)
+		return 0;
+	__u8 *addr = remote ? d->raddr : d->laddr;
 	if (user)
-		bpf_probe_read_user(&fam, sizeof(fam), sa);
+		bpf_probe_read_user(&fam, sizeof(fam), (void *)sa);
 	else
-		bpf_probe_read_kernel(&fam, sizeof(fam), sa);
+		bpf_probe_read_kernel(&fam, sizeof(fam), (void *)sa);
 	__builtin_memset(addr, 0, 16);
 	if (fam == AF_INET) {
 		struct sockaddr_in sin = {};
 		if (user)
-			bpf_probe_read_user(&sin, sizeof(sin), sa);
+			bpf_probe_read_user(&sin, sizeof(sin), (void *)sa);
 		else
-			bpf_probe_read_kernel(&sin, sizeof(sin), sa);
+			bpf_probe_read_kernel(&sin, sizeof(sin), (void *)sa);
 		port = bpf_ntohs(sin.sin_port);
 		__builtin_memcpy(addr, &sin.sin_addr.s_addr, 4);
 	} else if (fam == AF_INET6) {
 		struct sockaddr_in6 sin6 = {};
 		if (user)
-			bpf_probe_read_user(&sin6, sizeof(sin6), sa);
+			bpf_probe_read_user(&sin6, sizeof(sin6), (void *)sa);
 		else
-			bpf_probe_read_kernel(&sin6, sizeof(sin6), sa);
+			bpf_probe_read_kernel(&sin6, sizeof(sin6), (void *)sa);
 		port = bpf_ntohs(sin6.sin6_port);
 		__builtin_memcpy(addr, &sin6.sin6_addr, 16);
 	} else if (fam == AF_UNIX && len > 2) {
 		if (remote) {
-			d->rpath = (const char *)sa + 2;
+			d->rpath = sa + 2;
 			d->rpath_len = len - 2;
 			d->rpath_user = user;
 		} else {
-			d->lpath = (const char *)sa + 2;
+			d->lpath = sa + 2;
 			d->lpath_len = len - 2;
 			d->lpath_user = user;
 		}
@@ -209,17 +271,10 @@ static __always_inline void desc_set_sockaddr(struct sock_desc *d, const void *s
 		d->rport = port;
 	else
 		d->lport = port;
+	return 1;
 }
 
-/* ---- writing addresses and names ----
- * Text is written straight into the record. The writers are global
- * functions: the verifier checks them once, and their callers go on with
- * one unknown length instead of one path per number of digits, which would
- * multiply with every address an event carries. */
-
-struct ip16 {
-	__u8 b[16];
-};
+/* ---- writing addresses and names ---- */
 
 static __always_inline __u32 put_dec(struct scratch *s, __u32 at, __u32 v)
 {
@@ -234,14 +289,6 @@ static __always_inline __u32 put_dec(struct scratch *s, __u32 at, __u32 v)
 		s->buf[OFF(at + n++)] = '0' + (v / 10) % 10;
 	s->buf[OFF(at + n++)] = '0' + v % 10;
 	return n;
-}
-
-/* fmt_dec writes v in decimal at s->buf[at] and returns its length. */
-__noinline __u32 fmt_dec(struct scratch *s, __u32 at, __u32 v)
-{
-	if (!s)
-		return 0;
-	return put_dec(s, at, v);
 }
 
 struct ip6_ctx {
@@ -284,11 +331,9 @@ static long ip6_group(__u64 i, void *data)
 /* fmt_ip writes an address as text at s->buf[at] and returns its length (at
  * most 45): a dotted quad, or RFC 5952 IPv6 (the longest run of zero groups
  * as "::", v4-mapped as ::ffff:a.b.c.d); 0 for other families. */
-__noinline __u32 fmt_ip(struct scratch *s, __u32 at, __u32 family, const struct ip16 *a)
+static __always_inline __u32 fmt_ip(struct scratch *s, __u32 at, __u32 family, const struct ip16 *a)
 {
-	if (!s || !a)
-		return 0;
-	if (family == 2 /* AF_INET */) {
+	if (family == AF_INET) {
 		__u32 n = 0;
 		for (int i = 0; i < 4; i++) {
 			if (i)
@@ -297,7 +342,7 @@ __noinline __u32 fmt_ip(struct scratch *s, __u32 at, __u32 family, const struct 
 		}
 		return n;
 	}
-	if (family != 10 /* AF_INET6 */)
+	if (family != AF_INET6)
 		return 0;
 
 	struct ip6_ctx c = {.s = s, .a = a, .at = at, .best = -1};
@@ -337,26 +382,41 @@ __noinline __u32 fmt_ip(struct scratch *s, __u32 at, __u32 family, const struct 
 
 #define IPSTR_MAX 48
 
-/* save_ip appends an address argument as text; "" for other families. */
-static __always_inline int save_ip(struct event *e, __u8 index, __u16 family, const __u8 *addr)
+/* net_fmt_ip writes an address as text at offset at of this CPU's record
+ * buffer and returns its length. */
+__noinline __u32 net_fmt_ip(__u32 at, __u32 family, const struct ip16 *a)
 {
-	if (e->off + 2 + 4 + IPSTR_MAX > MAX_RECORD)
+	struct scratch *s = scratch_buf();
+	if (!s || !a)
 		return 0;
-	__u32 at = e->off;
-	e->s->buf[OFF(at)] = index;
-	e->s->buf[OFF(at + 1)] = ARG_STR;
-	__u32 n = fmt_ip(e->s, at + 6, family, (const struct ip16 *)addr) & (IPSTR_MAX - 1);
-	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &n, 4);
-	e->off = at + 6 + n;
-	e->argnum++;
+	return fmt_ip(s, at, family, a) & (IPSTR_MAX - 1);
+}
+
+/* net_save_ip appends an address argument as text ("" for families
+ * without addresses). */
+__noinline int net_save_ip(struct argpos *p, __u32 index, __u32 family, const struct ip16 *a)
+{
+	struct event e;
+	if (!a || !event_at(&e, p) || e.off + 2 + 4 + IPSTR_MAX > MAX_RECORD)
+		return 0;
+	__u32 at = e.off;
+	e.s->buf[OFF(at)] = index;
+	e.s->buf[OFF(at + 1)] = ARG_STR;
+	__u32 n = net_fmt_ip(at + 6, family, a) & (IPSTR_MAX - 1);
+	__builtin_memcpy(&e.s->buf[OFF(at + 2)], &n, 4);
+	p->off = at + 6 + n;
+	p->argnum = e.argnum + 1;
 	return 1;
 }
 
-/* save_unix_path saves a sun_path: a file system path, or "@name" for an
- * abstract socket (whose name starts with a NUL byte). Built in the per-CPU
- * path buffer: the stack is short. */
-static __always_inline int save_unix_path(struct event *e, __u8 index, const char *path, __u32 len, int user)
+/* net_save_unix_path saves a sun_path: a file system path, or "@name" for
+ * an abstract socket (whose name starts with a NUL byte). Built in the
+ * per-CPU path buffer. */
+__noinline int net_save_unix_path(struct argpos *p, __u32 index, __u64 path, __u32 len, __u32 user)
 {
+	struct event e;
+	if (!event_at(&e, p))
+		return 0;
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct pathbuf *pb = bpf_map_lookup_elem(&pathbufs, &cpu);
 	if (!pb)
@@ -366,129 +426,345 @@ static __always_inline int save_unix_path(struct event *e, __u8 index, const cha
 		if (len > 108)
 			len = 108;
 		if (user)
-			bpf_probe_read_user(pb->buf, 108, path);
+			bpf_probe_read_user(pb->buf, 108, (void *)path);
 		else
-			bpf_probe_read_kernel(pb->buf, 108, path);
-		pb->buf[len & 127] = 0;
+			bpf_probe_read_kernel(pb->buf, 108, (void *)path);
+		pb->buf[BOUND(len, 127)] = 0;
 		if (pb->buf[0] == 0 && len > 1)
 			pb->buf[0] = '@';
 	}
-	return save_str(e, index, pb->buf, 0);
+	save_str(&e, index, pb->buf, 0);
+	event_pos(&e, p);
+	return 1;
+}
+
+/* One component of a path per call, from the file's dentry up to the root,
+ * crossing mount points; the text is built backwards in the per-CPU path
+ * buffer. path.h's save_path does the same in an unrolled loop, which costs
+ * a program like sys_exit_dup four fifths of its verification. */
+struct path_walk {
+	struct pathbuf *pb;
+	__u64 dentry, vfsmnt, mnt, mnt_parent;
+	__u32 off;
+};
+
+static long path_step(__u64 i, void *data)
+{
+	struct path_walk *w = data;
+	struct dentry *dentry = (struct dentry *)w->dentry;
+	struct vfsmount *vfsmnt = (struct vfsmount *)w->vfsmnt;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *d_parent = BPF_CORE_READ(dentry, d_parent);
+	int pseudo = 0;
+
+	if (dentry == mnt_root || dentry == d_parent) {
+		if (dentry == mnt_root && w->mnt != w->mnt_parent) {
+			/* cross to the mount this one hangs on */
+			struct mount *mnt = (struct mount *)w->mnt;
+			struct mount *parent = (struct mount *)w->mnt_parent;
+			w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+			w->mnt = w->mnt_parent;
+			w->mnt_parent = (__u64)BPF_CORE_READ(parent, mnt_parent);
+			w->vfsmnt = (__u64)&parent->mnt;
+			return 0;
+		}
+		if (dentry == mnt_root)
+			return 1; /* the global root */
+		/* a root that is no mount root: a pseudo file system or a
+		 * disconnected dentry; keep its name */
+		pseudo = 1;
+	}
+	struct qstr name = BPF_CORE_READ(dentry, d_name);
+	__u32 len = name.len;
+	if (len > NAME_MAX_LEN)
+		len = NAME_MAX_LEN;
+	if (w->off < len + 2)
+		return 1; /* too deep: keep the tail we have */
+	__u32 off = (w->off - (len + 1)) & PATHBUF_END;
+	if (bpf_probe_read_kernel(&w->pb->buf[off + 1], len & NAME_MAX_LEN, name.name))
+		return 1;
+	w->pb->buf[off] = '/';
+	w->off = off;
+	if (pseudo)
+		return 1;
+	w->dentry = (__u64)d_parent;
+	return 0;
+}
+
+/* net_save_file_path saves the path of the file at address f. */
+__noinline int net_save_file_path(struct argpos *p, __u32 index, __u64 f)
+{
+	struct event e;
+	if (!event_at(&e, p))
+		return 0;
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct pathbuf *pb = bpf_map_lookup_elem(&pathbufs, &cpu);
+	if (!pb)
+		return 0;
+	struct path fp = {};
+	if (!f || bpf_core_read(&fp, sizeof(fp), &((struct file *)f)->f_path)) {
+		save_str(&e, index, "", 0);
+		event_pos(&e, p);
+		return 1;
+	}
+	struct path_walk w = {.pb = pb, .dentry = (__u64)fp.dentry, .vfsmnt = (__u64)fp.mnt, .off = PATHBUF_END};
+	w.mnt = (__u64)container_of(fp.mnt, struct mount, mnt);
+	struct mount *m = (struct mount *)w.mnt;
+	w.mnt_parent = (__u64)BPF_CORE_READ(m, mnt_parent);
+	pb->buf[PATHBUF_END] = 0;
+	bpf_loop(MAX_PATH_DEPTH, path_step, &w, 0);
+	__u32 off = w.off;
+	if (off == PATHBUF_END) {
+		off--;
+		pb->buf[off & PATHBUF_END] = '/';
+	}
+	save_str(&e, index, &pb->buf[off & PATHBUF_END], 0);
+	event_pos(&e, p);
+	return 1;
 }
 
 #define NAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
 
-/* save_prefixed_num saves prefix followed by a number ("AF_42"), for
- * values without a name. Built in the record itself: variable offsets into
- * a stack buffer are refused. */
-static __always_inline void save_prefixed_num(struct event *e, __u8 index, const char *prefix, __u32 plen, __u32 v)
+/* Tables of net_save_name. */
+enum name_table {
+	NT_FAMILY,    /* AF_INET, ... AF_<number> */
+	NT_SOCK_TYPE, /* SOCK_STREAM, ... */
+	NT_STATE,     /* TCP states without the TCP_ prefix */
+	NT_ORIGIN,    /* enum sock_origin */
+	NT_ATTRIBUTION,
+	NT_DIRECTION, /* 0 ingress, 1 egress */
+	NT_QTYPE,     /* DNS types, TYPE<number> */
+	NT_FILE_KIND, /* enum file_kind */
+};
+
+/* What a descriptor is, for the dup events. */
+enum file_kind { FK_NONE, FK_FILE, FK_DIR, FK_CHR, FK_BLK, FK_LINK, FK_SOCKET, FK_PIPE, FK_FIFO, FK_OTHER };
+
+/* net_save_name saves value by its name in table; values without a name
+ * get the table's prefix and their number. */
+__noinline int net_save_name(struct argpos *p, __u32 index, __u32 table, __u32 v)
 {
-	if (e->off + 6 + 8 + 5 > MAX_RECORD)
-		return;
-	__u32 at = e->off, n = 0;
-	e->s->buf[OFF(at)] = index;
-	e->s->buf[OFF(at + 1)] = ARG_STR;
+	struct event e;
+	char n[16] = {};
+	char pre[8] = {};
+	__u32 plen = 0;
+
+	if (!event_at(&e, p))
+		return 0;
+	switch (table) {
+	case NT_FAMILY:
+		switch (v) {
+		case AF_UNSPEC: NAME(n, "AF_UNSPEC"); break;
+		case AF_UNIX: NAME(n, "AF_UNIX"); break;
+		case AF_INET: NAME(n, "AF_INET"); break;
+		case AF_INET6: NAME(n, "AF_INET6"); break;
+		case AF_NETLINK: NAME(n, "AF_NETLINK"); break;
+		case AF_PACKET: NAME(n, "AF_PACKET"); break;
+		case AF_VSOCK: NAME(n, "AF_VSOCK"); break;
+		case AF_XDP: NAME(n, "AF_XDP"); break;
+		default: NAME(pre, "AF_"); plen = 3;
+		}
+		break;
+	case NT_SOCK_TYPE:
+		switch (v & SOCK_TYPE_MASK) {
+		case SOCK_STREAM: NAME(n, "SOCK_STREAM"); break;
+		case SOCK_DGRAM: NAME(n, "SOCK_DGRAM"); break;
+		case SOCK_RAW: NAME(n, "SOCK_RAW"); break;
+		case SOCK_RDM: NAME(n, "SOCK_RDM"); break;
+		case SOCK_SEQPACKET: NAME(n, "SOCK_SEQPACKET"); break;
+		case SOCK_DCCP: NAME(n, "SOCK_DCCP"); break;
+		case SOCK_PACKET: NAME(n, "SOCK_PACKET"); break;
+		default: NAME(pre, "SOCK_"); plen = 5;
+		}
+		break;
+	case NT_STATE:
+		/* UDP and AF_UNIX sockets use the same values: ESTABLISHED when
+		 * connected, CLOSE otherwise */
+		switch (v) {
+		case TCP_ESTABLISHED: NAME(n, "ESTABLISHED"); break;
+		case TCP_SYN_SENT: NAME(n, "SYN_SENT"); break;
+		case TCP_SYN_RECV: NAME(n, "SYN_RECV"); break;
+		case TCP_FIN_WAIT1: NAME(n, "FIN_WAIT1"); break;
+		case TCP_FIN_WAIT2: NAME(n, "FIN_WAIT2"); break;
+		case TCP_TIME_WAIT: NAME(n, "TIME_WAIT"); break;
+		case TCP_CLOSE: NAME(n, "CLOSE"); break;
+		case TCP_CLOSE_WAIT: NAME(n, "CLOSE_WAIT"); break;
+		case TCP_LAST_ACK: NAME(n, "LAST_ACK"); break;
+		case TCP_LISTEN: NAME(n, "LISTEN"); break;
+		case TCP_CLOSING: NAME(n, "CLOSING"); break;
+		case TCP_NEW_SYN_RECV: NAME(n, "NEW_SYN_RECV"); break;
+		default: NAME(pre, "STATE_"); plen = 6;
+		}
+		break;
+	case NT_ORIGIN:
+		switch (v) {
+		case ORIGIN_SOCKET: NAME(n, "socket"); break;
+		case ORIGIN_BIND: NAME(n, "bind"); break;
+		case ORIGIN_SEND: NAME(n, "send"); break;
+		case ORIGIN_LISTEN: NAME(n, "listen"); break;
+		case ORIGIN_CONNECT: NAME(n, "connect"); break;
+		case ORIGIN_ACCEPT: NAME(n, "accept"); break;
+		}
+		break;
+	case NT_ATTRIBUTION:
+		switch (v) {
+		case ATTR_TASK: NAME(n, "task"); break;
+		case ATTR_OWNER: NAME(n, "owner"); break;
+		default: NAME(n, "none");
+		}
+		break;
+	case NT_DIRECTION:
+		if (v)
+			NAME(n, "egress");
+		else
+			NAME(n, "ingress");
+		break;
+	case NT_FILE_KIND:
+		switch (v) {
+		case FK_FILE: NAME(n, "file"); break;
+		case FK_DIR: NAME(n, "dir"); break;
+		case FK_CHR: NAME(n, "chr"); break;
+		case FK_BLK: NAME(n, "blk"); break;
+		case FK_LINK: NAME(n, "link"); break;
+		case FK_SOCKET: NAME(n, "socket"); break;
+		case FK_PIPE: NAME(n, "pipe"); break;
+		case FK_FIFO: NAME(n, "fifo"); break;
+		case FK_OTHER: NAME(n, "other"); break;
+		default: NAME(n, "none");
+		}
+		break;
+	case NT_QTYPE:
+		switch (v) {
+		case 1: NAME(n, "A"); break;
+		case 2: NAME(n, "NS"); break;
+		case 5: NAME(n, "CNAME"); break;
+		case 6: NAME(n, "SOA"); break;
+		case 10: NAME(n, "NULL"); break;
+		case 12: NAME(n, "PTR"); break;
+		case 15: NAME(n, "MX"); break;
+		case 16: NAME(n, "TXT"); break;
+		case 28: NAME(n, "AAAA"); break;
+		case 33: NAME(n, "SRV"); break;
+		case 35: NAME(n, "NAPTR"); break;
+		case 43: NAME(n, "DS"); break;
+		case 48: NAME(n, "DNSKEY"); break;
+		case 64: NAME(n, "SVCB"); break;
+		case 65: NAME(n, "HTTPS"); break;
+		case 255: NAME(n, "ANY"); break;
+		case 257: NAME(n, "CAA"); break;
+		/* RFC 3597 writes unknown types TYPE<number> */
+		default: NAME(pre, "TYPE"); plen = 4;
+		}
+		break;
+	}
+	if (!plen) {
+		save_str(&e, index, n, 0);
+		event_pos(&e, p);
+		return 1;
+	}
+	/* prefix and number, written in the record itself: variable offsets
+	 * into a stack buffer are refused */
+	if (e.off + 6 + 8 + 10 > MAX_RECORD)
+		return 0;
+	__u32 at = e.off, k = 0;
+	e.s->buf[OFF(at)] = index;
+	e.s->buf[OFF(at + 1)] = ARG_STR;
 	for (__u32 i = 0; i < 8 && i < plen; i++)
-		e->s->buf[OFF(at + 6 + n++)] = prefix[i];
-	n = (n + fmt_dec(e->s, at + 6 + n, v)) & 15;
-	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &n, 4);
-	e->off = at + 6 + n;
-	e->argnum++;
+		e.s->buf[OFF(at + 6 + k++)] = pre[i];
+	k += put_dec(e.s, at + 6 + k, v & 0xffff);
+	k &= 15;
+	__builtin_memcpy(&e.s->buf[OFF(at + 2)], &k, 4);
+	p->off = at + 6 + k;
+	p->argnum = e.argnum + 1;
+	return 1;
 }
 
-/* save_family saves an address family by its constant's name ("AF_INET"). */
-static __always_inline void save_family(struct event *e, __u8 index, __u32 family)
+/* ---- the inline side: struct event in, struct event out ---- */
+
+static __always_inline void save_name(struct event *e, __u8 index, __u32 table, __u32 v)
 {
-	char n[16] = {};
-	switch (family) {
-	case AF_UNSPEC: NAME(n, "AF_UNSPEC"); break;
-	case AF_UNIX: NAME(n, "AF_UNIX"); break;
-	case AF_INET: NAME(n, "AF_INET"); break;
-	case AF_INET6: NAME(n, "AF_INET6"); break;
-	case AF_NETLINK: NAME(n, "AF_NETLINK"); break;
-	case AF_PACKET: NAME(n, "AF_PACKET"); break;
-	case AF_VSOCK: NAME(n, "AF_VSOCK"); break;
-	case AF_XDP: NAME(n, "AF_XDP"); break;
-	default:
-		save_prefixed_num(e, index, "AF_", 3, family & 0xffff);
-		return;
-	}
-	save_str(e, index, n, 0);
+	struct argpos p = {.off = e->off, .argnum = e->argnum};
+	net_save_name(&p, index, table, v);
+	e->off = p.off;
+	e->argnum = p.argnum;
 }
 
-static __always_inline void save_sock_type(struct event *e, __u8 index, __u32 type)
+static __always_inline void save_ip(struct event *e, __u8 index, __u16 family, const __u8 *addr)
 {
-	char n[16] = {};
-	switch (type & SOCK_TYPE_MASK) {
-	case SOCK_STREAM: NAME(n, "SOCK_STREAM"); break;
-	case SOCK_DGRAM: NAME(n, "SOCK_DGRAM"); break;
-	case SOCK_RAW: NAME(n, "SOCK_RAW"); break;
-	case SOCK_RDM: NAME(n, "SOCK_RDM"); break;
-	case SOCK_SEQPACKET: NAME(n, "SOCK_SEQPACKET"); break;
-	case SOCK_DCCP: NAME(n, "SOCK_DCCP"); break;
-	case SOCK_PACKET: NAME(n, "SOCK_PACKET"); break;
-	default: NAME(n, "SOCK_OTHER");
-	}
-	save_str(e, index, n, 0);
+	struct argpos p = {.off = e->off, .argnum = e->argnum};
+	net_save_ip(&p, index, family, (const struct ip16 *)addr);
+	e->off = p.off;
+	e->argnum = p.argnum;
 }
 
-/* save_tcp_state saves a socket state by the name the kernel gives it
- * without the TCP_ prefix (UDP and AF_UNIX sockets use the same values:
- * ESTABLISHED when connected, CLOSE otherwise). */
-static __always_inline void save_tcp_state(struct event *e, __u8 index, int state)
+static __always_inline void save_path_of(struct event *e, __u8 index, struct file *f)
 {
-	char n[16] = {};
-	switch (state) {
-	case TCP_ESTABLISHED: NAME(n, "ESTABLISHED"); break;
-	case TCP_SYN_SENT: NAME(n, "SYN_SENT"); break;
-	case TCP_SYN_RECV: NAME(n, "SYN_RECV"); break;
-	case TCP_FIN_WAIT1: NAME(n, "FIN_WAIT1"); break;
-	case TCP_FIN_WAIT2: NAME(n, "FIN_WAIT2"); break;
-	case TCP_TIME_WAIT: NAME(n, "TIME_WAIT"); break;
-	case TCP_CLOSE: NAME(n, "CLOSE"); break;
-	case TCP_CLOSE_WAIT: NAME(n, "CLOSE_WAIT"); break;
-	case TCP_LAST_ACK: NAME(n, "LAST_ACK"); break;
-	case TCP_LISTEN: NAME(n, "LISTEN"); break;
-	case TCP_CLOSING: NAME(n, "CLOSING"); break;
-	case TCP_NEW_SYN_RECV: NAME(n, "NEW_SYN_RECV"); break;
-	default: NAME(n, "UNKNOWN");
-	}
-	save_str(e, index, n, 0);
+	struct argpos p = {.off = e->off, .argnum = e->argnum};
+	net_save_file_path(&p, index, (__u64)f);
+	e->off = p.off;
+	e->argnum = p.argnum;
 }
 
-/* save_sock_desc saves the seven arguments every socket event starts its
+/* net_save_sock saves the seven arguments every socket event starts its
  * socket part with: family, type, protocol, local_addr, local_port,
  * remote_addr, remote_port. */
-static __always_inline void save_sock_desc(struct event *e, __u8 first, const struct sock_desc *d)
+__noinline int net_save_sock(struct argpos *p, __u32 first, const struct sock_desc *d)
 {
-	save_family(e, first, d->family);
-	save_sock_type(e, first + 1, d->type);
-	save_u32(e, first + 2, d->protocol);
+	struct event e;
+	if (!d || !event_at(&e, p))
+		return 0;
+	save_name(&e, first, NT_FAMILY, d->family);
+	save_name(&e, first + 1, NT_SOCK_TYPE, d->type);
+	save_u32(&e, first + 2, d->protocol);
 	if (d->family == AF_UNIX) {
-		save_unix_path(e, first + 3, d->lpath, d->lpath_len, d->lpath_user);
-		save_u32(e, first + 4, 0);
-		save_unix_path(e, first + 5, d->rpath, d->rpath_len, d->rpath_user);
-		save_u32(e, first + 6, 0);
-		return;
+		struct argpos q;
+		event_pos(&e, &q);
+		net_save_unix_path(&q, first + 3, d->lpath, d->lpath_len, d->lpath_user);
+		net_save_unix_path(&q, first + 5, d->rpath, d->rpath_len, d->rpath_user);
+		e.off = q.off;
+		e.argnum = q.argnum;
+		save_u32(&e, first + 4, 0);
+		save_u32(&e, first + 6, 0);
+	} else {
+		save_ip(&e, first + 3, d->family, d->laddr);
+		save_u32(&e, first + 4, d->lport);
+		save_ip(&e, first + 5, d->family, d->raddr);
+		save_u32(&e, first + 6, d->rport);
 	}
-	save_ip(e, first + 3, d->family, d->laddr);
-	save_u32(e, first + 4, d->lport);
-	save_ip(e, first + 5, d->family, d->raddr);
-	save_u32(e, first + 6, d->rport);
+	event_pos(&e, p);
+	return 1;
 }
 
-static __always_inline void save_origin(struct event *e, __u8 index, __u32 origin)
+/* net_save_ends saves the five arguments of the sock-level events (the
+ * tracepoints' names, s the local end): family, saddr, sport, daddr, dport. */
+__noinline int net_save_ends(struct argpos *p, __u32 first, const struct sock_desc *d)
 {
-	char n[8] = {};
-	switch (origin) {
-	case ORIGIN_SOCKET: NAME(n, "socket"); break;
-	case ORIGIN_BIND: NAME(n, "bind"); break;
-	case ORIGIN_SEND: NAME(n, "send"); break;
-	case ORIGIN_LISTEN: NAME(n, "listen"); break;
-	case ORIGIN_CONNECT: NAME(n, "connect"); break;
-	case ORIGIN_ACCEPT: NAME(n, "accept"); break;
-	}
-	save_str(e, index, n, 0);
+	struct event e;
+	if (!d || !event_at(&e, p))
+		return 0;
+	save_name(&e, first, NT_FAMILY, d->family);
+	save_ip(&e, first + 1, d->family, d->laddr);
+	save_u32(&e, first + 2, d->lport);
+	save_ip(&e, first + 3, d->family, d->raddr);
+	save_u32(&e, first + 4, d->rport);
+	event_pos(&e, p);
+	return 1;
+}
+
+static __always_inline void save_sock_desc(struct event *e, __u8 first, const struct sock_desc *d)
+{
+	struct argpos p = {.off = e->off, .argnum = e->argnum};
+	net_save_sock(&p, first, d);
+	e->off = p.off;
+	e->argnum = p.argnum;
+}
+
+static __always_inline void save_ends(struct event *e, __u8 first, const struct sock_desc *d)
+{
+	struct argpos p = {.off = e->off, .argnum = e->argnum};
+	net_save_ends(&p, first, d);
+	e->off = p.off;
+	e->argnum = p.argnum;
 }
 
 /* ---- owners ---- */
@@ -510,21 +786,30 @@ static __always_inline void endpoint_key(struct endpoint *k, __u8 protocol, __u1
 	}
 }
 
-/* remember_endpoint makes owner the owner of d's local end, when it has
- * one. flags: BPF_ANY from process context, where the caller is the owner;
- * BPF_NOEXIST from softirq, which must not take a listener's port from it. */
-static __always_inline void remember_endpoint(const struct sock_desc *d, const struct record_header *owner, __u64 flags)
+static __always_inline int endpoint_of(const struct sock_desc *d, struct endpoint *k)
 {
 	if ((d->family != AF_INET && d->family != AF_INET6) || !d->lport)
-		return;
+		return 0;
 	if (d->protocol != IPPROTO_TCP && d->protocol != IPPROTO_UDP)
-		return;
+		return 0;
+	endpoint_key(k, d->protocol, d->family, d->lport, d->laddr);
+	return 1;
+}
+
+/* remember_endpoint makes owner the owner of d's local end, when it has
+ * one, unless the end has one already: it runs in softirq (a connection
+ * becoming established), where it must not take a listener's port from it.
+ * A global function: the value is built on its own stack frame. */
+__noinline int remember_endpoint(const struct sock_desc *d, const struct record_header *owner)
+{
 	struct endpoint k;
 	struct endpoint_val v;
-	endpoint_key(&k, d->protocol, d->family, d->lport, d->laddr);
+	if (!d || !owner || !endpoint_of(d, &k))
+		return 0;
 	__builtin_memcpy(&v.owner, owner, sizeof(v.owner));
 	v.sk = d->sk;
-	bpf_map_update_elem(&endpoint_owners, &k, &v, flags);
+	bpf_map_update_elem(&endpoint_owners, &k, &v, BPF_NOEXIST);
+	return 1;
 }
 
 /* forget_socket drops what was remembered of a socket that is going away;
@@ -542,20 +827,24 @@ static __always_inline void forget_socket(const struct sock_desc *d)
 }
 
 /* remember_owner records the current task, in process context, as the owner
- * of d's socket (and of its local end). A later bind, listen or send does
- * not hide that a socket was connected or accepted. */
-static __always_inline void remember_owner(const struct sock_desc *d, __u32 origin)
+ * of d's socket and of its local end. A later bind, listen or send does not
+ * hide that a socket was connected or accepted. */
+__noinline int remember_owner(const struct sock_desc *d, __u32 origin)
 {
-	struct record_header h;
-	if (!d->sk)
-		return;
-	fill_header(&h, (struct task_struct *)bpf_get_current_task(), 0);
-	struct record_header *old = bpf_map_lookup_elem(&sock_owners, &d->sk);
+	struct endpoint_val v;
+	struct endpoint k;
+	if (!d || !d->sk)
+		return 0;
+	fill_header(&v.owner, (struct task_struct *)bpf_get_current_task(), 0);
+	v.sk = d->sk;
+	struct record_header *old = bpf_map_lookup_elem(&sock_owners, &v.sk);
 	if (old && origin < ORIGIN_CONNECT && (old->reserved == ORIGIN_CONNECT || old->reserved == ORIGIN_ACCEPT))
 		origin = old->reserved;
-	h.reserved = origin;
-	bpf_map_update_elem(&sock_owners, &d->sk, &h, BPF_ANY);
-	remember_endpoint(d, &h, BPF_ANY);
+	v.owner.reserved = origin;
+	bpf_map_update_elem(&sock_owners, &v.sk, &v.owner, BPF_ANY);
+	if (endpoint_of(d, &k))
+		bpf_map_update_elem(&endpoint_owners, &k, &v, BPF_ANY);
+	return 1;
 }
 
 static __always_inline struct record_header *endpoint_owner(__u8 protocol, __u16 family, __u16 port, const __u8 *addr)
@@ -571,25 +860,6 @@ static __always_inline struct record_header *endpoint_owner(__u8 protocol, __u16
 	__builtin_memset(k.addr, 0, sizeof(k.addr));
 	v = bpf_map_lookup_elem(&endpoint_owners, &k);
 	return v ? &v->owner : NULL;
-}
-
-/* How an event's process was found, for events seen outside the owner's
- * context. */
-enum attribution {
-	ATTR_NONE = 0,  /* nobody known: the process fields are zero */
-	ATTR_TASK = 1,  /* the current task, in process context */
-	ATTR_OWNER = 2, /* the socket's (or local port's) owner, remembered */
-};
-
-static __always_inline void save_attribution(struct event *e, __u8 index, int a)
-{
-	char n[8] = {};
-	switch (a) {
-	case ATTR_TASK: NAME(n, "task"); break;
-	case ATTR_OWNER: NAME(n, "owner"); break;
-	default: NAME(n, "none");
-	}
-	save_str(e, index, n, 0);
 }
 
 static __always_inline int owner_is_self(const struct record_header *o)
@@ -625,37 +895,27 @@ static __always_inline int event_init_as(struct event *e, void *ctx, __u32 id, c
 
 /* ---- files behind descriptors ---- */
 
-/* save_file_kind saves what f is (file, pipe, socket, ...) and returns its
- * S_IFMT bits, 0 for a pipe, whose path would mean nothing. */
+/* save_file_kind saves what f is (file, pipe, socket, ...) and returns it. */
 static __always_inline __u32 save_file_kind(struct event *e, __u8 index, struct file *f)
 {
-	char kind[8] = {};
-	if (!f) {
-		NAME(kind, "none");
-		save_str(e, index, kind, 0);
-		return 0;
-	}
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	__u32 mode = BPF_CORE_READ(ino, i_mode) & S_IFMT;
-	switch (mode) {
-	case S_IFREG: NAME(kind, "file"); break;
-	case S_IFDIR: NAME(kind, "dir"); break;
-	case S_IFCHR: NAME(kind, "chr"); break;
-	case S_IFBLK: NAME(kind, "blk"); break;
-	case S_IFLNK: NAME(kind, "link"); break;
-	case S_IFSOCK: NAME(kind, "socket"); break;
-	case S_IFIFO:
-		if (BPF_CORE_READ(ino, i_sb, s_magic) == PIPEFS_MAGIC) {
-			NAME(kind, "pipe");
-			mode = 0;
-		} else {
-			NAME(kind, "fifo");
+	__u32 kind = FK_NONE;
+	if (f) {
+		struct inode *ino = BPF_CORE_READ(f, f_inode);
+		switch (BPF_CORE_READ(ino, i_mode) & S_IFMT) {
+		case S_IFREG: kind = FK_FILE; break;
+		case S_IFDIR: kind = FK_DIR; break;
+		case S_IFCHR: kind = FK_CHR; break;
+		case S_IFBLK: kind = FK_BLK; break;
+		case S_IFLNK: kind = FK_LINK; break;
+		case S_IFSOCK: kind = FK_SOCKET; break;
+		case S_IFIFO:
+			kind = BPF_CORE_READ(ino, i_sb, s_magic) == PIPEFS_MAGIC ? FK_PIPE : FK_FIFO;
+			break;
+		default: kind = FK_OTHER;
 		}
-		break;
-	default: NAME(kind, "other");
 	}
-	save_str(e, index, kind, 0);
-	return mode;
+	save_name(e, index, NT_FILE_KIND, kind);
+	return kind;
 }
 
 #endif
