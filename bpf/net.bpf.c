@@ -685,10 +685,29 @@ int BPF_KPROBE(kprobe_udpv6_destroy_sock, struct sock *sk)
 
 /* A DNS message copied out of the packet, and the addresses its answers
  * carry: per CPU, too large for the stack. */
+/* The state of the name and answer readers (bpf_loop callbacks) lives here
+ * too, not on the stack: 6.1's verifier checks a callback once, with the
+ * values the stack holds at the call, and prunes the branches those values
+ * do not take as dead code; values in a map are unknown to it. */
+struct qname_state {
+	__u32 out, pos, end, left, n, done;
+};
+
+struct answer_state {
+	__u32 pos, end, rrs, state, left, count, type, rdlen, keep;
+};
+
 struct dns_buf {
 	__u8 b[DNS_BUF];
 	__u8 fam[DNS_ANSWERS];
 	__u8 addr[DNS_ANSWERS][16];
+	struct qname_state q;
+	struct answer_state a;
+};
+
+struct dns_ctx {
+	struct scratch *s;
+	struct dns_buf *b;
 };
 
 struct {
@@ -771,21 +790,15 @@ __noinline int tc_emit_packet(struct __sk_buff *skb, const struct pkt *p, __u32 
 	return 1;
 }
 
-struct qname_ctx {
-	struct scratch *s;
-	struct dns_buf *b;
-	__u32 out, pos, end, left, n;
-	__u8 done;
-};
-
 /* One byte of a question name per call: a length byte starts a label
  * (written after a dot), the zero length ends the name. */
 static long qname_step(__u64 i, void *data)
 {
-	struct qname_ctx *c = data;
+	struct dns_ctx *x = data;
+	struct qname_state *c = &x->b->q;
 	if (c->pos >= c->end)
 		return 1;
-	__u8 v = c->b->b[c->pos & (DNS_BUF - 1)];
+	__u8 v = x->b->b[c->pos & (DNS_BUF - 1)];
 	c->pos++;
 	if (c->left == 0) {
 		if (v == 0) {
@@ -796,13 +809,13 @@ static long qname_step(__u64 i, void *data)
 		if (v & 0xc0)
 			return 1;
 		if (c->n) {
-			c->s->buf[OFF(c->out + c->n)] = '.';
+			x->s->buf[OFF(c->out + c->n)] = '.';
 			c->n++;
 		}
 		c->left = v;
 		return 0;
 	}
-	c->s->buf[OFF(c->out + c->n)] = v;
+	x->s->buf[OFF(c->out + c->n)] = v;
 	c->n++;
 	c->left--;
 	return 0;
@@ -817,20 +830,25 @@ static __always_inline __u32 save_qname(struct event *e, __u8 index, struct dns_
 	if (e->off + 6 + QNAME_MAX + 2 > MAX_RECORD)
 		return 0;
 	__u32 at = e->off;
-	struct qname_ctx c = {.s = e->s, .b = b, .out = at + 6, .pos = 12, .end = end};
-	bpf_loop(QNAME_MAX, qname_step, &c, 0);
+	struct dns_ctx x = {.s = e->s, .b = b};
+	struct qname_state *c = &b->q;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->out = at + 6;
+	c->pos = 12;
+	c->end = end;
+	bpf_loop(QNAME_MAX, qname_step, &x, 0);
 	__u8 type = ARG_STR;
-	if (!c.done)
+	__u32 n = c->n & (2 * QNAME_MAX - 1);
+	if (!c->done)
 		type |= ARG_TRUNCATED;
-	else if (c.n == 0)
-		e->s->buf[OFF(at + 6 + c.n++)] = '.';
-	__u32 n = c.n & (2 * QNAME_MAX - 1);
+	else if (n == 0)
+		e->s->buf[OFF(at + 6 + n++)] = '.';
 	e->s->buf[OFF(at)] = index;
 	e->s->buf[OFF(at + 1)] = type;
 	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &n, 4);
 	e->off = at + 6 + n;
 	e->argnum++;
-	return c.done ? c.pos : 0;
+	return c->done ? c->pos : 0;
 }
 
 static __always_inline __u16 be16_at(struct dns_buf *b, __u32 pos)
@@ -843,19 +861,14 @@ enum { RR_NAME, RR_POINTER, RR_FIXED, RR_DATA };
 /* The answer section is read one byte per call, as a small state machine
  * (owner name, pointer, type..rdlength, data), so that the verifier checks
  * one short body rather than nested loops. */
-struct answer_ctx {
-	struct dns_buf *b;
-	__u32 pos, end, rrs;
-	__u32 state, left, count;
-	__u32 type, rdlen, keep;
-};
-
 static long answer_step(__u64 i, void *data)
 {
-	struct answer_ctx *c = data;
+	struct dns_ctx *x = data;
+	struct dns_buf *b = x->b;
+	struct answer_state *c = &b->a;
 	if (c->pos >= c->end || !c->rrs || c->count >= DNS_ANSWERS)
 		return 1;
-	__u32 v = c->b->b[c->pos & (DNS_BUF - 1)];
+	__u32 v = b->b[c->pos & (DNS_BUF - 1)];
 	c->pos++;
 	switch (c->state) {
 	case RR_NAME:
@@ -892,13 +905,13 @@ static long answer_step(__u64 i, void *data)
 		break;
 	default:
 		if (c->keep)
-			c->b->addr[c->count & (DNS_ANSWERS - 1)][(c->rdlen - c->left) & 15] = v;
+			b->addr[c->count & (DNS_ANSWERS - 1)][(c->rdlen - c->left) & 15] = v;
 		if (--c->left)
 			return 0;
 	}
 	/* the record is complete */
 	if (c->keep) {
-		c->b->fam[c->count & (DNS_ANSWERS - 1)] = c->type == 1 ? AF_INET : AF_INET6;
+		b->fam[c->count & (DNS_ANSWERS - 1)] = c->type == 1 ? AF_INET : AF_INET6;
 		c->count++;
 	}
 	c->rrs--;
@@ -912,15 +925,21 @@ static long answer_step(__u64 i, void *data)
 static __always_inline void save_answers(struct event *e, __u8 index, struct dns_buf *b, __u32 pos, __u32 end,
 					 __u16 ancount)
 {
-	struct answer_ctx c = {.b = b, .pos = pos, .end = end, .rrs = ancount};
+	struct dns_ctx x = {.s = e->s, .b = b};
+	struct answer_state *c = &b->a;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->pos = pos;
+	c->end = end;
+	c->rrs = ancount;
 	if (ancount)
-		bpf_loop(DNS_BUF, answer_step, &c, 0);
+		bpf_loop(DNS_BUF, answer_step, &x, 0);
+	__u32 found = c->count;
 	if (e->off + 4 + DNS_ANSWERS * (4 + IPSTR_MAX) > MAX_RECORD)
 		return;
 	__u32 head = e->off, at = e->off + 4;
 	__u16 count = 0;
 	for (int k = 0; k < DNS_ANSWERS; k++) {
-		if (k >= c.count)
+		if (k >= found)
 			break;
 		__u32 n = net_fmt_ip(at + 4, b->fam[k], (const struct ip16 *)b->addr[k]) & (IPSTR_MAX - 1);
 		__builtin_memcpy(&e->s->buf[OFF(at)], &n, 4);

@@ -18,6 +18,27 @@ type NetDnsBuf struct {
 	B    [512]uint8
 	Fam  [8]uint8
 	Addr [8][16]uint8
+	Q    struct {
+		_    structs.HostLayout
+		Out  uint32
+		Pos  uint32
+		End  uint32
+		Left uint32
+		N    uint32
+		Done uint32
+	}
+	A struct {
+		_     structs.HostLayout
+		Pos   uint32
+		End   uint32
+		Rrs   uint32
+		State uint32
+		Left  uint32
+		Count uint32
+		Type  uint32
+		Rdlen uint32
+		Keep  uint32
+	}
 }
 
 type NetEndpoint struct {

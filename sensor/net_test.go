@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,11 +82,29 @@ func argsMatch(ev *event.Event, want map[string]any) bool {
 }
 
 // waitArgs waits for an event of name from pid with the arguments in want.
+// On failure it shows the events of that name and pid it did see.
 func (ls *liveSensor) waitArgs(t *testing.T, name string, pid uint32, want map[string]any) *event.Event {
 	t.Helper()
-	return ls.waitFor(t, fmt.Sprintf("%s of pid %d with %v", name, pid, want), func(ev *event.Event) bool {
-		return ev.Name == name && ev.Process.HostPid == pid && argsMatch(ev, want)
-	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var seen []string
+		ls.mu.Lock()
+		for _, ev := range ls.events {
+			if ev.Name != name || ev.Process.HostPid != pid {
+				continue
+			}
+			if argsMatch(ev, want) {
+				ls.mu.Unlock()
+				return ev
+			}
+			seen = append(seen, fmt.Sprintf("%v (probe %s, return %d)", ev.Args, ev.Probe, ev.ReturnValue))
+		}
+		ls.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s of pid %d with %v within 10s; its %s events:\n%s", name, pid, want, name, strings.Join(seen, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func probeOf(ls *liveSensor, name string) ProbeStatus {
