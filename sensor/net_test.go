@@ -434,3 +434,64 @@ func testTCAttachment(t *testing.T, want string) {
 		t.Errorf("tc_egress still attached to lo after Close")
 	}
 }
+
+// The sensor's own connections (its NATS traffic) are left out of the
+// packet and state events: each event it published would make more.
+func TestSensorIgnoresItsOwnTraffic(t *testing.T) {
+	ls := startSensor(t, "net_packet")
+	// the test process is the sensor's: a connection of its own, over
+	// loopback, with data both ways
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-accepted
+	defer s.Close()
+	for i := 0; i < 20; i++ {
+		c.Write([]byte("published event"))
+		s.Write([]byte("ack"))
+		time.Sleep(5 * time.Millisecond)
+	}
+	ownPorts := map[uint64]bool{
+		uint64(ln.Addr().(*net.TCPAddr).Port): true,
+		uint64(c.LocalAddr().(*net.TCPAddr).Port): true,
+	}
+	// someone else's traffic in the same window is seen: the classifiers work
+	r := runNetsock(t)
+	ls.waitArgs(t, "net_packet", r.Pid, map[string]any{"sport": r.TCP.ClientPort, "dport": r.TCP.ListenPort})
+
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, ev := range ls.events {
+		if ev.Name != "net_packet" && ev.Name != "inet_sock_set_state" && ev.Name != "tcp_connect" {
+			continue
+		}
+		sp, _ := ev.Args["sport"].(uint64)
+		dp, _ := ev.Args["dport"].(uint64)
+		if !ownPorts[sp] && !ownPorts[dp] {
+			continue
+		}
+		// the handshake's first segments leave before the kernel has
+		// told which process the new port belongs to; nothing after
+		if ev.Name == "net_packet" {
+			if f, _ := ev.Args["tcp_flags"].(uint64); f&0x18 == 0x18 {
+				t.Errorf("the sensor's own data segment was reported: %v", ev.Args)
+			}
+			continue
+		}
+		t.Errorf("the sensor's own connection was reported: %s %v", ev.Name, ev.Args)
+	}
+}
