@@ -975,7 +975,7 @@ __noinline int dns_save_question(struct argpos *p, struct dns_buf *b, __u32 n, _
  * attribution. The process is the client's (the sender of a query, the
  * receiver of a response), else the server's, when the local end has a
  * remembered owner. DNS over TCP is not decoded. */
-__noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egress)
+__noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egress, const struct record_header *sender)
 {
 	__u32 zero = 0;
 	struct dns_buf *b = bpf_map_lookup_elem(&dns_bufs, &zero);
@@ -1003,13 +1003,17 @@ __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egr
 		return 0;
 	int response = flags >> 15;
 
-	struct record_header *owner;
+	const struct record_header *owner;
 	if (response) {
 		owner = endpoint_owner(IPPROTO_UDP, p->family, p->dport, p->daddr);
 		if (!owner)
+			owner = sender;
+		if (!owner)
 			owner = endpoint_owner(IPPROTO_UDP, p->family, p->sport, p->saddr);
 	} else {
-		owner = endpoint_owner(IPPROTO_UDP, p->family, p->sport, p->saddr);
+		owner = sender;
+		if (!owner)
+			owner = endpoint_owner(IPPROTO_UDP, p->family, p->sport, p->saddr);
 		if (!owner)
 			owner = endpoint_owner(IPPROTO_UDP, p->family, p->dport, p->daddr);
 	}
@@ -1041,6 +1045,40 @@ __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egr
 	return 1;
 }
 
+/* learn_endpoint makes the owner of a socket a packet leaves from the owner
+ * of its local port too, unless the port has one: the answers to an
+ * unconnected socket's datagrams (a stub resolver's sendto) find it. */
+__noinline int learn_endpoint(const struct pkt *p, const struct record_header *owner, __u64 sk)
+{
+	struct endpoint k;
+	struct endpoint_val v;
+	if (!p || !owner || !p->sport || (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP))
+		return 0;
+	endpoint_key(&k, p->protocol, p->family, p->sport, p->saddr);
+	if (bpf_map_lookup_elem(&endpoint_owners, &k))
+		return 0;
+	__builtin_memcpy(&v.owner, owner, sizeof(v.owner));
+	v.sk = sk;
+	bpf_map_update_elem(&endpoint_owners, &k, &v, BPF_NOEXIST);
+	return 1;
+}
+
+/* sender_owner is the owner of the socket an outgoing packet leaves from
+ * (skb->sk), when the sensor saw the socket made, bound, connected or
+ * accepted: the first packets of a connection and datagrams of sockets
+ * never connected are attributed too. */
+static __always_inline struct record_header *sender_owner(struct __sk_buff *skb, const struct pkt *p)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return NULL;
+	__u64 a = addr_of(sk);
+	struct record_header *o = bpf_map_lookup_elem(&sock_owners, &a);
+	if (o)
+		learn_endpoint(p, o, a);
+	return o;
+}
+
 static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 {
 	struct pkt p;
@@ -1049,17 +1087,22 @@ static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 	int want_pkt = emit_allowed(EVENT_NET_PACKET, 0);
 	int want_dns = p.protocol == IPPROTO_UDP && (p.sport == 53 || p.dport == 53) &&
 		       emit_allowed(EVENT_NET_PACKET_DNS, 0);
+	if (!want_pkt && !want_dns)
+		return TC_NEXT;
+	struct record_header *sender = egress ? sender_owner(skb, &p) : NULL;
 	if (want_pkt) {
 		/* the local end: the source of what leaves, the destination
 		 * of what arrives */
-		struct record_header *owner = egress ? endpoint_owner(p.protocol, p.family, p.sport, p.saddr)
-						     : endpoint_owner(p.protocol, p.family, p.dport, p.daddr);
+		struct record_header *owner = sender;
+		if (!owner)
+			owner = egress ? endpoint_owner(p.protocol, p.family, p.sport, p.saddr)
+				       : endpoint_owner(p.protocol, p.family, p.dport, p.daddr);
 		/* the sensor's own traffic (NATS) would feed on itself */
 		if (!owner_is_self(owner))
 			tc_emit_packet(skb, &p, egress, owner);
 	}
 	if (want_dns)
-		tc_emit_dns(skb, &p, egress);
+		tc_emit_dns(skb, &p, egress, sender);
 	return TC_NEXT;
 }
 

@@ -1,10 +1,16 @@
 package sensor
 
 import (
+	"bufio"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -12,6 +18,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/bpf"
 )
 
 // The network family's maps are shared by its programs like the common ones
@@ -67,6 +75,11 @@ func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Clo
 	}
 	a := &tcAttachment{log: log.With().Str("program", ps.Name).Logger(), prog: p, name: ps.Name, egress: egress,
 		ifaces: map[int]io.Closer{}, done: make(chan struct{})}
+	if n, err := seedOwnEndpoints(p); err != nil {
+		a.log.Warn().Err(err).Msg("the sensor's own sockets are not known to the classifiers: its traffic may be reported")
+	} else {
+		a.log.Debug().Int("sockets", n).Msg("the sensor's own sockets")
+	}
 
 	// subscribe before listing, so that no interface falls in between
 	updates := make(chan netlink.LinkUpdate, 64)
@@ -301,4 +314,153 @@ func (a *tcAttachment) interfaces() []string {
 		}
 	}
 	return out
+}
+
+// The sensor's own sockets made before its programs were attached (the
+// NATS connection is opened first) were seen by no hook; the classifiers
+// would report their packets, and every event published would make more.
+// seedOwnEndpoints writes their local ends into endpoint_owners as the
+// sensor's, from /proc: the sockets behind /proc/self/fd, their addresses
+// in /proc/self/net/{tcp,udp}{,6}. Later sockets are remembered by the
+// hooks (connect's SYN_SENT, listen's LISTEN, in the sensor's context).
+
+// endpointKey and endpointVal are struct endpoint and struct endpoint_val
+// of bpf/lib/net.h.
+type endpointKey struct {
+	Protocol uint8
+	Pad      uint8
+	Port     uint16
+	Addr     [16]byte
+}
+
+type endpointVal struct {
+	Owner bpf.RecordHeader
+	Sk    uint64
+}
+
+func seedOwnEndpoints(p *ebpf.Program) (int, error) {
+	m, err := programMap(p, "endpoint_owners")
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	inodes, err := ownSocketInodes()
+	if err != nil {
+		return 0, err
+	}
+	var owner bpf.RecordHeader
+	owner.HostPid = uint32(os.Getpid())
+	owner.Pid = owner.HostPid
+	n := 0
+	for _, t := range []struct {
+		file  string
+		proto uint8
+	}{{"tcp", unix.IPPROTO_TCP}, {"tcp6", unix.IPPROTO_TCP}, {"udp", unix.IPPROTO_UDP}, {"udp6", unix.IPPROTO_UDP}} {
+		ends, err := procNetEnds(filepath.Join("/proc/self/net", t.file), inodes)
+		if err != nil {
+			continue // no IPv6, say
+		}
+		for _, e := range ends {
+			k := endpointKey{Protocol: t.proto, Port: e.port, Addr: e.addr}
+			if err := m.Update(&k, &endpointVal{Owner: owner}, ebpf.UpdateAny); err != nil {
+				return n, fmt.Errorf("remembering %s port %d: %w", t.file, e.port, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// programMap opens the map of that name a program uses.
+func programMap(p *ebpf.Program, name string) (*ebpf.Map, error) {
+	info, err := p.Info()
+	if err != nil {
+		return nil, err
+	}
+	ids, _ := info.MapIDs()
+	for _, id := range ids {
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue
+		}
+		if mi, err := m.Info(); err == nil && mi.Name == name {
+			return m, nil
+		}
+		m.Close()
+	}
+	return nil, fmt.Errorf("program %s uses no map %s", p, name)
+}
+
+// ownSocketInodes are the inodes of the sockets this process has open.
+func ownSocketInodes() (map[uint64]bool, error) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64]bool{}
+	for _, e := range ents {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err != nil || !strings.HasPrefix(target, "socket:[") {
+			continue
+		}
+		if ino, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]"), 10, 64); err == nil {
+			out[ino] = true
+		}
+	}
+	return out, nil
+}
+
+type localEnd struct {
+	port uint16
+	addr [16]byte // v4-mapped for IPv4, zero for the wildcard
+}
+
+// procNetEnds reads the local ends of the sockets in inodes from a
+// /proc/net/{tcp,udp}{,6} table ("sl local_address rem_address st ... inode").
+func procNetEnds(path string, inodes map[uint64]bool) ([]localEnd, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []localEnd
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 10 {
+			continue
+		}
+		ino, err := strconv.ParseUint(fields[9], 10, 64)
+		if err != nil || !inodes[ino] {
+			continue
+		}
+		addrHex, portHex, ok := strings.Cut(fields[1], ":")
+		if !ok {
+			continue
+		}
+		port, err := strconv.ParseUint(portHex, 16, 16)
+		if err != nil || port == 0 {
+			continue
+		}
+		raw, err := hex.DecodeString(addrHex)
+		if err != nil || (len(raw) != 4 && len(raw) != 16) {
+			continue
+		}
+		// the kernel prints each 32-bit word of the address in host order
+		for i := 0; i+4 <= len(raw); i += 4 {
+			raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
+		}
+		e := localEnd{port: uint16(port)}
+		if len(raw) == 4 {
+			if raw[0]|raw[1]|raw[2]|raw[3] != 0 {
+				e.addr[10], e.addr[11] = 0xff, 0xff
+				copy(e.addr[12:], raw)
+			}
+		} else {
+			copy(e.addr[:], raw)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
 }

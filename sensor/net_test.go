@@ -3,6 +3,7 @@ package sensor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -240,9 +241,15 @@ func TestSensorSeesDNS(t *testing.T) {
 	dir := triggers(t)
 	// a responder of its own on a loopback address nothing else uses: the
 	// classifiers decode port 53 only
-	for _, tc := range []struct{ name, answer string }{
-		{"www.vigil-dns-test.example", "10.1.2.3"},
-		{"v6.vigil-dns-test.example", "2001:db8::7"},
+	for _, tc := range []struct {
+		name, answer string
+		unconnected  bool
+	}{
+		{"www.vigil-dns-test.example", "10.1.2.3", false},
+		{"v6.vigil-dns-test.example", "2001:db8::7", false},
+		// sendto from a socket never connected: the sender's socket
+		// names the owner, and its port is learned for the answer
+		{"sendto.vigil-dns-test.example", "10.4.5.6", true},
 	} {
 		var r struct {
 			Pid       uint32
@@ -251,12 +258,16 @@ func TestSensorSeesDNS(t *testing.T) {
 			LocalPort int `json:"local_port"`
 			Answered  bool
 		}
-		runTrigger(t, exec.Command(filepath.Join(dir, "dnsquery"), "-server", "127.0.53.53:53", "-answer", tc.answer, tc.name), &r)
+		args := []string{"-server", "127.0.53.53:53", "-answer", tc.answer}
+		if tc.unconnected {
+			args = append(args, "-unconnected")
+		}
+		runTrigger(t, exec.Command(filepath.Join(dir, "dnsquery"), append(args, tc.name)...), &r)
 		if !r.Answered {
 			t.Fatalf("dnsquery got no answer from its own responder: %+v", r)
 		}
 		q := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": false, "qname": tc.name, "qtype": "A", "id": r.ID,
-			"saddr": "127.0.0.1", "sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET", "opcode": 0, "attribution": "owner"})
+			"sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET", "opcode": 0, "attribution": "owner"})
 		if q.Process.Comm != "dnsquery" {
 			t.Errorf("query attributed to comm %q", q.Process.Comm)
 		}
@@ -282,8 +293,8 @@ func TestSensorSeesDNS(t *testing.T) {
 func TestSensorSeesPackets(t *testing.T) {
 	ls := startSensor(t, "net_packet")
 	r := runNetsock(t)
-	// the data segment (PSH|ACK) leaves after connect returned: its port
-	// has an owner by then
+	// the SYN leaves from the socket socket(2) made: its owner is known
+	ls.waitArgs(t, "net_packet", r.Pid, map[string]any{"direction": "egress", "sport": r.TCP.ClientPort, "dport": r.TCP.ListenPort, "tcp_flags": 0x02, "attribution": "owner"})
 	ev := ls.waitArgs(t, "net_packet", r.Pid, map[string]any{"direction": "egress", "family": "AF_INET", "protocol": unix.IPPROTO_TCP,
 		"saddr": "127.0.0.1", "sport": r.TCP.ClientPort, "daddr": "127.0.0.1", "dport": r.TCP.ListenPort, "tcp_flags": 0x18, "attribution": "owner"})
 	if lo, err := net.InterfaceByName("lo"); err != nil || ev.Args["ifindex"] != uint64(lo.Index) {
@@ -438,9 +449,30 @@ func testTCAttachment(t *testing.T, want string) {
 // The sensor's own connections (its NATS traffic) are left out of the
 // packet and state events: each event it published would make more.
 func TestSensorIgnoresItsOwnTraffic(t *testing.T) {
+	needRoot(t)
+	// the test process is the sensor's: connections of its own, over
+	// loopback, one opened before the sensor starts (as vigil sensor
+	// connects to NATS first), one after, with data both ways
+	early, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	go func() {
+		for {
+			c, err := early.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(c, c)
+		}
+	}()
+	ec, err := net.Dial("tcp4", early.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
 	ls := startSensor(t, "net_packet")
-	// the test process is the sensor's: a connection of its own, over
-	// loopback, with data both ways
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -460,14 +492,19 @@ func TestSensorIgnoresItsOwnTraffic(t *testing.T) {
 	defer c.Close()
 	s := <-accepted
 	defer s.Close()
+	buf := make([]byte, 64)
 	for i := 0; i < 20; i++ {
 		c.Write([]byte("published event"))
 		s.Write([]byte("ack"))
+		ec.Write([]byte("published before"))
+		ec.Read(buf)
 		time.Sleep(5 * time.Millisecond)
 	}
 	ownPorts := map[uint64]bool{
-		uint64(ln.Addr().(*net.TCPAddr).Port): true,
-		uint64(c.LocalAddr().(*net.TCPAddr).Port): true,
+		uint64(ln.Addr().(*net.TCPAddr).Port):      true,
+		uint64(c.LocalAddr().(*net.TCPAddr).Port):  true,
+		uint64(early.Addr().(*net.TCPAddr).Port):   true,
+		uint64(ec.LocalAddr().(*net.TCPAddr).Port): true,
 	}
 	// someone else's traffic in the same window is seen: the classifiers work
 	r := runNetsock(t)
@@ -482,14 +519,6 @@ func TestSensorIgnoresItsOwnTraffic(t *testing.T) {
 		sp, _ := ev.Args["sport"].(uint64)
 		dp, _ := ev.Args["dport"].(uint64)
 		if !ownPorts[sp] && !ownPorts[dp] {
-			continue
-		}
-		// the handshake's first segments leave before the kernel has
-		// told which process the new port belongs to; nothing after
-		if ev.Name == "net_packet" {
-			if f, _ := ev.Args["tcp_flags"].(uint64); f&0x18 == 0x18 {
-				t.Errorf("the sensor's own data segment was reported: %v", ev.Args)
-			}
 			continue
 		}
 		t.Errorf("the sensor's own connection was reported: %s %v", ev.Name, ev.Args)

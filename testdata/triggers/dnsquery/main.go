@@ -4,7 +4,10 @@
 // which answers any question with one A (or AAAA) record for that address;
 // without it nothing needs to listen: the query is what is being watched.
 //
-// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] NAME
+// -unconnected sends from a socket that is never connected (sendto), as
+// musl's resolver and dnspython do.
+//
+// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] [-unconnected] NAME
 //
 // It prints one JSON line: its pid, the name, the message id, the local
 // port it sent from and what came back.
@@ -37,18 +40,19 @@ func main() {
 	server := flag.String("server", "127.0.0.1:53", "where to send the query (UDP)")
 	answer := flag.String("answer", "", "answer the query ourselves with this address (A or AAAA)")
 	id := flag.Int("id", os.Getpid()&0xffff, "DNS message id")
+	unconnected := flag.Bool("unconnected", false, "send with sendto from a socket that is never connected")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: dnsquery [-server ADDR] [-answer IP] [-id N] NAME")
 		os.Exit(2)
 	}
-	if err := run(*server, *answer, uint16(*id), flag.Arg(0)); err != nil {
+	if err := run(*server, *answer, uint16(*id), *unconnected, flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsquery:", err)
 		os.Exit(1)
 	}
 }
 
-func run(server, answer string, id uint16, name string) error {
+func run(server, answer string, id uint16, unconnected bool, name string) error {
 	exe, _ := os.Executable()
 	r := report{Pid: os.Getpid(), Exe: exe, Name: name, ID: int(id), Server: server}
 	if answer != "" {
@@ -68,6 +72,28 @@ func run(server, answer string, id uint16, name string) error {
 	if err != nil {
 		return err
 	}
+	buf := make([]byte, 512)
+	if unconnected {
+		to, err := net.ResolveUDPAddr("udp", server)
+		if err != nil {
+			return err
+		}
+		pc, err := net.ListenPacket("udp4", "0.0.0.0:0")
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		r.LocalPort = pc.LocalAddr().(*net.UDPAddr).Port
+		if _, err := pc.WriteTo(q, to); err != nil {
+			return fmt.Errorf("sending the query: %w", err)
+		}
+		pc.SetReadDeadline(time.Now().Add(time.Second))
+		if n, _, err := pc.ReadFrom(buf); err == nil {
+			r.Answered = true
+			r.Answers = answers(buf[:n])
+		}
+		return json.NewEncoder(os.Stdout).Encode(r)
+	}
 	c, err := net.Dial("udp", server)
 	if err != nil {
 		return err
@@ -78,7 +104,6 @@ func run(server, answer string, id uint16, name string) error {
 		return fmt.Errorf("sending the query: %w", err)
 	}
 	c.SetReadDeadline(time.Now().Add(time.Second))
-	buf := make([]byte, 512)
 	if n, err := c.Read(buf); err == nil {
 		r.Answered = true
 		r.Answers = answers(buf[:n])
