@@ -82,11 +82,13 @@ var stateProbes = []Probe{
 
 // tcProbe attaches the classifiers to every interface (tcx on kernels from
 // 6.6, clsact and cls_bpf before; see sensor/net_attach.go), with the hooks
-// that tell which process owns a local port: packets arrive without one.
-// connect and bind exits remember the owners of ports connect and bind
-// pick (the kernel hooks run before they are picked); the state change
-// tracepoint remembers TCP ports once connected, the sensor's own included,
-// so that its NATS traffic can be left out.
+// that tell which process owns a socket or a local port: a packet that
+// leaves names its socket (skb->sk), whose owner socket(2)'s exit and the
+// socket hooks remember; one that arrives names only its port. connect and
+// bind exits remember the owners of the ports they pick (the kernel hooks
+// run before they are picked); the state change tracepoint remembers TCP
+// ports once connected, the sensor's own included, so that its NATS
+// traffic can be left out.
 var tcProbe = []Probe{{
 	Name: "tc/ingress+egress",
 	Programs: append([]Program{{Name: "tc_ingress"}, {Name: "tc_egress"}, {Name: "tp_btf_inet_sock_set_state"}},
@@ -215,7 +217,7 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDNetPacket, Name: "net_packet", Off: true,
-		Doc:    "an IP packet crosses an interface (TC classifiers; loopback is watched at egress only, where every packet passes once). Off by default: one event per packet. The process is the owner of the local port where the sensor knows it",
+		Doc:    "an IP packet crosses an interface (TC classifiers; loopback is watched at egress only, where every packet passes once). Off by default: one event per packet. The process is the owner of the socket it leaves from, or of the local port it arrives at, where the sensor knows it; the sensor's own traffic is left out",
 		Probes: tcProbe,
 		Args: []Arg{
 			{Name: "direction", Type: TypeString, Doc: "ingress or egress"},
@@ -233,7 +235,7 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDNetPacketDNS, Name: "net_packet_dns",
-		Doc:    "a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier) where the sensor knows the owner of its port, else the server's",
+		Doc:    "a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's",
 		Probes: tcProbe,
 		Args: []Arg{
 			{Name: "direction", Type: TypeString, Doc: "ingress or egress"},
