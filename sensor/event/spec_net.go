@@ -1,5 +1,7 @@
 package event
 
+import "slices"
+
 // Events of the network: sockets, connections, DNS, packets (bpf/net.bpf.c).
 // Their ids are 400-499; keep them in step with enum event_id in bpf/lib/record.h.
 const (
@@ -91,8 +93,8 @@ var stateProbes = []Probe{
 // traffic can be left out.
 var tcProbe = []Probe{{
 	Name: "tc/ingress+egress",
-	Programs: append([]Program{{Name: "tc_ingress"}, {Name: "tc_egress"}, {Name: "tp_btf_inet_sock_set_state"}},
-		append(append([]Program{}, connectExit...), bindExit...)...),
+	Programs: slices.Concat([]Program{{Name: "tc_ingress"}, {Name: "tc_egress"}, {Name: "tp_btf_inet_sock_set_state"}},
+		socketExit, connectExit, bindExit),
 }}
 
 var dupArgs = []Arg{
