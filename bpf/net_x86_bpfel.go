@@ -13,6 +13,48 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type NetDnsBuf struct {
+	_    structs.HostLayout
+	B    [512]uint8
+	Fam  [8]uint8
+	Addr [8][16]uint8
+	Q    struct {
+		_    structs.HostLayout
+		Out  uint32
+		Pos  uint32
+		End  uint32
+		Left uint32
+		N    uint32
+		Done uint32
+	}
+	A struct {
+		_     structs.HostLayout
+		Pos   uint32
+		End   uint32
+		Rrs   uint32
+		State uint32
+		Left  uint32
+		Count uint32
+		Type  uint32
+		Rdlen uint32
+		Keep  uint32
+	}
+}
+
+type NetEndpoint struct {
+	_        structs.HostLayout
+	Protocol uint8
+	Pad      uint8
+	Port     uint16
+	Addr     [16]uint8
+}
+
+type NetEndpointVal struct {
+	_     structs.HostLayout
+	Owner NetRecordHeader
+	Sk    uint64
+}
+
 type NetPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -25,6 +67,31 @@ type NetPathbuf struct {
 		Off       uint32
 		Pad       uint32
 	}
+}
+
+type NetRecordHeader struct {
+	_         structs.HostLayout
+	Ts        uint64
+	CgroupId  uint64
+	Retval    int64
+	StartTime uint64
+	EventId   uint32
+	HostPid   uint32
+	HostTid   uint32
+	HostPpid  uint32
+	Pid       uint32
+	Tid       uint32
+	Ppid      uint32
+	Uid       uint32
+	Gid       uint32
+	Euid      uint32
+	Egid      uint32
+	MntNs     uint32
+	PidNs     uint32
+	Reserved  uint32
+	Comm      [16]int8
+	Argnum    uint8
+	Pad       [7]uint8
 }
 
 type NetScratch struct {
@@ -54,15 +121,52 @@ type NetSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	NetMapDrops         = "drops"
-	NetMapEventModes    = "event_modes"
-	NetMapEvents        = "events"
-	NetMapPathbufs      = "pathbufs"
-	NetMapScratch       = "scratch"
-	NetMapSysEnterProgs = "sys_enter_progs"
-	NetMapSysExitProgs  = "sys_exit_progs"
-	NetMapSyscallStates = "syscall_states"
-	NetVarSelfTgid      = "self_tgid"
+	NetMapDnsBufs                      = "dns_bufs"
+	NetMapDrops                        = "drops"
+	NetMapEndpointOwners               = "endpoint_owners"
+	NetMapEventModes                   = "event_modes"
+	NetMapEvents                       = "events"
+	NetMapPathbufs                     = "pathbufs"
+	NetMapScratch                      = "scratch"
+	NetMapSockOwners                   = "sock_owners"
+	NetMapSysEnterProgs                = "sys_enter_progs"
+	NetMapSysExitProgs                 = "sys_exit_progs"
+	NetMapSyscallStates                = "syscall_states"
+	NetProgFentryUdpDisconnect         = "fentry___udp_disconnect"
+	NetProgFentrySecuritySocketBind    = "fentry_security_socket_bind"
+	NetProgFentrySecuritySocketConnect = "fentry_security_socket_connect"
+	NetProgFentrySecuritySocketCreate  = "fentry_security_socket_create"
+	NetProgFentrySecuritySocketListen  = "fentry_security_socket_listen"
+	NetProgFentryTcpConnect            = "fentry_tcp_connect"
+	NetProgFentryUdpDestroySock        = "fentry_udp_destroy_sock"
+	NetProgFentryUdpSendmsg            = "fentry_udp_sendmsg"
+	NetProgFentryUdpv6DestroySock      = "fentry_udpv6_destroy_sock"
+	NetProgFentryUdpv6Sendmsg          = "fentry_udpv6_sendmsg"
+	NetProgFexitDoAccept               = "fexit_do_accept"
+	NetProgKprobeUdpDisconnect         = "kprobe___udp_disconnect"
+	NetProgKprobeSecuritySocketBind    = "kprobe_security_socket_bind"
+	NetProgKprobeSecuritySocketConnect = "kprobe_security_socket_connect"
+	NetProgKprobeSecuritySocketCreate  = "kprobe_security_socket_create"
+	NetProgKprobeSecuritySocketListen  = "kprobe_security_socket_listen"
+	NetProgKprobeTcpConnect            = "kprobe_tcp_connect"
+	NetProgKprobeUdpDestroySock        = "kprobe_udp_destroy_sock"
+	NetProgKprobeUdpSendmsg            = "kprobe_udp_sendmsg"
+	NetProgKprobeUdpv6DestroySock      = "kprobe_udpv6_destroy_sock"
+	NetProgKprobeUdpv6Sendmsg          = "kprobe_udpv6_sendmsg"
+	NetProgKretprobeDoAccept           = "kretprobe_do_accept"
+	NetProgSysEnterConnect             = "sys_enter_connect"
+	NetProgSysExitAccept               = "sys_exit_accept"
+	NetProgSysExitBind                 = "sys_exit_bind"
+	NetProgSysExitConnect              = "sys_exit_connect"
+	NetProgSysExitDup                  = "sys_exit_dup"
+	NetProgSysExitListen               = "sys_exit_listen"
+	NetProgSysExitSend                 = "sys_exit_send"
+	NetProgSysExitSocket               = "sys_exit_socket"
+	NetProgTcEgress                    = "tc_egress"
+	NetProgTcIngress                   = "tc_ingress"
+	NetProgTpBtfInetSockSetState       = "tp_btf_inet_sock_set_state"
+	NetProgTracepointInetSockSetState  = "tracepoint_inet_sock_set_state"
+	NetVarSelfTgid                     = "self_tgid"
 )
 
 // LoadNet returns the embedded CollectionSpec for Net.
@@ -107,20 +211,57 @@ type NetSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NetProgramSpecs struct {
+	FentryUdpDisconnect         *ebpf.ProgramSpec `ebpf:"fentry___udp_disconnect"`
+	FentrySecuritySocketBind    *ebpf.ProgramSpec `ebpf:"fentry_security_socket_bind"`
+	FentrySecuritySocketConnect *ebpf.ProgramSpec `ebpf:"fentry_security_socket_connect"`
+	FentrySecuritySocketCreate  *ebpf.ProgramSpec `ebpf:"fentry_security_socket_create"`
+	FentrySecuritySocketListen  *ebpf.ProgramSpec `ebpf:"fentry_security_socket_listen"`
+	FentryTcpConnect            *ebpf.ProgramSpec `ebpf:"fentry_tcp_connect"`
+	FentryUdpDestroySock        *ebpf.ProgramSpec `ebpf:"fentry_udp_destroy_sock"`
+	FentryUdpSendmsg            *ebpf.ProgramSpec `ebpf:"fentry_udp_sendmsg"`
+	FentryUdpv6DestroySock      *ebpf.ProgramSpec `ebpf:"fentry_udpv6_destroy_sock"`
+	FentryUdpv6Sendmsg          *ebpf.ProgramSpec `ebpf:"fentry_udpv6_sendmsg"`
+	FexitDoAccept               *ebpf.ProgramSpec `ebpf:"fexit_do_accept"`
+	KprobeUdpDisconnect         *ebpf.ProgramSpec `ebpf:"kprobe___udp_disconnect"`
+	KprobeSecuritySocketBind    *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_bind"`
+	KprobeSecuritySocketConnect *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_connect"`
+	KprobeSecuritySocketCreate  *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_create"`
+	KprobeSecuritySocketListen  *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_listen"`
+	KprobeTcpConnect            *ebpf.ProgramSpec `ebpf:"kprobe_tcp_connect"`
+	KprobeUdpDestroySock        *ebpf.ProgramSpec `ebpf:"kprobe_udp_destroy_sock"`
+	KprobeUdpSendmsg            *ebpf.ProgramSpec `ebpf:"kprobe_udp_sendmsg"`
+	KprobeUdpv6DestroySock      *ebpf.ProgramSpec `ebpf:"kprobe_udpv6_destroy_sock"`
+	KprobeUdpv6Sendmsg          *ebpf.ProgramSpec `ebpf:"kprobe_udpv6_sendmsg"`
+	KretprobeDoAccept           *ebpf.ProgramSpec `ebpf:"kretprobe_do_accept"`
+	SysEnterConnect             *ebpf.ProgramSpec `ebpf:"sys_enter_connect"`
+	SysExitAccept               *ebpf.ProgramSpec `ebpf:"sys_exit_accept"`
+	SysExitBind                 *ebpf.ProgramSpec `ebpf:"sys_exit_bind"`
+	SysExitConnect              *ebpf.ProgramSpec `ebpf:"sys_exit_connect"`
+	SysExitDup                  *ebpf.ProgramSpec `ebpf:"sys_exit_dup"`
+	SysExitListen               *ebpf.ProgramSpec `ebpf:"sys_exit_listen"`
+	SysExitSend                 *ebpf.ProgramSpec `ebpf:"sys_exit_send"`
+	SysExitSocket               *ebpf.ProgramSpec `ebpf:"sys_exit_socket"`
+	TcEgress                    *ebpf.ProgramSpec `ebpf:"tc_egress"`
+	TcIngress                   *ebpf.ProgramSpec `ebpf:"tc_ingress"`
+	TpBtfInetSockSetState       *ebpf.ProgramSpec `ebpf:"tp_btf_inet_sock_set_state"`
+	TracepointInetSockSetState  *ebpf.ProgramSpec `ebpf:"tracepoint_inet_sock_set_state"`
 }
 
 // NetMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NetMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	DnsBufs        *ebpf.MapSpec `ebpf:"dns_bufs"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EndpointOwners *ebpf.MapSpec `ebpf:"endpoint_owners"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // NetVariableSpecs contains global variables before they are loaded into the kernel.
@@ -150,23 +291,29 @@ func (o *NetObjects) Close() error {
 //
 // It can be passed to LoadNetObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NetMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	DnsBufs        *ebpf.Map `ebpf:"dns_bufs"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EndpointOwners *ebpf.Map `ebpf:"endpoint_owners"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *NetMaps) Close() error {
 	return _NetClose(
+		m.DnsBufs,
 		m.Drops,
+		m.EndpointOwners,
 		m.EventModes,
 		m.Events,
 		m.Pathbufs,
 		m.Scratch,
+		m.SockOwners,
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
@@ -184,10 +331,79 @@ type NetVariables struct {
 //
 // It can be passed to LoadNetObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NetPrograms struct {
+	FentryUdpDisconnect         *ebpf.Program `ebpf:"fentry___udp_disconnect"`
+	FentrySecuritySocketBind    *ebpf.Program `ebpf:"fentry_security_socket_bind"`
+	FentrySecuritySocketConnect *ebpf.Program `ebpf:"fentry_security_socket_connect"`
+	FentrySecuritySocketCreate  *ebpf.Program `ebpf:"fentry_security_socket_create"`
+	FentrySecuritySocketListen  *ebpf.Program `ebpf:"fentry_security_socket_listen"`
+	FentryTcpConnect            *ebpf.Program `ebpf:"fentry_tcp_connect"`
+	FentryUdpDestroySock        *ebpf.Program `ebpf:"fentry_udp_destroy_sock"`
+	FentryUdpSendmsg            *ebpf.Program `ebpf:"fentry_udp_sendmsg"`
+	FentryUdpv6DestroySock      *ebpf.Program `ebpf:"fentry_udpv6_destroy_sock"`
+	FentryUdpv6Sendmsg          *ebpf.Program `ebpf:"fentry_udpv6_sendmsg"`
+	FexitDoAccept               *ebpf.Program `ebpf:"fexit_do_accept"`
+	KprobeUdpDisconnect         *ebpf.Program `ebpf:"kprobe___udp_disconnect"`
+	KprobeSecuritySocketBind    *ebpf.Program `ebpf:"kprobe_security_socket_bind"`
+	KprobeSecuritySocketConnect *ebpf.Program `ebpf:"kprobe_security_socket_connect"`
+	KprobeSecuritySocketCreate  *ebpf.Program `ebpf:"kprobe_security_socket_create"`
+	KprobeSecuritySocketListen  *ebpf.Program `ebpf:"kprobe_security_socket_listen"`
+	KprobeTcpConnect            *ebpf.Program `ebpf:"kprobe_tcp_connect"`
+	KprobeUdpDestroySock        *ebpf.Program `ebpf:"kprobe_udp_destroy_sock"`
+	KprobeUdpSendmsg            *ebpf.Program `ebpf:"kprobe_udp_sendmsg"`
+	KprobeUdpv6DestroySock      *ebpf.Program `ebpf:"kprobe_udpv6_destroy_sock"`
+	KprobeUdpv6Sendmsg          *ebpf.Program `ebpf:"kprobe_udpv6_sendmsg"`
+	KretprobeDoAccept           *ebpf.Program `ebpf:"kretprobe_do_accept"`
+	SysEnterConnect             *ebpf.Program `ebpf:"sys_enter_connect"`
+	SysExitAccept               *ebpf.Program `ebpf:"sys_exit_accept"`
+	SysExitBind                 *ebpf.Program `ebpf:"sys_exit_bind"`
+	SysExitConnect              *ebpf.Program `ebpf:"sys_exit_connect"`
+	SysExitDup                  *ebpf.Program `ebpf:"sys_exit_dup"`
+	SysExitListen               *ebpf.Program `ebpf:"sys_exit_listen"`
+	SysExitSend                 *ebpf.Program `ebpf:"sys_exit_send"`
+	SysExitSocket               *ebpf.Program `ebpf:"sys_exit_socket"`
+	TcEgress                    *ebpf.Program `ebpf:"tc_egress"`
+	TcIngress                   *ebpf.Program `ebpf:"tc_ingress"`
+	TpBtfInetSockSetState       *ebpf.Program `ebpf:"tp_btf_inet_sock_set_state"`
+	TracepointInetSockSetState  *ebpf.Program `ebpf:"tracepoint_inet_sock_set_state"`
 }
 
 func (p *NetPrograms) Close() error {
-	return _NetClose()
+	return _NetClose(
+		p.FentryUdpDisconnect,
+		p.FentrySecuritySocketBind,
+		p.FentrySecuritySocketConnect,
+		p.FentrySecuritySocketCreate,
+		p.FentrySecuritySocketListen,
+		p.FentryTcpConnect,
+		p.FentryUdpDestroySock,
+		p.FentryUdpSendmsg,
+		p.FentryUdpv6DestroySock,
+		p.FentryUdpv6Sendmsg,
+		p.FexitDoAccept,
+		p.KprobeUdpDisconnect,
+		p.KprobeSecuritySocketBind,
+		p.KprobeSecuritySocketConnect,
+		p.KprobeSecuritySocketCreate,
+		p.KprobeSecuritySocketListen,
+		p.KprobeTcpConnect,
+		p.KprobeUdpDestroySock,
+		p.KprobeUdpSendmsg,
+		p.KprobeUdpv6DestroySock,
+		p.KprobeUdpv6Sendmsg,
+		p.KretprobeDoAccept,
+		p.SysEnterConnect,
+		p.SysExitAccept,
+		p.SysExitBind,
+		p.SysExitConnect,
+		p.SysExitDup,
+		p.SysExitListen,
+		p.SysExitSend,
+		p.SysExitSocket,
+		p.TcEgress,
+		p.TcIngress,
+		p.TpBtfInetSockSetState,
+		p.TracepointInetSockSetState,
+	)
 }
 
 func _NetClose(closers ...io.Closer) error {

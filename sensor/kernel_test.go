@@ -71,15 +71,6 @@ func (ls *liveSensor) await(t *testing.T, what string, ok func(*event.Event) boo
 	return nil
 }
 
-func probeOf(ls *liveSensor, name string) ProbeStatus {
-	for _, st := range ls.s.Probes() {
-		if st.Event == name {
-			return st
-		}
-	}
-	return ProbeStatus{}
-}
-
 func asUser(cmd *exec.Cmd, uid uint32) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 	return cmd

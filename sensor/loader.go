@@ -3,6 +3,7 @@ package sensor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -48,7 +49,7 @@ type program struct {
 	prog    *ebpf.Program
 	err     error
 	done    bool // attached or put in its dispatch tables
-	links   []link.Link
+	links   []io.Closer
 	inTable map[string]bool // syscalls whose table slot holds it
 }
 
@@ -198,7 +199,7 @@ func (l *loader) ensure(pr event.Program) error {
 	if p.done {
 		return nil
 	}
-	lk, err := attach(p.spec, p.prog)
+	lk, err := l.attach(p.spec, p.prog)
 	if err != nil {
 		return fmt.Errorf("attaching %s: %w", pr.Name, err)
 	}
@@ -236,7 +237,7 @@ func (l *loader) putSyscalls(p *program, pr event.Program) error {
 }
 
 // attach links a program to the hook its type and section name say.
-func attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (link.Link, error) {
+func (l *loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error) {
 	hook := ps.SectionName
 	if i := strings.IndexByte(hook, '/'); i >= 0 {
 		hook = hook[i+1:]
@@ -259,6 +260,9 @@ func attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (link.Link, error) {
 			return nil, fmt.Errorf("tracepoint section %q has no group/name", ps.SectionName)
 		}
 		return link.Tracepoint(group, name, p, nil)
+	case ebpf.SchedCLS:
+		// every interface, and those that come later (net_attach.go)
+		return attachTC(l.log, ps, p)
 	}
 	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
 }

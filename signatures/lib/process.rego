@@ -36,10 +36,11 @@ split_env(kv) := [k, v] if {
 	v := substring(kv, i + 1, -1)
 }
 
-# interpreters run code given on their command line or stdin.
+# interpreters run code given on their command line or stdin, and can open
+# sockets and spawn shells.
 interpreters := {
-	"python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "lua", "tclsh",
-	"awk", "gawk", "mawk", "nawk", "busybox",
+	"python", "python2", "python3", "perl", "ruby", "php", "php-cgi", "node", "nodejs",
+	"lua", "luajit", "tclsh", "wish", "awk", "gawk", "mawk", "nawk", "pwsh", "busybox",
 }
 
 # is_interpreter(path) is true when path (or a bare name) names a script
