@@ -114,3 +114,24 @@ func readmeFiles(t *testing.T, readme []byte) map[string]string {
 	}
 	return files
 }
+
+// TestReadmeListsEveryShippedSignature keeps signatures/README.md's list of
+// shipped signatures complete: a row in the table and a paragraph each.
+func TestReadmeListsEveryShippedSignature(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "signatures", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(LoadOptions{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range set.Signatures() {
+		if !bytes.Contains(readme, []byte("| `"+s.ID+"` |")) {
+			t.Errorf("signatures/README.md has no table row for %s", s.ID)
+		}
+		if !bytes.Contains(readme, []byte("- **"+s.ID+"**: ")) {
+			t.Errorf("signatures/README.md has no paragraph for %s", s.ID)
+		}
+	}
+}

@@ -43,6 +43,13 @@ test_shell_from_login_is_quiet if {
 	count(finding) == 0 with input as exec_by("/usr/bin/bash", "bash", [{"pid": 700, "comm": "sshd", "exe": "/usr/sbin/sshd"}])
 }
 
-test_java_is_not_a_web_server_by_itself if {
-	count(finding) == 0 with input as exec_by("/usr/bin/bash", "bash", [tomcat])
+test_shell_under_tomcat if {
+	some f in finding with input as exec_by("/usr/bin/bash", "bash", [tomcat])
+	f.server == "java"
+	f.server_pid == 950
+}
+
+test_java_build_tool_is_not_a_server if {
+	gradle := {"pid": 960, "comm": "java", "exe": "/usr/lib/jvm/java-17/bin/java", "argv": ["java", "-classpath", "gradle-launcher.jar", "org.gradle.launcher.GradleMain", "build"]}
+	count(finding) == 0 with input as exec_by("/usr/bin/bash", "bash", [gradle])
 }
