@@ -3,7 +3,6 @@ package sensor
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/sensor/event"
@@ -509,6 +507,9 @@ func TestSensorSeesCgroupLifecycle(t *testing.T) {
 // to test a fallback twin where the preferred probe works.
 func forceProbe(t *testing.T, ls *liveSensor, name string, i int) {
 	t.Helper()
+	if ls.shared {
+		t.Fatal("forceProbe changes the sensor: give the test one of its own (ownSensor)")
+	}
 	spec, _ := event.Lookup(name)
 	pb := spec.Probes[i]
 	for _, pr := range pb.Programs {
@@ -528,7 +529,7 @@ func forceProbe(t *testing.T, ls *liveSensor, name string, i int) {
 // The classic cgroup tracepoints, fed alone: the tp_btf programs stay quiet
 // once the mode says fallback, so each event comes once.
 func TestSensorCgroupTracepointFallback(t *testing.T) {
-	ls := startSensor(t)
+	ls := ownSensor(t, Config{})
 	for _, name := range []string{"cgroup_mkdir", "cgroup_rmdir", "cgroup_attach_task"} {
 		forceProbe(t, ls, name, 1)
 	}
@@ -629,28 +630,7 @@ func TestSensorSeesKexecLoads(t *testing.T) {
 // startCapturingSensor is startSensor with a capture directory.
 func startCapturingSensor(t *testing.T, dir string) *liveSensor {
 	t.Helper()
-	needRoot(t)
-	s, err := New(Config{Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), CaptureDir: dir})
-	if err != nil {
-		t.Fatalf("starting the sensor: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ls := &liveSensor{s: s, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		ls.done <- s.Run(ctx, func(ev *event.Event) {
-			ls.mu.Lock()
-			ls.events = append(ls.events, ev)
-			ls.mu.Unlock()
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-ls.done; err != nil {
-			t.Errorf("sensor run: %v", err)
-		}
-		s.Close()
-	})
-	return ls
+	return ownSensor(t, Config{CaptureDir: dir})
 }
 
 // checkCaptured checks a module_image_captured event against the file it

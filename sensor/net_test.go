@@ -382,7 +382,9 @@ func TestSensorTCClsact(t *testing.T) {
 }
 
 func testTCAttachment(t *testing.T, want string) {
-	ls := startSensor(t)
+	// its own sensor: the attachment mode is chosen at load, and the test
+	// closes the attachments
+	ls := ownSensor(t, Config{})
 	in, out := tcAttachmentOf(t, ls, "tc_ingress"), tcAttachmentOf(t, ls, "tc_egress")
 	// an ingress program has nothing to attach to where lo is the only
 	// interface (vmtest's guests)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,17 +40,80 @@ type liveSensor struct {
 	events []*event.Event
 	cancel context.CancelFunc
 	done   chan error
+	shared bool // the package's shared sensor: a test must not change its state
 }
 
-// startSensor starts a sensor with its default events and those in enable.
+// The sensor most tests share: loading every program takes seconds on a
+// slow (emulated) machine, and the default configuration serves most tests.
+// It starts with the first test that asks for it and stops in TestMain.
+var shared struct {
+	once sync.Once
+	ls   *liveSensor
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ls := shared.ls; ls != nil {
+		ls.cancel()
+		if err := <-ls.done; err != nil {
+			fmt.Fprintf(os.Stderr, "the shared sensor's run: %v\n", err)
+			code = 1
+		}
+		ls.s.Close()
+	}
+	os.Exit(code)
+}
+
+// startSensor gives the test a sensor with the default events and those in
+// enable, collecting from now on: the shared one when enable is empty, a
+// sensor of its own otherwise.
 func startSensor(t *testing.T, enable ...string) *liveSensor {
 	t.Helper()
 	needRoot(t)
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	s, err := New(Config{Logger: log, Enable: enable})
+	if len(enable) > 0 {
+		return ownSensor(t, Config{Enable: enable})
+	}
+	shared.once.Do(func() {
+		log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.WarnLevel)
+		var s *Sensor
+		if s, shared.err = New(Config{Logger: log}); shared.err == nil {
+			shared.ls = runSensor(s)
+			shared.ls.shared = true
+		}
+	})
+	if shared.err != nil {
+		t.Fatalf("starting the shared sensor: %v", shared.err)
+	}
+	ls := shared.ls
+	ls.mu.Lock()
+	ls.events = nil // what earlier tests caused is not this test's
+	ls.mu.Unlock()
+	return ls
+}
+
+// ownSensor starts a sensor with cfg for this test alone (its logs go to
+// the test's log), stopped when the test ends.
+func ownSensor(t *testing.T, cfg Config) *liveSensor {
+	t.Helper()
+	needRoot(t)
+	cfg.Logger = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("starting the sensor: %v", err)
 	}
+	ls := runSensor(s)
+	t.Cleanup(func() {
+		ls.cancel()
+		if err := <-ls.done; err != nil {
+			t.Errorf("sensor run: %v", err)
+		}
+		s.Close()
+	})
+	return ls
+}
+
+func runSensor(s *Sensor) *liveSensor {
 	ctx, cancel := context.WithCancel(context.Background())
 	ls := &liveSensor{s: s, cancel: cancel, done: make(chan error, 1)}
 	go func() {
@@ -59,13 +123,6 @@ func startSensor(t *testing.T, enable ...string) *liveSensor {
 			ls.mu.Unlock()
 		})
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-ls.done; err != nil {
-			t.Errorf("sensor run: %v", err)
-		}
-		s.Close()
-	})
 	return ls
 }
 
