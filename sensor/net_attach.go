@@ -35,7 +35,8 @@ import (
 // works: tests prove the older kernels' path on this one.
 var tcForceClsact = false
 
-// Priority and handle of vigil's cls_bpf filters (the clsact path).
+// Priority of vigil's cls_bpf filters (the clsact path), and the first
+// handle tried (offset by the sensor's pid, see addClsactFilter).
 const (
 	tcFilterPriority = 1
 	tcFilterHandle   = 0x7667
@@ -215,14 +216,8 @@ func (a *tcAttachment) attachClsact(index int) (io.Closer, error) {
 	if a.egress {
 		parent = netlink.HANDLE_MIN_EGRESS
 	}
-	f := &netlink.BpfFilter{
-		FilterAttrs: netlink.FilterAttrs{
-			LinkIndex: index, Parent: parent, Handle: netlink.MakeHandle(0, tcFilterHandle),
-			Protocol: unix.ETH_P_ALL, Priority: tcFilterPriority,
-		},
-		Fd: a.prog.FD(), Name: "vigil_" + a.name, DirectAction: true,
-	}
-	if err := netlink.FilterReplace(f); err != nil {
+	f, err := addClsactFilter(index, parent, a.prog, "vigil_"+a.name)
+	if err != nil {
 		if ourQdisc && clsact.ours[index] == 0 {
 			delete(clsact.ours, index)
 			netlink.QdiscDel(&netlink.Clsact{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: index, Handle: netlink.MakeHandle(0xffff, 0), Parent: netlink.HANDLE_CLSACT}})
@@ -233,6 +228,35 @@ func (a *tcAttachment) attachClsact(index int) (io.Closer, error) {
 		clsact.ours[index]++
 	}
 	return &clsactFilter{filter: f, ourQdisc: ourQdisc}, nil
+}
+
+// addClsactFilter adds prog as a direct-action cls_bpf filter under
+// parent. Its handle starts from the sensor's pid and moves on when taken:
+// a filter of another sensor on the host (an overlapping restart, a test)
+// keeps its own handle, so neither replaces nor removes the other's.
+func addClsactFilter(index int, parent uint32, prog *ebpf.Program, name string) (*netlink.BpfFilter, error) {
+	base := uint32(os.Getpid())
+	var err error
+	for try := uint32(0); try < 16; try++ {
+		h := uint16(tcFilterHandle + base + try)
+		if h == 0 {
+			continue // 0 asks the kernel to choose
+		}
+		f := &netlink.BpfFilter{
+			FilterAttrs: netlink.FilterAttrs{
+				LinkIndex: index, Parent: parent, Handle: netlink.MakeHandle(0, h),
+				Protocol: unix.ETH_P_ALL, Priority: tcFilterPriority,
+			},
+			Fd: prog.FD(), Name: name, DirectAction: true,
+		}
+		if err = netlink.FilterAdd(f); err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, unix.EEXIST) {
+			return nil, err
+		}
+	}
+	return nil, err
 }
 
 func (c *clsactFilter) Close() error {

@@ -367,6 +367,9 @@ func TestSensorTCClsact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another sensor on the host (an overlapping restart) attached first:
+	// the tested one must neither replace its filters nor take them along.
+	other := ownSensor(t, Config{})
 	qdiscs, err := netlink.QdiscList(lo)
 	if err != nil {
 		t.Fatal(err)
@@ -378,6 +381,9 @@ func TestSensorTCClsact(t *testing.T) {
 	}
 	if has := slices.ContainsFunc(qdiscs, func(q netlink.Qdisc) bool { return q.Type() == "clsact" }); has && !hadClsact {
 		t.Errorf("the clsact qdisc vigil added to lo is still there")
+	}
+	if !classifierOn(t, tcAttachmentOf(t, other, "tc_egress"), lo.Attrs().Index) {
+		t.Errorf("closing one sensor's classifiers removed the other sensor's from lo")
 	}
 }
 
