@@ -970,8 +970,6 @@ int sys_exit_mknod(struct bpf_raw_tracepoint_args *ctx)
 /* ---- security_path_chmod ---- */
 
 #define S_IALLUGO 07777
-#define S_ISUID 04000
-#define S_ISGID 02000
 
 /* security_path_chmod args: 0 pathname, 1 mode (the new permission bits),
  * 2 old_mode (type and permission bits before the change; 0 when unknown),

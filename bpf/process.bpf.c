@@ -15,16 +15,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
-#define S_IFLNK 0120000
-#define S_IFREG 0100000
-#define S_IFBLK 0060000
-#define S_IFDIR 0040000
-#define S_IFCHR 0020000
-#define S_IFIFO 0010000
-#define S_ISUID 0004000
-#define PIPEFS_MAGIC 0x50495045
 
 /* The exec handlers also keep the caller's credentials so that
  * sched_process_exec can tell whether exec changed them (set-id files, file

@@ -11,6 +11,19 @@
 #include "maps.h"
 #include "event.h"
 
+/* Inode mode bits (include/uapi/linux/stat.h; vmlinux.h has no macros). */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define S_ISUID 0004000
+#define S_ISGID 0002000
+#define PIPEFS_MAGIC 0x50495045
+
 /* ctx of raw_tracepoint/sys_enter and sys_exit (and the programs they tail-call):
  * args[0] is the task's struct pt_regs *, args[1] the syscall number (enter)
  * or the return value (exit). */
