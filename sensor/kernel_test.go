@@ -45,30 +45,6 @@ func (ls *liveSensor) count(ok func(*event.Event) bool) int {
 	return n
 }
 
-// await is waitFor for busy events (sched_switch): it looks at each event
-// once instead of rescanning all of them, so the reader is not held up, and
-// says what the ring buffer dropped when it fails.
-func (ls *liveSensor) await(t *testing.T, what string, ok func(*event.Event) bool) *event.Event {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	seen := 0
-	for time.Now().Before(deadline) {
-		ls.mu.Lock()
-		batch := ls.events[seen:]
-		seen = len(ls.events)
-		ls.mu.Unlock()
-		for _, ev := range batch {
-			if ok(ev) {
-				return ev
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	st := ls.s.Stats()
-	t.Fatalf("no %s event within 10s (%d events; kernel drops %v, decode errors %d %s)", what, seen, st.KernelDrops, st.DecodeErrors, st.LastError)
-	return nil
-}
-
 func asUser(cmd *exec.Cmd, uid uint32) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 	return cmd
@@ -570,7 +546,7 @@ func checkSchedSwitch(t *testing.T, ls *liveSensor) {
 	runTrigger(t, exec.Command(filepath.Join(triggers(t), "pingpong")), &r)
 	for _, c := range [][2]uint32{{r.Pid, r.PartnerPid}, {r.PartnerPid, r.Pid}} {
 		from, to := c[0], c[1]
-		ev := ls.await(t, fmt.Sprintf("sched_switch %d -> %d", from, to), func(ev *event.Event) bool {
+		ev := ls.waitFor(t, fmt.Sprintf("sched_switch %d -> %d", from, to), func(ev *event.Event) bool {
 			return ev.Name == "sched_switch" && ev.Args["prev_pid"] == uint64(from) && ev.Args["next_pid"] == uint64(to) &&
 				ev.Args["prev_state"].(uint64)&1 == 1
 		})

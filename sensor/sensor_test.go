@@ -136,31 +136,34 @@ func probeOf(ls *liveSensor, name string) ProbeStatus {
 	return ProbeStatus{}
 }
 
-// waitFor waits until an event matching ok arrives, failing after 10 s.
+// waitFor waits until an event matching ok arrives, failing after 10 s. It
+// looks at each event once, so busy events (sched_switch) do not hold up
+// the reader, and says what the ring buffer dropped when it fails.
 func (ls *liveSensor) waitFor(t *testing.T, what string, ok func(*event.Event) bool) *event.Event {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	seen := 0
 	for time.Now().Before(deadline) {
 		ls.mu.Lock()
-		for _, ev := range ls.events {
+		batch := ls.events[min(seen, len(ls.events)):]
+		seen = len(ls.events)
+		ls.mu.Unlock()
+		for _, ev := range batch {
 			if ok(ev) {
-				ls.mu.Unlock()
 				return ev
 			}
 		}
-		ls.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	var names []string
-	for _, ev := range ls.events {
+	for _, ev := range ls.events[max(0, len(ls.events)-60):] {
 		names = append(names, ev.Name+"/"+ev.Process.Comm)
 	}
-	if len(names) > 60 {
-		names = names[len(names)-60:]
-	}
-	t.Fatalf("no %s event within 10s; last events: %s", what, strings.Join(names, " "))
+	st := ls.s.Stats()
+	t.Fatalf("no %s event within 10s (%d events; kernel drops %v, decode errors %d %s); last events: %s",
+		what, len(ls.events), st.KernelDrops, st.DecodeErrors, st.LastError, strings.Join(names, " "))
 	return nil
 }
 
