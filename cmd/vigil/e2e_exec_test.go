@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,7 @@ func init() {
 		scenario{"reverse shell one-liner", scenarioReverseShellCommand},
 		scenario{"firewall flushed", scenarioFirewallFlush},
 		scenario{"second root account created", scenarioRootAccount},
+		scenario{"another process's memory opened", scenarioProcMem},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
@@ -211,4 +213,17 @@ func scenarioRootAccount(t *testing.T, _ *e2eEnv) []expectation {
 	pid, prog := harmless(t, "useradd", "-o", "-u", "0", "-g", "0", "toor")
 	return []expectation{{what: "useradd -o -u 0", sigID: "privileged-account-change", pid: pid,
 		exe: isExe(prog), exeDoc: prog, comm: "useradd", event: "sched_process_exec"}}
+}
+
+func scenarioProcMem(t *testing.T, _ *e2eEnv) []expectation {
+	victim := exec.Command(resolved(t, "sleep"), "30")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { victim.Process.Kill(); victim.Wait() }()
+	dd := resolved(t, "dd")
+	// opening is the behaviour: count=0 reads nothing
+	pid := runQuiet(t, exec.Command(dd, fmt.Sprintf("if=/proc/%d/mem", victim.Process.Pid), "of=/dev/null", "count=0"))
+	return []expectation{{what: "dd opening another process's /proc/<pid>/mem", sigID: "process-memory-access", pid: pid,
+		exe: isExe(dd), exeDoc: dd, comm: "dd", event: "security_file_open"}}
 }
