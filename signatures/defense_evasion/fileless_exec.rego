@@ -60,6 +60,20 @@ reasons contains "deleted" if deleted
 
 reasons contains "shm" if shm
 
+# Every exec of the host comes here: direct references decide for nearly
+# all of them.
+candidate if input.args.memfd == true
+
+candidate if input.args.deleted == true
+
+candidate if startswith(path, "/memfd:")
+
+candidate if endswith(path, " (deleted)")
+
+candidate if startswith(path, "/dev/shm/")
+
+candidate if startswith(path, "/run/shm/")
+
 finding contains {
 	"reasons": sort(reasons),
 	"pathname": path,
@@ -69,6 +83,7 @@ finding contains {
 	"argv": lib.arg("argv", []),
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(reasons) > 0
 	not runc_clone
 }

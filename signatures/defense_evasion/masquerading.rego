@@ -45,11 +45,18 @@ argv0 := input.args.argv[0]
 
 reasons contains "kernel-thread-argv0" if regex.match(`^\[[^\]]+\]$`, argv0)
 
+# Every exec of the host comes here: a program installed where programs are
+# installed, started under an ordinary argv[0], is done with at once.
+candidate if startswith(argv0, "[")
+
+candidate if not lib.under(program, lib.installed_program_dirs)
+
 finding contains {
 	"program": program,
 	"argv0": argv0,
 	"reasons": sort(reasons),
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(reasons) > 0
 }

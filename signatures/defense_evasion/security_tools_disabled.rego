@@ -115,11 +115,21 @@ reasons contains "ufw disable" if {
 	"disable" in argv
 }
 
+# Every exec of the host comes here: one set lookup on the program's names
+# decides for nearly all of them, before any argument is looked at.
+all_tools := {
+	"systemctl", "service", "invoke-rc.d", "setenforce", "aa-teardown", "apparmor_parser",
+	"auditctl", "nft", "ufw",
+} | firewall_tools
+
+candidate if named(all_tools)
+
 finding contains {
 	"program": lib.exec_path,
 	"actions": sort(reasons),
 	"command": lib.cmdline,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(reasons) > 0
 }

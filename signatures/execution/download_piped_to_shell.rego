@@ -48,6 +48,13 @@ script := concat(" ", array.slice(argv, flags[0] + 1, count(argv))) if {
 
 urls := [u | some u in regex.find_n(`[a-z][a-z0-9+.-]*://[^\s'"|;)]+`, script, 5)]
 
+# Every exec of the host comes here: a shell with a downloader somewhere on
+# its command line, or nothing.
+candidate if {
+	lib.is_shell(lib.exec_path)
+	regex.match(`curl|wget|fetch|lwp-download`, lib.cmdline)
+}
+
 finding contains {
 	"shell": lib.exec_path,
 	"shapes": sort(shapes),
@@ -55,6 +62,7 @@ finding contains {
 	"urls": urls,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	lib.is_shell(lib.exec_path)
 	count(shapes) > 0
 }

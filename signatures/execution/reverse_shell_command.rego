@@ -85,11 +85,20 @@ shapes contains "interpreter-socket-shell" if {
 	regex.match(`(?i)(dup2|STDIN|fileno|proc_open|pty\.spawn|\bsh\b.*-i|spawn\(['"](/bin/)?(ba)?sh)`, lib.cmdline)
 }
 
+# Every exec of the host comes here: a plain substring test decides for
+# nearly all of them before any pattern runs.
+candidate if regex.match(`/dev/(tcp|udp)/|mkfifo|mknod|(?i)socket|fsockopen|net\.connect`, lib.cmdline)
+
+candidate if netcat
+
+candidate if prog == "socat"
+
 finding contains {
 	"program": lib.exec_path,
 	"shapes": sort(shapes),
 	"command": lib.cmdline,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(shapes) > 0
 }

@@ -52,6 +52,9 @@ server_like(a) if lib.is_process_named(a, lib.web_servers)
 
 server_like(a) if java_server(a)
 
+# Every exec of the host comes here: only shells and interpreters go on.
+candidate if kind
+
 finding contains {
 	"program": program,
 	"kind": kind,
@@ -60,6 +63,7 @@ finding contains {
 	"server_pid": server.pid,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	kind
 	not is_server
 	server := servers[0]

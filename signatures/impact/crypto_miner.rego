@@ -37,6 +37,13 @@ reasons contains "miner-name" if lower(input.process.comm) in miner_names
 
 pools := regex.find_n(`(?i)stratum[0-9]?\+(tcp|ssl|tls)://[^\s'"]+`, lib.cmdline, 3)
 
+# Every exec of the host comes here: cheap tests first.
+candidate if regex.match(`(?i)stratum|--(donate-level|randomx|cpu-max-threads-hint|coin|algo)`, lib.cmdline)
+
+candidate if lib.basename(lib.exec_path) in miner_names
+
+candidate if lower(input.process.comm) in miner_names
+
 finding contains {
 	"program": lib.exec_path,
 	"reasons": sort(reasons),
@@ -44,5 +51,6 @@ finding contains {
 	"argv": lib.arg("argv", []),
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(reasons) > 0
 }

@@ -76,11 +76,15 @@ reasons contains sprintf("group %s", [g]) if {
 	i < count(argv) - 1
 }
 
+# Every exec of the host comes here: one set lookup first.
+candidate if prog in {"useradd", "usermod", "adduser", "addgroup", "gpasswd"}
+
 finding contains {
 	"program": lib.exec_path,
 	"changes": sort(reasons),
 	"command": lib.cmdline,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(reasons) > 0
 }

@@ -40,6 +40,12 @@ system_library(library) if not contains(library, "/")
 
 system_library(library) if lib.under(library, lib.system_library_dirs)
 
+# Every exec of the host comes here: most carry no loader variable at all.
+candidate if {
+	some kv in input.args.env
+	regex.match(`^LD_(PRELOAD|AUDIT)=`, kv)
+}
+
 finding contains {
 	"libraries": sort([l.library | some l in libraries]),
 	"variables": sort({l.variable | some l in libraries}),
@@ -48,6 +54,7 @@ finding contains {
 	"in_temp_dir": in_temp,
 	"ancestry": lib.ancestry,
 } if {
+	candidate
 	count(libraries) > 0
 	in_temp := count([l | some l in libraries; lib.under(l.library, lib.temp_dirs)]) > 0
 }
