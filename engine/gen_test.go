@@ -35,6 +35,10 @@ func genEvents(n int, seed uint64) []*event.Event {
 		{"/usr/bin/dash", []string{"sh", "-c", "uname -a | tee /tmp/u"}},
 		{"/tmp/build/configure", []string{"./configure", "--prefix=/usr"}},
 	}
+	opens := []string{
+		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/ld.so.cache", "/proc/self/status", "/etc/os-release",
+		"/etc/passwd", "/usr/share/locale/locale.alias", "/home/dev/src/main.c", "/var/lib/dpkg/status",
+	}
 	out := make([]*event.Event, n)
 	for i := range out {
 		pid := uint32(2000 + r.IntN(30000))
@@ -55,20 +59,32 @@ func genEvents(n int, seed uint64) []*event.Event {
 			},
 		}
 		switch k := r.IntN(1000); {
-		case k < 300:
+		case k < 250:
 			ev.Name = "sched_process_fork"
 			ev.Args = map[string]any{
 				"parent_pid": uint64(pid), "parent_tid": uint64(pid), "child_pid": uint64(pid + 1),
 				"child_tid": uint64(pid + 1), "child_ns_pid": uint64(pid + 1), "thread": r.IntN(3) == 0,
 				"start_time": uint64(i) * 1000,
 			}
-		case k < 600:
+		case k < 500:
 			ev.Name = "sched_process_exit"
 			ev.Args = map[string]any{"exit_code": int64(0), "group_exit": true}
+		case k < 650:
+			// the hottest event of a real host: shared libraries, /proc,
+			// configuration, now and then a credential file
+			ev.Name = "security_file_open"
+			path := opens[r.IntN(len(opens))]
+			if r.IntN(500) == 0 {
+				path = "/etc/shadow"
+			}
+			ev.Args = map[string]any{
+				"pathname": path, "flags": uint64(0o2000000), "mode": uint64(0), "dev": uint64(2049),
+				"inode": uint64(r.IntN(1 << 20)), "fs_type": "ext4", "created": false, "syscall": "openat",
+			}
 		case k < 750:
 			ev.Name = "execve"
 			ev.Args = map[string]any{"pathname": prog.path, "argv": prog.argv}
-		case k < 900:
+		case k < 850:
 			ev.Name = "sched_process_exec"
 			path, memfd, deleted, fstype := prog.path, false, false, "ext4"
 			switch s := r.IntN(200); {
@@ -85,7 +101,7 @@ func genEvents(n int, seed uint64) []*event.Event {
 				"memfd": memfd, "deleted": deleted, "fs_type": fstype, "stdin_type": "pipe",
 				"old_pid": uint64(pid), "setuid": false,
 			}
-		case k < 940:
+		case k < 900:
 			names := []string{"setuid", "setresuid", "setgid", "setresgid", "setfsuid", "setfsgid"}
 			ev.Name = names[r.IntN(len(names))]
 			ev.Args = map[string]any{}
@@ -93,7 +109,7 @@ func genEvents(n int, seed uint64) []*event.Event {
 			for _, a := range spec.Args {
 				ev.Args[a.Name] = uint64(uid)
 			}
-		case k < 980:
+		case k < 960:
 			ev.Name = "commit_creds"
 			newUID := uid
 			if r.IntN(20) == 0 {
@@ -107,10 +123,10 @@ func genEvents(n int, seed uint64) []*event.Event {
 				"new_suid": uint64(newUID), "new_sgid": uint64(uid), "new_fsuid": uint64(newUID), "new_fsgid": uint64(uid),
 				"new_cap_effective": uint64(0x1ffffffffff), "syscall": "setuid",
 			}
-		case k < 990:
+		case k < 980:
 			ev.Name = "memfd_create"
 			ev.Args = map[string]any{"name": "jit-cache", "flags": uint64(1)}
-		case k < 995:
+		case k < 990:
 			ev.Name = "capset"
 			ev.Args = map[string]any{"pid": int64(0), "effective": uint64(0), "permitted": uint64(0), "inheritable": uint64(0)}
 		default:
