@@ -50,6 +50,9 @@ type Metadata struct {
 	Techniques  []string `json:"techniques"` // MITRE ATT&CK technique ids, e.g. T1548.001
 	Tags        []string `json:"tags,omitempty"`
 	Events      []string `json:"events"` // event names the signature selects
+	// Prefilter, when set, lets only events whose fields match reach the
+	// signature's Rego (see signatures/README.md).
+	Prefilter map[string]Condition `json:"prefilter,omitempty"`
 }
 
 // Signature is one loaded, compiled signature.
@@ -65,8 +68,9 @@ type Signature struct {
 	// Builtin is true for a signature shipped inside vigil.
 	Builtin bool
 
-	events map[string]bool
-	query  rego.PreparedEvalQuery
+	events    map[string]bool
+	prefilter prefilter
+	query     rego.PreparedEvalQuery
 }
 
 // Selects reports whether the signature selects events with that name.

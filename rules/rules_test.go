@@ -209,6 +209,20 @@ func TestValidateReportsPlaces(t *testing.T) {
 			want:  []string{"a.rego:4: parse error: unexpected eof token: expected rule value term"},
 		},
 		{
+			name: "prefilter problems",
+			files: map[string]string{"a.rego": meta(base + `	"events": ["security_file_open"],
+	"prefilter": {"args.pathnme": {"prefix": ["/etc/"]}, "args.flags": {"prefix": ["1"]}, "process.pid": {"equals": ["1"]},
+		"args.fs_type": {"prefix": [""], "startswith": ["x"]}, "process.comm": {"prefix": []}},`)},
+			want: []string{
+				`a.rego:10:16: metadata.prefilter: no selected event has argument "pathnme"`,
+				`metadata.prefilter: "args.flags" is a uint32 argument of security_file_open: a prefilter tests strings`,
+				`metadata.prefilter: "process.pid" is not a field a prefilter can test (name, process.comm, process.exe or args.<argument>)`,
+				`metadata.prefilter["args.fs_type"].prefix: an empty pattern matches everything`,
+				`metadata.prefilter["args.fs_type"]: unknown condition "startswith" (prefix, suffix, contains or equals)`,
+				`metadata.prefilter["process.comm"] has no pattern: it would let no event through`,
+			},
+		},
+		{
 			name: "library rule defined in two files",
 			files: map[string]string{
 				"lib_a.rego": "package vigil.lib.mine\n\nlimit := 3\n\nf(x) := x\n\nf(x) := x if false\n",

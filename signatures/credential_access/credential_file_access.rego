@@ -22,6 +22,8 @@ metadata := {
 	"techniques": ["T1003.008", "T1552.004"],
 	"tags": ["credentials", "shadow", "ssh", "file"],
 	"events": ["security_file_open"],
+	# every open of the host is tested in Go first; only these reach Rego
+	"prefilter": {"args.pathname": {"prefix": ["/etc/"], "contains": ["/.ssh/"]}},
 }
 
 password_files := {

@@ -25,6 +25,12 @@ metadata := {
 	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001"],
 	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
 	"events": ["security_file_open", "security_inode_rename", "security_inode_link", "security_inode_symlink"],
+	# every open of the host is tested in Go first: opens carry pathname,
+	# renames and links new_path; only paths under these reach Rego
+	"prefilter": {
+		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/"]},
+		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/"]},
+	},
 }
 
 # ---- what was written, and how ----

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vigil-sec/vigil/sensor/event"
+)
+
+// A prefilter keeps events away from the Rego that would fire on them: only
+// those whose fields match reach it; a test applies where its field exists.
+func TestPrefilter(t *testing.T) {
+	sig := loadOne(t, `package vigil.signatures.t
+
+metadata := {
+	"id": "t", "name": "t", "version": "1.0.0", "severity": "low", "description": "t",
+	"events": ["security_file_open", "security_inode_rename"],
+	"prefilter": {
+		"args.pathname": {"prefix": ["/etc/"], "contains": ["/.ssh/"], "equals": ["/root/x"]},
+		"args.new_path": {"suffix": [".conf"]},
+		"process.comm": {"equals": ["cat", "mv"]},
+	},
+}
+
+finding contains {"name": input.name} if true
+`)
+	open := func(path, comm string) *event.Event {
+		return &event.Event{Name: "security_file_open", Process: event.Process{Comm: comm}, Args: map[string]any{"pathname": path, "flags": uint64(0)}}
+	}
+	rename := func(newPath string) *event.Event {
+		return &event.Event{Name: "security_inode_rename", Process: event.Process{Comm: "mv"}, Args: map[string]any{"old_path": "/tmp/a", "new_path": newPath}}
+	}
+	for _, tc := range []struct {
+		ev   *event.Event
+		want bool
+	}{
+		{open("/etc/shadow", "cat"), true},
+		{open("/home/a/.ssh/id_rsa", "cat"), true},
+		{open("/root/x", "cat"), true},
+		{open("/root/xy", "cat"), false},
+		{open("/usr/lib/libc.so.6", "cat"), false},
+		{open("/etc/shadow", "python3"), false}, // every test must pass
+		{rename("/etc/ld.so.conf.d/x.conf"), true}, // no pathname: that test does not apply
+		{rename("/etc/ld.so.conf.d/x"), false},
+		{&event.Event{Name: "security_file_open", Process: event.Process{Comm: "cat"}, Args: map[string]any{"pathname": uint64(7)}}, false}, // not a string
+	} {
+		fs, err := sig.Eval(context.Background(), Input(tc.ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fs) > 0; got != tc.want {
+			t.Errorf("%s %v comm %s: finding %v, want %v", tc.ev.Name, tc.ev.Args, tc.ev.Process.Comm, got, tc.want)
+		}
+	}
+	if len(sig.Prefilter) != 3 || sig.Prefilter["args.new_path"].Suffix[0] != ".conf" {
+		t.Errorf("metadata prefilter %+v", sig.Prefilter)
+	}
+}
