@@ -39,7 +39,7 @@ finding contains {"name": input.name} if true
 		{open("/root/x", "cat"), true},
 		{open("/root/xy", "cat"), false},
 		{open("/usr/lib/libc.so.6", "cat"), false},
-		{open("/etc/shadow", "python3"), false}, // every test must pass
+		{open("/etc/shadow", "python3"), false},    // every test must pass
 		{rename("/etc/ld.so.conf.d/x.conf"), true}, // no pathname: that test does not apply
 		{rename("/etc/ld.so.conf.d/x"), false},
 		{&event.Event{Name: "security_file_open", Process: event.Process{Comm: "cat"}, Args: map[string]any{"pathname": uint64(7)}}, false}, // not a string
