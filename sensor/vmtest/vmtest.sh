@@ -197,7 +197,8 @@ prepare_kernel() {
 }
 
 # modules_root KROOT DIR: stage the kernel's net/sched modules (TC qdiscs,
-# classifiers and actions; clsact needs sch_ingress on kernels without TCX),
+# classifiers and actions; clsact needs sch_ingress on kernels without TCX)
+# and veth (the tests make an interface to see the classifiers follow it),
 # decompressed, with modules.dep and modules.alias made by busybox depmod
 # (Debian's packages leave that to depmod at install time), so that the
 # kernel's request_module finds them through /sbin/modprobe as on an
@@ -208,7 +209,7 @@ modules_root() {
 	rm -rf "$dst"
 	mkdir -p "$dst/lib/modules/$KVER"
 	[[ -d $src/kernel/net/sched ]] || return 0
-	(cd "$src" && find kernel/net/sched -name '*.ko*') | while read -r m; do
+	(cd "$src" && find kernel/net/sched -name '*.ko*' && find kernel/drivers/net -maxdepth 1 -name 'veth.ko*') | while read -r m; do
 		mkdir -p "$dst/lib/modules/$KVER/$(dirname "$m")"
 		case $m in
 		*.ko.xz) xz -dc "$src/$m" >"$dst/lib/modules/$KVER/${m%.xz}" ;;
