@@ -134,6 +134,41 @@ func TestLoadWithoutBuiltinKeepsLibrary(t *testing.T) {
 	}
 }
 
+// TestFolderLibraryReplacesShipped: a copy of the shipped signatures, with
+// its lib folder edited, loads on its own: the folder's lib/lib.rego takes
+// the place of the shipped one, the shipped lib files it has no copy of
+// stay.
+func TestFolderLibraryReplacesShipped(t *testing.T) {
+	shipped, err := fs.ReadFile(signatures.FS(), "lib/lib.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := string(shipped) + "\nmy_limit := 7\n"
+	dir := writeFiles(t, map[string]string{
+		"lib/lib.rego":    edited,
+		"mine/shell.rego": goodSig("mine", "my-sig", `["execve"]`),
+	})
+	if probs := Validate(dir); probs != nil {
+		t.Fatalf("Validate(%s): %v", dir, probs)
+	}
+	set, err := Load(LoadOptions{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := set.Files()
+	if slices.Contains(files, "signatures/lib/lib.rego") || !slices.Contains(files, filepath.Join(dir, "lib", "lib.rego")) {
+		t.Errorf("the folder's lib/lib.rego does not replace the shipped one: %v", files)
+	}
+	if !slices.Contains(files, "signatures/lib/file.rego") {
+		t.Errorf("the shipped lib files the folder has no copy of are gone: %v", files)
+	}
+	// A library file of another name still may not redefine a shipped rule.
+	dir = writeFiles(t, map[string]string{"lib/extra.rego": "package vigil.lib\n\nshells := {\"sh\"}\n"})
+	if probs := Validate(dir); len(probs) != 1 || !strings.Contains(probs[0].Msg, "already defined in signatures/lib/lib.rego") {
+		t.Errorf("Validate(lib/extra.rego redefining shells) = %v, want one redefinition problem", probs)
+	}
+}
+
 // TestEverySignatureFileIsEmbedded guards the embed patterns in
 // signatures/embed.go, which reach one folder deep.
 func TestEverySignatureFileIsEmbedded(t *testing.T) {

@@ -65,15 +65,40 @@ func gather(opts LoadOptions) ([]*source, []Problem) {
 	srcs = append(srcs, builtin...)
 
 	seen := map[string]bool{}
+	var found []*source
 	for _, dir := range opts.Dirs {
-		found, err := dirSources(dir, seen)
+		more, err := dirSources(dir, seen)
 		if err != nil {
 			problems = append(problems, Problem{File: dir, Msg: err.Error()})
 			continue
 		}
-		srcs = append(srcs, found...)
+		found = append(found, more...)
 	}
-	return srcs, problems
+	return append(withoutOverridden(srcs, found), found...), problems
+}
+
+// withoutOverridden drops the embedded library files that a folder holds a
+// file of the same name for, in a lib folder of its own (lib/lib.rego
+// takes the place of signatures/lib/lib.rego): a copy of the shipped
+// signatures, library edits included, then loads on its own.
+func withoutOverridden(builtin, found []*source) []*source {
+	mine := map[string]bool{}
+	for _, s := range found {
+		if s.kind == kindModule && filepath.Base(filepath.Dir(s.path)) == libDir {
+			mine[filepath.Base(s.path)] = true
+		}
+	}
+	if len(mine) == 0 {
+		return builtin
+	}
+	var kept []*source
+	for _, s := range builtin {
+		if s.kind == kindModule && path.Dir(s.path) == path.Join(builtinRoot, libDir) && mine[path.Base(s.path)] {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return kept
 }
 
 // builtinSources returns the embedded library, and with all the embedded
