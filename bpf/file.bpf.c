@@ -1042,6 +1042,105 @@ int sys_exit_chmod(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* ---- setxattr (security.* attributes) ---- */
+
+/* The extended attributes the kernel's security modules read: file
+ * capabilities (security.capability), SELinux and Smack labels, IMA and EVM
+ * hashes. Other namespaces (user.*, trusted.*, system.posix_acl_*) are left
+ * out: desktop tools and backups set them all day. */
+#define XATTR_SECURITY_PREFIX_LEN 9
+
+struct cap_value {
+	__u32 magic_etc;
+	__u32 permitted0, inheritable0;
+	__u32 permitted1, inheritable1;
+	__u32 rootid;
+};
+
+/* setxattr args: 0 pathname, 1 name, 2 value (its first bytes), 3 size,
+ * 4 flags, 5 syscall; for security.capability also 6 cap_permitted,
+ * 7 cap_inheritable, 8 cap_effective, 9 cap_version, 10 cap_rootid. */
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_setxattr(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = ctx->args[1];
+	struct event e;
+	if (!reportable(ret) || !emit_allowed(EVENT_SETXATTR, 0))
+		return 0;
+	__u64 a[6];
+	read_syscall_args(syscall_regs(ctx), a);
+	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	char sys[12] = {};
+	const char *uname, *uvalue;
+	__u32 size, flags;
+	switch (nr) {
+	case NR_setxattr: SYSNAME(sys, "setxattr"); break;
+	case NR_lsetxattr: SYSNAME(sys, "lsetxattr"); break;
+	case NR_fsetxattr: SYSNAME(sys, "fsetxattr"); break;
+	case NR_setxattrat: SYSNAME(sys, "setxattrat"); break;
+	default: return 0;
+	}
+	if (nr == NR_setxattrat) {
+		/* setxattrat(dirfd, path, at_flags, name, struct xattr_args *, usize) */
+		struct { __u64 value; __u32 size, flags; } xa = {};
+		if (bpf_probe_read_user(&xa, sizeof(xa), (void *)a[4]))
+			return 0;
+		uname = (const char *)a[3];
+		uvalue = (const char *)xa.value;
+		size = xa.size;
+		flags = xa.flags;
+	} else {
+		/* (path or fd, name, value, size, flags) */
+		uname = (const char *)a[1];
+		uvalue = (const char *)a[2];
+		size = a[3];
+		flags = a[4];
+	}
+	char name[24] = {};
+	if (bpf_probe_read_user_str(name, sizeof(name), uname) <= XATTR_SECURITY_PREFIX_LEN)
+		return 0;
+	if (name[0] != 's' || name[1] != 'e' || name[2] != 'c' || name[3] != 'u' || name[4] != 'r' ||
+	    name[5] != 'i' || name[6] != 't' || name[7] != 'y' || name[8] != '.')
+		return 0;
+	if (!event_init(&e, ctx, EVENT_SETXATTR))
+		return 0;
+	if (nr == NR_fsetxattr)
+		save_file_path(&e, 0, task_fd_file(e.task, a[0]));
+	else if (nr == NR_setxattrat)
+		save_user_path_at(&e, 0, a[0], (const char *)a[1]);
+	else
+		save_user_path_at(&e, 0, AT_FDCWD, (const char *)a[0]);
+	save_str(&e, 1, uname, 1);
+	save_bytes(&e, 2, uvalue, size < 64 ? size : 64, 1);
+	save_u32(&e, 3, size);
+	save_u32(&e, 4, flags);
+	save_str(&e, 5, sys, 0);
+	/* "security.capability": a struct vfs_cap_data (v1 12 bytes, v2 20,
+	 * v3 24 with the root uid of its user namespace) */
+	if (name[9] == 'c' && name[10] == 'a' && name[11] == 'p' && name[12] == 'a' && name[13] == 'b' &&
+	    name[14] == 'i' && name[15] == 'l' && name[16] == 'i' && name[17] == 't' && name[18] == 'y' &&
+	    name[19] == 0 && size >= 12) {
+		struct cap_value c = {};
+		long err;
+		if (size >= 24)
+			err = bpf_probe_read_user(&c, 24, uvalue);
+		else if (size >= 20)
+			err = bpf_probe_read_user(&c, 20, uvalue);
+		else
+			err = bpf_probe_read_user(&c, 12, uvalue);
+		if (!err) {
+			save_u64(&e, 6, c.permitted0 | ((__u64)c.permitted1 << 32));
+			save_u64(&e, 7, c.inheritable0 | ((__u64)c.inheritable1 << 32));
+			save_bool(&e, 8, c.magic_etc & 1);
+			save_u32(&e, 9, c.magic_etc >> 24);
+			if (size >= 24)
+				save_u32(&e, 10, c.rootid);
+		}
+	}
+	event_submit(&e, ret);
+	return 0;
+}
+
 /* ---- do_truncate ---- */
 
 /* Every truncation passes do_truncate: truncate(2), ftruncate(2) and an

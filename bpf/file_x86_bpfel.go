@@ -103,6 +103,7 @@ const (
 	FileProgSysExitMount               = "sys_exit_mount"
 	FileProgSysExitOpen                = "sys_exit_open"
 	FileProgSysExitRename              = "sys_exit_rename"
+	FileProgSysExitSetxattr            = "sys_exit_setxattr"
 	FileProgSysExitSymlink             = "sys_exit_symlink"
 	FileProgSysExitTruncate            = "sys_exit_truncate"
 	FileProgSysExitUmount              = "sys_exit_umount"
@@ -193,6 +194,7 @@ type FileProgramSpecs struct {
 	SysExitMount               *ebpf.ProgramSpec `ebpf:"sys_exit_mount"`
 	SysExitOpen                *ebpf.ProgramSpec `ebpf:"sys_exit_open"`
 	SysExitRename              *ebpf.ProgramSpec `ebpf:"sys_exit_rename"`
+	SysExitSetxattr            *ebpf.ProgramSpec `ebpf:"sys_exit_setxattr"`
 	SysExitSymlink             *ebpf.ProgramSpec `ebpf:"sys_exit_symlink"`
 	SysExitTruncate            *ebpf.ProgramSpec `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.ProgramSpec `ebpf:"sys_exit_umount"`
@@ -315,6 +317,7 @@ type FilePrograms struct {
 	SysExitMount               *ebpf.Program `ebpf:"sys_exit_mount"`
 	SysExitOpen                *ebpf.Program `ebpf:"sys_exit_open"`
 	SysExitRename              *ebpf.Program `ebpf:"sys_exit_rename"`
+	SysExitSetxattr            *ebpf.Program `ebpf:"sys_exit_setxattr"`
 	SysExitSymlink             *ebpf.Program `ebpf:"sys_exit_symlink"`
 	SysExitTruncate            *ebpf.Program `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.Program `ebpf:"sys_exit_umount"`
@@ -364,6 +367,7 @@ func (p *FilePrograms) Close() error {
 		p.SysExitMount,
 		p.SysExitOpen,
 		p.SysExitRename,
+		p.SysExitSetxattr,
 		p.SysExitSymlink,
 		p.SysExitTruncate,
 		p.SysExitUmount,

@@ -99,6 +99,7 @@ func TestSensorSeesFiles(t *testing.T) {
 	t.Run("chmod-truncate-mknod-mount", func(t *testing.T) { testChmodTruncateMknodMount(t, ls, trig) })
 	t.Run("executable-memory", func(t *testing.T) { testExecutableMemory(t, ls, trig) })
 	t.Run("magic-write", func(t *testing.T) { testMagicWrite(t, ls, trig) })
+	t.Run("file-capabilities", func(t *testing.T) { testSetxattr(t, ls, trig) })
 }
 
 func testFileOpen(t *testing.T, ls *liveSensor, triggers string) {
@@ -507,4 +508,45 @@ func BenchmarkSensorOpen(b *testing.B) {
 	// every other event on: the cost of the syscall dispatch alone
 	b.Run("sensor-without-open-events", withSensor("security_file_open", "do_truncate"))
 	b.Run("sensor", withSensor())
+}
+
+type setcapReport struct {
+	Pid       uint32 `json:"pid"`
+	ByPath    string `json:"by_path"`
+	ByFd      string `json:"by_fd"`
+	Permitted uint64 `json:"permitted"`
+	UserXattr string `json:"user_xattr"`
+	Error     string `json:"error"`
+}
+
+// testSetxattr: file capabilities written by path and by descriptor come
+// out decoded; the user.* attribute written before them is left out.
+func testSetxattr(t *testing.T, ls *liveSensor, triggers string) {
+	var r setcapReport
+	runTrigger(t, exec.Command(filepath.Join(triggers, "setcap"), fileTestDir(t)), &r)
+	if r.Error != "" {
+		t.Fatalf("setcap: %s", r.Error)
+	}
+	for _, c := range []struct{ path, sys string }{{r.ByPath, "setxattr"}, {r.ByFd, "fsetxattr"}} {
+		ev := ls.waitFor(t, "setxattr", func(ev *event.Event) bool {
+			return ev.Name == "setxattr" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == c.path
+		})
+		if ev.Args["name"] != "security.capability" || ev.Args["syscall"] != c.sys || ev.ReturnValue != 0 {
+			t.Errorf("%s: name %v syscall %v return %d, want security.capability %s 0", c.path, ev.Args["name"], ev.Args["syscall"], ev.ReturnValue, c.sys)
+		}
+		if argU(ev, "cap_permitted") != r.Permitted || ev.Args["cap_effective"] != true || argU(ev, "cap_version") != 2 || argU(ev, "size") != 20 {
+			t.Errorf("%s: cap_permitted %#x effective %v version %d size %d, want %#x true 2 20",
+				c.path, argU(ev, "cap_permitted"), ev.Args["cap_effective"], argU(ev, "cap_version"), argU(ev, "size"), r.Permitted)
+		}
+		if v, _ := ev.Args["value"].([]byte); len(v) != 20 {
+			t.Errorf("%s: value %v, want the 20 bytes written", c.path, ev.Args["value"])
+		}
+	}
+	// the user.* write came first, on the same CPU: had it been reported,
+	// it would be here by now
+	if n := ls.count(func(ev *event.Event) bool {
+		return ev.Name == "setxattr" && ev.Process.HostPid == r.Pid && ev.Args["name"] != "security.capability"
+	}); n != 0 {
+		t.Errorf("%d setxattr events of an attribute outside security.*", n)
+	}
 }

@@ -19,6 +19,7 @@ const (
 	IDSecurityInodeMknod   ID = 313
 	IDSecurityPathChmod    ID = 314
 	IDDoTruncate           ID = 315
+	IDSetxattr             ID = 316
 )
 
 var (
@@ -32,6 +33,7 @@ var (
 	mknodSyscalls    = []string{"mknod", "mknodat"}
 	chmodSyscalls    = []string{"chmod", "fchmod", "fchmodat", "fchmodat2"}
 	truncateSyscalls = []string{"truncate", "ftruncate"}
+	setxattrSyscalls = []string{"setxattr", "lsetxattr", "fsetxattr", "setxattrat"}
 )
 
 // hookProbes is the usual probe list of a file event: the kernel function
@@ -263,6 +265,26 @@ var fileSpecs = []Spec{
 			{Name: "syscall", Type: TypeString, Doc: syscallDoc},
 			{Name: "setuid", Type: TypeBool, Doc: "the new mode has the set-user-id bit"},
 			{Name: "setgid", Type: TypeBool, Doc: "the new mode has the set-group-id bit"},
+		},
+	},
+	{
+		ID: IDSetxattr, Name: "setxattr",
+		Doc: "an extended attribute of the security.* namespace is set (setxattr, lsetxattr, fsetxattr, setxattrat): file capabilities, SELinux and Smack labels, IMA and EVM hashes; security.capability is decoded",
+		// No kernel function on every path has the file's mount (the LSM
+		// hook and vfs_setxattr get a bare dentry): the syscalls are the probe.
+		Probes: []Probe{{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
+		Args: []Arg{
+			{Name: "pathname", Type: TypeString, Doc: "the file, made absolute against the directory fd or working directory (fsetxattr: the fd's resolved path)"},
+			{Name: "name", Type: TypeString, Doc: "attribute name, e.g. security.capability, security.selinux"},
+			{Name: "value", Type: TypeBytes, Doc: "the value's first 64 bytes"},
+			{Name: "size", Type: TypeUint32, Doc: "the value's size"},
+			{Name: "flags", Type: TypeUint32, Doc: "XATTR_CREATE 1, XATTR_REPLACE 2"},
+			{Name: "syscall", Type: TypeString, Doc: syscallDoc},
+			{Name: "cap_permitted", Type: TypeUint64, Doc: "security.capability only: the permitted set the file grants (bit n is capability n: cap_setuid 7, cap_net_raw 13, cap_sys_admin 21, ...)"},
+			{Name: "cap_inheritable", Type: TypeUint64, Doc: "security.capability only: the inheritable set"},
+			{Name: "cap_effective", Type: TypeBool, Doc: "security.capability only: the permitted set is raised into the effective set at exec (the +e of setcap)"},
+			{Name: "cap_version", Type: TypeUint32, Doc: "security.capability only: VFS_CAP_REVISION 1, 2 or 3 (3 carries a user namespace's root uid)"},
+			{Name: "cap_rootid", Type: TypeUint32, Doc: "security.capability version 3 only: the root uid of the user namespace the capabilities hold in"},
 		},
 	},
 	{

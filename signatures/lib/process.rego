@@ -63,3 +63,21 @@ installed_program_dirs := [
 
 # system_library_dirs hold shared libraries the dynamic loader finds itself.
 system_library_dirs := ["/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib", "/usr/local/lib64"]
+
+# root_capabilities are the capabilities that let their holder become root
+# or read and write anything (bit number -> name, include/uapi/linux/capability.h).
+root_capabilities := {
+	1: "cap_dac_override", 2: "cap_dac_read_search", 3: "cap_fowner", 6: "cap_setgid",
+	7: "cap_setuid", 16: "cap_sys_module", 17: "cap_sys_rawio", 19: "cap_sys_ptrace",
+	21: "cap_sys_admin", 31: "cap_setfcap", 39: "cap_bpf",
+}
+
+# has_capability(set, bit) is true when capability number bit is in the
+# 64-bit set, false otherwise.
+default has_capability(_, _) := false
+
+has_capability(set, bit) if bits.and(set, bits.lsh(1, bit)) != 0
+
+# root_capabilities_in(set) is the sorted names of the root_capabilities
+# in set ([] for none).
+root_capabilities_in(set) := sort([name | some bit, name in root_capabilities; has_capability(set, bit)])

@@ -26,3 +26,12 @@ test_is_interpreter if {
 	not is_interpreter("/usr/bin/pythonic")
 	not is_interpreter(7)
 }
+
+test_capabilities if {
+	has_capability(128, 7)
+	not has_capability(128, 13)
+	has_capability(bits.lsh(1, 39), 39)
+	root_capabilities_in(0) == []
+	# cap_setuid (7), cap_net_raw (13), cap_sys_admin (21)
+	root_capabilities_in(bits.or(bits.or(128, 8192), bits.lsh(1, 21))) == ["cap_setuid", "cap_sys_admin"]
+}

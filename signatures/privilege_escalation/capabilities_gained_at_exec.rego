@@ -22,15 +22,6 @@ metadata := {
 	"events": ["commit_creds"],
 }
 
-# Capabilities that let their holder become root or read and write anything.
-dangerous := {
-	1: "cap_dac_override", 2: "cap_dac_read_search", 3: "cap_fowner", 6: "cap_setgid",
-	7: "cap_setuid", 16: "cap_sys_module", 17: "cap_sys_rawio", 19: "cap_sys_ptrace",
-	21: "cap_sys_admin", 31: "cap_setfcap", 39: "cap_bpf",
-}
-
-has(set, bit) if bits.and(set, bits.lsh(1, bit)) != 0
-
 # The fallback probe names the syscall; the kernel hook names the program
 # being executed when the change is part of an exec.
 at_exec if input.args.syscall in {"execve", "execveat"}
@@ -38,9 +29,9 @@ at_exec if input.args.syscall in {"execve", "execveat"}
 at_exec if object.get(input.args, "exe", "") != ""
 
 gained contains name if {
-	some bit, name in dangerous
-	has(input.args.new_cap_effective, bit)
-	not has(input.args.old_cap_effective, bit)
+	some bit, name in lib.root_capabilities
+	lib.has_capability(input.args.new_cap_effective, bit)
+	not lib.has_capability(input.args.old_cap_effective, bit)
 }
 
 finding contains {
