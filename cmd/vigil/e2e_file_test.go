@@ -23,6 +23,7 @@ func init() {
 		scenario{"self-deleting program", scenarioSelfDelete},
 		scenario{"history and set-user-id tampering", scenarioFsops},
 		scenario{"writable memory made executable", scenarioWXMemory},
+		scenario{"root-worthy file capabilities set", scenarioSetcap},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"cat", "/etc/passwd"},
@@ -31,6 +32,8 @@ func init() {
 		[]string{"sh", "-c", "cat /etc/hostname; ls -l /etc/cron.d /etc/systemd/system; true"},
 		// a text file in /tmp, written and removed
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-$$; echo hello > "$f"; chmod 0755 "$f"; rm "$f"`},
+		// a harmless file capability, as ping gets (where setcap is installed)
+		[]string{"sh", "-c", `f=/tmp/vigil-benign-cap-$$; echo hello > "$f"; ! command -v setcap >/dev/null || setcap cap_net_raw+ep "$f"; rm "$f"`},
 	)
 }
 
@@ -154,6 +157,24 @@ func scenarioWXMemory(t *testing.T, env *e2eEnv) []expectation {
 	for _, alert := range []string{"mprotect_x_after_w", "mmap_wx", "mprotect_wx"} {
 		out = append(out, expectation{what: "mem_prot_alert " + alert, sigID: "wx-memory", pid: r.Pid,
 			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "wxmem", event: "mem_prot_alert", also: argIs("alert", alert)})
+	}
+	return out
+}
+
+// scenarioSetcap: two files given cap_setuid (and cap_net_raw) as setcap
+// +ep does, by path and by descriptor.
+func scenarioSetcap(t *testing.T, env *e2eEnv) []expectation {
+	var r struct {
+		Pid    uint32 `json:"pid"`
+		Exe    string `json:"exe"`
+		ByPath string `json:"by_path"`
+		ByFd   string `json:"by_fd"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "setcap"), t.TempDir()), &r)
+	var out []expectation
+	for _, p := range []string{r.ByPath, r.ByFd} {
+		out = append(out, expectation{what: "cap_setuid given to " + p, sigID: "file-capabilities-set", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "setcap", event: "setxattr", also: argIs("pathname", p)})
 	}
 	return out
 }

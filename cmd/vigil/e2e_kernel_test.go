@@ -23,10 +23,13 @@ func init() {
 		scenario{"unprivileged user and network namespace", scenarioUserNamespace},
 		scenario{"BPF kprobe program loaded", scenarioBPFLoad},
 		scenario{"kexec of a new kernel", scenarioKexec},
+		scenario{"kernel tunables opened for writing", scenarioKernelTunables},
 	)
 	// root making a user namespace of its own is no exploit's first step,
 	// and entering new namespaces is no escape
-	benignWorkloads = append(benignWorkloads, []string{"unshare", "--user", "--map-root-user", "--net", "--mount", "true"})
+	benignWorkloads = append(benignWorkloads, []string{"unshare", "--user", "--map-root-user", "--net", "--mount", "true"},
+		// reading the tunables is no tampering
+		[]string{"sh", "-c", "cat /proc/sys/kernel/core_pattern; sysctl -n kernel.randomize_va_space kernel.kptr_restrict"})
 }
 
 // installForNobody copies a trigger where uid 65534 can run it: the build
@@ -155,4 +158,22 @@ func scenarioKexec(t *testing.T, env *e2eEnv) []expectation {
 		{what: "kexec_file_load attempt", sigID: "kexec-load", pid: r.Pid, exe: exe, exeDoc: doc, comm: "kexec", event: "kexec_file_load",
 			also: func(ev *event.Event) bool { return ev.Args["kernel_path"] == r.File }},
 	}
+}
+
+// scenarioKernelTunables: the file of a usermode helper the kernel runs as
+// root (core_pattern) and of a protection (randomize_va_space) are opened
+// for writing. Nothing is written: the open is the behaviour, and the
+// machine keeps its settings.
+func scenarioKernelTunables(t *testing.T, env *e2eEnv) []expectation {
+	var out []expectation
+	for _, c := range []struct{ path, tunable string }{
+		{"/proc/sys/kernel/core_pattern", "core_pattern"},
+		{"/proc/sys/kernel/randomize_va_space", "aslr"},
+	} {
+		var r triggerReport
+		runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-write", c.path), &r)
+		out = append(out, expectation{what: c.path + " opened for writing", sigID: "kernel-tunable-tampering", pid: r.Pid,
+			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", c.path)})
+	}
+	return out
 }
