@@ -1,8 +1,9 @@
 # Persistence file write: a file is written, created, renamed, linked or
 # symlinked into a place the system reads to run something later or to let
-# someone in: cron, systemd units, XDG autostart, rc scripts, shell start-up
-# files, SSH authorized_keys, the dynamic loader's preload list, sudoers, the
-# account databases.
+# someone in: cron, systemd units and generators, XDG autostart, rc scripts,
+# shell start-up files, motd and network scripts, SSH authorized_keys, the
+# dynamic loader's preload list, sudoers, PAM's configuration and modules,
+# udev rules, package manager hooks, the account databases.
 #
 # One signature for the class, with the technique of each place in the
 # finding: an intruder's every way of staying on the host ends as a file in
@@ -20,16 +21,16 @@ metadata := {
 	"name": "Persistence location written",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, shell start-up files, SSH authorized_keys, /etc/ld.so.preload, sudoers, or the account databases (outside the account tools).",
+	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, systemd generators, shell start-up files, login and network scripts, SSH authorized_keys, /etc/ld.so.preload, sudoers, PAM configuration and modules, udev rules, package manager hooks, or the account databases (outside the account tools).",
 	"tactics": ["TA0003", "TA0004"],
-	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001"],
+	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001", "T1556.003", "T1546.017", "T1037", "T1546.016"],
 	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
 	"events": ["security_file_open", "security_inode_rename", "security_inode_link", "security_inode_symlink"],
 	# every open of the host is tested in Go first: opens carry pathname,
 	# renames and links new_path; only paths under these reach Rego
 	"prefilter": {
-		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/"]},
-		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/"]},
+		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
+		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
 	},
 }
 
@@ -74,6 +75,7 @@ path := written.path
 
 exact_locations := {
 	"/etc/crontab": "cron",
+	"/etc/anacrontab": "cron",
 	"/etc/rc.local": "rc_script",
 	"/etc/rc.d/rc.local": "rc_script",
 	"/etc/profile": "shell_profile",
@@ -108,6 +110,21 @@ prefix_locations := [
 	# a system-wide AuthorizedKeysFile
 	["/etc/ssh/authorized_keys", "ssh_authorized_keys"],
 	["/etc/ld.so.conf.d/", "ld_preload"], ["/etc/sudoers.d/", "sudoers"],
+	# systemd runs generators early at boot and on every daemon-reload
+	["/etc/systemd/system-generators/", "systemd_unit"], ["/lib/systemd/system-generators/", "systemd_unit"],
+	["/usr/lib/systemd/system-generators/", "systemd_unit"],
+	# PAM: its configuration, and the modules it loads into every login
+	["/etc/pam.d/", "pam"], ["/lib/security/", "pam"], ["/usr/lib/security/", "pam"],
+	["/lib64/security/", "pam"], ["/usr/lib64/security/", "pam"],
+	["/lib/x86_64-linux-gnu/security/", "pam"], ["/usr/lib/x86_64-linux-gnu/security/", "pam"],
+	["/lib/aarch64-linux-gnu/security/", "pam"], ["/usr/lib/aarch64-linux-gnu/security/", "pam"],
+	# udev rules RUN+= a program, as root, on device events
+	["/etc/udev/rules.d/", "udev_rule"], ["/lib/udev/rules.d/", "udev_rule"], ["/usr/lib/udev/rules.d/", "udev_rule"],
+	# scripts run at every login (motd) or network change
+	["/etc/update-motd.d/", "login_script"], ["/etc/NetworkManager/dispatcher.d/", "login_script"],
+	# package manager hooks run on every install or update
+	["/etc/apt/apt.conf.d/", "package_hook"], ["/etc/yum/pluginconf.d/", "package_hook"],
+	["/etc/dnf/plugins/", "package_hook"],
 ]
 
 home_locations := {
@@ -161,6 +178,10 @@ technique := {
 	"ld_preload": "T1574.006",
 	"sudoers": "T1548.003",
 	"account_database": "T1136.001",
+	"pam": "T1556.003",
+	"udev_rule": "T1546.017",
+	"login_script": "T1037",
+	"package_hook": "T1546.016",
 }
 
 # ---- who may ----
@@ -171,6 +192,9 @@ owners["systemd_unit"] := {"systemd", "systemctl", "systemd-run"}
 
 # update-rc.d, insserv and chkconfig link existing init scripts into rc?.d
 owners["rc_script"] := {"update-rc.d", "insserv", "chkconfig", "systemd-sysv-install"}
+
+# the distributions' PAM profile tools rewrite /etc/pam.d
+owners["pam"] := {"pam-auth-update", "authselect", "authconfig"}
 
 # atd runs and removes the jobs at queued
 owners["at"] := {"atd"}

@@ -109,3 +109,22 @@ test_owners_only_for_their_own_files if {
 test_owner_name_from_elsewhere_is_not_trusted if {
 	count(finding) == 1 with input as rename_to("/tmp/p", "/etc/passwd", {"comm": "useradd", "exe": "/dev/shm/useradd"})
 }
+
+test_pam_udev_motd_and_package_hooks if {
+	fires_as(open_write("/etc/pam.d/sshd", sh), "pam", "T1556.003")
+	fires_as(open_write("/lib/x86_64-linux-gnu/security/pam_unix.so", sh), "pam", "T1556.003")
+	fires_as(open_write("/usr/lib64/security/pam_evil.so", sh), "pam", "T1556.003")
+	fires_as(open_write("/etc/udev/rules.d/75-evil.rules", sh), "udev_rule", "T1546.017")
+	fires_as(open_write("/usr/lib/udev/rules.d/99-evil.rules", sh), "udev_rule", "T1546.017")
+	fires_as(open_write("/etc/update-motd.d/99-evil", sh), "login_script", "T1037")
+	fires_as(open_write("/etc/NetworkManager/dispatcher.d/50-evil", sh), "login_script", "T1037")
+	fires_as(open_write("/etc/apt/apt.conf.d/99-evil", sh), "package_hook", "T1546.016")
+	fires_as(open_write("/etc/systemd/system-generators/evil", sh), "systemd_unit", "T1543.002")
+	fires_as(open_write("/etc/anacrontab", sh), "cron", "T1053.003")
+}
+
+test_pam_profile_tools_own_pam_d if {
+	count(finding) == 0 with input as open_write("/etc/pam.d/common-auth", {"comm": "pam-auth-update", "exe": "/usr/sbin/pam-auth-update"})
+	count(finding) == 0 with input as open_write("/lib/udev/hwdb.d/20-x.hwdb", sh)
+	count(finding) == 0 with input as open_write("/usr/lib/x86_64-linux-gnu/libc.so.6", sh)
+}
