@@ -3,7 +3,8 @@
 # someone in: cron, systemd units and generators, XDG autostart, rc scripts,
 # shell start-up files, motd and network scripts, SSH authorized_keys, the
 # dynamic loader's preload list, sudoers, PAM's configuration and modules,
-# udev rules, package manager hooks, the account databases.
+# udev rules, package manager hooks, kernel module configuration, the
+# account databases.
 #
 # One signature for the class, with the technique of each place in the
 # finding: an intruder's every way of staying on the host ends as a file in
@@ -21,16 +22,16 @@ metadata := {
 	"name": "Persistence location written",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, systemd generators, shell start-up files, login and network scripts, SSH authorized_keys, /etc/ld.so.preload, sudoers, PAM configuration and modules, udev rules, package manager hooks, or the account databases (outside the account tools).",
+	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, systemd generators, shell start-up files, login and network scripts, SSH authorized_keys, /etc/ld.so.preload, sudoers, PAM configuration and modules, udev rules, package manager hooks, kernel module load lists and modprobe.d, or the account databases (outside the account tools).",
 	"tactics": ["TA0003", "TA0004"],
-	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001", "T1556.003", "T1546.017", "T1037", "T1546.016"],
+	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001", "T1556.003", "T1546.017", "T1037", "T1546.016", "T1547.006"],
 	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
 	"events": ["security_file_open", "security_inode_rename", "security_inode_link", "security_inode_symlink"],
 	# every open of the host is tested in Go first: opens carry pathname,
 	# renames and links new_path; only paths under these reach Rego
 	"prefilter": {
-		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
-		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
+		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
+		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
 	},
 }
 
@@ -76,6 +77,7 @@ path := written.path
 exact_locations := {
 	"/etc/crontab": "cron",
 	"/etc/anacrontab": "cron",
+	"/etc/modules": "kernel_module_config",
 	"/etc/rc.local": "rc_script",
 	"/etc/rc.d/rc.local": "rc_script",
 	"/etc/profile": "shell_profile",
@@ -125,6 +127,10 @@ prefix_locations := [
 	# package manager hooks run on every install or update
 	["/etc/apt/apt.conf.d/", "package_hook"], ["/etc/yum/pluginconf.d/", "package_hook"],
 	["/etc/dnf/plugins/", "package_hook"],
+	# modules loaded at boot; modprobe.d "install" lines run any command
+	["/etc/modules-load.d/", "kernel_module_config"], ["/etc/modprobe.d/", "kernel_module_config"],
+	["/usr/lib/modules-load.d/", "kernel_module_config"], ["/usr/lib/modprobe.d/", "kernel_module_config"],
+	["/lib/modules-load.d/", "kernel_module_config"], ["/lib/modprobe.d/", "kernel_module_config"],
 ]
 
 home_locations := {
@@ -182,6 +188,7 @@ technique := {
 	"udev_rule": "T1546.017",
 	"login_script": "T1037",
 	"package_hook": "T1546.016",
+	"kernel_module_config": "T1547.006",
 }
 
 # ---- who may ----

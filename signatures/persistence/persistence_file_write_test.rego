@@ -121,6 +121,9 @@ test_pam_udev_motd_and_package_hooks if {
 	fires_as(open_write("/etc/apt/apt.conf.d/99-evil", sh), "package_hook", "T1546.016")
 	fires_as(open_write("/etc/systemd/system-generators/evil", sh), "systemd_unit", "T1543.002")
 	fires_as(open_write("/etc/anacrontab", sh), "cron", "T1053.003")
+	fires_as(open_write("/etc/modules-load.d/rootkit.conf", sh), "kernel_module_config", "T1547.006")
+	fires_as(open_write("/etc/modprobe.d/evil.conf", sh), "kernel_module_config", "T1547.006")
+	fires_as(open_write("/etc/modules", sh), "kernel_module_config", "T1547.006")
 }
 
 test_pam_profile_tools_own_pam_d if {
