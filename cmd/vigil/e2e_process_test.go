@@ -18,6 +18,10 @@ func init() {
 		scenario{"fileless execution", scenarioMemfdExec},
 		scenario{"credentials raised to root", scenarioSetuidRoot},
 	)
+	// an unprivileged user running the installed set-user-id mount: the
+	// euid becomes 0 the sanctioned way (where setpriv and mount exist)
+	benignWorkloads = append(benignWorkloads, []string{"sh", "-c",
+		"! command -v setpriv >/dev/null || ! command -v mount >/dev/null || setpriv --reuid=65534 --regid=65534 --clear-groups mount >/dev/null"})
 }
 
 // scenarioKmod: init_module and finit_module attempts, both expected to fail.

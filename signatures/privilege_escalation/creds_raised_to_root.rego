@@ -7,6 +7,13 @@
 # by side. The setuid syscall events are not selected on purpose: a setuid(0)
 # by a task that is already root changes nothing, and a real change would be
 # reported twice.
+#
+# The set-user-id programs a distribution installs so that users can do
+# this (sudo, su, passwd, mount, ...) are left out, when the program making
+# the change is the installed one: judged by its executable's path, never by
+# its comm, which any process can set. A copy elsewhere, an unknown
+# set-user-id program, or any other way to uid 0 is reported. Their abuse
+# has signatures of its own (exec-without-argv, setuid-loader-env).
 package vigil.signatures.creds_raised_to_root
 
 import data.vigil.lib
@@ -16,7 +23,7 @@ metadata := {
 	"name": "Credentials raised to root",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A task's real or effective user id changed from a non-zero value to 0 (root). Legitimate through sudo, su or other set-user-id programs; otherwise the mark of a privilege escalation.",
+	"description": "A task's real or effective user id changed from a non-zero value to 0 (root), other than through the set-user-id programs a distribution installs for that (sudo, su, pkexec, passwd, mount, ...): the mark of a privilege escalation.",
 	"tactics": ["TA0004"],
 	"techniques": ["T1548.001", "T1068"],
 	"tags": ["credentials", "root", "privilege"],
@@ -35,8 +42,37 @@ raised contains "euid" if {
 	input.args.new_euid == 0
 }
 
+# sanctioned_programs are installed set-user-id root (or run as root and
+# switch users on purpose): the privilege tools, the account tools, mount
+# helpers, sandboxes and session helpers.
+sanctioned_programs := {
+	"sudo", "sudoedit", "su", "doas", "pkexec", "polkit-agent-helper-1", "runuser",
+	"passwd", "chsh", "chfn", "gpasswd", "newgrp", "sg", "chage", "expiry",
+	"newuidmap", "newgidmap", "unix_chkpwd", "crontab", "at",
+	"mount", "umount", "fusermount", "fusermount3", "mount.nfs", "mount.cifs",
+	"mount.ecryptfs_private", "ntfs-3g", "ping", "ping6", "traceroute6.iputils",
+	"ssh-keysign", "dbus-daemon-launch-helper", "Xorg.wrap", "Xorg", "chrome-sandbox",
+	"snap-confine", "lxc-user-nic", "pppd", "staprun", "vmware-user-suid-wrapper",
+	"userhelper", "login", "sshd", "sshd-session",
+}
+
+# the program making the change: the one being executed when the kernel
+# hook reports an exec, the process's own otherwise
+program := exe if {
+	exe := object.get(input.args, "exe", "")
+	exe != ""
+}
+
+else := object.get(input.process, "exe", "")
+
+sanctioned if {
+	lib.basename(program) in sanctioned_programs
+	lib.under(program, lib.system_program_dirs)
+}
+
 finding contains {
 	"raised": sort(raised),
+	"program": program,
 	"old_uid": lib.arg("old_uid", null),
 	"new_uid": lib.arg("new_uid", null),
 	"old_euid": lib.arg("old_euid", null),
@@ -46,4 +82,5 @@ finding contains {
 	"ancestry": lib.ancestry,
 } if {
 	count(raised) > 0
+	not sanctioned
 }

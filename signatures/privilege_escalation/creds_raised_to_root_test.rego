@@ -53,3 +53,38 @@ test_gid_zero_alone_does_not_fire if {
 test_missing_new_ids_do_not_fire if {
 	count(finding) == 0 with input as {"name": "commit_creds", "process": {}, "args": {"old_uid": 1000}}
 }
+
+as_program(ev, exe) := json.patch(ev, [{"op": "replace", "path": "/process/exe", "value": exe}])
+
+test_installed_privilege_tools_are_quiet if {
+	count(finding) == 0 with input as as_program(creds(1000, 0, 1000, 0), "/usr/bin/sudo")
+	count(finding) == 0 with input as as_program(creds(1000, 1000, 1000, 0), "/usr/bin/passwd")
+	count(finding) == 0 with input as as_program(creds(1000, 1000, 1000, 0), "/bin/mount")
+	count(finding) == 0 with input as as_program(creds(1000, 1000, 1000, 0), "/usr/lib/polkit-1/polkit-agent-helper-1")
+}
+
+test_a_copy_of_a_privilege_tool_fires if {
+	some f in finding with input as as_program(creds(1000, 0, 1000, 0), "/tmp/sudo")
+	f.program == "/tmp/sudo"
+	some g in finding with input as as_program(creds(1000, 0, 1000, 0), "/home/eve/bin/su")
+	g.program == "/home/eve/bin/su"
+}
+
+test_comm_of_a_privilege_tool_is_not_enough if {
+	ev := json.patch(creds(1000, 0, 1000, 0), [
+		{"op": "replace", "path": "/process/comm", "value": "sudo"},
+		{"op": "replace", "path": "/process/exe", "value": "/usr/bin/python3.11"},
+	])
+	count(finding) == 1 with input as ev
+}
+
+test_kernel_hook_exec_names_the_program_executed if {
+	# during the exec the process still runs its old program; args.exe is the new one
+	ev := json.patch(creds(1000, 1000, 1000, 0), [
+		{"op": "replace", "path": "/process/exe", "value": "/usr/bin/bash"},
+		{"op": "add", "path": "/args/exe", "value": "/usr/bin/su"},
+	])
+	count(finding) == 0 with input as ev
+	some f in finding with input as json.patch(ev, [{"op": "replace", "path": "/args/exe", "value": "/var/tmp/x"}])
+	f.program == "/var/tmp/x"
+}
