@@ -15,9 +15,9 @@
 #     FIFO protections, set-user-id core dumps, the lowest mappable address,
 #     the magic SysRq key and its trigger.
 # The tools that set these at boot (systemd-sysctl, systemd-binfmt,
-# update-binfmts, ...) and package maintainer scripts are left out; an
-# administrator's `sysctl -w` is not, since none of these is turned down
-# in the normal course of running a host.
+# update-binfmts, ...), sysctl applying the configuration files and package
+# maintainer scripts are left out; `sysctl -w` is not, since none of these
+# is turned down in the normal course of running a host.
 package vigil.signatures.kernel_tunable_tampering
 
 import data.vigil.lib
@@ -123,6 +123,21 @@ trusted if {
 }
 
 trusted if lib.from_package_manager
+
+# sysctl applying the configuration files (-p, --load, --system), as the
+# boot services and administrators do: the values come from files only root
+# writes. sysctl -w and sysctl name=value are not trusted.
+trusted if {
+	lib.is_system_program(input.process, {"sysctl"})
+	some a in object.get(input.process, "argv", [])
+	applies_files(a)
+}
+
+applies_files(a) if a in {"-p", "--load", "--system"}
+
+applies_files(a) if startswith(a, "--load=")
+
+applies_files(a) if regex.match(`^-[a-zA-Z]*p`, a)
 
 return_value := object.get(input, "return_value", 0)
 

@@ -98,3 +98,20 @@ test_package_scripts_are_quiet if {
 		{"pid": 700, "comm": "dpkg", "exe": "/usr/bin/dpkg"},
 	]})})
 }
+
+sysctl(argv) := object.union(open_file("/proc/sys/kernel/kptr_restrict", 32769, "proc", "sysctl", "/usr/sbin/sysctl"), {"process": {
+	"pid": 5100, "host_pid": 5100, "uid": 0, "comm": "sysctl", "exe": "/usr/sbin/sysctl", "argv": argv,
+}})
+
+test_sysctl_applying_files_is_quiet if {
+	count(finding) == 0 with input as sysctl(["sysctl", "--system"])
+	count(finding) == 0 with input as sysctl(["sysctl", "-p", "/etc/sysctl.d/10-hardening.conf"])
+	count(finding) == 0 with input as sysctl(["sysctl", "-qp"])
+	count(finding) == 0 with input as sysctl(["sysctl", "--load=/etc/sysctl.conf"])
+}
+
+test_sysctl_setting_a_value_fires if {
+	some f in finding with input as sysctl(["sysctl", "-w", "kernel.kptr_restrict=0"])
+	f.tunable == "kptr_restrict"
+	count(finding) == 1 with input as sysctl(["sysctl", "kernel.kptr_restrict=0"])
+}
