@@ -20,6 +20,13 @@ import (
 	"github.com/vigil-sec/vigil/signatures"
 )
 
+// TestMain runs the package's tests and benchmarks with the collector
+// tuned as vigil's commands tune it: the benchmarks measure what ships.
+func TestMain(m *testing.M) {
+	TuneGC()
+	os.Exit(m.Run())
+}
+
 // BenchmarkDispatch replays a corpus of generated events (genEvents: the mix
 // of a busy host) through vigil's engine and through a naive engine in the
 // same run, and reports both rates and their ratio:

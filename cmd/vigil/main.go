@@ -12,6 +12,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/vigil-sec/vigil/engine"
 )
 
 // errSilent marks an error whose message has already been shown to the user
@@ -24,6 +26,7 @@ type globalFlags struct {
 }
 
 func main() {
+	engine.TuneGC()
 	os.Exit(execute(os.Args[1:]))
 }
 
