@@ -24,6 +24,7 @@ func init() {
 		scenario{"history and set-user-id tampering", scenarioFsops},
 		scenario{"writable memory made executable", scenarioWXMemory},
 		scenario{"root-worthy file capabilities set", scenarioSetcap},
+		scenario{"cloud credentials harvested", scenarioCloudCredentials},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"cat", "/etc/passwd"},
@@ -177,4 +178,29 @@ func scenarioSetcap(t *testing.T, env *e2eEnv) []expectation {
 			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "setcap", event: "setxattr", also: argIs("pathname", p)})
 	}
 	return out
+}
+
+// scenarioCloudCredentials: cat reads an AWS credentials file in a home
+// folder made for the test (and removed after it). The same file read by
+// the AWS CLI would be its normal use; a generic file tool is harvesting.
+func scenarioCloudCredentials(t *testing.T, _ *e2eEnv) []expectation {
+	home, err := os.MkdirTemp("/home", "vigil-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	creds := filepath.Join(home, ".aws", "credentials")
+	if err := os.MkdirAll(filepath.Dir(creds), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIAVIGILE2ETEST0000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat := resolved(t, "cat")
+	cmd := exec.Command(cat, creds)
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return []expectation{{what: "cat of ~/.aws/credentials", sigID: "credential-file-access", pid: uint32(cmd.Process.Pid),
+		exe: exeIs(cat), exeDoc: cat, comm: "cat", event: "security_file_open", also: argIs("pathname", creds)}}
 }

@@ -8,6 +8,14 @@
 # move on to other hosts. Reading them is what credential dumping does
 # (T1003.008, T1552.004). Refused attempts count too: a non-root process
 # probing /etc/shadow gets EACCES, and the sensor reports the refusal.
+#
+# Cloud and developer credentials in home folders (AWS, Google Cloud, Azure,
+# kubeconfig, Docker registry logins, git and netrc passwords, database
+# password files) and shell and client histories (T1552.001, T1552.003)
+# are read all day by the tools they belong to, and by every SDK: for them
+# the rule looks at the reader instead, and fires on the generic file and
+# transfer tools a harvesting script uses (cat, grep, tar, curl, base64,
+# ...) and on programs running from a temporary folder or from memory.
 package vigil.signatures.credential_file_access
 
 import data.vigil.lib
@@ -17,13 +25,19 @@ metadata := {
 	"name": "Credential file read",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A password hash file (/etc/shadow, /etc/gshadow, /etc/security/opasswd) or an SSH private key was opened for reading, or the attempt was refused, by a program outside the authentication stack.",
+	"description": "A password hash file (/etc/shadow, /etc/gshadow, /etc/security/opasswd) or an SSH private key was opened for reading, or the attempt was refused, by a program outside the authentication stack; or cloud and developer credentials (AWS, gcloud, Azure, kubeconfig, Docker, git, netrc, pgpass) or a shell history were read by a generic file or transfer tool (cat, grep, tar, curl, ...) or a program running from a temporary folder or from memory.",
 	"tactics": ["TA0006"],
-	"techniques": ["T1003.008", "T1552.004"],
+	"techniques": ["T1003.008", "T1552.004", "T1552.001", "T1552.003"],
 	"tags": ["credentials", "shadow", "ssh", "file"],
 	"events": ["security_file_open"],
 	# every open of the host is tested in Go first; only these reach Rego
-	"prefilter": {"args.pathname": {"prefix": ["/etc/"], "contains": ["/.ssh/"]}},
+	"prefilter": {"args.pathname": {
+		"prefix": ["/etc/"],
+		"contains": [
+			"/.ssh/", "/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/",
+			"/.git-credentials", "/.netrc", "/.pgpass", "/.my.cnf", "_history",
+		],
+	}},
 }
 
 password_files := {
@@ -70,6 +84,10 @@ candidate if startswith(input.args.pathname, "/etc/")
 
 candidate if contains(input.args.pathname, "/.ssh/")
 
+candidate if startswith(input.args.pathname, "/root/")
+
+candidate if startswith(input.args.pathname, "/home/")
+
 kind := "password_hashes" if path in password_files
 
 # tcb keeps one shadow file per user: /etc/tcb/<user>/shadow
@@ -88,10 +106,59 @@ kind := "ssh_private_key" if {
 	regex.match(`^\.ssh/id_[a-z0-9_]+$`, lib.home_relative(path))
 }
 
+# ~/.aws/credentials and the like, by their place in a home folder
+secret_files := {
+	".aws/credentials": "cloud_credentials",
+	".aws/config": "cloud_credentials",
+	".config/gcloud/credentials.db": "cloud_credentials",
+	".config/gcloud/access_tokens.db": "cloud_credentials",
+	".config/gcloud/application_default_credentials.json": "cloud_credentials",
+	".azure/accessTokens.json": "cloud_credentials",
+	".azure/msal_token_cache.json": "cloud_credentials",
+	".azure/msal_token_cache.bin": "cloud_credentials",
+	".kube/config": "cloud_credentials",
+	".docker/config.json": "cloud_credentials",
+	".git-credentials": "cloud_credentials",
+	".netrc": "cloud_credentials",
+	".pgpass": "cloud_credentials",
+	".my.cnf": "cloud_credentials",
+	".bash_history": "shell_history",
+	".zsh_history": "shell_history",
+	".sh_history": "shell_history",
+	".history": "shell_history",
+	".ash_history": "shell_history",
+	".mysql_history": "shell_history",
+	".psql_history": "shell_history",
+	".python_history": "shell_history",
+}
+
+kind := secret_files[home] if {
+	home := lib.home_relative(path)
+}
+
+# The generic tools a harvesting script reads, packs and sends files with.
+harvest_tools := {
+	"cat", "tac", "nl", "head", "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag",
+	"strings", "xxd", "od", "hexdump", "base64", "base32", "basenc", "tar", "zip", "7z", "7za",
+	"gzip", "bzip2", "xz", "zstd", "cp", "dd", "scp", "rsync", "curl", "wget", "nc", "ncat",
+	"netcat", "socat", "awk", "gawk", "mawk", "sed", "openssl", "gpg",
+}
+
+harvester if lib.is_process_named(input.process, harvest_tools)
+
+harvester if lib.under(object.get(input.process, "exe", ""), lib.world_writable_dirs)
+
+harvester if startswith(object.get(input.process, "exe", ""), "/memfd:")
+
+harvester if endswith(object.get(input.process, "exe", ""), " (deleted)")
+
 # the kernel hook reports 0, the syscall fallback the fd or -errno
 return_value := object.get(input, "return_value", 0)
 
-technique := {"password_hashes": "T1003.008", "ssh_host_key": "T1552.004", "ssh_private_key": "T1552.004"}
+technique := {
+	"password_hashes": "T1003.008", "ssh_host_key": "T1552.004", "ssh_private_key": "T1552.004",
+	"cloud_credentials": "T1552.001", "shell_history": "T1552.003",
+}
 
 trusted if {
 	kind == "password_hashes"
@@ -101,6 +168,11 @@ trusted if {
 trusted if {
 	kind in {"ssh_host_key", "ssh_private_key"}
 	lib.is_system_program(input.process, ssh_programs)
+}
+
+trusted if {
+	kind in {"cloud_credentials", "shell_history"}
+	not harvester
 }
 
 # Package upgrades rewrite host keys and run account tools.

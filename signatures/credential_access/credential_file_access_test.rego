@@ -88,3 +88,47 @@ test_missing_return_value_counts_as_success if {
 	some f in finding with input as {"name": "security_file_open", "process": cat, "args": {"pathname": "/etc/shadow", "flags": 0}}
 	f.succeeded
 }
+
+read_by(path, comm, exe) := {
+	"name": "security_file_open",
+	"process": {"pid": 6100, "host_pid": 6100, "uid": 1000, "comm": comm, "exe": exe},
+	"return_value": 3,
+	"args": {"pathname": path, "flags": 32768},
+}
+
+test_cloud_credentials_read_by_a_harvesting_tool if {
+	some f in finding with input as read_by("/home/ann/.aws/credentials", "cat", "/usr/bin/cat")
+	f.kind == "cloud_credentials"
+	f.technique == "T1552.001"
+	some g in finding with input as read_by("/root/.kube/config", "tar", "/usr/bin/tar")
+	g.kind == "cloud_credentials"
+	some h in finding with input as read_by("/home/ann/.docker/config.json", "curl", "/usr/bin/curl")
+	h.pathname == "/home/ann/.docker/config.json"
+}
+
+test_cloud_credentials_read_by_a_dropped_program if {
+	some f in finding with input as read_by("/home/ann/.config/gcloud/application_default_credentials.json", "kworker", "/dev/shm/.x/kworker")
+	f.kind == "cloud_credentials"
+	count(finding) == 1 with input as read_by("/root/.git-credentials", "x", "/memfd:x (deleted)")
+}
+
+test_cloud_credentials_read_by_their_tools_are_quiet if {
+	count(finding) == 0 with input as read_by("/home/ann/.aws/credentials", "aws", "/usr/local/aws-cli/v2/current/dist/aws")
+	count(finding) == 0 with input as read_by("/home/ann/.kube/config", "kubectl", "/usr/local/bin/kubectl")
+	count(finding) == 0 with input as read_by("/home/ann/.aws/credentials", "python3", "/usr/bin/python3.11")
+	count(finding) == 0 with input as read_by("/home/ann/.netrc", "git-remote-http", "/usr/lib/git-core/git-remote-http")
+}
+
+test_shell_history_read if {
+	some f in finding with input as read_by("/root/.bash_history", "grep", "/usr/bin/grep")
+	f.kind == "shell_history"
+	f.technique == "T1552.003"
+	count(finding) == 0 with input as read_by("/root/.bash_history", "bash", "/usr/bin/bash")
+	count(finding) == 0 with input as read_by("/home/ann/.zsh_history", "zsh", "/usr/bin/zsh")
+}
+
+test_other_home_files_are_quiet if {
+	count(finding) == 0 with input as read_by("/home/ann/notes.txt", "cat", "/usr/bin/cat")
+	count(finding) == 0 with input as read_by("/home/ann/.aws/credentials.bak/x", "cat", "/usr/bin/cat")
+	count(finding) == 0 with input as read_by("/home/ann/project/.bash_history", "cat", "/usr/bin/cat")
+}
