@@ -32,12 +32,15 @@ func init() {
 		scenario{"firewall flushed", scenarioFirewallFlush},
 		scenario{"second root account created", scenarioRootAccount},
 		scenario{"another process's memory opened", scenarioProcMem},
+		scenario{"file times copied from a system program", scenarioTimestomp},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
 		[]string{"sh", "-c", "curl -s -o /dev/null http://127.0.0.1:9/ || true"},
 		[]string{"env", "LD_PRELOAD=", "/bin/true"},
 		[]string{"bash", "-c", "echo > /dev/tcp/127.0.0.1/9 || true"},
+		// a marker file for find -newer, dated by hand
+		[]string{"sh", "-c", `f=/tmp/vigil-benign-marker-$$; touch -d "2 hours ago" "$f"; rm -f "$f"`},
 	)
 }
 
@@ -226,4 +229,17 @@ func scenarioProcMem(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(dd, fmt.Sprintf("if=/proc/%d/mem", victim.Process.Pid), "of=/dev/null", "count=0"))
 	return []expectation{{what: "dd opening another process's /proc/<pid>/mem", sigID: "process-memory-access", pid: pid,
 		exe: isExe(dd), exeDoc: dd, comm: "dd", event: "security_file_open"}}
+}
+
+// scenarioTimestomp: the real touch gives a file of the test the times of
+// /bin/ls, as a planted file is made to look as old as the system.
+func scenarioTimestomp(t *testing.T, _ *e2eEnv) []expectation {
+	target := filepath.Join(t.TempDir(), ".planted")
+	if err := os.WriteFile(target, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch := resolved(t, "touch")
+	pid := runQuiet(t, exec.Command(touch, "-r", resolved(t, "ls"), target))
+	return []expectation{{what: "touch -r /bin/ls", sigID: "timestomp", pid: pid,
+		exe: isExe(touch), exeDoc: touch, comm: "touch", event: "sched_process_exec"}}
 }
