@@ -33,6 +33,7 @@ func init() {
 		scenario{"second root account created", scenarioRootAccount},
 		scenario{"another process's memory opened", scenarioProcMem},
 		scenario{"file times copied from a system program", scenarioTimestomp},
+		scenario{"program run through the dynamic loader", scenarioLoaderRun},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
@@ -41,6 +42,8 @@ func init() {
 		[]string{"bash", "-c", "echo > /dev/tcp/127.0.0.1/9 || true"},
 		// a marker file for find -newer, dated by hand
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-marker-$$; touch -d "2 hours ago" "$f"; rm -f "$f"`},
+		// ldd runs the loader twice, to verify and to list: nothing is run
+		[]string{"sh", "-c", "! command -v ldd >/dev/null || ldd /bin/true >/dev/null"},
 	)
 }
 
@@ -242,4 +245,22 @@ func scenarioTimestomp(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(touch, "-r", resolved(t, "ls"), target))
 	return []expectation{{what: "touch -r /bin/ls", sigID: "timestomp", pid: pid,
 		exe: isExe(touch), exeDoc: touch, comm: "touch", event: "sched_process_exec"}}
+}
+
+// scenarioLoaderRun: a copy of true in a test folder, run by handing it to
+// the dynamic loader instead of executing it.
+func scenarioLoaderRun(t *testing.T, _ *e2eEnv) []expectation {
+	loader, err := filepath.Glob("/lib64/ld-linux-*.so.*")
+	if err != nil || len(loader) == 0 {
+		t.Fatalf("no /lib64/ld-linux-*.so.* to run a program with (%v)", err)
+	}
+	prog := filepath.Join(t.TempDir(), "payload")
+	copyFile(t, resolved(t, "true"), prog, 0o644) // not even executable
+	ld, err := filepath.EvalSymlinks(loader[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := runQuiet(t, exec.Command(loader[0], prog))
+	return []expectation{{what: "ld-linux " + prog, sigID: "loader-run-program", pid: pid,
+		exe: isExe(ld), exeDoc: ld, comm: filepath.Base(ld)[:min(15, len(filepath.Base(ld)))], event: "sched_process_exec"}}
 }
