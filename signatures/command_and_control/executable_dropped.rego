@@ -24,7 +24,7 @@ metadata := {
 	"name": "Executable dropped in a temporary or hidden directory",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, or a memfd, by a program that is not a compiler, a linker or a package manager.",
+	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, a hidden file anywhere, or a memfd, by a program that is not a compiler, a linker or a package manager.",
 	"tactics": ["TA0011"],
 	"techniques": ["T1105"],
 	"tags": ["dropper", "elf", "download", "file"],
@@ -40,6 +40,14 @@ places contains "temp_dir" if lib.under(path, lib.temp_dirs)
 
 # a memfd's file is "/memfd:<name> (deleted)"
 places contains "memfd" if startswith(path, "/memfd:")
+
+# a hidden file anywhere, home folders included: ~/.x, /usr/bin/.sshd
+places contains "hidden_file" if {
+	name := lib.basename(path)
+	startswith(name, ".")
+	not name in {".", ".."}
+	not startswith(path, "/memfd:")
+}
 
 places contains "hidden_dir" if {
 	not lib.home_relative(path)

@@ -60,3 +60,12 @@ test_elf_in_a_memfd_fires if {
 	runc := {"comm": "runc", "exe": "/usr/bin/runc"}
 	count(finding) == 0 with input as write("/memfd:runc_cloned:/proc/self/exe (deleted)", elf, runc)
 }
+
+test_hidden_elf_file_fires_anywhere if {
+	some f in finding with input as write("/usr/bin/.sshd", elf, curl)
+	f.places == ["hidden_file"]
+	some g in finding with input as write("/root/.x", elf, curl)
+	g.places == ["hidden_file"]
+	some h in finding with input as write("/tmp/.k", elf, curl)
+	h.places == ["hidden_file", "temp_dir"]
+}

@@ -9,6 +9,10 @@
 # (T1003.008, T1552.004). Refused attempts count too: a non-root process
 # probing /etc/shadow gets EACCES, and the sensor reports the refusal.
 #
+# Kubernetes private keys (/etc/kubernetes/pki, the kubelet's client
+# certificate, admin.conf) are the cluster's own credentials: only its
+# components read them.
+#
 # Cloud and developer credentials in home folders (AWS, Google Cloud, Azure,
 # kubeconfig, Docker registry logins, git and netrc passwords, database
 # password files) and shell and client histories (T1552.001, T1552.003)
@@ -32,7 +36,7 @@ metadata := {
 	"events": ["security_file_open"],
 	# every open of the host is tested in Go first; only these reach Rego
 	"prefilter": {"args.pathname": {
-		"prefix": ["/etc/"],
+		"prefix": ["/etc/", "/var/lib/kubelet/pki/"],
 		"contains": [
 			"/.ssh/", "/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/",
 			"/.git-credentials", "/.netrc", "/.pgpass", "/.my.cnf", "_history",
@@ -106,6 +110,31 @@ kind := "ssh_private_key" if {
 	regex.match(`^\.ssh/id_[a-z0-9_]+$`, lib.home_relative(path))
 }
 
+# Kubernetes: the cluster's private keys, and the kubeconfigs that embed a
+# client key (admin.conf is the cluster-admin identity)
+kind := "kubernetes_key" if {
+	startswith(path, "/etc/kubernetes/pki/")
+	endswith(path, ".key")
+}
+
+kind := "kubernetes_key" if {
+	startswith(path, "/var/lib/kubelet/pki/")
+	regex.match(`\.(key|pem)$`, path)
+}
+
+kind := "kubernetes_key" if path in {
+	"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf",
+	"/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf",
+	"/etc/kubernetes/kubelet.conf",
+}
+
+kubernetes_programs := {
+	"kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
+	"etcd", "kubeadm", "kubectl", "k3s", "rke2", "kubelite",
+}
+
+candidate if startswith(input.args.pathname, "/var/lib/kubelet/pki/")
+
 # ~/.aws/credentials and the like, by their place in a home folder
 secret_files := {
 	".aws/credentials": "cloud_credentials",
@@ -158,6 +187,7 @@ return_value := object.get(input, "return_value", 0)
 technique := {
 	"password_hashes": "T1003.008", "ssh_host_key": "T1552.004", "ssh_private_key": "T1552.004",
 	"cloud_credentials": "T1552.001", "shell_history": "T1552.003",
+	"kubernetes_key": "T1552.004",
 }
 
 trusted if {
@@ -168,6 +198,13 @@ trusted if {
 trusted if {
 	kind in {"ssh_host_key", "ssh_private_key"}
 	lib.is_system_program(input.process, ssh_programs)
+}
+
+# the control plane's components run from /usr/bin, /usr/local/bin or a
+# container image: named, and not from a world-writable folder
+trusted if {
+	kind == "kubernetes_key"
+	lib.installed_as(input.process, kubernetes_programs)
 }
 
 trusted if {

@@ -132,3 +132,15 @@ test_other_home_files_are_quiet if {
 	count(finding) == 0 with input as read_by("/home/ann/.aws/credentials.bak/x", "cat", "/usr/bin/cat")
 	count(finding) == 0 with input as read_by("/home/ann/project/.bash_history", "cat", "/usr/bin/cat")
 }
+
+test_kubernetes_keys if {
+	some f in finding with input as read_by("/etc/kubernetes/pki/ca.key", "cat", "/usr/bin/cat")
+	f.kind == "kubernetes_key"
+	f.technique == "T1552.004"
+	count(finding) == 1 with input as read_by("/etc/kubernetes/admin.conf", "python3", "/tmp/.s/python3")
+	count(finding) == 1 with input as read_by("/var/lib/kubelet/pki/kubelet-client-current.pem", "tar", "/usr/bin/tar")
+	count(finding) == 0 with input as read_by("/etc/kubernetes/pki/apiserver.key", "kube-apiserver", "/usr/local/bin/kube-apiserver")
+	count(finding) == 0 with input as read_by("/etc/kubernetes/admin.conf", "kubectl", "/usr/bin/kubectl")
+	count(finding) == 0 with input as read_by("/etc/kubernetes/pki/ca.crt", "cat", "/usr/bin/cat")
+	count(finding) == 0 with input as read_by("/etc/kubernetes/manifests/etcd.yaml", "cat", "/usr/bin/cat")
+}

@@ -27,14 +27,14 @@ metadata := {
 	"name": "Kernel protection or usermode helper changed",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A kernel tunable was opened for writing: a usermode helper the kernel runs as root (core_pattern, modprobe, hotplug, uevent_helper, a cgroup release_agent, a binfmt_misc registration), or a protection (ASLR, kptr_restrict, dmesg_restrict, ptrace_scope, perf and BPF limits, link protections, suid_dumpable, mmap_min_addr, SysRq).",
+	"description": "A kernel tunable was opened for writing: a usermode helper the kernel runs as root (core_pattern, modprobe, hotplug, uevent_helper, a cgroup release_agent or notify_on_release, a binfmt_misc registration), or a protection (ASLR, kptr_restrict, dmesg_restrict, ptrace_scope, perf and BPF limits, link protections, suid_dumpable, mmap_min_addr, SysRq).",
 	"tactics": ["TA0004", "TA0005", "TA0003"],
 	"techniques": ["T1611", "T1546", "T1562.001", "T1529"],
 	"tags": ["kernel", "sysctl", "container-escape", "defense-evasion"],
 	"events": ["security_file_open"],
 	# every open of the host is tested in Go first; cgroup and binfmt_misc
 	# file systems can be mounted anywhere, their files keep their names
-	"prefilter": {"args.pathname": {"prefix": ["/proc/sys", "/sys/"], "suffix": ["/release_agent", "/register"]}},
+	"prefilter": {"args.pathname": {"prefix": ["/proc/sys", "/sys/"], "suffix": ["/release_agent", "/notify_on_release", "/register"]}},
 }
 
 # usermode_helpers: file -> what the kernel runs
@@ -76,6 +76,13 @@ tunable := {"kind": "usermode_helper", "name": usermode_helpers[path]}
 # release_agent of a cgroup v1 hierarchy, wherever it is mounted
 tunable := {"kind": "usermode_helper", "name": "release_agent"} if {
 	lib.basename(path) == "release_agent"
+	release_agent_fs
+}
+
+# notify_on_release arms the release_agent for one cgroup (the other half of
+# the cgroup v1 escape)
+tunable := {"kind": "usermode_helper", "name": "notify_on_release"} if {
+	lib.basename(path) == "notify_on_release"
 	release_agent_fs
 }
 

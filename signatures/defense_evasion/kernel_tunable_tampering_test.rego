@@ -115,3 +115,9 @@ test_sysctl_setting_a_value_fires if {
 	f.tunable == "kptr_restrict"
 	count(finding) == 1 with input as sysctl(["sysctl", "kernel.kptr_restrict=0"])
 }
+
+test_notify_on_release if {
+	some f in finding with input as open_file("/tmp/cgrp/x/notify_on_release", 1, "cgroup", "sh", "/usr/bin/dash")
+	f.tunable == "notify_on_release"
+	count(finding) == 0 with input as open_file("/tmp/cgrp/x/notify_on_release", 1, "ext4", "sh", "/usr/bin/dash")
+}
