@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,7 @@ func init() {
 		scenario{"writable memory made executable", scenarioWXMemory},
 		scenario{"root-worthy file capabilities set", scenarioSetcap},
 		scenario{"cloud credentials harvested", scenarioCloudCredentials},
+		scenario{"library planted among the system's", scenarioSystemLibrary},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"cat", "/etc/passwd"},
@@ -203,4 +205,16 @@ func scenarioCloudCredentials(t *testing.T, _ *e2eEnv) []expectation {
 	}
 	return []expectation{{what: "cat of ~/.aws/credentials", sigID: "credential-file-access", pid: uint32(cmd.Process.Pid),
 		exe: exeIs(cat), exeDoc: cat, comm: "cat", event: "security_file_open", also: argIs("pathname", creds)}}
+}
+
+// scenarioSystemLibrary: a file created in /usr/lib, as a planted library
+// is, and removed at once.
+func scenarioSystemLibrary(t *testing.T, env *e2eEnv) []expectation {
+	file := fmt.Sprintf("/usr/lib/libvigil-e2e-%d.so.1", os.Getpid())
+	t.Cleanup(func() { os.Remove(file) })
+	var r triggerReport
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-create", "-write", "-remove",
+		"-content", "not a library: written and removed by vigil's end-to-end test\n", file), &r)
+	return []expectation{{what: "library created in /usr/lib", sigID: "system-binary-modified", pid: r.Pid,
+		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
 }
