@@ -24,6 +24,7 @@ func init() {
 		scenario{"BPF kprobe program loaded", scenarioBPFLoad},
 		scenario{"kexec of a new kernel", scenarioKexec},
 		scenario{"kernel tunables opened for writing", scenarioKernelTunables},
+		scenario{"ASLR setting probed", scenarioASLRProbe},
 	)
 	// root making a user namespace of its own is no exploit's first step,
 	// and entering new namespaces is no escape
@@ -176,4 +177,17 @@ func scenarioKernelTunables(t *testing.T, env *e2eEnv) []expectation {
 			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", c.path)})
 	}
 	return out
+}
+
+// scenarioASLRProbe: cat reads whether ASLR is on, as an exploit's first
+// check does.
+func scenarioASLRProbe(t *testing.T, _ *e2eEnv) []expectation {
+	cat := resolved(t, "cat")
+	cmd := exec.Command(cat, "/proc/sys/kernel/randomize_va_space")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return []expectation{{what: "cat /proc/sys/kernel/randomize_va_space", sigID: "kernel-recon", pid: uint32(cmd.Process.Pid),
+		exe: exeIs(cat), exeDoc: cat, comm: "cat", event: "security_file_open",
+		also: argIs("pathname", "/proc/sys/kernel/randomize_va_space")}}
 }

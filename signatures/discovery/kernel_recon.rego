@@ -1,0 +1,53 @@
+# Kernel reconnaissance: a program reads the settings an exploit checks
+# before it picks its technique (is ASLR on, are kernel pointers hidden) or
+# the scheduler's debug dump, which lists every task of the host with its
+# pid and state, from inside a container too.
+#
+# Privilege-escalation scripts (linpeas, linux-exploit-suggester, ...) and
+# exploits read these; ordinary programs do not. sysctl, which reads every
+# tunable when asked for all, and the boot services are left out.
+package vigil.signatures.kernel_recon
+
+import data.vigil.lib
+
+metadata := {
+	"id": "kernel-recon",
+	"name": "Kernel protections or scheduler state probed",
+	"version": "1.0.0",
+	"severity": "low",
+	"description": "A program read whether ASLR is on or kernel pointers are hidden (/proc/sys/kernel/randomize_va_space, kptr_restrict), or the scheduler's debug dump of every task (/proc/sched_debug, /sys/kernel/debug/sched/debug): the checks an exploit or a privilege-escalation script makes first.",
+	"tactics": ["TA0007"],
+	"techniques": ["T1082", "T1057"],
+	"tags": ["recon", "discovery", "kernel", "exploit"],
+	"events": ["security_file_open"],
+	"prefilter": {"args.pathname": {"prefix": ["/proc/sys/kernel/", "/proc/sched_debug", "/sys/kernel/debug/sched"]}},
+}
+
+probed_files := {
+	"/proc/sys/kernel/randomize_va_space": "aslr",
+	"/proc/sys/kernel/kptr_restrict": "kernel_pointers",
+	"/proc/sched_debug": "scheduler_tasks",
+	"/sys/kernel/debug/sched/debug": "scheduler_tasks",
+	"/sys/kernel/debug/sched_debug": "scheduler_tasks",
+}
+
+what := probed_files[input.args.pathname]
+
+readers := {"sysctl", "systemd", "systemd-sysctl", "tuned", "sosreport", "sos", "kdumpctl"}
+
+trusted if lib.is_system_program(input.process, readers)
+
+trusted if lib.from_package_manager
+
+finding contains {
+	"pathname": input.args.pathname,
+	"probed": what,
+	"in_container": object.get(input.process, "container_id", "") != "",
+	"exe": object.get(input.process, "exe", ""),
+	"uid": object.get(input.process, "uid", -1),
+	"ancestry": lib.ancestry,
+} if {
+	what
+	lib.opens_for_reading(lib.arg("flags", 0))
+	not trusted
+}
