@@ -56,3 +56,76 @@ finding contains {"name": input.name} if true
 		t.Errorf("metadata prefilter %+v", sig.Prefilter)
 	}
 }
+
+// An integer argument is tested with a bit mask: open flags asking for
+// write access, creation or truncation.
+func TestPrefilterBits(t *testing.T) {
+	sig := loadOne(t, `package vigil.signatures.t
+
+metadata := {
+	"id": "t", "name": "t", "version": "1.0.0", "severity": "low", "description": "t",
+	"events": ["security_file_open"],
+	"prefilter": {"args.flags": {"any_bits": 579}, "args.pathname": {"prefix": ["/usr/"]}},
+}
+
+finding contains {"name": input.name} if true
+`)
+	open := func(path string, flags any) *event.Event {
+		return &event.Event{Name: "security_file_open", Args: map[string]any{"pathname": path, "flags": flags}}
+	}
+	for _, tc := range []struct {
+		ev   *event.Event
+		want bool
+	}{
+		{open("/usr/bin/ls", uint64(0o100001)), true}, // O_LARGEFILE | O_WRONLY
+		{open("/usr/bin/ls", uint64(0o100002)), true}, // O_RDWR
+		{open("/usr/bin/ls", uint64(0o1000)), true},   // O_TRUNC
+		{open("/usr/bin/ls", uint64(0o100000)), false},
+		{open("/etc/passwd", uint64(1)), false},
+		{open("/usr/bin/ls", int64(-1)), true},                                                            // every bit of a negative value
+		{open("/usr/bin/ls", "1"), false},                                                                 // not a number
+		{&event.Event{Name: "security_file_open", Args: map[string]any{"pathname": "/usr/bin/ls"}}, true}, // no flags: the test does not apply
+	} {
+		fs, err := sig.Eval(context.Background(), Input(tc.ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fs) > 0; got != tc.want {
+			t.Errorf("%v: finding %v, want %v", tc.ev.Args, got, tc.want)
+		}
+	}
+	if sig.Prefilter["args.flags"].AnyBits != 579 {
+		t.Errorf("metadata prefilter %+v", sig.Prefilter)
+	}
+}
+
+// A key "<event>:<field>" tests that event only: renames carry flags of
+// their own, which an open's mask must not judge.
+func TestPrefilterForOneEvent(t *testing.T) {
+	sig := loadOne(t, `package vigil.signatures.t
+
+metadata := {
+	"id": "t", "name": "t", "version": "1.0.0", "severity": "low", "description": "t",
+	"events": ["security_file_open", "security_inode_rename"],
+	"prefilter": {"security_file_open:args.flags": {"any_bits": 579}},
+}
+
+finding contains {"name": input.name} if true
+`)
+	for _, tc := range []struct {
+		ev   *event.Event
+		want bool
+	}{
+		{&event.Event{Name: "security_file_open", Args: map[string]any{"pathname": "/etc/x", "flags": uint64(1)}}, true},
+		{&event.Event{Name: "security_file_open", Args: map[string]any{"pathname": "/etc/x", "flags": uint64(0)}}, false},
+		{&event.Event{Name: "security_inode_rename", Args: map[string]any{"old_path": "/a", "new_path": "/etc/x", "flags": uint64(0)}}, true},
+	} {
+		fs, err := sig.Eval(context.Background(), Input(tc.ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fs) > 0; got != tc.want {
+			t.Errorf("%s %v: finding %v, want %v", tc.ev.Name, tc.ev.Args, got, tc.want)
+		}
+	}
+}

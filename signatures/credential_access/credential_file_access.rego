@@ -36,7 +36,10 @@ metadata := {
 	"events": ["security_file_open"],
 	# every open of the host is tested in Go first; only these reach Rego
 	"prefilter": {"args.pathname": {
-		"prefix": ["/etc/", "/var/lib/kubelet/pki/"],
+		"prefix": [
+			"/etc/shadow", "/etc/gshadow", "/etc/security/opasswd", "/etc/tcb/",
+			"/etc/ssh/ssh_host_", "/etc/kubernetes/", "/var/lib/kubelet/pki/",
+		],
 		"contains": [
 			"/.ssh/", "/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/",
 			"/.git-credentials", "/.netrc", "/.pgpass", "/.my.cnf", "_history",
@@ -161,9 +164,16 @@ secret_files := {
 	".python_history": "shell_history",
 }
 
+# (a string test first: the regular expression of home_relative runs only
+# for paths in a home folder)
 kind := secret_files[home] if {
+	in_home
 	home := lib.home_relative(path)
 }
+
+in_home if startswith(path, "/root/")
+
+in_home if startswith(path, "/home/")
 
 # The generic tools a harvesting script reads, packs and sends files with.
 harvest_tools := {

@@ -30,6 +30,8 @@ metadata := {
 	# every open of the host is tested in Go first: opens carry pathname,
 	# renames and links new_path; only paths under these reach Rego
 	"prefilter": {
+		# opens for writing only (579: O_ACCMODE | O_CREAT | O_TRUNC)
+		"security_file_open:args.flags": {"any_bits": 579},
 		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
 		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
 	},
