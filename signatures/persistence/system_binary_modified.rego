@@ -75,6 +75,12 @@ not_a_program if contains(path, "/site-packages/")
 
 not_a_program if contains(path, "/dist-packages/")
 
+# language package managers install into /usr/lib where the distribution
+# puts their global prefix (npm -g, gem)
+not_a_program if contains(path, "/node_modules/")
+
+not_a_program if contains(path, "/gems/")
+
 # ---- what it is ----
 
 kind := "boot" if startswith(path, "/boot/")
@@ -103,6 +109,9 @@ maintenance_tools := {
 	"localedef", "locale-gen", "gdk-pixbuf-query-loaders", "gio-querymodules",
 	"gtk-query-immodules-3.0", "update-mime-database", "glib-compile-schemas",
 	"update-alternatives", "cpio", "zstd", "gzip", "xz", "lz4",
+	"kdumpctl", "mkdumprd", "sbctl", "sbsign",
+	# language package managers, for their own files and links
+	"npm", "pnpm", "yarn", "corepack", "gem", "pip", "pip3",
 }
 
 maintenance if lib.is_system_program(input.process, maintenance_tools)

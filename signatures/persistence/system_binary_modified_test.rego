@@ -57,6 +57,13 @@ test_python_caches_are_quiet if {
 	count(finding) == 0 with input as open_write("/usr/lib/python3.11/site-packages/pkg/mod.py", python, true)
 }
 
+test_language_package_managers_are_quiet if {
+	npm := {"comm": "npm", "exe": "/usr/bin/node"}
+	count(finding) == 0 with input as open_write("/usr/lib/node_modules/typescript/bin/tsc", npm, true)
+	count(finding) == 0 with input as open_write("/usr/bin/tsc", npm, true)
+	count(finding) == 0 with input as open_write("/usr/lib/ruby/gems/3.1.0/gems/rake-13/exe/rake", sh, true)
+}
+
 test_package_manager_and_boot_tools_are_quiet if {
 	dpkg := {"comm": "dpkg", "exe": "/usr/bin/dpkg"}
 	count(finding) == 0 with input as open_write("/usr/bin/ls", dpkg, false)
