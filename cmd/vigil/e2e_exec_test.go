@@ -34,6 +34,7 @@ func init() {
 		scenario{"another process's memory opened", scenarioProcMem},
 		scenario{"file times copied from a system program", scenarioTimestomp},
 		scenario{"program run through the dynamic loader", scenarioLoaderRun},
+		scenario{"file made immutable", scenarioChattr},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"sh", "-c", "echo aGVsbG8K | base64 -d > /dev/null"},
@@ -263,4 +264,18 @@ func scenarioLoaderRun(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(loader[0], prog))
 	return []expectation{{what: "ld-linux " + prog, sigID: "loader-run-program", pid: pid,
 		exe: isExe(ld), exeDoc: ld, comm: filepath.Base(ld)[:min(15, len(filepath.Base(ld)))], event: "sched_process_exec"}}
+}
+
+// scenarioChattr: the real chattr makes a file of the test immutable (where
+// the file system lets it) and then mutable again, so it can be removed.
+func scenarioChattr(t *testing.T, _ *e2eEnv) []expectation {
+	target := filepath.Join(t.TempDir(), "cron-job")
+	if err := os.WriteFile(target, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chattr := resolved(t, "chattr")
+	pid := runQuiet(t, exec.Command(chattr, "+i", target))
+	t.Cleanup(func() { exec.Command(chattr, "-i", target).Run() })
+	return []expectation{{what: "chattr +i", sigID: "file-attribute-lock", pid: pid,
+		exe: isExe(chattr), exeDoc: chattr, comm: "chattr", event: "sched_process_exec"}}
 }
