@@ -30,22 +30,10 @@ metadata := {
 
 argv := lib.arg("argv", [])
 
-is_chattr if lib.basename(lib.exec_path) == "chattr"
+# chattr itself, or busybox's
+is_chattr if lib.exec_program == "chattr"
 
-# busybox chattr, as a link named chattr or as "busybox chattr"
-is_chattr if {
-	lib.basename(lib.exec_path) == "busybox"
-	lib.basename(argv[0]) == "chattr"
-}
-
-is_chattr if {
-	lib.basename(lib.exec_path) == "busybox"
-	argv[1] == "chattr"
-}
-
-first := 2 if argv[1] == "chattr"
-
-else := 1
+first := lib.exec_args_from
 
 # +i, -ia, =ai, +ie: a mode word naming i or a
 changes contains change if {

@@ -30,24 +30,11 @@ metadata := {
 
 argv := lib.arg("argv", [])
 
-# cheap first test: a set lookup
-is_touch if lib.basename(lib.exec_path) == "touch"
-
-# busybox touch, as a link named touch or as "busybox touch"
-is_touch if {
-	lib.basename(lib.exec_path) == "busybox"
-	lib.basename(argv[0]) == "touch"
-}
-
-is_touch if {
-	lib.basename(lib.exec_path) == "busybox"
-	argv[1] == "touch"
-}
+# touch itself, or busybox's
+is_touch if lib.exec_program == "touch"
 
 # where touch's own arguments begin
-first := 2 if argv[1] == "touch"
-
-else := 1
+first := lib.exec_args_from
 
 # short options that take a value, alone or as the last of a cluster
 # (-t STAMP, -amt STAMP, -r FILE, -d DATE)

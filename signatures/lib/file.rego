@@ -61,6 +61,40 @@ o_creat := 64
 
 o_trunc := 512
 
+# file_written is the file an event wrote into, and how: an open for
+# writing ("write", or "create" when the open made the file), a rename or a
+# hard link onto it ("rename", "link"), a symbolic link made there
+# ("symlink"). Undefined for other events, for opens for reading, and for
+# refused attempts, which wrote nothing. Most events are opens for reading:
+# they stop at its first two lines, direct references and one built-in (579
+# is O_ACCMODE | O_CREAT | O_TRUNC, as opens_for_writing).
+file_written := {"path": input.args.pathname, "operation": op} if {
+	input.name == "security_file_open"
+	bits.and(input.args.flags, 579) != 0
+	# a refused open wrote nothing (the kernel hook reports 0)
+	object.get(input, "return_value", 0) >= 0
+	op := open_operation
+}
+
+file_written := {"path": input.args.new_path, "operation": "rename"} if {
+	input.name == "security_inode_rename"
+	object.get(input, "return_value", 0) >= 0
+}
+
+file_written := {"path": input.args.new_path, "operation": "link"} if {
+	input.name == "security_inode_link"
+	object.get(input, "return_value", 0) >= 0
+}
+
+file_written := {"path": input.args.pathname, "operation": "symlink"} if {
+	input.name == "security_inode_symlink"
+	object.get(input, "return_value", 0) >= 0
+}
+
+open_operation := "create" if input.args.created == true
+
+else := "write"
+
 # opens_for_writing(flags) is true when an open with these flags may change
 # the file: write access, creation or truncation; false otherwise.
 default opens_for_writing(_) := false

@@ -52,3 +52,14 @@ test_in_container if {
 	not in_container with input as {"process": {"pid_ns": 4026531836}}
 	not in_container with input as {"process": {}}
 }
+
+test_file_written if {
+	file_written == {"path": "/etc/x", "operation": "create"} with input as {"name": "security_file_open", "return_value": 3, "args": {"pathname": "/etc/x", "flags": 65, "created": true}}
+	file_written == {"path": "/etc/x", "operation": "write"} with input as {"name": "security_file_open", "args": {"pathname": "/etc/x", "flags": 512}}
+	file_written == {"path": "/etc/y", "operation": "rename"} with input as {"name": "security_inode_rename", "args": {"old_path": "/tmp/y", "new_path": "/etc/y"}}
+	file_written == {"path": "/etc/z", "operation": "link"} with input as {"name": "security_inode_link", "args": {"old_path": "/tmp/z", "new_path": "/etc/z"}}
+	file_written == {"path": "/etc/s", "operation": "symlink"} with input as {"name": "security_inode_symlink", "args": {"pathname": "/etc/s", "target": "/tmp/s"}}
+	not file_written with input as {"name": "security_file_open", "args": {"pathname": "/etc/x", "flags": 32768}}
+	not file_written with input as {"name": "security_file_open", "return_value": -13, "args": {"pathname": "/etc/x", "flags": 1}}
+	not file_written with input as {"name": "security_inode_rename", "return_value": -1, "args": {"new_path": "/etc/y"}}
+}

@@ -15,6 +15,24 @@ exec_path := p if {
 	p != ""
 } else := object.get(object.get(input, "args", {}), "filename", "")
 
+# exec_program is the name of the program an exec runs: its executable's
+# name, or for busybox the applet it runs, called through a link named
+# after it (/bin/touch -> busybox) or as "busybox APPLET ...".
+exec_program := name if {
+	name := basename(exec_path)
+	name != "busybox"
+} else := name if {
+	name := basename(input.args.argv[0])
+	name != "busybox"
+} else := input.args.argv[1]
+
+# exec_args_from is the index in argv of the program's first argument: 2
+# for "busybox APPLET ...", 1 otherwise.
+exec_args_from := 2 if {
+	basename(exec_path) == "busybox"
+	basename(input.args.argv[0]) == "busybox"
+} else := 1
+
 # env_value(name) is the value of environment variable name in the exec
 # event's env argument; undefined when the event does not carry it. A
 # variable set twice has the value of its first occurrence, as getenv(3)

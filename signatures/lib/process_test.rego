@@ -35,3 +35,16 @@ test_capabilities if {
 	# cap_setuid (7), cap_net_raw (13), cap_sys_admin (21)
 	root_capabilities_in(bits.or(bits.or(128, 8192), bits.lsh(1, 21))) == ["cap_setuid", "cap_sys_admin"]
 }
+
+exec_of(path, argv) := {"name": "sched_process_exec", "process": {}, "args": {"pathname": path, "argv": argv}}
+
+test_exec_program if {
+	exec_program == "touch" with input as exec_of("/usr/bin/touch", ["touch", "x"])
+	exec_args_from == 1 with input as exec_of("/usr/bin/touch", ["touch", "touch"])
+	# busybox through a link, and as "busybox APPLET"
+	exec_program == "touch" with input as exec_of("/bin/busybox", ["touch", "x"])
+	exec_args_from == 1 with input as exec_of("/bin/busybox", ["/bin/touch", "x"])
+	exec_program == "chattr" with input as exec_of("/bin/busybox", ["busybox", "chattr", "+i", "x"])
+	exec_args_from == 2 with input as exec_of("/bin/busybox", ["busybox", "chattr", "+i", "x"])
+	not exec_program with input as exec_of("/bin/busybox", ["busybox"])
+}

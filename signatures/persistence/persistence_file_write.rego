@@ -39,35 +39,7 @@ metadata := {
 
 # ---- what was written, and how ----
 
-# Most events are opens for reading: they stop at the first two lines, which
-# use direct references and one built-in (579 is O_ACCMODE | O_CREAT |
-# O_TRUNC: write access, creation or truncation; lib.opens_for_writing).
-written := {"path": input.args.pathname, "operation": op} if {
-	input.name == "security_file_open"
-	bits.and(input.args.flags, 579) != 0
-	# a refused open wrote nothing (the kernel hook reports 0)
-	object.get(input, "return_value", 0) >= 0
-	op := open_operation
-}
-
-open_operation := "create" if input.args.created == true
-
-else := "write"
-
-written := {"path": input.args.new_path, "operation": "rename"} if {
-	input.name == "security_inode_rename"
-	object.get(input, "return_value", 0) >= 0
-}
-
-written := {"path": input.args.new_path, "operation": "link"} if {
-	input.name == "security_inode_link"
-	object.get(input, "return_value", 0) >= 0
-}
-
-written := {"path": input.args.pathname, "operation": "symlink"} if {
-	input.name == "security_inode_symlink"
-	object.get(input, "return_value", 0) >= 0
-}
+written := lib.file_written
 
 path := written.path
 

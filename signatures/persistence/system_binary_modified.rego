@@ -34,28 +34,12 @@ metadata := {
 
 # ---- what was written ----
 
-# 579: write access, creation or truncation (lib.opens_for_writing); a
-# refused open wrote nothing
-written := {"path": input.args.pathname, "operation": op} if {
-	input.name == "security_file_open"
-	bits.and(input.args.flags, 579) != 0
-	object.get(input, "return_value", 0) >= 0
-	op := open_operation
-}
+written := lib.file_written
 
-open_operation := "create" if input.args.created == true
+# a rename onto a system file replaces it
+operation := "replace" if written.operation == "rename"
 
-else := "write"
-
-written := {"path": input.args.new_path, "operation": "replace"} if {
-	input.name == "security_inode_rename"
-	object.get(input, "return_value", 0) >= 0
-}
-
-written := {"path": input.args.new_path, "operation": "link"} if {
-	input.name == "security_inode_link"
-	object.get(input, "return_value", 0) >= 0
-}
+else := written.operation
 
 path := written.path
 
@@ -126,7 +110,7 @@ finding contains {
 	"pathname": path,
 	"kind": kind,
 	"technique": technique[kind],
-	"operation": written.operation,
+	"operation": operation,
 	"exe": object.get(input.process, "exe", ""),
 	"uid": object.get(input.process, "uid", -1),
 	"ancestry": lib.ancestry,
