@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // deduper remembers recent findings so that a burst of identical ones (a

@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/sensor/event"
-	"github.com/vigil-sec/vigil/sensor/event/natstest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
 // lockedBuffer collects log lines from several goroutines.

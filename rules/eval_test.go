@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 func loadOne(t *testing.T, body string) *Signature {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // A prefilter keeps events away from the Rego that would fire on them: only

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/signatures"
 )
 

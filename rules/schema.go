@@ -7,7 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // inputSchema is the JSON schema of the input document, derived from the

@@ -8,7 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/bpf"
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Errors a record can fail to decode with; a RecordError wraps one of them.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 func TestFilterExecEnv(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Privileged tests of the kernel-facilities family (bpf/kernel.bpf.c). Each

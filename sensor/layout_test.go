@@ -7,7 +7,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/vigil-sec/vigil/bpf"
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // The record layout is defined once, in bpf/lib/record.h. These tests read the

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // proc is what the table knows of one process (thread group), by host pid.

@@ -19,7 +19,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Privileged tests: they load the BPF objects into the running kernel and

@@ -17,8 +17,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sys/unix"
 
-	"github.com/vigil-sec/vigil/sensor/event"
-	"github.com/vigil-sec/vigil/sensor/event/natstest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
 // finding is the part of a finding's JSON form the end-to-end test checks.

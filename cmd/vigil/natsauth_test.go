@@ -19,8 +19,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
-	"github.com/vigil-sec/vigil/sensor/event"
-	"github.com/vigil-sec/vigil/sensor/event/natstest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client

@@ -13,8 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/vigil-sec/vigil/sensor/event"
-	"github.com/vigil-sec/vigil/sensor/event/natstest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
 // vigil engine reloads its rule folder on edits and on SIGHUP; a broken edit

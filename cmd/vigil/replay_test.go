@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // runVigil runs the command in this process and returns its output.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-sec/vigil/sensor/event"
-	"github.com/vigil-sec/vigil/sensor/event/natstest"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
 // TestCaptureReplayRoundTrip sends a capture file through NATS with

@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/vigil-sec/vigil/sensor/event"
+	"github.com/vigil-sec/vigil/event"
 )
 
 // freePort returns a loopback port nothing listens on right now.
