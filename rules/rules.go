@@ -70,12 +70,26 @@ type Signature struct {
 
 	events    map[string]bool
 	prefilter prefilter
+	derived   Derived
 	query     rego.PreparedEvalQuery
 }
 
 // Selects reports whether the signature selects events with that name.
 func (s *Signature) Selects(eventName string) bool {
 	return s.events[eventName]
+}
+
+// Derived returns the condition derived from the signature's finding rule
+// (see Set.Interest): necessary for a finding, Always when the analysis
+// could not express one, with the reason.
+func (s *Signature) Derived() Derived {
+	return s.derived
+}
+
+// FastPath reports whether the signature's derived condition narrows the
+// events it sees (it is not Always).
+func (s *Signature) FastPath() bool {
+	return !s.derived.Condition.Always
 }
 
 // String returns "id (file:line)".

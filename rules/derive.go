@@ -1,0 +1,1770 @@
+package rules
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// The fast path: every signature's finding rule is analysed, in its compiled
+// form, for a necessary condition on the input (event.Condition): a
+// disjunction of conjunctions of simple field tests such that an event the
+// condition rejects cannot make the finding rule yield anything. The engine
+// tests the conditions of all signatures in Go (Matcher) and runs Rego only
+// for the signatures whose condition admits the event.
+//
+// The analysis is sound by construction, not by testing: it reads a rule
+// body as the conjunction of its expressions and keeps only what it
+// understands exactly; everything else is "true" (no constraint). Dropping
+// a conjunct, or widening a disjunction to "always", weakens a necessary
+// condition and leaves it necessary. What it understands:
+//
+//   - string tests startswith, endswith, contains, regex.match with a
+//     constant pattern, equality (= and ==) and membership (in) in a
+//     constant collection, where one side is an input field (a reference
+//     into input, possibly through object.get with a default the test
+//     rejects, through variables, iteration and array indices) and the other
+//     a constant or a set of constants;
+//   - numeric comparisons with an integer constant, bits.and(field, mask)
+//     compared with 0;
+//   - references to rules and calls of functions of any package: a rule or
+//     function used as a condition holds only if one of its definitions'
+//     bodies holds (a default other than false makes it always hold); its
+//     value is one of its definitions' values.
+//
+// A negated expression, a comprehension, an expression under `with` and any
+// built-in not listed contribute nothing.
+
+// maxAlternatives bounds a derived condition: a conjunction whose cross
+// product would exceed it keeps only one of its sides (still necessary).
+const maxAlternatives = 256
+
+// maxDepth bounds rule and function inlining.
+const maxDepth = 24
+
+// dnf is a condition under construction: always (no constraint), or a
+// disjunction of conjunctions (none: the body can never hold).
+type dnf struct {
+	always bool
+	alts   [][]event.Test
+}
+
+var dnfTrue = dnf{always: true}
+
+func dnfNever() dnf { return dnf{} }
+
+func dnfTest(t event.Test) dnf { return dnf{alts: [][]event.Test{{t}}} }
+
+func (a dnf) and(b dnf) dnf {
+	switch {
+	case a.always:
+		return b
+	case b.always:
+		return a
+	case len(a.alts) == 0 || len(b.alts) == 0:
+		return dnfNever()
+	}
+	if len(a.alts)*len(b.alts) > maxAlternatives {
+		// keep the side that splits the events into fewer alternatives
+		if len(a.alts) <= len(b.alts) {
+			return a
+		}
+		return b
+	}
+	out := dnf{alts: make([][]event.Test, 0, len(a.alts)*len(b.alts))}
+	for _, x := range a.alts {
+		for _, y := range b.alts {
+			out.alts = append(out.alts, slices.Concat(x, y))
+		}
+	}
+	return out.simplify()
+}
+
+func (a dnf) or(b dnf) dnf {
+	if a.always || b.always {
+		return dnfTrue
+	}
+	if len(a.alts)+len(b.alts) > maxAlternatives {
+		return dnfTrue
+	}
+	return dnf{alts: slices.Concat(a.alts, b.alts)}
+}
+
+// source is one thing a value may be: a constant, or an input field (path
+// from input; mask != 0 for bits.and(field, mask)), possibly with a default
+// the value takes when the field is missing (object.get).
+type vsrc struct {
+	konst   ast.Value
+	field   []string // nil with konst == nil: unknown
+	isField bool
+	def     ast.Value // default when the field is missing; nil: none
+	mask    uint64
+	// xf are transforms applied to the field's value, in order:
+	// "basename", "unversioned" (lib.basename, lib.unversioned: the
+	// built-ins they are made of, recognised); only equality is tested
+	// through them. split: the field split by "/" (kind "split"), its
+	// count ("count") or its count minus one ("last").
+	xf   []string
+	kind string
+}
+
+// aval is the abstract value of a term: one of its sources, or unknown.
+type aval struct {
+	unknown bool
+	srcs    []vsrc
+	// For a collection (its own value unknown): elems is what its elements
+	// may be, nonEmpty the condition for it to have any.
+	elems    *aval
+	nonEmpty *dnf
+	// countOf: the value is count() of a collection whose non-emptiness
+	// requires *countOf.
+	countOf *dnf
+}
+
+func collection(elems aval, nonEmpty dnf) aval {
+	return aval{unknown: true, elems: &elems, nonEmpty: &nonEmpty}
+}
+
+var unknownVal = aval{unknown: true}
+
+func constVal(v ast.Value) aval { return aval{srcs: []vsrc{{konst: v}}} }
+
+func fieldVal(path []string) aval {
+	return aval{srcs: []vsrc{{field: path, isField: true}}}
+}
+
+func (a aval) union(b aval) aval {
+	if a.unknown || b.unknown {
+		return unknownVal
+	}
+	if len(a.srcs)+len(b.srcs) > maxAlternatives {
+		return unknownVal
+	}
+	return aval{srcs: slices.Concat(a.srcs, b.srcs)}
+}
+
+// consts returns the constants when every source is one.
+func (a aval) consts() ([]ast.Value, bool) {
+	if a.unknown || len(a.srcs) == 0 {
+		return nil, false
+	}
+	out := make([]ast.Value, 0, len(a.srcs))
+	for _, s := range a.srcs {
+		if s.isField || s.konst == nil {
+			return nil, false
+		}
+		out = append(out, s.konst)
+	}
+	return out, true
+}
+
+// deriver analyses the rules of one compiled set.
+type deriver struct {
+	compiler *ast.Compiler
+	// memo of rule conditions and values by reference, for rules (not
+	// functions): the same for every caller.
+	memo   map[string]defs
+	active map[string]bool
+	depth  int
+	// notes collects why parts of a signature could not be expressed.
+	notes []string
+}
+
+func newDeriver(c *ast.Compiler) *deriver {
+	return &deriver{compiler: c, memo: map[string]defs{}, active: map[string]bool{}}
+}
+
+// Derived is what the analysis found for one signature.
+type Derived struct {
+	// Condition is necessary for the signature to yield a finding (the same
+	// for each event it selects; Always when nothing could be derived).
+	Condition event.Condition
+	// Reason says why the condition is Always, "" when it is not.
+	Reason string
+}
+
+// derive returns the condition of the finding rule of a signature package.
+func (d *deriver) derive(pkg ast.Ref) Derived {
+	ref := pkg.Append(ast.StringTerm("finding"))
+	rules := d.compiler.GetRulesExact(ref)
+	if len(rules) == 0 {
+		return Derived{Condition: event.Condition{Always: true}, Reason: "no finding rule found in the compiled package"}
+	}
+	c := dnfNever()
+	for _, r := range rules {
+		for ; r != nil; r = r.Else {
+			c = c.or(d.body(r.Body, newEnv(nil)))
+		}
+	}
+	c = c.simplify()
+	out := Derived{}
+	if c.always {
+		out.Condition.Always = true
+		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants, integer comparisons and bit masks are)"
+		return out
+	}
+	for _, alt := range c.alts {
+		out.Condition.Any = append(out.Condition.Any, event.Conjunction(dedupeTests(alt)))
+	}
+	if len(out.Condition.Any) == 0 {
+		// The finding rule can never hold: keep it Never, every event is
+		// rejected. Rego would yield nothing either.
+		out.Reason = ""
+	}
+	return out
+}
+
+func dedupeTests(ts []event.Test) []event.Test {
+	seen := map[string]bool{}
+	out := ts[:0:0]
+	for _, t := range ts {
+		k := t.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// env binds the variables of one body.
+type env struct {
+	vars map[ast.Var]aval
+}
+
+func newEnv(params map[ast.Var]aval) *env {
+	e := &env{vars: map[ast.Var]aval{}}
+	for k, v := range params {
+		e.vars[k] = v
+	}
+	return e
+}
+
+// body returns the condition of a conjunction of expressions.
+func (d *deriver) body(b ast.Body, e *env) dnf {
+	c := dnfTrue
+	for _, expr := range b {
+		c = c.and(d.expr(expr, e))
+		if !c.always && len(c.alts) == 0 {
+			return c
+		}
+	}
+	return c
+}
+
+func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
+	if len(expr.With) > 0 {
+		// the expression sees another input or data: its variables stay
+		// unknown, it constrains nothing
+		d.bindOutputsUnknown(expr, e)
+		return dnfTrue
+	}
+	if expr.Negated {
+		return dnfTrue
+	}
+	switch t := expr.Terms.(type) {
+	case *ast.Term:
+		return d.termCond(t, e)
+	case []*ast.Term:
+		return d.call(t, e)
+	}
+	// every, some declarations
+	return dnfTrue
+}
+
+func (d *deriver) bindOutputsUnknown(expr *ast.Expr, e *env) {
+	ast.WalkVars(expr, func(v ast.Var) bool {
+		if _, ok := e.vars[v]; !ok {
+			e.vars[v] = unknownVal
+		}
+		return false
+	})
+}
+
+// termCond is the condition of a term used as an expression: it holds when
+// the term is defined and not false.
+func (d *deriver) termCond(t *ast.Term, e *env) dnf {
+	switch v := t.Value.(type) {
+	case ast.Boolean:
+		if !bool(v) {
+			return dnfNever()
+		}
+		return dnfTrue
+	case ast.Ref:
+		if v.HasPrefix(ast.DefaultRootRef) {
+			c, _ := d.dataRef(v, e, true)
+			return c
+		}
+		// a bare input field (defined and not false) is not expressed
+	}
+	return dnfTrue
+}
+
+// refPath returns the field path of a reference into input, with variables
+// in key positions as "[]" (some element) and constant integer keys as
+// "[N]"; ok=false when the reference cannot be expressed.
+func (d *deriver) refPath(r ast.Ref, e *env) ([]string, bool) {
+	var path []string
+	for _, k := range r[1:] {
+		p, ok := d.keySegment(k, e)
+		if !ok {
+			return nil, false
+		}
+		path = append(path, p)
+	}
+	return path, true
+}
+
+func (d *deriver) keySegment(k *ast.Term, e *env) (string, bool) {
+	switch kv := k.Value.(type) {
+	case ast.String:
+		s := string(kv)
+		if strings.Contains(s, ".") || strings.HasPrefix(s, "[") {
+			return "", false
+		}
+		return s, true
+	case ast.Number:
+		if i, ok := kv.Int(); ok && i >= 0 {
+			return "[" + strconv.Itoa(i) + "]", true
+		}
+		return "", false
+	case ast.Var:
+		if b, ok := e.vars[kv]; ok {
+			// a bound key: one constant integer or string, else give up
+			if cs, ok := b.consts(); ok && len(cs) == 1 {
+				return d.keySegment(ast.NewTerm(cs[0]), e)
+			}
+			return "", false
+		}
+		// unbound: iteration over the elements; the key stays unknown
+		e.vars[kv] = unknownVal
+		return "[]", true
+	}
+	return "", false
+}
+
+// value returns the abstract value of a term and the condition for it to
+// be defined.
+func (d *deriver) value(t *ast.Term, e *env) (dnf, aval) {
+	switch v := t.Value.(type) {
+	case ast.Var:
+		if b, ok := e.vars[v]; ok {
+			return dnfTrue, b
+		}
+		return dnfTrue, unknownVal
+	case ast.Ref:
+		return d.ref(v, e)
+	case ast.String, ast.Number, ast.Boolean, ast.Null:
+		return dnfTrue, constVal(v)
+	case *ast.Array, ast.Set, ast.Object:
+		if v.IsGround() {
+			return dnfTrue, constVal(v)
+		}
+		if arr, ok := v.(*ast.Array); ok {
+			if a := d.arrayOfConsts(arr, e); !a.unknown {
+				return dnfTrue, a
+			}
+			return dnfTrue, d.literalCollection(arr.Iter, arr.Len(), e)
+		}
+		if set, ok := v.(ast.Set); ok {
+			if a := d.setOfConsts(set, e); !a.unknown {
+				return dnfTrue, a
+			}
+			return dnfTrue, d.literalCollection(set.Iter, set.Len(), e)
+		}
+	case *ast.SetComprehension:
+		return dnfTrue, d.comprehension(v.Body, v.Term, e)
+	case *ast.ArrayComprehension:
+		return dnfTrue, d.comprehension(v.Body, v.Term, e)
+	}
+	return dnfTrue, unknownVal
+}
+
+// literalCollection: an array or set literal with variable elements.
+func (d *deriver) literalCollection(iter func(func(*ast.Term) error) error, n int, e *env) aval {
+	elems := aval{}
+	_ = iter(func(t *ast.Term) error {
+		_, v := d.value(t, e)
+		elems = elems.union(v)
+		return nil
+	})
+	if n == 0 {
+		return collection(aval{}, dnfNever())
+	}
+	return collection(elems, dnfTrue)
+}
+
+// comprehension: its elements are the head's values where the body holds,
+// and it has one only when the body holds.
+func (d *deriver) comprehension(body ast.Body, head *ast.Term, e *env) aval {
+	child := newEnv(e.vars)
+	c := d.body(body, child)
+	_, hv := d.value(head, child)
+	return collection(hv, c)
+}
+
+// arrayOfConsts evaluates an array whose elements are constants or sets of
+// constants: the product of its elements' possibilities, when small.
+func (d *deriver) arrayOfConsts(arr *ast.Array, e *env) aval {
+	combos := [][]*ast.Term{{}}
+	for i := range arr.Len() {
+		_, ev := d.value(arr.Elem(i), e)
+		cs, ok := ev.consts()
+		if !ok || len(combos)*len(cs) > 64 {
+			return unknownVal
+		}
+		var next [][]*ast.Term
+		for _, c := range combos {
+			for _, x := range cs {
+				next = append(next, append(slices.Clip(c), ast.NewTerm(x)))
+			}
+		}
+		combos = next
+	}
+	out := aval{}
+	for _, c := range combos {
+		out.srcs = append(out.srcs, vsrc{konst: ast.NewArray(c...)})
+	}
+	return out
+}
+
+func (d *deriver) setOfConsts(set ast.Set, e *env) aval {
+	var terms []*ast.Term
+	ok := true
+	set.Foreach(func(t *ast.Term) {
+		_, ev := d.value(t, e)
+		cs, isConst := ev.consts()
+		if !isConst || len(cs) != 1 {
+			ok = false
+			return
+		}
+		terms = append(terms, ast.NewTerm(cs[0]))
+	})
+	if !ok {
+		return unknownVal
+	}
+	return constVal(ast.NewSet(terms...))
+}
+
+// ref evaluates a reference: into input (a field), into data (rules), or
+// into a variable's value.
+func (d *deriver) ref(r ast.Ref, e *env) (dnf, aval) {
+	switch {
+	case r.HasPrefix(ast.InputRootRef):
+		path, ok := d.refPath(r, e)
+		if !ok {
+			return dnfTrue, unknownVal
+		}
+		return dnfTrue, fieldVal(path)
+	case r.HasPrefix(ast.DefaultRootRef):
+		return d.dataRef(r, e, false)
+	}
+	// a variable's value, indexed
+	head, ok := r[0].Value.(ast.Var)
+	if !ok {
+		return dnfTrue, unknownVal
+	}
+	base, ok := e.vars[head]
+	if !ok {
+		return dnfTrue, unknownVal
+	}
+	return d.index(base, r[1:], e)
+}
+
+// index applies keys to an abstract value: the value and the condition
+// for the indexed value to be defined.
+func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
+	if len(keys) == 0 {
+		return dnfTrue, base
+	}
+	if base.elems != nil {
+		// a collection iterated (or indexed: some element)
+		d.bindKeyVars(keys[:1], e)
+		c, v := d.index(*base.elems, keys[1:], e)
+		return base.nonEmpty.and(c), v
+	}
+	if base.unknown {
+		d.bindKeyVars(keys, e)
+		return dnfTrue, unknownVal
+	}
+	// a constant collection indexed by a field: the field must be one of
+	// its keys (probed_files[input.args.pathname])
+	if len(keys) >= 1 {
+		if kv, ok := keys[0].Value.(ast.Var); ok {
+			if kb, bound := e.vars[kv]; bound && !kb.unknown {
+				if _, isConst := kb.consts(); !isConst {
+					return d.indexByField(base, kb, keys[1:], e)
+				}
+			}
+		}
+	}
+	out := aval{}
+	for _, s := range base.srcs {
+		switch {
+		case s.isField && s.kind == "split" && len(keys) == 1:
+			// parts[count(parts) - 1]: the last element, the basename
+			if kv, ok := keys[0].Value.(ast.Var); ok {
+				if kb, bound := e.vars[kv]; bound && len(kb.srcs) == 1 && kb.srcs[0].kind == "last" && slices.Equal(kb.srcs[0].field, s.field) && slices.Equal(kb.srcs[0].xf, s.xf) {
+					out.srcs = append(out.srcs, vsrc{field: s.field, isField: true, def: s.def, xf: append(slices.Clone(s.xf), "basename")})
+					continue
+				}
+			}
+			d.bindKeyVars(keys, e)
+			return dnfTrue, unknownVal
+		case s.isField && s.mask == 0 && s.def == nil && len(s.xf) == 0 && s.kind == "":
+			path := slices.Clone(s.field)
+			for _, k := range keys {
+				seg, ok := d.keySegment(k, e)
+				if !ok {
+					return dnfTrue, unknownVal
+				}
+				path = append(path, seg)
+			}
+			out.srcs = append(out.srcs, vsrc{field: path, isField: true})
+		case s.konst != nil:
+			vals, ok := constIndex(s.konst, keys, e)
+			if !ok {
+				d.bindKeyVars(keys, e)
+				return dnfTrue, unknownVal
+			}
+			for _, v := range vals {
+				out.srcs = append(out.srcs, vsrc{konst: v})
+			}
+		default:
+			d.bindKeyVars(keys, e)
+			return dnfTrue, unknownVal
+		}
+	}
+	if len(out.srcs) > maxAlternatives {
+		return dnfTrue, unknownVal
+	}
+	if len(out.srcs) == 0 {
+		return dnfNever(), aval{}
+	}
+	return dnfTrue, out
+}
+
+// indexByField: constant collections indexed by a field's value.
+func (d *deriver) indexByField(base, key aval, rest []*ast.Term, e *env) (dnf, aval) {
+	var keysOK []ast.Value
+	vals := aval{}
+	for _, s := range base.srcs {
+		if s.konst == nil {
+			return dnfTrue, unknownVal
+		}
+		switch cv := s.konst.(type) {
+		case ast.Object:
+			cv.Foreach(func(k, v *ast.Term) {
+				keysOK = append(keysOK, k.Value)
+				vals.srcs = append(vals.srcs, vsrc{konst: v.Value})
+			})
+		case ast.Set:
+			cv.Foreach(func(k *ast.Term) {
+				keysOK = append(keysOK, k.Value)
+				vals.srcs = append(vals.srcs, vsrc{konst: k.Value})
+			})
+		default:
+			return dnfTrue, unknownVal
+		}
+	}
+	cond := testEach(key, func(s vsrc) dnf { return eqTest(s, keysOK) })
+	if len(vals.srcs) > maxAlternatives {
+		vals = unknownVal
+	}
+	c, v := d.index(vals, rest, e)
+	return cond.and(c), v
+}
+
+func (d *deriver) bindKeyVars(keys []*ast.Term, e *env) {
+	for _, k := range keys {
+		if v, ok := k.Value.(ast.Var); ok {
+			if _, bound := e.vars[v]; !bound {
+				e.vars[v] = unknownVal
+			}
+		}
+	}
+}
+
+// constIndex indexes a constant: a constant key, or an unbound variable
+// key (every element; the variable stays unknown).
+func constIndex(v ast.Value, keys []*ast.Term, e *env) ([]ast.Value, bool) {
+	cur := []ast.Value{v}
+	for _, k := range keys {
+		var next []ast.Value
+		kv := k.Value
+		if vr, ok := kv.(ast.Var); ok {
+			if b, bound := e.vars[vr]; bound {
+				cs, ok := b.consts()
+				if !ok || len(cs) != 1 {
+					return nil, false
+				}
+				kv = cs[0]
+			} else {
+				e.vars[vr] = unknownVal
+				kv = nil
+			}
+		} else if !ast.IsScalar(kv) {
+			return nil, false
+		}
+		for _, c := range cur {
+			if kv == nil {
+				switch cv := c.(type) {
+				case *ast.Array:
+					for i := range cv.Len() {
+						next = append(next, cv.Elem(i).Value)
+					}
+				case ast.Set:
+					cv.Foreach(func(t *ast.Term) { next = append(next, t.Value) })
+				case ast.Object:
+					cv.Foreach(func(_, t *ast.Term) { next = append(next, t.Value) })
+				default:
+					return nil, false
+				}
+				continue
+			}
+			got, err := c.Find(ast.Ref{ast.NewTerm(kv)})
+			if err != nil {
+				continue // undefined for this constant
+			}
+			next = append(next, got)
+		}
+		cur = next
+		if len(cur) > maxAlternatives {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// dataRef evaluates a reference into data: a rule (with keys after it) in
+// some package. asCond: the reference is an expression of its own (must be
+// defined and not false).
+func (d *deriver) dataRef(r ast.Ref, e *env, asCond bool) (dnf, aval) {
+	// find the longest prefix naming rules
+	for n := len(r); n >= 2; n-- {
+		prefix := r[:n]
+		if !prefix.IsGround() {
+			continue
+		}
+		rules := d.compiler.GetRulesExact(prefix)
+		if len(rules) == 0 {
+			continue
+		}
+		if len(rules[0].Head.Args) > 0 {
+			return dnfTrue, unknownVal // a function referenced without a call
+		}
+		rest := r[n:]
+		f, multi := d.ruleRef(prefix, rules)
+		if multi {
+			// a partial set or object: always defined; it has an element
+			// only when some definition's body holds
+			coll := collection(f.val, f.cond)
+			if len(rest) == 0 {
+				return dnfTrue, coll
+			}
+			return d.index(coll, rest, e)
+		}
+		if asCond && len(rest) == 0 {
+			return f.asCond(), unknownVal
+		}
+		cond, val := f.asValue()
+		c, v := d.index(val, rest, e)
+		return cond.and(c), v
+	}
+	d.bindKeyVars(r, e)
+	return dnfTrue, unknownVal
+}
+
+// falseExcluded: when every possible value of a rule is a constant, the
+// ones that are false cannot make an expression hold. (Only used to turn a
+// rule that is always false into never.)
+func falseExcluded(v aval) dnf {
+	cs, ok := v.consts()
+	if !ok {
+		return dnfTrue
+	}
+	for _, c := range cs {
+		if b, isBool := c.(ast.Boolean); !isBool || bool(b) {
+			return dnfTrue
+		}
+	}
+	return dnfNever()
+}
+
+// defs is what the analysis knows of a rule or function: the condition
+// that one of its (non-default) definitions holds and their values, and
+// its default value when it has one.
+type defs struct {
+	cond       dnf
+	val        aval
+	hasDefault bool
+	defVal     aval
+}
+
+// asCond is the condition for a reference or call to hold as an
+// expression (defined and not false).
+func (f defs) asCond() dnf {
+	c := f.cond.and(falseExcluded(f.val))
+	if f.hasDefault && !falseExcluded(f.defVal).isNever() {
+		return dnfTrue
+	}
+	return c
+}
+
+// asValue is the condition for it to be defined, and its value.
+func (f defs) asValue() (dnf, aval) {
+	if f.hasDefault {
+		return dnfTrue, f.val.union(f.defVal)
+	}
+	return f.cond, f.val
+}
+
+func (a dnf) isNever() bool { return !a.always && len(a.alts) == 0 }
+
+// ruleRef analyses a (non-function) rule; multi reports a partial
+// (multi-value) rule.
+func (d *deriver) ruleRef(ref ast.Ref, rules []*ast.Rule) (defs, bool) {
+	key := ref.String()
+	multi := rules[0].Head.RuleKind() == ast.MultiValue || len(rules[0].Head.Ref()) > len(ref)
+	if f, ok := d.memo[key]; ok {
+		return f, multi
+	}
+	if d.active[key] || d.depth >= maxDepth {
+		return defs{cond: dnfTrue, val: unknownVal, hasDefault: true, defVal: unknownVal}, multi
+	}
+	d.active[key] = true
+	d.depth++
+	f := d.definitions(rules, nil)
+	d.depth--
+	delete(d.active, key)
+	d.memo[key] = f
+	return f, multi
+}
+
+// definitions analyses every definition (else chains included) of a rule
+// or function, with the function's arguments.
+func (d *deriver) definitions(rules []*ast.Rule, args []aval) defs {
+	f := defs{cond: dnfNever()}
+	for _, r := range rules {
+		if r.Default {
+			f.hasDefault = true
+			if r.Head.Value != nil {
+				f.defVal = f.defVal.union(constOrUnknown(r.Head.Value))
+			} else {
+				f.defVal = f.defVal.union(constVal(ast.Boolean(true)))
+			}
+			continue
+		}
+		for rr := r; rr != nil; rr = rr.Else {
+			e := newEnv(nil)
+			if len(args) > 0 || len(rr.Head.Args) > 0 {
+				if !d.bindParams(rr.Head.Args, args, e) {
+					// a parameter pattern the analysis does not follow:
+					// this definition may hold for any input
+					f.cond = dnfTrue
+					f.val = f.val.union(unknownVal)
+					continue
+				}
+			}
+			f.cond = f.cond.or(d.body(rr.Body, e))
+			if rr.Head.RuleKind() == ast.MultiValue && rr.Head.Key != nil {
+				_, hv := d.value(rr.Head.Key, e)
+				f.val = f.val.union(hv)
+			} else if rr.Head.Value != nil {
+				_, hv := d.value(rr.Head.Value, e)
+				f.val = f.val.union(hv)
+			} else {
+				f.val = f.val.union(constVal(ast.Boolean(true)))
+			}
+		}
+	}
+	return f
+}
+
+func constOrUnknown(t *ast.Term) aval {
+	if t.IsGround() {
+		return constVal(t.Value)
+	}
+	return unknownVal
+}
+
+// bindParams binds a function's parameters to its arguments' values.
+// Parameters are variables after compilation, except for constant patterns
+// (is_loopback_addr("::1")), which bind nothing and add no condition.
+func (d *deriver) bindParams(params []*ast.Term, args []aval, e *env) bool {
+	if len(params) != len(args) {
+		return false
+	}
+	for i, p := range params {
+		switch pv := p.Value.(type) {
+		case ast.Var:
+			if pv.IsWildcard() {
+				continue
+			}
+			if _, dup := e.vars[pv]; dup {
+				return false
+			}
+			e.vars[pv] = args[i]
+		default:
+			// a constant pattern: the definition applies to some
+			// arguments only; not followed
+			return false
+		}
+	}
+	return true
+}
+
+// call analyses a call expression: a built-in or a function, with its
+// output, if any, as the last operand.
+func (d *deriver) call(terms []*ast.Term, e *env) dnf {
+	op, ok := terms[0].Value.(ast.Ref)
+	if !ok {
+		return dnfTrue
+	}
+	operands := terms[1:]
+	if op.HasPrefix(ast.DefaultRootRef) {
+		return d.userCall(op, operands, e)
+	}
+	name := op.String()
+	switch name {
+	case ast.Equality.Name, ast.Equal.Name:
+		return d.unify(operands[0], operands[1], e)
+	}
+	bi, ok := ast.BuiltinMap[name]
+	if !ok {
+		d.bindAllUnknown(operands, e)
+		return dnfTrue
+	}
+	arity := len(bi.Decl.FuncArgs().Args)
+	var out *ast.Term
+	if len(operands) == arity+1 {
+		out = operands[arity]
+		operands = operands[:arity]
+	}
+	cond := dnfTrue
+	args := make([]aval, len(operands))
+	for i, o := range operands {
+		c, v := d.value(o, e)
+		cond = cond.and(c)
+		args[i] = v
+	}
+	res, tc := d.builtin(name, args)
+	cond = cond.and(tc)
+	if out != nil {
+		return cond.and(d.unifyVal(out, res, e))
+	}
+	if res.unknown {
+		return cond
+	}
+	// a built-in used as an expression must not return false
+	return cond.and(falseExcluded(res))
+}
+
+func terms1(t *ast.Term) []*ast.Term {
+	if t == nil {
+		return nil
+	}
+	return []*ast.Term{t}
+}
+
+func (d *deriver) bindAllUnknown(ts []*ast.Term, e *env) {
+	for _, t := range ts {
+		ast.WalkVars(t, func(v ast.Var) bool {
+			if _, ok := e.vars[v]; !ok {
+				e.vars[v] = unknownVal
+			}
+			return false
+		})
+	}
+}
+
+// userCall inlines a call of a function defined in Rego.
+func (d *deriver) userCall(op ast.Ref, operands []*ast.Term, e *env) dnf {
+	rules := d.compiler.GetRulesExact(op)
+	if len(rules) == 0 || len(rules[0].Head.Args) == 0 {
+		d.bindAllUnknown(operands, e)
+		return dnfTrue
+	}
+	n := len(rules[0].Head.Args)
+	var out *ast.Term
+	if len(operands) == n+1 {
+		out = operands[n]
+		operands = operands[:n]
+	}
+	if len(operands) != n {
+		d.bindAllUnknown(operands, e)
+		return dnfTrue
+	}
+	cond := dnfTrue
+	args := make([]aval, n)
+	for i, o := range operands {
+		c, v := d.value(o, e)
+		cond = cond.and(c)
+		args[i] = v
+	}
+	key := op.String()
+	if d.active[key] || d.depth >= maxDepth {
+		d.bindAllUnknown(terms1(out), e)
+		return cond
+	}
+	d.active[key] = true
+	d.depth++
+	f := d.definitions(rules, args)
+	d.depth--
+	delete(d.active, key)
+	if out != nil {
+		fc, fv := f.asValue()
+		return cond.and(fc).and(d.unifyVal(out, fv, e))
+	}
+	return cond.and(f.asCond())
+}
+
+// unify analyses a = b (or a == b): binds an unbound variable, else tests
+// equality.
+func (d *deriver) unify(a, b *ast.Term, e *env) dnf {
+	if v, ok := a.Value.(ast.Var); ok {
+		if _, bound := e.vars[v]; !bound {
+			c, bv := d.value(b, e)
+			e.vars[v] = bv
+			return c
+		}
+	}
+	if v, ok := b.Value.(ast.Var); ok {
+		if _, bound := e.vars[v]; !bound {
+			c, av := d.value(a, e)
+			e.vars[v] = av
+			return c
+		}
+	}
+	// patterns ([k, v] = x) bind their variables to unknown
+	if !isSimple(a) || !isSimple(b) {
+		d.bindAllUnknown([]*ast.Term{a, b}, e)
+		return dnfTrue
+	}
+	ca, va := d.value(a, e)
+	cb, vb := d.value(b, e)
+	return ca.and(cb).and(d.equal(va, vb))
+}
+
+func isSimple(t *ast.Term) bool {
+	switch t.Value.(type) {
+	case ast.Var, ast.Ref, ast.String, ast.Number, ast.Boolean, ast.Null:
+		return true
+	}
+	return t.IsGround()
+}
+
+// unifyVal binds or tests an output term against a computed value.
+func (d *deriver) unifyVal(out *ast.Term, val aval, e *env) dnf {
+	if v, ok := out.Value.(ast.Var); ok {
+		if _, bound := e.vars[v]; !bound {
+			e.vars[v] = val
+			return dnfTrue
+		}
+	}
+	if !isSimple(out) {
+		d.bindAllUnknown([]*ast.Term{out}, e)
+		return dnfTrue
+	}
+	c, ov := d.value(out, e)
+	return c.and(d.equal(ov, val))
+}
+
+// equal is the condition a == b.
+func (d *deriver) equal(a, b aval) dnf {
+	if cs, ok := b.consts(); ok {
+		return testEach(a, func(s vsrc) dnf { return eqTest(s, cs) })
+	}
+	if cs, ok := a.consts(); ok {
+		return testEach(b, func(s vsrc) dnf { return eqTest(s, cs) })
+	}
+	return dnfTrue
+}
+
+// testEach ORs a test over a value's sources (unknown: no constraint).
+func testEach(a aval, f func(vsrc) dnf) dnf {
+	if a.unknown {
+		return dnfTrue
+	}
+	out := dnfNever()
+	for _, s := range a.srcs {
+		out = out.or(f(s))
+		if out.always {
+			return out
+		}
+	}
+	return out
+}
+
+// fieldTest turns a test on a field source into a condition: when the
+// field has a default, the test must reject the default, else the missing
+// field may pass and nothing is said.
+func fieldTest(s vsrc, t event.Test, holds func(ast.Value) (bool, bool)) dnf {
+	if s.def != nil {
+		ok, known := holds(s.def)
+		if !known || ok {
+			return dnfTrue
+		}
+	}
+	t.Field = fieldString(s.field)
+	return dnfTest(t)
+}
+
+func fieldString(path []string) string { return strings.Join(path, ".") }
+
+// eqTest: source equals one of cs.
+func eqTest(s vsrc, cs []ast.Value) dnf {
+	if !s.isField {
+		if s.konst == nil {
+			return dnfTrue
+		}
+		for _, c := range cs {
+			if ast.Compare(s.konst, c) == 0 {
+				return dnfTrue
+			}
+		}
+		return dnfNever()
+	}
+	if s.kind != "" {
+		return dnfTrue
+	}
+	if len(s.xf) > 0 {
+		var strs []string
+		for _, c := range cs {
+			str, ok := c.(ast.String)
+			if !ok {
+				continue // a transformed value is a string
+			}
+			strs = append(strs, string(str))
+		}
+		if s.def != nil {
+			dv, ok := applyXf(s.def, s.xf)
+			if !ok {
+				return dnfTrue
+			}
+			for _, c := range cs {
+				if ast.Compare(dv, c) == 0 {
+					return dnfTrue
+				}
+			}
+		}
+		return xfEqTest(s, strs)
+	}
+	if s.mask != 0 {
+		// bits.and(field, mask) == 0 is the only equality expressed
+		if len(cs) == 1 {
+			if n, ok := cs[0].(ast.Number); ok {
+				if i, ok := n.Int64(); ok && i == 0 {
+					return bitTest(s, event.OpBitsNone)
+				}
+			}
+		}
+		return dnfTrue
+	}
+	t := event.Test{Op: event.OpEq}
+	for _, c := range cs {
+		switch cv := c.(type) {
+		case ast.String:
+			t.Strings = append(t.Strings, string(cv))
+		case ast.Number:
+			i, ok := cv.Int64()
+			if !ok {
+				return dnfTrue
+			}
+			t.Ints = append(t.Ints, i)
+		case ast.Boolean:
+			if t.Bool != nil && *t.Bool != bool(cv) {
+				return dnfTrue // true or false: any boolean
+			}
+			b := bool(cv)
+			t.Bool = &b
+		default:
+			return dnfTrue
+		}
+	}
+	if t.Bool != nil && (len(t.Strings) > 0 || len(t.Ints) > 0) {
+		return dnfTrue
+	}
+	if len(t.Strings) == 0 && len(t.Ints) == 0 && t.Bool == nil {
+		return dnfNever()
+	}
+	return fieldTest(s, t, func(v ast.Value) (bool, bool) {
+		for _, c := range cs {
+			if ast.Compare(v, c) == 0 {
+				return true, true
+			}
+		}
+		return false, true
+	})
+}
+
+func bitTest(s vsrc, op event.Op) dnf {
+	if s.def != nil {
+		return dnfTrue
+	}
+	return dnfTest(event.Test{Field: fieldString(s.field), Op: op, Mask: s.mask})
+}
+
+// builtin returns the value of a built-in call over abstract arguments and
+// the condition for it to hold (for tests used as expressions, the result
+// is true exactly when the condition holds, so res is unknown).
+func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
+	// Constant folding for the few built-ins that build constants the
+	// tests then use (concat("", [dir, "/"]), plus(o_creat, o_trunc)).
+	if folded, ok := foldConst(name, args); ok {
+		return folded, dnfTrue
+	}
+	if r, c, ok := structural(name, args); ok {
+		return r, c
+	}
+	switch name {
+	case "startswith", "endswith", "contains":
+		op := map[string]event.Op{"startswith": event.OpPrefix, "endswith": event.OpSuffix, "contains": event.OpContains}[name]
+		pats, ok := stringConsts(args[1])
+		if !ok {
+			return unknownVal, dnfTrue
+		}
+		return unknownVal, testEach(args[0], func(s vsrc) dnf {
+			return stringTest(s, op, pats)
+		})
+	case "regex.match":
+		pats, ok := stringConsts(args[0])
+		if !ok {
+			return unknownVal, dnfTrue
+		}
+		for _, p := range pats {
+			if _, err := regexp.Compile(p); err != nil {
+				return unknownVal, dnfTrue
+			}
+		}
+		return unknownVal, testEach(args[1], func(s vsrc) dnf {
+			return stringTest(s, event.OpRegex, pats)
+		})
+	case "internal.member_2":
+		coll, ok := args[1].consts()
+		if !ok {
+			return unknownVal, dnfTrue
+		}
+		var elems []ast.Value
+		for _, c := range coll {
+			switch cv := c.(type) {
+			case ast.Set:
+				cv.Foreach(func(t *ast.Term) { elems = append(elems, t.Value) })
+			case *ast.Array:
+				cv.Foreach(func(t *ast.Term) { elems = append(elems, t.Value) })
+			case ast.Object:
+				cv.Foreach(func(_, t *ast.Term) { elems = append(elems, t.Value) })
+			default:
+				return unknownVal, dnfTrue
+			}
+		}
+		return unknownVal, testEach(args[0], func(s vsrc) dnf { return eqTest(s, elems) })
+	case "neq":
+		// bits.and(field, mask) != 0
+		if cs, ok := args[1].consts(); ok && len(cs) == 1 && isZero(cs[0]) {
+			return unknownVal, testEach(args[0], func(s vsrc) dnf {
+				if s.isField && s.mask != 0 {
+					return bitTest(s, event.OpBitsAny)
+				}
+				return dnfTrue
+			})
+		}
+		return unknownVal, dnfTrue
+	case "lt", "lte", "gt", "gte":
+		return unknownVal, compareTest(name, args)
+	case "object.get":
+		return objectGet(args), dnfTrue
+	case "bits.and":
+		return bitsAnd(args), dnfTrue
+	}
+	return unknownVal, dnfTrue
+}
+
+// unversionedPattern is lib.unversioned's regular expression.
+const unversionedPattern = `[0-9][0-9.]*$`
+
+// structural handles built-ins over collections and the pieces of
+// lib.basename and lib.unversioned.
+func structural(name string, args []aval) (aval, dnf, bool) {
+	one := func(a aval) (vsrc, bool) {
+		if a.unknown || len(a.srcs) != 1 || !a.srcs[0].isField || a.srcs[0].mask != 0 {
+			return vsrc{}, false
+		}
+		return a.srcs[0], true
+	}
+	switch name {
+	case "count":
+		if args[0].nonEmpty != nil {
+			return aval{unknown: true, countOf: args[0].nonEmpty}, dnfTrue, true
+		}
+		if s, ok := one(args[0]); ok && s.kind == "split" {
+			s.kind = "count"
+			return aval{srcs: []vsrc{s}}, dnfTrue, true
+		}
+	case "minus":
+		if s, ok := one(args[0]); ok && s.kind == "count" {
+			if cs, ok := args[1].consts(); ok && len(cs) == 1 && ast.Compare(cs[0], ast.Number("1")) == 0 {
+				s.kind = "last"
+				return aval{srcs: []vsrc{s}}, dnfTrue, true
+			}
+		}
+	case "split":
+		if s, ok := one(args[0]); ok && s.kind == "" {
+			if seps, ok := stringConsts(args[1]); ok && len(seps) == 1 && seps[0] == "/" {
+				s.kind = "split"
+				return aval{srcs: []vsrc{s}}, dnfTrue, true
+			}
+		}
+	case "regex.replace":
+		pats, ok1 := stringConsts(args[1])
+		repl, ok2 := stringConsts(args[2])
+		if ok1 && ok2 && len(pats) == 1 && len(repl) == 1 && pats[0] == unversionedPattern && repl[0] == "" && !args[0].unknown {
+			out := aval{}
+			for _, s := range args[0].srcs {
+				if s.isField && s.mask == 0 && s.kind == "" {
+					s.xf = append(slices.Clone(s.xf), "unversioned")
+					out.srcs = append(out.srcs, s)
+					continue
+				}
+				return unknownVal, dnfTrue, true
+			}
+			return out, dnfTrue, true
+		}
+	case "gt", "gte", "neq":
+		// count(collection) > 0, >= 1, != 0
+		if args[0].countOf != nil {
+			if cs, ok := args[1].consts(); ok && len(cs) == 1 {
+				want := "0"
+				if name == "gte" {
+					want = "1"
+				}
+				if ast.Compare(cs[0], ast.Number(want)) == 0 {
+					return unknownVal, *args[0].countOf, true
+				}
+			}
+			return unknownVal, dnfTrue, true
+		}
+	}
+	return aval{}, dnfTrue, false
+}
+
+// applyXf applies a source's transforms to a constant (a default).
+func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
+	for _, x := range xf {
+		s, ok := v.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		switch x {
+		case "basename":
+			str := string(s)
+			if i := strings.LastIndexByte(str, '/'); i >= 0 {
+				str = str[i+1:]
+			}
+			v = ast.String(str)
+		case "unversioned":
+			v = ast.String(unversionedRE.ReplaceAllString(string(s), ""))
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+var unversionedRE = regexp.MustCompile(unversionedPattern)
+
+// xfEqTest: a transformed field equals one of strs. basename(f) == s:
+// f == s or f ends with "/s"; unversioned(f) == s: f is s followed by
+// an optional version ([0-9][0-9.]*).
+func xfEqTest(s vsrc, strs []string) dnf {
+	var alts []string
+	for _, str := range strs {
+		if strings.Contains(str, "/") && slices.Contains(s.xf, "basename") {
+			continue // a basename has no slash
+		}
+		alts = append(alts, regexp.QuoteMeta(str))
+	}
+	if len(alts) == 0 {
+		return dnfNever()
+	}
+	slices.Sort(alts)
+	alts = slices.Compact(alts)
+	body := "(?:" + strings.Join(alts, "|") + ")"
+	switch {
+	case slices.Equal(s.xf, []string{"basename"}):
+		// exact test structures for the common case
+		eq := event.Test{Field: fieldString(s.field), Op: event.OpEq, Strings: slices.Clone(strs)}
+		var sfx []string
+		for _, str := range strs {
+			if !strings.Contains(str, "/") {
+				sfx = append(sfx, "/"+str)
+			}
+		}
+		return dnf{alts: [][]event.Test{{eq}, {{Field: fieldString(s.field), Op: event.OpSuffix, Strings: sfx}}}}
+	case slices.Equal(s.xf, []string{"unversioned"}):
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^" + body + "(?:[0-9][0-9.]*)?$"}})
+	case slices.Equal(s.xf, []string{"basename", "unversioned"}):
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:^|/)" + body + "(?:[0-9][0-9.]*)?$"}})
+	}
+	return dnfTrue
+}
+
+func isZero(v ast.Value) bool {
+	n, ok := v.(ast.Number)
+	if !ok {
+		return false
+	}
+	i, ok := n.Int64()
+	return ok && i == 0
+}
+
+func stringConsts(a aval) ([]string, bool) {
+	cs, ok := a.consts()
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		s, ok := c.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, string(s))
+	}
+	return out, true
+}
+
+// stringTest: source meets op for one of pats.
+func stringTest(s vsrc, op event.Op, pats []string) dnf {
+	holds := func(v ast.Value) (bool, bool) {
+		str, ok := v.(ast.String)
+		if !ok {
+			// the built-in fails on a non-string: the expression fails
+			return false, true
+		}
+		for _, p := range pats {
+			if stringHolds(op, string(str), p) {
+				return true, true
+			}
+		}
+		return false, true
+	}
+	if !s.isField {
+		if s.konst == nil {
+			return dnfTrue
+		}
+		if ok, _ := holds(s.konst); ok {
+			return dnfTrue
+		}
+		return dnfNever()
+	}
+	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
+		return dnfTrue
+	}
+	return fieldTest(s, event.Test{Op: op, Strings: slices.Clone(pats)}, holds)
+}
+
+func stringHolds(op event.Op, s, p string) bool {
+	switch op {
+	case event.OpPrefix:
+		return strings.HasPrefix(s, p)
+	case event.OpSuffix:
+		return strings.HasSuffix(s, p)
+	case event.OpContains:
+		return strings.Contains(s, p)
+	case event.OpRegex:
+		re, err := regexp.Compile(p)
+		return err != nil || re.MatchString(s)
+	case event.OpEq:
+		return s == p
+	}
+	return true
+}
+
+// compareTest: a numeric comparison of a field with an integer constant.
+func compareTest(name string, args []aval) dnf {
+	ops := map[string]event.Op{"lt": event.OpLT, "lte": event.OpLE, "gt": event.OpGT, "gte": event.OpGE}
+	flip := map[event.Op]event.Op{event.OpLT: event.OpGT, event.OpLE: event.OpGE, event.OpGT: event.OpLT, event.OpGE: event.OpLE}
+	op := ops[name]
+	fieldSide, constSide := args[0], args[1]
+	if _, ok := args[0].consts(); ok {
+		fieldSide, constSide = args[1], args[0]
+		op = flip[op]
+	}
+	cs, ok := constSide.consts()
+	if !ok || len(cs) != 1 {
+		return dnfTrue
+	}
+	n, ok := cs[0].(ast.Number)
+	if !ok {
+		return dnfTrue
+	}
+	bound, ok := n.Int64()
+	if !ok {
+		return dnfTrue
+	}
+	return testEach(fieldSide, func(s vsrc) dnf {
+		if !s.isField || s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
+			return dnfTrue
+		}
+		return fieldTest(s, event.Test{Op: op, Ints: []int64{bound}}, func(v ast.Value) (bool, bool) {
+			// conservative: a default that is not an integer may compare
+			// either way (Rego orders values of different types)
+			dn, ok := v.(ast.Number)
+			if !ok {
+				return true, false
+			}
+			x, ok := dn.Int64()
+			if !ok {
+				return true, false
+			}
+			return compareInts(op, x, bound), true
+		})
+	})
+}
+
+func compareInts(op event.Op, x, b int64) bool {
+	switch op {
+	case event.OpLT:
+		return x < b
+	case event.OpLE:
+		return x <= b
+	case event.OpGT:
+		return x > b
+	case event.OpGE:
+		return x >= b
+	}
+	return true
+}
+
+// objectGet: object.get(field or constant object, constant key, default).
+func objectGet(args []aval) aval {
+	keys, ok := stringConsts(args[1])
+	if !ok || len(keys) != 1 || strings.Contains(keys[0], ".") || keys[0] == "" {
+		return unknownVal
+	}
+	defs, ok := args[2].consts()
+	if !ok || len(defs) != 1 {
+		return unknownVal
+	}
+	key, def := keys[0], defs[0]
+	if args[0].unknown {
+		return unknownVal
+	}
+	out := aval{}
+	for _, s := range args[0].srcs {
+		switch {
+		case s.isField && s.mask == 0 && s.kind == "" && len(s.xf) == 0:
+			if s.def != nil {
+				// the object's own default must not hold the key
+				obj, ok := s.def.(ast.Object)
+				if !ok || obj.Get(ast.StringTerm(key)) != nil {
+					return unknownVal
+				}
+			}
+			out.srcs = append(out.srcs, vsrc{field: append(slices.Clone(s.field), key), isField: true, def: def})
+		case s.konst != nil:
+			if obj, ok := s.konst.(ast.Object); ok {
+				if v := obj.Get(ast.StringTerm(key)); v != nil {
+					out.srcs = append(out.srcs, vsrc{konst: v.Value})
+					continue
+				}
+			}
+			out.srcs = append(out.srcs, vsrc{konst: def})
+		default:
+			return unknownVal
+		}
+	}
+	return out
+}
+
+// bitsAnd: bits.and(field, constant mask).
+func bitsAnd(args []aval) aval {
+	field, mask := args[0], args[1]
+	if _, ok := field.consts(); ok {
+		field, mask = mask, field
+	}
+	cs, ok := mask.consts()
+	if !ok || len(cs) != 1 || field.unknown || len(field.srcs) != 1 {
+		return unknownVal
+	}
+	n, ok := cs[0].(ast.Number)
+	if !ok {
+		return unknownVal
+	}
+	m, ok := n.Int64()
+	if !ok || m <= 0 {
+		return unknownVal
+	}
+	s := field.srcs[0]
+	if !s.isField || s.mask != 0 || s.def != nil || s.kind != "" || len(s.xf) > 0 {
+		return unknownVal
+	}
+	return aval{srcs: []vsrc{{field: s.field, isField: true, mask: uint64(m)}}}
+}
+
+// foldConst evaluates a few pure built-ins on constant arguments.
+func foldConst(name string, args []aval) (aval, bool) {
+	switch name {
+	case "concat", "plus", "minus", "bits.lsh", "bits.or":
+	default:
+		return aval{}, false
+	}
+	vals := make([][]ast.Value, len(args))
+	total := 1
+	for i, a := range args {
+		cs, ok := a.consts()
+		if !ok {
+			return aval{}, false
+		}
+		vals[i] = cs
+		total *= len(cs)
+	}
+	if total > 64 {
+		return aval{}, false
+	}
+	out := aval{}
+	var rec func(i int, cur []ast.Value) bool
+	rec = func(i int, cur []ast.Value) bool {
+		if i == len(vals) {
+			v, ok := fold1(name, cur)
+			if !ok {
+				return false
+			}
+			out.srcs = append(out.srcs, vsrc{konst: v})
+			return true
+		}
+		for _, v := range vals[i] {
+			if !rec(i+1, append(cur, v)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !rec(0, nil) {
+		return aval{}, false
+	}
+	return out, true
+}
+
+func fold1(name string, a []ast.Value) (ast.Value, bool) {
+	switch name {
+	case "concat":
+		sep, ok := a[0].(ast.String)
+		if !ok {
+			return nil, false
+		}
+		var parts []string
+		coll := a[1]
+		bad := false
+		add := func(t *ast.Term) {
+			s, ok := t.Value.(ast.String)
+			if !ok {
+				bad = true
+				return
+			}
+			parts = append(parts, string(s))
+		}
+		switch c := coll.(type) {
+		case *ast.Array:
+			c.Foreach(add)
+		default:
+			return nil, false // sets iterate sorted; keep it simple
+		}
+		if bad {
+			return nil, false
+		}
+		return ast.String(strings.Join(parts, string(sep))), true
+	}
+	x, ok1 := bigInt(a[0])
+	y, ok2 := bigInt(a[1])
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	r := new(big.Int)
+	switch name {
+	case "plus":
+		r.Add(x, y)
+	case "minus":
+		r.Sub(x, y)
+	case "bits.or":
+		r.Or(x, y)
+	case "bits.lsh":
+		if !y.IsUint64() || y.Uint64() > 62 {
+			return nil, false
+		}
+		r.Lsh(x, uint(y.Uint64()))
+	}
+	return ast.Number(r.String()), true
+}
+
+func bigInt(v ast.Value) (*big.Int, bool) {
+	n, ok := v.(ast.Number)
+	if !ok {
+		return nil, false
+	}
+	b, ok := new(big.Int).SetString(string(n), 10)
+	return b, ok
+}
+
+// String renders a condition for people, one alternative per line.
+func conditionString(c event.Condition) string {
+	if c.Always {
+		return "always"
+	}
+	if len(c.Any) == 0 {
+		return "never"
+	}
+	var b strings.Builder
+	for i, alt := range c.Any {
+		if i > 0 {
+			b.WriteString("\nor ")
+		}
+		if len(alt) == 0 {
+			b.WriteString("true")
+		}
+		for j, t := range alt {
+			if j > 0 {
+				b.WriteString(" and ")
+			}
+			b.WriteString(t.String())
+		}
+	}
+	return b.String()
+}
+
+var _ = fmt.Sprintf
+
+// simplifyConj merges the tests of one conjunction on the same field:
+// string equalities intersect, and an equality filters the other string
+// tests of its field (which it then makes redundant). ok=false when the
+// tests contradict each other (no value meets them all).
+func simplifyConj(ts []event.Test) ([]event.Test, bool) {
+	ts = dedupeTests(ts)
+	eqs := map[string]int{} // field -> index of its string equality in out
+	var out []event.Test
+	for _, t := range ts {
+		if t.Op != event.OpEq || len(t.Strings) == 0 || len(t.Ints) > 0 || t.Bool != nil || strings.Contains(t.Field, "[]") {
+			continue
+		}
+		if i, ok := eqs[t.Field]; ok {
+			var keep []string
+			for _, s := range out[i].Strings {
+				if slices.Contains(t.Strings, s) {
+					keep = append(keep, s)
+				}
+			}
+			if len(keep) == 0 {
+				return nil, false
+			}
+			out[i].Strings = keep
+			continue
+		}
+		t.Strings = slices.Clone(t.Strings)
+		eqs[t.Field] = len(out)
+		out = append(out, t)
+	}
+	for _, t := range ts {
+		if i, ok := eqs[t.Field]; ok {
+			switch t.Op {
+			case event.OpEq:
+				if len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil {
+					continue // merged above
+				}
+				return nil, false // a string field cannot equal an integer or a boolean
+			case event.OpPrefix, event.OpSuffix, event.OpContains, event.OpRegex:
+				var keep []string
+				for _, s := range out[i].Strings {
+					for _, p := range t.Strings {
+						if stringHolds(t.Op, s, p) {
+							keep = append(keep, s)
+							break
+						}
+					}
+				}
+				if len(keep) == 0 {
+					return nil, false
+				}
+				out[i].Strings = keep
+				continue
+			}
+		}
+		if t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil && !strings.Contains(t.Field, "[]") {
+			continue
+		}
+		out = append(out, t)
+	}
+	for i := range out {
+		if out[i].Op == event.OpEq && len(out[i].Strings) > 0 {
+			slices.Sort(out[i].Strings)
+			out[i].Strings = slices.Compact(out[i].Strings)
+		}
+	}
+	return out, true
+}
+
+// simplify drops contradictory and duplicate alternatives and those
+// another alternative subsumes (a conjunction holding a superset of
+// another's tests admits fewer events).
+func (a dnf) simplify() dnf {
+	if a.always {
+		return a
+	}
+	type alt struct {
+		tests []event.Test
+		keys  map[string]bool
+	}
+	var alts []alt
+	for _, c := range a.alts {
+		ts, ok := simplifyConj(c)
+		if !ok {
+			continue
+		}
+		if len(ts) == 0 {
+			return dnfTrue
+		}
+		keys := map[string]bool{}
+		for _, t := range ts {
+			keys[t.String()] = true
+		}
+		alts = append(alts, alt{ts, keys})
+	}
+	subset := func(x, y map[string]bool) bool { // x ⊆ y
+		if len(x) > len(y) {
+			return false
+		}
+		for k := range x {
+			if !y[k] {
+				return false
+			}
+		}
+		return true
+	}
+	out := dnf{}
+	for i, x := range alts {
+		drop := false
+		for j, y := range alts {
+			if i == j {
+				continue
+			}
+			// y subsumes x when y's tests are a subset of x's (ties: keep
+			// the first)
+			if subset(y.keys, x.keys) && (len(y.keys) < len(x.keys) || j < i) {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out.alts = append(out.alts, x.tests)
+		}
+	}
+	return out
+}
