@@ -74,7 +74,9 @@ func (c *checker) compile() (*Set, []Problem) {
 	d := newDeriver(compiler)
 	for _, sig := range set.sigs {
 		sig.derived = d.derive(c.sigMods[sig].mod.Package.Path)
+		sig.derived.Condition.Critical = SeverityLevel(sig.Severity) >= SeverityLevel(SeverityHigh)
 	}
+	set.matcher = newMatcher(set.sigs)
 	for _, sig := range set.sigs {
 		for _, e := range sig.Events {
 			set.byEvent[e] = append(set.byEvent[e], sig)

@@ -834,8 +834,7 @@ func (d *deriver) call(terms []*ast.Term, e *env) dnf {
 		return d.userCall(op, operands, e)
 	}
 	name := op.String()
-	switch name {
-	case ast.Equality.Name, ast.Equal.Name:
+	if (name == ast.Equality.Name || name == ast.Equal.Name) && len(operands) == 2 {
 		return d.unify(operands[0], operands[1], e)
 	}
 	bi, ok := ast.BuiltinMap[name]
@@ -857,10 +856,15 @@ func (d *deriver) call(terms []*ast.Term, e *env) dnf {
 		args[i] = v
 	}
 	res, tc := d.builtin(name, args)
-	cond = cond.and(tc)
 	if out != nil {
+		// the built-in's value is used (x := a == b): a test's outcome is
+		// a value, not a condition
+		if isTest(name) {
+			res = unknownVal
+		}
 		return cond.and(d.unifyVal(out, res, e))
 	}
+	cond = cond.and(tc)
 	if res.unknown {
 		return cond
 	}
@@ -1315,6 +1319,16 @@ func xfEqTest(s vsrc, strs []string) dnf {
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:^|/)" + body + "(?:[0-9][0-9.]*)?$"}})
 	}
 	return dnfTrue
+}
+
+// isTest: built-ins whose value is the outcome of a test.
+func isTest(name string) bool {
+	switch name {
+	case "startswith", "endswith", "contains", "regex.match", "internal.member_2",
+		"eq", "equal", "neq", "lt", "lte", "gt", "gte":
+		return true
+	}
+	return false
 }
 
 func isZero(v ast.Value) bool {

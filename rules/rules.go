@@ -12,6 +12,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Sentinel errors. Load wraps ErrInvalid in a *LoadError that lists every
@@ -106,6 +108,60 @@ type Set struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	files    []string
+	matcher  *Matcher
+}
+
+// Matcher returns the set's fast path: the derived conditions of all its
+// signatures, tested together in Go.
+func (s *Set) Matcher() *Matcher {
+	return s.matcher
+}
+
+// Interest returns what the set's signatures want to see: the events they
+// select and, for each, the disjunction of the conditions derived from the
+// signatures selecting it (see Signature.Derived), Critical when a
+// signature of high or critical severity selects it. The sensor can leave
+// in the kernel what it rejects; the engine applies the same conditions
+// (Matcher).
+func (s *Set) Interest() event.Interest {
+	in := event.Interest{Events: map[string]event.Condition{}}
+	if s == nil {
+		return in
+	}
+	for _, sig := range s.sigs {
+		for _, name := range sig.Events {
+			c := conditionFor(sig.derived.Condition, name)
+			c = withoutExactFields(c, name)
+			if cur, ok := in.Events[name]; ok {
+				c = cur.Or(c)
+			}
+			in.Events[name] = c
+		}
+	}
+	return in
+}
+
+// withoutExactFields drops the tests on fields whose JSON text differs from
+// the decoded value's (times, ids, byte arguments), as the matcher does.
+func withoutExactFields(c event.Condition, name string) event.Condition {
+	if c.Always {
+		return c
+	}
+	out := event.Condition{Critical: c.Critical}
+	for _, conj := range c.Any {
+		var keep event.Conjunction
+		for _, t := range conj {
+			if exactFields[t.Field] || isBytesArg(name, t.Field) {
+				continue
+			}
+			keep = append(keep, t)
+		}
+		if len(keep) == 0 {
+			return event.Condition{Always: true, Critical: c.Critical}
+		}
+		out.Any = append(out.Any, keep)
+	}
+	return out
 }
 
 // Signatures returns every signature, ordered by id. The slice is shared:
