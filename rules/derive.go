@@ -497,7 +497,7 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 	}
 	// a constant collection indexed by a field: the field must be one of
 	// its keys (probed_files[input.args.pathname])
-	if len(keys) >= 1 {
+	if _, baseConst := base.consts(); baseConst && len(keys) >= 1 {
 		if kv, ok := keys[0].Value.(ast.Var); ok {
 			if kb, bound := e.vars[kv]; bound && !kb.unknown {
 				if _, isConst := kb.consts(); !isConst {
@@ -510,9 +510,10 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 	for _, s := range base.srcs {
 		switch {
 		case s.isField && s.kind == "split" && len(keys) == 1:
-			// parts[count(parts) - 1]: the last element, the basename
+			// parts[count(parts) - 1]: the last element, the basename (of
+			// the one value parts was split from)
 			if kv, ok := keys[0].Value.(ast.Var); ok {
-				if kb, bound := e.vars[kv]; bound && len(kb.srcs) == 1 && kb.srcs[0].kind == "last" && slices.Equal(kb.srcs[0].field, s.field) && slices.Equal(kb.srcs[0].xf, s.xf) {
+				if kb, bound := e.vars[kv]; bound && allKind(kb, "last") {
 					out.srcs = append(out.srcs, vsrc{field: s.field, isField: true, def: s.def, xf: append(slices.Clone(s.xf), "basename")})
 					continue
 				}
@@ -1204,27 +1205,52 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 		return a.srcs[0], true
 	}
+	// each maps f over every source of a; ok=false when one does not fit.
+	each := func(a aval, f func(vsrc) (vsrc, bool)) (aval, bool) {
+		if a.unknown || len(a.srcs) == 0 {
+			return aval{}, false
+		}
+		out := aval{}
+		for _, s := range a.srcs {
+			if s.konst != nil {
+				continue // a constant: its basename is computed where tested
+			}
+			if !s.isField || s.mask != 0 {
+				return aval{}, false
+			}
+			ns, ok := f(s)
+			if !ok {
+				return aval{}, false
+			}
+			out.srcs = append(out.srcs, ns)
+		}
+		if len(out.srcs) == 0 {
+			return aval{}, false
+		}
+		return out, true
+	}
+	_ = one
 	switch name {
 	case "count":
 		if args[0].nonEmpty != nil {
 			return aval{unknown: true, countOf: args[0].nonEmpty}, dnfTrue, true
 		}
-		if s, ok := one(args[0]); ok && s.kind == "split" {
-			s.kind = "count"
-			return aval{srcs: []vsrc{s}}, dnfTrue, true
+		if hasConst(args[0]) {
+			break
+		}
+		if r, ok := each(args[0], func(s vsrc) (vsrc, bool) { s.kind = "count"; return s, s.kind == "count" && true }); ok && allKind(args[0], "split") {
+			return r, dnfTrue, true
 		}
 	case "minus":
-		if s, ok := one(args[0]); ok && s.kind == "count" {
-			if cs, ok := args[1].consts(); ok && len(cs) == 1 && ast.Compare(cs[0], ast.Number("1")) == 0 {
-				s.kind = "last"
-				return aval{srcs: []vsrc{s}}, dnfTrue, true
+		if cs, ok := args[1].consts(); ok && len(cs) == 1 && ast.Compare(cs[0], ast.Number("1")) == 0 && allKind(args[0], "count") && !hasConst(args[0]) {
+			if r, ok := each(args[0], func(s vsrc) (vsrc, bool) { s.kind = "last"; return s, true }); ok {
+				return r, dnfTrue, true
 			}
 		}
 	case "split":
-		if s, ok := one(args[0]); ok && s.kind == "" {
-			if seps, ok := stringConsts(args[1]); ok && len(seps) == 1 && seps[0] == "/" {
-				s.kind = "split"
-				return aval{srcs: []vsrc{s}}, dnfTrue, true
+		if seps, ok := stringConsts(args[1]); ok && len(seps) == 1 && seps[0] == "/" && allKind(args[0], "") && !hasConst(args[0]) {
+			if r, ok := each(args[0], func(s vsrc) (vsrc, bool) { s.kind = "split"; return s, true }); ok {
+				return r, dnfTrue, true
 			}
 		}
 	case "regex.replace":
@@ -1258,6 +1284,27 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 	}
 	return aval{}, dnfTrue, false
+}
+
+func hasConst(a aval) bool {
+	for _, s := range a.srcs {
+		if s.konst != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func allKind(a aval, kind string) bool {
+	if a.unknown || len(a.srcs) == 0 {
+		return false
+	}
+	for _, s := range a.srcs {
+		if !s.isField || s.kind != kind {
+			return false
+		}
+	}
+	return true
 }
 
 // applyXf applies a source's transforms to a constant (a default).
