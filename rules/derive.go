@@ -1763,6 +1763,42 @@ func simplifyConj(ts []event.Test) ([]event.Test, bool) {
 		}
 		out = append(out, t)
 	}
+	// prefix (suffix) tests on one field intersect: a value with prefix p
+	// and prefix q has the longer of the two, when one extends the other
+	for _, op := range []event.Op{event.OpPrefix, event.OpSuffix} {
+		first := map[string]int{}
+		var merged []event.Test
+		for _, t := range out {
+			if t.Op != op || strings.Contains(t.Field, "[]") {
+				merged = append(merged, t)
+				continue
+			}
+			i, ok := first[t.Field]
+			if !ok {
+				first[t.Field] = len(merged)
+				t.Strings = slices.Clone(t.Strings)
+				merged = append(merged, t)
+				continue
+			}
+			var keep []string
+			for _, x := range merged[i].Strings {
+				for _, y := range t.Strings {
+					switch {
+					case stringHolds(op, x, y):
+						keep = append(keep, x)
+					case stringHolds(op, y, x):
+						keep = append(keep, y)
+					}
+				}
+			}
+			if len(keep) == 0 {
+				return nil, false
+			}
+			slices.Sort(keep)
+			merged[i].Strings = slices.Compact(keep)
+		}
+		out = merged
+	}
 	for i := range out {
 		if out[i].Op == event.OpEq && len(out[i].Strings) > 0 {
 			slices.Sort(out[i].Strings)

@@ -52,9 +52,6 @@ type Metadata struct {
 	Techniques  []string `json:"techniques"` // MITRE ATT&CK technique ids, e.g. T1548.001
 	Tags        []string `json:"tags,omitempty"`
 	Events      []string `json:"events"` // event names the signature selects
-	// Prefilter, when set, lets only events whose fields match reach the
-	// signature's Rego (see signatures/README.md).
-	Prefilter map[string]Condition `json:"prefilter,omitempty"`
 }
 
 // Signature is one loaded, compiled signature.
@@ -70,9 +67,8 @@ type Signature struct {
 	// Builtin is true for a signature shipped inside vigil.
 	Builtin bool
 
-	events    map[string]bool
-	prefilter prefilter
-	derived   Derived
+	events  map[string]bool
+	derived Derived
 	query     rego.PreparedEvalQuery
 }
 
