@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -86,17 +87,9 @@ func indexObject(data []byte, i, depth int, out []jkv) ([]jkv, int, bool) {
 			kv.end = end
 			i = end
 		}
-		// last duplicate wins
-		replaced := false
-		for j := range out {
-			if out[j].key == key {
-				out[j] = kv
-				replaced = true
-			}
-		}
-		if !replaced {
-			out = append(out, kv)
-		}
+		// every key is kept: a lookup takes the last match, as the
+		// decoder's last write wins
+		out = append(out, kv)
 		i = skipWS(data, i)
 		if i >= len(data) {
 			return nil, 0, false
@@ -309,7 +302,7 @@ func (d *jsonDoc) lookupPlain(path []seg, fn func(mval) bool) bool {
 		}
 		var found *jkv
 		for j := range kvs {
-			if kvs[j].key == sg.key {
+			if keyMatch(kvs[j].key, sg) {
 				found = &kvs[j]
 			}
 		}
@@ -357,7 +350,7 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 			if !ok {
 				return false
 			}
-			if key == sg.key {
+			if keyMatch(key, sg) {
 				last, lastEnd = i, end
 			}
 			i = skipWS(data, end)
@@ -400,4 +393,13 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 		}
 	}
 	return false
+}
+
+// keyMatch: a JSON key names the field of a path step. A struct field's
+// key matches case-insensitively, as encoding/json matches it.
+func keyMatch(key string, sg seg) bool {
+	if key == sg.key {
+		return true
+	}
+	return sg.fold && strings.EqualFold(key, sg.key)
 }

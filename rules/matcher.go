@@ -34,7 +34,10 @@ const (
 
 // seg is one step of a field path.
 type seg struct {
-	kind  segKind
+	kind segKind
+	// fold: the key names a field of the event's Go struct (Event,
+	// Process, Ancestor), which encoding/json matches case-insensitively
+	fold  bool
 	key   string
 	term  *ast.Term // key as a term, for Rego input lookups
 	index int
@@ -57,7 +60,24 @@ func parsePath(field string) []seg {
 			out = append(out, seg{kind: segKey, key: p, term: ast.StringTerm(p)})
 		}
 	}
+	markFold(out)
 	return out
+}
+
+// markFold marks the keys that name struct fields: the event's own, the
+// process's and an ancestor's (args is a map: exact keys).
+func markFold(path []seg) {
+	if len(path) == 0 || path[0].kind != segKey {
+		return
+	}
+	path[0].fold = true
+	if path[0].key != "process" || len(path) < 2 || path[1].kind != segKey {
+		return
+	}
+	path[1].fold = true
+	if path[1].key == "ancestors" && len(path) >= 4 && path[2].kind != segKey && path[3].kind == segKey {
+		path[3].fold = true
+	}
 }
 
 // eventMatcher holds the conditions of the signatures selecting one event.
@@ -552,7 +572,7 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 	return name, m.match(em, &d, out, s), true
 }
 
-var nameSeg = []seg{{kind: segKey, key: "name", term: ast.StringTerm("name")}}
+var nameSeg = []seg{{kind: segKey, fold: true, key: "name", term: ast.StringTerm("name")}}
 
 // MatchInput does what MatchJSON does for an event given as its Rego
 // input (Input).
@@ -630,4 +650,3 @@ func astMval(v ast.Value) mval {
 	}
 	return mval{kind: 'x'}
 }
-

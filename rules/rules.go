@@ -69,7 +69,7 @@ type Signature struct {
 
 	events  map[string]bool
 	derived Derived
-	query     rego.PreparedEvalQuery
+	query   rego.PreparedEvalQuery
 }
 
 // Selects reports whether the signature selects events with that name.

@@ -65,7 +65,7 @@ func newRulesListCmd() *cobra.Command {
 path (a condition derived from its rules lets the engine skip its Rego for
 events that cannot make it fire) and "no" for one that runs on every event
 it selects; vigil rules explain ID says why.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, err := f.load()
 			if err != nil {
