@@ -18,16 +18,17 @@ import (
 type jsonDoc struct {
 	data []byte
 	top  []jkv
+	sub  []jkv // the keys of indexed objects under top, contiguous per object
 	ok   bool
 }
 
 // jkv is one key of an indexed object and the span of its value; sub holds
 // the keys of the value when it is an object indexed too.
 type jkv struct {
-	key        string
-	start, end int
-	sub        []jkv
-	subOK      bool
+	key              string
+	start, end       int
+	subStart, subEnd int // range in jsonDoc.sub
+	subOK            bool
 }
 
 // mval is one JSON value as the matcher sees it.
@@ -38,70 +39,77 @@ type mval struct {
 	start, end int
 }
 
-func newJSONDoc(data []byte, scratch []jkv) jsonDoc {
-	d := jsonDoc{data: data}
+func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
+	d := jsonDoc{data: data, top: top[:0], sub: sub[:0]}
 	i := skipWS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return d
 	}
-	top, end, ok := indexObject(data, i, 1, scratch[:0])
+	end, ok := d.indexObject(i, true)
 	if !ok || skipWS(data, end) != len(data) {
 		return d
 	}
-	d.top, d.ok = top, true
+	d.ok = true
 	return d
 }
 
-// indexObject indexes the object at data[i] ('{'), descending depth more
-// levels into object values.
-func indexObject(data []byte, i, depth int, out []jkv) ([]jkv, int, bool) {
+// indexObject indexes the object at data[i] ('{') into top (and the
+// objects directly under it into sub), or, for an object under top, into
+// sub.
+func (d *jsonDoc) indexObject(i int, isTop bool) (int, bool) {
+	data := d.data
 	i++ // {
 	i = skipWS(data, i)
 	if i < len(data) && data[i] == '}' {
-		return out, i + 1, true
+		return i + 1, true
 	}
 	for {
 		i = skipWS(data, i)
 		key, ni, ok := readString(data, i)
 		if !ok {
-			return nil, 0, false
+			return 0, false
 		}
 		i = skipWS(data, ni)
 		if i >= len(data) || data[i] != ':' {
-			return nil, 0, false
+			return 0, false
 		}
 		i = skipWS(data, i+1)
 		kv := jkv{key: key, start: i}
-		if depth > 0 && i < len(data) && data[i] == '{' {
-			sub, end, ok := indexObject(data, i, depth-1, nil)
+		if isTop && i < len(data) && data[i] == '{' {
+			kv.subStart = len(d.sub)
+			end, ok := d.indexObject(i, false)
 			if !ok {
-				return nil, 0, false
+				return 0, false
 			}
-			kv.sub, kv.subOK, kv.end = sub, true, end
+			kv.subEnd, kv.subOK, kv.end = len(d.sub), true, end
 			i = end
 		} else {
 			end, ok := skipValue(data, i)
 			if !ok {
-				return nil, 0, false
+				return 0, false
 			}
 			kv.end = end
 			i = end
 		}
 		// every key is kept: a lookup takes the last match, as the
 		// decoder's last write wins
-		out = append(out, kv)
+		if isTop {
+			d.top = append(d.top, kv)
+		} else {
+			d.sub = append(d.sub, kv)
+		}
 		i = skipWS(data, i)
 		if i >= len(data) {
-			return nil, 0, false
+			return 0, false
 		}
 		if data[i] == ',' {
 			i++
 			continue
 		}
 		if data[i] == '}' {
-			return out, i + 1, true
+			return i + 1, true
 		}
-		return nil, 0, false
+		return 0, false
 	}
 }
 
@@ -161,17 +169,22 @@ func readString(data []byte, i int) (string, int, bool) {
 
 func skipString(data []byte, i int) (int, bool) {
 	j := i + 1
-	for j < len(data) {
-		switch data[j] {
-		case '"':
-			return j + 1, true
-		case '\\':
-			j += 2
-			continue
+	for {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
-		j++
+		q := j + k
+		// the quote is escaped when an odd number of backslashes precede it
+		n := 0
+		for p := q - 1; p > i && data[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
-	return 0, false
 }
 
 // skipValue returns the index after the value at data[i].
@@ -251,15 +264,20 @@ func (d *jsonDoc) each(path []seg, fn func(mval) bool) bool {
 	}
 	if def, ok := zeroDefault(path); ok {
 		// a field the event's decoding fills in when it is missing or null
-		found := false
-		var v mval
-		d.lookupPlain(path, func(x mval) bool { v, found = x, true; return true })
+		v, found := d.value(path)
 		if !found || v.kind == 'z' {
 			return fn(def)
 		}
 		return fn(v)
 	}
 	return d.lookupPlain(path, fn)
+}
+
+// value returns the value at a path of keys only.
+func (d *jsonDoc) value(path []seg) (mval, bool) {
+	var out mval
+	found := d.lookupPlain(path, func(x mval) bool { out = x; return true })
+	return out, found
 }
 
 // zeroDefault: the fields of the event's JSON form that are not omitted
@@ -313,7 +331,7 @@ func (d *jsonDoc) lookupPlain(path []seg, fn func(mval) bool) bool {
 			return fn(valueAt(d.data, found.start, found.end))
 		}
 		if found.subOK {
-			kvs, subOK = found.sub, true
+			kvs, subOK = d.sub[found.subStart:found.subEnd], true
 			continue
 		}
 		return scanEach(d.data, valueAt(d.data, found.start, found.end), path[pi+1:], fn)
@@ -401,5 +419,22 @@ func keyMatch(key string, sg seg) bool {
 	if key == sg.key {
 		return true
 	}
-	return sg.fold && strings.EqualFold(key, sg.key)
+	if !sg.fold {
+		return false
+	}
+	if len(key) != len(sg.key) {
+		// only non-ASCII folds (the Kelvin sign, the long s) change the
+		// length
+		ascii := true
+		for i := range len(key) {
+			if key[i] >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+		}
+		if ascii {
+			return false
+		}
+	}
+	return strings.EqualFold(key, sg.key)
 }

@@ -236,10 +236,16 @@ func newMatcher(sigs []*Signature) *Matcher {
 						id = b.em.atoms
 						b.em.atoms++
 						b.byKey[key] = id
-						g := b.groups[t.Field]
+						gkey := t.Field
+						if t.Op == event.OpRegex || t.Op == event.OpContains {
+							// costly tests run one by one, only when an
+							// alternative gets to them
+							gkey += "\x00" + key
+						}
+						g := b.groups[gkey]
 						if g == nil {
 							g = &fieldGroup{path: parsePath(t.Field)}
-							b.groups[t.Field] = g
+							b.groups[gkey] = g
 							b.em.groups = append(b.em.groups, g)
 						}
 						g.add(id, t)
@@ -478,14 +484,23 @@ func compareFloat(op event.Op, x, b float64) bool {
 	return true
 }
 
-// doc is what the matcher reads fields from.
-type doc interface {
-	each(path []seg, fn func(mval) bool) bool
+// doc is what the matcher reads fields from: an event's JSON or its Rego
+// input (a concrete type, so the visitors stay on the stack).
+type doc struct {
+	j *jsonDoc
+	a ast.Value
+}
+
+func (d doc) each(path []seg, fn func(mval) bool) bool {
+	if d.j != nil {
+		return d.j.each(path, fn)
+	}
+	return astEach(d.a, path, fn)
 }
 
 type scratch struct {
 	st  []uint8
-	kvs []jkv
+	doc jsonDoc
 }
 
 func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
@@ -549,17 +564,12 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 	if s == nil {
 		s = &scratch{}
 	}
-	d := newJSONDoc(data, s.kvs)
-	defer func() {
-		s.kvs = d.top[:0]
-		m.pool.Put(s)
-	}()
-	d.lookupPlain(nameSeg, func(v mval) bool {
-		if v.kind == 's' {
-			name, ok = v.s, true
-		}
-		return true
-	})
+	s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
+	d := &s.doc
+	defer m.pool.Put(s)
+	if v, found := d.value(nameSeg); found && v.kind == 's' {
+		name, ok = v.s, true
+	}
 	if !ok {
 		return "", out, false
 	}
@@ -569,7 +579,7 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 	}
 	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
 	clear(s.st)
-	return name, m.match(em, &d, out, s), true
+	return name, m.match(em, doc{j: d}, out, s), true
 }
 
 var nameSeg = []seg{{kind: segKey, fold: true, key: "name", term: ast.StringTerm("name")}}
@@ -582,16 +592,9 @@ func (m *Matcher) MatchInput(name string, input ast.Value, out []*Signature) []*
 		return out
 	}
 	s := m.scratchFor(em)
-	out = m.match(em, astDoc{input}, out, s)
+	out = m.match(em, doc{a: input}, out, s)
 	m.pool.Put(s)
 	return out
-}
-
-// astDoc reads fields out of a Rego input value.
-type astDoc struct{ v ast.Value }
-
-func (d astDoc) each(path []seg, fn func(mval) bool) bool {
-	return astEach(d.v, path, fn)
 }
 
 func astEach(v ast.Value, path []seg, fn func(mval) bool) bool {
