@@ -113,6 +113,9 @@ type vsrc struct {
 	// count ("count") or its count minus one ("last").
 	xf   []string
 	kind string
+	// obj: an object literal with constant keys whose values are known
+	// abstractly ({"path": input.args.pathname, ...})
+	obj map[string]aval
 }
 
 // aval is the abstract value of a term: one of its sources, or unknown.
@@ -364,7 +367,7 @@ func (d *deriver) value(t *ast.Term, e *env) (dnf, aval) {
 		return d.ref(v, e)
 	case ast.String, ast.Number, ast.Boolean, ast.Null:
 		return dnfTrue, constVal(v)
-	case *ast.Array, ast.Set, ast.Object:
+	case *ast.Array, ast.Set:
 		if v.IsGround() {
 			return dnfTrue, constVal(v)
 		}
@@ -380,12 +383,36 @@ func (d *deriver) value(t *ast.Term, e *env) (dnf, aval) {
 			}
 			return dnfTrue, d.literalCollection(set.Iter, set.Len(), e)
 		}
+	case ast.Object:
+		return dnfTrue, d.objectLiteral(v, e)
 	case *ast.SetComprehension:
 		return dnfTrue, d.comprehension(v.Body, v.Term, e)
 	case *ast.ArrayComprehension:
 		return dnfTrue, d.comprehension(v.Body, v.Term, e)
 	}
 	return dnfTrue, unknownVal
+}
+
+// objectLiteral: an object with constant string keys and any values.
+func (d *deriver) objectLiteral(o ast.Object, e *env) aval {
+	if o.IsGround() {
+		return constVal(o)
+	}
+	fields := map[string]aval{}
+	ok := true
+	o.Foreach(func(k, v *ast.Term) {
+		ks, isStr := k.Value.(ast.String)
+		if !isStr {
+			ok = false
+			return
+		}
+		_, fv := d.value(v, e)
+		fields[string(ks)] = fv
+	})
+	if !ok {
+		return unknownVal
+	}
+	return aval{srcs: []vsrc{{obj: fields}}}
 }
 
 // literalCollection: an array or set literal with variable elements.
@@ -530,6 +557,24 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 				path = append(path, seg)
 			}
 			out.srcs = append(out.srcs, vsrc{field: path, isField: true})
+		case s.obj != nil:
+			ks, isStr := keys[0].Value.(ast.String)
+			if !isStr {
+				d.bindKeyVars(keys, e)
+				return dnfTrue, unknownVal
+			}
+			fv, has := s.obj[string(ks)]
+			if !has {
+				continue // undefined for this source
+			}
+			c, v := d.index(fv, keys[1:], e)
+			if v.unknown || !c.always {
+				// keep it simple: a field's own conditions are not carried
+				if v.unknown {
+					return dnfTrue, unknownVal
+				}
+			}
+			out.srcs = append(out.srcs, v.srcs...)
 		case s.konst != nil:
 			vals, ok := constIndex(s.konst, keys, e)
 			if !ok {
@@ -949,7 +994,15 @@ func (d *deriver) unify(a, b *ast.Term, e *env) dnf {
 			return c
 		}
 	}
-	// patterns ([k, v] = x) bind their variables to unknown
+	// [p, kind] = x with x one of constant arrays: each variable gets the
+	// constants at its index (their pairing is not kept: still sound)
+	if c, ok := d.destructure(a, b, e); ok {
+		return c
+	}
+	if c, ok := d.destructure(b, a, e); ok {
+		return c
+	}
+	// other patterns bind their variables to unknown
 	if !isSimple(a) || !isSimple(b) {
 		d.bindAllUnknown([]*ast.Term{a, b}, e)
 		return dnfTrue
@@ -957,6 +1010,49 @@ func (d *deriver) unify(a, b *ast.Term, e *env) dnf {
 	ca, va := d.value(a, e)
 	cb, vb := d.value(b, e)
 	return ca.and(cb).and(d.equal(va, vb))
+}
+
+func (d *deriver) destructure(pat, val *ast.Term, e *env) (dnf, bool) {
+	arr, ok := pat.Value.(*ast.Array)
+	if !ok || arr.IsGround() {
+		return dnfTrue, false
+	}
+	for i := range arr.Len() {
+		v, isVar := arr.Elem(i).Value.(ast.Var)
+		if !isVar {
+			return dnfTrue, false
+		}
+		if _, bound := e.vars[v]; bound {
+			return dnfTrue, false
+		}
+	}
+	c, vv := d.value(val, e)
+	cs, ok := vv.consts()
+	if !ok {
+		return dnfTrue, false
+	}
+	elems := make([]aval, arr.Len())
+	any := false
+	for _, cv := range cs {
+		ca, isArr := cv.(*ast.Array)
+		if !isArr || ca.Len() != arr.Len() {
+			continue // does not unify
+		}
+		any = true
+		for i := range arr.Len() {
+			elems[i] = elems[i].union(constVal(ca.Elem(i).Value))
+		}
+	}
+	if !any {
+		return dnfNever(), true
+	}
+	for i := range arr.Len() {
+		v := arr.Elem(i).Value.(ast.Var)
+		if !v.IsWildcard() {
+			e.vars[v] = elems[i]
+		}
+	}
+	return c, true
 }
 
 func isSimple(t *ast.Term) bool {
