@@ -72,11 +72,12 @@ func (a dnf) and(b dnf) dnf {
 		return dnfNever()
 	}
 	if len(a.alts)*len(b.alts) > maxAlternatives {
-		// keep the side that splits the events into fewer alternatives
-		if len(a.alts) <= len(b.alts) {
-			return a
+		// keep one side: the one already built from more conjuncts (the
+		// left, in a body) unless the other is much narrower
+		if len(b.alts)*8 < len(a.alts) {
+			return b
 		}
-		return b
+		return a
 	}
 	out := dnf{alts: make([][]event.Test, 0, len(a.alts)*len(b.alts))}
 	for _, x := range a.alts {
@@ -85,6 +86,19 @@ func (a dnf) and(b dnf) dnf {
 		}
 	}
 	return out.simplify()
+}
+
+// key identifies a condition's text.
+func (a dnf) key() string {
+	var b strings.Builder
+	for _, alt := range a.alts {
+		for _, t := range alt {
+			b.WriteString(t.String())
+			b.WriteByte(';')
+		}
+		b.WriteByte('|')
+	}
+	return b.String()
 }
 
 func (a dnf) or(b dnf) dnf {
@@ -254,8 +268,19 @@ func newEnv(params map[ast.Var]aval) *env {
 // body returns the condition of a conjunction of expressions.
 func (d *deriver) body(b ast.Body, e *env) dnf {
 	c := dnfTrue
+	seen := map[string]bool{}
 	for _, expr := range b {
-		c = c.and(d.expr(expr, e))
+		x := d.expr(expr, e)
+		if !x.always {
+			// a condition already in the conjunction (the same rule
+			// referenced twice) adds nothing: A and A is A
+			k := x.key()
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		c = c.and(x)
 		if !c.always && len(c.alts) == 0 {
 			return c
 		}
@@ -811,8 +836,12 @@ func (d *deriver) definitions(rules []*ast.Rule, args []aval) defs {
 		}
 		for rr := r; rr != nil; rr = rr.Else {
 			e := newEnv(nil)
-			if len(args) > 0 || len(rr.Head.Args) > 0 {
-				if !d.bindParams(rr.Head.Args, args, e) {
+			params := rr.Head.Args
+			if len(params) == 0 {
+				params = r.Head.Args // an else branch shares its rule's parameters
+			}
+			if len(args) > 0 || len(params) > 0 {
+				if !d.bindParams(params, args, e) {
 					// a parameter pattern the analysis does not follow:
 					// this definition may hold for any input
 					f.cond = dnfTrue
