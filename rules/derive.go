@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -127,6 +129,7 @@ type vsrc struct {
 	// count ("count") or its count minus one ("last").
 	xf   []string
 	kind string
+	sep  string // for kind "join"
 	// obj: an object literal with constant keys whose values are known
 	// abstractly ({"path": input.args.pathname, ...})
 	obj map[string]aval
@@ -1356,6 +1359,19 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 	}
 	_ = one
 	switch name {
+	case "concat":
+		// concat(sep, input.args.argv): the joined array (lib.cmdline)
+		if seps, ok := stringConsts(args[0]); ok && len(seps) == 1 && seps[0] != "" && allKind(args[1], "") && !hasConst(args[1]) {
+			if r, ok := each(args[1], func(s vsrc) (vsrc, bool) {
+				if s.def != nil || len(s.xf) > 0 {
+					return s, false
+				}
+				s.kind, s.sep = "join", seps[0]
+				return s, true
+			}); ok {
+				return r, dnfTrue, true
+			}
+		}
 	case "count":
 		if args[0].nonEmpty != nil {
 			return aval{unknown: true, countOf: args[0].nonEmpty}, dnfTrue, true
@@ -1552,10 +1568,113 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 		}
 		return dnfNever()
 	}
+	if s.kind == "join" && s.mask == 0 && len(s.xf) == 0 && s.def == nil {
+		return joinTest(s, op, pats)
+	}
+	if slices.Equal(s.xf, []string{"basename"}) && s.kind == "" && s.mask == 0 {
+		return basenameTest(s, op, pats, holds)
+	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue
 	}
 	return fieldTest(s, event.Test{Op: op, Strings: slices.Clone(pats)}, holds)
+}
+
+// joinTest: a test on the elements of an array joined with a separator.
+// A match of a pattern that can be neither empty nor hold the separator
+// lies inside one element, so the test holds for some element.
+func joinTest(s vsrc, op event.Op, pats []string) dnf {
+	for _, p := range pats {
+		switch op {
+		case event.OpContains:
+			if p == "" || strings.Contains(p, s.sep) {
+				return dnfTrue
+			}
+		case event.OpRegex:
+			if !regexStaysInElement(p, s.sep) {
+				return dnfTrue
+			}
+		default:
+			return dnfTrue
+		}
+	}
+	path := append(slices.Clone(s.field), "[]")
+	return dnfTest(event.Test{Field: fieldString(path), Op: op, Strings: slices.Clone(pats)})
+}
+
+// regexStaysInElement reports whether every match of pattern is non-empty
+// and free of sep (a one-character separator).
+func regexStaysInElement(pattern, sep string) bool {
+	if len([]rune(sep)) != 1 {
+		return false
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil || re.MatchString("") {
+		return false
+	}
+	tree, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	r := []rune(sep)[0]
+	ok := true
+	var walk func(t *syntax.Regexp)
+	walk = func(t *syntax.Regexp) {
+		switch t.Op {
+		case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			ok = false
+		case syntax.OpLiteral:
+			for _, c := range t.Rune {
+				if c == r || (t.Flags&syntax.FoldCase != 0 && unicode.SimpleFold(c) == r) {
+					ok = false
+				}
+			}
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(t.Rune); i += 2 {
+				if t.Rune[i] <= r && r <= t.Rune[i+1] {
+					ok = false
+				}
+			}
+		}
+		for _, sub := range t.Sub {
+			walk(sub)
+		}
+	}
+	walk(tree)
+	return ok
+}
+
+// basenameTest: a string test on basename(field). With a pattern free of
+// "/": the basename ends with s iff the path does; it starts with p iff the
+// path is p... or holds "/p" followed by no "/"; contains c implies the path
+// does.
+func basenameTest(s vsrc, op event.Op, pats []string, holds func(ast.Value) (bool, bool)) dnf {
+	if s.def != nil {
+		dv, ok := applyXf(s.def, s.xf)
+		if !ok {
+			return dnfTrue
+		}
+		if h, known := holds(dv); !known || h {
+			return dnfTrue
+		}
+	}
+	for _, p := range pats {
+		if p == "" || strings.Contains(p, "/") {
+			return dnfTrue
+		}
+	}
+	f := fieldString(s.field)
+	switch op {
+	case event.OpSuffix, event.OpContains:
+		return dnfTest(event.Test{Field: f, Op: op, Strings: slices.Clone(pats)})
+	case event.OpPrefix:
+		q := make([]string, len(pats))
+		for i, p := range pats {
+			q[i] = regexp.QuoteMeta(p)
+		}
+		return dnfTest(event.Test{Field: f, Op: event.OpRegex, Strings: []string{"(?:^|/)(?:" + strings.Join(q, "|") + ")[^/]*$"}})
+	}
+	return dnfTrue
 }
 
 func stringHolds(op event.Op, s, p string) bool {
