@@ -133,6 +133,17 @@ type vsrc struct {
 	// obj: an object literal with constant keys whose values are known
 	// abstractly ({"path": input.args.pathname, ...})
 	obj map[string]aval
+	// guard: a constant a rule or function yields only when this holds
+	// (the body of the definition with that value); nil: unconditional
+	guard *dnf
+}
+
+// held is the condition under which a constant source is there.
+func (s vsrc) held() dnf {
+	if s.guard == nil {
+		return dnfTrue
+	}
+	return *s.guard
 }
 
 // aval is the abstract value of a term: one of its sources, or unknown.
@@ -852,19 +863,41 @@ func (d *deriver) definitions(rules []*ast.Rule, args []aval) defs {
 					continue
 				}
 			}
-			f.cond = f.cond.or(d.body(rr.Body, e))
-			if rr.Head.RuleKind() == ast.MultiValue && rr.Head.Key != nil {
-				_, hv := d.value(rr.Head.Key, e)
-				f.val = f.val.union(hv)
-			} else if rr.Head.Value != nil {
-				_, hv := d.value(rr.Head.Value, e)
-				f.val = f.val.union(hv)
-			} else {
-				f.val = f.val.union(constVal(ast.Boolean(true)))
+			bc := d.body(rr.Body, e)
+			f.cond = f.cond.or(bc)
+			var hv aval
+			switch {
+			case rr.Head.RuleKind() == ast.MultiValue && rr.Head.Key != nil:
+				_, hv = d.value(rr.Head.Key, e)
+			case rr.Head.Value != nil:
+				_, hv = d.value(rr.Head.Value, e)
+			default:
+				hv = constVal(ast.Boolean(true))
 			}
+			f.val = f.val.union(guarded(hv, bc))
 		}
 	}
 	return f
+}
+
+// guarded marks the constants of a definition's value as produced only
+// when its body holds.
+func guarded(v aval, cond dnf) aval {
+	if v.unknown || cond.always {
+		return v
+	}
+	out := aval{srcs: make([]vsrc, len(v.srcs))}
+	for i, s := range v.srcs {
+		if s.konst != nil {
+			g := cond
+			if s.guard != nil {
+				g = s.guard.and(cond)
+			}
+			s.guard = &g
+		}
+		out.srcs[i] = s
+	}
+	return out
 }
 
 func constOrUnknown(t *ast.Term) aval {
@@ -1161,7 +1194,7 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 		}
 		for _, c := range cs {
 			if ast.Compare(s.konst, c) == 0 {
-				return dnfTrue
+				return s.held()
 			}
 		}
 		return dnfNever()
@@ -1564,7 +1597,7 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 			return dnfTrue
 		}
 		if ok, _ := holds(s.konst); ok {
-			return dnfTrue
+			return s.held()
 		}
 		return dnfNever()
 	}
