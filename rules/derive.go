@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -1427,6 +1428,20 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 				return r, dnfTrue, true
 			}
 		}
+	case "base64.decode":
+		// the decoded bytes of a field (lib.magic_bytes): prefixes of
+		// the bytes are prefixes of the field's canonical base64
+		if allKind(args[0], "") && !hasConst(args[0]) {
+			if r, ok := each(args[0], func(s vsrc) (vsrc, bool) {
+				if len(s.xf) > 0 {
+					return s, false
+				}
+				s.xf = []string{"b64"}
+				return s, true
+			}); ok {
+				return r, dnfTrue, true
+			}
+		}
 	case "regex.replace":
 		pats, ok1 := stringConsts(args[1])
 		repl, ok2 := stringConsts(args[2])
@@ -1497,6 +1512,12 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 			v = ast.String(str)
 		case "unversioned":
 			v = ast.String(unversionedRE.ReplaceAllString(string(s), ""))
+		case "b64":
+			b, err := base64.StdEncoding.DecodeString(string(s))
+			if err != nil {
+				return nil, false
+			}
+			v = ast.String(string(b))
 		default:
 			return nil, false
 		}
@@ -1607,6 +1628,9 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 	if slices.Equal(s.xf, []string{"basename"}) && s.kind == "" && s.mask == 0 {
 		return basenameTest(s, op, pats, holds)
 	}
+	if slices.Equal(s.xf, []string{"b64"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
+		return base64PrefixTest(s, pats, holds)
+	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue
 	}
@@ -1708,6 +1732,30 @@ func basenameTest(s vsrc, op event.Op, pats []string, holds func(ast.Value) (boo
 		return dnfTest(event.Test{Field: f, Op: event.OpRegex, Strings: []string{"(?:^|/)(?:" + strings.Join(q, "|") + ")[^/]*$"}})
 	}
 	return dnfTrue
+}
+
+// base64PrefixTest: base64.decode(field) starts with p: the field (in
+// canonical standard base64, as the event's decoding renders bytes) starts
+// with the characters of p's encoding that p alone determines.
+func base64PrefixTest(s vsrc, pats []string, holds func(ast.Value) (bool, bool)) dnf {
+	if s.def != nil {
+		dv, ok := applyXf(s.def, s.xf)
+		if !ok {
+			return dnfTrue
+		}
+		if h, known := holds(dv); !known || h {
+			return dnfTrue
+		}
+	}
+	var pre []string
+	for _, p := range pats {
+		n := len(p) * 8 / 6 // characters fully determined by p's bits
+		if n == 0 {
+			return dnfTrue
+		}
+		pre = append(pre, base64.StdEncoding.EncodeToString([]byte(p))[:n])
+	}
+	return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpPrefix, Strings: pre})
 }
 
 func stringHolds(op event.Op, s, p string) bool {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/base64"
 	"math"
 	"regexp"
 	"slices"
@@ -98,7 +99,10 @@ type matchSig struct {
 
 // atomRef locates an atom in its group.
 type fieldGroup struct {
-	path    []seg
+	path []seg
+	// bytes: a byte argument, base64 in JSON; tested in the canonical
+	// form the Rego input renders it in
+	bytes   bool
 	atomIDs []int // the atoms of this group
 	// always: atoms that hold whatever the value (a field whose raw form may
 	// differ from the decoded event's)
@@ -227,7 +231,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 			for _, conj := range cond.Any {
 				var alt []int
 				for _, t := range conj {
-					if exactFields[t.Field] || isBytesArg(name, t.Field) {
+					if exactFields[t.Field] {
 						continue // holds: not tested on raw JSON
 					}
 					key := t.String()
@@ -244,7 +248,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 						}
 						g := b.groups[gkey]
 						if g == nil {
-							g = &fieldGroup{path: parsePath(t.Field)}
+							g = &fieldGroup{path: parsePath(t.Field), bytes: isBytesArg(name, t.Field)}
 							b.groups[gkey] = g
 							b.em.groups = append(b.em.groups, g)
 						}
@@ -543,6 +547,14 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 	g := em.groupOf[a]
 	d.each(g.path, func(v mval) bool {
+		if g.bytes && v.kind == 's' {
+			b, err := base64.StdEncoding.DecodeString(v.s)
+			if err != nil {
+				// the event does not decode: no signature fires on it
+				return false
+			}
+			v.s = base64.StdEncoding.EncodeToString(b)
+		}
 		g.test(v, st)
 		return false // "some element": every element may add atoms
 	})

@@ -138,7 +138,9 @@ func (s *Set) Interest() event.Interest {
 }
 
 // withoutExactFields drops the tests on fields whose JSON text differs from
-// the decoded value's (times, ids, byte arguments), as the matcher does.
+// the decoded value's (times, ids), as the matcher does, and those on byte
+// arguments: the engine tests them in base64, as the input form holds
+// them, which a consumer holding the raw bytes would misread.
 func withoutExactFields(c event.Condition, name string) event.Condition {
 	if c.Always {
 		return c
