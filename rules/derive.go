@@ -1453,6 +1453,11 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 					out.srcs = append(out.srcs, s)
 					continue
 				}
+				if str, isStr := s.konst.(ast.String); isStr {
+					s.konst = ast.String(unversionedRE.ReplaceAllString(string(str), ""))
+					out.srcs = append(out.srcs, s)
+					continue
+				}
 				return unknownVal, dnfTrue, true
 			}
 			return out, dnfTrue, true
