@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -1428,6 +1430,27 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 				return r, dnfTrue, true
 			}
 		}
+	case "lower":
+		if !args[0].unknown && len(args[0].srcs) > 0 {
+			out := aval{}
+			for _, s := range args[0].srcs {
+				switch {
+				case s.isField && s.mask == 0 && s.kind == "" && len(s.xf) == 0:
+					s.xf = []string{"lower"}
+					out.srcs = append(out.srcs, s)
+				case s.konst != nil:
+					str, isStr := s.konst.(ast.String)
+					if !isStr {
+						return unknownVal, dnfTrue, true
+					}
+					s.konst = ast.String(strings.ToLower(string(str)))
+					out.srcs = append(out.srcs, s)
+				default:
+					return unknownVal, dnfTrue, true
+				}
+			}
+			return out, dnfTrue, true
+		}
 	case "base64.decode":
 		// the decoded bytes of a field (lib.magic_bytes): prefixes of
 		// the bytes are prefixes of the field's canonical base64
@@ -1501,6 +1524,38 @@ func allKind(a aval, kind string) bool {
 	return true
 }
 
+// lowerPreimage returns a regular expression matching exactly the strings
+// whose strings.ToLower is s, for an ASCII s.
+func lowerPreimage(s string) (string, bool) {
+	var b strings.Builder
+	for i := range len(s) {
+		c := rune(s[i])
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		b.WriteByte('[')
+		for _, r := range lowersTo()[c] {
+			fmt.Fprintf(&b, `\x{%x}`, r)
+		}
+		b.WriteByte(']')
+	}
+	return b.String(), true
+}
+
+// lowersTo maps each ASCII rune to every rune unicode.ToLower turns into it.
+var lowersTo = sync.OnceValue(func() map[rune][]rune {
+	m := map[rune][]rune{}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r < 0xE000 {
+			continue
+		}
+		if l := unicode.ToLower(r); l < utf8.RuneSelf {
+			m[l] = append(m[l], r)
+		}
+	}
+	return m
+})
+
 // applyXf applies a source's transforms to a constant (a default).
 func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 	for _, x := range xf {
@@ -1517,6 +1572,8 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 			v = ast.String(str)
 		case "unversioned":
 			v = ast.String(unversionedRE.ReplaceAllString(string(s), ""))
+		case "lower":
+			v = ast.String(strings.ToLower(string(s)))
 		case "b64":
 			b, err := base64.StdEncoding.DecodeString(string(s))
 			if err != nil {
@@ -1560,6 +1617,21 @@ func xfEqTest(s vsrc, strs []string) dnf {
 			}
 		}
 		return dnf{alts: [][]event.Test{{eq}, {{Field: fieldString(s.field), Op: event.OpSuffix, Strings: sfx}}}}
+	case slices.Equal(s.xf, []string{"lower"}):
+		// lower(f) == s: each character of f lowers to s's; for ASCII s, a
+		// class of the runes that lower to each character
+		var alts []string
+		for _, str := range strs {
+			re, ok := lowerPreimage(str)
+			if !ok {
+				return dnfTrue
+			}
+			alts = append(alts, re)
+		}
+		if len(alts) == 0 {
+			return dnfNever()
+		}
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^(?:" + strings.Join(alts, "|") + ")$"}})
 	case slices.Equal(s.xf, []string{"unversioned"}):
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^" + body + "(?:[0-9][0-9.]*)?$"}})
 	case slices.Equal(s.xf, []string{"basename", "unversioned"}):

@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -187,5 +188,28 @@ func TestInterest(t *testing.T) {
 	c := set2.Interest().Events["execve"]
 	if !c.Critical || c.Always || len(c.Any) != 1 || len(c.Any[0]) != 1 || c.Any[0][0].String() != (event.Test{Field: "args.pathname", Op: event.OpEq, Strings: []string{"/x"}}).String() {
 		t.Errorf("execve interest: %+v", c)
+	}
+}
+
+// TestLowerPreimage: every string that lowers to the name matches, the
+// Kelvin sign and the dotted capital I included; others do not.
+func TestLowerPreimage(t *testing.T) {
+	re, ok := lowerPreimage("kit")
+	if !ok {
+		t.Fatal("no expression for an ASCII name")
+	}
+	rx := regexp.MustCompile("^(?:" + re + ")$")
+	for _, s := range []string{"kit", "KIT", "\u212Ait", "k\u0130t", "Kit"} {
+		if strings.ToLower(s) != "kit" {
+			t.Fatalf("test input %q does not lower to kit", s)
+		}
+		if !rx.MatchString(s) {
+			t.Errorf("%q lowers to kit but does not match %s", s, re)
+		}
+	}
+	for _, s := range []string{"kat", "kitt", "ki", "k t"} {
+		if rx.MatchString(s) {
+			t.Errorf("%q matches %s", s, re)
+		}
 	}
 }
