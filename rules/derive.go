@@ -1149,6 +1149,19 @@ func (d *deriver) unifyVal(out *ast.Term, val aval, e *env) dnf {
 
 // equal is the condition a == b.
 func (d *deriver) equal(a, b aval) dnf {
+	// count(collection) == n, n >= 1: the collection is not empty
+	for _, pair := range [][2]aval{{a, b}, {b, a}} {
+		if pair[0].countOf != nil {
+			if cs, ok := pair[1].consts(); ok && len(cs) == 1 {
+				if n, isNum := cs[0].(ast.Number); isNum {
+					if i, ok := n.Int64(); ok && i >= 1 {
+						return *pair[0].countOf
+					}
+				}
+			}
+			return dnfTrue
+		}
+	}
 	if cs, ok := b.consts(); ok {
 		return testEach(a, func(s vsrc) dnf { return eqTest(s, cs) })
 	}
@@ -1430,6 +1443,22 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 				return r, dnfTrue, true
 			}
 		}
+	case "regex.find_all_string_submatch_n", "regex.find_n":
+		// the matches: non-empty only when the expression matches
+		pats, ok := stringConsts(args[0])
+		if !ok {
+			break
+		}
+		for _, p := range pats {
+			if _, err := regexp.Compile(p); err != nil {
+				return unknownVal, dnfTrue, true
+			}
+		}
+		if n, ok := args[2].consts(); !ok || len(n) != 1 || isZero(n[0]) {
+			break
+		}
+		c := testEach(args[1], func(s vsrc) dnf { return stringTest(s, event.OpRegex, pats) })
+		return collection(unknownVal, c), dnfTrue, true
 	case "lower":
 		if !args[0].unknown && len(args[0].srcs) > 0 {
 			out := aval{}
