@@ -281,8 +281,8 @@ func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
 // EvaluateJSON is Evaluate for an event in its JSON form (a NATS payload, a
 // capture line): the derived conditions read the fields they test straight
 // from the bytes, so an event no signature can fire on costs a scan of its
-// JSON and nothing else; only an admitted event is decoded (event.Unmarshal)
-// for Rego. An error means data is not a valid event (the caller counts
+// JSON and nothing else; only an admitted event is decoded, without
+// reflection (rules.DecodeEvent), for Rego. An error means data is not a valid event (the caller counts
 // it): JSON that is not an object with a name, or, for an admitted event,
 // what decoding reports. A rejected event is checked for JSON syntax only.
 func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, error) {
@@ -314,7 +314,7 @@ func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, erro
 	if !e.admit(l, all, sigs) {
 		return nil, nil
 	}
-	ev, err := event.Unmarshal(data)
+	ev, err := rules.DecodeEvent(data)
 	if err != nil {
 		return nil, err
 	}

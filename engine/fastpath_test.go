@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -107,8 +108,15 @@ func (c *fastPathChecker) check(t testing.TB, line []byte, what string) {
 	m := c.set.Matcher()
 	name, jsonSigs, jsonOK := m.MatchJSON(line, nil)
 	ev, err := event.Unmarshal(line)
+	fast, fastErr := rules.DecodeEvent(line)
+	if (err == nil) != (fastErr == nil) || (err != nil && err.Error() != fastErr.Error()) {
+		t.Errorf("%s: rules.DecodeEvent says %v, event.Unmarshal %v\nevent: %s", what, fastErr, err, line)
+	}
 	if err != nil {
 		return // not an event: nothing fires
+	}
+	if !reflect.DeepEqual(ev, fast) {
+		t.Errorf("%s: rules.DecodeEvent decoded\n%+v\nevent.Unmarshal\n%+v\nevent: %s", what, fast, ev, line)
 	}
 	if !jsonOK || name != ev.Name {
 		t.Errorf("%s: the fast path read name %q (ok=%v), the decoder %q", what, name, jsonOK, ev.Name)

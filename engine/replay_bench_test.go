@@ -282,3 +282,30 @@ func BenchmarkMatchJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecode compares decoding the corpus's events without reflection
+// (rules.DecodeEvent) with event.Unmarshal (encoding/json), and reports how
+// many take DecodeEvent's own path (the rest fall back to event.Unmarshal).
+func BenchmarkDecode(b *testing.B) {
+	lines := corpusLines(b, 7)
+	b.Run("rules.DecodeEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := rules.DecodeEvent(lines[i%len(lines)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("event.Unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := event.Unmarshal(lines[i%len(lines)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
