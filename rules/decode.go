@@ -237,7 +237,7 @@ func (d *decoder) int() (int64, error) {
 
 func (d *decoder) time() (time.Time, error) {
 	end, ok := skipString(d.data, d.i)
-	if !ok || d.data[d.i] != '"' {
+	if !ok {
 		return time.Time{}, errBail
 	}
 	var t time.Time

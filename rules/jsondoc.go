@@ -168,6 +168,9 @@ func readString(data []byte, i int) (string, int, bool) {
 }
 
 func skipString(data []byte, i int) (int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return 0, false
+	}
 	j := i + 1
 	for {
 		k := bytes.IndexByte(data[j:], '"')
