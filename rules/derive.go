@@ -77,8 +77,14 @@ func (a dnf) and(b dnf) dnf {
 		return dnfNever()
 	}
 	if len(a.alts)*len(b.alts) > maxAlternatives {
-		// keep one side: the one already built from more conjuncts (the
-		// left, in a body) unless the other is much narrower
+		// too many alternatives: weaken the sides into fewer, wider
+		// alternatives (compress) until the product fits; failing that
+		// keep one side (a conjunct dropped is still necessary)
+		if cb := b.compress(); len(a.alts)*len(cb.alts) <= maxAlternatives {
+			return a.and(cb)
+		} else if ca := a.compress(); len(ca.alts)*len(cb.alts) <= maxAlternatives {
+			return ca.and(cb)
+		}
 		if len(b.alts)*8 < len(a.alts) {
 			return b
 		}
@@ -89,6 +95,66 @@ func (a dnf) and(b dnf) dnf {
 		for _, y := range b.alts {
 			out.alts = append(out.alts, slices.Concat(x, y))
 		}
+	}
+	return out.simplify()
+}
+
+// compress weakens a condition into few alternatives: each alternative
+// keeps one test (the most selective kind it has), and alternatives whose
+// test is on the same field with the same string operation merge into one
+// test with all their patterns. Every event the condition admitted, the
+// result admits.
+func (a dnf) compress() dnf {
+	if a.always {
+		return a
+	}
+	rank := func(t event.Test) int {
+		switch {
+		case t.Field == "name":
+			return 9 // the event name is mostly settled per event anyway
+		case t.Op == event.OpEq:
+			return 0
+		case t.Op == event.OpPrefix || t.Op == event.OpSuffix:
+			return 1
+		case t.Op == event.OpContains || t.Op == event.OpRegex:
+			return 2
+		}
+		return 3
+	}
+	type key struct {
+		field string
+		op    event.Op
+	}
+	merged := map[key]int{}
+	out := dnf{}
+	for _, alt := range a.alts {
+		if len(alt) == 0 {
+			return dnfTrue
+		}
+		best := alt[0]
+		for _, t := range alt[1:] {
+			if rank(t) < rank(best) {
+				best = t
+			}
+		}
+		mergeable := len(best.Strings) > 0 && len(best.Ints) == 0 && best.Bool == nil &&
+			(best.Op == event.OpEq || best.Op == event.OpPrefix || best.Op == event.OpSuffix || best.Op == event.OpContains || best.Op == event.OpRegex)
+		if mergeable {
+			k := key{best.Field, best.Op}
+			if i, ok := merged[k]; ok {
+				t := &out.alts[i][0]
+				t.Strings = append(slices.Clone(t.Strings), best.Strings...)
+				slices.Sort(t.Strings)
+				t.Strings = slices.Compact(t.Strings)
+				continue
+			}
+			merged[k] = len(out.alts)
+		}
+		best.Strings = slices.Clone(best.Strings)
+		out.alts = append(out.alts, []event.Test{best})
+	}
+	if len(out.alts) > maxAlternatives {
+		return dnfTrue
 	}
 	return out.simplify()
 }
@@ -110,10 +176,11 @@ func (a dnf) or(b dnf) dnf {
 	if a.always || b.always {
 		return dnfTrue
 	}
-	if len(a.alts)+len(b.alts) > maxAlternatives {
-		return dnfTrue
+	out := dnf{alts: slices.Concat(a.alts, b.alts)}
+	if len(out.alts) > maxAlternatives {
+		return out.compress()
 	}
-	return dnf{alts: slices.Concat(a.alts, b.alts)}
+	return out
 }
 
 // source is one thing a value may be: a constant, or an input field (path
@@ -578,6 +645,16 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 	out := aval{}
 	for _, s := range base.srcs {
 		switch {
+		case s.isField && s.kind == "submatch" && len(keys) == 1:
+			// one match's submatches: [1] is the capture
+			if n, isNum := keys[0].Value.(ast.Number); isNum {
+				if i, ok := n.Int(); ok && i == 1 {
+					out.srcs = append(out.srcs, vsrc{field: s.field, isField: true, xf: []string{"after"}, sep: s.sep})
+					continue
+				}
+			}
+			d.bindKeyVars(keys, e)
+			return dnfTrue, unknownVal
 		case s.isField && s.kind == "split" && len(keys) == 1:
 			// parts[count(parts) - 1]: the last element, the basename (of
 			// the one value parts was split from)
@@ -1218,6 +1295,20 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 	if s.kind != "" {
 		return dnfTrue
 	}
+	if slices.Equal(s.xf, []string{"after"}) {
+		var alts []string
+		for _, c := range cs {
+			str, ok := c.(ast.String)
+			if !ok {
+				continue
+			}
+			alts = append(alts, regexp.QuoteMeta(string(str)))
+		}
+		if len(alts) == 0 {
+			return dnfNever()
+		}
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^(?:" + s.sep + ")(?:" + strings.Join(alts, "|") + ")$"}})
+	}
 	if len(s.xf) > 0 {
 		var strs []string
 		for _, c := range cs {
@@ -1458,6 +1549,21 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 			break
 		}
 		c := testEach(args[1], func(s vsrc) dnf { return stringTest(s, event.OpRegex, pats) })
+		// ^P(.+)$ on a field: the capture is what follows a match of P
+		// (lib.home_relative), tested as a regular expression on the field
+		if name == "regex.find_all_string_submatch_n" && len(pats) == 1 {
+			if prefix, ok := suffixCapture(pats[0]); ok && allKind(args[1], "") && !hasConst(args[1]) {
+				if sub, ok := each(args[1], func(s vsrc) (vsrc, bool) {
+					if len(s.xf) > 0 || s.def != nil {
+						return s, false
+					}
+					s.kind, s.sep = "submatch", prefix
+					return s, true
+				}); ok {
+					return collection(sub, c), dnfTrue, true
+				}
+			}
+		}
 		return collection(unknownVal, c), dnfTrue, true
 	case "lower":
 		if !args[0].unknown && len(args[0].srcs) > 0 {
@@ -1530,6 +1636,27 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 	}
 	return aval{}, dnfTrue, false
+}
+
+// suffixCapture recognises ^P(.+)$ with no other capturing group and
+// returns P.
+func suffixCapture(p string) (string, bool) {
+	inner, ok := strings.CutPrefix(p, "^")
+	if !ok {
+		return "", false
+	}
+	inner, ok = strings.CutSuffix(inner, "(.+)$")
+	if !ok {
+		return "", false
+	}
+	re, err := regexp.Compile(inner)
+	if err != nil || re.NumSubexp() != 0 || strings.Contains(inner, "|") && !strings.HasPrefix(inner, "/(?:") {
+		return "", false
+	}
+	if _, err := syntax.Parse("^(?:"+inner+")", syntax.Perl); err != nil {
+		return "", false
+	}
+	return inner, true
 }
 
 func hasConst(a aval) bool {
@@ -1733,6 +1860,13 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 	}
 	if slices.Equal(s.xf, []string{"basename"}) && s.kind == "" && s.mask == 0 {
 		return basenameTest(s, op, pats, holds)
+	}
+	if slices.Equal(s.xf, []string{"after"}) && op == event.OpPrefix {
+		q := make([]string, len(pats))
+		for i, p := range pats {
+			q[i] = regexp.QuoteMeta(p)
+		}
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^(?:" + s.sep + ")(?:" + strings.Join(q, "|") + ")"}})
 	}
 	if slices.Equal(s.xf, []string{"b64"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
 		return base64PrefixTest(s, pats, holds)
