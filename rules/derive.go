@@ -114,12 +114,16 @@ func (a dnf) compress() dnf {
 			return 9 // the event name is mostly settled per event anyway
 		case t.Op == event.OpEq:
 			return 0
+		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^") && strings.HasSuffix(t.Strings[0], "$"):
+			return 1 // anchored at both ends: about as narrow as an equality
+		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^("):
+			return 2 // anchored at the start and longer than a prefix
 		case t.Op == event.OpPrefix || t.Op == event.OpSuffix:
-			return 1
+			return 3
 		case t.Op == event.OpContains || t.Op == event.OpRegex:
-			return 2
+			return 4
 		}
-		return 3
+		return 5
 	}
 	type key struct {
 		field string
