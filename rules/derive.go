@@ -1471,12 +1471,6 @@ const unversionedPattern = `[0-9][0-9.]*$`
 // structural handles built-ins over collections and the pieces of
 // lib.basename and lib.unversioned.
 func structural(name string, args []aval) (aval, dnf, bool) {
-	one := func(a aval) (vsrc, bool) {
-		if a.unknown || len(a.srcs) != 1 || !a.srcs[0].isField || a.srcs[0].mask != 0 {
-			return vsrc{}, false
-		}
-		return a.srcs[0], true
-	}
 	// each maps f over every source of a; ok=false when one does not fit.
 	each := func(a aval, f func(vsrc) (vsrc, bool)) (aval, bool) {
 		if a.unknown || len(a.srcs) == 0 {
@@ -1501,7 +1495,6 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 		return out, true
 	}
-	_ = one
 	switch name {
 	case "concat":
 		// concat(sep, input.args.argv): the joined array (lib.cmdline)
@@ -2271,7 +2264,6 @@ func conditionString(c event.Condition) string {
 	return b.String()
 }
 
-var _ = fmt.Sprintf
 
 // simplifyConj merges the tests of one conjunction on the same field:
 // string equalities intersect, and an equality filters the other string
