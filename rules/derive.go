@@ -302,6 +302,7 @@ func (d *deriver) derive(pkg ast.Ref) Derived {
 	if len(rules) == 0 {
 		return Derived{Condition: event.Condition{Always: true}, Reason: "no finding rule found in the compiled package"}
 	}
+	d.notes = d.notes[:0]
 	c := dnfNever()
 	for _, r := range rules {
 		for ; r != nil; r = r.Else {
@@ -313,6 +314,9 @@ func (d *deriver) derive(pkg ast.Ref) Derived {
 	if c.always {
 		out.Condition.Always = true
 		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants, integer comparisons and bit masks are)"
+		if len(d.notes) > 0 {
+			out.Reason += "; what decides instead: " + strings.Join(d.notes, "; ")
+		}
 		return out
 	}
 	for _, alt := range c.alts {
@@ -384,6 +388,7 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 		return dnfTrue
 	}
 	if expr.Negated {
+		d.note(expr, "a negation (not ...)")
 		return dnfTrue
 	}
 	switch t := expr.Terms.(type) {
@@ -394,6 +399,21 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 	}
 	// every, some declarations
 	return dnfTrue
+}
+
+// note records, for the reason given when nothing is derived, a kind of
+// expression the analysis could not use, with its place.
+func (d *deriver) note(expr *ast.Expr, what string) {
+	if len(d.notes) >= 6 {
+		return
+	}
+	n := what
+	if expr != nil && expr.Location != nil {
+		n = fmt.Sprintf("%s at %s:%d", what, expr.Location.File, expr.Location.Row)
+	}
+	if !slices.Contains(d.notes, n) {
+		d.notes = append(d.notes, n)
+	}
 }
 
 func (d *deriver) bindOutputsUnknown(expr *ast.Expr, e *env) {
@@ -1158,7 +1178,11 @@ func (d *deriver) unify(a, b *ast.Term, e *env) dnf {
 	}
 	ca, va := d.value(a, e)
 	cb, vb := d.value(b, e)
-	return ca.and(cb).and(d.equal(va, vb))
+	eq := d.equal(va, vb)
+	if eq.always && isFieldVal(va) && isFieldVal(vb) {
+		d.note(nil, fmt.Sprintf("a comparison of two input fields (%s)", fieldNames(va, vb)))
+	}
+	return ca.and(cb).and(eq)
 }
 
 func (d *deriver) destructure(pat, val *ast.Term, e *env) (dnf, bool) {
@@ -1202,6 +1226,14 @@ func (d *deriver) destructure(pat, val *ast.Term, e *env) (dnf, bool) {
 		}
 	}
 	return c, true
+}
+
+func isFieldVal(a aval) bool {
+	return !a.unknown && len(a.srcs) > 0 && a.srcs[0].isField
+}
+
+func fieldNames(a, b aval) string {
+	return fieldString(a.srcs[0].field) + " and " + fieldString(b.srcs[0].field)
 }
 
 func isSimple(t *ast.Term) bool {
