@@ -1720,6 +1720,10 @@ func lowerPreimage(s string) (string, bool) {
 		}
 		b.WriteByte('[')
 		for _, r := range lowersTo()[c] {
+			if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				b.WriteRune(r)
+				continue
+			}
 			fmt.Fprintf(&b, `\x{%x}`, r)
 		}
 		b.WriteByte(']')
