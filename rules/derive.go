@@ -1368,11 +1368,20 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 		return xfEqTest(s, strs)
 	}
 	if s.mask != 0 {
-		// bits.and(field, mask) == 0 is the only equality expressed
+		// bits.and(field, mask) == 0: no bit of mask; == c with c a
+		// non-zero part of mask: every bit of c, so some bit of c
 		if len(cs) == 1 {
 			if n, ok := cs[0].(ast.Number); ok {
 				if i, ok := n.Int64(); ok && i == 0 {
 					return bitTest(s, event.OpBitsNone)
+				}
+				if i, ok := n.Int64(); ok && i > 0 {
+					if uint64(i)&^s.mask != 0 {
+						return dnfNever() // bits outside the mask are never set in the result
+					}
+					t := s
+					t.mask = uint64(i)
+					return bitTest(t, event.OpBitsAny)
 				}
 			}
 		}

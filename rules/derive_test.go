@@ -76,6 +76,12 @@ finding contains {"p": p} if {
 				"or args.pathname suffix [\"/shadow\"] and args.flags bits_any 0x240",
 		},
 		{
+			name:   "all bits of a mask set",
+			events: `["security_path_chmod"]`,
+			body:   `finding contains {} if bits.and(input.args.mode, 1032) == 1032`,
+			want:   `args.mode bits_any 0x408`,
+		},
+		{
 			name:   "object.get with a default the test rejects",
 			events: `["sched_process_exec"]`,
 			body:   `finding contains {} if startswith(object.get(input.process, "exe", ""), "/tmp/")`,
