@@ -126,8 +126,9 @@ func (a dnf) compress() dnf {
 		return 5
 	}
 	type key struct {
-		field string
-		op    event.Op
+		field   string
+		op      event.Op
+		guarded bool // a cheap prefix test on the field goes first
 	}
 	merged := map[key]int{}
 	out := dnf{}
@@ -143,24 +144,51 @@ func (a dnf) compress() dnf {
 		}
 		mergeable := len(best.Strings) > 0 && len(best.Ints) == 0 && best.Bool == nil &&
 			(best.Op == event.OpEq || best.Op == event.OpPrefix || best.Op == event.OpSuffix || best.Op == event.OpContains || best.Op == event.OpRegex)
+		// a regular expression keeps a prefix test of its field in front of
+		// it, so most values are settled by the prefix trie:
+		// (p1 and r1) or (p2 and r2) widens to (p1 or p2) and (r1 or r2)
+		var guard *event.Test
+		if best.Op == event.OpRegex {
+			for _, t := range alt {
+				if t.Field == best.Field && t.Op == event.OpPrefix && len(t.Strings) > 0 {
+					g := t
+					guard = &g
+					break
+				}
+			}
+		}
 		if mergeable {
-			k := key{best.Field, best.Op}
+			k := key{best.Field, best.Op, guard != nil}
 			if i, ok := merged[k]; ok {
-				t := &out.alts[i][0]
-				t.Strings = append(slices.Clone(t.Strings), best.Strings...)
-				slices.Sort(t.Strings)
-				t.Strings = slices.Compact(t.Strings)
+				conj := out.alts[i]
+				if guard != nil {
+					conj[0].Strings = union(conj[0].Strings, guard.Strings)
+					conj[1].Strings = union(conj[1].Strings, best.Strings)
+				} else {
+					conj[0].Strings = union(conj[0].Strings, best.Strings)
+				}
 				continue
 			}
 			merged[k] = len(out.alts)
 		}
 		best.Strings = slices.Clone(best.Strings)
+		if guard != nil {
+			guard.Strings = slices.Clone(guard.Strings)
+			out.alts = append(out.alts, []event.Test{*guard, best})
+			continue
+		}
 		out.alts = append(out.alts, []event.Test{best})
 	}
 	if len(out.alts) > maxAlternatives {
 		return dnfTrue
 	}
 	return out.simplify()
+}
+
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // key identifies a condition's text.
