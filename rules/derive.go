@@ -2337,7 +2337,6 @@ func conditionString(c event.Condition) string {
 	return b.String()
 }
 
-
 // simplifyConj merges the tests of one conjunction on the same field:
 // string equalities intersect, and an equality filters the other string
 // tests of its field (which it then makes redundant). ok=false when the
