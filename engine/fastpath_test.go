@@ -330,3 +330,79 @@ func mutateValue(r *rand.Rand, v any, pool []string, depth int) any {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestEvaluateJSONAgreesWithFullRego: every fixture event (and mutations
+// of them) through EvaluateJSON yields the findings, signature by
+// signature and field by field, that the engine with the fast path off
+// yields. Malformed JSON is an error either way; an event whose JSON is
+// well formed but whose decoding fails (a string where a pid goes) is an
+// error when some signature's condition admits it, and otherwise is
+// turned away without being decoded (EvaluateJSON's documented contract):
+// no finding either way.
+func TestEvaluateJSONAgreesWithFullRego(t *testing.T) {
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.FullEval = true
+	ctx := context.Background()
+	summary := func(fs []Finding) []string {
+		var out []string
+		for _, f := range fs {
+			b, err := json.Marshal(f.Fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, f.Signature.ID+" "+string(b))
+		}
+		sort.Strings(out)
+		return out
+	}
+	evs := fixtureEvents(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	pool := stringPool(evs)
+	lines := slices.Clone(evs)
+	for range 1500 {
+		lines = append(lines, mutate(r, evs[r.IntN(len(evs))], pool))
+	}
+	fired := 0
+	for i, line := range lines {
+		got, gotErr := fast.EvaluateJSON(ctx, line)
+		want, wantErr := full.EvaluateJSON(ctx, line)
+		if gotErr != nil && wantErr == nil {
+			t.Errorf("line %d: error %v, none with the fast path off\n%s", i, gotErr, line)
+			continue
+		}
+		if wantErr != nil {
+			if gotErr == nil && len(got) > 0 {
+				t.Errorf("line %d: findings on an event that does not decode (%v)\n%s", i, wantErr, line)
+			}
+			continue
+		}
+		g, w := summary(got), summary(want)
+		if !slices.Equal(g, w) {
+			t.Errorf("line %d: findings %v, with the fast path off %v\n%s", i, g, w, line)
+		}
+		fired += len(w)
+	}
+	if fired == 0 {
+		t.Fatal("nothing fired: the comparison proves nothing")
+	}
+	for _, bad := range []string{`{"name":`, `[1,2]`, `{"name":"security_file_open"} x`, ``, `{"name":5}`} {
+		if _, err := fast.EvaluateJSON(ctx, []byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	st := fast.Stats()
+	if st.FastRejected == 0 || st.Skipped == 0 {
+		t.Errorf("the fast path turned nothing away: %+v", st)
+	}
+}

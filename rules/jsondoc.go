@@ -46,7 +46,12 @@ func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
 		return d
 	}
 	end, ok := d.indexObject(i, true)
-	if !ok || skipWS(data, end) != len(data) {
+	if !ok {
+		return d
+	}
+	// what follows the object: nothing, or what event.Unmarshal lets pass
+	// (its decoder stops at a closing bracket or brace)
+	if rest := skipWS(data, end); rest != len(data) && data[rest] != '}' && data[rest] != ']' {
 		return d
 	}
 	d.ok = true
@@ -315,6 +320,9 @@ func zeroDefault(path []seg) (mval, bool) {
 }
 
 func (d *jsonDoc) lookupPlain(path []seg, fn func(mval) bool) bool {
+	if !d.ok {
+		return false // not one well-formed JSON object: nothing to read
+	}
 	kvs, subOK := d.top, true
 	for pi, sg := range path {
 		if !subOK || sg.kind != segKey {
