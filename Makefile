@@ -11,6 +11,7 @@ TEST_TIMEOUT ?= 30m
 # and the end-to-end test compiles nats-server, so keep it modest.
 TEST_P      ?= 2
 RUN_ARGS    ?=
+FUZZ_TIME   ?= 15s
 
 .DEFAULT_GOAL := help
 
@@ -33,6 +34,8 @@ build: ## build bin/vigil
 test: build ## go vet, all Go tests (root-only tests run as root), vigil test over the shipped signatures
 	$(GO) vet ./... ./testdata/triggers/...
 	$(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) -count=1 ./...
+	@# the fast path's promise (rejected => Rego yields nothing) on arbitrary input, briefly
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./engine/
 	./$(BIN) test
 
 .PHONY: run
@@ -40,10 +43,11 @@ run: build ## build and run vigil: sensor, engine and an embedded NATS server on
 	./$(BIN) run $(RUN_ARGS)
 
 .PHONY: bench
-bench: ## engine benchmarks: vigil's dispatch against a naive baseline in the same run
-	@# BenchmarkDispatch replays a whole corpus (~1M events) per iteration: once is the measurement.
-	$(GO) test -run '^$$' -bench '^BenchmarkDispatch$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/...
-	$(GO) test -run '^$$' -bench . -skip '^BenchmarkDispatch$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/...
+bench: ## engine benchmarks: the captured corpus through vigil, full Rego and a naive engine in the same run
+	@# BenchmarkReplay and BenchmarkDispatch replay a whole corpus per iteration: once is the measurement.
+	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/
+	$(GO) test -run '^$$' -bench '^BenchmarkDispatch$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/
+	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Dispatch|Replay)$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/
 
 .PHONY: vmtest
 vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged tests there

@@ -15,8 +15,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/signatures"
 )
 

@@ -2,9 +2,12 @@
 // they yield into findings.
 //
 // An Engine holds one compiled rules.Set at a time. Evaluate sends an event
-// only to the signatures that select its name (an index built once per
-// set), converts it to Rego input once (rules.Input, no JSON round trip),
-// and evaluates each signature's prepared query under a time limit. A
+// only to the signatures that select its name and whose derived condition
+// it meets (rules.Matcher: the others cannot fire), converts it to Rego
+// input once (rules.Input, no JSON round trip), and evaluates each
+// remaining signature's prepared query under a time limit. EvaluateJSON
+// does the same from an event's JSON bytes: the conditions read the fields
+// they test straight from the bytes, and only an admitted event is decoded. A
 // signature that errors or runs out of time is logged and counted, never
 // returned as an error: the other signatures keep running. Evaluate is safe
 // to call from many goroutines; Swap replaces the set atomically while

@@ -4,14 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rules"
 )
 
 // ErrNoRules is returned by New without a rule set.
@@ -107,6 +109,7 @@ func (f *Finding) Marshal() ([]byte, error) {
 // signature that keeps its id.
 type SignatureStats struct {
 	Evaluations uint64        `json:"evaluations"`
+	Skipped     uint64        `json:"skipped"` // events selected but turned away by the derived condition
 	Findings    uint64        `json:"findings"`
 	Suppressed  uint64        `json:"suppressed"`
 	Errors      uint64        `json:"errors"`
@@ -116,8 +119,15 @@ type SignatureStats struct {
 
 // Stats counts what an Engine did since New.
 type Stats struct {
-	Events      uint64 `json:"events"`      // events handed to Evaluate
-	Unselected  uint64 `json:"unselected"`  // events no signature selects (not evaluated)
+	Events     uint64 `json:"events"`     // events handed to Evaluate
+	Unselected uint64 `json:"unselected"` // events no signature selects (not evaluated)
+	// FastRejected counts events some signature selects that the derived
+	// conditions (rules.Matcher) turned away before any Rego ran;
+	// Admitted those that reached Rego.
+	FastRejected uint64 `json:"fast_rejected"`
+	Admitted     uint64 `json:"admitted"`
+	// Skipped counts signature evaluations the fast path spared.
+	Skipped     uint64 `json:"skipped"`
 	Evaluations uint64 `json:"evaluations"` // signature evaluations
 	Findings    uint64 `json:"findings"`    // findings returned
 	Suppressed  uint64 `json:"suppressed"`  // findings dropped as duplicates (Options.Dedupe)
@@ -132,10 +142,10 @@ type Stats struct {
 
 // counters is one signature's running counts.
 type counters struct {
-	evaluations, findings, suppressed, errors, timeouts atomic.Uint64
-	nanos                                               atomic.Int64
-	lastLog                                             atomic.Int64 // unix ns of the last error log
-	unlogged                                            atomic.Uint64
+	evaluations, findings, suppressed, errors, timeouts, skipped atomic.Uint64
+	nanos                                                        atomic.Int64
+	lastLog                                                      atomic.Int64 // unix ns of the last error log
+	unlogged                                                     atomic.Uint64
 }
 
 // loaded is a set with the counters of its signatures, swapped as one.
@@ -157,6 +167,11 @@ type Engine struct {
 	byID map[string]*counters // every signature id ever loaded
 
 	events, unselected, evaluations, findings, suppressed, errs, timeouts, canceled, swaps atomic.Uint64
+	fastRejected, admitted, skipped                                                        atomic.Uint64
+
+	// FullEval turns the fast path off: every signature selecting an
+	// event runs (the benchmarks' and tests' reference). Set before use.
+	FullEval bool
 }
 
 // New returns an engine evaluating set.
@@ -215,20 +230,101 @@ func (e *Engine) Set() *rules.Set {
 	return e.cur.Load().set
 }
 
-// Evaluate evaluates every signature that selects ev's name and returns
-// their findings (nil when none fired). Signature errors and time-outs are
-// logged and counted (Stats), never returned; when ctx ends, the remaining
-// signatures are skipped and counted as canceled. ev must not be modified
-// while findings that point to it are in use.
+// Evaluate evaluates the signatures that select ev's name and whose
+// derived condition ev meets (rules.Matcher: the others cannot fire) and
+// returns their findings (nil when none fired). Signature errors and
+// time-outs are logged and counted (Stats), never returned; when ctx ends,
+// the remaining signatures are skipped and counted as canceled. ev must not
+// be modified while findings that point to it are in use.
 func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 	e.events.Add(1)
 	l := e.cur.Load()
-	sigs := l.set.ForEvent(ev.Name)
-	if len(sigs) == 0 {
+	all := l.set.ForEvent(ev.Name)
+	if len(all) == 0 {
 		e.unselected.Add(1)
 		return nil
 	}
 	input := rules.Input(ev)
+	sigs := all
+	if !e.FullEval {
+		bp := sigBufs.Get().(*[]*rules.Signature)
+		defer sigBufs.Put(bp)
+		sigs = l.set.Matcher().MatchInput(ev.Name, input, (*bp)[:0])
+		*bp = sigs[:0]
+		if !e.admit(l, all, sigs) {
+			return nil
+		}
+	}
+	return e.run(ctx, l, sigs, ev, input)
+}
+
+var sigBufs = sync.Pool{New: func() any { s := make([]*rules.Signature, 0, 16); return &s }}
+
+// admit counts what the fast path decided; false when no signature is left.
+func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
+	if n := len(all) - len(sigs); n > 0 {
+		e.skipped.Add(uint64(n))
+		for _, s := range all {
+			if !slices.Contains(sigs, s) {
+				l.counters[s].skipped.Add(1)
+			}
+		}
+	}
+	if len(sigs) == 0 {
+		e.fastRejected.Add(1)
+		return false
+	}
+	e.admitted.Add(1)
+	return true
+}
+
+// EvaluateJSON is Evaluate for an event in its JSON form (a NATS payload, a
+// capture line): the derived conditions read the fields they test straight
+// from the bytes, so an event no signature can fire on costs a scan of its
+// JSON and nothing else; only an admitted event is decoded, without
+// reflection (rules.DecodeEvent), for Rego. An error means data is not a valid event (the caller counts
+// it): JSON that is not an object with a name, or, for an admitted event,
+// what decoding reports. A rejected event is checked for JSON syntax only.
+func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, error) {
+	l := e.cur.Load()
+	if e.FullEval {
+		ev, err := event.Unmarshal(data)
+		if err != nil {
+			return nil, err
+		}
+		return e.Evaluate(ctx, ev), nil
+	}
+	bp := sigBufs.Get().(*[]*rules.Signature)
+	defer sigBufs.Put(bp)
+	name, sigs, ok := l.set.Matcher().MatchJSON(data, (*bp)[:0])
+	*bp = sigs[:0]
+	if !ok {
+		_, err := event.Unmarshal(data)
+		if err == nil {
+			err = errNotEvent
+		}
+		return nil, err
+	}
+	e.events.Add(1)
+	all := l.set.ForEvent(name)
+	if len(all) == 0 {
+		e.unselected.Add(1)
+		return nil, nil
+	}
+	if !e.admit(l, all, sigs) {
+		return nil, nil
+	}
+	ev, err := rules.DecodeEvent(data)
+	if err != nil {
+		return nil, err
+	}
+	return e.run(ctx, l, sigs, ev, rules.Input(ev)), nil
+}
+
+var errNotEvent = errors.New("not a JSON event object with a name")
+
+// run evaluates sigs on one event's input.
+func (e *Engine) run(ctx context.Context, l *loaded, sigs []*rules.Signature, ev *event.Event, input ast.Value) []Finding {
 	var out []Finding
 	for i, sig := range sigs {
 		if ctx.Err() != nil {
@@ -314,6 +410,9 @@ func (e *Engine) Stats() Stats {
 	st := Stats{
 		Events:       e.events.Load(),
 		Unselected:   e.unselected.Load(),
+		FastRejected: e.fastRejected.Load(),
+		Admitted:     e.admitted.Load(),
+		Skipped:      e.skipped.Load(),
 		Evaluations:  e.evaluations.Load(),
 		Findings:     e.findings.Load(),
 		Suppressed:   e.suppressed.Load(),
@@ -328,6 +427,7 @@ func (e *Engine) Stats() Stats {
 	for id, c := range e.byID {
 		st.PerSignature[id] = SignatureStats{
 			Evaluations: c.evaluations.Load(),
+			Skipped:     c.skipped.Load(),
 			Findings:    c.findings.Load(),
 			Suppressed:  c.suppressed.Load(),
 			Errors:      c.errors.Load(),

@@ -15,8 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rules"
 )
 
 // userSet loads signatures from Rego sources (name -> body) without the

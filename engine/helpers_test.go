@@ -8,8 +8,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/rules"
 )
 
 // tmpExecRule is a user signature for the tests: an execve of a program

@@ -29,7 +29,7 @@ var (
 const maxIDLen = 64
 
 // metadataFields are the keys a metadata object may hold.
-var metadataFields = []string{"id", "name", "version", "severity", "description", "tactics", "techniques", "tags", "events", "prefilter"}
+var metadataFields = []string{"id", "name", "version", "severity", "description", "tactics", "techniques", "tags", "events"}
 
 // parsed is one parsed Rego module with where it came from.
 type parsed struct {
@@ -386,7 +386,7 @@ func (c *checker) metadata(p *parsed, r *ast.Rule, draft *sigDraft) {
 				}
 			})
 		case "prefilter":
-			// checked once the selected events are known (below)
+			c.add(k.Location, file, "metadata.prefilter is retired: vigil derives the condition that keeps events away from a signature from its rules, so it cannot disagree with them; remove it (vigil rules explain <id> shows the derived condition)")
 		default:
 			msg := fmt.Sprintf("unknown metadata field %q", name)
 			if near := closest(name, metadataFields); near != "" {
@@ -395,9 +395,6 @@ func (c *checker) metadata(p *parsed, r *ast.Rule, draft *sigDraft) {
 			c.add(k.Location, file, "%s", msg)
 		}
 	})
-	if v, ok := seen["prefilter"]; ok {
-		m.Prefilter = c.checkPrefilter(file, v, m.Events)
-	}
 	for _, req := range []string{"id", "name", "version", "severity", "description", "events"} {
 		if _, ok := seen[req]; !ok {
 			c.add(loc, file, "metadata has no %q", req)
@@ -411,9 +408,6 @@ func (c *checker) metadata(p *parsed, r *ast.Rule, draft *sigDraft) {
 	draft.events = make(map[string]bool, len(m.Events))
 	for _, e := range m.Events {
 		draft.events[e] = true
-	}
-	if len(m.Prefilter) > 0 {
-		draft.prefilter = compilePrefilter(m.Prefilter)
 	}
 }
 

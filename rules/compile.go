@@ -71,6 +71,12 @@ func (c *checker) compile() (*Set, []Problem) {
 		return nil, c.problems
 	}
 	sort.Slice(set.sigs, func(i, j int) bool { return set.sigs[i].ID < set.sigs[j].ID })
+	d := newDeriver(compiler)
+	for _, sig := range set.sigs {
+		sig.derived = d.derive(c.sigMods[sig].mod.Package.Path)
+		sig.derived.Condition.Critical = SeverityLevel(sig.Severity) >= SeverityLevel(SeverityHigh)
+	}
+	set.matcher = newMatcher(set.sigs)
 	for _, sig := range set.sigs {
 		for _, e := range sig.Events {
 			set.byEvent[e] = append(set.byEvent[e], sig)

@@ -10,6 +10,16 @@
 // swaps a whole new Set in on reload. Every problem found while loading is
 // reported with its place as file:line:column.
 //
+// Load also derives, from each signature's compiled finding rule, a
+// necessary condition on the input (derive.go; Signature.Derived): field
+// tests an event must meet for the signature to be able to fire. Matcher
+// tests the conditions of every signature of a set together, on an event's
+// JSON bytes or on its Rego input, so the engine runs Rego only where it
+// can matter; Set.Interest hands the same conditions to the sensor. The
+// analysis is sound by construction (what it cannot express constrains
+// nothing), and the engine's differential tests and fuzz target hold it
+// to that against Rego itself.
+//
 // The signature contract itself is documented for rule authors in
 // signatures/README.md.
 package rules

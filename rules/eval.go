@@ -33,8 +33,9 @@ var noMetrics = metrics.NoOp()
 // for Rego errors, the place in its source.
 //
 // Eval does not look at the event name: callers send a signature only the
-// events it selects (Set.ForEvent, Signature.Selects). An event its
-// metadata.prefilter turns away yields nothing, without running any Rego.
+// events it selects (Set.ForEvent, Signature.Selects). It runs the Rego
+// whatever the derived condition says (the engine consults Set.Matcher
+// first).
 func (s *Signature) Eval(ctx context.Context, input ast.Value) (findings []map[string]any, err error) {
 	// A panic inside the evaluator on some odd input must cost one
 	// evaluation, not the engine.
@@ -43,9 +44,6 @@ func (s *Signature) Eval(ctx context.Context, input ast.Value) (findings []map[s
 			findings, err = nil, fmt.Errorf("signature %s: %w: %v", s.ID, ErrPanic, r)
 		}
 	}()
-	if s.prefilter != nil && !s.prefilter.wants(input) {
-		return nil, nil
-	}
 	cancel := neverCancelled
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {

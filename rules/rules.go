@@ -12,6 +12,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/vigil-sec/vigil/event"
 )
 
 // Sentinel errors. Load wraps ErrInvalid in a *LoadError that lists every
@@ -50,9 +52,6 @@ type Metadata struct {
 	Techniques  []string `json:"techniques"` // MITRE ATT&CK technique ids, e.g. T1548.001
 	Tags        []string `json:"tags,omitempty"`
 	Events      []string `json:"events"` // event names the signature selects
-	// Prefilter, when set, lets only events whose fields match reach the
-	// signature's Rego (see signatures/README.md).
-	Prefilter map[string]Condition `json:"prefilter,omitempty"`
 }
 
 // Signature is one loaded, compiled signature.
@@ -68,14 +67,27 @@ type Signature struct {
 	// Builtin is true for a signature shipped inside vigil.
 	Builtin bool
 
-	events    map[string]bool
-	prefilter prefilter
-	query     rego.PreparedEvalQuery
+	events  map[string]bool
+	derived Derived
+	query   rego.PreparedEvalQuery
 }
 
 // Selects reports whether the signature selects events with that name.
 func (s *Signature) Selects(eventName string) bool {
 	return s.events[eventName]
+}
+
+// Derived returns the condition derived from the signature's finding rule
+// (see Set.Interest): necessary for a finding, Always when the analysis
+// could not express one, with the reason.
+func (s *Signature) Derived() Derived {
+	return s.derived
+}
+
+// FastPath reports whether the signature's derived condition narrows the
+// events it sees (it is not Always).
+func (s *Signature) FastPath() bool {
+	return !s.derived.Condition.Always
 }
 
 // String returns "id (file:line)".
@@ -92,6 +104,62 @@ type Set struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	files    []string
+	matcher  *Matcher
+}
+
+// Matcher returns the set's fast path: the derived conditions of all its
+// signatures, tested together in Go.
+func (s *Set) Matcher() *Matcher {
+	return s.matcher
+}
+
+// Interest returns what the set's signatures want to see: the events they
+// select and, for each, the disjunction of the conditions derived from the
+// signatures selecting it (see Signature.Derived), Critical when a
+// signature of high or critical severity selects it. The sensor can leave
+// in the kernel what it rejects; the engine applies the same conditions
+// (Matcher).
+func (s *Set) Interest() event.Interest {
+	in := event.Interest{Events: map[string]event.Condition{}}
+	if s == nil {
+		return in
+	}
+	for _, sig := range s.sigs {
+		for _, name := range sig.Events {
+			c := conditionFor(sig.derived.Condition, name)
+			c = withoutExactFields(c, name)
+			if cur, ok := in.Events[name]; ok {
+				c = cur.Or(c)
+			}
+			in.Events[name] = c
+		}
+	}
+	return in
+}
+
+// withoutExactFields drops the tests on fields whose JSON text differs from
+// the decoded value's (times, ids), as the matcher does, and those on byte
+// arguments: the engine tests them in base64, as the input form holds
+// them, which a consumer holding the raw bytes would misread.
+func withoutExactFields(c event.Condition, name string) event.Condition {
+	if c.Always {
+		return c
+	}
+	out := event.Condition{Critical: c.Critical}
+	for _, conj := range c.Any {
+		var keep event.Conjunction
+		for _, t := range conj {
+			if exactFields[t.Field] || isBytesArg(name, t.Field) {
+				continue
+			}
+			keep = append(keep, t)
+		}
+		if len(keep) == 0 {
+			return event.Condition{Always: true, Critical: c.Critical}
+		}
+		out.Any = append(out.Any, keep)
+	}
+	return out
 }
 
 // Signatures returns every signature, ordered by id. The slice is shared:

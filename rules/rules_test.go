@@ -244,37 +244,11 @@ func TestValidateReportsPlaces(t *testing.T) {
 			want:  []string{"a.rego:4: parse error: unexpected eof token: expected rule value term"},
 		},
 		{
-			name: "prefilter problems",
+			name: "prefilter retired",
 			files: map[string]string{"a.rego": meta(base + `	"events": ["security_file_open"],
-	"prefilter": {"args.pathnme": {"prefix": ["/etc/"]}, "args.flags": {"prefix": ["1"]}, "process.pid": {"equals": ["1"]},
-		"args.fs_type": {"prefix": [""], "startswith": ["x"]}, "process.comm": {"prefix": []}},`)},
+	"prefilter": {"args.pathname": {"prefix": ["/etc/"]}},`)},
 			want: []string{
-				`a.rego:10:16: metadata.prefilter: no selected event has argument "pathnme"`,
-				`metadata.prefilter["args.flags"]: args.flags is an integer argument: its condition is any_bits, not "prefix"`,
-				`metadata.prefilter: "process.pid" is not a field a prefilter can test (name, process.comm, process.exe or args.<argument>)`,
-				`metadata.prefilter["args.fs_type"].prefix: an empty pattern matches everything`,
-				`metadata.prefilter["args.fs_type"]: unknown condition "startswith" (prefix, suffix, contains or equals; any_bits for an integer argument)`,
-				`metadata.prefilter["process.comm"] has no pattern: it would let no event through`,
-			},
-		},
-		{
-			name: "prefilter bit masks",
-			files: map[string]string{"a.rego": meta(base + `	"events": ["security_file_open"],
-	"prefilter": {"args.flags": {"any_bits": 0}, "args.pathname": {"any_bits": 1}, "args.created": {"equals": ["true"]}, "args.mode": {"any_bits": "x"}},`)},
-			want: []string{
-				`metadata.prefilter["args.flags"].any_bits must be a positive integer mask, not 0`,
-				`metadata.prefilter["args.pathname"]: any_bits is for integer arguments, and this field is a string`,
-				`metadata.prefilter: "args.created" is a bool argument of security_file_open: a prefilter tests strings and integers`,
-				`metadata.prefilter["args.mode"].any_bits must be a positive integer mask, not "x"`,
-			},
-		},
-		{
-			name: "prefilter for one event",
-			files: map[string]string{"a.rego": meta(base + `	"events": ["security_file_open"],
-	"prefilter": {"security_inode_rename:args.new_path": {"prefix": ["/etc/"]}, "security_file_open:args.new_path": {"prefix": ["/etc/"]}},`)},
-			want: []string{
-				`metadata.prefilter: "security_inode_rename:args.new_path" names event "security_inode_rename", which the signature does not select`,
-				`metadata.prefilter: no selected event has argument "new_path"`,
+				`a.rego:10:2: metadata.prefilter is retired: vigil derives the condition that keeps events away from a signature from its rules, so it cannot disagree with them; remove it (vigil rules explain <id> shows the derived condition)`,
 			},
 		},
 		{

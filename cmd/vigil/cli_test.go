@@ -205,3 +205,44 @@ func TestCaptureLocal(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesExplain(t *testing.T) {
+	out, _, err := runVigil(t, "rules", "explain", "fileless-exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"fast path: yes", `args.pathname prefix ["/memfd:"]`, `args.memfd eq true`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("explain fileless-exec lacks %q:\n%s", w, out)
+		}
+	}
+	out, _, err = runVigil(t, "rules", "explain", "masquerading-process")
+	if err != nil || !strings.Contains(out, "fast path: no") || !strings.Contains(out, "why: ") {
+		t.Errorf("explain of a signature off the fast path: %v\n%s", err, out)
+	}
+	out, _, err = runVigil(t, "rules", "explain", "fileless-exec", "-o", "json")
+	var ex struct {
+		FastPath  bool `json:"fast_path"`
+		Condition struct {
+			Any [][]struct{ Field, Op string }
+		}
+	}
+	if err != nil || json.Unmarshal([]byte(out), &ex) != nil || !ex.FastPath || len(ex.Condition.Any) == 0 {
+		t.Errorf("explain -o json: %v\n%s", err, out)
+	}
+	if _, _, err := runVigil(t, "rules", "explain", "no-such-signature"); err == nil || !strings.Contains(err.Error(), "no-such-signature") {
+		t.Errorf("explain of an unknown id: %v", err)
+	}
+	out, _, err = runVigil(t, "rules", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := regexp.MustCompile(`(?m)^(\S+)\s.*\s(yes|no)\s+signatures/`)
+	marks := map[string]string{}
+	for _, m := range fast.FindAllStringSubmatch(out, -1) {
+		marks[m[1]] = m[2]
+	}
+	if marks["fileless-exec"] != "yes" || marks["masquerading-process"] != "no" {
+		t.Errorf("rules list FAST column: fileless-exec %q, masquerading-process %q:\n%s", marks["fileless-exec"], marks["masquerading-process"], out)
+	}
+}

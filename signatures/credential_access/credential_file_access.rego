@@ -34,17 +34,6 @@ metadata := {
 	"techniques": ["T1003.008", "T1552.004", "T1552.001", "T1552.003"],
 	"tags": ["credentials", "shadow", "ssh", "file"],
 	"events": ["security_file_open"],
-	# every open of the host is tested in Go first; only these reach Rego
-	"prefilter": {"args.pathname": {
-		"prefix": [
-			"/etc/shadow", "/etc/gshadow", "/etc/security/opasswd", "/etc/tcb/",
-			"/etc/ssh/ssh_host_", "/etc/kubernetes/", "/var/lib/kubelet/pki/",
-		],
-		"contains": [
-			"/.ssh/", "/.aws/", "/.config/gcloud/", "/.azure/", "/.kube/", "/.docker/",
-			"/.git-credentials", "/.netrc", "/.pgpass", "/.my.cnf", "_history",
-		],
-	}},
 }
 
 password_files := {

@@ -36,9 +36,6 @@ metadata := {
 	"techniques": ["T1003", "T1014"],
 	"tags": ["kernel", "memory", "rootkit", "credentials", "file"],
 	"events": ["security_file_open"],
-	# every open of the host is tested in Go first: only files named like
-	# the devices reach Rego
-	"prefilter": {"args.pathname": {"suffix": ["/mem", "/kmem", "/port", "/kcore"]}},
 }
 
 path := input.args.pathname

@@ -19,7 +19,6 @@ metadata := {
 	"techniques": ["T1003.007", "T1055.009"],
 	"tags": ["memory", "proc", "injection", "credentials"],
 	"events": ["security_file_open"],
-	"prefilter": {"args.pathname": {"prefix": ["/proc/"]}},
 }
 
 debuggers := {"gdb", "gdbserver", "lldb", "lldb-server", "criu", "rr", "valgrind", "scanmem", "gcore"}

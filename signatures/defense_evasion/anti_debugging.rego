@@ -36,9 +36,6 @@ metadata := {
 	"techniques": ["T1622"],
 	"tags": ["anti-debugging", "ptrace", "evasion"],
 	"events": ["ptrace"],
-	# debuggers send every breakpoint and register change as a ptrace event:
-	# only TRACEME reaches Rego
-	"prefilter": {"args.request_name": {"equals": ["PTRACE_TRACEME"]}},
 }
 
 # tracers start the programs they debug, trace or record as their own

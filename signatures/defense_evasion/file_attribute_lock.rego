@@ -23,9 +23,6 @@ metadata := {
 	"techniques": ["T1222.002", "T1564"],
 	"tags": ["chattr", "immutable", "anti-forensics", "file"],
 	"events": ["sched_process_exec"],
-	# chattr itself, or busybox; "" lets an unresolved exec through to the
-	# rule, which then goes by the path given to exec
-	"prefilter": {"args.pathname": {"suffix": ["/chattr", "/busybox"], "equals": [""]}},
 }
 
 argv := lib.arg("argv", [])

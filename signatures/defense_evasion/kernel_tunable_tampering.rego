@@ -32,13 +32,6 @@ metadata := {
 	"techniques": ["T1611", "T1546", "T1562.001", "T1529"],
 	"tags": ["kernel", "sysctl", "container-escape", "defense-evasion"],
 	"events": ["security_file_open"],
-	# every open of the host is tested in Go first; cgroup and binfmt_misc
-	# file systems can be mounted anywhere, their files keep their names
-	"prefilter": {
-		"args.pathname": {"prefix": ["/proc/sys", "/sys/"], "suffix": ["/release_agent", "/notify_on_release", "/register"]},
-		# opens for writing only (579: O_ACCMODE | O_CREAT | O_TRUNC)
-		"args.flags": {"any_bits": 579},
-	},
 }
 
 # usermode_helpers: file -> what the kernel runs

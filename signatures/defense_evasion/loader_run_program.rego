@@ -22,9 +22,6 @@ metadata := {
 	"techniques": ["T1218", "T1620"],
 	"tags": ["loader", "noexec-bypass", "evasion"],
 	"events": ["sched_process_exec"],
-	# a program whose name starts with "ld"; "" lets an unresolved exec
-	# through to the rule, which then goes by the path given to exec
-	"prefilter": {"args.pathname": {"contains": ["/ld"], "equals": [""]}},
 }
 
 # ld-linux-x86-64.so.2, ld-linux-aarch64.so.1, ld-linux.so.2, ld-musl-x86_64.so.1, ld.so

@@ -23,9 +23,6 @@ metadata := {
 	"techniques": ["T1070.006"],
 	"tags": ["timestomp", "anti-forensics", "file"],
 	"events": ["sched_process_exec"],
-	# touch itself, or busybox; "" lets an unresolved exec through to the
-	# rule, which then goes by the path given to exec
-	"prefilter": {"args.pathname": {"suffix": ["/touch", "/busybox"], "equals": [""]}},
 }
 
 argv := lib.arg("argv", [])

@@ -20,7 +20,6 @@ metadata := {
 	"techniques": ["T1082", "T1057"],
 	"tags": ["recon", "discovery", "kernel", "exploit"],
 	"events": ["security_file_open"],
-	"prefilter": {"args.pathname": {"prefix": ["/proc/sys/kernel/", "/proc/sched_debug", "/sys/kernel/debug/sched"]}},
 }
 
 probed_files := {

@@ -27,14 +27,6 @@ metadata := {
 	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001", "T1556.003", "T1546.017", "T1037", "T1546.016", "T1547.006"],
 	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
 	"events": ["security_file_open", "security_inode_rename", "security_inode_link", "security_inode_symlink"],
-	# every open of the host is tested in Go first: opens carry pathname,
-	# renames and links new_path; only paths under these reach Rego
-	"prefilter": {
-		# opens for writing only (579: O_ACCMODE | O_CREAT | O_TRUNC)
-		"security_file_open:args.flags": {"any_bits": 579},
-		"args.pathname": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
-		"args.new_path": {"prefix": ["/etc/", "/var/spool/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/", "/root/", "/home/", "/lib/udev/", "/usr/lib/udev/", "/usr/lib/modules-load.d/", "/usr/lib/modprobe.d/", "/lib/modules-load.d/", "/lib/modprobe.d/", "/lib/security/", "/usr/lib/security/", "/lib64/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"]},
-	},
 }
 
 # ---- what was written, and how ----

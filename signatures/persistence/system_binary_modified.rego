@@ -24,12 +24,6 @@ metadata := {
 	"techniques": ["T1554", "T1574.006", "T1542", "T1547.006"],
 	"tags": ["persistence", "rootkit", "file", "binary"],
 	"events": ["security_file_open", "security_inode_rename", "security_inode_link"],
-	"prefilter": {
-		# opens for writing only (579: O_ACCMODE | O_CREAT | O_TRUNC)
-		"security_file_open:args.flags": {"any_bits": 579},
-		"args.pathname": {"prefix": ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/libexec/", "/boot/"]},
-		"args.new_path": {"prefix": ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/libexec/", "/boot/"]},
-	},
 }
 
 # ---- what was written ----

@@ -36,18 +36,6 @@ metadata := {
 	"techniques": ["T1611", "T1610"],
 	"tags": ["container", "escape", "docker", "socket"],
 	"events": ["security_socket_connect"],
-	# every connect of the host is tested in Go first: only AF_UNIX
-	# connects to a path ending like a runtime socket reach the Rego. The
-	# suffixes are the names in runtime_sockets and the LXD/Incus paths
-	# (a test checks that they agree).
-	"prefilter": {
-		"args.family": {"equals": ["AF_UNIX"]},
-		"args.remote_addr": {"suffix": [
-			"docker.sock", "containerd.sock", "containerd.sock.ttrpc", "crio.sock",
-			"podman.sock", "cri-dockerd.sock", "dockershim.sock", "buildkitd.sock",
-			"/lxd/unix.socket", "/incus/unix.socket",
-		]},
-	},
 }
 
 # runtime_sockets maps a control socket's file name to its runtime.

@@ -23,7 +23,6 @@ metadata := {
 	"techniques": ["T1548", "T1554"],
 	"tags": ["capabilities", "setcap", "privilege", "persistence", "file"],
 	"events": ["setxattr"],
-	"prefilter": {"args.name": {"equals": ["security.capability"]}},
 }
 
 permitted := lib.arg("cap_permitted", 0)

@@ -1,0 +1,26 @@
+package rules
+
+import (
+	"testing"
+)
+
+// TestDecodeFastTakesThePlainLayout: events as vigil writes them take the
+// reflection-free path; the others fall back.
+func TestDecodeFastTakesThePlainLayout(t *testing.T) {
+	plain := `{"name":"execve","id":100,"time":"2025-03-02T10:00:00.123456789Z","host":"h","probe":"p","process":{"pid":1,"tid":1,"ppid":0,"host_pid":1,"host_tid":1,"host_ppid":0,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"sh","exe":"/bin/sh","argv":["sh","-c","x"],"cgroup_id":1,"mnt_ns":2,"pid_ns":3,"start_time":"2025-03-02T09:00:00Z","ancestors":[{"pid":1,"host_pid":1,"comm":"init","argv":["/sbin/init"],"uid":0}]},"return_value":0,"args":{"pathname":"/bin/sh","argv":["sh"],"env":[]}}`
+	if _, ok := decodeFast([]byte(plain)); !ok {
+		t.Errorf("the plain layout fell back")
+	}
+	for _, odd := range []string{
+		`{"NAME":"execve"}`,                    // another case: encoding/json's business
+		`{"name":"execve","name":"execve"}`,    // duplicate
+		`{"name":"execve","return_value":1.0}`, // a float in an integer
+		`{"name":"execve"} x`,                  // trailing data
+		`{"name":"execve","process":null}`,
+		`{"name":""}`,
+	} {
+		if _, ok := decodeFast([]byte(odd)); ok {
+			t.Errorf("%s: decoded without falling back", odd)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// loadOne loads a single signature from Rego source (with the shipped
+// library) and returns it.
+func loadDerived(t *testing.T, severity, events, body string) (*Set, *Signature) {
+	t.Helper()
+	dir := t.TempDir()
+	imp := ""
+	if strings.Contains(body, "lib.") {
+		imp = "import data.vigil.lib\n\n"
+	}
+	src := `package vigil.signatures.t
+
+` + imp + `metadata := {
+	"id": "t-1", "name": "T", "version": "1.0.0", "severity": "` + severity + `",
+	"description": "d", "events": ` + events + `,
+}
+
+` + body
+	if err := os.WriteFile(filepath.Join(dir, "t.rego"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(LoadOptions{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := set.Lookup("t-1")
+	return set, sig
+}
+
+// TestDeriveConditions checks what the analysis makes of typical rule
+// shapes: each case's condition, rendered one alternative per line.
+func TestDeriveConditions(t *testing.T) {
+	cases := []struct {
+		name, events, body string
+		want               string // conditionString; "always" when not derivable
+	}{
+		{
+			name:   "direct string tests, alternatives from a helper rule",
+			events: `["security_file_open"]`,
+			body: `candidate if startswith(input.args.pathname, "/etc/")
+candidate if endswith(input.args.pathname, ".key")
+finding contains {"p": input.args.pathname} if candidate`,
+			want: "args.pathname prefix [\"/etc/\"]\nor args.pathname suffix [\".key\"]",
+		},
+		{
+			name:   "membership in a constant set through a variable",
+			events: `["sched_process_exec"]`,
+			body: `names := {"nc", "ncat"}
+finding contains {"p": p} if {
+	p := input.args.pathname
+	p in names
+}`,
+			want: `args.pathname eq ["nc" "ncat"]`,
+		},
+		{
+			name:   "library basename and bit masks",
+			events: `["security_file_open"]`,
+			body: `finding contains {} if {
+	lib.basename(input.args.pathname) == "shadow"
+	lib.opens_for_writing(input.args.flags)
+}`,
+			want: "args.pathname eq [\"shadow\"] and args.flags bits_any 0x3\n" +
+				"or args.pathname eq [\"shadow\"] and args.flags bits_any 0x240\n" +
+				"or args.pathname suffix [\"/shadow\"] and args.flags bits_any 0x3\n" +
+				"or args.pathname suffix [\"/shadow\"] and args.flags bits_any 0x240",
+		},
+		{
+			name:   "all bits of a mask set",
+			events: `["security_path_chmod"]`,
+			body:   `finding contains {} if bits.and(input.args.mode, 1032) == 1032`,
+			want:   `args.mode bits_any 0x408`,
+		},
+		{
+			name:   "object.get with a default the test rejects",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if startswith(object.get(input.process, "exe", ""), "/tmp/")`,
+			want:   `process.exe prefix ["/tmp/"]`,
+		},
+		{
+			name:   "object.get with a default the test accepts says nothing",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if object.get(input, "return_value", 0) >= 0`,
+			want:   "always",
+		},
+		{
+			name:   "negation constrains nothing",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if not startswith(input.args.pathname, "/usr/")`,
+			want:   "always",
+		},
+		{
+			name:   "a test's outcome used as a value is no condition",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {"ok": input.return_value == 0} if input.args.memfd == true`,
+			want:   `args.memfd eq true`,
+		},
+		{
+			name:   "count of a partial set",
+			events: `["sched_process_exec"]`,
+			body: `reasons contains "a" if input.args.memfd == true
+reasons contains "b" if startswith(input.args.pathname, "/dev/shm/")
+finding contains {} if count(reasons) > 0`,
+			want: "args.memfd eq true\nor args.pathname prefix [\"/dev/shm/\"]",
+		},
+		{
+			name:   "contradictory alternatives are dropped",
+			events: `["sched_process_exec"]`,
+			body: `finding contains {} if {
+	input.args.pathname == "/bin/sh"
+	startswith(input.args.pathname, "/usr/")
+}`,
+			want: "never",
+		},
+		{
+			name:   "regex on the joined argv is a regex on some element",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if regex.match("mkfifo|/dev/tcp/", concat(" ", input.args.argv))`,
+			want:   `args.argv.[] regex ["mkfifo|/dev/tcp/"]`,
+		},
+		{
+			name:   "a regex that can span elements of the joined argv says nothing",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if regex.match("sh -c", concat(" ", input.args.argv))`,
+			want:   "always",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, sig := loadDerived(t, "low", c.events, c.body)
+			got := conditionString(sig.Derived().Condition)
+			if got != c.want {
+				t.Errorf("condition:\n%s\nwant:\n%s", got, c.want)
+			}
+			if c.want == "always" {
+				if sig.FastPath() || sig.Derived().Reason == "" {
+					t.Errorf("a signature without a condition must be off the fast path with a reason: fast=%v reason=%q", sig.FastPath(), sig.Derived().Reason)
+				}
+			}
+		})
+	}
+}
+
+func TestInterest(t *testing.T) {
+	set, err := Load(LoadOptions{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := set.Interest()
+	if err := in.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := in.Names(), set.Events(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("interest events %v, set events %v", got, want)
+	}
+	// opens: every shipped signature on opens has a condition, so the
+	// interest narrows them, and credential-file-access (high) makes them
+	// critical
+	open := in.Events["security_file_open"]
+	if open.Always || len(open.Any) == 0 || !open.Critical {
+		t.Errorf("security_file_open: %+v", open)
+	}
+	if _, ok := open.FieldTests("args.pathname"); ok {
+		// some alternative (persistence-file-write's flags only, or
+		// kernel-tunable-tampering's fs_type) does not test the path:
+		// then ok must be false, which FieldTests decides
+		t.Log("every alternative on opens tests args.pathname")
+	}
+	// a name test of a signature selecting several events is resolved per
+	// event: kexec_load's condition holds no test of the name
+	for _, alt := range in.Events["kexec_load"].Any {
+		for _, tt := range alt {
+			if tt.Field == "name" {
+				t.Errorf("kexec_load's interest still tests the name: %v", alt)
+			}
+		}
+	}
+	// a low-severity-only event is not critical
+	_, sig := loadDerived(t, "low", `["execve"]`, `finding contains {} if input.args.pathname == "/x"`)
+	if sig.Derived().Condition.Critical {
+		t.Error("a low severity signature's condition is marked critical")
+	}
+	set2, _ := loadDerived(t, "critical", `["execve"]`, `finding contains {} if input.args.pathname == "/x"`)
+	c := set2.Interest().Events["execve"]
+	if !c.Critical || c.Always || len(c.Any) != 1 || len(c.Any[0]) != 1 || c.Any[0][0].String() != (event.Test{Field: "args.pathname", Op: event.OpEq, Strings: []string{"/x"}}).String() {
+		t.Errorf("execve interest: %+v", c)
+	}
+}
+
+// TestLowerPreimage: every string that lowers to the name matches, the
+// Kelvin sign and the dotted capital I included; others do not.
+func TestLowerPreimage(t *testing.T) {
+	re, ok := lowerPreimage("kit")
+	if !ok {
+		t.Fatal("no expression for an ASCII name")
+	}
+	rx := regexp.MustCompile("^(?:" + re + ")$")
+	for _, s := range []string{"kit", "KIT", "\u212Ait", "k\u0130t", "Kit"} {
+		if strings.ToLower(s) != "kit" {
+			t.Fatalf("test input %q does not lower to kit", s)
+		}
+		if !rx.MatchString(s) {
+			t.Errorf("%q lowers to kit but does not match %s", s, re)
+		}
+	}
+	for _, s := range []string{"kat", "kitt", "ki", "k t"} {
+		if rx.MatchString(s) {
+			t.Errorf("%q matches %s", s, re)
+		}
+	}
+}

@@ -1,0 +1,667 @@
+package rules
+
+import (
+	"encoding/base64"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// Matcher tests the derived conditions of every signature of a set at once:
+// per event name, the distinct tests of all signatures grouped by field
+// (a hash set for equalities, a trie for prefixes and one for suffixes, bit
+// masks and bounds), each field read and tested once and only when some
+// signature's alternative needs it. It answers which signatures an event
+// may interest; only those run Rego. Safe for concurrent use.
+type Matcher struct {
+	events map[string]*eventMatcher
+	pool   sync.Pool
+}
+
+type segKind uint8
+
+const (
+	segKey segKind = iota
+	segAny
+	segIndex
+)
+
+// seg is one step of a field path.
+type seg struct {
+	kind segKind
+	// fold: the key names a field of the event's Go struct (Event,
+	// Process, Ancestor), which encoding/json matches case-insensitively
+	fold  bool
+	key   string
+	term  *ast.Term // key as a term, for Rego input lookups
+	index int
+}
+
+func parsePath(field string) []seg {
+	var out []seg
+	for _, p := range strings.Split(field, ".") {
+		switch {
+		case p == "[]":
+			out = append(out, seg{kind: segAny})
+		case strings.HasPrefix(p, "[") && strings.HasSuffix(p, "]"):
+			n, err := strconv.Atoi(p[1 : len(p)-1])
+			if err != nil {
+				out = append(out, seg{kind: segKey, key: p, term: ast.StringTerm(p)})
+				continue
+			}
+			out = append(out, seg{kind: segIndex, index: n})
+		default:
+			out = append(out, seg{kind: segKey, key: p, term: ast.StringTerm(p)})
+		}
+	}
+	markFold(out)
+	return out
+}
+
+// markFold marks the keys that name struct fields: the event's own, the
+// process's and an ancestor's (args is a map: exact keys).
+func markFold(path []seg) {
+	if len(path) == 0 || path[0].kind != segKey {
+		return
+	}
+	path[0].fold = true
+	if path[0].key != "process" || len(path) < 2 || path[1].kind != segKey {
+		return
+	}
+	path[1].fold = true
+	if path[1].key == "ancestors" && len(path) >= 4 && path[2].kind != segKey && path[3].kind == segKey {
+		path[3].fold = true
+	}
+}
+
+// eventMatcher holds the conditions of the signatures selecting one event.
+type eventMatcher struct {
+	sigs    []matchSig
+	groups  []*fieldGroup
+	atoms   int
+	groupOf []*fieldGroup // by atom
+}
+
+// matchSig is one signature's condition for the event: always, or one of
+// alts (atom ids, all true).
+type matchSig struct {
+	sig    *Signature
+	always bool
+	alts   [][]int
+}
+
+// atomRef locates an atom in its group.
+type fieldGroup struct {
+	path []seg
+	// bytes: a byte argument, base64 in JSON; tested in the canonical
+	// form the Rego input renders it in
+	bytes   bool
+	atomIDs []int // the atoms of this group
+	// always: atoms that hold whatever the value (a field whose raw form may
+	// differ from the decoded event's)
+	eqStr    map[string][]int
+	eqInt    map[int64][]int
+	eqBool   [2][]int
+	prefix   trie
+	suffix   trie
+	contains []strAtom
+	regex    []reAtom
+	bits     []bitAtom
+	cmps     []cmpAtom
+}
+
+type strAtom struct {
+	atom int
+	pats []string
+}
+
+type reAtom struct {
+	atom int
+	res  []*regexp.Regexp
+}
+
+type bitAtom struct {
+	atom int
+	none bool
+	mask uint64
+}
+
+type cmpAtom struct {
+	atom  int
+	op    event.Op
+	bound int64
+}
+
+// trie is a byte trie of patterns (reversed for suffixes).
+type trie struct {
+	nodes []trieNode
+}
+
+type trieNode struct {
+	edges []byte
+	kids  []int32
+	atoms []int
+}
+
+func (t *trie) insert(p string, rev bool, atom int) {
+	if len(t.nodes) == 0 {
+		t.nodes = append(t.nodes, trieNode{})
+	}
+	n := 0
+	for i := range len(p) {
+		c := p[i]
+		if rev {
+			c = p[len(p)-1-i]
+		}
+		j := slices.Index(t.nodes[n].edges, c)
+		if j < 0 {
+			t.nodes = append(t.nodes, trieNode{})
+			t.nodes[n].edges = append(t.nodes[n].edges, c)
+			t.nodes[n].kids = append(t.nodes[n].kids, int32(len(t.nodes)-1))
+			j = len(t.nodes[n].edges) - 1
+		}
+		n = int(t.nodes[n].kids[j])
+	}
+	if !slices.Contains(t.nodes[n].atoms, atom) {
+		t.nodes[n].atoms = append(t.nodes[n].atoms, atom)
+	}
+}
+
+// walk marks the atoms of every pattern that is a prefix (suffix) of s.
+func (t *trie) walk(s string, rev bool, st []uint8) {
+	if len(t.nodes) == 0 {
+		return
+	}
+	n := 0
+	for i := 0; ; i++ {
+		for _, a := range t.nodes[n].atoms {
+			st[a] = atomTrue
+		}
+		if i == len(s) {
+			return
+		}
+		c := s[i]
+		if rev {
+			c = s[len(s)-1-i]
+		}
+		j := slices.Index(t.nodes[n].edges, c)
+		if j < 0 {
+			return
+		}
+		n = int(t.nodes[n].kids[j])
+	}
+}
+
+const (
+	atomUnknown uint8 = iota
+	atomTrue
+	atomFalse
+)
+
+// exactFields are fields whose JSON text the Rego input reproduces only
+// after decoding (times, ids): tests on them are not applied to raw JSON.
+var exactFields = map[string]bool{"time": true, "id": true, "process.start_time": true}
+
+// newMatcher compiles the conditions of the set's signatures.
+func newMatcher(sigs []*Signature) *Matcher {
+	m := &Matcher{events: map[string]*eventMatcher{}}
+	type builder struct {
+		em     *eventMatcher
+		byKey  map[string]int // test text -> atom
+		groups map[string]*fieldGroup
+	}
+	bs := map[string]*builder{}
+	for _, sig := range sigs {
+		for _, name := range sig.Events {
+			b := bs[name]
+			if b == nil {
+				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}}
+				bs[name] = b
+				m.events[name] = b.em
+			}
+			cond := conditionFor(sig.derived.Condition, name)
+			ms := matchSig{sig: sig, always: cond.Always}
+			for _, conj := range cond.Any {
+				var alt []int
+				for _, t := range conj {
+					if exactFields[t.Field] {
+						continue // holds: not tested on raw JSON
+					}
+					key := t.String()
+					id, ok := b.byKey[key]
+					if !ok {
+						id = b.em.atoms
+						b.em.atoms++
+						b.byKey[key] = id
+						gkey := t.Field
+						if t.Op == event.OpRegex || t.Op == event.OpContains {
+							// costly tests run one by one, only when an
+							// alternative gets to them
+							gkey += "\x00" + key
+						}
+						g := b.groups[gkey]
+						if g == nil {
+							g = &fieldGroup{path: parsePath(t.Field), bytes: isBytesArg(name, t.Field)}
+							b.groups[gkey] = g
+							b.em.groups = append(b.em.groups, g)
+						}
+						g.add(id, t)
+						b.em.groupOf = append(b.em.groupOf, g)
+					}
+					alt = append(alt, id)
+				}
+				if len(alt) == 0 {
+					ms.always = true
+				}
+				ms.alts = append(ms.alts, alt)
+			}
+			b.em.sigs = append(b.em.sigs, ms)
+		}
+	}
+	return m
+}
+
+func isBytesArg(eventName, field string) bool {
+	arg, ok := strings.CutPrefix(field, "args.")
+	if !ok {
+		return false
+	}
+	arg, _, _ = strings.Cut(arg, ".")
+	spec, ok := event.Lookup(eventName)
+	if !ok {
+		return false
+	}
+	for _, a := range spec.Args {
+		if a.Name == arg {
+			return a.Type == event.TypeBytes
+		}
+	}
+	return false
+}
+
+// conditionFor narrows a signature's condition to one of its events: the
+// alternatives that test the event name for another event go, and the
+// tests of the name (then known to hold) with them.
+func conditionFor(c event.Condition, name string) event.Condition {
+	if c.Always {
+		return c
+	}
+	out := event.Condition{Critical: c.Critical}
+	for _, conj := range c.Any {
+		var keep event.Conjunction
+		ok := true
+		for _, t := range conj {
+			if t.Field == "name" && t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil {
+				if !slices.Contains(t.Strings, name) {
+					ok = false
+					break
+				}
+				continue
+			}
+			keep = append(keep, t)
+		}
+		if ok {
+			if len(keep) == 0 {
+				return event.Condition{Always: true, Critical: c.Critical}
+			}
+			out.Any = append(out.Any, keep)
+		}
+	}
+	return out
+}
+
+func (g *fieldGroup) add(id int, t event.Test) {
+	g.atomIDs = append(g.atomIDs, id)
+	switch t.Op {
+	case event.OpEq:
+		for _, s := range t.Strings {
+			if g.eqStr == nil {
+				g.eqStr = map[string][]int{}
+			}
+			g.eqStr[s] = append(g.eqStr[s], id)
+		}
+		for _, n := range t.Ints {
+			if g.eqInt == nil {
+				g.eqInt = map[int64][]int{}
+			}
+			g.eqInt[n] = append(g.eqInt[n], id)
+		}
+		if t.Bool != nil {
+			i := 0
+			if *t.Bool {
+				i = 1
+			}
+			g.eqBool[i] = append(g.eqBool[i], id)
+		}
+	case event.OpPrefix:
+		for _, p := range t.Strings {
+			g.prefix.insert(p, false, id)
+		}
+	case event.OpSuffix:
+		for _, p := range t.Strings {
+			g.suffix.insert(p, true, id)
+		}
+	case event.OpContains:
+		g.contains = append(g.contains, strAtom{atom: id, pats: t.Strings})
+	case event.OpRegex:
+		ra := reAtom{atom: id}
+		for _, p := range t.Strings {
+			re, err := regexp.Compile(p)
+			if err != nil {
+				// cannot happen for derived tests; hold rather than lose
+				re = regexp.MustCompile(``)
+			}
+			ra.res = append(ra.res, re)
+		}
+		g.regex = append(g.regex, ra)
+	case event.OpBitsAny, event.OpBitsNone:
+		g.bits = append(g.bits, bitAtom{atom: id, none: t.Op == event.OpBitsNone, mask: t.Mask})
+	case event.OpLT, event.OpLE, event.OpGT, event.OpGE:
+		g.cmps = append(g.cmps, cmpAtom{atom: id, op: t.Op, bound: t.Ints[0]})
+	}
+}
+
+// test marks the group's atoms that v meets.
+func (g *fieldGroup) test(v mval, st []uint8) {
+	switch v.kind {
+	case 's':
+		for _, a := range g.eqStr[v.s] {
+			st[a] = atomTrue
+		}
+		g.prefix.walk(v.s, false, st)
+		g.suffix.walk(v.s, true, st)
+		for _, c := range g.contains {
+			if st[c.atom] == atomTrue {
+				continue
+			}
+			for _, p := range c.pats {
+				if strings.Contains(v.s, p) {
+					st[c.atom] = atomTrue
+					break
+				}
+			}
+		}
+		for _, r := range g.regex {
+			if st[r.atom] == atomTrue {
+				continue
+			}
+			for _, re := range r.res {
+				if re.MatchString(v.s) {
+					st[r.atom] = atomTrue
+					break
+				}
+			}
+		}
+		// Rego orders values of different types: a string compares
+		// with a number, conservatively held
+		for _, c := range g.cmps {
+			st[c.atom] = atomTrue
+		}
+	case 'n':
+		i, isInt := parseInt(v.s)
+		if isInt {
+			for _, a := range g.eqInt[i] {
+				st[a] = atomTrue
+			}
+			for _, b := range g.bits {
+				if (uint64(i)&b.mask != 0) != b.none {
+					st[b.atom] = atomTrue
+				}
+			}
+			for _, c := range g.cmps {
+				if compareInts(c.op, i, c.bound) {
+					st[c.atom] = atomTrue
+				}
+			}
+			return
+		}
+		// not an int64: decide conservatively (floats, huge numbers)
+		f, err := strconv.ParseFloat(v.s, 64)
+		if len(g.eqInt) > 0 {
+			if err != nil || f == math.Trunc(f) {
+				for _, ids := range g.eqInt {
+					for _, a := range ids {
+						st[a] = atomTrue
+					}
+				}
+			}
+		}
+		for _, b := range g.bits {
+			st[b.atom] = atomTrue
+		}
+		for _, c := range g.cmps {
+			if err != nil || compareFloat(c.op, f, float64(c.bound)) {
+				st[c.atom] = atomTrue
+			}
+		}
+	case 't':
+		for _, a := range g.eqBool[1] {
+			st[a] = atomTrue
+		}
+		for _, c := range g.cmps {
+			st[c.atom] = atomTrue
+		}
+	case 'f':
+		for _, a := range g.eqBool[0] {
+			st[a] = atomTrue
+		}
+		for _, c := range g.cmps {
+			st[c.atom] = atomTrue
+		}
+	default:
+		for _, c := range g.cmps {
+			st[c.atom] = atomTrue
+		}
+	}
+}
+
+// parseInt parses an integer the way the decoded event holds it (int64, or
+// uint64 for large unsigned values, whose bits are then compared as-is).
+func parseInt(s string) (int64, bool) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, true
+	}
+	if u, err := strconv.ParseUint(s, 10, 64); err == nil && u <= math.MaxInt64 {
+		return int64(u), true
+	}
+	return 0, false
+}
+
+func compareFloat(op event.Op, x, b float64) bool {
+	switch op {
+	case event.OpLT:
+		return x < b
+	case event.OpLE:
+		return x <= b
+	case event.OpGT:
+		return x > b
+	case event.OpGE:
+		return x >= b
+	}
+	return true
+}
+
+// doc is what the matcher reads fields from: an event's JSON or its Rego
+// input (a concrete type, so the visitors stay on the stack).
+type doc struct {
+	j *jsonDoc
+	a ast.Value
+}
+
+func (d doc) each(path []seg, fn func(mval) bool) bool {
+	if d.j != nil {
+		return d.j.each(path, fn)
+	}
+	return astEach(d.a, path, fn)
+}
+
+type scratch struct {
+	st  []uint8
+	doc jsonDoc
+}
+
+func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
+	s, _ := m.pool.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
+	clear(s.st)
+	return s
+}
+
+// match appends to out the signatures whose condition d meets.
+func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) []*Signature {
+	st := s.st
+	for i := range em.sigs {
+		ms := &em.sigs[i]
+		if ms.always {
+			out = append(out, ms.sig)
+			continue
+		}
+	alts:
+		for _, alt := range ms.alts {
+			for _, a := range alt {
+				if st[a] == atomUnknown {
+					em.evalGroupOf(a, d, st)
+				}
+				if st[a] != atomTrue {
+					continue alts
+				}
+			}
+			out = append(out, ms.sig)
+			break
+		}
+	}
+	return out
+}
+
+// evalGroupOf reads the field of atom a and settles every atom of its group.
+func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
+	g := em.groupOf[a]
+	d.each(g.path, func(v mval) bool {
+		if g.bytes && v.kind == 's' {
+			b, err := base64.StdEncoding.DecodeString(v.s)
+			if err != nil {
+				// the event does not decode: no signature fires on it
+				return false
+			}
+			v.s = base64.StdEncoding.EncodeToString(b)
+		}
+		g.test(v, st)
+		return false // "some element": every element may add atoms
+	})
+	for _, id := range g.atomIDs {
+		if st[id] != atomTrue {
+			st[id] = atomFalse
+		}
+	}
+}
+
+// MatchJSON reads an event in its JSON form (a NATS payload, a capture
+// line) and appends to out the signatures it may interest: those selecting
+// its name whose derived condition it meets (signatures without a
+// condition always). It returns the event's name; ok=false when the data
+// is not a JSON object with a string name (the caller's decoding then
+// reports why).
+func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []*Signature, ok bool) {
+	s, _ := m.pool.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
+	d := &s.doc
+	defer m.pool.Put(s)
+	if v, found := d.value(nameSeg); found && v.kind == 's' {
+		name, ok = v.s, true
+	}
+	if !ok {
+		return "", out, false
+	}
+	em := m.events[name]
+	if em == nil {
+		return name, out, true
+	}
+	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
+	clear(s.st)
+	return name, m.match(em, doc{j: d}, out, s), true
+}
+
+var nameSeg = []seg{{kind: segKey, fold: true, key: "name", term: ast.StringTerm("name")}}
+
+// MatchInput does what MatchJSON does for an event given as its Rego
+// input (Input).
+func (m *Matcher) MatchInput(name string, input ast.Value, out []*Signature) []*Signature {
+	em := m.events[name]
+	if em == nil {
+		return out
+	}
+	s := m.scratchFor(em)
+	out = m.match(em, doc{a: input}, out, s)
+	m.pool.Put(s)
+	return out
+}
+
+func astEach(v ast.Value, path []seg, fn func(mval) bool) bool {
+	if len(path) == 0 {
+		return fn(astMval(v))
+	}
+	sg := path[0]
+	switch sg.kind {
+	case segKey:
+		obj, ok := v.(ast.Object)
+		if !ok {
+			return false
+		}
+		t := obj.Get(sg.term)
+		if t == nil {
+			return false
+		}
+		return astEach(t.Value, path[1:], fn)
+	case segAny, segIndex:
+		arr, ok := v.(*ast.Array)
+		if !ok {
+			return false
+		}
+		if sg.kind == segIndex {
+			if sg.index >= arr.Len() {
+				return false
+			}
+			return astEach(arr.Elem(sg.index).Value, path[1:], fn)
+		}
+		for i := range arr.Len() {
+			if astEach(arr.Elem(i).Value, path[1:], fn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func astMval(v ast.Value) mval {
+	switch x := v.(type) {
+	case ast.String:
+		return mval{kind: 's', s: string(x)}
+	case ast.Number:
+		return mval{kind: 'n', s: string(x)}
+	case ast.Boolean:
+		if x {
+			return mval{kind: 't'}
+		}
+		return mval{kind: 'f'}
+	case ast.Null:
+		return mval{kind: 'z'}
+	case ast.Object:
+		return mval{kind: 'o'}
+	case *ast.Array:
+		return mval{kind: 'a'}
+	}
+	return mval{kind: 'x'}
+}
