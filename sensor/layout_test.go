@@ -98,6 +98,14 @@ func TestHeaderSizeMatchesBTF(t *testing.T) {
 	}
 }
 
+func TestEveryProbeIsOfAnEvent(t *testing.T) {
+	for id := range probeTable {
+		if _, ok := event.ByID(id); !ok {
+			t.Errorf("the probe tables have probes for event id %d, which the event table does not have", id)
+		}
+	}
+}
+
 func TestEveryProbeProgramExists(t *testing.T) {
 	objs, err := bpf.Objects()
 	if err != nil {
@@ -110,7 +118,10 @@ func TestEveryProbeProgramExists(t *testing.T) {
 		}
 	}
 	for _, spec := range event.All() {
-		for _, pb := range spec.Probes {
+		if len(EventProbes(spec.ID)) == 0 {
+			t.Errorf("event %s (%d) has no probes in the sensor's probe tables (probes_*.go)", spec.Name, spec.ID)
+		}
+		for _, pb := range EventProbes(spec.ID) {
 			for _, pr := range pb.Programs {
 				if !have[pr.Name] {
 					t.Errorf("event %s, probe %s: no BPF program %s", spec.Name, pb.Name, pr.Name)
