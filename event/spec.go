@@ -6,9 +6,13 @@ import (
 )
 
 // ID is an event's stable numeric id. It is the event_id in every kernel record
-// (enum event_id in bpf/lib/record.h; a test checks the two agree) and is never
-// reused for another event.
+// (enum event_id in bpf/lib/event_ids.h, generated from this table by
+// internal/genevents) and is never reused for another event.
 type ID uint32
+
+// IDLimit bounds every id: the BPF side sizes its per-event tables (drops,
+// modes) by it (EVENT_ID_MAX).
+const IDLimit ID = 1024
 
 // Arg describes one argument of an event.
 type Arg struct {

@@ -1,7 +1,7 @@
 package event
 
 // Events of the files: opens, writes, links, mounts, memory mappings (bpf/file.bpf.c).
-// Their ids are 300-399; keep them in step with enum event_id in bpf/lib/record.h.
+// Their ids are 300-399; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSecurityFileOpen     ID = 300
 	IDSecurityInodeUnlink  ID = 301

@@ -4,8 +4,8 @@ import "slices"
 
 // Events of the kernel's own facilities: namespaces, process injection,
 // bpf(), capabilities, cgroups, task exit, the scheduler, kexec
-// (bpf/kernel.bpf.c). Their ids are 500-599; keep them in step with enum
-// event_id in bpf/lib/record.h (a test checks).
+// (bpf/kernel.bpf.c). Their ids are 500-599; bpf/lib/event_ids.h is
+// generated from them (go generate).
 const (
 	IDSwitchTaskNamespaces       ID = 500
 	IDPtrace                     ID = 501

@@ -1,7 +1,7 @@
 package event
 
 // Events of the network: sockets, connections, DNS, packets (bpf/net.bpf.c).
-// Their ids are 400-499; keep them in step with enum event_id in bpf/lib/record.h.
+// Their ids are 400-499; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSocket                ID = 400
 	IDSecuritySocketCreate  ID = 401

@@ -1,7 +1,7 @@
 package event
 
-// Event ids of the process, credential and module families. Keep in step
-// with enum event_id in bpf/lib/record.h (a test checks).
+// Event ids of the process, credential and module families;
+// bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDExecve      ID = 1
 	IDExecveat    ID = 2

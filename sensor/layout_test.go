@@ -56,6 +56,32 @@ func TestEventIDsMatchC(t *testing.T) {
 	}
 }
 
+// TestArgIndicesMatchC reads enum event_arg (bpf/lib/event_ids.h, generated
+// from the table) from the compiled object: every argument of the table has
+// its ARG_<EVENT>_<ARG> at its wire index, and the enum has nothing else. It
+// fails when the objects were not rebuilt after the table changed.
+func TestArgIndicesMatchC(t *testing.T) {
+	c := enumValues(t, "event_arg")
+	seen := 0
+	for _, spec := range event.All() {
+		for i, a := range spec.Args {
+			name := "ARG_" + strings.ToUpper(spec.Name) + "_" + strings.ToUpper(a.Name)
+			v, ok := c[name]
+			switch {
+			case !ok:
+				t.Errorf("event %s, argument %s: no %s in the objects' enum event_arg (run make generate)", spec.Name, a.Name, name)
+			case v != uint64(i):
+				t.Errorf("event %s, argument %s: index %d in the table, %s = %d in C", spec.Name, a.Name, i, name, v)
+			default:
+				seen++
+			}
+		}
+	}
+	if seen != len(c) {
+		t.Errorf("enum event_arg has %d values, the table %d arguments", len(c), seen)
+	}
+}
+
 func TestArgTypesMatchC(t *testing.T) {
 	c := enumValues(t, "arg_type")
 	want := map[string]uint64{

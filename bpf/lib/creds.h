@@ -59,11 +59,11 @@ static __always_inline void emit_commit_creds(void *ctx, const struct cred_snap 
 		return;
 	if (!event_init(&e, ctx, EVENT_COMMIT_CREDS))
 		return;
-	save_cred_snap(&e, 0, old);
-	save_cred_snap(&e, 9, new);
-	save_str(&e, 18, sys, 0);
+	save_cred_snap(&e, ARG_COMMIT_CREDS_OLD_UID, old);
+	save_cred_snap(&e, ARG_COMMIT_CREDS_NEW_UID, new);
+	save_str(&e, ARG_COMMIT_CREDS_SYSCALL, sys, 0);
 	if (exe)
-		save_file_path(&e, 19, exe);
+		save_file_path(&e, ARG_COMMIT_CREDS_EXE, exe);
 	event_submit(&e, 0);
 }
 
