@@ -5,2191 +5,4775 @@ package event
 // The typed views of Event.Args, one per event: SchedProcessExecArgs(ev.Args)
 // reads and writes the arguments of a sched_process_exec event by method, so
 // that a renamed or retyped argument fails to compile instead of reading as
-// absent. A getter returns the zero value when the argument is absent; a
-// setter stores the value in the type the decoder gives it.
+// absent. X returns the zero value when the argument is absent, LookupX says
+// whether it is there; SetX stores the value in the type the decoder gives it
+// (int64, uint64, string, []string, []byte, bool), DeleteX removes it.
 
 // ExecveArgs is the typed view of the arguments of the execve event (id 1): a program is about to be executed (syscall entry; argv whole in one event).
 type ExecveArgs map[string]any
 
 // Pathname is argument 0, pathname (string): path as passed by the caller.
-func (a ExecveArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a ExecveArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a ExecveArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
 
 // SetPathname sets argument pathname.
 func (a ExecveArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a ExecveArgs) DeletePathname() { delete(a, "pathname") }
+
 // Argv is argument 1, argv (string[]): all arguments; the last element is "..." when truncated.
-func (a ExecveArgs) Argv() []string { v, _ := a["argv"].([]string); return v }
+func (a ExecveArgs) Argv() []string { v, _ := a.LookupArgv(); return v }
+
+// LookupArgv returns argument argv and whether the event has it.
+func (a ExecveArgs) LookupArgv() ([]string, bool) { v, ok := a["argv"].([]string); return v, ok }
 
 // SetArgv sets argument argv.
 func (a ExecveArgs) SetArgv(v []string) { a["argv"] = v }
+
+// DeleteArgv removes argument argv.
+func (a ExecveArgs) DeleteArgv() { delete(a, "argv") }
 
 // ExecveatArgs is the typed view of the arguments of the execveat event (id 2): a program is about to be executed relative to a directory fd (syscall entry).
 type ExecveatArgs map[string]any
 
 // Dirfd is argument 0, dirfd (int32).
-func (a ExecveatArgs) Dirfd() int32 { v, _ := a["dirfd"].(int64); return int32(v) }
+func (a ExecveatArgs) Dirfd() int32 { v, _ := a.LookupDirfd(); return v }
+
+// LookupDirfd returns argument dirfd and whether the event has it.
+func (a ExecveatArgs) LookupDirfd() (int32, bool) { v, ok := a["dirfd"].(int64); return int32(v), ok }
 
 // SetDirfd sets argument dirfd.
 func (a ExecveatArgs) SetDirfd(v int32) { a["dirfd"] = int64(v) }
 
+// DeleteDirfd removes argument dirfd.
+func (a ExecveatArgs) DeleteDirfd() { delete(a, "dirfd") }
+
 // Pathname is argument 1, pathname (string).
-func (a ExecveatArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a ExecveatArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a ExecveatArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
 
 // SetPathname sets argument pathname.
 func (a ExecveatArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a ExecveatArgs) DeletePathname() { delete(a, "pathname") }
+
 // Argv is argument 2, argv (string[]).
-func (a ExecveatArgs) Argv() []string { v, _ := a["argv"].([]string); return v }
+func (a ExecveatArgs) Argv() []string { v, _ := a.LookupArgv(); return v }
+
+// LookupArgv returns argument argv and whether the event has it.
+func (a ExecveatArgs) LookupArgv() ([]string, bool) { v, ok := a["argv"].([]string); return v, ok }
 
 // SetArgv sets argument argv.
 func (a ExecveatArgs) SetArgv(v []string) { a["argv"] = v }
 
+// DeleteArgv removes argument argv.
+func (a ExecveatArgs) DeleteArgv() { delete(a, "argv") }
+
 // Flags is argument 3, flags (int32).
-func (a ExecveatArgs) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a ExecveatArgs) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a ExecveatArgs) LookupFlags() (int32, bool) { v, ok := a["flags"].(int64); return int32(v), ok }
 
 // SetFlags sets argument flags.
 func (a ExecveatArgs) SetFlags(v int32) { a["flags"] = int64(v) }
+
+// DeleteFlags removes argument flags.
+func (a ExecveatArgs) DeleteFlags() { delete(a, "flags") }
 
 // InitModuleArgs is the typed view of the arguments of the init_module event (id 3): a kernel module image is loaded from memory (attempted, successful or not).
 type InitModuleArgs map[string]any
 
 // Len is argument 0, len (uint64): size of the module image.
-func (a InitModuleArgs) Len() uint64 { v, _ := a["len"].(uint64); return v }
+func (a InitModuleArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a InitModuleArgs) LookupLen() (uint64, bool) { v, ok := a["len"].(uint64); return v, ok }
 
 // SetLen sets argument len.
 func (a InitModuleArgs) SetLen(v uint64) { a["len"] = v }
 
+// DeleteLen removes argument len.
+func (a InitModuleArgs) DeleteLen() { delete(a, "len") }
+
 // ParamValues is argument 1, param_values (string).
-func (a InitModuleArgs) ParamValues() string { v, _ := a["param_values"].(string); return v }
+func (a InitModuleArgs) ParamValues() string { v, _ := a.LookupParamValues(); return v }
+
+// LookupParamValues returns argument param_values and whether the event has it.
+func (a InitModuleArgs) LookupParamValues() (string, bool) {
+	v, ok := a["param_values"].(string)
+	return v, ok
+}
 
 // SetParamValues sets argument param_values.
 func (a InitModuleArgs) SetParamValues(v string) { a["param_values"] = v }
+
+// DeleteParamValues removes argument param_values.
+func (a InitModuleArgs) DeleteParamValues() { delete(a, "param_values") }
 
 // FinitModuleArgs is the typed view of the arguments of the finit_module event (id 4): a kernel module is loaded from a file descriptor (attempted, successful or not).
 type FinitModuleArgs map[string]any
 
 // Fd is argument 0, fd (int32).
-func (a FinitModuleArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a FinitModuleArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a FinitModuleArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
 
 // SetFd sets argument fd.
 func (a FinitModuleArgs) SetFd(v int32) { a["fd"] = int64(v) }
 
+// DeleteFd removes argument fd.
+func (a FinitModuleArgs) DeleteFd() { delete(a, "fd") }
+
 // Pathname is argument 1, pathname (string): path of the file behind fd.
-func (a FinitModuleArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a FinitModuleArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a FinitModuleArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a FinitModuleArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a FinitModuleArgs) DeletePathname() { delete(a, "pathname") }
+
 // ParamValues is argument 2, param_values (string).
-func (a FinitModuleArgs) ParamValues() string { v, _ := a["param_values"].(string); return v }
+func (a FinitModuleArgs) ParamValues() string { v, _ := a.LookupParamValues(); return v }
+
+// LookupParamValues returns argument param_values and whether the event has it.
+func (a FinitModuleArgs) LookupParamValues() (string, bool) {
+	v, ok := a["param_values"].(string)
+	return v, ok
+}
 
 // SetParamValues sets argument param_values.
 func (a FinitModuleArgs) SetParamValues(v string) { a["param_values"] = v }
 
+// DeleteParamValues removes argument param_values.
+func (a FinitModuleArgs) DeleteParamValues() { delete(a, "param_values") }
+
 // Flags is argument 3, flags (int32).
-func (a FinitModuleArgs) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a FinitModuleArgs) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a FinitModuleArgs) LookupFlags() (int32, bool) {
+	v, ok := a["flags"].(int64)
+	return int32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a FinitModuleArgs) SetFlags(v int32) { a["flags"] = int64(v) }
+
+// DeleteFlags removes argument flags.
+func (a FinitModuleArgs) DeleteFlags() { delete(a, "flags") }
 
 // MemfdCreateArgs is the typed view of the arguments of the memfd_create event (id 5): an anonymous memory-backed file is created.
 type MemfdCreateArgs map[string]any
 
 // Name is argument 0, name (string).
-func (a MemfdCreateArgs) Name() string { v, _ := a["name"].(string); return v }
+func (a MemfdCreateArgs) Name() string { v, _ := a.LookupName(); return v }
+
+// LookupName returns argument name and whether the event has it.
+func (a MemfdCreateArgs) LookupName() (string, bool) { v, ok := a["name"].(string); return v, ok }
 
 // SetName sets argument name.
 func (a MemfdCreateArgs) SetName(v string) { a["name"] = v }
 
+// DeleteName removes argument name.
+func (a MemfdCreateArgs) DeleteName() { delete(a, "name") }
+
 // Flags is argument 1, flags (uint32).
-func (a MemfdCreateArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a MemfdCreateArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a MemfdCreateArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a MemfdCreateArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a MemfdCreateArgs) DeleteFlags() { delete(a, "flags") }
 
 // SetuidArgs is the typed view of the arguments of the setuid event (id 6): setuid(2).
 type SetuidArgs map[string]any
 
 // UID is argument 0, uid (uint32).
-func (a SetuidArgs) UID() uint32 { v, _ := a["uid"].(uint64); return uint32(v) }
+func (a SetuidArgs) UID() uint32 { v, _ := a.LookupUID(); return v }
+
+// LookupUID returns argument uid and whether the event has it.
+func (a SetuidArgs) LookupUID() (uint32, bool) { v, ok := a["uid"].(uint64); return uint32(v), ok }
 
 // SetUID sets argument uid.
 func (a SetuidArgs) SetUID(v uint32) { a["uid"] = uint64(v) }
+
+// DeleteUID removes argument uid.
+func (a SetuidArgs) DeleteUID() { delete(a, "uid") }
 
 // SetreuidArgs is the typed view of the arguments of the setreuid event (id 7): setreuid(2).
 type SetreuidArgs map[string]any
 
 // RUID is argument 0, ruid (uint32).
-func (a SetreuidArgs) RUID() uint32 { v, _ := a["ruid"].(uint64); return uint32(v) }
+func (a SetreuidArgs) RUID() uint32 { v, _ := a.LookupRUID(); return v }
+
+// LookupRUID returns argument ruid and whether the event has it.
+func (a SetreuidArgs) LookupRUID() (uint32, bool) { v, ok := a["ruid"].(uint64); return uint32(v), ok }
 
 // SetRUID sets argument ruid.
 func (a SetreuidArgs) SetRUID(v uint32) { a["ruid"] = uint64(v) }
 
+// DeleteRUID removes argument ruid.
+func (a SetreuidArgs) DeleteRUID() { delete(a, "ruid") }
+
 // EUID is argument 1, euid (uint32).
-func (a SetreuidArgs) EUID() uint32 { v, _ := a["euid"].(uint64); return uint32(v) }
+func (a SetreuidArgs) EUID() uint32 { v, _ := a.LookupEUID(); return v }
+
+// LookupEUID returns argument euid and whether the event has it.
+func (a SetreuidArgs) LookupEUID() (uint32, bool) { v, ok := a["euid"].(uint64); return uint32(v), ok }
 
 // SetEUID sets argument euid.
 func (a SetreuidArgs) SetEUID(v uint32) { a["euid"] = uint64(v) }
+
+// DeleteEUID removes argument euid.
+func (a SetreuidArgs) DeleteEUID() { delete(a, "euid") }
 
 // SetresuidArgs is the typed view of the arguments of the setresuid event (id 8): setresuid(2).
 type SetresuidArgs map[string]any
 
 // RUID is argument 0, ruid (uint32).
-func (a SetresuidArgs) RUID() uint32 { v, _ := a["ruid"].(uint64); return uint32(v) }
+func (a SetresuidArgs) RUID() uint32 { v, _ := a.LookupRUID(); return v }
+
+// LookupRUID returns argument ruid and whether the event has it.
+func (a SetresuidArgs) LookupRUID() (uint32, bool) { v, ok := a["ruid"].(uint64); return uint32(v), ok }
 
 // SetRUID sets argument ruid.
 func (a SetresuidArgs) SetRUID(v uint32) { a["ruid"] = uint64(v) }
 
+// DeleteRUID removes argument ruid.
+func (a SetresuidArgs) DeleteRUID() { delete(a, "ruid") }
+
 // EUID is argument 1, euid (uint32).
-func (a SetresuidArgs) EUID() uint32 { v, _ := a["euid"].(uint64); return uint32(v) }
+func (a SetresuidArgs) EUID() uint32 { v, _ := a.LookupEUID(); return v }
+
+// LookupEUID returns argument euid and whether the event has it.
+func (a SetresuidArgs) LookupEUID() (uint32, bool) { v, ok := a["euid"].(uint64); return uint32(v), ok }
 
 // SetEUID sets argument euid.
 func (a SetresuidArgs) SetEUID(v uint32) { a["euid"] = uint64(v) }
 
+// DeleteEUID removes argument euid.
+func (a SetresuidArgs) DeleteEUID() { delete(a, "euid") }
+
 // SUID is argument 2, suid (uint32).
-func (a SetresuidArgs) SUID() uint32 { v, _ := a["suid"].(uint64); return uint32(v) }
+func (a SetresuidArgs) SUID() uint32 { v, _ := a.LookupSUID(); return v }
+
+// LookupSUID returns argument suid and whether the event has it.
+func (a SetresuidArgs) LookupSUID() (uint32, bool) { v, ok := a["suid"].(uint64); return uint32(v), ok }
 
 // SetSUID sets argument suid.
 func (a SetresuidArgs) SetSUID(v uint32) { a["suid"] = uint64(v) }
+
+// DeleteSUID removes argument suid.
+func (a SetresuidArgs) DeleteSUID() { delete(a, "suid") }
 
 // SetgidArgs is the typed view of the arguments of the setgid event (id 9): setgid(2).
 type SetgidArgs map[string]any
 
 // GID is argument 0, gid (uint32).
-func (a SetgidArgs) GID() uint32 { v, _ := a["gid"].(uint64); return uint32(v) }
+func (a SetgidArgs) GID() uint32 { v, _ := a.LookupGID(); return v }
+
+// LookupGID returns argument gid and whether the event has it.
+func (a SetgidArgs) LookupGID() (uint32, bool) { v, ok := a["gid"].(uint64); return uint32(v), ok }
 
 // SetGID sets argument gid.
 func (a SetgidArgs) SetGID(v uint32) { a["gid"] = uint64(v) }
+
+// DeleteGID removes argument gid.
+func (a SetgidArgs) DeleteGID() { delete(a, "gid") }
 
 // SetregidArgs is the typed view of the arguments of the setregid event (id 10): setregid(2).
 type SetregidArgs map[string]any
 
 // RGID is argument 0, rgid (uint32).
-func (a SetregidArgs) RGID() uint32 { v, _ := a["rgid"].(uint64); return uint32(v) }
+func (a SetregidArgs) RGID() uint32 { v, _ := a.LookupRGID(); return v }
+
+// LookupRGID returns argument rgid and whether the event has it.
+func (a SetregidArgs) LookupRGID() (uint32, bool) { v, ok := a["rgid"].(uint64); return uint32(v), ok }
 
 // SetRGID sets argument rgid.
 func (a SetregidArgs) SetRGID(v uint32) { a["rgid"] = uint64(v) }
 
+// DeleteRGID removes argument rgid.
+func (a SetregidArgs) DeleteRGID() { delete(a, "rgid") }
+
 // EGID is argument 1, egid (uint32).
-func (a SetregidArgs) EGID() uint32 { v, _ := a["egid"].(uint64); return uint32(v) }
+func (a SetregidArgs) EGID() uint32 { v, _ := a.LookupEGID(); return v }
+
+// LookupEGID returns argument egid and whether the event has it.
+func (a SetregidArgs) LookupEGID() (uint32, bool) { v, ok := a["egid"].(uint64); return uint32(v), ok }
 
 // SetEGID sets argument egid.
 func (a SetregidArgs) SetEGID(v uint32) { a["egid"] = uint64(v) }
+
+// DeleteEGID removes argument egid.
+func (a SetregidArgs) DeleteEGID() { delete(a, "egid") }
 
 // SetresgidArgs is the typed view of the arguments of the setresgid event (id 11): setresgid(2).
 type SetresgidArgs map[string]any
 
 // RGID is argument 0, rgid (uint32).
-func (a SetresgidArgs) RGID() uint32 { v, _ := a["rgid"].(uint64); return uint32(v) }
+func (a SetresgidArgs) RGID() uint32 { v, _ := a.LookupRGID(); return v }
+
+// LookupRGID returns argument rgid and whether the event has it.
+func (a SetresgidArgs) LookupRGID() (uint32, bool) { v, ok := a["rgid"].(uint64); return uint32(v), ok }
 
 // SetRGID sets argument rgid.
 func (a SetresgidArgs) SetRGID(v uint32) { a["rgid"] = uint64(v) }
 
+// DeleteRGID removes argument rgid.
+func (a SetresgidArgs) DeleteRGID() { delete(a, "rgid") }
+
 // EGID is argument 1, egid (uint32).
-func (a SetresgidArgs) EGID() uint32 { v, _ := a["egid"].(uint64); return uint32(v) }
+func (a SetresgidArgs) EGID() uint32 { v, _ := a.LookupEGID(); return v }
+
+// LookupEGID returns argument egid and whether the event has it.
+func (a SetresgidArgs) LookupEGID() (uint32, bool) { v, ok := a["egid"].(uint64); return uint32(v), ok }
 
 // SetEGID sets argument egid.
 func (a SetresgidArgs) SetEGID(v uint32) { a["egid"] = uint64(v) }
 
+// DeleteEGID removes argument egid.
+func (a SetresgidArgs) DeleteEGID() { delete(a, "egid") }
+
 // SGID is argument 2, sgid (uint32).
-func (a SetresgidArgs) SGID() uint32 { v, _ := a["sgid"].(uint64); return uint32(v) }
+func (a SetresgidArgs) SGID() uint32 { v, _ := a.LookupSGID(); return v }
+
+// LookupSGID returns argument sgid and whether the event has it.
+func (a SetresgidArgs) LookupSGID() (uint32, bool) { v, ok := a["sgid"].(uint64); return uint32(v), ok }
 
 // SetSGID sets argument sgid.
 func (a SetresgidArgs) SetSGID(v uint32) { a["sgid"] = uint64(v) }
+
+// DeleteSGID removes argument sgid.
+func (a SetresgidArgs) DeleteSGID() { delete(a, "sgid") }
 
 // SetfsuidArgs is the typed view of the arguments of the setfsuid event (id 12): setfsuid(2).
 type SetfsuidArgs map[string]any
 
 // FSUID is argument 0, fsuid (uint32).
-func (a SetfsuidArgs) FSUID() uint32 { v, _ := a["fsuid"].(uint64); return uint32(v) }
+func (a SetfsuidArgs) FSUID() uint32 { v, _ := a.LookupFSUID(); return v }
+
+// LookupFSUID returns argument fsuid and whether the event has it.
+func (a SetfsuidArgs) LookupFSUID() (uint32, bool) {
+	v, ok := a["fsuid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFSUID sets argument fsuid.
 func (a SetfsuidArgs) SetFSUID(v uint32) { a["fsuid"] = uint64(v) }
+
+// DeleteFSUID removes argument fsuid.
+func (a SetfsuidArgs) DeleteFSUID() { delete(a, "fsuid") }
 
 // SetfsgidArgs is the typed view of the arguments of the setfsgid event (id 13): setfsgid(2).
 type SetfsgidArgs map[string]any
 
 // FSGID is argument 0, fsgid (uint32).
-func (a SetfsgidArgs) FSGID() uint32 { v, _ := a["fsgid"].(uint64); return uint32(v) }
+func (a SetfsgidArgs) FSGID() uint32 { v, _ := a.LookupFSGID(); return v }
+
+// LookupFSGID returns argument fsgid and whether the event has it.
+func (a SetfsgidArgs) LookupFSGID() (uint32, bool) {
+	v, ok := a["fsgid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFSGID sets argument fsgid.
 func (a SetfsgidArgs) SetFSGID(v uint32) { a["fsgid"] = uint64(v) }
+
+// DeleteFSGID removes argument fsgid.
+func (a SetfsgidArgs) DeleteFSGID() { delete(a, "fsgid") }
 
 // CapsetArgs is the typed view of the arguments of the capset event (id 14): capset(2): the caller sets its capability sets.
 type CapsetArgs map[string]any
 
 // Pid is argument 0, pid (int32).
-func (a CapsetArgs) Pid() int32 { v, _ := a["pid"].(int64); return int32(v) }
+func (a CapsetArgs) Pid() int32 { v, _ := a.LookupPid(); return v }
+
+// LookupPid returns argument pid and whether the event has it.
+func (a CapsetArgs) LookupPid() (int32, bool) { v, ok := a["pid"].(int64); return int32(v), ok }
 
 // SetPid sets argument pid.
 func (a CapsetArgs) SetPid(v int32) { a["pid"] = int64(v) }
 
+// DeletePid removes argument pid.
+func (a CapsetArgs) DeletePid() { delete(a, "pid") }
+
 // Effective is argument 1, effective (uint64).
-func (a CapsetArgs) Effective() uint64 { v, _ := a["effective"].(uint64); return v }
+func (a CapsetArgs) Effective() uint64 { v, _ := a.LookupEffective(); return v }
+
+// LookupEffective returns argument effective and whether the event has it.
+func (a CapsetArgs) LookupEffective() (uint64, bool) { v, ok := a["effective"].(uint64); return v, ok }
 
 // SetEffective sets argument effective.
 func (a CapsetArgs) SetEffective(v uint64) { a["effective"] = v }
 
+// DeleteEffective removes argument effective.
+func (a CapsetArgs) DeleteEffective() { delete(a, "effective") }
+
 // Permitted is argument 2, permitted (uint64).
-func (a CapsetArgs) Permitted() uint64 { v, _ := a["permitted"].(uint64); return v }
+func (a CapsetArgs) Permitted() uint64 { v, _ := a.LookupPermitted(); return v }
+
+// LookupPermitted returns argument permitted and whether the event has it.
+func (a CapsetArgs) LookupPermitted() (uint64, bool) { v, ok := a["permitted"].(uint64); return v, ok }
 
 // SetPermitted sets argument permitted.
 func (a CapsetArgs) SetPermitted(v uint64) { a["permitted"] = v }
 
+// DeletePermitted removes argument permitted.
+func (a CapsetArgs) DeletePermitted() { delete(a, "permitted") }
+
 // Inheritable is argument 3, inheritable (uint64).
-func (a CapsetArgs) Inheritable() uint64 { v, _ := a["inheritable"].(uint64); return v }
+func (a CapsetArgs) Inheritable() uint64 { v, _ := a.LookupInheritable(); return v }
+
+// LookupInheritable returns argument inheritable and whether the event has it.
+func (a CapsetArgs) LookupInheritable() (uint64, bool) {
+	v, ok := a["inheritable"].(uint64)
+	return v, ok
+}
 
 // SetInheritable sets argument inheritable.
 func (a CapsetArgs) SetInheritable(v uint64) { a["inheritable"] = v }
+
+// DeleteInheritable removes argument inheritable.
+func (a CapsetArgs) DeleteInheritable() { delete(a, "inheritable") }
 
 // SchedProcessForkArgs is the typed view of the arguments of the sched_process_fork event (id 100): a process or thread was created.
 type SchedProcessForkArgs map[string]any
 
 // ParentPid is argument 0, parent_pid (uint32): host pid (tgid) of the parent.
-func (a SchedProcessForkArgs) ParentPid() uint32 { v, _ := a["parent_pid"].(uint64); return uint32(v) }
+func (a SchedProcessForkArgs) ParentPid() uint32 { v, _ := a.LookupParentPid(); return v }
+
+// LookupParentPid returns argument parent_pid and whether the event has it.
+func (a SchedProcessForkArgs) LookupParentPid() (uint32, bool) {
+	v, ok := a["parent_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetParentPid sets argument parent_pid.
 func (a SchedProcessForkArgs) SetParentPid(v uint32) { a["parent_pid"] = uint64(v) }
 
+// DeleteParentPid removes argument parent_pid.
+func (a SchedProcessForkArgs) DeleteParentPid() { delete(a, "parent_pid") }
+
 // ParentTid is argument 1, parent_tid (uint32).
-func (a SchedProcessForkArgs) ParentTid() uint32 { v, _ := a["parent_tid"].(uint64); return uint32(v) }
+func (a SchedProcessForkArgs) ParentTid() uint32 { v, _ := a.LookupParentTid(); return v }
+
+// LookupParentTid returns argument parent_tid and whether the event has it.
+func (a SchedProcessForkArgs) LookupParentTid() (uint32, bool) {
+	v, ok := a["parent_tid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetParentTid sets argument parent_tid.
 func (a SchedProcessForkArgs) SetParentTid(v uint32) { a["parent_tid"] = uint64(v) }
 
+// DeleteParentTid removes argument parent_tid.
+func (a SchedProcessForkArgs) DeleteParentTid() { delete(a, "parent_tid") }
+
 // ChildPid is argument 2, child_pid (uint32): host pid (tgid) of the child.
-func (a SchedProcessForkArgs) ChildPid() uint32 { v, _ := a["child_pid"].(uint64); return uint32(v) }
+func (a SchedProcessForkArgs) ChildPid() uint32 { v, _ := a.LookupChildPid(); return v }
+
+// LookupChildPid returns argument child_pid and whether the event has it.
+func (a SchedProcessForkArgs) LookupChildPid() (uint32, bool) {
+	v, ok := a["child_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetChildPid sets argument child_pid.
 func (a SchedProcessForkArgs) SetChildPid(v uint32) { a["child_pid"] = uint64(v) }
 
+// DeleteChildPid removes argument child_pid.
+func (a SchedProcessForkArgs) DeleteChildPid() { delete(a, "child_pid") }
+
 // ChildTid is argument 3, child_tid (uint32).
-func (a SchedProcessForkArgs) ChildTid() uint32 { v, _ := a["child_tid"].(uint64); return uint32(v) }
+func (a SchedProcessForkArgs) ChildTid() uint32 { v, _ := a.LookupChildTid(); return v }
+
+// LookupChildTid returns argument child_tid and whether the event has it.
+func (a SchedProcessForkArgs) LookupChildTid() (uint32, bool) {
+	v, ok := a["child_tid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetChildTid sets argument child_tid.
 func (a SchedProcessForkArgs) SetChildTid(v uint32) { a["child_tid"] = uint64(v) }
 
+// DeleteChildTid removes argument child_tid.
+func (a SchedProcessForkArgs) DeleteChildTid() { delete(a, "child_tid") }
+
 // ChildNSPid is argument 4, child_ns_pid (uint32): child pid in its own pid namespace.
-func (a SchedProcessForkArgs) ChildNSPid() uint32 {
-	v, _ := a["child_ns_pid"].(uint64)
-	return uint32(v)
+func (a SchedProcessForkArgs) ChildNSPid() uint32 { v, _ := a.LookupChildNSPid(); return v }
+
+// LookupChildNSPid returns argument child_ns_pid and whether the event has it.
+func (a SchedProcessForkArgs) LookupChildNSPid() (uint32, bool) {
+	v, ok := a["child_ns_pid"].(uint64)
+	return uint32(v), ok
 }
 
 // SetChildNSPid sets argument child_ns_pid.
 func (a SchedProcessForkArgs) SetChildNSPid(v uint32) { a["child_ns_pid"] = uint64(v) }
 
+// DeleteChildNSPid removes argument child_ns_pid.
+func (a SchedProcessForkArgs) DeleteChildNSPid() { delete(a, "child_ns_pid") }
+
 // Thread is argument 5, thread (bool): the child is a thread of the parent's process.
-func (a SchedProcessForkArgs) Thread() bool { v, _ := a["thread"].(bool); return v }
+func (a SchedProcessForkArgs) Thread() bool { v, _ := a.LookupThread(); return v }
+
+// LookupThread returns argument thread and whether the event has it.
+func (a SchedProcessForkArgs) LookupThread() (bool, bool) { v, ok := a["thread"].(bool); return v, ok }
 
 // SetThread sets argument thread.
 func (a SchedProcessForkArgs) SetThread(v bool) { a["thread"] = v }
 
+// DeleteThread removes argument thread.
+func (a SchedProcessForkArgs) DeleteThread() { delete(a, "thread") }
+
 // StartTime is argument 6, start_time (uint64): child start time, ns since boot.
-func (a SchedProcessForkArgs) StartTime() uint64 { v, _ := a["start_time"].(uint64); return v }
+func (a SchedProcessForkArgs) StartTime() uint64 { v, _ := a.LookupStartTime(); return v }
+
+// LookupStartTime returns argument start_time and whether the event has it.
+func (a SchedProcessForkArgs) LookupStartTime() (uint64, bool) {
+	v, ok := a["start_time"].(uint64)
+	return v, ok
+}
 
 // SetStartTime sets argument start_time.
 func (a SchedProcessForkArgs) SetStartTime(v uint64) { a["start_time"] = v }
+
+// DeleteStartTime removes argument start_time.
+func (a SchedProcessForkArgs) DeleteStartTime() { delete(a, "start_time") }
 
 // SchedProcessExecArgs is the typed view of the arguments of the sched_process_exec event (id 101): a program was executed (after the point of no return).
 type SchedProcessExecArgs map[string]any
 
 // Pathname is argument 0, pathname (string): resolved path of the executed file.
-func (a SchedProcessExecArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SchedProcessExecArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SchedProcessExecArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SchedProcessExecArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SchedProcessExecArgs) DeletePathname() { delete(a, "pathname") }
+
 // Filename is argument 1, filename (string): path as given to exec.
-func (a SchedProcessExecArgs) Filename() string { v, _ := a["filename"].(string); return v }
+func (a SchedProcessExecArgs) Filename() string { v, _ := a.LookupFilename(); return v }
+
+// LookupFilename returns argument filename and whether the event has it.
+func (a SchedProcessExecArgs) LookupFilename() (string, bool) {
+	v, ok := a["filename"].(string)
+	return v, ok
+}
 
 // SetFilename sets argument filename.
 func (a SchedProcessExecArgs) SetFilename(v string) { a["filename"] = v }
 
+// DeleteFilename removes argument filename.
+func (a SchedProcessExecArgs) DeleteFilename() { delete(a, "filename") }
+
 // Interpreter is argument 2, interpreter (string): interpreter path when it differs from filename (scripts).
-func (a SchedProcessExecArgs) Interpreter() string { v, _ := a["interpreter"].(string); return v }
+func (a SchedProcessExecArgs) Interpreter() string { v, _ := a.LookupInterpreter(); return v }
+
+// LookupInterpreter returns argument interpreter and whether the event has it.
+func (a SchedProcessExecArgs) LookupInterpreter() (string, bool) {
+	v, ok := a["interpreter"].(string)
+	return v, ok
+}
 
 // SetInterpreter sets argument interpreter.
 func (a SchedProcessExecArgs) SetInterpreter(v string) { a["interpreter"] = v }
 
+// DeleteInterpreter removes argument interpreter.
+func (a SchedProcessExecArgs) DeleteInterpreter() { delete(a, "interpreter") }
+
 // Argv is argument 3, argv (string[]).
-func (a SchedProcessExecArgs) Argv() []string { v, _ := a["argv"].([]string); return v }
+func (a SchedProcessExecArgs) Argv() []string { v, _ := a.LookupArgv(); return v }
+
+// LookupArgv returns argument argv and whether the event has it.
+func (a SchedProcessExecArgs) LookupArgv() ([]string, bool) {
+	v, ok := a["argv"].([]string)
+	return v, ok
+}
 
 // SetArgv sets argument argv.
 func (a SchedProcessExecArgs) SetArgv(v []string) { a["argv"] = v }
 
+// DeleteArgv removes argument argv.
+func (a SchedProcessExecArgs) DeleteArgv() { delete(a, "argv") }
+
 // Dev is argument 4, dev (uint32).
-func (a SchedProcessExecArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SchedProcessExecArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SchedProcessExecArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SchedProcessExecArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SchedProcessExecArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 5, inode (uint64).
-func (a SchedProcessExecArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SchedProcessExecArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SchedProcessExecArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SchedProcessExecArgs) SetInode(v uint64) { a["inode"] = v }
 
+// DeleteInode removes argument inode.
+func (a SchedProcessExecArgs) DeleteInode() { delete(a, "inode") }
+
 // Mode is argument 6, mode (uint32): inode mode (type and permission bits).
-func (a SchedProcessExecArgs) Mode() uint32 { v, _ := a["mode"].(uint64); return uint32(v) }
+func (a SchedProcessExecArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a SchedProcessExecArgs) LookupMode() (uint32, bool) {
+	v, ok := a["mode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetMode sets argument mode.
 func (a SchedProcessExecArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
 
+// DeleteMode removes argument mode.
+func (a SchedProcessExecArgs) DeleteMode() { delete(a, "mode") }
+
 // Memfd is argument 7, memfd (bool): the file is a memfd (memfd_create).
-func (a SchedProcessExecArgs) Memfd() bool { v, _ := a["memfd"].(bool); return v }
+func (a SchedProcessExecArgs) Memfd() bool { v, _ := a.LookupMemfd(); return v }
+
+// LookupMemfd returns argument memfd and whether the event has it.
+func (a SchedProcessExecArgs) LookupMemfd() (bool, bool) { v, ok := a["memfd"].(bool); return v, ok }
 
 // SetMemfd sets argument memfd.
 func (a SchedProcessExecArgs) SetMemfd(v bool) { a["memfd"] = v }
 
+// DeleteMemfd removes argument memfd.
+func (a SchedProcessExecArgs) DeleteMemfd() { delete(a, "memfd") }
+
 // Deleted is argument 8, deleted (bool): the file has no link left on its file system.
-func (a SchedProcessExecArgs) Deleted() bool { v, _ := a["deleted"].(bool); return v }
+func (a SchedProcessExecArgs) Deleted() bool { v, _ := a.LookupDeleted(); return v }
+
+// LookupDeleted returns argument deleted and whether the event has it.
+func (a SchedProcessExecArgs) LookupDeleted() (bool, bool) {
+	v, ok := a["deleted"].(bool)
+	return v, ok
+}
 
 // SetDeleted sets argument deleted.
 func (a SchedProcessExecArgs) SetDeleted(v bool) { a["deleted"] = v }
 
+// DeleteDeleted removes argument deleted.
+func (a SchedProcessExecArgs) DeleteDeleted() { delete(a, "deleted") }
+
 // FsType is argument 9, fs_type (string): file system type of the executed file (tmpfs, ext4, ...).
-func (a SchedProcessExecArgs) FsType() string { v, _ := a["fs_type"].(string); return v }
+func (a SchedProcessExecArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a SchedProcessExecArgs) LookupFsType() (string, bool) {
+	v, ok := a["fs_type"].(string)
+	return v, ok
+}
 
 // SetFsType sets argument fs_type.
 func (a SchedProcessExecArgs) SetFsType(v string) { a["fs_type"] = v }
 
+// DeleteFsType removes argument fs_type.
+func (a SchedProcessExecArgs) DeleteFsType() { delete(a, "fs_type") }
+
 // StdinType is argument 10, stdin_type (string): what fd 0 is: file, pipe, socket, chr, fifo, ...
-func (a SchedProcessExecArgs) StdinType() string { v, _ := a["stdin_type"].(string); return v }
+func (a SchedProcessExecArgs) StdinType() string { v, _ := a.LookupStdinType(); return v }
+
+// LookupStdinType returns argument stdin_type and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdinType() (string, bool) {
+	v, ok := a["stdin_type"].(string)
+	return v, ok
+}
 
 // SetStdinType sets argument stdin_type.
 func (a SchedProcessExecArgs) SetStdinType(v string) { a["stdin_type"] = v }
 
+// DeleteStdinType removes argument stdin_type.
+func (a SchedProcessExecArgs) DeleteStdinType() { delete(a, "stdin_type") }
+
 // OldPid is argument 11, old_pid (uint32).
-func (a SchedProcessExecArgs) OldPid() uint32 { v, _ := a["old_pid"].(uint64); return uint32(v) }
+func (a SchedProcessExecArgs) OldPid() uint32 { v, _ := a.LookupOldPid(); return v }
+
+// LookupOldPid returns argument old_pid and whether the event has it.
+func (a SchedProcessExecArgs) LookupOldPid() (uint32, bool) {
+	v, ok := a["old_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldPid sets argument old_pid.
 func (a SchedProcessExecArgs) SetOldPid(v uint32) { a["old_pid"] = uint64(v) }
 
+// DeleteOldPid removes argument old_pid.
+func (a SchedProcessExecArgs) DeleteOldPid() { delete(a, "old_pid") }
+
 // Setuid is argument 12, setuid (bool): the file has the set-user-id bit.
-func (a SchedProcessExecArgs) Setuid() bool { v, _ := a["setuid"].(bool); return v }
+func (a SchedProcessExecArgs) Setuid() bool { v, _ := a.LookupSetuid(); return v }
+
+// LookupSetuid returns argument setuid and whether the event has it.
+func (a SchedProcessExecArgs) LookupSetuid() (bool, bool) { v, ok := a["setuid"].(bool); return v, ok }
 
 // SetSetuid sets argument setuid.
 func (a SchedProcessExecArgs) SetSetuid(v bool) { a["setuid"] = v }
 
+// DeleteSetuid removes argument setuid.
+func (a SchedProcessExecArgs) DeleteSetuid() { delete(a, "setuid") }
+
 // Env is argument 13, env (string[]): environment as NAME=value; by default only the variables that change how programs load or log (LD_*, HISTFILE, BASH_ENV, ...), all with the sensor's --exec-env all.
-func (a SchedProcessExecArgs) Env() []string { v, _ := a["env"].([]string); return v }
+func (a SchedProcessExecArgs) Env() []string { v, _ := a.LookupEnv(); return v }
+
+// LookupEnv returns argument env and whether the event has it.
+func (a SchedProcessExecArgs) LookupEnv() ([]string, bool) {
+	v, ok := a["env"].([]string)
+	return v, ok
+}
 
 // SetEnv sets argument env.
 func (a SchedProcessExecArgs) SetEnv(v []string) { a["env"] = v }
 
+// DeleteEnv removes argument env.
+func (a SchedProcessExecArgs) DeleteEnv() { delete(a, "env") }
+
 // StdoutType is argument 14, stdout_type (string): what fd 1 is: file, pipe, socket, chr, fifo, ...
-func (a SchedProcessExecArgs) StdoutType() string { v, _ := a["stdout_type"].(string); return v }
+func (a SchedProcessExecArgs) StdoutType() string { v, _ := a.LookupStdoutType(); return v }
+
+// LookupStdoutType returns argument stdout_type and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdoutType() (string, bool) {
+	v, ok := a["stdout_type"].(string)
+	return v, ok
+}
 
 // SetStdoutType sets argument stdout_type.
 func (a SchedProcessExecArgs) SetStdoutType(v string) { a["stdout_type"] = v }
+
+// DeleteStdoutType removes argument stdout_type.
+func (a SchedProcessExecArgs) DeleteStdoutType() { delete(a, "stdout_type") }
 
 // SchedProcessExitArgs is the typed view of the arguments of the sched_process_exit event (id 102): a thread exited; group_exit tells whether the whole process is gone.
 type SchedProcessExitArgs map[string]any
 
 // ExitCode is argument 0, exit_code (int32): exit status (status<<8) or terminating signal.
-func (a SchedProcessExitArgs) ExitCode() int32 { v, _ := a["exit_code"].(int64); return int32(v) }
+func (a SchedProcessExitArgs) ExitCode() int32 { v, _ := a.LookupExitCode(); return v }
+
+// LookupExitCode returns argument exit_code and whether the event has it.
+func (a SchedProcessExitArgs) LookupExitCode() (int32, bool) {
+	v, ok := a["exit_code"].(int64)
+	return int32(v), ok
+}
 
 // SetExitCode sets argument exit_code.
 func (a SchedProcessExitArgs) SetExitCode(v int32) { a["exit_code"] = int64(v) }
 
+// DeleteExitCode removes argument exit_code.
+func (a SchedProcessExitArgs) DeleteExitCode() { delete(a, "exit_code") }
+
 // GroupExit is argument 1, group_exit (bool): the last thread of the process exited.
-func (a SchedProcessExitArgs) GroupExit() bool { v, _ := a["group_exit"].(bool); return v }
+func (a SchedProcessExitArgs) GroupExit() bool { v, _ := a.LookupGroupExit(); return v }
+
+// LookupGroupExit returns argument group_exit and whether the event has it.
+func (a SchedProcessExitArgs) LookupGroupExit() (bool, bool) {
+	v, ok := a["group_exit"].(bool)
+	return v, ok
+}
 
 // SetGroupExit sets argument group_exit.
 func (a SchedProcessExitArgs) SetGroupExit(v bool) { a["group_exit"] = v }
+
+// DeleteGroupExit removes argument group_exit.
+func (a SchedProcessExitArgs) DeleteGroupExit() { delete(a, "group_exit") }
 
 // CommitCredsArgs is the typed view of the arguments of the commit_creds event (id 200): a task's credentials changed: old and new ids and effective capabilities.
 type CommitCredsArgs map[string]any
 
 // OldUID is argument 0, old_uid (uint32).
-func (a CommitCredsArgs) OldUID() uint32 { v, _ := a["old_uid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldUID() uint32 { v, _ := a.LookupOldUID(); return v }
+
+// LookupOldUID returns argument old_uid and whether the event has it.
+func (a CommitCredsArgs) LookupOldUID() (uint32, bool) {
+	v, ok := a["old_uid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldUID sets argument old_uid.
 func (a CommitCredsArgs) SetOldUID(v uint32) { a["old_uid"] = uint64(v) }
 
+// DeleteOldUID removes argument old_uid.
+func (a CommitCredsArgs) DeleteOldUID() { delete(a, "old_uid") }
+
 // OldGID is argument 1, old_gid (uint32).
-func (a CommitCredsArgs) OldGID() uint32 { v, _ := a["old_gid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldGID() uint32 { v, _ := a.LookupOldGID(); return v }
+
+// LookupOldGID returns argument old_gid and whether the event has it.
+func (a CommitCredsArgs) LookupOldGID() (uint32, bool) {
+	v, ok := a["old_gid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldGID sets argument old_gid.
 func (a CommitCredsArgs) SetOldGID(v uint32) { a["old_gid"] = uint64(v) }
 
+// DeleteOldGID removes argument old_gid.
+func (a CommitCredsArgs) DeleteOldGID() { delete(a, "old_gid") }
+
 // OldEUID is argument 2, old_euid (uint32).
-func (a CommitCredsArgs) OldEUID() uint32 { v, _ := a["old_euid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldEUID() uint32 { v, _ := a.LookupOldEUID(); return v }
+
+// LookupOldEUID returns argument old_euid and whether the event has it.
+func (a CommitCredsArgs) LookupOldEUID() (uint32, bool) {
+	v, ok := a["old_euid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldEUID sets argument old_euid.
 func (a CommitCredsArgs) SetOldEUID(v uint32) { a["old_euid"] = uint64(v) }
 
+// DeleteOldEUID removes argument old_euid.
+func (a CommitCredsArgs) DeleteOldEUID() { delete(a, "old_euid") }
+
 // OldEGID is argument 3, old_egid (uint32).
-func (a CommitCredsArgs) OldEGID() uint32 { v, _ := a["old_egid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldEGID() uint32 { v, _ := a.LookupOldEGID(); return v }
+
+// LookupOldEGID returns argument old_egid and whether the event has it.
+func (a CommitCredsArgs) LookupOldEGID() (uint32, bool) {
+	v, ok := a["old_egid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldEGID sets argument old_egid.
 func (a CommitCredsArgs) SetOldEGID(v uint32) { a["old_egid"] = uint64(v) }
 
+// DeleteOldEGID removes argument old_egid.
+func (a CommitCredsArgs) DeleteOldEGID() { delete(a, "old_egid") }
+
 // OldSUID is argument 4, old_suid (uint32).
-func (a CommitCredsArgs) OldSUID() uint32 { v, _ := a["old_suid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldSUID() uint32 { v, _ := a.LookupOldSUID(); return v }
+
+// LookupOldSUID returns argument old_suid and whether the event has it.
+func (a CommitCredsArgs) LookupOldSUID() (uint32, bool) {
+	v, ok := a["old_suid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldSUID sets argument old_suid.
 func (a CommitCredsArgs) SetOldSUID(v uint32) { a["old_suid"] = uint64(v) }
 
+// DeleteOldSUID removes argument old_suid.
+func (a CommitCredsArgs) DeleteOldSUID() { delete(a, "old_suid") }
+
 // OldSGID is argument 5, old_sgid (uint32).
-func (a CommitCredsArgs) OldSGID() uint32 { v, _ := a["old_sgid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldSGID() uint32 { v, _ := a.LookupOldSGID(); return v }
+
+// LookupOldSGID returns argument old_sgid and whether the event has it.
+func (a CommitCredsArgs) LookupOldSGID() (uint32, bool) {
+	v, ok := a["old_sgid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldSGID sets argument old_sgid.
 func (a CommitCredsArgs) SetOldSGID(v uint32) { a["old_sgid"] = uint64(v) }
 
+// DeleteOldSGID removes argument old_sgid.
+func (a CommitCredsArgs) DeleteOldSGID() { delete(a, "old_sgid") }
+
 // OldFSUID is argument 6, old_fsuid (uint32).
-func (a CommitCredsArgs) OldFSUID() uint32 { v, _ := a["old_fsuid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldFSUID() uint32 { v, _ := a.LookupOldFSUID(); return v }
+
+// LookupOldFSUID returns argument old_fsuid and whether the event has it.
+func (a CommitCredsArgs) LookupOldFSUID() (uint32, bool) {
+	v, ok := a["old_fsuid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldFSUID sets argument old_fsuid.
 func (a CommitCredsArgs) SetOldFSUID(v uint32) { a["old_fsuid"] = uint64(v) }
 
+// DeleteOldFSUID removes argument old_fsuid.
+func (a CommitCredsArgs) DeleteOldFSUID() { delete(a, "old_fsuid") }
+
 // OldFSGID is argument 7, old_fsgid (uint32).
-func (a CommitCredsArgs) OldFSGID() uint32 { v, _ := a["old_fsgid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) OldFSGID() uint32 { v, _ := a.LookupOldFSGID(); return v }
+
+// LookupOldFSGID returns argument old_fsgid and whether the event has it.
+func (a CommitCredsArgs) LookupOldFSGID() (uint32, bool) {
+	v, ok := a["old_fsgid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldFSGID sets argument old_fsgid.
 func (a CommitCredsArgs) SetOldFSGID(v uint32) { a["old_fsgid"] = uint64(v) }
 
+// DeleteOldFSGID removes argument old_fsgid.
+func (a CommitCredsArgs) DeleteOldFSGID() { delete(a, "old_fsgid") }
+
 // OldCapEffective is argument 8, old_cap_effective (uint64).
-func (a CommitCredsArgs) OldCapEffective() uint64 { v, _ := a["old_cap_effective"].(uint64); return v }
+func (a CommitCredsArgs) OldCapEffective() uint64 { v, _ := a.LookupOldCapEffective(); return v }
+
+// LookupOldCapEffective returns argument old_cap_effective and whether the event has it.
+func (a CommitCredsArgs) LookupOldCapEffective() (uint64, bool) {
+	v, ok := a["old_cap_effective"].(uint64)
+	return v, ok
+}
 
 // SetOldCapEffective sets argument old_cap_effective.
 func (a CommitCredsArgs) SetOldCapEffective(v uint64) { a["old_cap_effective"] = v }
 
+// DeleteOldCapEffective removes argument old_cap_effective.
+func (a CommitCredsArgs) DeleteOldCapEffective() { delete(a, "old_cap_effective") }
+
 // NewUID is argument 9, new_uid (uint32).
-func (a CommitCredsArgs) NewUID() uint32 { v, _ := a["new_uid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewUID() uint32 { v, _ := a.LookupNewUID(); return v }
+
+// LookupNewUID returns argument new_uid and whether the event has it.
+func (a CommitCredsArgs) LookupNewUID() (uint32, bool) {
+	v, ok := a["new_uid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewUID sets argument new_uid.
 func (a CommitCredsArgs) SetNewUID(v uint32) { a["new_uid"] = uint64(v) }
 
+// DeleteNewUID removes argument new_uid.
+func (a CommitCredsArgs) DeleteNewUID() { delete(a, "new_uid") }
+
 // NewGID is argument 10, new_gid (uint32).
-func (a CommitCredsArgs) NewGID() uint32 { v, _ := a["new_gid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewGID() uint32 { v, _ := a.LookupNewGID(); return v }
+
+// LookupNewGID returns argument new_gid and whether the event has it.
+func (a CommitCredsArgs) LookupNewGID() (uint32, bool) {
+	v, ok := a["new_gid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewGID sets argument new_gid.
 func (a CommitCredsArgs) SetNewGID(v uint32) { a["new_gid"] = uint64(v) }
 
+// DeleteNewGID removes argument new_gid.
+func (a CommitCredsArgs) DeleteNewGID() { delete(a, "new_gid") }
+
 // NewEUID is argument 11, new_euid (uint32).
-func (a CommitCredsArgs) NewEUID() uint32 { v, _ := a["new_euid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewEUID() uint32 { v, _ := a.LookupNewEUID(); return v }
+
+// LookupNewEUID returns argument new_euid and whether the event has it.
+func (a CommitCredsArgs) LookupNewEUID() (uint32, bool) {
+	v, ok := a["new_euid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewEUID sets argument new_euid.
 func (a CommitCredsArgs) SetNewEUID(v uint32) { a["new_euid"] = uint64(v) }
 
+// DeleteNewEUID removes argument new_euid.
+func (a CommitCredsArgs) DeleteNewEUID() { delete(a, "new_euid") }
+
 // NewEGID is argument 12, new_egid (uint32).
-func (a CommitCredsArgs) NewEGID() uint32 { v, _ := a["new_egid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewEGID() uint32 { v, _ := a.LookupNewEGID(); return v }
+
+// LookupNewEGID returns argument new_egid and whether the event has it.
+func (a CommitCredsArgs) LookupNewEGID() (uint32, bool) {
+	v, ok := a["new_egid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewEGID sets argument new_egid.
 func (a CommitCredsArgs) SetNewEGID(v uint32) { a["new_egid"] = uint64(v) }
 
+// DeleteNewEGID removes argument new_egid.
+func (a CommitCredsArgs) DeleteNewEGID() { delete(a, "new_egid") }
+
 // NewSUID is argument 13, new_suid (uint32).
-func (a CommitCredsArgs) NewSUID() uint32 { v, _ := a["new_suid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewSUID() uint32 { v, _ := a.LookupNewSUID(); return v }
+
+// LookupNewSUID returns argument new_suid and whether the event has it.
+func (a CommitCredsArgs) LookupNewSUID() (uint32, bool) {
+	v, ok := a["new_suid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewSUID sets argument new_suid.
 func (a CommitCredsArgs) SetNewSUID(v uint32) { a["new_suid"] = uint64(v) }
 
+// DeleteNewSUID removes argument new_suid.
+func (a CommitCredsArgs) DeleteNewSUID() { delete(a, "new_suid") }
+
 // NewSGID is argument 14, new_sgid (uint32).
-func (a CommitCredsArgs) NewSGID() uint32 { v, _ := a["new_sgid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewSGID() uint32 { v, _ := a.LookupNewSGID(); return v }
+
+// LookupNewSGID returns argument new_sgid and whether the event has it.
+func (a CommitCredsArgs) LookupNewSGID() (uint32, bool) {
+	v, ok := a["new_sgid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewSGID sets argument new_sgid.
 func (a CommitCredsArgs) SetNewSGID(v uint32) { a["new_sgid"] = uint64(v) }
 
+// DeleteNewSGID removes argument new_sgid.
+func (a CommitCredsArgs) DeleteNewSGID() { delete(a, "new_sgid") }
+
 // NewFSUID is argument 15, new_fsuid (uint32).
-func (a CommitCredsArgs) NewFSUID() uint32 { v, _ := a["new_fsuid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewFSUID() uint32 { v, _ := a.LookupNewFSUID(); return v }
+
+// LookupNewFSUID returns argument new_fsuid and whether the event has it.
+func (a CommitCredsArgs) LookupNewFSUID() (uint32, bool) {
+	v, ok := a["new_fsuid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewFSUID sets argument new_fsuid.
 func (a CommitCredsArgs) SetNewFSUID(v uint32) { a["new_fsuid"] = uint64(v) }
 
+// DeleteNewFSUID removes argument new_fsuid.
+func (a CommitCredsArgs) DeleteNewFSUID() { delete(a, "new_fsuid") }
+
 // NewFSGID is argument 16, new_fsgid (uint32).
-func (a CommitCredsArgs) NewFSGID() uint32 { v, _ := a["new_fsgid"].(uint64); return uint32(v) }
+func (a CommitCredsArgs) NewFSGID() uint32 { v, _ := a.LookupNewFSGID(); return v }
+
+// LookupNewFSGID returns argument new_fsgid and whether the event has it.
+func (a CommitCredsArgs) LookupNewFSGID() (uint32, bool) {
+	v, ok := a["new_fsgid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewFSGID sets argument new_fsgid.
 func (a CommitCredsArgs) SetNewFSGID(v uint32) { a["new_fsgid"] = uint64(v) }
 
+// DeleteNewFSGID removes argument new_fsgid.
+func (a CommitCredsArgs) DeleteNewFSGID() { delete(a, "new_fsgid") }
+
 // NewCapEffective is argument 17, new_cap_effective (uint64).
-func (a CommitCredsArgs) NewCapEffective() uint64 { v, _ := a["new_cap_effective"].(uint64); return v }
+func (a CommitCredsArgs) NewCapEffective() uint64 { v, _ := a.LookupNewCapEffective(); return v }
+
+// LookupNewCapEffective returns argument new_cap_effective and whether the event has it.
+func (a CommitCredsArgs) LookupNewCapEffective() (uint64, bool) {
+	v, ok := a["new_cap_effective"].(uint64)
+	return v, ok
+}
 
 // SetNewCapEffective sets argument new_cap_effective.
 func (a CommitCredsArgs) SetNewCapEffective(v uint64) { a["new_cap_effective"] = v }
 
+// DeleteNewCapEffective removes argument new_cap_effective.
+func (a CommitCredsArgs) DeleteNewCapEffective() { delete(a, "new_cap_effective") }
+
 // Syscall is argument 18, syscall (string): the syscall during which the change was seen (fallback probe), empty from the kernel hook.
-func (a CommitCredsArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a CommitCredsArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a CommitCredsArgs) LookupSyscall() (string, bool) { v, ok := a["syscall"].(string); return v, ok }
 
 // SetSyscall sets argument syscall.
 func (a CommitCredsArgs) SetSyscall(v string) { a["syscall"] = v }
 
+// DeleteSyscall removes argument syscall.
+func (a CommitCredsArgs) DeleteSyscall() { delete(a, "syscall") }
+
 // Exe is argument 19, exe (string): when the change is part of an exec: the program being executed (absent otherwise).
-func (a CommitCredsArgs) Exe() string { v, _ := a["exe"].(string); return v }
+func (a CommitCredsArgs) Exe() string { v, _ := a.LookupExe(); return v }
+
+// LookupExe returns argument exe and whether the event has it.
+func (a CommitCredsArgs) LookupExe() (string, bool) { v, ok := a["exe"].(string); return v, ok }
 
 // SetExe sets argument exe.
 func (a CommitCredsArgs) SetExe(v string) { a["exe"] = v }
+
+// DeleteExe removes argument exe.
+func (a CommitCredsArgs) DeleteExe() { delete(a, "exe") }
 
 // SecurityBprmCheckArgs is the typed view of the arguments of the security_bprm_check event (id 201): the LSM check of the file an exec is about to run (resolved path, device, inode).
 type SecurityBprmCheckArgs map[string]any
 
 // Pathname is argument 0, pathname (string): resolved path of the file.
-func (a SecurityBprmCheckArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityBprmCheckArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityBprmCheckArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityBprmCheckArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityBprmCheckArgs) DeletePathname() { delete(a, "pathname") }
+
 // Filename is argument 1, filename (string): path as given to exec.
-func (a SecurityBprmCheckArgs) Filename() string { v, _ := a["filename"].(string); return v }
+func (a SecurityBprmCheckArgs) Filename() string { v, _ := a.LookupFilename(); return v }
+
+// LookupFilename returns argument filename and whether the event has it.
+func (a SecurityBprmCheckArgs) LookupFilename() (string, bool) {
+	v, ok := a["filename"].(string)
+	return v, ok
+}
 
 // SetFilename sets argument filename.
 func (a SecurityBprmCheckArgs) SetFilename(v string) { a["filename"] = v }
 
+// DeleteFilename removes argument filename.
+func (a SecurityBprmCheckArgs) DeleteFilename() { delete(a, "filename") }
+
 // Dev is argument 2, dev (uint32).
-func (a SecurityBprmCheckArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityBprmCheckArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityBprmCheckArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityBprmCheckArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityBprmCheckArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 3, inode (uint64).
-func (a SecurityBprmCheckArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityBprmCheckArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityBprmCheckArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityBprmCheckArgs) SetInode(v uint64) { a["inode"] = v }
+
+// DeleteInode removes argument inode.
+func (a SecurityBprmCheckArgs) DeleteInode() { delete(a, "inode") }
 
 // SecurityKernelReadFileArgs is the typed view of the arguments of the security_kernel_read_file event (id 202): the kernel reads a file for itself: a module, firmware, a kexec image, a policy.
 type SecurityKernelReadFileArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a SecurityKernelReadFileArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityKernelReadFileArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityKernelReadFileArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityKernelReadFileArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityKernelReadFileArgs) DeletePathname() { delete(a, "pathname") }
+
 // Type is argument 1, type (string): module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate.
-func (a SecurityKernelReadFileArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecurityKernelReadFileArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecurityKernelReadFileArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecurityKernelReadFileArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecurityKernelReadFileArgs) DeleteType() { delete(a, "type") }
+
 // Dev is argument 2, dev (uint32).
-func (a SecurityKernelReadFileArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityKernelReadFileArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityKernelReadFileArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityKernelReadFileArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityKernelReadFileArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 3, inode (uint64).
-func (a SecurityKernelReadFileArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityKernelReadFileArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityKernelReadFileArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityKernelReadFileArgs) SetInode(v uint64) { a["inode"] = v }
+
+// DeleteInode removes argument inode.
+func (a SecurityKernelReadFileArgs) DeleteInode() { delete(a, "inode") }
 
 // SecurityFileOpenArgs is the typed view of the arguments of the security_file_open event (id 300): a file is opened (the LSM check of an open that passed the permission checks); opens refused with EACCES or EPERM are reported from the syscall exit, with the path as given.
 type SecurityFileOpenArgs map[string]any
 
 // Pathname is argument 0, pathname (string): resolved path of the opened file; for a refused open, the path given, made absolute against the directory fd or working directory.
-func (a SecurityFileOpenArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityFileOpenArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityFileOpenArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityFileOpenArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityFileOpenArgs) DeletePathname() { delete(a, "pathname") }
+
 // Flags is argument 1, flags (uint32): open flags (O_WRONLY 01, O_RDWR 02, O_CREAT 0100, O_TRUNC 01000, ...; O_LARGEFILE is always set).
-func (a SecurityFileOpenArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a SecurityFileOpenArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SecurityFileOpenArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a SecurityFileOpenArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SecurityFileOpenArgs) DeleteFlags() { delete(a, "flags") }
+
 // Mode is argument 2, mode (uint32): the inode's mode: file type and permission bits (0 when the open was refused).
-func (a SecurityFileOpenArgs) Mode() uint32 { v, _ := a["mode"].(uint64); return uint32(v) }
+func (a SecurityFileOpenArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a SecurityFileOpenArgs) LookupMode() (uint32, bool) {
+	v, ok := a["mode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetMode sets argument mode.
 func (a SecurityFileOpenArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
 
+// DeleteMode removes argument mode.
+func (a SecurityFileOpenArgs) DeleteMode() { delete(a, "mode") }
+
 // Dev is argument 3, dev (uint32): device of the file system (stat(2) encoding).
-func (a SecurityFileOpenArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityFileOpenArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityFileOpenArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityFileOpenArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityFileOpenArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 4, inode (uint64).
-func (a SecurityFileOpenArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityFileOpenArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityFileOpenArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityFileOpenArgs) SetInode(v uint64) { a["inode"] = v }
 
+// DeleteInode removes argument inode.
+func (a SecurityFileOpenArgs) DeleteInode() { delete(a, "inode") }
+
 // FsType is argument 5, fs_type (string): file system type (ext4, tmpfs, proc, ...).
-func (a SecurityFileOpenArgs) FsType() string { v, _ := a["fs_type"].(string); return v }
+func (a SecurityFileOpenArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a SecurityFileOpenArgs) LookupFsType() (string, bool) {
+	v, ok := a["fs_type"].(string)
+	return v, ok
+}
 
 // SetFsType sets argument fs_type.
 func (a SecurityFileOpenArgs) SetFsType(v string) { a["fs_type"] = v }
 
+// DeleteFsType removes argument fs_type.
+func (a SecurityFileOpenArgs) DeleteFsType() { delete(a, "fs_type") }
+
 // Created is argument 6, created (bool): this open created the file.
-func (a SecurityFileOpenArgs) Created() bool { v, _ := a["created"].(bool); return v }
+func (a SecurityFileOpenArgs) Created() bool { v, _ := a.LookupCreated(); return v }
+
+// LookupCreated returns argument created and whether the event has it.
+func (a SecurityFileOpenArgs) LookupCreated() (bool, bool) {
+	v, ok := a["created"].(bool)
+	return v, ok
+}
 
 // SetCreated sets argument created.
 func (a SecurityFileOpenArgs) SetCreated(v bool) { a["created"] = v }
 
+// DeleteCreated removes argument created.
+func (a SecurityFileOpenArgs) DeleteCreated() { delete(a, "created") }
+
 // Syscall is argument 7, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityFileOpenArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityFileOpenArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityFileOpenArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityFileOpenArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityFileOpenArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityInodeUnlinkArgs is the typed view of the arguments of the security_inode_unlink event (id 301): a directory entry is removed (unlink, or rmdir when dir is true); fed by the LSM path hooks, which carry the mount so the path is complete.
 type SecurityInodeUnlinkArgs map[string]any
 
 // Pathname is argument 0, pathname (string): path of the removed entry (the fallback makes a relative path absolute against the directory fd or working directory).
-func (a SecurityInodeUnlinkArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityInodeUnlinkArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityInodeUnlinkArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityInodeUnlinkArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityInodeUnlinkArgs) DeletePathname() { delete(a, "pathname") }
+
 // Inode is argument 1, inode (uint64): inode of the removed entry; 0 from the fallback (the entry is gone at syscall exit).
-func (a SecurityInodeUnlinkArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityInodeUnlinkArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityInodeUnlinkArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityInodeUnlinkArgs) SetInode(v uint64) { a["inode"] = v }
 
+// DeleteInode removes argument inode.
+func (a SecurityInodeUnlinkArgs) DeleteInode() { delete(a, "inode") }
+
 // Dev is argument 2, dev (uint32): device of the file system; 0 from the fallback.
-func (a SecurityInodeUnlinkArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityInodeUnlinkArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityInodeUnlinkArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityInodeUnlinkArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityInodeUnlinkArgs) DeleteDev() { delete(a, "dev") }
+
 // Dir is argument 3, dir (bool): a directory was removed (rmdir, unlinkat with AT_REMOVEDIR).
-func (a SecurityInodeUnlinkArgs) Dir() bool { v, _ := a["dir"].(bool); return v }
+func (a SecurityInodeUnlinkArgs) Dir() bool { v, _ := a.LookupDir(); return v }
+
+// LookupDir returns argument dir and whether the event has it.
+func (a SecurityInodeUnlinkArgs) LookupDir() (bool, bool) { v, ok := a["dir"].(bool); return v, ok }
 
 // SetDir sets argument dir.
 func (a SecurityInodeUnlinkArgs) SetDir(v bool) { a["dir"] = v }
 
+// DeleteDir removes argument dir.
+func (a SecurityInodeUnlinkArgs) DeleteDir() { delete(a, "dir") }
+
 // Syscall is argument 4, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityInodeUnlinkArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityInodeUnlinkArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityInodeUnlinkArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityInodeUnlinkArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityInodeUnlinkArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityInodeRenameArgs is the typed view of the arguments of the security_inode_rename event (id 302): a file is renamed or moved (rename, renameat, renameat2).
 type SecurityInodeRenameArgs map[string]any
 
 // OldPath is argument 0, old_path (string).
-func (a SecurityInodeRenameArgs) OldPath() string { v, _ := a["old_path"].(string); return v }
+func (a SecurityInodeRenameArgs) OldPath() string { v, _ := a.LookupOldPath(); return v }
+
+// LookupOldPath returns argument old_path and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupOldPath() (string, bool) {
+	v, ok := a["old_path"].(string)
+	return v, ok
+}
 
 // SetOldPath sets argument old_path.
 func (a SecurityInodeRenameArgs) SetOldPath(v string) { a["old_path"] = v }
 
+// DeleteOldPath removes argument old_path.
+func (a SecurityInodeRenameArgs) DeleteOldPath() { delete(a, "old_path") }
+
 // NewPath is argument 1, new_path (string).
-func (a SecurityInodeRenameArgs) NewPath() string { v, _ := a["new_path"].(string); return v }
+func (a SecurityInodeRenameArgs) NewPath() string { v, _ := a.LookupNewPath(); return v }
+
+// LookupNewPath returns argument new_path and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupNewPath() (string, bool) {
+	v, ok := a["new_path"].(string)
+	return v, ok
+}
 
 // SetNewPath sets argument new_path.
 func (a SecurityInodeRenameArgs) SetNewPath(v string) { a["new_path"] = v }
 
+// DeleteNewPath removes argument new_path.
+func (a SecurityInodeRenameArgs) DeleteNewPath() { delete(a, "new_path") }
+
 // Flags is argument 2, flags (uint32): renameat2 flags (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4).
-func (a SecurityInodeRenameArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a SecurityInodeRenameArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a SecurityInodeRenameArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SecurityInodeRenameArgs) DeleteFlags() { delete(a, "flags") }
+
 // Inode is argument 3, inode (uint64): inode of the renamed file; 0 from the fallback.
-func (a SecurityInodeRenameArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityInodeRenameArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityInodeRenameArgs) SetInode(v uint64) { a["inode"] = v }
 
+// DeleteInode removes argument inode.
+func (a SecurityInodeRenameArgs) DeleteInode() { delete(a, "inode") }
+
 // Dev is argument 4, dev (uint32): 0 from the fallback.
-func (a SecurityInodeRenameArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityInodeRenameArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityInodeRenameArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityInodeRenameArgs) DeleteDev() { delete(a, "dev") }
+
 // Syscall is argument 5, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityInodeRenameArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityInodeRenameArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityInodeRenameArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityInodeRenameArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityInodeRenameArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityInodeSymlinkArgs is the typed view of the arguments of the security_inode_symlink event (id 303): a symbolic link is created.
 type SecurityInodeSymlinkArgs map[string]any
 
 // Pathname is argument 0, pathname (string): path of the new link.
-func (a SecurityInodeSymlinkArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityInodeSymlinkArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityInodeSymlinkArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityInodeSymlinkArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityInodeSymlinkArgs) DeletePathname() { delete(a, "pathname") }
+
 // Target is argument 1, target (string): what the link points to, as written.
-func (a SecurityInodeSymlinkArgs) Target() string { v, _ := a["target"].(string); return v }
+func (a SecurityInodeSymlinkArgs) Target() string { v, _ := a.LookupTarget(); return v }
+
+// LookupTarget returns argument target and whether the event has it.
+func (a SecurityInodeSymlinkArgs) LookupTarget() (string, bool) {
+	v, ok := a["target"].(string)
+	return v, ok
+}
 
 // SetTarget sets argument target.
 func (a SecurityInodeSymlinkArgs) SetTarget(v string) { a["target"] = v }
 
+// DeleteTarget removes argument target.
+func (a SecurityInodeSymlinkArgs) DeleteTarget() { delete(a, "target") }
+
 // Syscall is argument 2, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityInodeSymlinkArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityInodeSymlinkArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityInodeSymlinkArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityInodeSymlinkArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityInodeSymlinkArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityInodeLinkArgs is the typed view of the arguments of the security_inode_link event (id 304): a hard link is created.
 type SecurityInodeLinkArgs map[string]any
 
 // OldPath is argument 0, old_path (string): the existing file.
-func (a SecurityInodeLinkArgs) OldPath() string { v, _ := a["old_path"].(string); return v }
+func (a SecurityInodeLinkArgs) OldPath() string { v, _ := a.LookupOldPath(); return v }
+
+// LookupOldPath returns argument old_path and whether the event has it.
+func (a SecurityInodeLinkArgs) LookupOldPath() (string, bool) {
+	v, ok := a["old_path"].(string)
+	return v, ok
+}
 
 // SetOldPath sets argument old_path.
 func (a SecurityInodeLinkArgs) SetOldPath(v string) { a["old_path"] = v }
 
+// DeleteOldPath removes argument old_path.
+func (a SecurityInodeLinkArgs) DeleteOldPath() { delete(a, "old_path") }
+
 // NewPath is argument 1, new_path (string): the new name.
-func (a SecurityInodeLinkArgs) NewPath() string { v, _ := a["new_path"].(string); return v }
+func (a SecurityInodeLinkArgs) NewPath() string { v, _ := a.LookupNewPath(); return v }
+
+// LookupNewPath returns argument new_path and whether the event has it.
+func (a SecurityInodeLinkArgs) LookupNewPath() (string, bool) {
+	v, ok := a["new_path"].(string)
+	return v, ok
+}
 
 // SetNewPath sets argument new_path.
 func (a SecurityInodeLinkArgs) SetNewPath(v string) { a["new_path"] = v }
 
+// DeleteNewPath removes argument new_path.
+func (a SecurityInodeLinkArgs) DeleteNewPath() { delete(a, "new_path") }
+
 // Inode is argument 2, inode (uint64): 0 from the fallback.
-func (a SecurityInodeLinkArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityInodeLinkArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityInodeLinkArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityInodeLinkArgs) SetInode(v uint64) { a["inode"] = v }
 
+// DeleteInode removes argument inode.
+func (a SecurityInodeLinkArgs) DeleteInode() { delete(a, "inode") }
+
 // Dev is argument 3, dev (uint32): 0 from the fallback.
-func (a SecurityInodeLinkArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityInodeLinkArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityInodeLinkArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityInodeLinkArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityInodeLinkArgs) DeleteDev() { delete(a, "dev") }
+
 // Syscall is argument 4, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityInodeLinkArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityInodeLinkArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityInodeLinkArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityInodeLinkArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityInodeLinkArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityFileMprotectArgs is the typed view of the arguments of the security_file_mprotect event (id 305): the protection of a mapping changes (mprotect, pkey_mprotect) and executable memory is involved: the new protection or the mapping is executable (other changes are frequent and not reported).
 type SecurityFileMprotectArgs map[string]any
 
 // Start is argument 0, start (uint64): start of the range (the syscall's).
-func (a SecurityFileMprotectArgs) Start() uint64 { v, _ := a["start"].(uint64); return v }
+func (a SecurityFileMprotectArgs) Start() uint64 { v, _ := a.LookupStart(); return v }
+
+// LookupStart returns argument start and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupStart() (uint64, bool) {
+	v, ok := a["start"].(uint64)
+	return v, ok
+}
 
 // SetStart sets argument start.
 func (a SecurityFileMprotectArgs) SetStart(v uint64) { a["start"] = v }
 
+// DeleteStart removes argument start.
+func (a SecurityFileMprotectArgs) DeleteStart() { delete(a, "start") }
+
 // Len is argument 1, len (uint64).
-func (a SecurityFileMprotectArgs) Len() uint64 { v, _ := a["len"].(uint64); return v }
+func (a SecurityFileMprotectArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupLen() (uint64, bool) {
+	v, ok := a["len"].(uint64)
+	return v, ok
+}
 
 // SetLen sets argument len.
 func (a SecurityFileMprotectArgs) SetLen(v uint64) { a["len"] = v }
 
+// DeleteLen removes argument len.
+func (a SecurityFileMprotectArgs) DeleteLen() { delete(a, "len") }
+
 // Prot is argument 2, prot (uint32): requested protection (PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4).
-func (a SecurityFileMprotectArgs) Prot() uint32 { v, _ := a["prot"].(uint64); return uint32(v) }
+func (a SecurityFileMprotectArgs) Prot() uint32 { v, _ := a.LookupProt(); return v }
+
+// LookupProt returns argument prot and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupProt() (uint32, bool) {
+	v, ok := a["prot"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProt sets argument prot.
 func (a SecurityFileMprotectArgs) SetProt(v uint32) { a["prot"] = uint64(v) }
 
+// DeleteProt removes argument prot.
+func (a SecurityFileMprotectArgs) DeleteProt() { delete(a, "prot") }
+
 // VMFlags is argument 3, vm_flags (uint64): the mapping's flags before the change (VM_READ 1, VM_WRITE 2, VM_EXEC 4, VM_SHARED 8, ...); the hook runs once per mapping in the range, the fallback looks at the mapping at start.
-func (a SecurityFileMprotectArgs) VMFlags() uint64 { v, _ := a["vm_flags"].(uint64); return v }
+func (a SecurityFileMprotectArgs) VMFlags() uint64 { v, _ := a.LookupVMFlags(); return v }
+
+// LookupVMFlags returns argument vm_flags and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupVMFlags() (uint64, bool) {
+	v, ok := a["vm_flags"].(uint64)
+	return v, ok
+}
 
 // SetVMFlags sets argument vm_flags.
 func (a SecurityFileMprotectArgs) SetVMFlags(v uint64) { a["vm_flags"] = v }
 
+// DeleteVMFlags removes argument vm_flags.
+func (a SecurityFileMprotectArgs) DeleteVMFlags() { delete(a, "vm_flags") }
+
 // Pathname is argument 4, pathname (string): the mapped file, "" for anonymous memory.
-func (a SecurityFileMprotectArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityFileMprotectArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityFileMprotectArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityFileMprotectArgs) DeletePathname() { delete(a, "pathname") }
+
 // Syscall is argument 5, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityFileMprotectArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityFileMprotectArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityFileMprotectArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityFileMprotectArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityFileMprotectArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // MemProtAlertArgs is the typed view of the arguments of the mem_prot_alert event (id 306): memory becomes writable and executable at once, or executable after having been writable: code written at run time.
 type MemProtAlertArgs map[string]any
 
 // Alert is argument 0, alert (string): mmap_wx: a new mapping is writable and executable; mprotect_wx: a mapping is made writable and executable; mprotect_x_after_w: a writable mapping is made executable.
-func (a MemProtAlertArgs) Alert() string { v, _ := a["alert"].(string); return v }
+func (a MemProtAlertArgs) Alert() string { v, _ := a.LookupAlert(); return v }
+
+// LookupAlert returns argument alert and whether the event has it.
+func (a MemProtAlertArgs) LookupAlert() (string, bool) { v, ok := a["alert"].(string); return v, ok }
 
 // SetAlert sets argument alert.
 func (a MemProtAlertArgs) SetAlert(v string) { a["alert"] = v }
 
+// DeleteAlert removes argument alert.
+func (a MemProtAlertArgs) DeleteAlert() { delete(a, "alert") }
+
 // Start is argument 1, start (uint64).
-func (a MemProtAlertArgs) Start() uint64 { v, _ := a["start"].(uint64); return v }
+func (a MemProtAlertArgs) Start() uint64 { v, _ := a.LookupStart(); return v }
+
+// LookupStart returns argument start and whether the event has it.
+func (a MemProtAlertArgs) LookupStart() (uint64, bool) { v, ok := a["start"].(uint64); return v, ok }
 
 // SetStart sets argument start.
 func (a MemProtAlertArgs) SetStart(v uint64) { a["start"] = v }
 
+// DeleteStart removes argument start.
+func (a MemProtAlertArgs) DeleteStart() { delete(a, "start") }
+
 // Len is argument 2, len (uint64).
-func (a MemProtAlertArgs) Len() uint64 { v, _ := a["len"].(uint64); return v }
+func (a MemProtAlertArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a MemProtAlertArgs) LookupLen() (uint64, bool) { v, ok := a["len"].(uint64); return v, ok }
 
 // SetLen sets argument len.
 func (a MemProtAlertArgs) SetLen(v uint64) { a["len"] = v }
 
+// DeleteLen removes argument len.
+func (a MemProtAlertArgs) DeleteLen() { delete(a, "len") }
+
 // Prot is argument 3, prot (uint32): the requested protection.
-func (a MemProtAlertArgs) Prot() uint32 { v, _ := a["prot"].(uint64); return uint32(v) }
+func (a MemProtAlertArgs) Prot() uint32 { v, _ := a.LookupProt(); return v }
+
+// LookupProt returns argument prot and whether the event has it.
+func (a MemProtAlertArgs) LookupProt() (uint32, bool) {
+	v, ok := a["prot"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProt sets argument prot.
 func (a MemProtAlertArgs) SetProt(v uint32) { a["prot"] = uint64(v) }
 
+// DeleteProt removes argument prot.
+func (a MemProtAlertArgs) DeleteProt() { delete(a, "prot") }
+
 // VMFlags is argument 4, vm_flags (uint64): the mapping's flags before the change (0 for mmap).
-func (a MemProtAlertArgs) VMFlags() uint64 { v, _ := a["vm_flags"].(uint64); return v }
+func (a MemProtAlertArgs) VMFlags() uint64 { v, _ := a.LookupVMFlags(); return v }
+
+// LookupVMFlags returns argument vm_flags and whether the event has it.
+func (a MemProtAlertArgs) LookupVMFlags() (uint64, bool) {
+	v, ok := a["vm_flags"].(uint64)
+	return v, ok
+}
 
 // SetVMFlags sets argument vm_flags.
 func (a MemProtAlertArgs) SetVMFlags(v uint64) { a["vm_flags"] = v }
 
+// DeleteVMFlags removes argument vm_flags.
+func (a MemProtAlertArgs) DeleteVMFlags() { delete(a, "vm_flags") }
+
 // Pathname is argument 5, pathname (string): the mapped file, "" for anonymous memory.
-func (a MemProtAlertArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a MemProtAlertArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a MemProtAlertArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a MemProtAlertArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a MemProtAlertArgs) DeletePathname() { delete(a, "pathname") }
 
 // SecurityMmapFileArgs is the typed view of the arguments of the security_mmap_file event (id 307): an executable mapping is asked for with mmap(2) (non-executable ones are too frequent to report; the kernel's own mappings of an exec are left to the exec event).
 type SecurityMmapFileArgs map[string]any
 
 // Addr is argument 0, addr (uint64): address asked for (0: the kernel chooses); the fallback's return value is the mapped address.
-func (a SecurityMmapFileArgs) Addr() uint64 { v, _ := a["addr"].(uint64); return v }
+func (a SecurityMmapFileArgs) Addr() uint64 { v, _ := a.LookupAddr(); return v }
+
+// LookupAddr returns argument addr and whether the event has it.
+func (a SecurityMmapFileArgs) LookupAddr() (uint64, bool) { v, ok := a["addr"].(uint64); return v, ok }
 
 // SetAddr sets argument addr.
 func (a SecurityMmapFileArgs) SetAddr(v uint64) { a["addr"] = v }
 
+// DeleteAddr removes argument addr.
+func (a SecurityMmapFileArgs) DeleteAddr() { delete(a, "addr") }
+
 // Len is argument 1, len (uint64).
-func (a SecurityMmapFileArgs) Len() uint64 { v, _ := a["len"].(uint64); return v }
+func (a SecurityMmapFileArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a SecurityMmapFileArgs) LookupLen() (uint64, bool) { v, ok := a["len"].(uint64); return v, ok }
 
 // SetLen sets argument len.
 func (a SecurityMmapFileArgs) SetLen(v uint64) { a["len"] = v }
 
+// DeleteLen removes argument len.
+func (a SecurityMmapFileArgs) DeleteLen() { delete(a, "len") }
+
 // Prot is argument 2, prot (uint32): PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4.
-func (a SecurityMmapFileArgs) Prot() uint32 { v, _ := a["prot"].(uint64); return uint32(v) }
+func (a SecurityMmapFileArgs) Prot() uint32 { v, _ := a.LookupProt(); return v }
+
+// LookupProt returns argument prot and whether the event has it.
+func (a SecurityMmapFileArgs) LookupProt() (uint32, bool) {
+	v, ok := a["prot"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProt sets argument prot.
 func (a SecurityMmapFileArgs) SetProt(v uint32) { a["prot"] = uint64(v) }
 
+// DeleteProt removes argument prot.
+func (a SecurityMmapFileArgs) DeleteProt() { delete(a, "prot") }
+
 // Flags is argument 3, flags (uint32): MAP_SHARED 1, MAP_PRIVATE 2, MAP_FIXED 0x10, MAP_ANONYMOUS 0x20, ...
-func (a SecurityMmapFileArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a SecurityMmapFileArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SecurityMmapFileArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a SecurityMmapFileArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SecurityMmapFileArgs) DeleteFlags() { delete(a, "flags") }
+
 // Pathname is argument 4, pathname (string): the mapped file, "" for anonymous memory.
-func (a SecurityMmapFileArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityMmapFileArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityMmapFileArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityMmapFileArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityMmapFileArgs) DeletePathname() { delete(a, "pathname") }
+
 // Dev is argument 5, dev (uint32).
-func (a SecurityMmapFileArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityMmapFileArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityMmapFileArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityMmapFileArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityMmapFileArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 6, inode (uint64).
-func (a SecurityMmapFileArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a SecurityMmapFileArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a SecurityMmapFileArgs) LookupInode() (uint64, bool) {
+	v, ok := a["inode"].(uint64)
+	return v, ok
+}
 
 // SetInode sets argument inode.
 func (a SecurityMmapFileArgs) SetInode(v uint64) { a["inode"] = v }
+
+// DeleteInode removes argument inode.
+func (a SecurityMmapFileArgs) DeleteInode() { delete(a, "inode") }
 
 // MagicWriteArgs is the typed view of the arguments of the magic_write event (id 308): the first bytes written at offset 0 of a regular file (they say what the file is: an ELF header, a #! line).
 type MagicWriteArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a MagicWriteArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a MagicWriteArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a MagicWriteArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a MagicWriteArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a MagicWriteArgs) DeletePathname() { delete(a, "pathname") }
+
 // Bytes is argument 1, bytes (bytes): up to the first 20 bytes of the write (the first iovec's, for a vectored write).
-func (a MagicWriteArgs) Bytes() []byte { v, _ := a["bytes"].([]byte); return v }
+func (a MagicWriteArgs) Bytes() []byte { v, _ := a.LookupBytes(); return v }
+
+// LookupBytes returns argument bytes and whether the event has it.
+func (a MagicWriteArgs) LookupBytes() ([]byte, bool) { v, ok := a["bytes"].([]byte); return v, ok }
 
 // SetBytes sets argument bytes.
 func (a MagicWriteArgs) SetBytes(v []byte) { a["bytes"] = v }
 
+// DeleteBytes removes argument bytes.
+func (a MagicWriteArgs) DeleteBytes() { delete(a, "bytes") }
+
 // Dev is argument 2, dev (uint32).
-func (a MagicWriteArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a MagicWriteArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a MagicWriteArgs) LookupDev() (uint32, bool) { v, ok := a["dev"].(uint64); return uint32(v), ok }
 
 // SetDev sets argument dev.
 func (a MagicWriteArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a MagicWriteArgs) DeleteDev() { delete(a, "dev") }
+
 // Inode is argument 3, inode (uint64).
-func (a MagicWriteArgs) Inode() uint64 { v, _ := a["inode"].(uint64); return v }
+func (a MagicWriteArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a MagicWriteArgs) LookupInode() (uint64, bool) { v, ok := a["inode"].(uint64); return v, ok }
 
 // SetInode sets argument inode.
 func (a MagicWriteArgs) SetInode(v uint64) { a["inode"] = v }
+
+// DeleteInode removes argument inode.
+func (a MagicWriteArgs) DeleteInode() { delete(a, "inode") }
 
 // VfsWriteArgs is the typed view of the arguments of the vfs_write event (id 309): a write (write, pwrite64) to any file, pipe or socket (off by default: very frequent).
 type VfsWriteArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a VfsWriteArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a VfsWriteArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a VfsWriteArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
 
 // SetPathname sets argument pathname.
 func (a VfsWriteArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a VfsWriteArgs) DeletePathname() { delete(a, "pathname") }
+
 // Fd is argument 1, fd (int32): -1 for a write the kernel made for itself.
-func (a VfsWriteArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a VfsWriteArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a VfsWriteArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
 
 // SetFd sets argument fd.
 func (a VfsWriteArgs) SetFd(v int32) { a["fd"] = int64(v) }
 
+// DeleteFd removes argument fd.
+func (a VfsWriteArgs) DeleteFd() { delete(a, "fd") }
+
 // Count is argument 2, count (uint64): bytes asked to be written.
-func (a VfsWriteArgs) Count() uint64 { v, _ := a["count"].(uint64); return v }
+func (a VfsWriteArgs) Count() uint64 { v, _ := a.LookupCount(); return v }
+
+// LookupCount returns argument count and whether the event has it.
+func (a VfsWriteArgs) LookupCount() (uint64, bool) { v, ok := a["count"].(uint64); return v, ok }
 
 // SetCount sets argument count.
 func (a VfsWriteArgs) SetCount(v uint64) { a["count"] = v }
 
+// DeleteCount removes argument count.
+func (a VfsWriteArgs) DeleteCount() { delete(a, "count") }
+
 // Pos is argument 3, pos (int64): file position the write starts at.
-func (a VfsWriteArgs) Pos() int64 { v, _ := a["pos"].(int64); return v }
+func (a VfsWriteArgs) Pos() int64 { v, _ := a.LookupPos(); return v }
+
+// LookupPos returns argument pos and whether the event has it.
+func (a VfsWriteArgs) LookupPos() (int64, bool) { v, ok := a["pos"].(int64); return v, ok }
 
 // SetPos sets argument pos.
 func (a VfsWriteArgs) SetPos(v int64) { a["pos"] = v }
+
+// DeletePos removes argument pos.
+func (a VfsWriteArgs) DeletePos() { delete(a, "pos") }
 
 // VfsWritevArgs is the typed view of the arguments of the vfs_writev event (id 310): a vectored write (writev, pwritev, pwritev2) (off by default: frequent).
 type VfsWritevArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a VfsWritevArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a VfsWritevArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a VfsWritevArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
 
 // SetPathname sets argument pathname.
 func (a VfsWritevArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a VfsWritevArgs) DeletePathname() { delete(a, "pathname") }
+
 // Fd is argument 1, fd (int32): -1 for a write the kernel made for itself.
-func (a VfsWritevArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a VfsWritevArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a VfsWritevArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
 
 // SetFd sets argument fd.
 func (a VfsWritevArgs) SetFd(v int32) { a["fd"] = int64(v) }
 
+// DeleteFd removes argument fd.
+func (a VfsWritevArgs) DeleteFd() { delete(a, "fd") }
+
 // Vlen is argument 2, vlen (uint64): number of iovecs.
-func (a VfsWritevArgs) Vlen() uint64 { v, _ := a["vlen"].(uint64); return v }
+func (a VfsWritevArgs) Vlen() uint64 { v, _ := a.LookupVlen(); return v }
+
+// LookupVlen returns argument vlen and whether the event has it.
+func (a VfsWritevArgs) LookupVlen() (uint64, bool) { v, ok := a["vlen"].(uint64); return v, ok }
 
 // SetVlen sets argument vlen.
 func (a VfsWritevArgs) SetVlen(v uint64) { a["vlen"] = v }
 
+// DeleteVlen removes argument vlen.
+func (a VfsWritevArgs) DeleteVlen() { delete(a, "vlen") }
+
 // Pos is argument 3, pos (int64): file position the write starts at.
-func (a VfsWritevArgs) Pos() int64 { v, _ := a["pos"].(int64); return v }
+func (a VfsWritevArgs) Pos() int64 { v, _ := a.LookupPos(); return v }
+
+// LookupPos returns argument pos and whether the event has it.
+func (a VfsWritevArgs) LookupPos() (int64, bool) { v, ok := a["pos"].(int64); return v, ok }
 
 // SetPos sets argument pos.
 func (a VfsWritevArgs) SetPos(v int64) { a["pos"] = v }
+
+// DeletePos removes argument pos.
+func (a VfsWritevArgs) DeletePos() { delete(a, "pos") }
 
 // SecuritySbMountArgs is the typed view of the arguments of the security_sb_mount event (id 311): a file system is mounted, bound, moved or remounted with mount(2) (attempts refused for lack of privilege included; the fsopen/fsmount/move_mount API is not covered).
 type SecuritySbMountArgs map[string]any
 
 // DevName is argument 0, dev_name (string): source: a device, a directory for bind mounts, or a name ("proc", "none").
-func (a SecuritySbMountArgs) DevName() string { v, _ := a["dev_name"].(string); return v }
+func (a SecuritySbMountArgs) DevName() string { v, _ := a.LookupDevName(); return v }
+
+// LookupDevName returns argument dev_name and whether the event has it.
+func (a SecuritySbMountArgs) LookupDevName() (string, bool) {
+	v, ok := a["dev_name"].(string)
+	return v, ok
+}
 
 // SetDevName sets argument dev_name.
 func (a SecuritySbMountArgs) SetDevName(v string) { a["dev_name"] = v }
 
+// DeleteDevName removes argument dev_name.
+func (a SecuritySbMountArgs) DeleteDevName() { delete(a, "dev_name") }
+
 // Path is argument 1, path (string): mount point.
-func (a SecuritySbMountArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a SecuritySbMountArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a SecuritySbMountArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a SecuritySbMountArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a SecuritySbMountArgs) DeletePath() { delete(a, "path") }
+
 // FsType is argument 2, fs_type (string): file system type, "" for bind, move and remount.
-func (a SecuritySbMountArgs) FsType() string { v, _ := a["fs_type"].(string); return v }
+func (a SecuritySbMountArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a SecuritySbMountArgs) LookupFsType() (string, bool) {
+	v, ok := a["fs_type"].(string)
+	return v, ok
+}
 
 // SetFsType sets argument fs_type.
 func (a SecuritySbMountArgs) SetFsType(v string) { a["fs_type"] = v }
 
+// DeleteFsType removes argument fs_type.
+func (a SecuritySbMountArgs) DeleteFsType() { delete(a, "fs_type") }
+
 // Flags is argument 3, flags (uint64): MS_RDONLY 1, MS_NOSUID 2, MS_REMOUNT 0x20, MS_BIND 0x1000, MS_MOVE 0x2000, ...
-func (a SecuritySbMountArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a SecuritySbMountArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SecuritySbMountArgs) LookupFlags() (uint64, bool) { v, ok := a["flags"].(uint64); return v, ok }
 
 // SetFlags sets argument flags.
 func (a SecuritySbMountArgs) SetFlags(v uint64) { a["flags"] = v }
 
+// DeleteFlags removes argument flags.
+func (a SecuritySbMountArgs) DeleteFlags() { delete(a, "flags") }
+
 // Syscall is argument 4, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecuritySbMountArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecuritySbMountArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecuritySbMountArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecuritySbMountArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecuritySbMountArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecuritySbUmountArgs is the typed view of the arguments of the security_sb_umount event (id 312): a file system is unmounted.
 type SecuritySbUmountArgs map[string]any
 
 // Path is argument 0, path (string): mount point.
-func (a SecuritySbUmountArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a SecuritySbUmountArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a SecuritySbUmountArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a SecuritySbUmountArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a SecuritySbUmountArgs) DeletePath() { delete(a, "path") }
+
 // Flags is argument 1, flags (int32): MNT_FORCE 1, MNT_DETACH 2, MNT_EXPIRE 4, UMOUNT_NOFOLLOW 8.
-func (a SecuritySbUmountArgs) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a SecuritySbUmountArgs) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SecuritySbUmountArgs) LookupFlags() (int32, bool) {
+	v, ok := a["flags"].(int64)
+	return int32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a SecuritySbUmountArgs) SetFlags(v int32) { a["flags"] = int64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SecuritySbUmountArgs) DeleteFlags() { delete(a, "flags") }
+
 // Syscall is argument 2, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecuritySbUmountArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecuritySbUmountArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecuritySbUmountArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecuritySbUmountArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecuritySbUmountArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityInodeMknodArgs is the typed view of the arguments of the security_inode_mknod event (id 313): a device node or FIFO is created (mknod, mknodat); regular files and unix sockets are not reported.
 type SecurityInodeMknodArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a SecurityInodeMknodArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityInodeMknodArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityInodeMknodArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityInodeMknodArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityInodeMknodArgs) DeletePathname() { delete(a, "pathname") }
+
 // Mode is argument 1, mode (uint32): file type and permission bits (S_IFCHR 020000, S_IFBLK 060000, S_IFIFO 010000).
-func (a SecurityInodeMknodArgs) Mode() uint32 { v, _ := a["mode"].(uint64); return uint32(v) }
+func (a SecurityInodeMknodArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a SecurityInodeMknodArgs) LookupMode() (uint32, bool) {
+	v, ok := a["mode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetMode sets argument mode.
 func (a SecurityInodeMknodArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
 
+// DeleteMode removes argument mode.
+func (a SecurityInodeMknodArgs) DeleteMode() { delete(a, "mode") }
+
 // Dev is argument 2, dev (uint32): device number (stat(2) encoding: major is (dev >> 8) & 0xfff).
-func (a SecurityInodeMknodArgs) Dev() uint32 { v, _ := a["dev"].(uint64); return uint32(v) }
+func (a SecurityInodeMknodArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a SecurityInodeMknodArgs) LookupDev() (uint32, bool) {
+	v, ok := a["dev"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDev sets argument dev.
 func (a SecurityInodeMknodArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
 
+// DeleteDev removes argument dev.
+func (a SecurityInodeMknodArgs) DeleteDev() { delete(a, "dev") }
+
 // Syscall is argument 3, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityInodeMknodArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityInodeMknodArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityInodeMknodArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityInodeMknodArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a SecurityInodeMknodArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SecurityPathChmodArgs is the typed view of the arguments of the security_path_chmod event (id 314): a file's permission bits are changed (chmod, fchmod, fchmodat, fchmodat2).
 type SecurityPathChmodArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a SecurityPathChmodArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityPathChmodArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityPathChmodArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityPathChmodArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityPathChmodArgs) DeletePathname() { delete(a, "pathname") }
+
 // Mode is argument 1, mode (uint32): the new permission bits (S_ISUID 04000, S_ISGID 02000, S_ISVTX 01000, rwx).
-func (a SecurityPathChmodArgs) Mode() uint32 { v, _ := a["mode"].(uint64); return uint32(v) }
+func (a SecurityPathChmodArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a SecurityPathChmodArgs) LookupMode() (uint32, bool) {
+	v, ok := a["mode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetMode sets argument mode.
 func (a SecurityPathChmodArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
 
+// DeleteMode removes argument mode.
+func (a SecurityPathChmodArgs) DeleteMode() { delete(a, "mode") }
+
 // OldMode is argument 2, old_mode (uint32): file type and permission bits before the change; 0 from the fallback (it sees the call after the change).
-func (a SecurityPathChmodArgs) OldMode() uint32 { v, _ := a["old_mode"].(uint64); return uint32(v) }
+func (a SecurityPathChmodArgs) OldMode() uint32 { v, _ := a.LookupOldMode(); return v }
+
+// LookupOldMode returns argument old_mode and whether the event has it.
+func (a SecurityPathChmodArgs) LookupOldMode() (uint32, bool) {
+	v, ok := a["old_mode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldMode sets argument old_mode.
 func (a SecurityPathChmodArgs) SetOldMode(v uint32) { a["old_mode"] = uint64(v) }
 
+// DeleteOldMode removes argument old_mode.
+func (a SecurityPathChmodArgs) DeleteOldMode() { delete(a, "old_mode") }
+
 // Syscall is argument 3, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SecurityPathChmodArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SecurityPathChmodArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SecurityPathChmodArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SecurityPathChmodArgs) SetSyscall(v string) { a["syscall"] = v }
 
+// DeleteSyscall removes argument syscall.
+func (a SecurityPathChmodArgs) DeleteSyscall() { delete(a, "syscall") }
+
 // Setuid is argument 4, setuid (bool): the new mode has the set-user-id bit.
-func (a SecurityPathChmodArgs) Setuid() bool { v, _ := a["setuid"].(bool); return v }
+func (a SecurityPathChmodArgs) Setuid() bool { v, _ := a.LookupSetuid(); return v }
+
+// LookupSetuid returns argument setuid and whether the event has it.
+func (a SecurityPathChmodArgs) LookupSetuid() (bool, bool) { v, ok := a["setuid"].(bool); return v, ok }
 
 // SetSetuid sets argument setuid.
 func (a SecurityPathChmodArgs) SetSetuid(v bool) { a["setuid"] = v }
 
+// DeleteSetuid removes argument setuid.
+func (a SecurityPathChmodArgs) DeleteSetuid() { delete(a, "setuid") }
+
 // Setgid is argument 5, setgid (bool): the new mode has the set-group-id bit.
-func (a SecurityPathChmodArgs) Setgid() bool { v, _ := a["setgid"].(bool); return v }
+func (a SecurityPathChmodArgs) Setgid() bool { v, _ := a.LookupSetgid(); return v }
+
+// LookupSetgid returns argument setgid and whether the event has it.
+func (a SecurityPathChmodArgs) LookupSetgid() (bool, bool) { v, ok := a["setgid"].(bool); return v, ok }
 
 // SetSetgid sets argument setgid.
 func (a SecurityPathChmodArgs) SetSetgid(v bool) { a["setgid"] = v }
+
+// DeleteSetgid removes argument setgid.
+func (a SecurityPathChmodArgs) DeleteSetgid() { delete(a, "setgid") }
 
 // DoTruncateArgs is the typed view of the arguments of the do_truncate event (id 315): an existing file is truncated: truncate, ftruncate, or an open with O_TRUNC.
 type DoTruncateArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a DoTruncateArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a DoTruncateArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a DoTruncateArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a DoTruncateArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a DoTruncateArgs) DeletePathname() { delete(a, "pathname") }
+
 // Length is argument 1, length (int64): the new size (0 for O_TRUNC).
-func (a DoTruncateArgs) Length() int64 { v, _ := a["length"].(int64); return v }
+func (a DoTruncateArgs) Length() int64 { v, _ := a.LookupLength(); return v }
+
+// LookupLength returns argument length and whether the event has it.
+func (a DoTruncateArgs) LookupLength() (int64, bool) { v, ok := a["length"].(int64); return v, ok }
 
 // SetLength sets argument length.
 func (a DoTruncateArgs) SetLength(v int64) { a["length"] = v }
 
+// DeleteLength removes argument length.
+func (a DoTruncateArgs) DeleteLength() { delete(a, "length") }
+
 // Syscall is argument 2, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook); an O_TRUNC open names the open syscall.
-func (a DoTruncateArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a DoTruncateArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a DoTruncateArgs) LookupSyscall() (string, bool) { v, ok := a["syscall"].(string); return v, ok }
 
 // SetSyscall sets argument syscall.
 func (a DoTruncateArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a DoTruncateArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SetxattrArgs is the typed view of the arguments of the setxattr event (id 316): an extended attribute of the security.* namespace is set (setxattr, lsetxattr, fsetxattr, setxattrat): file capabilities, SELinux and Smack labels, IMA and EVM hashes; security.capability is decoded.
 type SetxattrArgs map[string]any
 
 // Pathname is argument 0, pathname (string): the file, made absolute against the directory fd or working directory (fsetxattr: the fd's resolved path).
-func (a SetxattrArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SetxattrArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SetxattrArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
 
 // SetPathname sets argument pathname.
 func (a SetxattrArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SetxattrArgs) DeletePathname() { delete(a, "pathname") }
+
 // Name is argument 1, name (string): attribute name, e.g. security.capability, security.selinux.
-func (a SetxattrArgs) Name() string { v, _ := a["name"].(string); return v }
+func (a SetxattrArgs) Name() string { v, _ := a.LookupName(); return v }
+
+// LookupName returns argument name and whether the event has it.
+func (a SetxattrArgs) LookupName() (string, bool) { v, ok := a["name"].(string); return v, ok }
 
 // SetName sets argument name.
 func (a SetxattrArgs) SetName(v string) { a["name"] = v }
 
+// DeleteName removes argument name.
+func (a SetxattrArgs) DeleteName() { delete(a, "name") }
+
 // Value is argument 2, value (bytes): the value's first 64 bytes.
-func (a SetxattrArgs) Value() []byte { v, _ := a["value"].([]byte); return v }
+func (a SetxattrArgs) Value() []byte { v, _ := a.LookupValue(); return v }
+
+// LookupValue returns argument value and whether the event has it.
+func (a SetxattrArgs) LookupValue() ([]byte, bool) { v, ok := a["value"].([]byte); return v, ok }
 
 // SetValue sets argument value.
 func (a SetxattrArgs) SetValue(v []byte) { a["value"] = v }
 
+// DeleteValue removes argument value.
+func (a SetxattrArgs) DeleteValue() { delete(a, "value") }
+
 // Size is argument 3, size (uint32): the value's size.
-func (a SetxattrArgs) Size() uint32 { v, _ := a["size"].(uint64); return uint32(v) }
+func (a SetxattrArgs) Size() uint32 { v, _ := a.LookupSize(); return v }
+
+// LookupSize returns argument size and whether the event has it.
+func (a SetxattrArgs) LookupSize() (uint32, bool) { v, ok := a["size"].(uint64); return uint32(v), ok }
 
 // SetSize sets argument size.
 func (a SetxattrArgs) SetSize(v uint32) { a["size"] = uint64(v) }
 
+// DeleteSize removes argument size.
+func (a SetxattrArgs) DeleteSize() { delete(a, "size") }
+
 // Flags is argument 4, flags (uint32): XATTR_CREATE 1, XATTR_REPLACE 2.
-func (a SetxattrArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a SetxattrArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SetxattrArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFlags sets argument flags.
 func (a SetxattrArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SetxattrArgs) DeleteFlags() { delete(a, "flags") }
+
 // Syscall is argument 5, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
-func (a SetxattrArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SetxattrArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SetxattrArgs) LookupSyscall() (string, bool) { v, ok := a["syscall"].(string); return v, ok }
 
 // SetSyscall sets argument syscall.
 func (a SetxattrArgs) SetSyscall(v string) { a["syscall"] = v }
 
+// DeleteSyscall removes argument syscall.
+func (a SetxattrArgs) DeleteSyscall() { delete(a, "syscall") }
+
 // CapPermitted is argument 6, cap_permitted (uint64): security.capability only: the permitted set the file grants (bit n is capability n: cap_setuid 7, cap_net_raw 13, cap_sys_admin 21, ...).
-func (a SetxattrArgs) CapPermitted() uint64 { v, _ := a["cap_permitted"].(uint64); return v }
+func (a SetxattrArgs) CapPermitted() uint64 { v, _ := a.LookupCapPermitted(); return v }
+
+// LookupCapPermitted returns argument cap_permitted and whether the event has it.
+func (a SetxattrArgs) LookupCapPermitted() (uint64, bool) {
+	v, ok := a["cap_permitted"].(uint64)
+	return v, ok
+}
 
 // SetCapPermitted sets argument cap_permitted.
 func (a SetxattrArgs) SetCapPermitted(v uint64) { a["cap_permitted"] = v }
 
+// DeleteCapPermitted removes argument cap_permitted.
+func (a SetxattrArgs) DeleteCapPermitted() { delete(a, "cap_permitted") }
+
 // CapInheritable is argument 7, cap_inheritable (uint64): security.capability only: the inheritable set.
-func (a SetxattrArgs) CapInheritable() uint64 { v, _ := a["cap_inheritable"].(uint64); return v }
+func (a SetxattrArgs) CapInheritable() uint64 { v, _ := a.LookupCapInheritable(); return v }
+
+// LookupCapInheritable returns argument cap_inheritable and whether the event has it.
+func (a SetxattrArgs) LookupCapInheritable() (uint64, bool) {
+	v, ok := a["cap_inheritable"].(uint64)
+	return v, ok
+}
 
 // SetCapInheritable sets argument cap_inheritable.
 func (a SetxattrArgs) SetCapInheritable(v uint64) { a["cap_inheritable"] = v }
 
+// DeleteCapInheritable removes argument cap_inheritable.
+func (a SetxattrArgs) DeleteCapInheritable() { delete(a, "cap_inheritable") }
+
 // CapEffective is argument 8, cap_effective (bool): security.capability only: the permitted set is raised into the effective set at exec (the +e of setcap).
-func (a SetxattrArgs) CapEffective() bool { v, _ := a["cap_effective"].(bool); return v }
+func (a SetxattrArgs) CapEffective() bool { v, _ := a.LookupCapEffective(); return v }
+
+// LookupCapEffective returns argument cap_effective and whether the event has it.
+func (a SetxattrArgs) LookupCapEffective() (bool, bool) {
+	v, ok := a["cap_effective"].(bool)
+	return v, ok
+}
 
 // SetCapEffective sets argument cap_effective.
 func (a SetxattrArgs) SetCapEffective(v bool) { a["cap_effective"] = v }
 
+// DeleteCapEffective removes argument cap_effective.
+func (a SetxattrArgs) DeleteCapEffective() { delete(a, "cap_effective") }
+
 // CapVersion is argument 9, cap_version (uint32): security.capability only: VFS_CAP_REVISION 1, 2 or 3 (3 carries a user namespace's root uid).
-func (a SetxattrArgs) CapVersion() uint32 { v, _ := a["cap_version"].(uint64); return uint32(v) }
+func (a SetxattrArgs) CapVersion() uint32 { v, _ := a.LookupCapVersion(); return v }
+
+// LookupCapVersion returns argument cap_version and whether the event has it.
+func (a SetxattrArgs) LookupCapVersion() (uint32, bool) {
+	v, ok := a["cap_version"].(uint64)
+	return uint32(v), ok
+}
 
 // SetCapVersion sets argument cap_version.
 func (a SetxattrArgs) SetCapVersion(v uint32) { a["cap_version"] = uint64(v) }
 
+// DeleteCapVersion removes argument cap_version.
+func (a SetxattrArgs) DeleteCapVersion() { delete(a, "cap_version") }
+
 // CapRootid is argument 10, cap_rootid (uint32): security.capability version 3 only: the root uid of the user namespace the capabilities hold in.
-func (a SetxattrArgs) CapRootid() uint32 { v, _ := a["cap_rootid"].(uint64); return uint32(v) }
+func (a SetxattrArgs) CapRootid() uint32 { v, _ := a.LookupCapRootid(); return v }
+
+// LookupCapRootid returns argument cap_rootid and whether the event has it.
+func (a SetxattrArgs) LookupCapRootid() (uint32, bool) {
+	v, ok := a["cap_rootid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetCapRootid sets argument cap_rootid.
 func (a SetxattrArgs) SetCapRootid(v uint32) { a["cap_rootid"] = uint64(v) }
+
+// DeleteCapRootid removes argument cap_rootid.
+func (a SetxattrArgs) DeleteCapRootid() { delete(a, "cap_rootid") }
 
 // SocketArgs is the typed view of the arguments of the socket event (id 400): socket(2): a socket is created (recorded at exit with the new descriptor).
 type SocketArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SocketArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SocketArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SocketArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a SocketArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SocketArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SocketArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SocketArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SocketArgs) LookupType() (string, bool) { v, ok := a["type"].(string); return v, ok }
 
 // SetType sets argument type.
 func (a SocketArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SocketArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SocketArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a SocketArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SocketArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a SocketArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SocketArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // Flags is argument 3, flags (uint32): SOCK_NONBLOCK and SOCK_CLOEXEC bits of type.
-func (a SocketArgs) Flags() uint32 { v, _ := a["flags"].(uint64); return uint32(v) }
+func (a SocketArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SocketArgs) LookupFlags() (uint32, bool) { v, ok := a["flags"].(uint64); return uint32(v), ok }
 
 // SetFlags sets argument flags.
 func (a SocketArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
 
+// DeleteFlags removes argument flags.
+func (a SocketArgs) DeleteFlags() { delete(a, "flags") }
+
 // Fd is argument 4, fd (int32): the new descriptor, -1 on failure.
-func (a SocketArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a SocketArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a SocketArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
 
 // SetFd sets argument fd.
 func (a SocketArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a SocketArgs) DeleteFd() { delete(a, "fd") }
 
 // SecuritySocketCreateArgs is the typed view of the arguments of the security_socket_create event (id 401): the LSM check of a socket creation, the kernel's own sockets included (kern).
 type SecuritySocketCreateArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SecuritySocketCreateArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SecuritySocketCreateArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SecuritySocketCreateArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a SecuritySocketCreateArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SecuritySocketCreateArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SecuritySocketCreateArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecuritySocketCreateArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecuritySocketCreateArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecuritySocketCreateArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecuritySocketCreateArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SecuritySocketCreateArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a SecuritySocketCreateArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SecuritySocketCreateArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a SecuritySocketCreateArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SecuritySocketCreateArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // Kern is argument 3, kern (bool): a socket the kernel makes for itself.
-func (a SecuritySocketCreateArgs) Kern() bool { v, _ := a["kern"].(bool); return v }
+func (a SecuritySocketCreateArgs) Kern() bool { v, _ := a.LookupKern(); return v }
+
+// LookupKern returns argument kern and whether the event has it.
+func (a SecuritySocketCreateArgs) LookupKern() (bool, bool) { v, ok := a["kern"].(bool); return v, ok }
 
 // SetKern sets argument kern.
 func (a SecuritySocketCreateArgs) SetKern(v bool) { a["kern"] = v }
+
+// DeleteKern removes argument kern.
+func (a SecuritySocketCreateArgs) DeleteKern() { delete(a, "kern") }
 
 // SecuritySocketBindArgs is the typed view of the arguments of the security_socket_bind event (id 402): a socket is bound to a local address (the address asked for: port 0 lets the kernel pick).
 type SecuritySocketBindArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SecuritySocketBindArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SecuritySocketBindArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SecuritySocketBindArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a SecuritySocketBindArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SecuritySocketBindArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SecuritySocketBindArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecuritySocketBindArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecuritySocketBindArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecuritySocketBindArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecuritySocketBindArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SecuritySocketBindArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a SecuritySocketBindArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SecuritySocketBindArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a SecuritySocketBindArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SecuritySocketBindArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 3, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a SecuritySocketBindArgs) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a SecuritySocketBindArgs) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a SecuritySocketBindArgs) LookupLocalAddr() (string, bool) {
+	v, ok := a["local_addr"].(string)
+	return v, ok
+}
 
 // SetLocalAddr sets argument local_addr.
 func (a SecuritySocketBindArgs) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a SecuritySocketBindArgs) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 4, local_port (uint32).
-func (a SecuritySocketBindArgs) LocalPort() uint32 {
-	v, _ := a["local_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketBindArgs) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a SecuritySocketBindArgs) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetLocalPort sets argument local_port.
 func (a SecuritySocketBindArgs) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a SecuritySocketBindArgs) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 5, remote_addr (string): remote address, as local_addr.
-func (a SecuritySocketBindArgs) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a SecuritySocketBindArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a SecuritySocketBindArgs) LookupRemoteAddr() (string, bool) {
+	v, ok := a["remote_addr"].(string)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a SecuritySocketBindArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a SecuritySocketBindArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 6, remote_port (uint32).
-func (a SecuritySocketBindArgs) RemotePort() uint32 {
-	v, _ := a["remote_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketBindArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a SecuritySocketBindArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetRemotePort sets argument remote_port.
 func (a SecuritySocketBindArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a SecuritySocketBindArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
 // Fd is argument 7, fd (int32): the socket's descriptor; -1 where the probe does not know it (kernel hooks).
-func (a SecuritySocketBindArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a SecuritySocketBindArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a SecuritySocketBindArgs) LookupFd() (int32, bool) {
+	v, ok := a["fd"].(int64)
+	return int32(v), ok
+}
 
 // SetFd sets argument fd.
 func (a SecuritySocketBindArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a SecuritySocketBindArgs) DeleteFd() { delete(a, "fd") }
 
 // SecuritySocketListenArgs is the typed view of the arguments of the security_socket_listen event (id 403): a socket starts listening on its bound address.
 type SecuritySocketListenArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SecuritySocketListenArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SecuritySocketListenArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SecuritySocketListenArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a SecuritySocketListenArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SecuritySocketListenArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SecuritySocketListenArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecuritySocketListenArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecuritySocketListenArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecuritySocketListenArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecuritySocketListenArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SecuritySocketListenArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a SecuritySocketListenArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SecuritySocketListenArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a SecuritySocketListenArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SecuritySocketListenArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 3, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a SecuritySocketListenArgs) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a SecuritySocketListenArgs) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a SecuritySocketListenArgs) LookupLocalAddr() (string, bool) {
+	v, ok := a["local_addr"].(string)
+	return v, ok
+}
 
 // SetLocalAddr sets argument local_addr.
 func (a SecuritySocketListenArgs) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a SecuritySocketListenArgs) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 4, local_port (uint32).
-func (a SecuritySocketListenArgs) LocalPort() uint32 {
-	v, _ := a["local_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketListenArgs) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a SecuritySocketListenArgs) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetLocalPort sets argument local_port.
 func (a SecuritySocketListenArgs) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a SecuritySocketListenArgs) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 5, remote_addr (string): remote address, as local_addr.
-func (a SecuritySocketListenArgs) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a SecuritySocketListenArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a SecuritySocketListenArgs) LookupRemoteAddr() (string, bool) {
+	v, ok := a["remote_addr"].(string)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a SecuritySocketListenArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a SecuritySocketListenArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 6, remote_port (uint32).
-func (a SecuritySocketListenArgs) RemotePort() uint32 {
-	v, _ := a["remote_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketListenArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a SecuritySocketListenArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetRemotePort sets argument remote_port.
 func (a SecuritySocketListenArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a SecuritySocketListenArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
 // Fd is argument 7, fd (int32): the socket's descriptor; -1 where the probe does not know it (kernel hooks).
-func (a SecuritySocketListenArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a SecuritySocketListenArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a SecuritySocketListenArgs) LookupFd() (int32, bool) {
+	v, ok := a["fd"].(int64)
+	return int32(v), ok
+}
 
 // SetFd sets argument fd.
 func (a SecuritySocketListenArgs) SetFd(v int32) { a["fd"] = int64(v) }
 
+// DeleteFd removes argument fd.
+func (a SecuritySocketListenArgs) DeleteFd() { delete(a, "fd") }
+
 // Backlog is argument 8, backlog (int32).
-func (a SecuritySocketListenArgs) Backlog() int32 { v, _ := a["backlog"].(int64); return int32(v) }
+func (a SecuritySocketListenArgs) Backlog() int32 { v, _ := a.LookupBacklog(); return v }
+
+// LookupBacklog returns argument backlog and whether the event has it.
+func (a SecuritySocketListenArgs) LookupBacklog() (int32, bool) {
+	v, ok := a["backlog"].(int64)
+	return int32(v), ok
+}
 
 // SetBacklog sets argument backlog.
 func (a SecuritySocketListenArgs) SetBacklog(v int32) { a["backlog"] = int64(v) }
+
+// DeleteBacklog removes argument backlog.
+func (a SecuritySocketListenArgs) DeleteBacklog() { delete(a, "backlog") }
 
 // SecuritySocketConnectArgs is the typed view of the arguments of the security_socket_connect event (id 404): a socket connects to a remote address (remote_* as asked; local_* as known when the probe ran: the kernel hook runs before connect picks a port, the fallback after).
 type SecuritySocketConnectArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SecuritySocketConnectArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SecuritySocketConnectArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a SecuritySocketConnectArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SecuritySocketConnectArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SecuritySocketConnectArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecuritySocketConnectArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecuritySocketConnectArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecuritySocketConnectArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SecuritySocketConnectArgs) Protocol() uint32 {
-	v, _ := a["protocol"].(uint64)
-	return uint32(v)
+func (a SecuritySocketConnectArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
 }
 
 // SetProtocol sets argument protocol.
 func (a SecuritySocketConnectArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SecuritySocketConnectArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 3, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a SecuritySocketConnectArgs) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a SecuritySocketConnectArgs) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupLocalAddr() (string, bool) {
+	v, ok := a["local_addr"].(string)
+	return v, ok
+}
 
 // SetLocalAddr sets argument local_addr.
 func (a SecuritySocketConnectArgs) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a SecuritySocketConnectArgs) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 4, local_port (uint32).
-func (a SecuritySocketConnectArgs) LocalPort() uint32 {
-	v, _ := a["local_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketConnectArgs) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetLocalPort sets argument local_port.
 func (a SecuritySocketConnectArgs) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a SecuritySocketConnectArgs) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 5, remote_addr (string): remote address, as local_addr.
-func (a SecuritySocketConnectArgs) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a SecuritySocketConnectArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupRemoteAddr() (string, bool) {
+	v, ok := a["remote_addr"].(string)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a SecuritySocketConnectArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a SecuritySocketConnectArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 6, remote_port (uint32).
-func (a SecuritySocketConnectArgs) RemotePort() uint32 {
-	v, _ := a["remote_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketConnectArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetRemotePort sets argument remote_port.
 func (a SecuritySocketConnectArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a SecuritySocketConnectArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
 // Fd is argument 7, fd (int32): the socket's descriptor; -1 where the probe does not know it (kernel hooks).
-func (a SecuritySocketConnectArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a SecuritySocketConnectArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a SecuritySocketConnectArgs) LookupFd() (int32, bool) {
+	v, ok := a["fd"].(int64)
+	return int32(v), ok
+}
 
 // SetFd sets argument fd.
 func (a SecuritySocketConnectArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a SecuritySocketConnectArgs) DeleteFd() { delete(a, "fd") }
 
 // SecuritySocketAcceptArgs is the typed view of the arguments of the security_socket_accept event (id 405): a connection was accepted: the new socket with its peer. The LSM hook itself runs before the connection leaves the queue, when the peer is unknown; the probe is the exit of do_accept, which calls it and which every accept passes (io_uring's too).
 type SecuritySocketAcceptArgs map[string]any
 
 // Family is argument 0, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a SecuritySocketAcceptArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a SecuritySocketAcceptArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a SecuritySocketAcceptArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a SecuritySocketAcceptArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 1, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a SecuritySocketAcceptArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecuritySocketAcceptArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecuritySocketAcceptArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecuritySocketAcceptArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 2, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a SecuritySocketAcceptArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a SecuritySocketAcceptArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a SecuritySocketAcceptArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a SecuritySocketAcceptArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 3, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a SecuritySocketAcceptArgs) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a SecuritySocketAcceptArgs) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupLocalAddr() (string, bool) {
+	v, ok := a["local_addr"].(string)
+	return v, ok
+}
 
 // SetLocalAddr sets argument local_addr.
 func (a SecuritySocketAcceptArgs) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a SecuritySocketAcceptArgs) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 4, local_port (uint32).
-func (a SecuritySocketAcceptArgs) LocalPort() uint32 {
-	v, _ := a["local_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketAcceptArgs) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetLocalPort sets argument local_port.
 func (a SecuritySocketAcceptArgs) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a SecuritySocketAcceptArgs) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 5, remote_addr (string): remote address, as local_addr.
-func (a SecuritySocketAcceptArgs) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a SecuritySocketAcceptArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupRemoteAddr() (string, bool) {
+	v, ok := a["remote_addr"].(string)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a SecuritySocketAcceptArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a SecuritySocketAcceptArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 6, remote_port (uint32).
-func (a SecuritySocketAcceptArgs) RemotePort() uint32 {
-	v, _ := a["remote_port"].(uint64)
-	return uint32(v)
+func (a SecuritySocketAcceptArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
 }
 
 // SetRemotePort sets argument remote_port.
 func (a SecuritySocketAcceptArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a SecuritySocketAcceptArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
 // Fd is argument 7, fd (int32): the socket's descriptor; -1 where the probe does not know it (kernel hooks).
-func (a SecuritySocketAcceptArgs) Fd() int32 { v, _ := a["fd"].(int64); return int32(v) }
+func (a SecuritySocketAcceptArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a SecuritySocketAcceptArgs) LookupFd() (int32, bool) {
+	v, ok := a["fd"].(int64)
+	return int32(v), ok
+}
 
 // SetFd sets argument fd.
 func (a SecuritySocketAcceptArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a SecuritySocketAcceptArgs) DeleteFd() { delete(a, "fd") }
 
 // DupArgs is the typed view of the arguments of the dup event (id 406): dup(2), with what the duplicated descriptor is (a socket: its family, ends, state).
 type DupArgs map[string]any
 
 // Oldfd is argument 0, oldfd (int32).
-func (a DupArgs) Oldfd() int32 { v, _ := a["oldfd"].(int64); return int32(v) }
+func (a DupArgs) Oldfd() int32 { v, _ := a.LookupOldfd(); return v }
+
+// LookupOldfd returns argument oldfd and whether the event has it.
+func (a DupArgs) LookupOldfd() (int32, bool) { v, ok := a["oldfd"].(int64); return int32(v), ok }
 
 // SetOldfd sets argument oldfd.
 func (a DupArgs) SetOldfd(v int32) { a["oldfd"] = int64(v) }
 
+// DeleteOldfd removes argument oldfd.
+func (a DupArgs) DeleteOldfd() { delete(a, "oldfd") }
+
 // Newfd is argument 1, newfd (int32): the new descriptor (dup: the return value).
-func (a DupArgs) Newfd() int32 { v, _ := a["newfd"].(int64); return int32(v) }
+func (a DupArgs) Newfd() int32 { v, _ := a.LookupNewfd(); return v }
+
+// LookupNewfd returns argument newfd and whether the event has it.
+func (a DupArgs) LookupNewfd() (int32, bool) { v, ok := a["newfd"].(int64); return int32(v), ok }
 
 // SetNewfd sets argument newfd.
 func (a DupArgs) SetNewfd(v int32) { a["newfd"] = int64(v) }
 
+// DeleteNewfd removes argument newfd.
+func (a DupArgs) DeleteNewfd() { delete(a, "newfd") }
+
 // Flags is argument 2, flags (int32): dup3 flags (O_CLOEXEC).
-func (a DupArgs) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a DupArgs) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a DupArgs) LookupFlags() (int32, bool) { v, ok := a["flags"].(int64); return int32(v), ok }
 
 // SetFlags sets argument flags.
 func (a DupArgs) SetFlags(v int32) { a["flags"] = int64(v) }
 
+// DeleteFlags removes argument flags.
+func (a DupArgs) DeleteFlags() { delete(a, "flags") }
+
 // FdType is argument 3, fd_type (string): what oldfd is: socket, pipe, file, chr, fifo, dir, ... (none when it is not open).
-func (a DupArgs) FdType() string { v, _ := a["fd_type"].(string); return v }
+func (a DupArgs) FdType() string { v, _ := a.LookupFdType(); return v }
+
+// LookupFdType returns argument fd_type and whether the event has it.
+func (a DupArgs) LookupFdType() (string, bool) { v, ok := a["fd_type"].(string); return v, ok }
 
 // SetFdType sets argument fd_type.
 func (a DupArgs) SetFdType(v string) { a["fd_type"] = v }
 
+// DeleteFdType removes argument fd_type.
+func (a DupArgs) DeleteFdType() { delete(a, "fd_type") }
+
 // Path is argument 4, path (string): path of the file behind oldfd when it is not a socket.
-func (a DupArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a DupArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a DupArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a DupArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a DupArgs) DeletePath() { delete(a, "path") }
+
 // Family is argument 5, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a DupArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a DupArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a DupArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a DupArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a DupArgs) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 6, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a DupArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a DupArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a DupArgs) LookupType() (string, bool) { v, ok := a["type"].(string); return v, ok }
 
 // SetType sets argument type.
 func (a DupArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a DupArgs) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 7, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a DupArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a DupArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a DupArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a DupArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a DupArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 8, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a DupArgs) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a DupArgs) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a DupArgs) LookupLocalAddr() (string, bool) { v, ok := a["local_addr"].(string); return v, ok }
 
 // SetLocalAddr sets argument local_addr.
 func (a DupArgs) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a DupArgs) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 9, local_port (uint32).
-func (a DupArgs) LocalPort() uint32 { v, _ := a["local_port"].(uint64); return uint32(v) }
+func (a DupArgs) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a DupArgs) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLocalPort sets argument local_port.
 func (a DupArgs) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a DupArgs) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 10, remote_addr (string): remote address, as local_addr.
-func (a DupArgs) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a DupArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a DupArgs) LookupRemoteAddr() (string, bool) { v, ok := a["remote_addr"].(string); return v, ok }
 
 // SetRemoteAddr sets argument remote_addr.
 func (a DupArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a DupArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 11, remote_port (uint32).
-func (a DupArgs) RemotePort() uint32 { v, _ := a["remote_port"].(uint64); return uint32(v) }
+func (a DupArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a DupArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetRemotePort sets argument remote_port.
 func (a DupArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a DupArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
 // State is argument 12, state (string): socket state: ESTABLISHED (connected), LISTEN, CLOSE, SYN_SENT, ... (TCP's names; UDP and AF_UNIX use them too).
-func (a DupArgs) State() string { v, _ := a["state"].(string); return v }
+func (a DupArgs) State() string { v, _ := a.LookupState(); return v }
+
+// LookupState returns argument state and whether the event has it.
+func (a DupArgs) LookupState() (string, bool) { v, ok := a["state"].(string); return v, ok }
 
 // SetState sets argument state.
 func (a DupArgs) SetState(v string) { a["state"] = v }
 
+// DeleteState removes argument state.
+func (a DupArgs) DeleteState() { delete(a, "state") }
+
 // Origin is argument 13, origin (string): how the socket got its owner as far as the sensor saw: "connect", "accept", "listen", "bind", "send", "socket"; "" when it predates the sensor.
-func (a DupArgs) Origin() string { v, _ := a["origin"].(string); return v }
+func (a DupArgs) Origin() string { v, _ := a.LookupOrigin(); return v }
+
+// LookupOrigin returns argument origin and whether the event has it.
+func (a DupArgs) LookupOrigin() (string, bool) { v, ok := a["origin"].(string); return v, ok }
 
 // SetOrigin sets argument origin.
 func (a DupArgs) SetOrigin(v string) { a["origin"] = v }
+
+// DeleteOrigin removes argument origin.
+func (a DupArgs) DeleteOrigin() { delete(a, "origin") }
 
 // Dup2Args is the typed view of the arguments of the dup2 event (id 407): dup2(2), with what the duplicated descriptor is: a socket put on fd 0, 1 or 2 is stdio redirected to it.
 type Dup2Args map[string]any
 
 // Oldfd is argument 0, oldfd (int32).
-func (a Dup2Args) Oldfd() int32 { v, _ := a["oldfd"].(int64); return int32(v) }
+func (a Dup2Args) Oldfd() int32 { v, _ := a.LookupOldfd(); return v }
+
+// LookupOldfd returns argument oldfd and whether the event has it.
+func (a Dup2Args) LookupOldfd() (int32, bool) { v, ok := a["oldfd"].(int64); return int32(v), ok }
 
 // SetOldfd sets argument oldfd.
 func (a Dup2Args) SetOldfd(v int32) { a["oldfd"] = int64(v) }
 
+// DeleteOldfd removes argument oldfd.
+func (a Dup2Args) DeleteOldfd() { delete(a, "oldfd") }
+
 // Newfd is argument 1, newfd (int32): the new descriptor (dup: the return value).
-func (a Dup2Args) Newfd() int32 { v, _ := a["newfd"].(int64); return int32(v) }
+func (a Dup2Args) Newfd() int32 { v, _ := a.LookupNewfd(); return v }
+
+// LookupNewfd returns argument newfd and whether the event has it.
+func (a Dup2Args) LookupNewfd() (int32, bool) { v, ok := a["newfd"].(int64); return int32(v), ok }
 
 // SetNewfd sets argument newfd.
 func (a Dup2Args) SetNewfd(v int32) { a["newfd"] = int64(v) }
 
+// DeleteNewfd removes argument newfd.
+func (a Dup2Args) DeleteNewfd() { delete(a, "newfd") }
+
 // Flags is argument 2, flags (int32): dup3 flags (O_CLOEXEC).
-func (a Dup2Args) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a Dup2Args) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a Dup2Args) LookupFlags() (int32, bool) { v, ok := a["flags"].(int64); return int32(v), ok }
 
 // SetFlags sets argument flags.
 func (a Dup2Args) SetFlags(v int32) { a["flags"] = int64(v) }
 
+// DeleteFlags removes argument flags.
+func (a Dup2Args) DeleteFlags() { delete(a, "flags") }
+
 // FdType is argument 3, fd_type (string): what oldfd is: socket, pipe, file, chr, fifo, dir, ... (none when it is not open).
-func (a Dup2Args) FdType() string { v, _ := a["fd_type"].(string); return v }
+func (a Dup2Args) FdType() string { v, _ := a.LookupFdType(); return v }
+
+// LookupFdType returns argument fd_type and whether the event has it.
+func (a Dup2Args) LookupFdType() (string, bool) { v, ok := a["fd_type"].(string); return v, ok }
 
 // SetFdType sets argument fd_type.
 func (a Dup2Args) SetFdType(v string) { a["fd_type"] = v }
 
+// DeleteFdType removes argument fd_type.
+func (a Dup2Args) DeleteFdType() { delete(a, "fd_type") }
+
 // Path is argument 4, path (string): path of the file behind oldfd when it is not a socket.
-func (a Dup2Args) Path() string { v, _ := a["path"].(string); return v }
+func (a Dup2Args) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a Dup2Args) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a Dup2Args) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a Dup2Args) DeletePath() { delete(a, "path") }
+
 // Family is argument 5, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a Dup2Args) Family() string { v, _ := a["family"].(string); return v }
+func (a Dup2Args) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a Dup2Args) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a Dup2Args) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a Dup2Args) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 6, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a Dup2Args) Type() string { v, _ := a["type"].(string); return v }
+func (a Dup2Args) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a Dup2Args) LookupType() (string, bool) { v, ok := a["type"].(string); return v, ok }
 
 // SetType sets argument type.
 func (a Dup2Args) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a Dup2Args) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 7, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a Dup2Args) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a Dup2Args) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a Dup2Args) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a Dup2Args) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a Dup2Args) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 8, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a Dup2Args) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a Dup2Args) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a Dup2Args) LookupLocalAddr() (string, bool) { v, ok := a["local_addr"].(string); return v, ok }
 
 // SetLocalAddr sets argument local_addr.
 func (a Dup2Args) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a Dup2Args) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 9, local_port (uint32).
-func (a Dup2Args) LocalPort() uint32 { v, _ := a["local_port"].(uint64); return uint32(v) }
+func (a Dup2Args) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a Dup2Args) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLocalPort sets argument local_port.
 func (a Dup2Args) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a Dup2Args) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 10, remote_addr (string): remote address, as local_addr.
-func (a Dup2Args) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a Dup2Args) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a Dup2Args) LookupRemoteAddr() (string, bool) { v, ok := a["remote_addr"].(string); return v, ok }
 
 // SetRemoteAddr sets argument remote_addr.
 func (a Dup2Args) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a Dup2Args) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 11, remote_port (uint32).
-func (a Dup2Args) RemotePort() uint32 { v, _ := a["remote_port"].(uint64); return uint32(v) }
+func (a Dup2Args) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a Dup2Args) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetRemotePort sets argument remote_port.
 func (a Dup2Args) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a Dup2Args) DeleteRemotePort() { delete(a, "remote_port") }
+
 // State is argument 12, state (string): socket state: ESTABLISHED (connected), LISTEN, CLOSE, SYN_SENT, ... (TCP's names; UDP and AF_UNIX use them too).
-func (a Dup2Args) State() string { v, _ := a["state"].(string); return v }
+func (a Dup2Args) State() string { v, _ := a.LookupState(); return v }
+
+// LookupState returns argument state and whether the event has it.
+func (a Dup2Args) LookupState() (string, bool) { v, ok := a["state"].(string); return v, ok }
 
 // SetState sets argument state.
 func (a Dup2Args) SetState(v string) { a["state"] = v }
 
+// DeleteState removes argument state.
+func (a Dup2Args) DeleteState() { delete(a, "state") }
+
 // Origin is argument 13, origin (string): how the socket got its owner as far as the sensor saw: "connect", "accept", "listen", "bind", "send", "socket"; "" when it predates the sensor.
-func (a Dup2Args) Origin() string { v, _ := a["origin"].(string); return v }
+func (a Dup2Args) Origin() string { v, _ := a.LookupOrigin(); return v }
+
+// LookupOrigin returns argument origin and whether the event has it.
+func (a Dup2Args) LookupOrigin() (string, bool) { v, ok := a["origin"].(string); return v, ok }
 
 // SetOrigin sets argument origin.
 func (a Dup2Args) SetOrigin(v string) { a["origin"] = v }
+
+// DeleteOrigin removes argument origin.
+func (a Dup2Args) DeleteOrigin() { delete(a, "origin") }
 
 // Dup3Args is the typed view of the arguments of the dup3 event (id 408): dup3(2), as dup2.
 type Dup3Args map[string]any
 
 // Oldfd is argument 0, oldfd (int32).
-func (a Dup3Args) Oldfd() int32 { v, _ := a["oldfd"].(int64); return int32(v) }
+func (a Dup3Args) Oldfd() int32 { v, _ := a.LookupOldfd(); return v }
+
+// LookupOldfd returns argument oldfd and whether the event has it.
+func (a Dup3Args) LookupOldfd() (int32, bool) { v, ok := a["oldfd"].(int64); return int32(v), ok }
 
 // SetOldfd sets argument oldfd.
 func (a Dup3Args) SetOldfd(v int32) { a["oldfd"] = int64(v) }
 
+// DeleteOldfd removes argument oldfd.
+func (a Dup3Args) DeleteOldfd() { delete(a, "oldfd") }
+
 // Newfd is argument 1, newfd (int32): the new descriptor (dup: the return value).
-func (a Dup3Args) Newfd() int32 { v, _ := a["newfd"].(int64); return int32(v) }
+func (a Dup3Args) Newfd() int32 { v, _ := a.LookupNewfd(); return v }
+
+// LookupNewfd returns argument newfd and whether the event has it.
+func (a Dup3Args) LookupNewfd() (int32, bool) { v, ok := a["newfd"].(int64); return int32(v), ok }
 
 // SetNewfd sets argument newfd.
 func (a Dup3Args) SetNewfd(v int32) { a["newfd"] = int64(v) }
 
+// DeleteNewfd removes argument newfd.
+func (a Dup3Args) DeleteNewfd() { delete(a, "newfd") }
+
 // Flags is argument 2, flags (int32): dup3 flags (O_CLOEXEC).
-func (a Dup3Args) Flags() int32 { v, _ := a["flags"].(int64); return int32(v) }
+func (a Dup3Args) Flags() int32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a Dup3Args) LookupFlags() (int32, bool) { v, ok := a["flags"].(int64); return int32(v), ok }
 
 // SetFlags sets argument flags.
 func (a Dup3Args) SetFlags(v int32) { a["flags"] = int64(v) }
 
+// DeleteFlags removes argument flags.
+func (a Dup3Args) DeleteFlags() { delete(a, "flags") }
+
 // FdType is argument 3, fd_type (string): what oldfd is: socket, pipe, file, chr, fifo, dir, ... (none when it is not open).
-func (a Dup3Args) FdType() string { v, _ := a["fd_type"].(string); return v }
+func (a Dup3Args) FdType() string { v, _ := a.LookupFdType(); return v }
+
+// LookupFdType returns argument fd_type and whether the event has it.
+func (a Dup3Args) LookupFdType() (string, bool) { v, ok := a["fd_type"].(string); return v, ok }
 
 // SetFdType sets argument fd_type.
 func (a Dup3Args) SetFdType(v string) { a["fd_type"] = v }
 
+// DeleteFdType removes argument fd_type.
+func (a Dup3Args) DeleteFdType() { delete(a, "fd_type") }
+
 // Path is argument 4, path (string): path of the file behind oldfd when it is not a socket.
-func (a Dup3Args) Path() string { v, _ := a["path"].(string); return v }
+func (a Dup3Args) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a Dup3Args) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a Dup3Args) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a Dup3Args) DeletePath() { delete(a, "path") }
+
 // Family is argument 5, family (string): address family: AF_INET, AF_INET6, AF_UNIX, AF_NETLINK, ... (AF_<number> for others).
-func (a Dup3Args) Family() string { v, _ := a["family"].(string); return v }
+func (a Dup3Args) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a Dup3Args) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a Dup3Args) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a Dup3Args) DeleteFamily() { delete(a, "family") }
+
 // Type is argument 6, type (string): SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, ...
-func (a Dup3Args) Type() string { v, _ := a["type"].(string); return v }
+func (a Dup3Args) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a Dup3Args) LookupType() (string, bool) { v, ok := a["type"].(string); return v, ok }
 
 // SetType sets argument type.
 func (a Dup3Args) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a Dup3Args) DeleteType() { delete(a, "type") }
+
 // Protocol is argument 7, protocol (uint32): IP protocol number (6 TCP, 17 UDP) or the family's own.
-func (a Dup3Args) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a Dup3Args) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a Dup3Args) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a Dup3Args) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a Dup3Args) DeleteProtocol() { delete(a, "protocol") }
+
 // LocalAddr is argument 8, local_addr (string): local address: "10.0.0.1", "::1", an AF_UNIX path ("@name" when abstract), "" when unnamed.
-func (a Dup3Args) LocalAddr() string { v, _ := a["local_addr"].(string); return v }
+func (a Dup3Args) LocalAddr() string { v, _ := a.LookupLocalAddr(); return v }
+
+// LookupLocalAddr returns argument local_addr and whether the event has it.
+func (a Dup3Args) LookupLocalAddr() (string, bool) { v, ok := a["local_addr"].(string); return v, ok }
 
 // SetLocalAddr sets argument local_addr.
 func (a Dup3Args) SetLocalAddr(v string) { a["local_addr"] = v }
 
+// DeleteLocalAddr removes argument local_addr.
+func (a Dup3Args) DeleteLocalAddr() { delete(a, "local_addr") }
+
 // LocalPort is argument 9, local_port (uint32).
-func (a Dup3Args) LocalPort() uint32 { v, _ := a["local_port"].(uint64); return uint32(v) }
+func (a Dup3Args) LocalPort() uint32 { v, _ := a.LookupLocalPort(); return v }
+
+// LookupLocalPort returns argument local_port and whether the event has it.
+func (a Dup3Args) LookupLocalPort() (uint32, bool) {
+	v, ok := a["local_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLocalPort sets argument local_port.
 func (a Dup3Args) SetLocalPort(v uint32) { a["local_port"] = uint64(v) }
 
+// DeleteLocalPort removes argument local_port.
+func (a Dup3Args) DeleteLocalPort() { delete(a, "local_port") }
+
 // RemoteAddr is argument 10, remote_addr (string): remote address, as local_addr.
-func (a Dup3Args) RemoteAddr() string { v, _ := a["remote_addr"].(string); return v }
+func (a Dup3Args) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a Dup3Args) LookupRemoteAddr() (string, bool) { v, ok := a["remote_addr"].(string); return v, ok }
 
 // SetRemoteAddr sets argument remote_addr.
 func (a Dup3Args) SetRemoteAddr(v string) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a Dup3Args) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemotePort is argument 11, remote_port (uint32).
-func (a Dup3Args) RemotePort() uint32 { v, _ := a["remote_port"].(uint64); return uint32(v) }
+func (a Dup3Args) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a Dup3Args) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
+}
 
 // SetRemotePort sets argument remote_port.
 func (a Dup3Args) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
 
+// DeleteRemotePort removes argument remote_port.
+func (a Dup3Args) DeleteRemotePort() { delete(a, "remote_port") }
+
 // State is argument 12, state (string): socket state: ESTABLISHED (connected), LISTEN, CLOSE, SYN_SENT, ... (TCP's names; UDP and AF_UNIX use them too).
-func (a Dup3Args) State() string { v, _ := a["state"].(string); return v }
+func (a Dup3Args) State() string { v, _ := a.LookupState(); return v }
+
+// LookupState returns argument state and whether the event has it.
+func (a Dup3Args) LookupState() (string, bool) { v, ok := a["state"].(string); return v, ok }
 
 // SetState sets argument state.
 func (a Dup3Args) SetState(v string) { a["state"] = v }
 
+// DeleteState removes argument state.
+func (a Dup3Args) DeleteState() { delete(a, "state") }
+
 // Origin is argument 13, origin (string): how the socket got its owner as far as the sensor saw: "connect", "accept", "listen", "bind", "send", "socket"; "" when it predates the sensor.
-func (a Dup3Args) Origin() string { v, _ := a["origin"].(string); return v }
+func (a Dup3Args) Origin() string { v, _ := a.LookupOrigin(); return v }
+
+// LookupOrigin returns argument origin and whether the event has it.
+func (a Dup3Args) LookupOrigin() (string, bool) { v, ok := a["origin"].(string); return v, ok }
 
 // SetOrigin sets argument origin.
 func (a Dup3Args) SetOrigin(v string) { a["origin"] = v }
+
+// DeleteOrigin removes argument origin.
+func (a Dup3Args) DeleteOrigin() { delete(a, "origin") }
 
 // InetSockSetStateArgs is the typed view of the arguments of the inet_sock_set_state event (id 409): a TCP socket changes state (SYN_SENT, ESTABLISHED, CLOSE, ...). Most changes run in softirq: the process is the socket's remembered owner (attribution says how it was found); the sensor's own sockets are left out.
 type InetSockSetStateArgs map[string]any
 
 // OldState is argument 0, old_state (string): state name without the TCP_ prefix.
-func (a InetSockSetStateArgs) OldState() string { v, _ := a["old_state"].(string); return v }
+func (a InetSockSetStateArgs) OldState() string { v, _ := a.LookupOldState(); return v }
+
+// LookupOldState returns argument old_state and whether the event has it.
+func (a InetSockSetStateArgs) LookupOldState() (string, bool) {
+	v, ok := a["old_state"].(string)
+	return v, ok
+}
 
 // SetOldState sets argument old_state.
 func (a InetSockSetStateArgs) SetOldState(v string) { a["old_state"] = v }
 
+// DeleteOldState removes argument old_state.
+func (a InetSockSetStateArgs) DeleteOldState() { delete(a, "old_state") }
+
 // NewState is argument 1, new_state (string).
-func (a InetSockSetStateArgs) NewState() string { v, _ := a["new_state"].(string); return v }
+func (a InetSockSetStateArgs) NewState() string { v, _ := a.LookupNewState(); return v }
+
+// LookupNewState returns argument new_state and whether the event has it.
+func (a InetSockSetStateArgs) LookupNewState() (string, bool) {
+	v, ok := a["new_state"].(string)
+	return v, ok
+}
 
 // SetNewState sets argument new_state.
 func (a InetSockSetStateArgs) SetNewState(v string) { a["new_state"] = v }
 
+// DeleteNewState removes argument new_state.
+func (a InetSockSetStateArgs) DeleteNewState() { delete(a, "new_state") }
+
 // Family is argument 2, family (string).
-func (a InetSockSetStateArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a InetSockSetStateArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a InetSockSetStateArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a InetSockSetStateArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a InetSockSetStateArgs) DeleteFamily() { delete(a, "family") }
+
 // Protocol is argument 3, protocol (uint32).
-func (a InetSockSetStateArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a InetSockSetStateArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a InetSockSetStateArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a InetSockSetStateArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a InetSockSetStateArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // Saddr is argument 4, saddr (string): local address.
-func (a InetSockSetStateArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a InetSockSetStateArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a InetSockSetStateArgs) LookupSaddr() (string, bool) {
+	v, ok := a["saddr"].(string)
+	return v, ok
+}
 
 // SetSaddr sets argument saddr.
 func (a InetSockSetStateArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a InetSockSetStateArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 5, sport (uint32): local port.
-func (a InetSockSetStateArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a InetSockSetStateArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a InetSockSetStateArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a InetSockSetStateArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a InetSockSetStateArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 6, daddr (string): remote address.
-func (a InetSockSetStateArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a InetSockSetStateArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a InetSockSetStateArgs) LookupDaddr() (string, bool) {
+	v, ok := a["daddr"].(string)
+	return v, ok
+}
 
 // SetDaddr sets argument daddr.
 func (a InetSockSetStateArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a InetSockSetStateArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 7, dport (uint32): remote port.
-func (a InetSockSetStateArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a InetSockSetStateArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a InetSockSetStateArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a InetSockSetStateArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
 
+// DeleteDport removes argument dport.
+func (a InetSockSetStateArgs) DeleteDport() { delete(a, "dport") }
+
 // Attribution is argument 8, attribution (string): how the process was found: "task" (the current task, in process context), "owner" (the socket's or local port's remembered owner; the hook ran in softirq or a TC classifier), "none" (unknown: process fields are zero).
-func (a InetSockSetStateArgs) Attribution() string { v, _ := a["attribution"].(string); return v }
+func (a InetSockSetStateArgs) Attribution() string { v, _ := a.LookupAttribution(); return v }
+
+// LookupAttribution returns argument attribution and whether the event has it.
+func (a InetSockSetStateArgs) LookupAttribution() (string, bool) {
+	v, ok := a["attribution"].(string)
+	return v, ok
+}
 
 // SetAttribution sets argument attribution.
 func (a InetSockSetStateArgs) SetAttribution(v string) { a["attribution"] = v }
+
+// DeleteAttribution removes argument attribution.
+func (a InetSockSetStateArgs) DeleteAttribution() { delete(a, "attribution") }
 
 // TCPConnectArgs is the typed view of the arguments of the tcp_connect event (id 410): a TCP connection is started (SYN sent). The fallback sees it as the change to SYN_SENT, before connect picks the local port: sport is 0 there unless the socket was bound.
 type TCPConnectArgs map[string]any
 
 // Family is argument 0, family (string).
-func (a TCPConnectArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a TCPConnectArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a TCPConnectArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a TCPConnectArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a TCPConnectArgs) DeleteFamily() { delete(a, "family") }
+
 // Saddr is argument 1, saddr (string): local address.
-func (a TCPConnectArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a TCPConnectArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a TCPConnectArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a TCPConnectArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a TCPConnectArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 2, sport (uint32): local port.
-func (a TCPConnectArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a TCPConnectArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a TCPConnectArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a TCPConnectArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a TCPConnectArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 3, daddr (string): remote address.
-func (a TCPConnectArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a TCPConnectArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a TCPConnectArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a TCPConnectArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a TCPConnectArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 4, dport (uint32): remote port.
-func (a TCPConnectArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a TCPConnectArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a TCPConnectArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a TCPConnectArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
+
+// DeleteDport removes argument dport.
+func (a TCPConnectArgs) DeleteDport() { delete(a, "dport") }
 
 // UDPSendmsgArgs is the typed view of the arguments of the udp_sendmsg event (id 411): a UDP datagram is sent (udp_sendmsg, udpv6_sendmsg). Off by default: one event per datagram (QUIC). The fallback sees sendto, sendmsg and sendmmsg (its first message), not write(2) on a connected socket.
 type UDPSendmsgArgs map[string]any
 
 // Family is argument 0, family (string).
-func (a UDPSendmsgArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a UDPSendmsgArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a UDPSendmsgArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a UDPSendmsgArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a UDPSendmsgArgs) DeleteFamily() { delete(a, "family") }
+
 // Saddr is argument 1, saddr (string): local address.
-func (a UDPSendmsgArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a UDPSendmsgArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a UDPSendmsgArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a UDPSendmsgArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a UDPSendmsgArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 2, sport (uint32): local port.
-func (a UDPSendmsgArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a UDPSendmsgArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a UDPSendmsgArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a UDPSendmsgArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a UDPSendmsgArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 3, daddr (string): remote address.
-func (a UDPSendmsgArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a UDPSendmsgArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a UDPSendmsgArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a UDPSendmsgArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a UDPSendmsgArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 4, dport (uint32): remote port.
-func (a UDPSendmsgArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a UDPSendmsgArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a UDPSendmsgArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a UDPSendmsgArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
 
+// DeleteDport removes argument dport.
+func (a UDPSendmsgArgs) DeleteDport() { delete(a, "dport") }
+
 // Len is argument 5, len (uint64): bytes to send (the fallback: bytes sent).
-func (a UDPSendmsgArgs) Len() uint64 { v, _ := a["len"].(uint64); return v }
+func (a UDPSendmsgArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a UDPSendmsgArgs) LookupLen() (uint64, bool) { v, ok := a["len"].(uint64); return v, ok }
 
 // SetLen sets argument len.
 func (a UDPSendmsgArgs) SetLen(v uint64) { a["len"] = v }
+
+// DeleteLen removes argument len.
+func (a UDPSendmsgArgs) DeleteLen() { delete(a, "len") }
 
 // UDPDisconnectArgs is the typed view of the arguments of the udp_disconnect event (id 412): a UDP (or ping) socket forgets its peer (__udp_disconnect: connect to AF_UNSPEC); daddr/dport are the peer it had.
 type UDPDisconnectArgs map[string]any
 
 // Family is argument 0, family (string).
-func (a UDPDisconnectArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a UDPDisconnectArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a UDPDisconnectArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a UDPDisconnectArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a UDPDisconnectArgs) DeleteFamily() { delete(a, "family") }
+
 // Saddr is argument 1, saddr (string): local address.
-func (a UDPDisconnectArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a UDPDisconnectArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a UDPDisconnectArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a UDPDisconnectArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a UDPDisconnectArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 2, sport (uint32): local port.
-func (a UDPDisconnectArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a UDPDisconnectArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a UDPDisconnectArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a UDPDisconnectArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a UDPDisconnectArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 3, daddr (string): remote address.
-func (a UDPDisconnectArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a UDPDisconnectArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a UDPDisconnectArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a UDPDisconnectArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a UDPDisconnectArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 4, dport (uint32): remote port.
-func (a UDPDisconnectArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a UDPDisconnectArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a UDPDisconnectArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a UDPDisconnectArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
+
+// DeleteDport removes argument dport.
+func (a UDPDisconnectArgs) DeleteDport() { delete(a, "dport") }
 
 // UDPDestroySockArgs is the typed view of the arguments of the udp_destroy_sock event (id 413): a UDP socket is destroyed (udp_destroy_sock, udpv6_destroy_sock). No tracepoint is on that path: kernels without fentry and kprobes have no probe for it.
 type UDPDestroySockArgs map[string]any
 
 // Family is argument 0, family (string).
-func (a UDPDestroySockArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a UDPDestroySockArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a UDPDestroySockArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
 
 // SetFamily sets argument family.
 func (a UDPDestroySockArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a UDPDestroySockArgs) DeleteFamily() { delete(a, "family") }
+
 // Saddr is argument 1, saddr (string): local address.
-func (a UDPDestroySockArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a UDPDestroySockArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a UDPDestroySockArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a UDPDestroySockArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a UDPDestroySockArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 2, sport (uint32): local port.
-func (a UDPDestroySockArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a UDPDestroySockArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a UDPDestroySockArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a UDPDestroySockArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a UDPDestroySockArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 3, daddr (string): remote address.
-func (a UDPDestroySockArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a UDPDestroySockArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a UDPDestroySockArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a UDPDestroySockArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a UDPDestroySockArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 4, dport (uint32): remote port.
-func (a UDPDestroySockArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a UDPDestroySockArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a UDPDestroySockArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a UDPDestroySockArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
+
+// DeleteDport removes argument dport.
+func (a UDPDestroySockArgs) DeleteDport() { delete(a, "dport") }
 
 // NetPacketArgs is the typed view of the arguments of the net_packet event (id 414): an IP packet crosses an interface (TC classifiers; loopback is watched at egress only, where every packet passes once). Off by default: one event per packet. The process is the owner of the socket it leaves from, or of the local port it arrives at, where the sensor knows it; the sensor's own traffic is left out.
 type NetPacketArgs map[string]any
 
 // Direction is argument 0, direction (string): ingress or egress.
-func (a NetPacketArgs) Direction() string { v, _ := a["direction"].(string); return v }
+func (a NetPacketArgs) Direction() string { v, _ := a.LookupDirection(); return v }
+
+// LookupDirection returns argument direction and whether the event has it.
+func (a NetPacketArgs) LookupDirection() (string, bool) {
+	v, ok := a["direction"].(string)
+	return v, ok
+}
 
 // SetDirection sets argument direction.
 func (a NetPacketArgs) SetDirection(v string) { a["direction"] = v }
 
+// DeleteDirection removes argument direction.
+func (a NetPacketArgs) DeleteDirection() { delete(a, "direction") }
+
 // Ifindex is argument 1, ifindex (uint32).
-func (a NetPacketArgs) Ifindex() uint32 { v, _ := a["ifindex"].(uint64); return uint32(v) }
+func (a NetPacketArgs) Ifindex() uint32 { v, _ := a.LookupIfindex(); return v }
+
+// LookupIfindex returns argument ifindex and whether the event has it.
+func (a NetPacketArgs) LookupIfindex() (uint32, bool) {
+	v, ok := a["ifindex"].(uint64)
+	return uint32(v), ok
+}
 
 // SetIfindex sets argument ifindex.
 func (a NetPacketArgs) SetIfindex(v uint32) { a["ifindex"] = uint64(v) }
 
+// DeleteIfindex removes argument ifindex.
+func (a NetPacketArgs) DeleteIfindex() { delete(a, "ifindex") }
+
 // Family is argument 2, family (string).
-func (a NetPacketArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a NetPacketArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a NetPacketArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a NetPacketArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a NetPacketArgs) DeleteFamily() { delete(a, "family") }
+
 // Protocol is argument 3, protocol (uint32): IP protocol (IPv6: the first next header).
-func (a NetPacketArgs) Protocol() uint32 { v, _ := a["protocol"].(uint64); return uint32(v) }
+func (a NetPacketArgs) Protocol() uint32 { v, _ := a.LookupProtocol(); return v }
+
+// LookupProtocol returns argument protocol and whether the event has it.
+func (a NetPacketArgs) LookupProtocol() (uint32, bool) {
+	v, ok := a["protocol"].(uint64)
+	return uint32(v), ok
+}
 
 // SetProtocol sets argument protocol.
 func (a NetPacketArgs) SetProtocol(v uint32) { a["protocol"] = uint64(v) }
 
+// DeleteProtocol removes argument protocol.
+func (a NetPacketArgs) DeleteProtocol() { delete(a, "protocol") }
+
 // Saddr is argument 4, saddr (string): source address.
-func (a NetPacketArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a NetPacketArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a NetPacketArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a NetPacketArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a NetPacketArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 5, sport (uint32): source port (TCP, UDP).
-func (a NetPacketArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a NetPacketArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a NetPacketArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a NetPacketArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a NetPacketArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 6, daddr (string): destination address.
-func (a NetPacketArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a NetPacketArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a NetPacketArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a NetPacketArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a NetPacketArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 7, dport (uint32).
-func (a NetPacketArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a NetPacketArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a NetPacketArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a NetPacketArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
 
+// DeleteDport removes argument dport.
+func (a NetPacketArgs) DeleteDport() { delete(a, "dport") }
+
 // Len is argument 8, len (uint32): bytes, link header included.
-func (a NetPacketArgs) Len() uint32 { v, _ := a["len"].(uint64); return uint32(v) }
+func (a NetPacketArgs) Len() uint32 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a NetPacketArgs) LookupLen() (uint32, bool) { v, ok := a["len"].(uint64); return uint32(v), ok }
 
 // SetLen sets argument len.
 func (a NetPacketArgs) SetLen(v uint32) { a["len"] = uint64(v) }
 
+// DeleteLen removes argument len.
+func (a NetPacketArgs) DeleteLen() { delete(a, "len") }
+
 // TCPFlags is argument 9, tcp_flags (uint32): TCP flags byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, ...).
-func (a NetPacketArgs) TCPFlags() uint32 { v, _ := a["tcp_flags"].(uint64); return uint32(v) }
+func (a NetPacketArgs) TCPFlags() uint32 { v, _ := a.LookupTCPFlags(); return v }
+
+// LookupTCPFlags returns argument tcp_flags and whether the event has it.
+func (a NetPacketArgs) LookupTCPFlags() (uint32, bool) {
+	v, ok := a["tcp_flags"].(uint64)
+	return uint32(v), ok
+}
 
 // SetTCPFlags sets argument tcp_flags.
 func (a NetPacketArgs) SetTCPFlags(v uint32) { a["tcp_flags"] = uint64(v) }
 
+// DeleteTCPFlags removes argument tcp_flags.
+func (a NetPacketArgs) DeleteTCPFlags() { delete(a, "tcp_flags") }
+
 // Attribution is argument 10, attribution (string): how the process was found: "task" (the current task, in process context), "owner" (the socket's or local port's remembered owner; the hook ran in softirq or a TC classifier), "none" (unknown: process fields are zero).
-func (a NetPacketArgs) Attribution() string { v, _ := a["attribution"].(string); return v }
+func (a NetPacketArgs) Attribution() string { v, _ := a.LookupAttribution(); return v }
+
+// LookupAttribution returns argument attribution and whether the event has it.
+func (a NetPacketArgs) LookupAttribution() (string, bool) {
+	v, ok := a["attribution"].(string)
+	return v, ok
+}
 
 // SetAttribution sets argument attribution.
 func (a NetPacketArgs) SetAttribution(v string) { a["attribution"] = v }
+
+// DeleteAttribution removes argument attribution.
+func (a NetPacketArgs) DeleteAttribution() { delete(a, "attribution") }
 
 // NetPacketDNSArgs is the typed view of the arguments of the net_packet_dns event (id 415): a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's.
 type NetPacketDNSArgs map[string]any
 
 // Direction is argument 0, direction (string): ingress or egress.
-func (a NetPacketDNSArgs) Direction() string { v, _ := a["direction"].(string); return v }
+func (a NetPacketDNSArgs) Direction() string { v, _ := a.LookupDirection(); return v }
+
+// LookupDirection returns argument direction and whether the event has it.
+func (a NetPacketDNSArgs) LookupDirection() (string, bool) {
+	v, ok := a["direction"].(string)
+	return v, ok
+}
 
 // SetDirection sets argument direction.
 func (a NetPacketDNSArgs) SetDirection(v string) { a["direction"] = v }
 
+// DeleteDirection removes argument direction.
+func (a NetPacketDNSArgs) DeleteDirection() { delete(a, "direction") }
+
 // Ifindex is argument 1, ifindex (uint32).
-func (a NetPacketDNSArgs) Ifindex() uint32 { v, _ := a["ifindex"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) Ifindex() uint32 { v, _ := a.LookupIfindex(); return v }
+
+// LookupIfindex returns argument ifindex and whether the event has it.
+func (a NetPacketDNSArgs) LookupIfindex() (uint32, bool) {
+	v, ok := a["ifindex"].(uint64)
+	return uint32(v), ok
+}
 
 // SetIfindex sets argument ifindex.
 func (a NetPacketDNSArgs) SetIfindex(v uint32) { a["ifindex"] = uint64(v) }
 
+// DeleteIfindex removes argument ifindex.
+func (a NetPacketDNSArgs) DeleteIfindex() { delete(a, "ifindex") }
+
 // Family is argument 2, family (string).
-func (a NetPacketDNSArgs) Family() string { v, _ := a["family"].(string); return v }
+func (a NetPacketDNSArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a NetPacketDNSArgs) LookupFamily() (string, bool) { v, ok := a["family"].(string); return v, ok }
 
 // SetFamily sets argument family.
 func (a NetPacketDNSArgs) SetFamily(v string) { a["family"] = v }
 
+// DeleteFamily removes argument family.
+func (a NetPacketDNSArgs) DeleteFamily() { delete(a, "family") }
+
 // Saddr is argument 3, saddr (string).
-func (a NetPacketDNSArgs) Saddr() string { v, _ := a["saddr"].(string); return v }
+func (a NetPacketDNSArgs) Saddr() string { v, _ := a.LookupSaddr(); return v }
+
+// LookupSaddr returns argument saddr and whether the event has it.
+func (a NetPacketDNSArgs) LookupSaddr() (string, bool) { v, ok := a["saddr"].(string); return v, ok }
 
 // SetSaddr sets argument saddr.
 func (a NetPacketDNSArgs) SetSaddr(v string) { a["saddr"] = v }
 
+// DeleteSaddr removes argument saddr.
+func (a NetPacketDNSArgs) DeleteSaddr() { delete(a, "saddr") }
+
 // Sport is argument 4, sport (uint32).
-func (a NetPacketDNSArgs) Sport() uint32 { v, _ := a["sport"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) Sport() uint32 { v, _ := a.LookupSport(); return v }
+
+// LookupSport returns argument sport and whether the event has it.
+func (a NetPacketDNSArgs) LookupSport() (uint32, bool) {
+	v, ok := a["sport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetSport sets argument sport.
 func (a NetPacketDNSArgs) SetSport(v uint32) { a["sport"] = uint64(v) }
 
+// DeleteSport removes argument sport.
+func (a NetPacketDNSArgs) DeleteSport() { delete(a, "sport") }
+
 // Daddr is argument 5, daddr (string).
-func (a NetPacketDNSArgs) Daddr() string { v, _ := a["daddr"].(string); return v }
+func (a NetPacketDNSArgs) Daddr() string { v, _ := a.LookupDaddr(); return v }
+
+// LookupDaddr returns argument daddr and whether the event has it.
+func (a NetPacketDNSArgs) LookupDaddr() (string, bool) { v, ok := a["daddr"].(string); return v, ok }
 
 // SetDaddr sets argument daddr.
 func (a NetPacketDNSArgs) SetDaddr(v string) { a["daddr"] = v }
 
+// DeleteDaddr removes argument daddr.
+func (a NetPacketDNSArgs) DeleteDaddr() { delete(a, "daddr") }
+
 // Dport is argument 6, dport (uint32).
-func (a NetPacketDNSArgs) Dport() uint32 { v, _ := a["dport"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) Dport() uint32 { v, _ := a.LookupDport(); return v }
+
+// LookupDport returns argument dport and whether the event has it.
+func (a NetPacketDNSArgs) LookupDport() (uint32, bool) {
+	v, ok := a["dport"].(uint64)
+	return uint32(v), ok
+}
 
 // SetDport sets argument dport.
 func (a NetPacketDNSArgs) SetDport(v uint32) { a["dport"] = uint64(v) }
 
+// DeleteDport removes argument dport.
+func (a NetPacketDNSArgs) DeleteDport() { delete(a, "dport") }
+
 // ID is argument 7, id (uint32): DNS message id.
-func (a NetPacketDNSArgs) ID() uint32 { v, _ := a["id"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) ID() uint32 { v, _ := a.LookupID(); return v }
+
+// LookupID returns argument id and whether the event has it.
+func (a NetPacketDNSArgs) LookupID() (uint32, bool) { v, ok := a["id"].(uint64); return uint32(v), ok }
 
 // SetID sets argument id.
 func (a NetPacketDNSArgs) SetID(v uint32) { a["id"] = uint64(v) }
 
+// DeleteID removes argument id.
+func (a NetPacketDNSArgs) DeleteID() { delete(a, "id") }
+
 // Response is argument 8, response (bool): a response (QR set), else a query.
-func (a NetPacketDNSArgs) Response() bool { v, _ := a["response"].(bool); return v }
+func (a NetPacketDNSArgs) Response() bool { v, _ := a.LookupResponse(); return v }
+
+// LookupResponse returns argument response and whether the event has it.
+func (a NetPacketDNSArgs) LookupResponse() (bool, bool) { v, ok := a["response"].(bool); return v, ok }
 
 // SetResponse sets argument response.
 func (a NetPacketDNSArgs) SetResponse(v bool) { a["response"] = v }
 
+// DeleteResponse removes argument response.
+func (a NetPacketDNSArgs) DeleteResponse() { delete(a, "response") }
+
 // Opcode is argument 9, opcode (uint32): 0 for a standard query.
-func (a NetPacketDNSArgs) Opcode() uint32 { v, _ := a["opcode"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) Opcode() uint32 { v, _ := a.LookupOpcode(); return v }
+
+// LookupOpcode returns argument opcode and whether the event has it.
+func (a NetPacketDNSArgs) LookupOpcode() (uint32, bool) {
+	v, ok := a["opcode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOpcode sets argument opcode.
 func (a NetPacketDNSArgs) SetOpcode(v uint32) { a["opcode"] = uint64(v) }
 
+// DeleteOpcode removes argument opcode.
+func (a NetPacketDNSArgs) DeleteOpcode() { delete(a, "opcode") }
+
 // Rcode is argument 10, rcode (uint32): response code: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ...
-func (a NetPacketDNSArgs) Rcode() uint32 { v, _ := a["rcode"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) Rcode() uint32 { v, _ := a.LookupRcode(); return v }
+
+// LookupRcode returns argument rcode and whether the event has it.
+func (a NetPacketDNSArgs) LookupRcode() (uint32, bool) {
+	v, ok := a["rcode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetRcode sets argument rcode.
 func (a NetPacketDNSArgs) SetRcode(v uint32) { a["rcode"] = uint64(v) }
 
+// DeleteRcode removes argument rcode.
+func (a NetPacketDNSArgs) DeleteRcode() { delete(a, "rcode") }
+
 // Qname is argument 11, qname (string): the question's name as sent, dotted ("." for the root).
-func (a NetPacketDNSArgs) Qname() string { v, _ := a["qname"].(string); return v }
+func (a NetPacketDNSArgs) Qname() string { v, _ := a.LookupQname(); return v }
+
+// LookupQname returns argument qname and whether the event has it.
+func (a NetPacketDNSArgs) LookupQname() (string, bool) { v, ok := a["qname"].(string); return v, ok }
 
 // SetQname sets argument qname.
 func (a NetPacketDNSArgs) SetQname(v string) { a["qname"] = v }
 
+// DeleteQname removes argument qname.
+func (a NetPacketDNSArgs) DeleteQname() { delete(a, "qname") }
+
 // Qtype is argument 12, qtype (string): A, AAAA, TXT, MX, ... (TYPE<number> for others).
-func (a NetPacketDNSArgs) Qtype() string { v, _ := a["qtype"].(string); return v }
+func (a NetPacketDNSArgs) Qtype() string { v, _ := a.LookupQtype(); return v }
+
+// LookupQtype returns argument qtype and whether the event has it.
+func (a NetPacketDNSArgs) LookupQtype() (string, bool) { v, ok := a["qtype"].(string); return v, ok }
 
 // SetQtype sets argument qtype.
 func (a NetPacketDNSArgs) SetQtype(v string) { a["qtype"] = v }
 
+// DeleteQtype removes argument qtype.
+func (a NetPacketDNSArgs) DeleteQtype() { delete(a, "qtype") }
+
 // Answers is argument 13, answers (string[]): addresses of the A and AAAA answers (up to 8).
-func (a NetPacketDNSArgs) Answers() []string { v, _ := a["answers"].([]string); return v }
+func (a NetPacketDNSArgs) Answers() []string { v, _ := a.LookupAnswers(); return v }
+
+// LookupAnswers returns argument answers and whether the event has it.
+func (a NetPacketDNSArgs) LookupAnswers() ([]string, bool) {
+	v, ok := a["answers"].([]string)
+	return v, ok
+}
 
 // SetAnswers sets argument answers.
 func (a NetPacketDNSArgs) SetAnswers(v []string) { a["answers"] = v }
 
+// DeleteAnswers removes argument answers.
+func (a NetPacketDNSArgs) DeleteAnswers() { delete(a, "answers") }
+
 // AnswerCount is argument 14, answer_count (uint32): records in the answer section.
-func (a NetPacketDNSArgs) AnswerCount() uint32 { v, _ := a["answer_count"].(uint64); return uint32(v) }
+func (a NetPacketDNSArgs) AnswerCount() uint32 { v, _ := a.LookupAnswerCount(); return v }
+
+// LookupAnswerCount returns argument answer_count and whether the event has it.
+func (a NetPacketDNSArgs) LookupAnswerCount() (uint32, bool) {
+	v, ok := a["answer_count"].(uint64)
+	return uint32(v), ok
+}
 
 // SetAnswerCount sets argument answer_count.
 func (a NetPacketDNSArgs) SetAnswerCount(v uint32) { a["answer_count"] = uint64(v) }
 
+// DeleteAnswerCount removes argument answer_count.
+func (a NetPacketDNSArgs) DeleteAnswerCount() { delete(a, "answer_count") }
+
 // Attribution is argument 15, attribution (string): how the process was found: "task" (the current task, in process context), "owner" (the socket's or local port's remembered owner; the hook ran in softirq or a TC classifier), "none" (unknown: process fields are zero).
-func (a NetPacketDNSArgs) Attribution() string { v, _ := a["attribution"].(string); return v }
+func (a NetPacketDNSArgs) Attribution() string { v, _ := a.LookupAttribution(); return v }
+
+// LookupAttribution returns argument attribution and whether the event has it.
+func (a NetPacketDNSArgs) LookupAttribution() (string, bool) {
+	v, ok := a["attribution"].(string)
+	return v, ok
+}
 
 // SetAttribution sets argument attribution.
 func (a NetPacketDNSArgs) SetAttribution(v string) { a["attribution"] = v }
+
+// DeleteAttribution removes argument attribution.
+func (a NetPacketDNSArgs) DeleteAttribution() { delete(a, "attribution") }
 
 // SwitchTaskNamespacesArgs is the typed view of the arguments of the switch_task_namespaces event (id 500): a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy)).
 type SwitchTaskNamespacesArgs map[string]any
 
 // Syscall is argument 0, syscall (string): setns, unshare, clone, clone3, fork, vfork, execve, execveat, or empty: the syscall the switch happened in (see syscall_nr).
-func (a SwitchTaskNamespacesArgs) Syscall() string { v, _ := a["syscall"].(string); return v }
+func (a SwitchTaskNamespacesArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupSyscall() (string, bool) {
+	v, ok := a["syscall"].(string)
+	return v, ok
+}
 
 // SetSyscall sets argument syscall.
 func (a SwitchTaskNamespacesArgs) SetSyscall(v string) { a["syscall"] = v }
 
+// DeleteSyscall removes argument syscall.
+func (a SwitchTaskNamespacesArgs) DeleteSyscall() { delete(a, "syscall") }
+
 // SyscallNR is argument 1, syscall_nr (int32): number of that syscall (x86_64), -1 in a kernel thread.
-func (a SwitchTaskNamespacesArgs) SyscallNR() int32 { v, _ := a["syscall_nr"].(int64); return int32(v) }
+func (a SwitchTaskNamespacesArgs) SyscallNR() int32 { v, _ := a.LookupSyscallNR(); return v }
+
+// LookupSyscallNR returns argument syscall_nr and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupSyscallNR() (int32, bool) {
+	v, ok := a["syscall_nr"].(int64)
+	return int32(v), ok
+}
 
 // SetSyscallNR sets argument syscall_nr.
 func (a SwitchTaskNamespacesArgs) SetSyscallNR(v int32) { a["syscall_nr"] = int64(v) }
 
+// DeleteSyscallNR removes argument syscall_nr.
+func (a SwitchTaskNamespacesArgs) DeleteSyscallNR() { delete(a, "syscall_nr") }
+
 // Flags is argument 2, flags (uint64): unshare's flags, setns's nstype, clone's flags (CLONE_NEW*).
-func (a SwitchTaskNamespacesArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a SwitchTaskNamespacesArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupFlags() (uint64, bool) {
+	v, ok := a["flags"].(uint64)
+	return v, ok
+}
 
 // SetFlags sets argument flags.
 func (a SwitchTaskNamespacesArgs) SetFlags(v uint64) { a["flags"] = v }
 
+// DeleteFlags removes argument flags.
+func (a SwitchTaskNamespacesArgs) DeleteFlags() { delete(a, "flags") }
+
 // TargetPid is argument 3, target_pid (uint32): host pid of the other process: the one whose namespaces setns joined through a pidfd, the child of clone, the task a kernel-path switch moved; 0 when none or unknown (a /proc/PID/ns file does not name its process).
-func (a SwitchTaskNamespacesArgs) TargetPid() uint32 {
-	v, _ := a["target_pid"].(uint64)
-	return uint32(v)
+func (a SwitchTaskNamespacesArgs) TargetPid() uint32 { v, _ := a.LookupTargetPid(); return v }
+
+// LookupTargetPid returns argument target_pid and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupTargetPid() (uint32, bool) {
+	v, ok := a["target_pid"].(uint64)
+	return uint32(v), ok
 }
 
 // SetTargetPid sets argument target_pid.
 func (a SwitchTaskNamespacesArgs) SetTargetPid(v uint32) { a["target_pid"] = uint64(v) }
 
+// DeleteTargetPid removes argument target_pid.
+func (a SwitchTaskNamespacesArgs) DeleteTargetPid() { delete(a, "target_pid") }
+
 // FdKind is argument 4, fd_kind (string): setns: pidfd or nsfs (a namespace file), else empty.
-func (a SwitchTaskNamespacesArgs) FdKind() string { v, _ := a["fd_kind"].(string); return v }
+func (a SwitchTaskNamespacesArgs) FdKind() string { v, _ := a.LookupFdKind(); return v }
+
+// LookupFdKind returns argument fd_kind and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupFdKind() (string, bool) {
+	v, ok := a["fd_kind"].(string)
+	return v, ok
+}
 
 // SetFdKind sets argument fd_kind.
 func (a SwitchTaskNamespacesArgs) SetFdKind(v string) { a["fd_kind"] = v }
 
+// DeleteFdKind removes argument fd_kind.
+func (a SwitchTaskNamespacesArgs) DeleteFdKind() { delete(a, "fd_kind") }
+
 // Changed is argument 5, changed (string[]): namespaces whose inode changed, by /proc/PID/ns name.
-func (a SwitchTaskNamespacesArgs) Changed() []string { v, _ := a["changed"].([]string); return v }
+func (a SwitchTaskNamespacesArgs) Changed() []string { v, _ := a.LookupChanged(); return v }
+
+// LookupChanged returns argument changed and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupChanged() ([]string, bool) {
+	v, ok := a["changed"].([]string)
+	return v, ok
+}
 
 // SetChanged sets argument changed.
 func (a SwitchTaskNamespacesArgs) SetChanged(v []string) { a["changed"] = v }
 
+// DeleteChanged removes argument changed.
+func (a SwitchTaskNamespacesArgs) DeleteChanged() { delete(a, "changed") }
+
 // EnteredHost is argument 6, entered_host (string[]): namespaces of changed that are now the host's initial ones (those of the kernel's idle task): a way out of a container.
-func (a SwitchTaskNamespacesArgs) EnteredHost() []string {
-	v, _ := a["entered_host"].([]string)
-	return v
+func (a SwitchTaskNamespacesArgs) EnteredHost() []string { v, _ := a.LookupEnteredHost(); return v }
+
+// LookupEnteredHost returns argument entered_host and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupEnteredHost() ([]string, bool) {
+	v, ok := a["entered_host"].([]string)
+	return v, ok
 }
 
 // SetEnteredHost sets argument entered_host.
 func (a SwitchTaskNamespacesArgs) SetEnteredHost(v []string) { a["entered_host"] = v }
 
+// DeleteEnteredHost removes argument entered_host.
+func (a SwitchTaskNamespacesArgs) DeleteEnteredHost() { delete(a, "entered_host") }
+
 // OldMnt is argument 7, old_mnt (uint32): inode of the mnt namespace before (as in /proc/PID/ns/mnt).
-func (a SwitchTaskNamespacesArgs) OldMnt() uint32 { v, _ := a["old_mnt"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldMnt() uint32 { v, _ := a.LookupOldMnt(); return v }
+
+// LookupOldMnt returns argument old_mnt and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldMnt() (uint32, bool) {
+	v, ok := a["old_mnt"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldMnt sets argument old_mnt.
 func (a SwitchTaskNamespacesArgs) SetOldMnt(v uint32) { a["old_mnt"] = uint64(v) }
 
+// DeleteOldMnt removes argument old_mnt.
+func (a SwitchTaskNamespacesArgs) DeleteOldMnt() { delete(a, "old_mnt") }
+
 // NewMnt is argument 8, new_mnt (uint32): inode of the mnt namespace after.
-func (a SwitchTaskNamespacesArgs) NewMnt() uint32 { v, _ := a["new_mnt"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewMnt() uint32 { v, _ := a.LookupNewMnt(); return v }
+
+// LookupNewMnt returns argument new_mnt and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewMnt() (uint32, bool) {
+	v, ok := a["new_mnt"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewMnt sets argument new_mnt.
 func (a SwitchTaskNamespacesArgs) SetNewMnt(v uint32) { a["new_mnt"] = uint64(v) }
 
+// DeleteNewMnt removes argument new_mnt.
+func (a SwitchTaskNamespacesArgs) DeleteNewMnt() { delete(a, "new_mnt") }
+
 // OldUts is argument 9, old_uts (uint32): inode of the uts namespace before (as in /proc/PID/ns/uts).
-func (a SwitchTaskNamespacesArgs) OldUts() uint32 { v, _ := a["old_uts"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldUts() uint32 { v, _ := a.LookupOldUts(); return v }
+
+// LookupOldUts returns argument old_uts and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldUts() (uint32, bool) {
+	v, ok := a["old_uts"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldUts sets argument old_uts.
 func (a SwitchTaskNamespacesArgs) SetOldUts(v uint32) { a["old_uts"] = uint64(v) }
 
+// DeleteOldUts removes argument old_uts.
+func (a SwitchTaskNamespacesArgs) DeleteOldUts() { delete(a, "old_uts") }
+
 // NewUts is argument 10, new_uts (uint32): inode of the uts namespace after.
-func (a SwitchTaskNamespacesArgs) NewUts() uint32 { v, _ := a["new_uts"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewUts() uint32 { v, _ := a.LookupNewUts(); return v }
+
+// LookupNewUts returns argument new_uts and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewUts() (uint32, bool) {
+	v, ok := a["new_uts"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewUts sets argument new_uts.
 func (a SwitchTaskNamespacesArgs) SetNewUts(v uint32) { a["new_uts"] = uint64(v) }
 
+// DeleteNewUts removes argument new_uts.
+func (a SwitchTaskNamespacesArgs) DeleteNewUts() { delete(a, "new_uts") }
+
 // OldIpc is argument 11, old_ipc (uint32): inode of the ipc namespace before (as in /proc/PID/ns/ipc).
-func (a SwitchTaskNamespacesArgs) OldIpc() uint32 { v, _ := a["old_ipc"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldIpc() uint32 { v, _ := a.LookupOldIpc(); return v }
+
+// LookupOldIpc returns argument old_ipc and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldIpc() (uint32, bool) {
+	v, ok := a["old_ipc"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldIpc sets argument old_ipc.
 func (a SwitchTaskNamespacesArgs) SetOldIpc(v uint32) { a["old_ipc"] = uint64(v) }
 
+// DeleteOldIpc removes argument old_ipc.
+func (a SwitchTaskNamespacesArgs) DeleteOldIpc() { delete(a, "old_ipc") }
+
 // NewIpc is argument 12, new_ipc (uint32): inode of the ipc namespace after.
-func (a SwitchTaskNamespacesArgs) NewIpc() uint32 { v, _ := a["new_ipc"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewIpc() uint32 { v, _ := a.LookupNewIpc(); return v }
+
+// LookupNewIpc returns argument new_ipc and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewIpc() (uint32, bool) {
+	v, ok := a["new_ipc"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewIpc sets argument new_ipc.
 func (a SwitchTaskNamespacesArgs) SetNewIpc(v uint32) { a["new_ipc"] = uint64(v) }
 
+// DeleteNewIpc removes argument new_ipc.
+func (a SwitchTaskNamespacesArgs) DeleteNewIpc() { delete(a, "new_ipc") }
+
 // OldNet is argument 13, old_net (uint32): inode of the net namespace before (as in /proc/PID/ns/net).
-func (a SwitchTaskNamespacesArgs) OldNet() uint32 { v, _ := a["old_net"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldNet() uint32 { v, _ := a.LookupOldNet(); return v }
+
+// LookupOldNet returns argument old_net and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldNet() (uint32, bool) {
+	v, ok := a["old_net"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldNet sets argument old_net.
 func (a SwitchTaskNamespacesArgs) SetOldNet(v uint32) { a["old_net"] = uint64(v) }
 
+// DeleteOldNet removes argument old_net.
+func (a SwitchTaskNamespacesArgs) DeleteOldNet() { delete(a, "old_net") }
+
 // NewNet is argument 14, new_net (uint32): inode of the net namespace after.
-func (a SwitchTaskNamespacesArgs) NewNet() uint32 { v, _ := a["new_net"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewNet() uint32 { v, _ := a.LookupNewNet(); return v }
+
+// LookupNewNet returns argument new_net and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewNet() (uint32, bool) {
+	v, ok := a["new_net"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewNet sets argument new_net.
 func (a SwitchTaskNamespacesArgs) SetNewNet(v uint32) { a["new_net"] = uint64(v) }
 
+// DeleteNewNet removes argument new_net.
+func (a SwitchTaskNamespacesArgs) DeleteNewNet() { delete(a, "new_net") }
+
 // OldPidForChildren is argument 15, old_pid_for_children (uint32): inode of the pid_for_children namespace before (as in /proc/PID/ns/pid_for_children).
 func (a SwitchTaskNamespacesArgs) OldPidForChildren() uint32 {
-	v, _ := a["old_pid_for_children"].(uint64)
-	return uint32(v)
+	v, _ := a.LookupOldPidForChildren()
+	return v
+}
+
+// LookupOldPidForChildren returns argument old_pid_for_children and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldPidForChildren() (uint32, bool) {
+	v, ok := a["old_pid_for_children"].(uint64)
+	return uint32(v), ok
 }
 
 // SetOldPidForChildren sets argument old_pid_for_children.
@@ -2197,10 +4781,19 @@ func (a SwitchTaskNamespacesArgs) SetOldPidForChildren(v uint32) {
 	a["old_pid_for_children"] = uint64(v)
 }
 
+// DeleteOldPidForChildren removes argument old_pid_for_children.
+func (a SwitchTaskNamespacesArgs) DeleteOldPidForChildren() { delete(a, "old_pid_for_children") }
+
 // NewPidForChildren is argument 16, new_pid_for_children (uint32): inode of the pid_for_children namespace after.
 func (a SwitchTaskNamespacesArgs) NewPidForChildren() uint32 {
-	v, _ := a["new_pid_for_children"].(uint64)
-	return uint32(v)
+	v, _ := a.LookupNewPidForChildren()
+	return v
+}
+
+// LookupNewPidForChildren returns argument new_pid_for_children and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewPidForChildren() (uint32, bool) {
+	v, ok := a["new_pid_for_children"].(uint64)
+	return uint32(v), ok
 }
 
 // SetNewPidForChildren sets argument new_pid_for_children.
@@ -2208,40 +4801,79 @@ func (a SwitchTaskNamespacesArgs) SetNewPidForChildren(v uint32) {
 	a["new_pid_for_children"] = uint64(v)
 }
 
+// DeleteNewPidForChildren removes argument new_pid_for_children.
+func (a SwitchTaskNamespacesArgs) DeleteNewPidForChildren() { delete(a, "new_pid_for_children") }
+
 // OldCgroup is argument 17, old_cgroup (uint32): inode of the cgroup namespace before (as in /proc/PID/ns/cgroup).
-func (a SwitchTaskNamespacesArgs) OldCgroup() uint32 {
-	v, _ := a["old_cgroup"].(uint64)
-	return uint32(v)
+func (a SwitchTaskNamespacesArgs) OldCgroup() uint32 { v, _ := a.LookupOldCgroup(); return v }
+
+// LookupOldCgroup returns argument old_cgroup and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldCgroup() (uint32, bool) {
+	v, ok := a["old_cgroup"].(uint64)
+	return uint32(v), ok
 }
 
 // SetOldCgroup sets argument old_cgroup.
 func (a SwitchTaskNamespacesArgs) SetOldCgroup(v uint32) { a["old_cgroup"] = uint64(v) }
 
+// DeleteOldCgroup removes argument old_cgroup.
+func (a SwitchTaskNamespacesArgs) DeleteOldCgroup() { delete(a, "old_cgroup") }
+
 // NewCgroup is argument 18, new_cgroup (uint32): inode of the cgroup namespace after.
-func (a SwitchTaskNamespacesArgs) NewCgroup() uint32 {
-	v, _ := a["new_cgroup"].(uint64)
-	return uint32(v)
+func (a SwitchTaskNamespacesArgs) NewCgroup() uint32 { v, _ := a.LookupNewCgroup(); return v }
+
+// LookupNewCgroup returns argument new_cgroup and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewCgroup() (uint32, bool) {
+	v, ok := a["new_cgroup"].(uint64)
+	return uint32(v), ok
 }
 
 // SetNewCgroup sets argument new_cgroup.
 func (a SwitchTaskNamespacesArgs) SetNewCgroup(v uint32) { a["new_cgroup"] = uint64(v) }
 
+// DeleteNewCgroup removes argument new_cgroup.
+func (a SwitchTaskNamespacesArgs) DeleteNewCgroup() { delete(a, "new_cgroup") }
+
 // OldTime is argument 19, old_time (uint32): inode of the time namespace before (as in /proc/PID/ns/time).
-func (a SwitchTaskNamespacesArgs) OldTime() uint32 { v, _ := a["old_time"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldTime() uint32 { v, _ := a.LookupOldTime(); return v }
+
+// LookupOldTime returns argument old_time and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldTime() (uint32, bool) {
+	v, ok := a["old_time"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldTime sets argument old_time.
 func (a SwitchTaskNamespacesArgs) SetOldTime(v uint32) { a["old_time"] = uint64(v) }
 
+// DeleteOldTime removes argument old_time.
+func (a SwitchTaskNamespacesArgs) DeleteOldTime() { delete(a, "old_time") }
+
 // NewTime is argument 20, new_time (uint32): inode of the time namespace after.
-func (a SwitchTaskNamespacesArgs) NewTime() uint32 { v, _ := a["new_time"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewTime() uint32 { v, _ := a.LookupNewTime(); return v }
+
+// LookupNewTime returns argument new_time and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewTime() (uint32, bool) {
+	v, ok := a["new_time"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewTime sets argument new_time.
 func (a SwitchTaskNamespacesArgs) SetNewTime(v uint32) { a["new_time"] = uint64(v) }
 
+// DeleteNewTime removes argument new_time.
+func (a SwitchTaskNamespacesArgs) DeleteNewTime() { delete(a, "new_time") }
+
 // OldTimeForChildren is argument 21, old_time_for_children (uint32): inode of the time_for_children namespace before (as in /proc/PID/ns/time_for_children).
 func (a SwitchTaskNamespacesArgs) OldTimeForChildren() uint32 {
-	v, _ := a["old_time_for_children"].(uint64)
-	return uint32(v)
+	v, _ := a.LookupOldTimeForChildren()
+	return v
+}
+
+// LookupOldTimeForChildren returns argument old_time_for_children and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldTimeForChildren() (uint32, bool) {
+	v, ok := a["old_time_for_children"].(uint64)
+	return uint32(v), ok
 }
 
 // SetOldTimeForChildren sets argument old_time_for_children.
@@ -2249,10 +4881,19 @@ func (a SwitchTaskNamespacesArgs) SetOldTimeForChildren(v uint32) {
 	a["old_time_for_children"] = uint64(v)
 }
 
+// DeleteOldTimeForChildren removes argument old_time_for_children.
+func (a SwitchTaskNamespacesArgs) DeleteOldTimeForChildren() { delete(a, "old_time_for_children") }
+
 // NewTimeForChildren is argument 22, new_time_for_children (uint32): inode of the time_for_children namespace after.
 func (a SwitchTaskNamespacesArgs) NewTimeForChildren() uint32 {
-	v, _ := a["new_time_for_children"].(uint64)
-	return uint32(v)
+	v, _ := a.LookupNewTimeForChildren()
+	return v
+}
+
+// LookupNewTimeForChildren returns argument new_time_for_children and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewTimeForChildren() (uint32, bool) {
+	v, ok := a["new_time_for_children"].(uint64)
+	return uint32(v), ok
 }
 
 // SetNewTimeForChildren sets argument new_time_for_children.
@@ -2260,611 +4901,1367 @@ func (a SwitchTaskNamespacesArgs) SetNewTimeForChildren(v uint32) {
 	a["new_time_for_children"] = uint64(v)
 }
 
+// DeleteNewTimeForChildren removes argument new_time_for_children.
+func (a SwitchTaskNamespacesArgs) DeleteNewTimeForChildren() { delete(a, "new_time_for_children") }
+
 // OldUser is argument 23, old_user (uint32): inode of the user namespace before (as in /proc/PID/ns/user).
-func (a SwitchTaskNamespacesArgs) OldUser() uint32 { v, _ := a["old_user"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) OldUser() uint32 { v, _ := a.LookupOldUser(); return v }
+
+// LookupOldUser returns argument old_user and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupOldUser() (uint32, bool) {
+	v, ok := a["old_user"].(uint64)
+	return uint32(v), ok
+}
 
 // SetOldUser sets argument old_user.
 func (a SwitchTaskNamespacesArgs) SetOldUser(v uint32) { a["old_user"] = uint64(v) }
 
+// DeleteOldUser removes argument old_user.
+func (a SwitchTaskNamespacesArgs) DeleteOldUser() { delete(a, "old_user") }
+
 // NewUser is argument 24, new_user (uint32): inode of the user namespace after.
-func (a SwitchTaskNamespacesArgs) NewUser() uint32 { v, _ := a["new_user"].(uint64); return uint32(v) }
+func (a SwitchTaskNamespacesArgs) NewUser() uint32 { v, _ := a.LookupNewUser(); return v }
+
+// LookupNewUser returns argument new_user and whether the event has it.
+func (a SwitchTaskNamespacesArgs) LookupNewUser() (uint32, bool) {
+	v, ok := a["new_user"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNewUser sets argument new_user.
 func (a SwitchTaskNamespacesArgs) SetNewUser(v uint32) { a["new_user"] = uint64(v) }
+
+// DeleteNewUser removes argument new_user.
+func (a SwitchTaskNamespacesArgs) DeleteNewUser() { delete(a, "new_user") }
 
 // PtraceArgs is the typed view of the arguments of the ptrace event (id 501): ptrace(2) requests that start tracing or change the tracee (TRACEME, ATTACH, SEIZE, POKE*, SET*REGS*, SETSIGINFO, ...); reads and resumes are not reported.
 type PtraceArgs map[string]any
 
 // Request is argument 0, request (int64).
-func (a PtraceArgs) Request() int64 { v, _ := a["request"].(int64); return v }
+func (a PtraceArgs) Request() int64 { v, _ := a.LookupRequest(); return v }
+
+// LookupRequest returns argument request and whether the event has it.
+func (a PtraceArgs) LookupRequest() (int64, bool) { v, ok := a["request"].(int64); return v, ok }
 
 // SetRequest sets argument request.
 func (a PtraceArgs) SetRequest(v int64) { a["request"] = v }
 
+// DeleteRequest removes argument request.
+func (a PtraceArgs) DeleteRequest() { delete(a, "request") }
+
 // RequestName is argument 1, request_name (string): PTRACE_ATTACH, PTRACE_POKEDATA, ...
-func (a PtraceArgs) RequestName() string { v, _ := a["request_name"].(string); return v }
+func (a PtraceArgs) RequestName() string { v, _ := a.LookupRequestName(); return v }
+
+// LookupRequestName returns argument request_name and whether the event has it.
+func (a PtraceArgs) LookupRequestName() (string, bool) {
+	v, ok := a["request_name"].(string)
+	return v, ok
+}
 
 // SetRequestName sets argument request_name.
 func (a PtraceArgs) SetRequestName(v string) { a["request_name"] = v }
 
+// DeleteRequestName removes argument request_name.
+func (a PtraceArgs) DeleteRequestName() { delete(a, "request_name") }
+
 // Pid is argument 2, pid (int32): target thread as passed (caller's pid namespace).
-func (a PtraceArgs) Pid() int32 { v, _ := a["pid"].(int64); return int32(v) }
+func (a PtraceArgs) Pid() int32 { v, _ := a.LookupPid(); return v }
+
+// LookupPid returns argument pid and whether the event has it.
+func (a PtraceArgs) LookupPid() (int32, bool) { v, ok := a["pid"].(int64); return int32(v), ok }
 
 // SetPid sets argument pid.
 func (a PtraceArgs) SetPid(v int32) { a["pid"] = int64(v) }
 
+// DeletePid removes argument pid.
+func (a PtraceArgs) DeletePid() { delete(a, "pid") }
+
 // Addr is argument 3, addr (uint64).
-func (a PtraceArgs) Addr() uint64 { v, _ := a["addr"].(uint64); return v }
+func (a PtraceArgs) Addr() uint64 { v, _ := a.LookupAddr(); return v }
+
+// LookupAddr returns argument addr and whether the event has it.
+func (a PtraceArgs) LookupAddr() (uint64, bool) { v, ok := a["addr"].(uint64); return v, ok }
 
 // SetAddr sets argument addr.
 func (a PtraceArgs) SetAddr(v uint64) { a["addr"] = v }
 
+// DeleteAddr removes argument addr.
+func (a PtraceArgs) DeleteAddr() { delete(a, "addr") }
+
 // Data is argument 4, data (uint64).
-func (a PtraceArgs) Data() uint64 { v, _ := a["data"].(uint64); return v }
+func (a PtraceArgs) Data() uint64 { v, _ := a.LookupData(); return v }
+
+// LookupData returns argument data and whether the event has it.
+func (a PtraceArgs) LookupData() (uint64, bool) { v, ok := a["data"].(uint64); return v, ok }
 
 // SetData sets argument data.
 func (a PtraceArgs) SetData(v uint64) { a["data"] = v }
 
+// DeleteData removes argument data.
+func (a PtraceArgs) DeleteData() { delete(a, "data") }
+
 // TargetPid is argument 5, target_pid (uint32): host pid of the tracee, when the call left it traced by the caller (absent otherwise).
-func (a PtraceArgs) TargetPid() uint32 { v, _ := a["target_pid"].(uint64); return uint32(v) }
+func (a PtraceArgs) TargetPid() uint32 { v, _ := a.LookupTargetPid(); return v }
+
+// LookupTargetPid returns argument target_pid and whether the event has it.
+func (a PtraceArgs) LookupTargetPid() (uint32, bool) {
+	v, ok := a["target_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetTargetPid sets argument target_pid.
 func (a PtraceArgs) SetTargetPid(v uint32) { a["target_pid"] = uint64(v) }
 
+// DeleteTargetPid removes argument target_pid.
+func (a PtraceArgs) DeleteTargetPid() { delete(a, "target_pid") }
+
 // TargetComm is argument 6, target_comm (string).
-func (a PtraceArgs) TargetComm() string { v, _ := a["target_comm"].(string); return v }
+func (a PtraceArgs) TargetComm() string { v, _ := a.LookupTargetComm(); return v }
+
+// LookupTargetComm returns argument target_comm and whether the event has it.
+func (a PtraceArgs) LookupTargetComm() (string, bool) {
+	v, ok := a["target_comm"].(string)
+	return v, ok
+}
 
 // SetTargetComm sets argument target_comm.
 func (a PtraceArgs) SetTargetComm(v string) { a["target_comm"] = v }
 
+// DeleteTargetComm removes argument target_comm.
+func (a PtraceArgs) DeleteTargetComm() { delete(a, "target_comm") }
+
 // TargetExe is argument 7, target_exe (string).
-func (a PtraceArgs) TargetExe() string { v, _ := a["target_exe"].(string); return v }
+func (a PtraceArgs) TargetExe() string { v, _ := a.LookupTargetExe(); return v }
+
+// LookupTargetExe returns argument target_exe and whether the event has it.
+func (a PtraceArgs) LookupTargetExe() (string, bool) { v, ok := a["target_exe"].(string); return v, ok }
 
 // SetTargetExe sets argument target_exe.
 func (a PtraceArgs) SetTargetExe(v string) { a["target_exe"] = v }
 
+// DeleteTargetExe removes argument target_exe.
+func (a PtraceArgs) DeleteTargetExe() { delete(a, "target_exe") }
+
 // TargetIsChild is argument 8, target_is_child (bool): the tracee is a child of the caller.
-func (a PtraceArgs) TargetIsChild() bool { v, _ := a["target_is_child"].(bool); return v }
+func (a PtraceArgs) TargetIsChild() bool { v, _ := a.LookupTargetIsChild(); return v }
+
+// LookupTargetIsChild returns argument target_is_child and whether the event has it.
+func (a PtraceArgs) LookupTargetIsChild() (bool, bool) {
+	v, ok := a["target_is_child"].(bool)
+	return v, ok
+}
 
 // SetTargetIsChild sets argument target_is_child.
 func (a PtraceArgs) SetTargetIsChild(v bool) { a["target_is_child"] = v }
+
+// DeleteTargetIsChild removes argument target_is_child.
+func (a PtraceArgs) DeleteTargetIsChild() { delete(a, "target_is_child") }
 
 // ProcessVMReadvArgs is the typed view of the arguments of the process_vm_readv event (id 502): process_vm_readv(2): the caller reads another process's memory; off by default (profilers such as py-spy call it thousands of times a second).
 type ProcessVMReadvArgs map[string]any
 
 // Pid is argument 0, pid (int32): the other process as passed (caller's pid namespace).
-func (a ProcessVMReadvArgs) Pid() int32 { v, _ := a["pid"].(int64); return int32(v) }
+func (a ProcessVMReadvArgs) Pid() int32 { v, _ := a.LookupPid(); return v }
+
+// LookupPid returns argument pid and whether the event has it.
+func (a ProcessVMReadvArgs) LookupPid() (int32, bool) { v, ok := a["pid"].(int64); return int32(v), ok }
 
 // SetPid sets argument pid.
 func (a ProcessVMReadvArgs) SetPid(v int32) { a["pid"] = int64(v) }
 
+// DeletePid removes argument pid.
+func (a ProcessVMReadvArgs) DeletePid() { delete(a, "pid") }
+
 // LocalIovcnt is argument 1, local_iovcnt (uint64).
-func (a ProcessVMReadvArgs) LocalIovcnt() uint64 { v, _ := a["local_iovcnt"].(uint64); return v }
+func (a ProcessVMReadvArgs) LocalIovcnt() uint64 { v, _ := a.LookupLocalIovcnt(); return v }
+
+// LookupLocalIovcnt returns argument local_iovcnt and whether the event has it.
+func (a ProcessVMReadvArgs) LookupLocalIovcnt() (uint64, bool) {
+	v, ok := a["local_iovcnt"].(uint64)
+	return v, ok
+}
 
 // SetLocalIovcnt sets argument local_iovcnt.
 func (a ProcessVMReadvArgs) SetLocalIovcnt(v uint64) { a["local_iovcnt"] = v }
 
+// DeleteLocalIovcnt removes argument local_iovcnt.
+func (a ProcessVMReadvArgs) DeleteLocalIovcnt() { delete(a, "local_iovcnt") }
+
 // RemoteIovcnt is argument 2, remote_iovcnt (uint64).
-func (a ProcessVMReadvArgs) RemoteIovcnt() uint64 { v, _ := a["remote_iovcnt"].(uint64); return v }
+func (a ProcessVMReadvArgs) RemoteIovcnt() uint64 { v, _ := a.LookupRemoteIovcnt(); return v }
+
+// LookupRemoteIovcnt returns argument remote_iovcnt and whether the event has it.
+func (a ProcessVMReadvArgs) LookupRemoteIovcnt() (uint64, bool) {
+	v, ok := a["remote_iovcnt"].(uint64)
+	return v, ok
+}
 
 // SetRemoteIovcnt sets argument remote_iovcnt.
 func (a ProcessVMReadvArgs) SetRemoteIovcnt(v uint64) { a["remote_iovcnt"] = v }
 
+// DeleteRemoteIovcnt removes argument remote_iovcnt.
+func (a ProcessVMReadvArgs) DeleteRemoteIovcnt() { delete(a, "remote_iovcnt") }
+
 // RemoteAddr is argument 3, remote_addr (uint64): where the first remote iovec points in the other process.
-func (a ProcessVMReadvArgs) RemoteAddr() uint64 { v, _ := a["remote_addr"].(uint64); return v }
+func (a ProcessVMReadvArgs) RemoteAddr() uint64 { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a ProcessVMReadvArgs) LookupRemoteAddr() (uint64, bool) {
+	v, ok := a["remote_addr"].(uint64)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a ProcessVMReadvArgs) SetRemoteAddr(v uint64) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a ProcessVMReadvArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemoteLen is argument 4, remote_len (uint64): its length.
-func (a ProcessVMReadvArgs) RemoteLen() uint64 { v, _ := a["remote_len"].(uint64); return v }
+func (a ProcessVMReadvArgs) RemoteLen() uint64 { v, _ := a.LookupRemoteLen(); return v }
+
+// LookupRemoteLen returns argument remote_len and whether the event has it.
+func (a ProcessVMReadvArgs) LookupRemoteLen() (uint64, bool) {
+	v, ok := a["remote_len"].(uint64)
+	return v, ok
+}
 
 // SetRemoteLen sets argument remote_len.
 func (a ProcessVMReadvArgs) SetRemoteLen(v uint64) { a["remote_len"] = v }
 
+// DeleteRemoteLen removes argument remote_len.
+func (a ProcessVMReadvArgs) DeleteRemoteLen() { delete(a, "remote_len") }
+
 // Flags is argument 5, flags (uint64).
-func (a ProcessVMReadvArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a ProcessVMReadvArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a ProcessVMReadvArgs) LookupFlags() (uint64, bool) { v, ok := a["flags"].(uint64); return v, ok }
 
 // SetFlags sets argument flags.
 func (a ProcessVMReadvArgs) SetFlags(v uint64) { a["flags"] = v }
+
+// DeleteFlags removes argument flags.
+func (a ProcessVMReadvArgs) DeleteFlags() { delete(a, "flags") }
 
 // ProcessVMWritevArgs is the typed view of the arguments of the process_vm_writev event (id 503): process_vm_writev(2): the caller writes into another process's memory.
 type ProcessVMWritevArgs map[string]any
 
 // Pid is argument 0, pid (int32): the other process as passed (caller's pid namespace).
-func (a ProcessVMWritevArgs) Pid() int32 { v, _ := a["pid"].(int64); return int32(v) }
+func (a ProcessVMWritevArgs) Pid() int32 { v, _ := a.LookupPid(); return v }
+
+// LookupPid returns argument pid and whether the event has it.
+func (a ProcessVMWritevArgs) LookupPid() (int32, bool) {
+	v, ok := a["pid"].(int64)
+	return int32(v), ok
+}
 
 // SetPid sets argument pid.
 func (a ProcessVMWritevArgs) SetPid(v int32) { a["pid"] = int64(v) }
 
+// DeletePid removes argument pid.
+func (a ProcessVMWritevArgs) DeletePid() { delete(a, "pid") }
+
 // LocalIovcnt is argument 1, local_iovcnt (uint64).
-func (a ProcessVMWritevArgs) LocalIovcnt() uint64 { v, _ := a["local_iovcnt"].(uint64); return v }
+func (a ProcessVMWritevArgs) LocalIovcnt() uint64 { v, _ := a.LookupLocalIovcnt(); return v }
+
+// LookupLocalIovcnt returns argument local_iovcnt and whether the event has it.
+func (a ProcessVMWritevArgs) LookupLocalIovcnt() (uint64, bool) {
+	v, ok := a["local_iovcnt"].(uint64)
+	return v, ok
+}
 
 // SetLocalIovcnt sets argument local_iovcnt.
 func (a ProcessVMWritevArgs) SetLocalIovcnt(v uint64) { a["local_iovcnt"] = v }
 
+// DeleteLocalIovcnt removes argument local_iovcnt.
+func (a ProcessVMWritevArgs) DeleteLocalIovcnt() { delete(a, "local_iovcnt") }
+
 // RemoteIovcnt is argument 2, remote_iovcnt (uint64).
-func (a ProcessVMWritevArgs) RemoteIovcnt() uint64 { v, _ := a["remote_iovcnt"].(uint64); return v }
+func (a ProcessVMWritevArgs) RemoteIovcnt() uint64 { v, _ := a.LookupRemoteIovcnt(); return v }
+
+// LookupRemoteIovcnt returns argument remote_iovcnt and whether the event has it.
+func (a ProcessVMWritevArgs) LookupRemoteIovcnt() (uint64, bool) {
+	v, ok := a["remote_iovcnt"].(uint64)
+	return v, ok
+}
 
 // SetRemoteIovcnt sets argument remote_iovcnt.
 func (a ProcessVMWritevArgs) SetRemoteIovcnt(v uint64) { a["remote_iovcnt"] = v }
 
+// DeleteRemoteIovcnt removes argument remote_iovcnt.
+func (a ProcessVMWritevArgs) DeleteRemoteIovcnt() { delete(a, "remote_iovcnt") }
+
 // RemoteAddr is argument 3, remote_addr (uint64): where the first remote iovec points in the other process.
-func (a ProcessVMWritevArgs) RemoteAddr() uint64 { v, _ := a["remote_addr"].(uint64); return v }
+func (a ProcessVMWritevArgs) RemoteAddr() uint64 { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a ProcessVMWritevArgs) LookupRemoteAddr() (uint64, bool) {
+	v, ok := a["remote_addr"].(uint64)
+	return v, ok
+}
 
 // SetRemoteAddr sets argument remote_addr.
 func (a ProcessVMWritevArgs) SetRemoteAddr(v uint64) { a["remote_addr"] = v }
 
+// DeleteRemoteAddr removes argument remote_addr.
+func (a ProcessVMWritevArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
 // RemoteLen is argument 4, remote_len (uint64): its length.
-func (a ProcessVMWritevArgs) RemoteLen() uint64 { v, _ := a["remote_len"].(uint64); return v }
+func (a ProcessVMWritevArgs) RemoteLen() uint64 { v, _ := a.LookupRemoteLen(); return v }
+
+// LookupRemoteLen returns argument remote_len and whether the event has it.
+func (a ProcessVMWritevArgs) LookupRemoteLen() (uint64, bool) {
+	v, ok := a["remote_len"].(uint64)
+	return v, ok
+}
 
 // SetRemoteLen sets argument remote_len.
 func (a ProcessVMWritevArgs) SetRemoteLen(v uint64) { a["remote_len"] = v }
 
+// DeleteRemoteLen removes argument remote_len.
+func (a ProcessVMWritevArgs) DeleteRemoteLen() { delete(a, "remote_len") }
+
 // Flags is argument 5, flags (uint64).
-func (a ProcessVMWritevArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a ProcessVMWritevArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a ProcessVMWritevArgs) LookupFlags() (uint64, bool) { v, ok := a["flags"].(uint64); return v, ok }
 
 // SetFlags sets argument flags.
 func (a ProcessVMWritevArgs) SetFlags(v uint64) { a["flags"] = v }
+
+// DeleteFlags removes argument flags.
+func (a ProcessVMWritevArgs) DeleteFlags() { delete(a, "flags") }
 
 // SecurityBPFArgs is the typed view of the arguments of the security_bpf event (id 504): a bpf(2) command: programs and maps created, loaded, attached, pinned, opened by id (lookups, updates and queries are not reported); return_value is the security hook's verdict with fexit (0: allowed), 0 with kprobe, the syscall's result with the fallback.
 type SecurityBPFArgs map[string]any
 
 // Cmd is argument 0, cmd (string): BPF_PROG_LOAD, BPF_MAP_CREATE, ...
-func (a SecurityBPFArgs) Cmd() string { v, _ := a["cmd"].(string); return v }
+func (a SecurityBPFArgs) Cmd() string { v, _ := a.LookupCmd(); return v }
+
+// LookupCmd returns argument cmd and whether the event has it.
+func (a SecurityBPFArgs) LookupCmd() (string, bool) { v, ok := a["cmd"].(string); return v, ok }
 
 // SetCmd sets argument cmd.
 func (a SecurityBPFArgs) SetCmd(v string) { a["cmd"] = v }
 
+// DeleteCmd removes argument cmd.
+func (a SecurityBPFArgs) DeleteCmd() { delete(a, "cmd") }
+
 // CmdID is argument 1, cmd_id (uint32).
-func (a SecurityBPFArgs) CmdID() uint32 { v, _ := a["cmd_id"].(uint64); return uint32(v) }
+func (a SecurityBPFArgs) CmdID() uint32 { v, _ := a.LookupCmdID(); return v }
+
+// LookupCmdID returns argument cmd_id and whether the event has it.
+func (a SecurityBPFArgs) LookupCmdID() (uint32, bool) {
+	v, ok := a["cmd_id"].(uint64)
+	return uint32(v), ok
+}
 
 // SetCmdID sets argument cmd_id.
 func (a SecurityBPFArgs) SetCmdID(v uint32) { a["cmd_id"] = uint64(v) }
 
+// DeleteCmdID removes argument cmd_id.
+func (a SecurityBPFArgs) DeleteCmdID() { delete(a, "cmd_id") }
+
 // ProgType is argument 2, prog_type (string): BPF_PROG_LOAD: kprobe, tracing, lsm, raw_tracepoint, xdp, ... (bpftool's names).
-func (a SecurityBPFArgs) ProgType() string { v, _ := a["prog_type"].(string); return v }
+func (a SecurityBPFArgs) ProgType() string { v, _ := a.LookupProgType(); return v }
+
+// LookupProgType returns argument prog_type and whether the event has it.
+func (a SecurityBPFArgs) LookupProgType() (string, bool) {
+	v, ok := a["prog_type"].(string)
+	return v, ok
+}
 
 // SetProgType sets argument prog_type.
 func (a SecurityBPFArgs) SetProgType(v string) { a["prog_type"] = v }
 
+// DeleteProgType removes argument prog_type.
+func (a SecurityBPFArgs) DeleteProgType() { delete(a, "prog_type") }
+
 // ProgName is argument 3, prog_name (string): BPF_PROG_LOAD: the program's name (16 bytes at most).
-func (a SecurityBPFArgs) ProgName() string { v, _ := a["prog_name"].(string); return v }
+func (a SecurityBPFArgs) ProgName() string { v, _ := a.LookupProgName(); return v }
+
+// LookupProgName returns argument prog_name and whether the event has it.
+func (a SecurityBPFArgs) LookupProgName() (string, bool) {
+	v, ok := a["prog_name"].(string)
+	return v, ok
+}
 
 // SetProgName sets argument prog_name.
 func (a SecurityBPFArgs) SetProgName(v string) { a["prog_name"] = v }
 
+// DeleteProgName removes argument prog_name.
+func (a SecurityBPFArgs) DeleteProgName() { delete(a, "prog_name") }
+
 // AttachType is argument 4, attach_type (string): BPF_PROG_LOAD's expected attach type (absent when not given), BPF_PROG_ATTACH's or BPF_LINK_CREATE's attach type (trace_fentry, lsm_mac, ...).
-func (a SecurityBPFArgs) AttachType() string { v, _ := a["attach_type"].(string); return v }
+func (a SecurityBPFArgs) AttachType() string { v, _ := a.LookupAttachType(); return v }
+
+// LookupAttachType returns argument attach_type and whether the event has it.
+func (a SecurityBPFArgs) LookupAttachType() (string, bool) {
+	v, ok := a["attach_type"].(string)
+	return v, ok
+}
 
 // SetAttachType sets argument attach_type.
 func (a SecurityBPFArgs) SetAttachType(v string) { a["attach_type"] = v }
 
+// DeleteAttachType removes argument attach_type.
+func (a SecurityBPFArgs) DeleteAttachType() { delete(a, "attach_type") }
+
 // InsnCnt is argument 5, insn_cnt (uint32): BPF_PROG_LOAD: instructions.
-func (a SecurityBPFArgs) InsnCnt() uint32 { v, _ := a["insn_cnt"].(uint64); return uint32(v) }
+func (a SecurityBPFArgs) InsnCnt() uint32 { v, _ := a.LookupInsnCnt(); return v }
+
+// LookupInsnCnt returns argument insn_cnt and whether the event has it.
+func (a SecurityBPFArgs) LookupInsnCnt() (uint32, bool) {
+	v, ok := a["insn_cnt"].(uint64)
+	return uint32(v), ok
+}
 
 // SetInsnCnt sets argument insn_cnt.
 func (a SecurityBPFArgs) SetInsnCnt(v uint32) { a["insn_cnt"] = uint64(v) }
 
+// DeleteInsnCnt removes argument insn_cnt.
+func (a SecurityBPFArgs) DeleteInsnCnt() { delete(a, "insn_cnt") }
+
 // MapType is argument 6, map_type (string): BPF_MAP_CREATE: hash, array, ringbuf, ...
-func (a SecurityBPFArgs) MapType() string { v, _ := a["map_type"].(string); return v }
+func (a SecurityBPFArgs) MapType() string { v, _ := a.LookupMapType(); return v }
+
+// LookupMapType returns argument map_type and whether the event has it.
+func (a SecurityBPFArgs) LookupMapType() (string, bool) {
+	v, ok := a["map_type"].(string)
+	return v, ok
+}
 
 // SetMapType sets argument map_type.
 func (a SecurityBPFArgs) SetMapType(v string) { a["map_type"] = v }
 
+// DeleteMapType removes argument map_type.
+func (a SecurityBPFArgs) DeleteMapType() { delete(a, "map_type") }
+
 // MapName is argument 7, map_name (string): BPF_MAP_CREATE: the map's name.
-func (a SecurityBPFArgs) MapName() string { v, _ := a["map_name"].(string); return v }
+func (a SecurityBPFArgs) MapName() string { v, _ := a.LookupMapName(); return v }
+
+// LookupMapName returns argument map_name and whether the event has it.
+func (a SecurityBPFArgs) LookupMapName() (string, bool) {
+	v, ok := a["map_name"].(string)
+	return v, ok
+}
 
 // SetMapName sets argument map_name.
 func (a SecurityBPFArgs) SetMapName(v string) { a["map_name"] = v }
 
+// DeleteMapName removes argument map_name.
+func (a SecurityBPFArgs) DeleteMapName() { delete(a, "map_name") }
+
 // Tracepoint is argument 8, tracepoint (string): BPF_RAW_TRACEPOINT_OPEN: the raw tracepoint.
-func (a SecurityBPFArgs) Tracepoint() string { v, _ := a["tracepoint"].(string); return v }
+func (a SecurityBPFArgs) Tracepoint() string { v, _ := a.LookupTracepoint(); return v }
+
+// LookupTracepoint returns argument tracepoint and whether the event has it.
+func (a SecurityBPFArgs) LookupTracepoint() (string, bool) {
+	v, ok := a["tracepoint"].(string)
+	return v, ok
+}
 
 // SetTracepoint sets argument tracepoint.
 func (a SecurityBPFArgs) SetTracepoint(v string) { a["tracepoint"] = v }
 
+// DeleteTracepoint removes argument tracepoint.
+func (a SecurityBPFArgs) DeleteTracepoint() { delete(a, "tracepoint") }
+
 // ID is argument 9, id (uint32): *_GET_FD_BY_ID: the object's id.
-func (a SecurityBPFArgs) ID() uint32 { v, _ := a["id"].(uint64); return uint32(v) }
+func (a SecurityBPFArgs) ID() uint32 { v, _ := a.LookupID(); return v }
+
+// LookupID returns argument id and whether the event has it.
+func (a SecurityBPFArgs) LookupID() (uint32, bool) { v, ok := a["id"].(uint64); return uint32(v), ok }
 
 // SetID sets argument id.
 func (a SecurityBPFArgs) SetID(v uint32) { a["id"] = uint64(v) }
 
+// DeleteID removes argument id.
+func (a SecurityBPFArgs) DeleteID() { delete(a, "id") }
+
 // Pathname is argument 10, pathname (string): BPF_OBJ_PIN, BPF_OBJ_GET: the pin's path.
-func (a SecurityBPFArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityBPFArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityBPFArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityBPFArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a SecurityBPFArgs) DeletePathname() { delete(a, "pathname") }
 
 // SecurityBPFMapArgs is the typed view of the arguments of the security_bpf_map event (id 505): a process gets a descriptor of a BPF map: by creating it, by its id, from a pin.
 type SecurityBPFMapArgs map[string]any
 
 // MapID is argument 0, map_id (uint32).
-func (a SecurityBPFMapArgs) MapID() uint32 { v, _ := a["map_id"].(uint64); return uint32(v) }
+func (a SecurityBPFMapArgs) MapID() uint32 { v, _ := a.LookupMapID(); return v }
+
+// LookupMapID returns argument map_id and whether the event has it.
+func (a SecurityBPFMapArgs) LookupMapID() (uint32, bool) {
+	v, ok := a["map_id"].(uint64)
+	return uint32(v), ok
+}
 
 // SetMapID sets argument map_id.
 func (a SecurityBPFMapArgs) SetMapID(v uint32) { a["map_id"] = uint64(v) }
 
+// DeleteMapID removes argument map_id.
+func (a SecurityBPFMapArgs) DeleteMapID() { delete(a, "map_id") }
+
 // MapName is argument 1, map_name (string).
-func (a SecurityBPFMapArgs) MapName() string { v, _ := a["map_name"].(string); return v }
+func (a SecurityBPFMapArgs) MapName() string { v, _ := a.LookupMapName(); return v }
+
+// LookupMapName returns argument map_name and whether the event has it.
+func (a SecurityBPFMapArgs) LookupMapName() (string, bool) {
+	v, ok := a["map_name"].(string)
+	return v, ok
+}
 
 // SetMapName sets argument map_name.
 func (a SecurityBPFMapArgs) SetMapName(v string) { a["map_name"] = v }
 
+// DeleteMapName removes argument map_name.
+func (a SecurityBPFMapArgs) DeleteMapName() { delete(a, "map_name") }
+
 // MapType is argument 2, map_type (string).
-func (a SecurityBPFMapArgs) MapType() string { v, _ := a["map_type"].(string); return v }
+func (a SecurityBPFMapArgs) MapType() string { v, _ := a.LookupMapType(); return v }
+
+// LookupMapType returns argument map_type and whether the event has it.
+func (a SecurityBPFMapArgs) LookupMapType() (string, bool) {
+	v, ok := a["map_type"].(string)
+	return v, ok
+}
 
 // SetMapType sets argument map_type.
 func (a SecurityBPFMapArgs) SetMapType(v string) { a["map_type"] = v }
 
+// DeleteMapType removes argument map_type.
+func (a SecurityBPFMapArgs) DeleteMapType() { delete(a, "map_type") }
+
 // Fmode is argument 3, fmode (uint32): 1 read, 2 write, 3 both.
-func (a SecurityBPFMapArgs) Fmode() uint32 { v, _ := a["fmode"].(uint64); return uint32(v) }
+func (a SecurityBPFMapArgs) Fmode() uint32 { v, _ := a.LookupFmode(); return v }
+
+// LookupFmode returns argument fmode and whether the event has it.
+func (a SecurityBPFMapArgs) LookupFmode() (uint32, bool) {
+	v, ok := a["fmode"].(uint64)
+	return uint32(v), ok
+}
 
 // SetFmode sets argument fmode.
 func (a SecurityBPFMapArgs) SetFmode(v uint32) { a["fmode"] = uint64(v) }
+
+// DeleteFmode removes argument fmode.
+func (a SecurityBPFMapArgs) DeleteFmode() { delete(a, "fmode") }
 
 // CapCapableArgs is the typed view of the arguments of the cap_capable event (id 506): a capability check (return_value 0: granted, -1 EPERM: refused); off by default: every privileged operation of every process passes here.
 type CapCapableArgs map[string]any
 
 // Cap is argument 0, cap (int32).
-func (a CapCapableArgs) Cap() int32 { v, _ := a["cap"].(int64); return int32(v) }
+func (a CapCapableArgs) Cap() int32 { v, _ := a.LookupCap(); return v }
+
+// LookupCap returns argument cap and whether the event has it.
+func (a CapCapableArgs) LookupCap() (int32, bool) { v, ok := a["cap"].(int64); return int32(v), ok }
 
 // SetCap sets argument cap.
 func (a CapCapableArgs) SetCap(v int32) { a["cap"] = int64(v) }
 
+// DeleteCap removes argument cap.
+func (a CapCapableArgs) DeleteCap() { delete(a, "cap") }
+
 // CapName is argument 1, cap_name (string): CAP_SYS_ADMIN, ...
-func (a CapCapableArgs) CapName() string { v, _ := a["cap_name"].(string); return v }
+func (a CapCapableArgs) CapName() string { v, _ := a.LookupCapName(); return v }
+
+// LookupCapName returns argument cap_name and whether the event has it.
+func (a CapCapableArgs) LookupCapName() (string, bool) { v, ok := a["cap_name"].(string); return v, ok }
 
 // SetCapName sets argument cap_name.
 func (a CapCapableArgs) SetCapName(v string) { a["cap_name"] = v }
 
+// DeleteCapName removes argument cap_name.
+func (a CapCapableArgs) DeleteCapName() { delete(a, "cap_name") }
+
 // Audit is argument 2, audit (bool): the check is audited (not CAP_OPT_NOAUDIT); absent where the hook does not say (the tracepoint).
-func (a CapCapableArgs) Audit() bool { v, _ := a["audit"].(bool); return v }
+func (a CapCapableArgs) Audit() bool { v, _ := a.LookupAudit(); return v }
+
+// LookupAudit returns argument audit and whether the event has it.
+func (a CapCapableArgs) LookupAudit() (bool, bool) { v, ok := a["audit"].(bool); return v, ok }
 
 // SetAudit sets argument audit.
 func (a CapCapableArgs) SetAudit(v bool) { a["audit"] = v }
 
+// DeleteAudit removes argument audit.
+func (a CapCapableArgs) DeleteAudit() { delete(a, "audit") }
+
 // UserNS is argument 3, user_ns (uint32): inode of the user namespace the capability is checked in.
-func (a CapCapableArgs) UserNS() uint32 { v, _ := a["user_ns"].(uint64); return uint32(v) }
+func (a CapCapableArgs) UserNS() uint32 { v, _ := a.LookupUserNS(); return v }
+
+// LookupUserNS returns argument user_ns and whether the event has it.
+func (a CapCapableArgs) LookupUserNS() (uint32, bool) {
+	v, ok := a["user_ns"].(uint64)
+	return uint32(v), ok
+}
 
 // SetUserNS sets argument user_ns.
 func (a CapCapableArgs) SetUserNS(v uint32) { a["user_ns"] = uint64(v) }
 
+// DeleteUserNS removes argument user_ns.
+func (a CapCapableArgs) DeleteUserNS() { delete(a, "user_ns") }
+
 // UserNSLevel is argument 4, user_ns_level (uint32): its depth: 0 is the host's.
-func (a CapCapableArgs) UserNSLevel() uint32 { v, _ := a["user_ns_level"].(uint64); return uint32(v) }
+func (a CapCapableArgs) UserNSLevel() uint32 { v, _ := a.LookupUserNSLevel(); return v }
+
+// LookupUserNSLevel returns argument user_ns_level and whether the event has it.
+func (a CapCapableArgs) LookupUserNSLevel() (uint32, bool) {
+	v, ok := a["user_ns_level"].(uint64)
+	return uint32(v), ok
+}
 
 // SetUserNSLevel sets argument user_ns_level.
 func (a CapCapableArgs) SetUserNSLevel(v uint32) { a["user_ns_level"] = uint64(v) }
+
+// DeleteUserNSLevel removes argument user_ns_level.
+func (a CapCapableArgs) DeleteUserNSLevel() { delete(a, "user_ns_level") }
 
 // CgroupMkdirArgs is the typed view of the arguments of the cgroup_mkdir event (id 507): a cgroup was created.
 type CgroupMkdirArgs map[string]any
 
 // Path is argument 0, path (string): path of the cgroup in its hierarchy (/system.slice/foo.service).
-func (a CgroupMkdirArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a CgroupMkdirArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a CgroupMkdirArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a CgroupMkdirArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a CgroupMkdirArgs) DeletePath() { delete(a, "path") }
+
 // HierarchyID is argument 1, hierarchy_id (uint32): hierarchy (0 is cgroup v2's unified one, cgroup v1 hierarchies count from 1).
-func (a CgroupMkdirArgs) HierarchyID() uint32 { v, _ := a["hierarchy_id"].(uint64); return uint32(v) }
+func (a CgroupMkdirArgs) HierarchyID() uint32 { v, _ := a.LookupHierarchyID(); return v }
+
+// LookupHierarchyID returns argument hierarchy_id and whether the event has it.
+func (a CgroupMkdirArgs) LookupHierarchyID() (uint32, bool) {
+	v, ok := a["hierarchy_id"].(uint64)
+	return uint32(v), ok
+}
 
 // SetHierarchyID sets argument hierarchy_id.
 func (a CgroupMkdirArgs) SetHierarchyID(v uint32) { a["hierarchy_id"] = uint64(v) }
 
+// DeleteHierarchyID removes argument hierarchy_id.
+func (a CgroupMkdirArgs) DeleteHierarchyID() { delete(a, "hierarchy_id") }
+
 // Level is argument 2, level (uint32): depth below the root.
-func (a CgroupMkdirArgs) Level() uint32 { v, _ := a["level"].(uint64); return uint32(v) }
+func (a CgroupMkdirArgs) Level() uint32 { v, _ := a.LookupLevel(); return v }
+
+// LookupLevel returns argument level and whether the event has it.
+func (a CgroupMkdirArgs) LookupLevel() (uint32, bool) {
+	v, ok := a["level"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLevel sets argument level.
 func (a CgroupMkdirArgs) SetLevel(v uint32) { a["level"] = uint64(v) }
 
+// DeleteLevel removes argument level.
+func (a CgroupMkdirArgs) DeleteLevel() { delete(a, "level") }
+
 // ID is argument 3, id (uint64): cgroup id (what cgroup_id in the process context holds for cgroup v2).
-func (a CgroupMkdirArgs) ID() uint64 { v, _ := a["id"].(uint64); return v }
+func (a CgroupMkdirArgs) ID() uint64 { v, _ := a.LookupID(); return v }
+
+// LookupID returns argument id and whether the event has it.
+func (a CgroupMkdirArgs) LookupID() (uint64, bool) { v, ok := a["id"].(uint64); return v, ok }
 
 // SetID sets argument id.
 func (a CgroupMkdirArgs) SetID(v uint64) { a["id"] = v }
+
+// DeleteID removes argument id.
+func (a CgroupMkdirArgs) DeleteID() { delete(a, "id") }
 
 // CgroupRmdirArgs is the typed view of the arguments of the cgroup_rmdir event (id 508): a cgroup was removed.
 type CgroupRmdirArgs map[string]any
 
 // Path is argument 0, path (string): path of the cgroup in its hierarchy (/system.slice/foo.service).
-func (a CgroupRmdirArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a CgroupRmdirArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a CgroupRmdirArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a CgroupRmdirArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a CgroupRmdirArgs) DeletePath() { delete(a, "path") }
+
 // HierarchyID is argument 1, hierarchy_id (uint32): hierarchy (0 is cgroup v2's unified one, cgroup v1 hierarchies count from 1).
-func (a CgroupRmdirArgs) HierarchyID() uint32 { v, _ := a["hierarchy_id"].(uint64); return uint32(v) }
+func (a CgroupRmdirArgs) HierarchyID() uint32 { v, _ := a.LookupHierarchyID(); return v }
+
+// LookupHierarchyID returns argument hierarchy_id and whether the event has it.
+func (a CgroupRmdirArgs) LookupHierarchyID() (uint32, bool) {
+	v, ok := a["hierarchy_id"].(uint64)
+	return uint32(v), ok
+}
 
 // SetHierarchyID sets argument hierarchy_id.
 func (a CgroupRmdirArgs) SetHierarchyID(v uint32) { a["hierarchy_id"] = uint64(v) }
 
+// DeleteHierarchyID removes argument hierarchy_id.
+func (a CgroupRmdirArgs) DeleteHierarchyID() { delete(a, "hierarchy_id") }
+
 // Level is argument 2, level (uint32): depth below the root.
-func (a CgroupRmdirArgs) Level() uint32 { v, _ := a["level"].(uint64); return uint32(v) }
+func (a CgroupRmdirArgs) Level() uint32 { v, _ := a.LookupLevel(); return v }
+
+// LookupLevel returns argument level and whether the event has it.
+func (a CgroupRmdirArgs) LookupLevel() (uint32, bool) {
+	v, ok := a["level"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLevel sets argument level.
 func (a CgroupRmdirArgs) SetLevel(v uint32) { a["level"] = uint64(v) }
 
+// DeleteLevel removes argument level.
+func (a CgroupRmdirArgs) DeleteLevel() { delete(a, "level") }
+
 // ID is argument 3, id (uint64): cgroup id (what cgroup_id in the process context holds for cgroup v2).
-func (a CgroupRmdirArgs) ID() uint64 { v, _ := a["id"].(uint64); return v }
+func (a CgroupRmdirArgs) ID() uint64 { v, _ := a.LookupID(); return v }
+
+// LookupID returns argument id and whether the event has it.
+func (a CgroupRmdirArgs) LookupID() (uint64, bool) { v, ok := a["id"].(uint64); return v, ok }
 
 // SetID sets argument id.
 func (a CgroupRmdirArgs) SetID(v uint64) { a["id"] = v }
+
+// DeleteID removes argument id.
+func (a CgroupRmdirArgs) DeleteID() { delete(a, "id") }
 
 // CgroupAttachTaskArgs is the typed view of the arguments of the cgroup_attach_task event (id 509): a task was moved into a cgroup (container start, systemd units).
 type CgroupAttachTaskArgs map[string]any
 
 // Path is argument 0, path (string): path of the cgroup in its hierarchy (/system.slice/foo.service).
-func (a CgroupAttachTaskArgs) Path() string { v, _ := a["path"].(string); return v }
+func (a CgroupAttachTaskArgs) Path() string { v, _ := a.LookupPath(); return v }
+
+// LookupPath returns argument path and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupPath() (string, bool) { v, ok := a["path"].(string); return v, ok }
 
 // SetPath sets argument path.
 func (a CgroupAttachTaskArgs) SetPath(v string) { a["path"] = v }
 
+// DeletePath removes argument path.
+func (a CgroupAttachTaskArgs) DeletePath() { delete(a, "path") }
+
 // HierarchyID is argument 1, hierarchy_id (uint32): hierarchy (0 is cgroup v2's unified one, cgroup v1 hierarchies count from 1).
-func (a CgroupAttachTaskArgs) HierarchyID() uint32 {
-	v, _ := a["hierarchy_id"].(uint64)
-	return uint32(v)
+func (a CgroupAttachTaskArgs) HierarchyID() uint32 { v, _ := a.LookupHierarchyID(); return v }
+
+// LookupHierarchyID returns argument hierarchy_id and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupHierarchyID() (uint32, bool) {
+	v, ok := a["hierarchy_id"].(uint64)
+	return uint32(v), ok
 }
 
 // SetHierarchyID sets argument hierarchy_id.
 func (a CgroupAttachTaskArgs) SetHierarchyID(v uint32) { a["hierarchy_id"] = uint64(v) }
 
+// DeleteHierarchyID removes argument hierarchy_id.
+func (a CgroupAttachTaskArgs) DeleteHierarchyID() { delete(a, "hierarchy_id") }
+
 // Level is argument 2, level (uint32): depth below the root.
-func (a CgroupAttachTaskArgs) Level() uint32 { v, _ := a["level"].(uint64); return uint32(v) }
+func (a CgroupAttachTaskArgs) Level() uint32 { v, _ := a.LookupLevel(); return v }
+
+// LookupLevel returns argument level and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupLevel() (uint32, bool) {
+	v, ok := a["level"].(uint64)
+	return uint32(v), ok
+}
 
 // SetLevel sets argument level.
 func (a CgroupAttachTaskArgs) SetLevel(v uint32) { a["level"] = uint64(v) }
 
+// DeleteLevel removes argument level.
+func (a CgroupAttachTaskArgs) DeleteLevel() { delete(a, "level") }
+
 // ID is argument 3, id (uint64): cgroup id (what cgroup_id in the process context holds for cgroup v2).
-func (a CgroupAttachTaskArgs) ID() uint64 { v, _ := a["id"].(uint64); return v }
+func (a CgroupAttachTaskArgs) ID() uint64 { v, _ := a.LookupID(); return v }
+
+// LookupID returns argument id and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupID() (uint64, bool) { v, ok := a["id"].(uint64); return v, ok }
 
 // SetID sets argument id.
 func (a CgroupAttachTaskArgs) SetID(v uint64) { a["id"] = v }
 
+// DeleteID removes argument id.
+func (a CgroupAttachTaskArgs) DeleteID() { delete(a, "id") }
+
 // Pid is argument 4, pid (uint32): host id of the task moved (its thread id when one thread is moved).
-func (a CgroupAttachTaskArgs) Pid() uint32 { v, _ := a["pid"].(uint64); return uint32(v) }
+func (a CgroupAttachTaskArgs) Pid() uint32 { v, _ := a.LookupPid(); return v }
+
+// LookupPid returns argument pid and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupPid() (uint32, bool) {
+	v, ok := a["pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetPid sets argument pid.
 func (a CgroupAttachTaskArgs) SetPid(v uint32) { a["pid"] = uint64(v) }
 
+// DeletePid removes argument pid.
+func (a CgroupAttachTaskArgs) DeletePid() { delete(a, "pid") }
+
 // Comm is argument 5, comm (string): its comm.
-func (a CgroupAttachTaskArgs) Comm() string { v, _ := a["comm"].(string); return v }
+func (a CgroupAttachTaskArgs) Comm() string { v, _ := a.LookupComm(); return v }
+
+// LookupComm returns argument comm and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupComm() (string, bool) { v, ok := a["comm"].(string); return v, ok }
 
 // SetComm sets argument comm.
 func (a CgroupAttachTaskArgs) SetComm(v string) { a["comm"] = v }
 
+// DeleteComm removes argument comm.
+func (a CgroupAttachTaskArgs) DeleteComm() { delete(a, "comm") }
+
 // Threadgroup is argument 6, threadgroup (bool): the whole process moved (absent on the tracepoint fallback).
-func (a CgroupAttachTaskArgs) Threadgroup() bool { v, _ := a["threadgroup"].(bool); return v }
+func (a CgroupAttachTaskArgs) Threadgroup() bool { v, _ := a.LookupThreadgroup(); return v }
+
+// LookupThreadgroup returns argument threadgroup and whether the event has it.
+func (a CgroupAttachTaskArgs) LookupThreadgroup() (bool, bool) {
+	v, ok := a["threadgroup"].(bool)
+	return v, ok
+}
 
 // SetThreadgroup sets argument threadgroup.
 func (a CgroupAttachTaskArgs) SetThreadgroup(v bool) { a["threadgroup"] = v }
+
+// DeleteThreadgroup removes argument threadgroup.
+func (a CgroupAttachTaskArgs) DeleteThreadgroup() { delete(a, "threadgroup") }
 
 // DoExitArgs is the typed view of the arguments of the do_exit event (id 510): a thread exits, with the code passed to do_exit; off by default: sched_process_exit reports every exit already.
 type DoExitArgs map[string]any
 
 // ExitCode is argument 0, exit_code (int64): status<<8 for exit(status), the signal number (and 0x80 for a core dump) for a death by signal.
-func (a DoExitArgs) ExitCode() int64 { v, _ := a["exit_code"].(int64); return v }
+func (a DoExitArgs) ExitCode() int64 { v, _ := a.LookupExitCode(); return v }
+
+// LookupExitCode returns argument exit_code and whether the event has it.
+func (a DoExitArgs) LookupExitCode() (int64, bool) { v, ok := a["exit_code"].(int64); return v, ok }
 
 // SetExitCode sets argument exit_code.
 func (a DoExitArgs) SetExitCode(v int64) { a["exit_code"] = v }
 
+// DeleteExitCode removes argument exit_code.
+func (a DoExitArgs) DeleteExitCode() { delete(a, "exit_code") }
+
 // GroupDead is argument 1, group_dead (bool): the last thread of the process.
-func (a DoExitArgs) GroupDead() bool { v, _ := a["group_dead"].(bool); return v }
+func (a DoExitArgs) GroupDead() bool { v, _ := a.LookupGroupDead(); return v }
+
+// LookupGroupDead returns argument group_dead and whether the event has it.
+func (a DoExitArgs) LookupGroupDead() (bool, bool) { v, ok := a["group_dead"].(bool); return v, ok }
 
 // SetGroupDead sets argument group_dead.
 func (a DoExitArgs) SetGroupDead(v bool) { a["group_dead"] = v }
+
+// DeleteGroupDead removes argument group_dead.
+func (a DoExitArgs) DeleteGroupDead() { delete(a, "group_dead") }
 
 // SchedSwitchArgs is the typed view of the arguments of the sched_switch event (id 511): a CPU switches from one task to another; off by default (thousands a second per CPU); the process context is prev's; switches to and from the sensor itself are not reported.
 type SchedSwitchArgs map[string]any
 
 // Preempt is argument 0, preempt (bool): prev was preempted (still runnable).
-func (a SchedSwitchArgs) Preempt() bool { v, _ := a["preempt"].(bool); return v }
+func (a SchedSwitchArgs) Preempt() bool { v, _ := a.LookupPreempt(); return v }
+
+// LookupPreempt returns argument preempt and whether the event has it.
+func (a SchedSwitchArgs) LookupPreempt() (bool, bool) { v, ok := a["preempt"].(bool); return v, ok }
 
 // SetPreempt sets argument preempt.
 func (a SchedSwitchArgs) SetPreempt(v bool) { a["preempt"] = v }
 
+// DeletePreempt removes argument preempt.
+func (a SchedSwitchArgs) DeletePreempt() { delete(a, "preempt") }
+
 // PrevPid is argument 1, prev_pid (uint32): host pid (tgid) of the task leaving the CPU.
-func (a SchedSwitchArgs) PrevPid() uint32 { v, _ := a["prev_pid"].(uint64); return uint32(v) }
+func (a SchedSwitchArgs) PrevPid() uint32 { v, _ := a.LookupPrevPid(); return v }
+
+// LookupPrevPid returns argument prev_pid and whether the event has it.
+func (a SchedSwitchArgs) LookupPrevPid() (uint32, bool) {
+	v, ok := a["prev_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetPrevPid sets argument prev_pid.
 func (a SchedSwitchArgs) SetPrevPid(v uint32) { a["prev_pid"] = uint64(v) }
 
+// DeletePrevPid removes argument prev_pid.
+func (a SchedSwitchArgs) DeletePrevPid() { delete(a, "prev_pid") }
+
 // PrevTid is argument 2, prev_tid (uint32).
-func (a SchedSwitchArgs) PrevTid() uint32 { v, _ := a["prev_tid"].(uint64); return uint32(v) }
+func (a SchedSwitchArgs) PrevTid() uint32 { v, _ := a.LookupPrevTid(); return v }
+
+// LookupPrevTid returns argument prev_tid and whether the event has it.
+func (a SchedSwitchArgs) LookupPrevTid() (uint32, bool) {
+	v, ok := a["prev_tid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetPrevTid sets argument prev_tid.
 func (a SchedSwitchArgs) SetPrevTid(v uint32) { a["prev_tid"] = uint64(v) }
 
+// DeletePrevTid removes argument prev_tid.
+func (a SchedSwitchArgs) DeletePrevTid() { delete(a, "prev_tid") }
+
 // PrevComm is argument 3, prev_comm (string).
-func (a SchedSwitchArgs) PrevComm() string { v, _ := a["prev_comm"].(string); return v }
+func (a SchedSwitchArgs) PrevComm() string { v, _ := a.LookupPrevComm(); return v }
+
+// LookupPrevComm returns argument prev_comm and whether the event has it.
+func (a SchedSwitchArgs) LookupPrevComm() (string, bool) {
+	v, ok := a["prev_comm"].(string)
+	return v, ok
+}
 
 // SetPrevComm sets argument prev_comm.
 func (a SchedSwitchArgs) SetPrevComm(v string) { a["prev_comm"] = v }
 
+// DeletePrevComm removes argument prev_comm.
+func (a SchedSwitchArgs) DeletePrevComm() { delete(a, "prev_comm") }
+
 // PrevState is argument 4, prev_state (uint64): its state (1 interruptible sleep, 2 uninterruptible, 0 running, ...).
-func (a SchedSwitchArgs) PrevState() uint64 { v, _ := a["prev_state"].(uint64); return v }
+func (a SchedSwitchArgs) PrevState() uint64 { v, _ := a.LookupPrevState(); return v }
+
+// LookupPrevState returns argument prev_state and whether the event has it.
+func (a SchedSwitchArgs) LookupPrevState() (uint64, bool) {
+	v, ok := a["prev_state"].(uint64)
+	return v, ok
+}
 
 // SetPrevState sets argument prev_state.
 func (a SchedSwitchArgs) SetPrevState(v uint64) { a["prev_state"] = v }
 
+// DeletePrevState removes argument prev_state.
+func (a SchedSwitchArgs) DeletePrevState() { delete(a, "prev_state") }
+
 // NextPid is argument 5, next_pid (uint32): host pid (tgid) of the task taking the CPU.
-func (a SchedSwitchArgs) NextPid() uint32 { v, _ := a["next_pid"].(uint64); return uint32(v) }
+func (a SchedSwitchArgs) NextPid() uint32 { v, _ := a.LookupNextPid(); return v }
+
+// LookupNextPid returns argument next_pid and whether the event has it.
+func (a SchedSwitchArgs) LookupNextPid() (uint32, bool) {
+	v, ok := a["next_pid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNextPid sets argument next_pid.
 func (a SchedSwitchArgs) SetNextPid(v uint32) { a["next_pid"] = uint64(v) }
 
+// DeleteNextPid removes argument next_pid.
+func (a SchedSwitchArgs) DeleteNextPid() { delete(a, "next_pid") }
+
 // NextTid is argument 6, next_tid (uint32).
-func (a SchedSwitchArgs) NextTid() uint32 { v, _ := a["next_tid"].(uint64); return uint32(v) }
+func (a SchedSwitchArgs) NextTid() uint32 { v, _ := a.LookupNextTid(); return v }
+
+// LookupNextTid returns argument next_tid and whether the event has it.
+func (a SchedSwitchArgs) LookupNextTid() (uint32, bool) {
+	v, ok := a["next_tid"].(uint64)
+	return uint32(v), ok
+}
 
 // SetNextTid sets argument next_tid.
 func (a SchedSwitchArgs) SetNextTid(v uint32) { a["next_tid"] = uint64(v) }
 
+// DeleteNextTid removes argument next_tid.
+func (a SchedSwitchArgs) DeleteNextTid() { delete(a, "next_tid") }
+
 // NextComm is argument 7, next_comm (string).
-func (a SchedSwitchArgs) NextComm() string { v, _ := a["next_comm"].(string); return v }
+func (a SchedSwitchArgs) NextComm() string { v, _ := a.LookupNextComm(); return v }
+
+// LookupNextComm returns argument next_comm and whether the event has it.
+func (a SchedSwitchArgs) LookupNextComm() (string, bool) {
+	v, ok := a["next_comm"].(string)
+	return v, ok
+}
 
 // SetNextComm sets argument next_comm.
 func (a SchedSwitchArgs) SetNextComm(v string) { a["next_comm"] = v }
+
+// DeleteNextComm removes argument next_comm.
+func (a SchedSwitchArgs) DeleteNextComm() { delete(a, "next_comm") }
 
 // KexecLoadArgs is the typed view of the arguments of the kexec_load event (id 512): kexec_load(2): a new kernel image is loaded from memory, to be booted without firmware (attempted, successful or not).
 type KexecLoadArgs map[string]any
 
 // Entry is argument 0, entry (uint64).
-func (a KexecLoadArgs) Entry() uint64 { v, _ := a["entry"].(uint64); return v }
+func (a KexecLoadArgs) Entry() uint64 { v, _ := a.LookupEntry(); return v }
+
+// LookupEntry returns argument entry and whether the event has it.
+func (a KexecLoadArgs) LookupEntry() (uint64, bool) { v, ok := a["entry"].(uint64); return v, ok }
 
 // SetEntry sets argument entry.
 func (a KexecLoadArgs) SetEntry(v uint64) { a["entry"] = v }
 
+// DeleteEntry removes argument entry.
+func (a KexecLoadArgs) DeleteEntry() { delete(a, "entry") }
+
 // NRSegments is argument 1, nr_segments (uint64).
-func (a KexecLoadArgs) NRSegments() uint64 { v, _ := a["nr_segments"].(uint64); return v }
+func (a KexecLoadArgs) NRSegments() uint64 { v, _ := a.LookupNRSegments(); return v }
+
+// LookupNRSegments returns argument nr_segments and whether the event has it.
+func (a KexecLoadArgs) LookupNRSegments() (uint64, bool) {
+	v, ok := a["nr_segments"].(uint64)
+	return v, ok
+}
 
 // SetNRSegments sets argument nr_segments.
 func (a KexecLoadArgs) SetNRSegments(v uint64) { a["nr_segments"] = v }
 
+// DeleteNRSegments removes argument nr_segments.
+func (a KexecLoadArgs) DeleteNRSegments() { delete(a, "nr_segments") }
+
 // Flags is argument 2, flags (uint64): KEXEC_ON_CRASH (1), KEXEC_PRESERVE_CONTEXT (2), ... and the architecture in the high 16 bits.
-func (a KexecLoadArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a KexecLoadArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a KexecLoadArgs) LookupFlags() (uint64, bool) { v, ok := a["flags"].(uint64); return v, ok }
 
 // SetFlags sets argument flags.
 func (a KexecLoadArgs) SetFlags(v uint64) { a["flags"] = v }
+
+// DeleteFlags removes argument flags.
+func (a KexecLoadArgs) DeleteFlags() { delete(a, "flags") }
 
 // KexecFileLoadArgs is the typed view of the arguments of the kexec_file_load event (id 513): kexec_file_load(2): a new kernel image is loaded from a file (attempted, successful or not).
 type KexecFileLoadArgs map[string]any
 
 // KernelFd is argument 0, kernel_fd (int32).
-func (a KexecFileLoadArgs) KernelFd() int32 { v, _ := a["kernel_fd"].(int64); return int32(v) }
+func (a KexecFileLoadArgs) KernelFd() int32 { v, _ := a.LookupKernelFd(); return v }
+
+// LookupKernelFd returns argument kernel_fd and whether the event has it.
+func (a KexecFileLoadArgs) LookupKernelFd() (int32, bool) {
+	v, ok := a["kernel_fd"].(int64)
+	return int32(v), ok
+}
 
 // SetKernelFd sets argument kernel_fd.
 func (a KexecFileLoadArgs) SetKernelFd(v int32) { a["kernel_fd"] = int64(v) }
 
+// DeleteKernelFd removes argument kernel_fd.
+func (a KexecFileLoadArgs) DeleteKernelFd() { delete(a, "kernel_fd") }
+
 // KernelPath is argument 1, kernel_path (string): the file behind kernel_fd.
-func (a KexecFileLoadArgs) KernelPath() string { v, _ := a["kernel_path"].(string); return v }
+func (a KexecFileLoadArgs) KernelPath() string { v, _ := a.LookupKernelPath(); return v }
+
+// LookupKernelPath returns argument kernel_path and whether the event has it.
+func (a KexecFileLoadArgs) LookupKernelPath() (string, bool) {
+	v, ok := a["kernel_path"].(string)
+	return v, ok
+}
 
 // SetKernelPath sets argument kernel_path.
 func (a KexecFileLoadArgs) SetKernelPath(v string) { a["kernel_path"] = v }
 
+// DeleteKernelPath removes argument kernel_path.
+func (a KexecFileLoadArgs) DeleteKernelPath() { delete(a, "kernel_path") }
+
 // InitrdFd is argument 2, initrd_fd (int32).
-func (a KexecFileLoadArgs) InitrdFd() int32 { v, _ := a["initrd_fd"].(int64); return int32(v) }
+func (a KexecFileLoadArgs) InitrdFd() int32 { v, _ := a.LookupInitrdFd(); return v }
+
+// LookupInitrdFd returns argument initrd_fd and whether the event has it.
+func (a KexecFileLoadArgs) LookupInitrdFd() (int32, bool) {
+	v, ok := a["initrd_fd"].(int64)
+	return int32(v), ok
+}
 
 // SetInitrdFd sets argument initrd_fd.
 func (a KexecFileLoadArgs) SetInitrdFd(v int32) { a["initrd_fd"] = int64(v) }
 
+// DeleteInitrdFd removes argument initrd_fd.
+func (a KexecFileLoadArgs) DeleteInitrdFd() { delete(a, "initrd_fd") }
+
 // InitrdPath is argument 3, initrd_path (string): the file behind initrd_fd (absent without one).
-func (a KexecFileLoadArgs) InitrdPath() string { v, _ := a["initrd_path"].(string); return v }
+func (a KexecFileLoadArgs) InitrdPath() string { v, _ := a.LookupInitrdPath(); return v }
+
+// LookupInitrdPath returns argument initrd_path and whether the event has it.
+func (a KexecFileLoadArgs) LookupInitrdPath() (string, bool) {
+	v, ok := a["initrd_path"].(string)
+	return v, ok
+}
 
 // SetInitrdPath sets argument initrd_path.
 func (a KexecFileLoadArgs) SetInitrdPath(v string) { a["initrd_path"] = v }
 
+// DeleteInitrdPath removes argument initrd_path.
+func (a KexecFileLoadArgs) DeleteInitrdPath() { delete(a, "initrd_path") }
+
 // Cmdline is argument 4, cmdline (string).
-func (a KexecFileLoadArgs) Cmdline() string { v, _ := a["cmdline"].(string); return v }
+func (a KexecFileLoadArgs) Cmdline() string { v, _ := a.LookupCmdline(); return v }
+
+// LookupCmdline returns argument cmdline and whether the event has it.
+func (a KexecFileLoadArgs) LookupCmdline() (string, bool) {
+	v, ok := a["cmdline"].(string)
+	return v, ok
+}
 
 // SetCmdline sets argument cmdline.
 func (a KexecFileLoadArgs) SetCmdline(v string) { a["cmdline"] = v }
 
+// DeleteCmdline removes argument cmdline.
+func (a KexecFileLoadArgs) DeleteCmdline() { delete(a, "cmdline") }
+
 // Flags is argument 5, flags (uint64): KEXEC_FILE_UNLOAD (1), KEXEC_FILE_ON_CRASH (2), KEXEC_FILE_NO_INITRD (4), ...
-func (a KexecFileLoadArgs) Flags() uint64 { v, _ := a["flags"].(uint64); return v }
+func (a KexecFileLoadArgs) Flags() uint64 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a KexecFileLoadArgs) LookupFlags() (uint64, bool) { v, ok := a["flags"].(uint64); return v, ok }
 
 // SetFlags sets argument flags.
 func (a KexecFileLoadArgs) SetFlags(v uint64) { a["flags"] = v }
+
+// DeleteFlags removes argument flags.
+func (a KexecFileLoadArgs) DeleteFlags() { delete(a, "flags") }
 
 // SecurityKernelPostReadFileArgs is the typed view of the arguments of the security_kernel_post_read_file event (id 514): the kernel has read a whole file for itself (a module, a kexec image, firmware, a policy): the file and how many bytes it read; the fallback sees only finit_module and kexec_file_load calls that succeeded.
 type SecurityKernelPostReadFileArgs map[string]any
 
 // Pathname is argument 0, pathname (string).
-func (a SecurityKernelPostReadFileArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a SecurityKernelPostReadFileArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a SecurityKernelPostReadFileArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a SecurityKernelPostReadFileArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a SecurityKernelPostReadFileArgs) DeletePathname() { delete(a, "pathname") }
+
 // Type is argument 1, type (string): module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate.
-func (a SecurityKernelPostReadFileArgs) Type() string { v, _ := a["type"].(string); return v }
+func (a SecurityKernelPostReadFileArgs) Type() string { v, _ := a.LookupType(); return v }
+
+// LookupType returns argument type and whether the event has it.
+func (a SecurityKernelPostReadFileArgs) LookupType() (string, bool) {
+	v, ok := a["type"].(string)
+	return v, ok
+}
 
 // SetType sets argument type.
 func (a SecurityKernelPostReadFileArgs) SetType(v string) { a["type"] = v }
 
+// DeleteType removes argument type.
+func (a SecurityKernelPostReadFileArgs) DeleteType() { delete(a, "type") }
+
 // Size is argument 2, size (uint64): bytes read (the fallback: the file's size).
-func (a SecurityKernelPostReadFileArgs) Size() uint64 { v, _ := a["size"].(uint64); return v }
+func (a SecurityKernelPostReadFileArgs) Size() uint64 { v, _ := a.LookupSize(); return v }
+
+// LookupSize returns argument size and whether the event has it.
+func (a SecurityKernelPostReadFileArgs) LookupSize() (uint64, bool) {
+	v, ok := a["size"].(uint64)
+	return v, ok
+}
 
 // SetSize sets argument size.
 func (a SecurityKernelPostReadFileArgs) SetSize(v uint64) { a["size"] = v }
+
+// DeleteSize removes argument size.
+func (a SecurityKernelPostReadFileArgs) DeleteSize() { delete(a, "size") }
 
 // ModuleImageChunkArgs is the typed view of the arguments of the module_image_chunk event (id 515): internal: one piece of a kernel module's bytes; on only with a capture directory (sensor Config.CaptureDir), which turns the pieces into module_image_captured and never publishes them.
 type ModuleImageChunkArgs map[string]any
 
 // CaptureID is argument 0, capture_id (uint64).
-func (a ModuleImageChunkArgs) CaptureID() uint64 { v, _ := a["capture_id"].(uint64); return v }
+func (a ModuleImageChunkArgs) CaptureID() uint64 { v, _ := a.LookupCaptureID(); return v }
+
+// LookupCaptureID returns argument capture_id and whether the event has it.
+func (a ModuleImageChunkArgs) LookupCaptureID() (uint64, bool) {
+	v, ok := a["capture_id"].(uint64)
+	return v, ok
+}
 
 // SetCaptureID sets argument capture_id.
 func (a ModuleImageChunkArgs) SetCaptureID(v uint64) { a["capture_id"] = v }
 
+// DeleteCaptureID removes argument capture_id.
+func (a ModuleImageChunkArgs) DeleteCaptureID() { delete(a, "capture_id") }
+
 // Offset is argument 1, offset (uint64).
-func (a ModuleImageChunkArgs) Offset() uint64 { v, _ := a["offset"].(uint64); return v }
+func (a ModuleImageChunkArgs) Offset() uint64 { v, _ := a.LookupOffset(); return v }
+
+// LookupOffset returns argument offset and whether the event has it.
+func (a ModuleImageChunkArgs) LookupOffset() (uint64, bool) {
+	v, ok := a["offset"].(uint64)
+	return v, ok
+}
 
 // SetOffset sets argument offset.
 func (a ModuleImageChunkArgs) SetOffset(v uint64) { a["offset"] = v }
 
+// DeleteOffset removes argument offset.
+func (a ModuleImageChunkArgs) DeleteOffset() { delete(a, "offset") }
+
 // Total is argument 2, total (uint64).
-func (a ModuleImageChunkArgs) Total() uint64 { v, _ := a["total"].(uint64); return v }
+func (a ModuleImageChunkArgs) Total() uint64 { v, _ := a.LookupTotal(); return v }
+
+// LookupTotal returns argument total and whether the event has it.
+func (a ModuleImageChunkArgs) LookupTotal() (uint64, bool) {
+	v, ok := a["total"].(uint64)
+	return v, ok
+}
 
 // SetTotal sets argument total.
 func (a ModuleImageChunkArgs) SetTotal(v uint64) { a["total"] = v }
 
+// DeleteTotal removes argument total.
+func (a ModuleImageChunkArgs) DeleteTotal() { delete(a, "total") }
+
 // Data is argument 3, data (bytes).
-func (a ModuleImageChunkArgs) Data() []byte { v, _ := a["data"].([]byte); return v }
+func (a ModuleImageChunkArgs) Data() []byte { v, _ := a.LookupData(); return v }
+
+// LookupData returns argument data and whether the event has it.
+func (a ModuleImageChunkArgs) LookupData() ([]byte, bool) { v, ok := a["data"].([]byte); return v, ok }
 
 // SetData sets argument data.
 func (a ModuleImageChunkArgs) SetData(v []byte) { a["data"] = v }
 
+// DeleteData removes argument data.
+func (a ModuleImageChunkArgs) DeleteData() { delete(a, "data") }
+
 // Source is argument 4, source (string): first piece only: init_module or security_kernel_post_read_file.
-func (a ModuleImageChunkArgs) Source() string { v, _ := a["source"].(string); return v }
+func (a ModuleImageChunkArgs) Source() string { v, _ := a.LookupSource(); return v }
+
+// LookupSource returns argument source and whether the event has it.
+func (a ModuleImageChunkArgs) LookupSource() (string, bool) {
+	v, ok := a["source"].(string)
+	return v, ok
+}
 
 // SetSource sets argument source.
 func (a ModuleImageChunkArgs) SetSource(v string) { a["source"] = v }
 
+// DeleteSource removes argument source.
+func (a ModuleImageChunkArgs) DeleteSource() { delete(a, "source") }
+
 // Pathname is argument 5, pathname (string): first piece only: the module's file, absent for init_module.
-func (a ModuleImageChunkArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a ModuleImageChunkArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a ModuleImageChunkArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a ModuleImageChunkArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a ModuleImageChunkArgs) DeletePathname() { delete(a, "pathname") }
 
 // ModuleImageCapturedArgs is the typed view of the arguments of the module_image_captured event (id 516): the bytes of a kernel module being loaded were kept as a file named by their sha256 in the sensor's capture directory; on only with a capture directory; complete is false when pieces were lost (the ring buffer was full).
 type ModuleImageCapturedArgs map[string]any
 
 // SHA256 is argument 0, sha256 (string): hex digest of the image (empty when incomplete).
-func (a ModuleImageCapturedArgs) SHA256() string { v, _ := a["sha256"].(string); return v }
+func (a ModuleImageCapturedArgs) SHA256() string { v, _ := a.LookupSHA256(); return v }
+
+// LookupSHA256 returns argument sha256 and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupSHA256() (string, bool) {
+	v, ok := a["sha256"].(string)
+	return v, ok
+}
 
 // SetSHA256 sets argument sha256.
 func (a ModuleImageCapturedArgs) SetSHA256(v string) { a["sha256"] = v }
 
+// DeleteSHA256 removes argument sha256.
+func (a ModuleImageCapturedArgs) DeleteSHA256() { delete(a, "sha256") }
+
 // Size is argument 1, size (uint64): size of the image.
-func (a ModuleImageCapturedArgs) Size() uint64 { v, _ := a["size"].(uint64); return v }
+func (a ModuleImageCapturedArgs) Size() uint64 { v, _ := a.LookupSize(); return v }
+
+// LookupSize returns argument size and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupSize() (uint64, bool) {
+	v, ok := a["size"].(uint64)
+	return v, ok
+}
 
 // SetSize sets argument size.
 func (a ModuleImageCapturedArgs) SetSize(v uint64) { a["size"] = v }
 
+// DeleteSize removes argument size.
+func (a ModuleImageCapturedArgs) DeleteSize() { delete(a, "size") }
+
 // Received is argument 2, received (uint64): bytes that reached the sensor.
-func (a ModuleImageCapturedArgs) Received() uint64 { v, _ := a["received"].(uint64); return v }
+func (a ModuleImageCapturedArgs) Received() uint64 { v, _ := a.LookupReceived(); return v }
+
+// LookupReceived returns argument received and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupReceived() (uint64, bool) {
+	v, ok := a["received"].(uint64)
+	return v, ok
+}
 
 // SetReceived sets argument received.
 func (a ModuleImageCapturedArgs) SetReceived(v uint64) { a["received"] = v }
 
+// DeleteReceived removes argument received.
+func (a ModuleImageCapturedArgs) DeleteReceived() { delete(a, "received") }
+
 // Complete is argument 3, complete (bool).
-func (a ModuleImageCapturedArgs) Complete() bool { v, _ := a["complete"].(bool); return v }
+func (a ModuleImageCapturedArgs) Complete() bool { v, _ := a.LookupComplete(); return v }
+
+// LookupComplete returns argument complete and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupComplete() (bool, bool) {
+	v, ok := a["complete"].(bool)
+	return v, ok
+}
 
 // SetComplete sets argument complete.
 func (a ModuleImageCapturedArgs) SetComplete(v bool) { a["complete"] = v }
 
+// DeleteComplete removes argument complete.
+func (a ModuleImageCapturedArgs) DeleteComplete() { delete(a, "complete") }
+
 // Source is argument 4, source (string): init_module (the caller's buffer) or security_kernel_post_read_file (the file finit_module loads).
-func (a ModuleImageCapturedArgs) Source() string { v, _ := a["source"].(string); return v }
+func (a ModuleImageCapturedArgs) Source() string { v, _ := a.LookupSource(); return v }
+
+// LookupSource returns argument source and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupSource() (string, bool) {
+	v, ok := a["source"].(string)
+	return v, ok
+}
 
 // SetSource sets argument source.
 func (a ModuleImageCapturedArgs) SetSource(v string) { a["source"] = v }
 
+// DeleteSource removes argument source.
+func (a ModuleImageCapturedArgs) DeleteSource() { delete(a, "source") }
+
 // Pathname is argument 5, pathname (string): the module's file (absent for init_module).
-func (a ModuleImageCapturedArgs) Pathname() string { v, _ := a["pathname"].(string); return v }
+func (a ModuleImageCapturedArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
 
 // SetPathname sets argument pathname.
 func (a ModuleImageCapturedArgs) SetPathname(v string) { a["pathname"] = v }
 
+// DeletePathname removes argument pathname.
+func (a ModuleImageCapturedArgs) DeletePathname() { delete(a, "pathname") }
+
 // File is argument 6, file (string): where the sensor keeps the image (absent when incomplete).
-func (a ModuleImageCapturedArgs) File() string { v, _ := a["file"].(string); return v }
+func (a ModuleImageCapturedArgs) File() string { v, _ := a.LookupFile(); return v }
+
+// LookupFile returns argument file and whether the event has it.
+func (a ModuleImageCapturedArgs) LookupFile() (string, bool) {
+	v, ok := a["file"].(string)
+	return v, ok
+}
 
 // SetFile sets argument file.
 func (a ModuleImageCapturedArgs) SetFile(v string) { a["file"] = v }
+
+// DeleteFile removes argument file.
+func (a ModuleImageCapturedArgs) DeleteFile() { delete(a, "file") }

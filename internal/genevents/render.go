@@ -71,8 +71,9 @@ package event
 // The typed views of Event.Args, one per event: SchedProcessExecArgs(ev.Args)
 // reads and writes the arguments of a sched_process_exec event by method, so
 // that a renamed or retyped argument fails to compile instead of reading as
-// absent. A getter returns the zero value when the argument is absent; a
-// setter stores the value in the type the decoder gives it.
+// absent. X returns the zero value when the argument is absent, LookupX says
+// whether it is there; SetX stores the value in the type the decoder gives it
+// (int64, uint64, string, []string, []byte, bool), DeleteX removes it.
 `)
 	for _, e := range t.events {
 		fmt.Fprintf(&b, "\n// %s is the typed view of the arguments of the %s event (id %d): %s\n", e.goArg, e.spec.Name, e.spec.ID, docLine(e.spec.Doc))
@@ -84,13 +85,17 @@ package event
 				doc = ": " + docLine(a.Doc)
 			}
 			fmt.Fprintf(&b, "\n// %s is argument %d, %s (%s)%s\n", a.method, a.index, a.Name, a.Type, doc)
-			if gt.ret == gt.stored {
-				fmt.Fprintf(&b, "func (a %s) %s() %s { v, _ := a[%q].(%s); return v }\n", e.goArg, a.method, gt.ret, a.Name, gt.stored)
-				fmt.Fprintf(&b, "\n// Set%s sets argument %s.\nfunc (a %s) Set%s(v %s) { a[%q] = v }\n", a.method, a.Name, e.goArg, a.method, gt.ret, a.Name)
-			} else {
-				fmt.Fprintf(&b, "func (a %s) %s() %s { v, _ := a[%q].(%s); return %s(v) }\n", e.goArg, a.method, gt.ret, a.Name, gt.stored, gt.ret)
-				fmt.Fprintf(&b, "\n// Set%s sets argument %s.\nfunc (a %s) Set%s(v %s) { a[%q] = %s(v) }\n", a.method, a.Name, e.goArg, a.method, gt.ret, a.Name, gt.stored)
+			conv, back := "", ""
+			if gt.ret != gt.stored {
+				conv, back = gt.ret, gt.stored
 			}
+			fmt.Fprintf(&b, "func (a %s) %s() %s { v, _ := a.Lookup%s(); return v }\n", e.goArg, a.method, gt.ret, a.method)
+			fmt.Fprintf(&b, "\n// Lookup%s returns argument %s and whether the event has it.\n", a.method, a.Name)
+			fmt.Fprintf(&b, "func (a %s) Lookup%s() (%s, bool) { v, ok := a[%q].(%s); return %s, ok }\n", e.goArg, a.method, gt.ret, a.Name, gt.stored, wrap(conv, "v"))
+			fmt.Fprintf(&b, "\n// Set%s sets argument %s.\n", a.method, a.Name)
+			fmt.Fprintf(&b, "func (a %s) Set%s(v %s) { a[%q] = %s }\n", e.goArg, a.method, gt.ret, a.Name, wrap(back, "v"))
+			fmt.Fprintf(&b, "\n// Delete%s removes argument %s.\n", a.method, a.Name)
+			fmt.Fprintf(&b, "func (a %s) Delete%s() { delete(a, %q) }\n", e.goArg, a.method, a.Name)
 		}
 	}
 	out, err := format.Source(b.Bytes())
@@ -98,6 +103,14 @@ package event
 		return nil, fmt.Errorf("formatting %s: %w", argsPath, err)
 	}
 	return out, nil
+}
+
+// wrap converts v to type conv, or leaves it when conv is empty.
+func wrap(conv, v string) string {
+	if conv == "" {
+		return v
+	}
+	return conv + "(" + v + ")"
 }
 
 // docLine makes a table doc string fit one comment line.
