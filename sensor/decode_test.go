@@ -193,4 +193,3 @@ func TestSensorCountsMalformedRecords(t *testing.T) {
 		t.Fatalf("records=%d decode errors=%d kinds=%v", s.records.Load(), s.decodeErrs.Load(), s.errKinds)
 	}
 }
-
