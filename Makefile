@@ -47,7 +47,7 @@ bench: ## engine benchmarks: vigil's dispatch against a naive baseline in the sa
 
 .PHONY: vmtest
 vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged tests there
-	bash sensor/vmtest/vmtest.sh
+	bash internal/vmtest/vmtest.sh
 
 .PHONY: triggers
 triggers: ## build the trigger programs used by the end-to-end test into bin/triggers
