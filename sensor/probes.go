@@ -10,8 +10,8 @@ import (
 // on a kernel: which BPF programs, attached together, and in which order of
 // preference. They are kernel wiring, so they live here and not in the
 // contract; one file per hook family (probes_<family>.go), keyed by event id.
-// TestEveryEventHasProbes checks that every event of the table has probes
-// here and every probe names programs that exist.
+// TestEveryProbeProgramExists checks that every event of the table has
+// probes here and every probe names programs that exist.
 
 // Program is one BPF program a probe needs. Syscalls, when set, are the
 // syscalls whose number indexes the sys_enter or sys_exit dispatch table for a
