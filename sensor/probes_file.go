@@ -1,5 +1,7 @@
 package sensor
 
+// Probes of the file events (bpf/file.bpf.c), keyed by event id (see probes.go).
+
 import "github.com/vigil-sec/vigil/event"
 
 var (
@@ -60,13 +62,13 @@ var fileProbes = map[event.ID][]Probe{
 		"raw_tracepoint/sys_exit (link, linkat)", sysExit("sys_exit_link", linkSyscalls)),
 	event.IDSecurityFileMprotect: hookProbes([]string{"security_file_mprotect"}, nil,
 		"raw_tracepoint/sys_enter (mprotect, pkey_mprotect)", mprotectEnter),
-	event.IDMemProtAlert: []Probe{
+	event.IDMemProtAlert: {
 		{Name: "fentry/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "fentry_security_file_mprotect"}, {Name: "fentry_security_mmap_file"}}},
 		{Name: "kprobe/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "kprobe_security_file_mprotect"}, {Name: "kprobe_security_mmap_file"}}},
 		{Name: "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)+sys_exit (mmap)", Fallback: true, Programs: []Program{mprotectEnter, mmapExit}},
 	},
 	event.IDSecurityMmapFile: hookProbes([]string{"security_mmap_file"}, nil, "raw_tracepoint/sys_exit (mmap)", mmapExit),
-	event.IDMagicWrite: []Probe{
+	event.IDMagicWrite: {
 		{Name: "fentry/vfs_write+vfs_writev", Programs: []Program{{Name: "fentry_vfs_write"}, {Name: "fentry_vfs_writev"}}},
 		{Name: "kprobe/vfs_write+vfs_writev", Programs: []Program{{Name: "kprobe_vfs_write"}, {Name: "kprobe_vfs_writev"}}},
 		{Name: "raw_tracepoint/sys_enter (write, pwrite64, writev, pwritev, pwritev2)", Fallback: true, Programs: []Program{writeEnter}},
@@ -77,7 +79,7 @@ var fileProbes = map[event.ID][]Probe{
 	event.IDSecuritySbUmount:   hookProbes([]string{"security_sb_umount"}, nil, "raw_tracepoint/sys_exit (umount2)", sysExit("sys_exit_umount", []string{"umount2"})),
 	event.IDSecurityInodeMknod: hookProbes([]string{"security_path_mknod"}, nil, "raw_tracepoint/sys_exit (mknod, mknodat)", sysExit("sys_exit_mknod", mknodSyscalls)),
 	event.IDSecurityPathChmod:  hookProbes([]string{"security_path_chmod"}, nil, "raw_tracepoint/sys_exit (chmod, fchmod, fchmodat, fchmodat2)", sysExit("sys_exit_chmod", chmodSyscalls)),
-	event.IDSetxattr:           []Probe{{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
+	event.IDSetxattr:           {{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
 	event.IDDoTruncate: hookProbes([]string{"do_truncate", "security_path_truncate"}, nil,
 		"raw_tracepoint/sys_exit (truncate, ftruncate, and O_TRUNC opens)", sysExit("sys_exit_truncate", truncateSyscalls), openExit),
 }

@@ -1,5 +1,7 @@
 package sensor
 
+// Probes of the events of the kernel's own facilities (bpf/kernel.bpf.c), keyed by event id (see probes.go).
+
 import "github.com/vigil-sec/vigil/event"
 
 // namespaceSyscalls is the syscall layer of switch_task_namespaces, part of
@@ -39,45 +41,45 @@ var (
 )
 
 var kernelProbes = map[event.ID][]Probe{
-	event.IDSwitchTaskNamespaces: []Probe{
+	event.IDSwitchTaskNamespaces: {
 		{Name: "fentry/switch_task_namespaces", Programs: append([]Program{{Name: "fentry_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
 		{Name: "kprobe/switch_task_namespaces", Programs: append([]Program{{Name: "kprobe_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
 		{Name: "raw_tracepoint/sys_exit setns, unshare + tp_btf/sched_process_fork", Fallback: true, Programs: namespaceSyscalls("tp_btf_sched_process_fork_ns")},
 		{Name: "raw_tracepoint/sys_exit setns, unshare + raw_tracepoint/sched_process_fork", Fallback: true, Programs: namespaceSyscalls("raw_tp_sched_process_fork_ns")},
 	},
-	event.IDPtrace:          []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_ptrace", "ptrace")}},
-	event.IDProcessVMReadv:  []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_readv")}},
-	event.IDProcessVMWritev: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_writev")}},
-	event.IDSecurityBPF: []Probe{
+	event.IDPtrace:          {{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_ptrace", "ptrace")}},
+	event.IDProcessVMReadv:  {{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_readv")}},
+	event.IDProcessVMWritev: {{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_writev")}},
+	event.IDSecurityBPF: {
 		{Name: "fexit/security_bpf", Programs: []Program{{Name: "fexit_security_bpf"}}},
 		{Name: "kprobe/security_bpf", Programs: []Program{{Name: "kprobe_security_bpf"}}},
 		bpfSyscallFallback,
 	},
-	event.IDSecurityBPFMap: []Probe{
+	event.IDSecurityBPFMap: {
 		{Name: "fentry/security_bpf_map", Programs: []Program{{Name: "fentry_security_bpf_map"}}},
 		{Name: "kprobe/security_bpf_map", Programs: []Program{{Name: "kprobe_security_bpf_map"}}},
 		bpfSyscallFallback,
 	},
-	event.IDCapCapable: []Probe{
+	event.IDCapCapable: {
 		{Name: "fexit/cap_capable", Programs: []Program{{Name: "fexit_cap_capable"}}},
 		{Name: "tp_btf/cap_capable", Fallback: true, Programs: []Program{{Name: "tp_btf_cap_capable"}}},
 	},
 	event.IDCgroupMkdir:      cgroupProbes("cgroup_mkdir"),
 	event.IDCgroupRmdir:      cgroupProbes("cgroup_rmdir"),
 	event.IDCgroupAttachTask: cgroupProbes("cgroup_attach_task"),
-	event.IDDoExit: []Probe{
+	event.IDDoExit: {
 		{Name: "fentry/do_exit", Programs: []Program{{Name: "fentry_do_exit"}}},
 		{Name: "kprobe/do_exit", Programs: []Program{{Name: "kprobe_do_exit"}}},
 		{Name: "tp_btf/sched_process_exit (exit_code)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exit_code"}}},
 		{Name: "raw_tracepoint/sched_process_exit (exit_code)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exit_code"}}},
 	},
-	event.IDSchedSwitch: []Probe{
+	event.IDSchedSwitch: {
 		{Name: "tp_btf/sched_switch", Programs: []Program{{Name: "tp_btf_sched_switch"}}},
 		{Name: "raw_tracepoint/sched_switch", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_switch"}}},
 	},
-	event.IDKexecLoad:     []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_load")}},
-	event.IDKexecFileLoad: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_file_load")}},
-	event.IDSecurityKernelPostReadFile: []Probe{
+	event.IDKexecLoad:     {{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_load")}},
+	event.IDKexecFileLoad: {{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_file_load")}},
+	event.IDSecurityKernelPostReadFile: {
 		{Name: "fentry/security_kernel_post_read_file", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}}},
 		{Name: "kprobe/security_kernel_post_read_file", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}}},
 		{
@@ -86,5 +88,5 @@ var kernelProbes = map[event.ID][]Probe{
 		},
 	},
 	event.IDModuleImageChunk:    captureProbes,
-	event.IDModuleImageCaptured: []Probe{{Name: "sensor (module_image_chunk reassembled)"}},
+	event.IDModuleImageCaptured: {{Name: "sensor (module_image_chunk reassembled)"}},
 }

@@ -1,5 +1,7 @@
 package sensor
 
+// Probes of the network events (bpf/net.bpf.c), keyed by event id (see probes.go).
+
 import (
 	"slices"
 
@@ -49,37 +51,37 @@ var tcProbe = []Probe{{
 }}
 
 var netProbes = map[event.ID][]Probe{
-	event.IDSocket:                []Probe{{Name: "raw_tracepoint/sys_exit", Programs: socketExit}},
+	event.IDSocket:                {{Name: "raw_tracepoint/sys_exit", Programs: socketExit}},
 	event.IDSecuritySocketCreate:  lsmProbes("security_socket_create", socketExit, "socket"),
 	event.IDSecuritySocketBind:    lsmProbes("security_socket_bind", bindExit, "bind"),
 	event.IDSecuritySocketListen:  lsmProbes("security_socket_listen", listenExit, "listen"),
 	event.IDSecuritySocketConnect: lsmProbes("security_socket_connect", connectExit, "connect"),
-	event.IDSecuritySocketAccept: []Probe{
+	event.IDSecuritySocketAccept: {
 		{Name: "fexit/do_accept", Programs: []Program{{Name: "fexit_do_accept"}}},
 		{Name: "kretprobe/do_accept", Programs: []Program{{Name: "kretprobe_do_accept"}}},
 		{Name: "raw_tracepoint/sys_exit (accept, accept4)", Fallback: true, Programs: acceptExit},
 	},
-	event.IDDup:              []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
-	event.IDDup2:             []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
-	event.IDDup3:             []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
+	event.IDDup:              {{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
+	event.IDDup2:             {{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
+	event.IDDup3:             {{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
 	event.IDInetSockSetState: stateProbes,
-	event.IDTCPConnect: []Probe{
+	event.IDTCPConnect: {
 		{Name: "fentry/tcp_connect", Programs: []Program{{Name: "fentry_tcp_connect"}}},
 		{Name: "kprobe/tcp_connect", Programs: []Program{{Name: "kprobe_tcp_connect"}}},
 		{Name: "tp_btf/inet_sock_set_state (to SYN_SENT)", Fallback: true, Programs: stateProbes[0].Programs},
 		{Name: "tracepoint/sock/inet_sock_set_state (to SYN_SENT)", Fallback: true, Programs: stateProbes[1].Programs},
 	},
-	event.IDUDPSendmsg: []Probe{
+	event.IDUDPSendmsg: {
 		{Name: "fentry/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "fentry_udp_sendmsg"}, {Name: "fentry_udpv6_sendmsg"}}},
 		{Name: "kprobe/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "kprobe_udp_sendmsg"}, {Name: "kprobe_udpv6_sendmsg"}}},
 		{Name: "raw_tracepoint/sys_exit (sendto, sendmsg, sendmmsg)", Fallback: true, Programs: sendExit},
 	},
-	event.IDUDPDisconnect: []Probe{
+	event.IDUDPDisconnect: {
 		{Name: "fentry/__udp_disconnect", Programs: []Program{{Name: "fentry___udp_disconnect"}}},
 		{Name: "kprobe/__udp_disconnect", Programs: []Program{{Name: "kprobe___udp_disconnect"}}},
 		{Name: "raw_tracepoint/sys_enter (connect to AF_UNSPEC)", Fallback: true, Programs: connectExit},
 	},
-	event.IDUDPDestroySock: []Probe{
+	event.IDUDPDestroySock: {
 		{Name: "fentry/udp_destroy_sock+udpv6_destroy_sock", Programs: []Program{{Name: "fentry_udp_destroy_sock"}, {Name: "fentry_udpv6_destroy_sock"}}},
 		{Name: "kprobe/udp_destroy_sock+udpv6_destroy_sock", Programs: []Program{{Name: "kprobe_udp_destroy_sock"}, {Name: "kprobe_udpv6_destroy_sock"}}},
 	},

@@ -1,5 +1,7 @@
 package sensor
 
+// Probes of the process, credential and module events (bpf/process.bpf.c, creds.bpf.c, module.bpf.c), keyed by event id (see probes.go).
+
 import "github.com/vigil-sec/vigil/event"
 
 var setidSyscalls = []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}
@@ -10,8 +12,8 @@ var execProbes = []Probe{
 }
 
 var processProbes = map[event.ID][]Probe{
-	event.IDExecve:      []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}}},
-	event.IDExecveat:    []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}}},
+	event.IDExecve:      {{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}}},
+	event.IDExecveat:    {{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}}},
 	event.IDInitModule:  syscallProbe("sys_exit_module", "init_module"),
 	event.IDFinitModule: syscallProbe("sys_exit_module", "finit_module"),
 	event.IDMemfdCreate: syscallProbe("sys_exit_memfd_create", "memfd_create"),
@@ -24,16 +26,16 @@ var processProbes = map[event.ID][]Probe{
 	event.IDSetfsuid:    syscallProbe("sys_exit_setid", setidSyscalls...),
 	event.IDSetfsgid:    syscallProbe("sys_exit_setid", setidSyscalls...),
 	event.IDCapset:      syscallProbe("sys_exit_setid", setidSyscalls...),
-	event.IDSchedProcessFork: []Probe{
+	event.IDSchedProcessFork: {
 		{Name: "tp_btf/sched_process_fork", Programs: []Program{{Name: "tp_btf_sched_process_fork"}}},
 		{Name: "raw_tracepoint/sched_process_fork", Programs: []Program{{Name: "raw_tp_sched_process_fork"}}},
 	},
 	event.IDSchedProcessExec: execProbes,
-	event.IDSchedProcessExit: []Probe{
+	event.IDSchedProcessExit: {
 		{Name: "tp_btf/sched_process_exit", Programs: []Program{{Name: "tp_btf_sched_process_exit"}}},
 		{Name: "raw_tracepoint/sched_process_exit", Programs: []Program{{Name: "raw_tp_sched_process_exit"}}},
 	},
-	event.IDCommitCreds: []Probe{
+	event.IDCommitCreds: {
 		{Name: "fentry/commit_creds", Programs: []Program{{Name: "fentry_commit_creds"}}},
 		{Name: "kprobe/commit_creds", Programs: []Program{{Name: "kprobe_commit_creds"}}},
 		{
@@ -47,13 +49,13 @@ var processProbes = map[event.ID][]Probe{
 			},
 		},
 	},
-	event.IDSecurityBprmCheck: []Probe{
+	event.IDSecurityBprmCheck: {
 		{Name: "fentry/security_bprm_check", Programs: []Program{{Name: "fentry_security_bprm_check"}}},
 		{Name: "kprobe/security_bprm_check", Programs: []Program{{Name: "kprobe_security_bprm_check"}}},
 		{Name: "sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
 		{Name: "raw_tracepoint/sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
 	},
-	event.IDSecurityKernelReadFile: []Probe{
+	event.IDSecurityKernelReadFile: {
 		{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
 		{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
 		{
