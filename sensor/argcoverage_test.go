@@ -334,7 +334,6 @@ var uncovered = map[string]string{
 	"commit_creds.new_cap_effective":               todo,
 	"commit_creds.syscall":                         todo,
 	"commit_creds.exe":                             todo,
-	"execve.pathname":                              todo,
 	"execveat.dirfd":                               todo,
 	"execveat.pathname":                            todo,
 	"execveat.argv":                                todo,

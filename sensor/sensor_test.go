@@ -413,6 +413,9 @@ func TestSensorLongArgvIsOneEvent(t *testing.T) {
 	if len(argv) != len(args)+1 {
 		t.Fatalf("argv has %d elements, want %d in one event", len(argv), len(args)+1)
 	}
+	if p := event.ExecveArgs(ev.Args).Pathname(); p != "/bin/sh" {
+		t.Errorf("execve pathname %q, want /bin/sh as passed", p)
+	}
 }
 
 // A malformed record in the ring buffer is counted and reported, and the
