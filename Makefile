@@ -20,11 +20,11 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: ## regenerate the BPF objects (installs clang/llvm/libbpf-dev when clang is missing)
+generate: ## regenerate the event header and typed views (event table), then the BPF objects (installs clang/llvm/libbpf-dev when clang is missing)
 	@command -v clang >/dev/null 2>&1 || { \
 		echo "clang not found: installing clang, llvm, libbpf-dev with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm libbpf-dev; }
-	$(GO) generate ./bpf/...
+	$(GO) generate ./event/ ./bpf/...
 
 .PHONY: build
 build: ## build bin/vigil
@@ -51,7 +51,7 @@ bench: ## engine benchmarks: the captured corpus through vigil, full Rego and a 
 
 .PHONY: vmtest
 vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged tests there
-	bash sensor/vmtest/vmtest.sh
+	bash internal/vmtest/vmtest.sh
 
 .PHONY: triggers
 triggers: ## build the trigger programs used by the end-to-end test into bin/triggers

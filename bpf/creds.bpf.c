@@ -43,16 +43,17 @@ int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
 		struct event e;
 		if (event_init(&e, ctx, id)) {
 			if (id == EVENT_CAPSET) {
+				/* args: EVENT_CAPSET */
 				/* capset(hdrp, datap): datap is two __user_cap_data_struct
 				 * (low and high 32 bits) for capability version 2 and 3. */
 				struct __user_cap_header_struct hdr = {};
 				struct __user_cap_data_struct d[2] = {};
 				bpf_probe_read_user(&hdr, sizeof(hdr), (void *)s.args[0]);
 				bpf_probe_read_user(&d, sizeof(d), (void *)s.args[1]);
-				save_s32(&e, 0, hdr.pid);
-				save_u64(&e, 1, (__u64)d[1].effective << 32 | d[0].effective);
-				save_u64(&e, 2, (__u64)d[1].permitted << 32 | d[0].permitted);
-				save_u64(&e, 3, (__u64)d[1].inheritable << 32 | d[0].inheritable);
+				save_s32(&e, ARG_CAPSET_PID, hdr.pid);
+				save_u64(&e, ARG_CAPSET_EFFECTIVE, (__u64)d[1].effective << 32 | d[0].effective);
+				save_u64(&e, ARG_CAPSET_PERMITTED, (__u64)d[1].permitted << 32 | d[0].permitted);
+				save_u64(&e, ARG_CAPSET_INHERITABLE, (__u64)d[1].inheritable << 32 | d[0].inheritable);
 			} else {
 				for (__u32 i = 0; i < 3; i++)
 					if (i < nargs)

@@ -25,14 +25,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Args: 0 pathname, 1 flags, 2 mode (the inode's), 3 dev, 4 inode, 5 fs_type,
  * 6 created, 7 syscall (fallback only). */
+/* args: EVENT_SECURITY_FILE_OPEN */
 static __always_inline void save_open_file(struct event *e, struct file *f)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	save_file_path(e, 0, f);
-	save_u32(e, 2, BPF_CORE_READ(ino, i_mode));
-	save_inode(e, 3, 4, ino);
-	save_str(e, 5, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
-	save_bool(e, 6, (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) != 0);
+	save_file_path(e, ARG_SECURITY_FILE_OPEN_PATHNAME, f);
+	save_u32(e, ARG_SECURITY_FILE_OPEN_MODE, BPF_CORE_READ(ino, i_mode));
+	save_inode(e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, ino);
+	save_str(e, ARG_SECURITY_FILE_OPEN_FS_TYPE, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
+	save_bool(e, ARG_SECURITY_FILE_OPEN_CREATED, (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) != 0);
 }
 
 static __always_inline void file_open_hook(void *ctx, struct file *f)
@@ -43,7 +44,7 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 	if (!event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
 		return;
 	save_open_file(&e, f);
-	save_u32(&e, 1, BPF_CORE_READ(f, f_flags));
+	save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, BPF_CORE_READ(f, f_flags));
 	event_submit(&e, 0);
 }
 
@@ -67,9 +68,9 @@ static __always_inline void emit_open_truncate(void *ctx, struct file *f, const 
 	struct event e;
 	if (!emit_allowed(EVENT_DO_TRUNCATE, 1) || !event_init(&e, ctx, EVENT_DO_TRUNCATE))
 		return;
-	save_file_path(&e, 0, f);
-	save_s64(&e, 1, 0);
-	save_str(&e, 2, sys, 0);
+	save_file_path(&e, ARG_DO_TRUNCATE_PATHNAME, f);
+	save_s64(&e, ARG_DO_TRUNCATE_LENGTH, 0);
+	save_str(&e, ARG_DO_TRUNCATE_SYSCALL, sys, 0);
 	event_submit(&e, 0);
 }
 
@@ -137,14 +138,14 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 			if (f) {
 				save_open_file(&e, f);
 			} else {
-				save_user_path_at(&e, 0, dirfd, upath);
-				save_u32(&e, 2, 0);
-				save_inode(&e, 3, 4, NULL);
-				save_str(&e, 5, "", 0);
-				save_bool(&e, 6, 0);
+				save_user_path_at(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, dirfd, upath);
+				save_u32(&e, ARG_SECURITY_FILE_OPEN_MODE, 0);
+				save_inode(&e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, NULL);
+				save_str(&e, ARG_SECURITY_FILE_OPEN_FS_TYPE, "", 0);
+				save_bool(&e, ARG_SECURITY_FILE_OPEN_CREATED, 0);
 			}
-			save_u32(&e, 1, flags);
-			save_str(&e, 7, sys, 0);
+			save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
+			save_str(&e, ARG_SECURITY_FILE_OPEN_SYSCALL, sys, 0);
 			event_submit(&e, ret);
 		}
 	}
@@ -166,9 +167,9 @@ static __always_inline void unlink_hook(void *ctx, const struct path *dir, struc
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_UNLINK))
 		return;
-	save_dentry_path(&e, 0, BPF_CORE_READ(dir, mnt), d);
-	save_inode(&e, 2, 1, BPF_CORE_READ(d, d_inode));
-	save_bool(&e, 3, rmdir);
+	save_dentry_path(&e, ARG_SECURITY_INODE_UNLINK_PATHNAME, BPF_CORE_READ(dir, mnt), d);
+	save_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, BPF_CORE_READ(d, d_inode));
+	save_bool(&e, ARG_SECURITY_INODE_UNLINK_DIR, rmdir);
 	event_submit(&e, 0);
 }
 
@@ -228,10 +229,10 @@ int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_UNLINK))
 		return 0;
-	save_user_path_at(&e, 0, dirfd, upath);
-	save_inode(&e, 2, 1, NULL);
-	save_bool(&e, 3, rmdir);
-	save_str(&e, 4, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_INODE_UNLINK_PATHNAME, dirfd, upath);
+	save_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, NULL);
+	save_bool(&e, ARG_SECURITY_INODE_UNLINK_DIR, rmdir);
+	save_str(&e, ARG_SECURITY_INODE_UNLINK_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -247,10 +248,10 @@ static __always_inline void rename_hook(void *ctx, const struct path *old_dir, s
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_RENAME))
 		return;
-	save_dentry_path(&e, 0, BPF_CORE_READ(old_dir, mnt), old_dentry);
-	save_dentry_path(&e, 1, BPF_CORE_READ(new_dir, mnt), new_dentry);
-	save_u32(&e, 2, flags);
-	save_inode(&e, 4, 3, BPF_CORE_READ(old_dentry, d_inode));
+	save_dentry_path(&e, ARG_SECURITY_INODE_RENAME_OLD_PATH, BPF_CORE_READ(old_dir, mnt), old_dentry);
+	save_dentry_path(&e, ARG_SECURITY_INODE_RENAME_NEW_PATH, BPF_CORE_READ(new_dir, mnt), new_dentry);
+	save_u32(&e, ARG_SECURITY_INODE_RENAME_FLAGS, flags);
+	save_inode(&e, ARG_SECURITY_INODE_RENAME_DEV, ARG_SECURITY_INODE_RENAME_INODE, BPF_CORE_READ(old_dentry, d_inode));
 	event_submit(&e, 0);
 }
 
@@ -303,11 +304,11 @@ int sys_exit_rename(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_RENAME))
 		return 0;
-	save_user_path_at(&e, 0, olddfd, oldp);
-	save_user_path_at(&e, 1, newdfd, newp);
-	save_u32(&e, 2, flags);
-	save_inode(&e, 4, 3, NULL);
-	save_str(&e, 5, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_INODE_RENAME_OLD_PATH, olddfd, oldp);
+	save_user_path_at(&e, ARG_SECURITY_INODE_RENAME_NEW_PATH, newdfd, newp);
+	save_u32(&e, ARG_SECURITY_INODE_RENAME_FLAGS, flags);
+	save_inode(&e, ARG_SECURITY_INODE_RENAME_DEV, ARG_SECURITY_INODE_RENAME_INODE, NULL);
+	save_str(&e, ARG_SECURITY_INODE_RENAME_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -322,8 +323,8 @@ static __always_inline void symlink_hook(void *ctx, const struct path *dir, stru
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_SYMLINK))
 		return;
-	save_dentry_path(&e, 0, BPF_CORE_READ(dir, mnt), d);
-	save_str(&e, 1, target, 0);
+	save_dentry_path(&e, ARG_SECURITY_INODE_SYMLINK_PATHNAME, BPF_CORE_READ(dir, mnt), d);
+	save_str(&e, ARG_SECURITY_INODE_SYMLINK_TARGET, target, 0);
 	event_submit(&e, 0);
 }
 
@@ -365,9 +366,9 @@ int sys_exit_symlink(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_SYMLINK))
 		return 0;
-	save_user_path_at(&e, 0, dirfd, linkp);
-	save_str(&e, 1, (const char *)a[0], 1);
-	save_str(&e, 2, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_INODE_SYMLINK_PATHNAME, dirfd, linkp);
+	save_str(&e, ARG_SECURITY_INODE_SYMLINK_TARGET, (const char *)a[0], 1);
+	save_str(&e, ARG_SECURITY_INODE_SYMLINK_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -384,9 +385,9 @@ static __always_inline void link_hook(void *ctx, struct dentry *old_dentry, cons
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_LINK))
 		return;
 	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
-	save_dentry_path(&e, 0, mnt, old_dentry);
-	save_dentry_path(&e, 1, mnt, new_dentry);
-	save_inode(&e, 3, 2, BPF_CORE_READ(old_dentry, d_inode));
+	save_dentry_path(&e, ARG_SECURITY_INODE_LINK_OLD_PATH, mnt, old_dentry);
+	save_dentry_path(&e, ARG_SECURITY_INODE_LINK_NEW_PATH, mnt, new_dentry);
+	save_inode(&e, ARG_SECURITY_INODE_LINK_DEV, ARG_SECURITY_INODE_LINK_INODE, BPF_CORE_READ(old_dentry, d_inode));
 	event_submit(&e, 0);
 }
 
@@ -430,10 +431,10 @@ int sys_exit_link(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_LINK))
 		return 0;
-	save_user_path_at(&e, 0, olddfd, oldp);
-	save_user_path_at(&e, 1, newdfd, newp);
-	save_inode(&e, 3, 2, NULL);
-	save_str(&e, 4, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_INODE_LINK_OLD_PATH, olddfd, oldp);
+	save_user_path_at(&e, ARG_SECURITY_INODE_LINK_NEW_PATH, newdfd, newp);
+	save_inode(&e, ARG_SECURITY_INODE_LINK_DEV, ARG_SECURITY_INODE_LINK_INODE, NULL);
+	save_str(&e, ARG_SECURITY_INODE_LINK_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -448,12 +449,12 @@ static __always_inline void emit_prot_alert(void *ctx, const char *alert, __u64 
 	struct event e;
 	if (!emit_allowed(EVENT_MEM_PROT_ALERT, fallback) || !event_init(&e, ctx, EVENT_MEM_PROT_ALERT))
 		return;
-	save_str(&e, 0, alert, 0);
-	save_u64(&e, 1, start);
-	save_u64(&e, 2, len);
-	save_u32(&e, 3, prot);
-	save_u64(&e, 4, vm_flags);
-	save_str(&e, 5, path, 0);
+	save_str(&e, ARG_MEM_PROT_ALERT_ALERT, alert, 0);
+	save_u64(&e, ARG_MEM_PROT_ALERT_START, start);
+	save_u64(&e, ARG_MEM_PROT_ALERT_LEN, len);
+	save_u32(&e, ARG_MEM_PROT_ALERT_PROT, prot);
+	save_u64(&e, ARG_MEM_PROT_ALERT_VM_FLAGS, vm_flags);
+	save_str(&e, ARG_MEM_PROT_ALERT_PATHNAME, path, 0);
 	event_submit(&e, 0);
 }
 
@@ -469,13 +470,13 @@ static __always_inline void emit_mprotect(void *ctx, __u64 start, __u64 len, __u
 	if (!(prot & PROT_EXEC) && !(vm_flags & VM_EXEC))
 		return;
 	if (emit_allowed(EVENT_SECURITY_FILE_MPROTECT, fallback) && event_init(&e, ctx, EVENT_SECURITY_FILE_MPROTECT)) {
-		save_u64(&e, 0, start);
-		save_u64(&e, 1, len);
-		save_u32(&e, 2, prot);
-		save_u64(&e, 3, vm_flags);
-		save_str(&e, 4, path, 0);
+		save_u64(&e, ARG_SECURITY_FILE_MPROTECT_START, start);
+		save_u64(&e, ARG_SECURITY_FILE_MPROTECT_LEN, len);
+		save_u32(&e, ARG_SECURITY_FILE_MPROTECT_PROT, prot);
+		save_u64(&e, ARG_SECURITY_FILE_MPROTECT_VM_FLAGS, vm_flags);
+		save_str(&e, ARG_SECURITY_FILE_MPROTECT_PATHNAME, path, 0);
 		if (sys)
-			save_str(&e, 5, sys, 0);
+			save_str(&e, ARG_SECURITY_FILE_MPROTECT_SYSCALL, sys, 0);
 		event_submit(&e, 0);
 	}
 	char alert[20] = {};
@@ -588,12 +589,12 @@ static __always_inline void emit_mmap(void *ctx, __u64 addr, __u64 len, __u64 pr
 {
 	struct event e;
 	if (emit_allowed(EVENT_SECURITY_MMAP_FILE, fallback) && event_init(&e, ctx, EVENT_SECURITY_MMAP_FILE)) {
-		save_u64(&e, 0, addr);
-		save_u64(&e, 1, len);
-		save_u32(&e, 2, prot);
-		save_u32(&e, 3, flags);
-		save_file_path(&e, 4, f);
-		save_inode(&e, 5, 6, f ? BPF_CORE_READ(f, f_inode) : NULL);
+		save_u64(&e, ARG_SECURITY_MMAP_FILE_ADDR, addr);
+		save_u64(&e, ARG_SECURITY_MMAP_FILE_LEN, len);
+		save_u32(&e, ARG_SECURITY_MMAP_FILE_PROT, prot);
+		save_u32(&e, ARG_SECURITY_MMAP_FILE_FLAGS, flags);
+		save_file_path(&e, ARG_SECURITY_MMAP_FILE_PATHNAME, f);
+		save_inode(&e, ARG_SECURITY_MMAP_FILE_DEV, ARG_SECURITY_MMAP_FILE_INODE, f ? BPF_CORE_READ(f, f_inode) : NULL);
 		event_submit(&e, ret);
 	}
 	if ((prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC))
@@ -673,23 +674,25 @@ static __always_inline void emit_magic_write(void *ctx, struct file *f, const vo
 	struct event e;
 	if (!count || !emit_allowed(EVENT_MAGIC_WRITE, fallback) || !event_init(&e, ctx, EVENT_MAGIC_WRITE))
 		return;
-	save_file_path(&e, 0, f);
-	save_bytes(&e, 1, ubuf, count < MAGIC_LEN ? count : MAGIC_LEN, 1);
-	save_inode(&e, 2, 3, BPF_CORE_READ(f, f_inode));
+	save_file_path(&e, ARG_MAGIC_WRITE_PATHNAME, f);
+	save_bytes(&e, ARG_MAGIC_WRITE_BYTES, ubuf, count < MAGIC_LEN ? count : MAGIC_LEN, 1);
+	save_inode(&e, ARG_MAGIC_WRITE_DEV, ARG_MAGIC_WRITE_INODE, BPF_CORE_READ(f, f_inode));
 	event_submit(&e, 0);
 }
 
 /* vfs_write args: 0 pathname, 1 fd, 2 count, 3 pos; vfs_writev: count is
  * the number of iovecs (vlen). */
+/* args: EVENT_VFS_WRITE, EVENT_VFS_WRITEV */
 static __always_inline void emit_vfs_write(void *ctx, __u32 id, struct file *f, int fd, __u64 count, __u64 pos)
 {
 	struct event e;
 	if (!event_init(&e, ctx, id))
 		return;
-	save_file_path(&e, 0, f);
-	save_s32(&e, 1, fd);
-	save_u64(&e, 2, count);
-	save_s64(&e, 3, pos);
+	save_file_path(&e, ARG_VFS_WRITE_PATHNAME, f);
+	save_s32(&e, ARG_VFS_WRITE_FD, fd);
+	/* the one argument the two name apart */
+	save_u64(&e, id == EVENT_VFS_WRITEV ? ARG_VFS_WRITEV_VLEN : ARG_VFS_WRITE_COUNT, count);
+	save_s64(&e, ARG_VFS_WRITE_POS, pos);
 	event_submit(&e, 0);
 }
 
@@ -807,10 +810,10 @@ static __always_inline void mount_hook(void *ctx, const char *dev_name, const st
 	struct event e;
 	if (is_self() || !emit_allowed(EVENT_SECURITY_SB_MOUNT, 0) || !event_init(&e, ctx, EVENT_SECURITY_SB_MOUNT))
 		return;
-	save_str(&e, 0, dev_name, 0);
-	save_path(&e, 1, path);
-	save_str(&e, 2, type, 0);
-	save_u64(&e, 3, flags);
+	save_str(&e, ARG_SECURITY_SB_MOUNT_DEV_NAME, dev_name, 0);
+	save_path(&e, ARG_SECURITY_SB_MOUNT_PATH, path);
+	save_str(&e, ARG_SECURITY_SB_MOUNT_FS_TYPE, type, 0);
+	save_u64(&e, ARG_SECURITY_SB_MOUNT_FLAGS, flags);
 	event_submit(&e, 0);
 }
 
@@ -840,11 +843,11 @@ int sys_exit_mount(struct bpf_raw_tracepoint_args *ctx)
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	char sys[8] = "mount";
-	save_str(&e, 0, (const char *)a[0], 1);
-	save_user_path_at(&e, 1, AT_FDCWD, (const char *)a[1]);
-	save_str(&e, 2, (const char *)a[2], 1);
-	save_u64(&e, 3, a[3]);
-	save_str(&e, 4, sys, 0);
+	save_str(&e, ARG_SECURITY_SB_MOUNT_DEV_NAME, (const char *)a[0], 1);
+	save_user_path_at(&e, ARG_SECURITY_SB_MOUNT_PATH, AT_FDCWD, (const char *)a[1]);
+	save_str(&e, ARG_SECURITY_SB_MOUNT_FS_TYPE, (const char *)a[2], 1);
+	save_u64(&e, ARG_SECURITY_SB_MOUNT_FLAGS, a[3]);
+	save_str(&e, ARG_SECURITY_SB_MOUNT_SYSCALL, sys, 0);
 	event_submit(&e, ctx->args[1]);
 	return 0;
 }
@@ -855,8 +858,8 @@ static __always_inline void umount_hook(void *ctx, struct vfsmount *mnt, int fla
 	struct event e;
 	if (is_self() || !emit_allowed(EVENT_SECURITY_SB_UMOUNT, 0) || !event_init(&e, ctx, EVENT_SECURITY_SB_UMOUNT))
 		return;
-	save_dentry_path(&e, 0, mnt, BPF_CORE_READ(mnt, mnt_root));
-	save_s32(&e, 1, flags);
+	save_dentry_path(&e, ARG_SECURITY_SB_UMOUNT_PATH, mnt, BPF_CORE_READ(mnt, mnt_root));
+	save_s32(&e, ARG_SECURITY_SB_UMOUNT_FLAGS, flags);
 	event_submit(&e, 0);
 }
 
@@ -885,9 +888,9 @@ int sys_exit_umount(struct bpf_raw_tracepoint_args *ctx)
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	char sys[8] = "umount2";
-	save_user_path_at(&e, 0, AT_FDCWD, (const char *)a[0]);
-	save_s32(&e, 1, a[1]);
-	save_str(&e, 2, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_SB_UMOUNT_PATH, AT_FDCWD, (const char *)a[0]);
+	save_s32(&e, ARG_SECURITY_SB_UMOUNT_FLAGS, a[1]);
+	save_str(&e, ARG_SECURITY_SB_UMOUNT_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -912,10 +915,10 @@ static __always_inline void mknod_hook(void *ctx, const struct path *dir, struct
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_MKNOD))
 		return;
-	save_dentry_path(&e, 0, BPF_CORE_READ(dir, mnt), d);
-	save_u32(&e, 1, mode);
+	save_dentry_path(&e, ARG_SECURITY_INODE_MKNOD_PATHNAME, BPF_CORE_READ(dir, mnt), d);
+	save_u32(&e, ARG_SECURITY_INODE_MKNOD_MODE, mode);
 	/* still the caller's encoding: do_mknodat decodes it after the hook */
-	save_u32(&e, 2, dev);
+	save_u32(&e, ARG_SECURITY_INODE_MKNOD_DEV, dev);
 	event_submit(&e, 0);
 }
 
@@ -959,10 +962,10 @@ int sys_exit_mknod(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!mknod_reported(mode) || !event_init(&e, ctx, EVENT_SECURITY_INODE_MKNOD))
 		return 0;
-	save_user_path_at(&e, 0, dirfd, upath);
-	save_u32(&e, 1, mode);
-	save_u32(&e, 2, dev);
-	save_str(&e, 3, sys, 0);
+	save_user_path_at(&e, ARG_SECURITY_INODE_MKNOD_PATHNAME, dirfd, upath);
+	save_u32(&e, ARG_SECURITY_INODE_MKNOD_MODE, mode);
+	save_u32(&e, ARG_SECURITY_INODE_MKNOD_DEV, dev);
+	save_str(&e, ARG_SECURITY_INODE_MKNOD_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -974,11 +977,12 @@ int sys_exit_mknod(struct bpf_raw_tracepoint_args *ctx)
 /* security_path_chmod args: 0 pathname, 1 mode (the new permission bits),
  * 2 old_mode (type and permission bits before the change; 0 when unknown),
  * 3 syscall, 4 setuid, 5 setgid (the new mode has the bit). */
+/* args: EVENT_SECURITY_PATH_CHMOD */
 static __always_inline void save_chmod_mode(struct event *e, __u32 mode)
 {
-	save_u32(e, 1, mode & S_IALLUGO);
-	save_bool(e, 4, (mode & S_ISUID) != 0);
-	save_bool(e, 5, (mode & S_ISGID) != 0);
+	save_u32(e, ARG_SECURITY_PATH_CHMOD_MODE, mode & S_IALLUGO);
+	save_bool(e, ARG_SECURITY_PATH_CHMOD_SETUID, (mode & S_ISUID) != 0);
+	save_bool(e, ARG_SECURITY_PATH_CHMOD_SETGID, (mode & S_ISGID) != 0);
 }
 
 static __always_inline void chmod_hook(void *ctx, const struct path *path, __u32 mode)
@@ -986,9 +990,9 @@ static __always_inline void chmod_hook(void *ctx, const struct path *path, __u32
 	struct event e;
 	if (is_self() || !emit_allowed(EVENT_SECURITY_PATH_CHMOD, 0) || !event_init(&e, ctx, EVENT_SECURITY_PATH_CHMOD))
 		return;
-	save_path(&e, 0, path);
+	save_path(&e, ARG_SECURITY_PATH_CHMOD_PATHNAME, path);
 	save_chmod_mode(&e, mode);
-	save_u32(&e, 2, BPF_CORE_READ(path, dentry, d_inode, i_mode));
+	save_u32(&e, ARG_SECURITY_PATH_CHMOD_OLD_MODE, BPF_CORE_READ(path, dentry, d_inode, i_mode));
 	event_submit(&e, 0);
 }
 
@@ -1030,14 +1034,14 @@ int sys_exit_chmod(struct bpf_raw_tracepoint_args *ctx)
 	if (!event_init(&e, ctx, EVENT_SECURITY_PATH_CHMOD))
 		return 0;
 	if (nr == NR_chmod)
-		save_user_path_at(&e, 0, AT_FDCWD, (const char *)a[0]);
+		save_user_path_at(&e, ARG_SECURITY_PATH_CHMOD_PATHNAME, AT_FDCWD, (const char *)a[0]);
 	else if (nr == NR_fchmod)
-		save_file_path(&e, 0, task_fd_file(e.task, a[0]));
+		save_file_path(&e, ARG_SECURITY_PATH_CHMOD_PATHNAME, task_fd_file(e.task, a[0]));
 	else
-		save_user_path_at(&e, 0, a[0], (const char *)a[1]);
+		save_user_path_at(&e, ARG_SECURITY_PATH_CHMOD_PATHNAME, a[0], (const char *)a[1]);
 	save_chmod_mode(&e, mode);
-	save_u32(&e, 2, 0);
-	save_str(&e, 3, sys, 0);
+	save_u32(&e, ARG_SECURITY_PATH_CHMOD_OLD_MODE, 0);
+	save_str(&e, ARG_SECURITY_PATH_CHMOD_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }
@@ -1105,16 +1109,16 @@ int sys_exit_setxattr(struct bpf_raw_tracepoint_args *ctx)
 	if (!event_init(&e, ctx, EVENT_SETXATTR))
 		return 0;
 	if (nr == NR_fsetxattr)
-		save_file_path(&e, 0, task_fd_file(e.task, a[0]));
+		save_file_path(&e, ARG_SETXATTR_PATHNAME, task_fd_file(e.task, a[0]));
 	else if (nr == NR_setxattrat)
-		save_user_path_at(&e, 0, a[0], (const char *)a[1]);
+		save_user_path_at(&e, ARG_SETXATTR_PATHNAME, a[0], (const char *)a[1]);
 	else
-		save_user_path_at(&e, 0, AT_FDCWD, (const char *)a[0]);
-	save_str(&e, 1, uname, 1);
-	save_bytes(&e, 2, uvalue, size < 64 ? size : 64, 1);
-	save_u32(&e, 3, size);
-	save_u32(&e, 4, flags);
-	save_str(&e, 5, sys, 0);
+		save_user_path_at(&e, ARG_SETXATTR_PATHNAME, AT_FDCWD, (const char *)a[0]);
+	save_str(&e, ARG_SETXATTR_NAME, uname, 1);
+	save_bytes(&e, ARG_SETXATTR_VALUE, uvalue, size < 64 ? size : 64, 1);
+	save_u32(&e, ARG_SETXATTR_SIZE, size);
+	save_u32(&e, ARG_SETXATTR_FLAGS, flags);
+	save_str(&e, ARG_SETXATTR_SYSCALL, sys, 0);
 	/* "security.capability": a struct vfs_cap_data (v1 12 bytes, v2 20,
 	 * v3 24 with the root uid of its user namespace) */
 	if (name[9] == 'c' && name[10] == 'a' && name[11] == 'p' && name[12] == 'a' && name[13] == 'b' &&
@@ -1129,12 +1133,12 @@ int sys_exit_setxattr(struct bpf_raw_tracepoint_args *ctx)
 		else
 			err = bpf_probe_read_user(&c, 12, uvalue);
 		if (!err) {
-			save_u64(&e, 6, c.permitted0 | ((__u64)c.permitted1 << 32));
-			save_u64(&e, 7, c.inheritable0 | ((__u64)c.inheritable1 << 32));
-			save_bool(&e, 8, c.magic_etc & 1);
-			save_u32(&e, 9, c.magic_etc >> 24);
+			save_u64(&e, ARG_SETXATTR_CAP_PERMITTED, c.permitted0 | ((__u64)c.permitted1 << 32));
+			save_u64(&e, ARG_SETXATTR_CAP_INHERITABLE, c.inheritable0 | ((__u64)c.inheritable1 << 32));
+			save_bool(&e, ARG_SETXATTR_CAP_EFFECTIVE, c.magic_etc & 1);
+			save_u32(&e, ARG_SETXATTR_CAP_VERSION, c.magic_etc >> 24);
 			if (size >= 24)
-				save_u32(&e, 10, c.rootid);
+				save_u32(&e, ARG_SETXATTR_CAP_ROOTID, c.rootid);
 		}
 	}
 	event_submit(&e, ret);
@@ -1153,10 +1157,10 @@ static __always_inline void emit_truncate_hook(void *ctx, const struct path *pat
 	if (!emit_allowed(EVENT_DO_TRUNCATE, 0) || !event_init(&e, ctx, EVENT_DO_TRUNCATE))
 		return;
 	if (f)
-		save_file_path(&e, 0, f);
+		save_file_path(&e, ARG_DO_TRUNCATE_PATHNAME, f);
 	else
-		save_path(&e, 0, path);
-	save_s64(&e, 1, length);
+		save_path(&e, ARG_DO_TRUNCATE_PATHNAME, path);
+	save_s64(&e, ARG_DO_TRUNCATE_LENGTH, length);
 	event_submit(&e, 0);
 }
 
@@ -1213,13 +1217,13 @@ int sys_exit_truncate(struct bpf_raw_tracepoint_args *ctx)
 	char sys[12] = {};
 	if (BPF_CORE_READ(syscall_regs(ctx), orig_ax) == NR_ftruncate) {
 		SYSNAME(sys, "ftruncate");
-		save_file_path(&e, 0, task_fd_file(e.task, a[0]));
+		save_file_path(&e, ARG_DO_TRUNCATE_PATHNAME, task_fd_file(e.task, a[0]));
 	} else {
 		SYSNAME(sys, "truncate");
-		save_user_path_at(&e, 0, AT_FDCWD, (const char *)a[0]);
+		save_user_path_at(&e, ARG_DO_TRUNCATE_PATHNAME, AT_FDCWD, (const char *)a[0]);
 	}
-	save_s64(&e, 1, a[1]);
-	save_str(&e, 2, sys, 0);
+	save_s64(&e, ARG_DO_TRUNCATE_LENGTH, a[1]);
+	save_str(&e, ARG_DO_TRUNCATE_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }

@@ -83,14 +83,14 @@ static __always_inline void emit_ns_switch(void *ctx, long nr, __u64 flags, __u3
 	ns_syscall_name(nr, name);
 	/* fixed-size arguments first: their offsets stay constant for the
 	 * verifier */
-	save_s32(&e, 1, (__s32)nr);
-	save_u64(&e, 2, flags);
-	save_u32(&e, 3, target_pid);
-	save_ns_pairs(&e, 7, old, new);
-	save_str(&e, 0, name, 0);
-	save_str(&e, 4, fd_kind, 0);
-	save_ns_kinds(&e, 5, changed);
-	save_ns_kinds(&e, 6, changed & ns_equal(new, &host));
+	save_s32(&e, ARG_SWITCH_TASK_NAMESPACES_SYSCALL_NR, (__s32)nr);
+	save_u64(&e, ARG_SWITCH_TASK_NAMESPACES_FLAGS, flags);
+	save_u32(&e, ARG_SWITCH_TASK_NAMESPACES_TARGET_PID, target_pid);
+	save_ns_pairs(&e, ARG_SWITCH_TASK_NAMESPACES_OLD_MNT, old, new);
+	save_str(&e, ARG_SWITCH_TASK_NAMESPACES_SYSCALL, name, 0);
+	save_str(&e, ARG_SWITCH_TASK_NAMESPACES_FD_KIND, fd_kind, 0);
+	save_ns_kinds(&e, ARG_SWITCH_TASK_NAMESPACES_CHANGED, changed);
+	save_ns_kinds(&e, ARG_SWITCH_TASK_NAMESPACES_ENTERED_HOST, changed & ns_equal(new, &host));
 	event_submit(&e, ret);
 }
 
@@ -323,24 +323,25 @@ int sys_exit_ptrace(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (!emit_allowed(EVENT_PTRACE, 0) || !event_init(&e, ctx, EVENT_PTRACE))
 		return 0;
-	save_s64(&e, 0, req);
-	save_str(&e, 1, name, 0);
-	save_s32(&e, 2, (__s32)s.args[1]);
-	save_u64(&e, 3, s.args[2]);
-	save_u64(&e, 4, s.args[3]);
+	save_s64(&e, ARG_PTRACE_REQUEST, req);
+	save_str(&e, ARG_PTRACE_REQUEST_NAME, name, 0);
+	save_s32(&e, ARG_PTRACE_PID, (__s32)s.args[1]);
+	save_u64(&e, ARG_PTRACE_ADDR, s.args[2]);
+	save_u64(&e, ARG_PTRACE_DATA, s.args[3]);
 	struct task_struct *me = e.task;
 	struct task_struct *tracee = req == PTRACE_TRACEME ? NULL : find_tracee(me, (__s32)s.args[1]);
 	if (tracee) {
-		save_u32(&e, 5, BPF_CORE_READ(tracee, tgid));
-		save_bool(&e, 8, BPF_CORE_READ(tracee, real_parent, tgid) == BPF_CORE_READ(me, tgid));
-		save_str(&e, 6, BPF_CORE_READ(tracee, comm), 0);
-		save_file_path(&e, 7, BPF_CORE_READ(tracee, mm, exe_file));
+		save_u32(&e, ARG_PTRACE_TARGET_PID, BPF_CORE_READ(tracee, tgid));
+		save_bool(&e, ARG_PTRACE_TARGET_IS_CHILD, BPF_CORE_READ(tracee, real_parent, tgid) == BPF_CORE_READ(me, tgid));
+		save_str(&e, ARG_PTRACE_TARGET_COMM, BPF_CORE_READ(tracee, comm), 0);
+		save_file_path(&e, ARG_PTRACE_TARGET_EXE, BPF_CORE_READ(tracee, mm, exe_file));
 	}
 	event_submit(&e, (long)ctx->args[1]);
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_exit")
+/* args: EVENT_PROCESS_VM_READV, EVENT_PROCESS_VM_WRITEV */
 int sys_exit_process_vm(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct syscall_state s;
@@ -356,12 +357,12 @@ int sys_exit_process_vm(struct bpf_raw_tracepoint_args *ctx)
 	 * wrote over */
 	struct iovec iov = {};
 	bpf_probe_read_user(&iov, sizeof(iov), (void *)s.args[3]);
-	save_s32(&e, 0, (__s32)s.args[0]);
-	save_u64(&e, 1, s.args[2]);
-	save_u64(&e, 2, s.args[4]);
-	save_u64(&e, 3, (__u64)iov.iov_base);
-	save_u64(&e, 4, iov.iov_len);
-	save_u64(&e, 5, s.args[5]);
+	save_s32(&e, ARG_PROCESS_VM_READV_PID, (__s32)s.args[0]);
+	save_u64(&e, ARG_PROCESS_VM_READV_LOCAL_IOVCNT, s.args[2]);
+	save_u64(&e, ARG_PROCESS_VM_READV_REMOTE_IOVCNT, s.args[4]);
+	save_u64(&e, ARG_PROCESS_VM_READV_REMOTE_ADDR, (__u64)iov.iov_base);
+	save_u64(&e, ARG_PROCESS_VM_READV_REMOTE_LEN, iov.iov_len);
+	save_u64(&e, ARG_PROCESS_VM_READV_FLAGS, s.args[5]);
 	event_submit(&e, (long)ctx->args[1]);
 	return 0;
 }
@@ -422,48 +423,48 @@ static __always_inline void emit_security_bpf(void *ctx, __u32 cmd, const void *
 	else
 		bpf_probe_read_kernel(&a, n, attr);
 
-	save_name(&e, 0, bpf_cmd_names, cmd);
-	save_u32(&e, 1, cmd);
+	save_name(&e, ARG_SECURITY_BPF_CMD, bpf_cmd_names, cmd);
+	save_u32(&e, ARG_SECURITY_BPF_CMD_ID, cmd);
 	switch (cmd) {
 	case BPF_PROG_LOAD: {
 		char name[16];
 		__builtin_memcpy(name, a.prog_name, sizeof(name));
 		name[15] = 0;
-		save_name(&e, 2, bpf_prog_type_names, a.prog_type);
-		save_str(&e, 3, name, 0);
+		save_name(&e, ARG_SECURITY_BPF_PROG_TYPE, bpf_prog_type_names, a.prog_type);
+		save_str(&e, ARG_SECURITY_BPF_PROG_NAME, name, 0);
 		/* 0 is "not given" for most types (and cgroup_inet_ingress) */
 		if (a.expected_attach_type)
-			save_name(&e, 4, bpf_attach_type_names, a.expected_attach_type);
-		save_u32(&e, 5, a.insn_cnt);
+			save_name(&e, ARG_SECURITY_BPF_ATTACH_TYPE, bpf_attach_type_names, a.expected_attach_type);
+		save_u32(&e, ARG_SECURITY_BPF_INSN_CNT, a.insn_cnt);
 		break;
 	}
 	case BPF_MAP_CREATE: {
 		char name[16];
 		__builtin_memcpy(name, a.map_name, sizeof(name));
 		name[15] = 0;
-		save_name(&e, 6, bpf_map_type_names, a.map_type);
-		save_str(&e, 7, name, 0);
+		save_name(&e, ARG_SECURITY_BPF_MAP_TYPE, bpf_map_type_names, a.map_type);
+		save_str(&e, ARG_SECURITY_BPF_MAP_NAME, name, 0);
 		break;
 	}
 	case BPF_RAW_TRACEPOINT_OPEN:
-		save_str(&e, 8, (void *)a.raw_tracepoint.name, 1);
+		save_str(&e, ARG_SECURITY_BPF_TRACEPOINT, (void *)a.raw_tracepoint.name, 1);
 		break;
 	case BPF_PROG_ATTACH:
 	case BPF_PROG_DETACH:
-		save_name(&e, 4, bpf_attach_type_names, a.attach_type);
+		save_name(&e, ARG_SECURITY_BPF_ATTACH_TYPE, bpf_attach_type_names, a.attach_type);
 		break;
 	case BPF_LINK_CREATE:
-		save_name(&e, 4, bpf_attach_type_names, a.link_create.attach_type);
+		save_name(&e, ARG_SECURITY_BPF_ATTACH_TYPE, bpf_attach_type_names, a.link_create.attach_type);
 		break;
 	case BPF_PROG_GET_FD_BY_ID:
 	case BPF_MAP_GET_FD_BY_ID:
 	case BPF_BTF_GET_FD_BY_ID:
 	case BPF_LINK_GET_FD_BY_ID:
-		save_u32(&e, 9, a.prog_id);
+		save_u32(&e, ARG_SECURITY_BPF_ID, a.prog_id);
 		break;
 	case BPF_OBJ_PIN:
 	case BPF_OBJ_GET:
-		save_str(&e, 10, (void *)a.pathname, 1);
+		save_str(&e, ARG_SECURITY_BPF_PATHNAME, (void *)a.pathname, 1);
 		break;
 	}
 	event_submit(&e, ret);
@@ -499,10 +500,10 @@ static __always_inline void emit_bpf_map(void *ctx, struct bpf_map *map, __u32 f
 	char name[16] = {};
 	bpf_probe_read_kernel(name, sizeof(name), &map->name);
 	name[15] = 0;
-	save_u32(&e, 0, BPF_CORE_READ(map, id));
-	save_str(&e, 1, name, 0);
-	save_name(&e, 2, bpf_map_type_names, BPF_CORE_READ(map, map_type));
-	save_u32(&e, 3, fmode);
+	save_u32(&e, ARG_SECURITY_BPF_MAP_MAP_ID, BPF_CORE_READ(map, id));
+	save_str(&e, ARG_SECURITY_BPF_MAP_MAP_NAME, name, 0);
+	save_name(&e, ARG_SECURITY_BPF_MAP_MAP_TYPE, bpf_map_type_names, BPF_CORE_READ(map, map_type));
+	save_u32(&e, ARG_SECURITY_BPF_MAP_FMODE, fmode);
 	event_submit(&e, 0);
 }
 
@@ -560,12 +561,12 @@ static __always_inline void emit_cap_capable(void *ctx, struct user_namespace *n
 		return;
 	if (!event_init(&e, ctx, EVENT_CAP_CAPABLE))
 		return;
-	save_s32(&e, 0, cap);
-	save_name(&e, 1, cap_names, cap);
+	save_s32(&e, ARG_CAP_CAPABLE_CAP, cap);
+	save_name(&e, ARG_CAP_CAPABLE_CAP_NAME, cap_names, cap);
 	if (opts_known)
-		save_bool(&e, 2, !(opts & CAP_OPT_NOAUDIT));
-	save_u32(&e, 3, BPF_CORE_READ(ns, ns.inum));
-	save_u32(&e, 4, BPF_CORE_READ(ns, level));
+		save_bool(&e, ARG_CAP_CAPABLE_AUDIT, !(opts & CAP_OPT_NOAUDIT));
+	save_u32(&e, ARG_CAP_CAPABLE_USER_NS, BPF_CORE_READ(ns, ns.inum));
+	save_u32(&e, ARG_CAP_CAPABLE_USER_NS_LEVEL, BPF_CORE_READ(ns, level));
 	event_submit(&e, ret);
 }
 
@@ -590,16 +591,17 @@ int BPF_PROG(tp_btf_cap_capable, const struct cred *cred, struct user_namespace 
 /* ======== cgroup_mkdir, cgroup_rmdir, cgroup_attach_task ======== */
 
 /* Args of mkdir/rmdir: path (in its hierarchy), hierarchy_id, level, id. */
+/* args: EVENT_CGROUP_MKDIR, EVENT_CGROUP_RMDIR */
 static __always_inline void emit_cgroup_dir(void *ctx, __u32 id, const char *path, __u32 hierarchy, __u32 level,
 					    __u64 cgid, int fallback)
 {
 	struct event e;
 	if (is_self() || !emit_allowed(id, fallback) || !event_init(&e, ctx, id))
 		return;
-	save_str(&e, 0, path, 0);
-	save_u32(&e, 1, hierarchy);
-	save_u32(&e, 2, level);
-	save_u64(&e, 3, cgid);
+	save_str(&e, ARG_CGROUP_MKDIR_PATH, path, 0);
+	save_u32(&e, ARG_CGROUP_MKDIR_HIERARCHY_ID, hierarchy);
+	save_u32(&e, ARG_CGROUP_MKDIR_LEVEL, level);
+	save_u64(&e, ARG_CGROUP_MKDIR_ID, cgid);
 	event_submit(&e, 0);
 }
 
@@ -644,13 +646,14 @@ static __always_inline int cgroup_attach_head(struct event *e, void *ctx, const 
 	if (is_self() || !emit_allowed(EVENT_CGROUP_ATTACH_TASK, fallback) ||
 	    !event_init(e, ctx, EVENT_CGROUP_ATTACH_TASK))
 		return 0;
-	save_str(e, 0, path, 0);
-	save_u32(e, 1, hierarchy);
-	save_u32(e, 2, level);
-	save_u64(e, 3, cgid);
+	save_str(e, ARG_CGROUP_ATTACH_TASK_PATH, path, 0);
+	save_u32(e, ARG_CGROUP_ATTACH_TASK_HIERARCHY_ID, hierarchy);
+	save_u32(e, ARG_CGROUP_ATTACH_TASK_LEVEL, level);
+	save_u64(e, ARG_CGROUP_ATTACH_TASK_ID, cgid);
 	return 1;
 }
 
+/* args: EVENT_CGROUP_ATTACH_TASK */
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(tp_btf_cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
 {
@@ -658,13 +661,14 @@ int BPF_PROG(tp_btf_cgroup_attach_task, struct cgroup *dst, const char *path, st
 	if (!cgroup_attach_head(&e, ctx, path, BPF_CORE_READ(dst, root, hierarchy_id), BPF_CORE_READ(dst, level),
 				BPF_CORE_READ(dst, kn, id), 0))
 		return 0;
-	save_u32(&e, 4, BPF_CORE_READ(task, pid));
-	save_str(&e, 5, BPF_CORE_READ(task, comm), 0);
-	save_bool(&e, 6, threadgroup);
+	save_u32(&e, ARG_CGROUP_ATTACH_TASK_PID, BPF_CORE_READ(task, pid));
+	save_str(&e, ARG_CGROUP_ATTACH_TASK_COMM, BPF_CORE_READ(task, comm), 0);
+	save_bool(&e, ARG_CGROUP_ATTACH_TASK_THREADGROUP, threadgroup);
 	event_submit(&e, 0);
 	return 0;
 }
 
+/* args: EVENT_CGROUP_ATTACH_TASK */
 SEC("tracepoint/cgroup/cgroup_attach_task")
 int tracepoint_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 {
@@ -672,8 +676,8 @@ int tracepoint_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 	if (!cgroup_attach_head(&e, ctx, DATA_LOC(ctx, ctx->__data_loc_dst_path), ctx->dst_root, ctx->dst_level,
 				ctx->dst_id, 1))
 		return 0;
-	save_u32(&e, 4, ctx->pid);
-	save_str(&e, 5, DATA_LOC(ctx, ctx->__data_loc_comm), 0);
+	save_u32(&e, ARG_CGROUP_ATTACH_TASK_PID, ctx->pid);
+	save_str(&e, ARG_CGROUP_ATTACH_TASK_COMM, DATA_LOC(ctx, ctx->__data_loc_comm), 0);
 	event_submit(&e, 0);
 	return 0;
 }
@@ -687,8 +691,8 @@ static __always_inline void emit_do_exit(void *ctx, long code, int group_dead, i
 	struct event e;
 	if (is_self() || !emit_allowed(EVENT_DO_EXIT, fallback) || !event_init(&e, ctx, EVENT_DO_EXIT))
 		return;
-	save_s64(&e, 0, code);
-	save_bool(&e, 1, group_dead);
+	save_s64(&e, ARG_DO_EXIT_EXIT_CODE, code);
+	save_bool(&e, ARG_DO_EXIT_GROUP_DEAD, group_dead);
 	event_submit(&e, 0);
 }
 
@@ -754,14 +758,14 @@ static __always_inline void emit_sched_switch(void *ctx, int preempt, struct tas
 		return;
 	if (!emit_allowed(EVENT_SCHED_SWITCH, fallback) || !event_init(&e, ctx, EVENT_SCHED_SWITCH))
 		return;
-	save_bool(&e, 0, preempt);
-	save_u32(&e, 1, prev_tgid);
-	save_u32(&e, 2, BPF_CORE_READ(prev, pid));
-	save_u64(&e, 4, task_state(prev));
-	save_u32(&e, 5, next_tgid);
-	save_u32(&e, 6, BPF_CORE_READ(next, pid));
-	save_str(&e, 3, BPF_CORE_READ(prev, comm), 0);
-	save_str(&e, 7, BPF_CORE_READ(next, comm), 0);
+	save_bool(&e, ARG_SCHED_SWITCH_PREEMPT, preempt);
+	save_u32(&e, ARG_SCHED_SWITCH_PREV_PID, prev_tgid);
+	save_u32(&e, ARG_SCHED_SWITCH_PREV_TID, BPF_CORE_READ(prev, pid));
+	save_u64(&e, ARG_SCHED_SWITCH_PREV_STATE, task_state(prev));
+	save_u32(&e, ARG_SCHED_SWITCH_NEXT_PID, next_tgid);
+	save_u32(&e, ARG_SCHED_SWITCH_NEXT_TID, BPF_CORE_READ(next, pid));
+	save_str(&e, ARG_SCHED_SWITCH_PREV_COMM, BPF_CORE_READ(prev, comm), 0);
+	save_str(&e, ARG_SCHED_SWITCH_NEXT_COMM, BPF_CORE_READ(next, comm), 0);
 	event_submit(&e, 0);
 }
 
@@ -794,9 +798,9 @@ int sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
 		/* kexec_load(entry, nr_segments, segments, flags) */
 		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
 			return 0;
-		save_u64(&e, 0, s.args[0]);
-		save_u64(&e, 1, s.args[1]);
-		save_u64(&e, 2, s.args[3]);
+		save_u64(&e, ARG_KEXEC_LOAD_ENTRY, s.args[0]);
+		save_u64(&e, ARG_KEXEC_LOAD_NR_SEGMENTS, s.args[1]);
+		save_u64(&e, ARG_KEXEC_LOAD_FLAGS, s.args[3]);
 	} else if (s.nr == NR_kexec_file_load) {
 		/* kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags) */
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -810,14 +814,14 @@ int sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
 		}
 		if (!emit_allowed(EVENT_KEXEC_FILE_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_FILE_LOAD))
 			return 0;
-		save_s32(&e, 0, (__s32)s.args[0]);
-		save_file_path(&e, 1, task_fd_file(e.task, (int)s.args[0]));
-		save_s32(&e, 2, (__s32)s.args[1]);
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_KERNEL_FD, (__s32)s.args[0]);
+		save_file_path(&e, ARG_KEXEC_FILE_LOAD_KERNEL_PATH, task_fd_file(e.task, (int)s.args[0]));
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_INITRD_FD, (__s32)s.args[1]);
 		if ((__s32)s.args[1] >= 0)
-			save_file_path(&e, 3, task_fd_file(e.task, (int)s.args[1]));
+			save_file_path(&e, ARG_KEXEC_FILE_LOAD_INITRD_PATH, task_fd_file(e.task, (int)s.args[1]));
 		if (s.args[2])
-			save_str(&e, 4, (void *)s.args[3], 1);
-		save_u64(&e, 5, s.args[4]);
+			save_str(&e, ARG_KEXEC_FILE_LOAD_CMDLINE, (void *)s.args[3], 1);
+		save_u64(&e, ARG_KEXEC_FILE_LOAD_FLAGS, s.args[4]);
 	} else {
 		return 0;
 	}

@@ -27,10 +27,10 @@ static __always_inline void emit_kernel_read_file(void *ctx, struct file *f, int
 	char kind[20] = {};
 	read_file_kind(id, kind);
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	save_file_path(&e, 0, f);
-	save_str(&e, 1, kind, 0);
-	save_u32(&e, 2, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
-	save_u64(&e, 3, BPF_CORE_READ(ino, i_ino));
+	save_file_path(&e, ARG_SECURITY_KERNEL_READ_FILE_PATHNAME, f);
+	save_str(&e, ARG_SECURITY_KERNEL_READ_FILE_TYPE, kind, 0);
+	save_u32(&e, ARG_SECURITY_KERNEL_READ_FILE_DEV, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, ARG_SECURITY_KERNEL_READ_FILE_INODE, BPF_CORE_READ(ino, i_ino));
 	event_submit(&e, 0);
 }
 
@@ -88,8 +88,8 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 		capture_image(ctx, (void *)s.args[0], s.args[1], 1, NULL, "init_module");
 		if (!emit_allowed(EVENT_INIT_MODULE, 0) || !event_init(&e, ctx, EVENT_INIT_MODULE))
 			return 0;
-		save_u64(&e, 0, s.args[1]);
-		save_str(&e, 1, (void *)s.args[2], 1);
+		save_u64(&e, ARG_INIT_MODULE_LEN, s.args[1]);
+		save_str(&e, ARG_INIT_MODULE_PARAM_VALUES, (void *)s.args[2], 1);
 	} else if (s.nr == NR_finit_module) {
 		struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
 		/* security_kernel_read_file fallback: the file finit_module reads */
@@ -101,10 +101,10 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 		/* finit_module(int fd, const char *uargs, int flags) */
 		if (!emit_allowed(EVENT_FINIT_MODULE, 0) || !event_init(&e, ctx, EVENT_FINIT_MODULE))
 			return 0;
-		save_s32(&e, 0, (__s32)s.args[0]);
-		save_file_path(&e, 1, task_fd_file(e.task, (int)s.args[0]));
-		save_str(&e, 2, (void *)s.args[1], 1);
-		save_s32(&e, 3, (__s32)s.args[2]);
+		save_s32(&e, ARG_FINIT_MODULE_FD, (__s32)s.args[0]);
+		save_file_path(&e, ARG_FINIT_MODULE_PATHNAME, task_fd_file(e.task, (int)s.args[0]));
+		save_str(&e, ARG_FINIT_MODULE_PARAM_VALUES, (void *)s.args[1], 1);
+		save_s32(&e, ARG_FINIT_MODULE_FLAGS, (__s32)s.args[2]);
 	} else {
 		return 0;
 	}

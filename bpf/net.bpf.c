@@ -29,10 +29,10 @@ static __always_inline void emit_socket_create(void *ctx, __u32 family, __u32 ty
 	if (!emit_allowed(EVENT_SECURITY_SOCKET_CREATE, fallback) ||
 	    !event_init(&e, ctx, EVENT_SECURITY_SOCKET_CREATE))
 		return;
-	save_name(&e, 0, NT_FAMILY, family);
-	save_name(&e, 1, NT_SOCK_TYPE, type);
-	save_u32(&e, 2, protocol);
-	save_bool(&e, 3, kern != 0);
+	save_name(&e, ARG_SECURITY_SOCKET_CREATE_FAMILY, NT_FAMILY, family);
+	save_name(&e, ARG_SECURITY_SOCKET_CREATE_TYPE, NT_SOCK_TYPE, type);
+	save_u32(&e, ARG_SECURITY_SOCKET_CREATE_PROTOCOL, protocol);
+	save_bool(&e, ARG_SECURITY_SOCKET_CREATE_KERN, kern != 0);
 	event_submit(&e, ret);
 }
 
@@ -64,11 +64,11 @@ int sys_exit_socket(struct bpf_raw_tracepoint_args *ctx)
 	__u32 family = s.args[0], type = s.args[1], protocol = s.args[2];
 
 	if (emit_allowed(EVENT_SOCKET, 0) && event_init(&e, ctx, EVENT_SOCKET)) {
-		save_name(&e, 0, NT_FAMILY, family);
-		save_name(&e, 1, NT_SOCK_TYPE, type);
-		save_u32(&e, 2, protocol);
-		save_u32(&e, 3, type & ~SOCK_TYPE_MASK); /* SOCK_NONBLOCK, SOCK_CLOEXEC */
-		save_s32(&e, 4, ret >= 0 ? (__s32)ret : -1);
+		save_name(&e, ARG_SOCKET_FAMILY, NT_FAMILY, family);
+		save_name(&e, ARG_SOCKET_TYPE, NT_SOCK_TYPE, type);
+		save_u32(&e, ARG_SOCKET_PROTOCOL, protocol);
+		save_u32(&e, ARG_SOCKET_FLAGS, type & ~SOCK_TYPE_MASK); /* SOCK_NONBLOCK, SOCK_CLOEXEC */
+		save_s32(&e, ARG_SOCKET_FD, ret >= 0 ? (__s32)ret : -1);
 		event_submit(&e, ret);
 	}
 	/* security_socket_create fallback: every socket(2) passed the hook */
@@ -86,16 +86,17 @@ int sys_exit_socket(struct bpf_raw_tracepoint_args *ctx)
  * Args 0-6 are the socket (save_sock_desc), 7 its descriptor (-1 where the
  * hook does not know it), 8 listen's backlog. */
 
+/* args: EVENT_SECURITY_SOCKET_BIND, EVENT_SECURITY_SOCKET_LISTEN, EVENT_SECURITY_SOCKET_CONNECT, EVENT_SECURITY_SOCKET_ACCEPT */
 static __always_inline void emit_sock_event(void *ctx, __u32 id, int fallback, const struct sock_desc *d,
 					    int fd, int backlog, long ret)
 {
 	struct event e;
 	if (!emit_allowed(id, fallback) || !event_init(&e, ctx, id))
 		return;
-	save_sock_desc(&e, 0, d);
-	save_s32(&e, 7, fd);
+	save_sock_desc(&e, ARG_SECURITY_SOCKET_BIND_FAMILY, d);
+	save_s32(&e, ARG_SECURITY_SOCKET_BIND_FD, fd);
 	if (id == EVENT_SECURITY_SOCKET_LISTEN)
-		save_s32(&e, 8, backlog);
+		save_s32(&e, ARG_SECURITY_SOCKET_LISTEN_BACKLOG, backlog);
 	event_submit(&e, ret);
 }
 
@@ -234,7 +235,7 @@ static __always_inline void emit_udp_disconnect(void *ctx, const struct sock_des
 	struct event e;
 	if (!emit_allowed(EVENT_UDP_DISCONNECT, fallback) || !event_init(&e, ctx, EVENT_UDP_DISCONNECT))
 		return;
-	save_ends(&e, 0, d);
+	save_ends(&e, ARG_UDP_DISCONNECT_FAMILY, d);
 	event_submit(&e, 0);
 }
 
@@ -340,6 +341,7 @@ int sys_exit_accept(struct bpf_raw_tracepoint_args *ctx)
  * (5-11), its state (12) and how it got its owner (13: connect, accept...):
  * "stdin of a shell is a TCP socket connected out" in one event. */
 SEC("raw_tracepoint/sys_exit")
+/* args: EVENT_DUP, EVENT_DUP2, EVENT_DUP3 */
 int sys_exit_dup(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct syscall_state s;
@@ -360,21 +362,21 @@ int sys_exit_dup(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	int oldfd = s.args[0];
 	struct file *f = task_fd_file(e.task, oldfd);
-	save_s32(&e, 0, oldfd);
-	save_s32(&e, 1, newfd);
-	save_s32(&e, 2, flags);
-	__u32 kind = save_file_kind(&e, 3, f);
+	save_s32(&e, ARG_DUP_OLDFD, oldfd);
+	save_s32(&e, ARG_DUP_NEWFD, newfd);
+	save_s32(&e, ARG_DUP_FLAGS, flags);
+	__u32 kind = save_file_kind(&e, ARG_DUP_FD_TYPE, f);
 	struct socket *so = file_socket(f);
 	if (so) {
 		struct sock_desc d;
 		sock_of(so, &d);
-		save_sock_desc(&e, 5, &d);
-		save_name(&e, 12, NT_STATE, d.state);
+		save_sock_desc(&e, ARG_DUP_FAMILY, &d);
+		save_name(&e, ARG_DUP_STATE, NT_STATE, d.state);
 		struct record_header *o = bpf_map_lookup_elem(&sock_owners, &d.sk);
-		save_name(&e, 13, NT_ORIGIN, o ? o->reserved : ORIGIN_UNKNOWN);
+		save_name(&e, ARG_DUP_ORIGIN, NT_ORIGIN, o ? o->reserved : ORIGIN_UNKNOWN);
 	} else if (kind != FK_NONE && kind != FK_PIPE) {
 		/* a pipe's path would mean nothing */
-		save_path_of(&e, 4, f);
+		save_path_of(&e, ARG_DUP_PATH, f);
 	}
 	event_submit(&e, ret);
 	return 0;
@@ -387,7 +389,7 @@ static __always_inline void emit_tcp_connect(void *ctx, const struct sock_desc *
 	struct event e;
 	if (!emit_allowed(EVENT_TCP_CONNECT, fallback) || !event_init(&e, ctx, EVENT_TCP_CONNECT))
 		return;
-	save_ends(&e, 0, d);
+	save_ends(&e, ARG_TCP_CONNECT_FAMILY, d);
 	event_submit(&e, 0);
 }
 
@@ -429,15 +431,15 @@ static __always_inline void on_state_change(void *ctx, struct sock_desc *d, int 
 		else if (ok)
 			ok = event_init_as(&e, ctx, EVENT_INET_SOCK_SET_STATE, owner);
 		if (ok) {
-			save_name(&e, 0, NT_STATE, oldstate);
-			save_name(&e, 1, NT_STATE, newstate);
-			save_name(&e, 2, NT_FAMILY, d->family);
-			save_u32(&e, 3, d->protocol);
-			save_ip(&e, 4, d->family, d->laddr);
-			save_u32(&e, 5, d->lport);
-			save_ip(&e, 6, d->family, d->raddr);
-			save_u32(&e, 7, d->rport);
-			save_name(&e, 8, NT_ATTRIBUTION, attr);
+			save_name(&e, ARG_INET_SOCK_SET_STATE_OLD_STATE, NT_STATE, oldstate);
+			save_name(&e, ARG_INET_SOCK_SET_STATE_NEW_STATE, NT_STATE, newstate);
+			save_name(&e, ARG_INET_SOCK_SET_STATE_FAMILY, NT_FAMILY, d->family);
+			save_u32(&e, ARG_INET_SOCK_SET_STATE_PROTOCOL, d->protocol);
+			save_ip(&e, ARG_INET_SOCK_SET_STATE_SADDR, d->family, d->laddr);
+			save_u32(&e, ARG_INET_SOCK_SET_STATE_SPORT, d->lport);
+			save_ip(&e, ARG_INET_SOCK_SET_STATE_DADDR, d->family, d->raddr);
+			save_u32(&e, ARG_INET_SOCK_SET_STATE_DPORT, d->rport);
+			save_name(&e, ARG_INET_SOCK_SET_STATE_ATTRIBUTION, NT_ATTRIBUTION, attr);
 			event_submit(&e, 0);
 		}
 		/* tcp_connect fallback: connect moves the socket to SYN_SENT
@@ -513,8 +515,8 @@ static __always_inline void emit_udp_sendmsg(void *ctx, const struct sock_desc *
 	struct event e;
 	if (!emit_allowed(EVENT_UDP_SENDMSG, fallback) || !event_init(&e, ctx, EVENT_UDP_SENDMSG))
 		return;
-	save_ends(&e, 0, d);
-	save_u64(&e, 5, len);
+	save_ends(&e, ARG_UDP_SENDMSG_FAMILY, d);
+	save_u64(&e, ARG_UDP_SENDMSG_LEN, len);
 	event_submit(&e, ret);
 }
 
@@ -640,7 +642,7 @@ static __always_inline void on_udp_destroy(void *ctx, struct sock *sk)
 	struct event e;
 	if (!emit_allowed(EVENT_UDP_DESTROY_SOCK, 0) || !event_init(&e, ctx, EVENT_UDP_DESTROY_SOCK))
 		return;
-	save_ends(&e, 0, &d);
+	save_ends(&e, ARG_UDP_DESTROY_SOCK_FAMILY, &d);
 	event_submit(&e, 0);
 }
 
@@ -775,17 +777,17 @@ __noinline int tc_emit_packet(struct __sk_buff *skb, const struct pkt *p, __u32 
 	struct event e;
 	if (!p || !event_init_as(&e, skb, EVENT_NET_PACKET, owner))
 		return 0;
-	save_name(&e, 0, NT_DIRECTION, egress);
-	save_u32(&e, 1, skb->ifindex);
-	save_name(&e, 2, NT_FAMILY, p->family);
-	save_u32(&e, 3, p->protocol);
-	save_ip(&e, 4, p->family, p->saddr);
-	save_u32(&e, 5, p->sport);
-	save_ip(&e, 6, p->family, p->daddr);
-	save_u32(&e, 7, p->dport);
-	save_u32(&e, 8, skb->len);
-	save_u32(&e, 9, p->tcp_flags);
-	save_name(&e, 10, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
+	save_name(&e, ARG_NET_PACKET_DIRECTION, NT_DIRECTION, egress);
+	save_u32(&e, ARG_NET_PACKET_IFINDEX, skb->ifindex);
+	save_name(&e, ARG_NET_PACKET_FAMILY, NT_FAMILY, p->family);
+	save_u32(&e, ARG_NET_PACKET_PROTOCOL, p->protocol);
+	save_ip(&e, ARG_NET_PACKET_SADDR, p->family, p->saddr);
+	save_u32(&e, ARG_NET_PACKET_SPORT, p->sport);
+	save_ip(&e, ARG_NET_PACKET_DADDR, p->family, p->daddr);
+	save_u32(&e, ARG_NET_PACKET_DPORT, p->dport);
+	save_u32(&e, ARG_NET_PACKET_LEN, skb->len);
+	save_u32(&e, ARG_NET_PACKET_TCP_FLAGS, p->tcp_flags);
+	save_name(&e, ARG_NET_PACKET_ATTRIBUTION, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
 	event_submit(&e, 0);
 	return 1;
 }
@@ -955,16 +957,17 @@ static __always_inline void save_answers(struct event *e, __u8 index, struct dns
 
 /* dns_save_question saves the question's name (11) and type (12) and, for
  * a response, the addresses of its answers (13). */
+/* args: EVENT_NET_PACKET_DNS */
 __noinline int dns_save_question(struct argpos *p, struct dns_buf *b, __u32 n, __u32 response, __u32 ancount)
 {
 	struct event e;
 	if (!b || !event_at(&e, p))
 		return 0;
-	__u32 pos = save_qname(&e, 11, b, n);
+	__u32 pos = save_qname(&e, ARG_NET_PACKET_DNS_QNAME, b, n);
 	if (pos && pos + 4 <= n) {
-		save_name(&e, 12, NT_QTYPE, be16_at(b, pos));
+		save_name(&e, ARG_NET_PACKET_DNS_QTYPE, NT_QTYPE, be16_at(b, pos));
 		if (response)
-			save_answers(&e, 13, b, pos + 4, n, ancount);
+			save_answers(&e, ARG_NET_PACKET_DNS_ANSWERS, b, pos + 4, n, ancount);
 	}
 	event_pos(&e, p);
 	return 1;
@@ -1023,24 +1026,24 @@ __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egr
 	struct event e;
 	if (!event_init_as(&e, skb, EVENT_NET_PACKET_DNS, owner))
 		return 0;
-	save_name(&e, 0, NT_DIRECTION, egress);
-	save_u32(&e, 1, skb->ifindex);
-	save_name(&e, 2, NT_FAMILY, p->family);
-	save_ip(&e, 3, p->family, p->saddr);
-	save_u32(&e, 4, p->sport);
-	save_ip(&e, 5, p->family, p->daddr);
-	save_u32(&e, 6, p->dport);
-	save_u32(&e, 7, id);
-	save_bool(&e, 8, response);
-	save_u32(&e, 9, (flags >> 11) & 0xf);
-	save_u32(&e, 10, flags & 0xf);
+	save_name(&e, ARG_NET_PACKET_DNS_DIRECTION, NT_DIRECTION, egress);
+	save_u32(&e, ARG_NET_PACKET_DNS_IFINDEX, skb->ifindex);
+	save_name(&e, ARG_NET_PACKET_DNS_FAMILY, NT_FAMILY, p->family);
+	save_ip(&e, ARG_NET_PACKET_DNS_SADDR, p->family, p->saddr);
+	save_u32(&e, ARG_NET_PACKET_DNS_SPORT, p->sport);
+	save_ip(&e, ARG_NET_PACKET_DNS_DADDR, p->family, p->daddr);
+	save_u32(&e, ARG_NET_PACKET_DNS_DPORT, p->dport);
+	save_u32(&e, ARG_NET_PACKET_DNS_ID, id);
+	save_bool(&e, ARG_NET_PACKET_DNS_RESPONSE, response);
+	save_u32(&e, ARG_NET_PACKET_DNS_OPCODE, (flags >> 11) & 0xf);
+	save_u32(&e, ARG_NET_PACKET_DNS_RCODE, flags & 0xf);
 	struct argpos ap;
 	event_pos(&e, &ap);
 	dns_save_question(&ap, b, n, response, ancount);
 	e.off = ap.off;
 	e.argnum = ap.argnum;
-	save_u32(&e, 14, ancount);
-	save_name(&e, 15, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
+	save_u32(&e, ARG_NET_PACKET_DNS_ANSWER_COUNT, ancount);
+	save_name(&e, ARG_NET_PACKET_DNS_ATTRIBUTION, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
 	event_submit(&e, 0);
 	return 1;
 }

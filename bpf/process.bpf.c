@@ -37,8 +37,8 @@ int sys_enter_execve(struct bpf_raw_tracepoint_args *ctx)
 	save_exec_state(ctx);
 	if (!emit_allowed(EVENT_EXECVE, 0) || !event_init(&e, ctx, EVENT_EXECVE))
 		return 0;
-	save_str(&e, 0, (void *)PT_REGS_PARM1_CORE_SYSCALL(regs), 1);
-	save_str_arr(&e, 1, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
+	save_str(&e, ARG_EXECVE_PATHNAME, (void *)PT_REGS_PARM1_CORE_SYSCALL(regs), 1);
+	save_str_arr(&e, ARG_EXECVE_ARGV, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
 	event_submit(&e, 0);
 	return 0;
 }
@@ -52,10 +52,10 @@ int sys_enter_execveat(struct bpf_raw_tracepoint_args *ctx)
 	save_exec_state(ctx);
 	if (!emit_allowed(EVENT_EXECVEAT, 0) || !event_init(&e, ctx, EVENT_EXECVEAT))
 		return 0;
-	save_s32(&e, 0, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs));
-	save_str(&e, 1, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs), 1);
-	save_str_arr(&e, 2, (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
-	save_s32(&e, 3, (__s32)PT_REGS_PARM5_CORE_SYSCALL(regs));
+	save_s32(&e, ARG_EXECVEAT_DIRFD, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs));
+	save_str(&e, ARG_EXECVEAT_PATHNAME, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs), 1);
+	save_str_arr(&e, ARG_EXECVEAT_ARGV, (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+	save_s32(&e, ARG_EXECVEAT_FLAGS, (__s32)PT_REGS_PARM5_CORE_SYSCALL(regs));
 	event_submit(&e, 0);
 	return 0;
 }
@@ -70,8 +70,8 @@ int sys_exit_memfd_create(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (!emit_allowed(EVENT_MEMFD_CREATE, 0) || !event_init(&e, ctx, EVENT_MEMFD_CREATE))
 		return 0;
-	save_str(&e, 0, (void *)s.args[0], 1);
-	save_u32(&e, 1, (__u32)s.args[1]);
+	save_str(&e, ARG_MEMFD_CREATE_NAME, (void *)s.args[0], 1);
+	save_u32(&e, ARG_MEMFD_CREATE_FLAGS, (__u32)s.args[1]);
 	event_submit(&e, (long)ctx->args[1]);
 	return 0;
 }
@@ -86,13 +86,13 @@ static __always_inline void on_fork(void *ctx, struct task_struct *parent, struc
 	if (!event_init(&e, ctx, EVENT_SCHED_PROCESS_FORK))
 		return;
 	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
-	save_u32(&e, 0, ptgid);
-	save_u32(&e, 1, BPF_CORE_READ(parent, pid));
-	save_u32(&e, 2, ctgid);
-	save_u32(&e, 3, BPF_CORE_READ(child, pid));
-	save_u32(&e, 4, pid_nr_at(BPF_CORE_READ(child, thread_pid), task_pid_level(child)));
-	save_bool(&e, 5, ptgid == ctgid);
-	save_u64(&e, 6, BPF_CORE_READ(child, start_boottime));
+	save_u32(&e, ARG_SCHED_PROCESS_FORK_PARENT_PID, ptgid);
+	save_u32(&e, ARG_SCHED_PROCESS_FORK_PARENT_TID, BPF_CORE_READ(parent, pid));
+	save_u32(&e, ARG_SCHED_PROCESS_FORK_CHILD_PID, ctgid);
+	save_u32(&e, ARG_SCHED_PROCESS_FORK_CHILD_TID, BPF_CORE_READ(child, pid));
+	save_u32(&e, ARG_SCHED_PROCESS_FORK_CHILD_NS_PID, pid_nr_at(BPF_CORE_READ(child, thread_pid), task_pid_level(child)));
+	save_bool(&e, ARG_SCHED_PROCESS_FORK_THREAD, ptgid == ctgid);
+	save_u64(&e, ARG_SCHED_PROCESS_FORK_START_TIME, BPF_CORE_READ(child, start_boottime));
 	event_submit(&e, 0);
 }
 
@@ -152,10 +152,10 @@ static __always_inline void emit_bprm_check(void *ctx, struct linux_binprm *bprm
 		return;
 	struct file *file = BPF_CORE_READ(bprm, file);
 	struct inode *ino = BPF_CORE_READ(file, f_inode);
-	save_file_path(&e, 0, file);
-	save_str(&e, 1, BPF_CORE_READ(bprm, filename), 0);
-	save_u32(&e, 2, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
-	save_u64(&e, 3, BPF_CORE_READ(ino, i_ino));
+	save_file_path(&e, ARG_SECURITY_BPRM_CHECK_PATHNAME, file);
+	save_str(&e, ARG_SECURITY_BPRM_CHECK_FILENAME, BPF_CORE_READ(bprm, filename), 0);
+	save_u32(&e, ARG_SECURITY_BPRM_CHECK_DEV, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, ARG_SECURITY_BPRM_CHECK_INODE, BPF_CORE_READ(ino, i_ino));
 	event_submit(&e, 0);
 }
 
@@ -184,16 +184,16 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	const char *filename = BPF_CORE_READ(bprm, filename);
 	const char *interp = BPF_CORE_READ(bprm, interp);
 
-	save_file_path(&e, 0, file);
-	save_str(&e, 1, filename, 0);
+	save_file_path(&e, ARG_SCHED_PROCESS_EXEC_PATHNAME, file);
+	save_str(&e, ARG_SCHED_PROCESS_EXEC_FILENAME, filename, 0);
 	if (interp && interp != filename)
-		save_str(&e, 2, interp, 0);
+		save_str(&e, ARG_SCHED_PROCESS_EXEC_INTERPRETER, interp, 0);
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
-	save_str_list(&e, 3, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
-	save_u32(&e, 4, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
-	save_u64(&e, 5, BPF_CORE_READ(ino, i_ino));
+	save_str_list(&e, ARG_SCHED_PROCESS_EXEC_ARGV, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
+	save_u32(&e, ARG_SCHED_PROCESS_EXEC_DEV, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(&e, ARG_SCHED_PROCESS_EXEC_INODE, BPF_CORE_READ(ino, i_ino));
 	__u32 mode = BPF_CORE_READ(ino, i_mode);
-	save_u32(&e, 6, mode);
+	save_u32(&e, ARG_SCHED_PROCESS_EXEC_MODE, mode);
 
 	/* memfd_create files are unlinked shmem (or hugetlbfs) files named "memfd:..." */
 	unsigned int nlink = BPF_CORE_READ(ino, i_nlink);
@@ -201,16 +201,16 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	bpf_probe_read_kernel(prefix, sizeof(prefix), BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	int memfd = nlink == 0 && prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' &&
 		    prefix[3] == 'f' && prefix[4] == 'd' && prefix[5] == ':';
-	save_bool(&e, 7, memfd);
-	save_bool(&e, 8, nlink == 0);
-	save_str(&e, 9, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
-	save_file_kind(&e, 10, task_fd_file(p, 0));
-	save_u32(&e, 11, old_pid);
-	save_bool(&e, 12, (mode & S_ISUID) != 0);
+	save_bool(&e, ARG_SCHED_PROCESS_EXEC_MEMFD, memfd);
+	save_bool(&e, ARG_SCHED_PROCESS_EXEC_DELETED, nlink == 0);
+	save_str(&e, ARG_SCHED_PROCESS_EXEC_FS_TYPE, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
+	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDIN_TYPE, task_fd_file(p, 0));
+	save_u32(&e, ARG_SCHED_PROCESS_EXEC_OLD_PID, old_pid);
+	save_bool(&e, ARG_SCHED_PROCESS_EXEC_SETUID, (mode & S_ISUID) != 0);
 	/* exec has copied envp onto the new program's stack: one read of the
 	 * area, the sensor keeps the variables it is configured to keep */
-	save_str_list(&e, 13, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
-	save_file_kind(&e, 14, task_fd_file(p, 1));
+	save_str_list(&e, ARG_SCHED_PROCESS_EXEC_ENV, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDOUT_TYPE, task_fd_file(p, 1));
 	event_submit(&e, 0);
 }
 
@@ -265,8 +265,8 @@ static __always_inline void on_exit(void *ctx, struct task_struct *p)
 		return;
 	/* do_exit stores exit_code and drops signal->live before the tracepoint;
 	 * the tracepoint's own group_dead argument only exists on newer kernels. */
-	save_s32(&e, 0, BPF_CORE_READ(p, exit_code));
-	save_bool(&e, 1, BPF_CORE_READ(p, signal, live.counter) == 0);
+	save_s32(&e, ARG_SCHED_PROCESS_EXIT_EXIT_CODE, BPF_CORE_READ(p, exit_code));
+	save_bool(&e, ARG_SCHED_PROCESS_EXIT_GROUP_EXIT, BPF_CORE_READ(p, signal, live.counter) == 0);
 	event_submit(&e, 0);
 }
 

@@ -51,3 +51,4 @@ const struct record_header *unused_record_header __attribute__((unused));
 const enum event_id *unused_event_id __attribute__((unused));
 const enum arg_type *unused_arg_type __attribute__((unused));
 const enum event_mode *unused_event_mode __attribute__((unused));
+const enum event_arg *unused_event_arg __attribute__((unused));

@@ -192,6 +192,7 @@ const (
 	SyscallsProgSysEnterSave      = "sys_enter_save"
 	SyscallsVarSelfTgid           = "self_tgid"
 	SyscallsVarUnusedArgType      = "unused_arg_type"
+	SyscallsVarUnusedEventArg     = "unused_event_arg"
 	SyscallsVarUnusedEventId      = "unused_event_id"
 	SyscallsVarUnusedEventMode    = "unused_event_mode"
 	SyscallsVarUnusedRecordHeader = "unused_record_header"
@@ -264,6 +265,7 @@ type SyscallsMapSpecs struct {
 type SyscallsVariableSpecs struct {
 	SelfTgid           *ebpf.VariableSpec `ebpf:"self_tgid"`
 	UnusedArgType      *ebpf.VariableSpec `ebpf:"unused_arg_type"`
+	UnusedEventArg     *ebpf.VariableSpec `ebpf:"unused_event_arg"`
 	UnusedEventId      *ebpf.VariableSpec `ebpf:"unused_event_id"`
 	UnusedEventMode    *ebpf.VariableSpec `ebpf:"unused_event_mode"`
 	UnusedRecordHeader *ebpf.VariableSpec `ebpf:"unused_record_header"`
@@ -318,6 +320,7 @@ func (m *SyscallsMaps) Close() error {
 type SyscallsVariables struct {
 	SelfTgid           *ebpf.Variable `ebpf:"self_tgid"`
 	UnusedArgType      *ebpf.Variable `ebpf:"unused_arg_type"`
+	UnusedEventArg     *ebpf.Variable `ebpf:"unused_event_arg"`
 	UnusedEventId      *ebpf.Variable `ebpf:"unused_event_id"`
 	UnusedEventMode    *ebpf.Variable `ebpf:"unused_event_mode"`
 	UnusedRecordHeader *ebpf.Variable `ebpf:"unused_record_header"`

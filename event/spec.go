@@ -6,9 +6,13 @@ import (
 )
 
 // ID is an event's stable numeric id. It is the event_id in every kernel record
-// (enum event_id in bpf/lib/record.h; a test checks the two agree) and is never
-// reused for another event.
+// (enum event_id in bpf/lib/event_ids.h, generated from this table by
+// internal/genevents) and is never reused for another event.
 type ID uint32
+
+// IDLimit bounds every id: the BPF side sizes its per-event tables (drops,
+// modes) by it (EVENT_ID_MAX).
+const IDLimit ID = 1024
 
 // Arg describes one argument of an event.
 type Arg struct {
@@ -17,48 +21,15 @@ type Arg struct {
 	Doc  string  `json:"doc,omitempty"`
 }
 
-// Program is one BPF program a probe needs. Syscalls, when set, are the
-// syscalls whose number indexes the sys_enter or sys_exit dispatch table for a
-// tail-called program.
-type Program struct {
-	Name     string
-	Syscalls []string
-}
-
-// Probe is one way of feeding an event: a set of BPF programs attached
-// together. Fallback marks a probe that sees the event from the syscall layer
-// (or another hook) rather than from the kernel function named by the event.
-type Probe struct {
-	Name     string
-	Programs []Program
-	Fallback bool
-}
-
 // Spec is the one table entry of an event.
 type Spec struct {
 	ID   ID
 	Name string
 	Doc  string
-	// Probes in order of preference; the sensor attaches the first the running
-	// kernel accepts.
-	Probes []Probe
 	// Args in wire order: a record's argument index i is Args[i].
 	Args []Arg
 	// Off marks events that are not emitted unless asked for (hot paths).
 	Off bool
-}
-
-// syscallProbe is the probe of a syscall event recorded at exit: the entry
-// program saves the arguments, the exit program emits the event with the
-// return value.
-func syscallProbe(exitProg string, syscalls ...string) []Probe {
-	return []Probe{{
-		Name: "raw_tracepoint/sys_exit",
-		Programs: []Program{
-			{Name: "sys_enter_save", Syscalls: syscalls},
-			{Name: exitProg, Syscalls: syscalls},
-		},
-	}}
 }
 
 // specs is the whole table, one slice per hook family (spec_<family>.go).

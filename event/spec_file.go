@@ -1,7 +1,7 @@
 package event
 
 // Events of the files: opens, writes, links, mounts, memory mappings (bpf/file.bpf.c).
-// Their ids are 300-399; keep them in step with enum event_id in bpf/lib/record.h.
+// Their ids are 300-399; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSecurityFileOpen     ID = 300
 	IDSecurityInodeUnlink  ID = 301
@@ -22,51 +22,6 @@ const (
 	IDSetxattr             ID = 316
 )
 
-var (
-	openSyscalls     = []string{"open", "openat", "openat2", "creat"}
-	unlinkSyscalls   = []string{"unlink", "unlinkat", "rmdir"}
-	renameSyscalls   = []string{"rename", "renameat", "renameat2"}
-	symlinkSyscalls  = []string{"symlink", "symlinkat"}
-	linkSyscalls     = []string{"link", "linkat"}
-	mprotectSyscalls = []string{"mprotect", "pkey_mprotect"}
-	writeSyscalls    = []string{"write", "pwrite64", "writev", "pwritev", "pwritev2"}
-	mknodSyscalls    = []string{"mknod", "mknodat"}
-	chmodSyscalls    = []string{"chmod", "fchmod", "fchmodat", "fchmodat2"}
-	truncateSyscalls = []string{"truncate", "ftruncate"}
-	setxattrSyscalls = []string{"setxattr", "lsetxattr", "fsetxattr", "setxattrat"}
-)
-
-// hookProbes is the usual probe list of a file event: the kernel function
-// through fentry, else kprobe (each with the same extra programs, such as
-// a syscall handler that reports what the hook cannot see), else the
-// fallback programs.
-func hookProbes(hooks []string, extra []Program, fallbackName string, fallback ...Program) []Probe {
-	var out []Probe
-	for _, kind := range []string{"fentry", "kprobe"} {
-		pb := Probe{Name: kind + "/" + hooks[0]}
-		for i, h := range hooks {
-			if i > 0 {
-				pb.Name += "+" + h
-			}
-			pb.Programs = append(pb.Programs, Program{Name: kind + "_" + h})
-		}
-		pb.Programs = append(pb.Programs, extra...)
-		out = append(out, pb)
-	}
-	return append(out, Probe{Name: fallbackName, Fallback: true, Programs: fallback})
-}
-
-func sysExit(prog string, syscalls []string) Program {
-	return Program{Name: prog, Syscalls: syscalls}
-}
-
-var (
-	openExit      = sysExit("sys_exit_open", openSyscalls)
-	mprotectEnter = Program{Name: "sys_enter_mprotect", Syscalls: mprotectSyscalls}
-	mmapExit      = sysExit("sys_exit_mmap", []string{"mmap"})
-	writeEnter    = Program{Name: "sys_enter_write", Syscalls: writeSyscalls}
-)
-
 const syscallDoc = "the syscall seen by the fallback probe (absent from the kernel hook)"
 
 var fileSpecs = []Spec{
@@ -75,8 +30,6 @@ var fileSpecs = []Spec{
 		Doc: "a file is opened (the LSM check of an open that passed the permission checks); opens refused with EACCES or EPERM are reported from the syscall exit, with the path as given",
 		// A refused open never reaches the hook: the syscall exit reports
 		// refusals alongside it.
-		Probes: hookProbes([]string{"security_file_open"}, []Program{openExit},
-			"raw_tracepoint/sys_exit (open, openat, openat2, creat)", openExit),
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "resolved path of the opened file; for a refused open, the path given, made absolute against the directory fd or working directory"},
 			{Name: "flags", Type: TypeUint32, Doc: "open flags (O_WRONLY 01, O_RDWR 02, O_CREAT 0100, O_TRUNC 01000, ...; O_LARGEFILE is always set)"},
@@ -91,8 +44,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDSecurityInodeUnlink, Name: "security_inode_unlink",
 		Doc: "a directory entry is removed (unlink, or rmdir when dir is true); fed by the LSM path hooks, which carry the mount so the path is complete",
-		Probes: hookProbes([]string{"security_path_unlink", "security_path_rmdir"}, nil,
-			"raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sysExit("sys_exit_unlink", unlinkSyscalls)),
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path of the removed entry (the fallback makes a relative path absolute against the directory fd or working directory)"},
 			{Name: "inode", Type: TypeUint64, Doc: "inode of the removed entry; 0 from the fallback (the entry is gone at syscall exit)"},
@@ -104,8 +55,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDSecurityInodeRename, Name: "security_inode_rename",
 		Doc: "a file is renamed or moved (rename, renameat, renameat2)",
-		Probes: hookProbes([]string{"security_path_rename"}, nil,
-			"raw_tracepoint/sys_exit (rename, renameat, renameat2)", sysExit("sys_exit_rename", renameSyscalls)),
 		Args: []Arg{
 			{Name: "old_path", Type: TypeString},
 			{Name: "new_path", Type: TypeString},
@@ -118,8 +67,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDSecurityInodeSymlink, Name: "security_inode_symlink",
 		Doc: "a symbolic link is created",
-		Probes: hookProbes([]string{"security_path_symlink"}, nil,
-			"raw_tracepoint/sys_exit (symlink, symlinkat)", sysExit("sys_exit_symlink", symlinkSyscalls)),
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path of the new link"},
 			{Name: "target", Type: TypeString, Doc: "what the link points to, as written"},
@@ -129,8 +76,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDSecurityInodeLink, Name: "security_inode_link",
 		Doc: "a hard link is created",
-		Probes: hookProbes([]string{"security_path_link"}, nil,
-			"raw_tracepoint/sys_exit (link, linkat)", sysExit("sys_exit_link", linkSyscalls)),
 		Args: []Arg{
 			{Name: "old_path", Type: TypeString, Doc: "the existing file"},
 			{Name: "new_path", Type: TypeString, Doc: "the new name"},
@@ -142,8 +87,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDSecurityFileMprotect, Name: "security_file_mprotect",
 		Doc: "the protection of a mapping changes (mprotect, pkey_mprotect) and executable memory is involved: the new protection or the mapping is executable (other changes are frequent and not reported)",
-		Probes: hookProbes([]string{"security_file_mprotect"}, nil,
-			"raw_tracepoint/sys_enter (mprotect, pkey_mprotect)", mprotectEnter),
 		Args: []Arg{
 			{Name: "start", Type: TypeUint64, Doc: "start of the range (the syscall's)"},
 			{Name: "len", Type: TypeUint64},
@@ -156,11 +99,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDMemProtAlert, Name: "mem_prot_alert",
 		Doc: "memory becomes writable and executable at once, or executable after having been writable: code written at run time",
-		Probes: []Probe{
-			{Name: "fentry/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "fentry_security_file_mprotect"}, {Name: "fentry_security_mmap_file"}}},
-			{Name: "kprobe/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "kprobe_security_file_mprotect"}, {Name: "kprobe_security_mmap_file"}}},
-			{Name: "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)+sys_exit (mmap)", Fallback: true, Programs: []Program{mprotectEnter, mmapExit}},
-		},
 		Args: []Arg{
 			{Name: "alert", Type: TypeString, Doc: "mmap_wx: a new mapping is writable and executable; mprotect_wx: a mapping is made writable and executable; mprotect_x_after_w: a writable mapping is made executable"},
 			{Name: "start", Type: TypeUint64},
@@ -172,8 +110,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDSecurityMmapFile, Name: "security_mmap_file",
-		Doc:    "an executable mapping is asked for with mmap(2) (non-executable ones are too frequent to report; the kernel's own mappings of an exec are left to the exec event)",
-		Probes: hookProbes([]string{"security_mmap_file"}, nil, "raw_tracepoint/sys_exit (mmap)", mmapExit),
+		Doc: "an executable mapping is asked for with mmap(2) (non-executable ones are too frequent to report; the kernel's own mappings of an exec are left to the exec event)",
 		Args: []Arg{
 			{Name: "addr", Type: TypeUint64, Doc: "address asked for (0: the kernel chooses); the fallback's return value is the mapped address"},
 			{Name: "len", Type: TypeUint64},
@@ -187,11 +124,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDMagicWrite, Name: "magic_write",
 		Doc: "the first bytes written at offset 0 of a regular file (they say what the file is: an ELF header, a #! line)",
-		Probes: []Probe{
-			{Name: "fentry/vfs_write+vfs_writev", Programs: []Program{{Name: "fentry_vfs_write"}, {Name: "fentry_vfs_writev"}}},
-			{Name: "kprobe/vfs_write+vfs_writev", Programs: []Program{{Name: "kprobe_vfs_write"}, {Name: "kprobe_vfs_writev"}}},
-			{Name: "raw_tracepoint/sys_enter (write, pwrite64, writev, pwritev, pwritev2)", Fallback: true, Programs: []Program{writeEnter}},
-		},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "bytes", Type: TypeBytes, Doc: "up to the first 20 bytes of the write (the first iovec's, for a vectored write)"},
@@ -201,8 +133,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDVfsWrite, Name: "vfs_write", Off: true,
-		Doc:    "a write (write, pwrite64) to any file, pipe or socket (off by default: very frequent)",
-		Probes: hookProbes([]string{"vfs_write"}, nil, "raw_tracepoint/sys_enter (write, pwrite64)", writeEnter),
+		Doc: "a write (write, pwrite64) to any file, pipe or socket (off by default: very frequent)",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "fd", Type: TypeInt32, Doc: "-1 for a write the kernel made for itself"},
@@ -212,8 +143,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDVfsWritev, Name: "vfs_writev", Off: true,
-		Doc:    "a vectored write (writev, pwritev, pwritev2) (off by default: frequent)",
-		Probes: hookProbes([]string{"vfs_writev"}, nil, "raw_tracepoint/sys_enter (writev, pwritev, pwritev2)", writeEnter),
+		Doc: "a vectored write (writev, pwritev, pwritev2) (off by default: frequent)",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "fd", Type: TypeInt32, Doc: "-1 for a write the kernel made for itself"},
@@ -223,8 +153,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDSecuritySbMount, Name: "security_sb_mount",
-		Doc:    "a file system is mounted, bound, moved or remounted with mount(2) (attempts refused for lack of privilege included; the fsopen/fsmount/move_mount API is not covered)",
-		Probes: hookProbes([]string{"security_sb_mount"}, nil, "raw_tracepoint/sys_exit (mount)", sysExit("sys_exit_mount", []string{"mount"})),
+		Doc: "a file system is mounted, bound, moved or remounted with mount(2) (attempts refused for lack of privilege included; the fsopen/fsmount/move_mount API is not covered)",
 		Args: []Arg{
 			{Name: "dev_name", Type: TypeString, Doc: "source: a device, a directory for bind mounts, or a name (\"proc\", \"none\")"},
 			{Name: "path", Type: TypeString, Doc: "mount point"},
@@ -235,8 +164,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDSecuritySbUmount, Name: "security_sb_umount",
-		Doc:    "a file system is unmounted",
-		Probes: hookProbes([]string{"security_sb_umount"}, nil, "raw_tracepoint/sys_exit (umount2)", sysExit("sys_exit_umount", []string{"umount2"})),
+		Doc: "a file system is unmounted",
 		Args: []Arg{
 			{Name: "path", Type: TypeString, Doc: "mount point"},
 			{Name: "flags", Type: TypeInt32, Doc: "MNT_FORCE 1, MNT_DETACH 2, MNT_EXPIRE 4, UMOUNT_NOFOLLOW 8"},
@@ -245,8 +173,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDSecurityInodeMknod, Name: "security_inode_mknod",
-		Doc:    "a device node or FIFO is created (mknod, mknodat); regular files and unix sockets are not reported",
-		Probes: hookProbes([]string{"security_path_mknod"}, nil, "raw_tracepoint/sys_exit (mknod, mknodat)", sysExit("sys_exit_mknod", mknodSyscalls)),
+		Doc: "a device node or FIFO is created (mknod, mknodat); regular files and unix sockets are not reported",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "mode", Type: TypeUint32, Doc: "file type and permission bits (S_IFCHR 020000, S_IFBLK 060000, S_IFIFO 010000)"},
@@ -256,8 +183,7 @@ var fileSpecs = []Spec{
 	},
 	{
 		ID: IDSecurityPathChmod, Name: "security_path_chmod",
-		Doc:    "a file's permission bits are changed (chmod, fchmod, fchmodat, fchmodat2)",
-		Probes: hookProbes([]string{"security_path_chmod"}, nil, "raw_tracepoint/sys_exit (chmod, fchmod, fchmodat, fchmodat2)", sysExit("sys_exit_chmod", chmodSyscalls)),
+		Doc: "a file's permission bits are changed (chmod, fchmod, fchmodat, fchmodat2)",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "mode", Type: TypeUint32, Doc: "the new permission bits (S_ISUID 04000, S_ISGID 02000, S_ISVTX 01000, rwx)"},
@@ -272,7 +198,6 @@ var fileSpecs = []Spec{
 		Doc: "an extended attribute of the security.* namespace is set (setxattr, lsetxattr, fsetxattr, setxattrat): file capabilities, SELinux and Smack labels, IMA and EVM hashes; security.capability is decoded",
 		// No kernel function on every path has the file's mount (the LSM
 		// hook and vfs_setxattr get a bare dentry): the syscalls are the probe.
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "the file, made absolute against the directory fd or working directory (fsetxattr: the fd's resolved path)"},
 			{Name: "name", Type: TypeString, Doc: "attribute name, e.g. security.capability, security.selinux"},
@@ -290,8 +215,6 @@ var fileSpecs = []Spec{
 	{
 		ID: IDDoTruncate, Name: "do_truncate",
 		Doc: "an existing file is truncated: truncate, ftruncate, or an open with O_TRUNC",
-		Probes: hookProbes([]string{"do_truncate", "security_path_truncate"}, nil,
-			"raw_tracepoint/sys_exit (truncate, ftruncate, and O_TRUNC opens)", sysExit("sys_exit_truncate", truncateSyscalls), openExit),
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "length", Type: TypeInt64, Doc: "the new size (0 for O_TRUNC)"},

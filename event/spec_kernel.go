@@ -4,8 +4,8 @@ import "slices"
 
 // Events of the kernel's own facilities: namespaces, process injection,
 // bpf(), capabilities, cgroups, task exit, the scheduler, kexec
-// (bpf/kernel.bpf.c). Their ids are 500-599; keep them in step with enum
-// event_id in bpf/lib/record.h (a test checks).
+// (bpf/kernel.bpf.c). Their ids are 500-599; bpf/lib/event_ids.h is
+// generated from them (go generate).
 const (
 	IDSwitchTaskNamespaces       ID = 500
 	IDPtrace                     ID = 501
@@ -48,30 +48,6 @@ func namespaceArgs() []Arg {
 	return args
 }
 
-// namespaceSyscalls is the syscall layer of switch_task_namespaces, part of
-// every probe: setns and unshare compared at exit, clone's child compared with
-// its parent at fork.
-func namespaceSyscalls(fork string) []Program {
-	return []Program{
-		{Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}},
-		{Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}},
-		{Name: fork},
-	}
-}
-
-func syscallExit(prog string, syscalls ...string) []Program {
-	return []Program{{Name: "sys_enter_save", Syscalls: syscalls}, {Name: prog, Syscalls: syscalls}}
-}
-
-var bpfSyscallFallback = Probe{Name: "raw_tracepoint/sys_exit (bpf)", Fallback: true, Programs: syscallExit("sys_exit_bpf", "bpf")}
-
-func cgroupProbes(name string) []Probe {
-	return []Probe{
-		{Name: "tp_btf/" + name, Programs: []Program{{Name: "tp_btf_" + name}}},
-		{Name: "tracepoint/cgroup/" + name, Fallback: true, Programs: []Program{{Name: "tracepoint_" + name}}},
-	}
-}
-
 var cgroupDirArgs = []Arg{
 	{Name: "path", Type: TypeString, Doc: "path of the cgroup in its hierarchy (/system.slice/foo.service)"},
 	{Name: "hierarchy_id", Type: TypeUint32, Doc: "hierarchy (0 is cgroup v2's unified one, cgroup v1 hierarchies count from 1)"},
@@ -84,19 +60,12 @@ var kernelSpecs = slices.Concat(facilitySpecs, captureSpecs)
 var facilitySpecs = []Spec{
 	{
 		ID: IDSwitchTaskNamespaces, Name: "switch_task_namespaces",
-		Doc: "a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy))",
-		Probes: []Probe{
-			{Name: "fentry/switch_task_namespaces", Programs: append([]Program{{Name: "fentry_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
-			{Name: "kprobe/switch_task_namespaces", Programs: append([]Program{{Name: "kprobe_switch_task_namespaces"}}, namespaceSyscalls("tp_btf_sched_process_fork_ns")...)},
-			{Name: "raw_tracepoint/sys_exit setns, unshare + tp_btf/sched_process_fork", Fallback: true, Programs: namespaceSyscalls("tp_btf_sched_process_fork_ns")},
-			{Name: "raw_tracepoint/sys_exit setns, unshare + raw_tracepoint/sched_process_fork", Fallback: true, Programs: namespaceSyscalls("raw_tp_sched_process_fork_ns")},
-		},
+		Doc:  "a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy))",
 		Args: namespaceArgs(),
 	},
 	{
 		ID: IDPtrace, Name: "ptrace",
-		Doc:    "ptrace(2) requests that start tracing or change the tracee (TRACEME, ATTACH, SEIZE, POKE*, SET*REGS*, SETSIGINFO, ...); reads and resumes are not reported",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_ptrace", "ptrace")}},
+		Doc: "ptrace(2) requests that start tracing or change the tracee (TRACEME, ATTACH, SEIZE, POKE*, SET*REGS*, SETSIGINFO, ...); reads and resumes are not reported",
 		Args: []Arg{
 			{Name: "request", Type: TypeInt64},
 			{Name: "request_name", Type: TypeString, Doc: "PTRACE_ATTACH, PTRACE_POKEDATA, ..."},
@@ -111,24 +80,17 @@ var facilitySpecs = []Spec{
 	},
 	{
 		ID: IDProcessVMReadv, Name: "process_vm_readv", Off: true,
-		Doc:    "process_vm_readv(2): the caller reads another process's memory; off by default (profilers such as py-spy call it thousands of times a second)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_readv")}},
-		Args:   processVMArgs,
+		Doc:  "process_vm_readv(2): the caller reads another process's memory; off by default (profilers such as py-spy call it thousands of times a second)",
+		Args: processVMArgs,
 	},
 	{
 		ID: IDProcessVMWritev, Name: "process_vm_writev",
-		Doc:    "process_vm_writev(2): the caller writes into another process's memory",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_process_vm", "process_vm_writev")}},
-		Args:   processVMArgs,
+		Doc:  "process_vm_writev(2): the caller writes into another process's memory",
+		Args: processVMArgs,
 	},
 	{
 		ID: IDSecurityBPF, Name: "security_bpf",
 		Doc: "a bpf(2) command: programs and maps created, loaded, attached, pinned, opened by id (lookups, updates and queries are not reported); return_value is the security hook's verdict with fexit (0: allowed), 0 with kprobe, the syscall's result with the fallback",
-		Probes: []Probe{
-			{Name: "fexit/security_bpf", Programs: []Program{{Name: "fexit_security_bpf"}}},
-			{Name: "kprobe/security_bpf", Programs: []Program{{Name: "kprobe_security_bpf"}}},
-			bpfSyscallFallback,
-		},
 		Args: []Arg{
 			{Name: "cmd", Type: TypeString, Doc: "BPF_PROG_LOAD, BPF_MAP_CREATE, ..."},
 			{Name: "cmd_id", Type: TypeUint32},
@@ -146,11 +108,6 @@ var facilitySpecs = []Spec{
 	{
 		ID: IDSecurityBPFMap, Name: "security_bpf_map",
 		Doc: "a process gets a descriptor of a BPF map: by creating it, by its id, from a pin",
-		Probes: []Probe{
-			{Name: "fentry/security_bpf_map", Programs: []Program{{Name: "fentry_security_bpf_map"}}},
-			{Name: "kprobe/security_bpf_map", Programs: []Program{{Name: "kprobe_security_bpf_map"}}},
-			bpfSyscallFallback,
-		},
 		Args: []Arg{
 			{Name: "map_id", Type: TypeUint32},
 			{Name: "map_name", Type: TypeString},
@@ -161,10 +118,6 @@ var facilitySpecs = []Spec{
 	{
 		ID: IDCapCapable, Name: "cap_capable", Off: true,
 		Doc: "a capability check (return_value 0: granted, -1 EPERM: refused); off by default: every privileged operation of every process passes here",
-		Probes: []Probe{
-			{Name: "fexit/cap_capable", Programs: []Program{{Name: "fexit_cap_capable"}}},
-			{Name: "tp_btf/cap_capable", Fallback: true, Programs: []Program{{Name: "tp_btf_cap_capable"}}},
-		},
 		Args: []Arg{
 			{Name: "cap", Type: TypeInt32},
 			{Name: "cap_name", Type: TypeString, Doc: "CAP_SYS_ADMIN, ..."},
@@ -173,11 +126,10 @@ var facilitySpecs = []Spec{
 			{Name: "user_ns_level", Type: TypeUint32, Doc: "its depth: 0 is the host's"},
 		},
 	},
-	{ID: IDCgroupMkdir, Name: "cgroup_mkdir", Doc: "a cgroup was created", Probes: cgroupProbes("cgroup_mkdir"), Args: cgroupDirArgs},
-	{ID: IDCgroupRmdir, Name: "cgroup_rmdir", Doc: "a cgroup was removed", Probes: cgroupProbes("cgroup_rmdir"), Args: cgroupDirArgs},
+	{ID: IDCgroupMkdir, Name: "cgroup_mkdir", Doc: "a cgroup was created", Args: cgroupDirArgs},
+	{ID: IDCgroupRmdir, Name: "cgroup_rmdir", Doc: "a cgroup was removed", Args: cgroupDirArgs},
 	{
 		ID: IDCgroupAttachTask, Name: "cgroup_attach_task", Doc: "a task was moved into a cgroup (container start, systemd units)",
-		Probes: cgroupProbes("cgroup_attach_task"),
 		Args: append(append([]Arg{}, cgroupDirArgs...),
 			Arg{Name: "pid", Type: TypeUint32, Doc: "host id of the task moved (its thread id when one thread is moved)"},
 			Arg{Name: "comm", Type: TypeString, Doc: "its comm"},
@@ -187,12 +139,6 @@ var facilitySpecs = []Spec{
 	{
 		ID: IDDoExit, Name: "do_exit", Off: true,
 		Doc: "a thread exits, with the code passed to do_exit; off by default: sched_process_exit reports every exit already",
-		Probes: []Probe{
-			{Name: "fentry/do_exit", Programs: []Program{{Name: "fentry_do_exit"}}},
-			{Name: "kprobe/do_exit", Programs: []Program{{Name: "kprobe_do_exit"}}},
-			{Name: "tp_btf/sched_process_exit (exit_code)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exit_code"}}},
-			{Name: "raw_tracepoint/sched_process_exit (exit_code)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exit_code"}}},
-		},
 		Args: []Arg{
 			{Name: "exit_code", Type: TypeInt64, Doc: "status<<8 for exit(status), the signal number (and 0x80 for a core dump) for a death by signal"},
 			{Name: "group_dead", Type: TypeBool, Doc: "the last thread of the process"},
@@ -201,10 +147,6 @@ var facilitySpecs = []Spec{
 	{
 		ID: IDSchedSwitch, Name: "sched_switch", Off: true,
 		Doc: "a CPU switches from one task to another; off by default (thousands a second per CPU); the process context is prev's; switches to and from the sensor itself are not reported",
-		Probes: []Probe{
-			{Name: "tp_btf/sched_switch", Programs: []Program{{Name: "tp_btf_sched_switch"}}},
-			{Name: "raw_tracepoint/sched_switch", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_switch"}}},
-		},
 		Args: []Arg{
 			{Name: "preempt", Type: TypeBool, Doc: "prev was preempted (still runnable)"},
 			{Name: "prev_pid", Type: TypeUint32, Doc: "host pid (tgid) of the task leaving the CPU"},
@@ -218,7 +160,6 @@ var facilitySpecs = []Spec{
 	},
 	{
 		ID: IDKexecLoad, Name: "kexec_load", Doc: "kexec_load(2): a new kernel image is loaded from memory, to be booted without firmware (attempted, successful or not)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_load")}},
 		Args: []Arg{
 			{Name: "entry", Type: TypeUint64},
 			{Name: "nr_segments", Type: TypeUint64},
@@ -227,7 +168,6 @@ var facilitySpecs = []Spec{
 	},
 	{
 		ID: IDKexecFileLoad, Name: "kexec_file_load", Doc: "kexec_file_load(2): a new kernel image is loaded from a file (attempted, successful or not)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: syscallExit("sys_exit_kexec", "kexec_file_load")}},
 		Args: []Arg{
 			{Name: "kernel_fd", Type: TypeInt32},
 			{Name: "kernel_path", Type: TypeString, Doc: "the file behind kernel_fd"},
@@ -239,30 +179,10 @@ var facilitySpecs = []Spec{
 	},
 }
 
-// Module image capture: the programs that see a module's bytes. init_module's
-// buffer is read at its syscall exit in every probe; finit_module's file only
-// from the kernel hook of security_kernel_post_read_file.
-var (
-	initModuleExit = syscallExit("sys_exit_module", "init_module")
-	captureProbes  = []Probe{
-		{Name: "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: append([]Program{{Name: "fentry_security_kernel_post_read_file"}}, initModuleExit...)},
-		{Name: "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: append([]Program{{Name: "kprobe_security_kernel_post_read_file"}}, initModuleExit...)},
-		{Name: "raw_tracepoint/sys_exit (init_module only)", Fallback: true, Programs: initModuleExit},
-	}
-)
-
 var captureSpecs = []Spec{
 	{
 		ID: IDSecurityKernelPostReadFile, Name: "security_kernel_post_read_file",
 		Doc: "the kernel has read a whole file for itself (a module, a kexec image, firmware, a policy): the file and how many bytes it read; the fallback sees only finit_module and kexec_file_load calls that succeeded",
-		Probes: []Probe{
-			{Name: "fentry/security_kernel_post_read_file", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}}},
-			{Name: "kprobe/security_kernel_post_read_file", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}}},
-			{
-				Name: "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", Fallback: true,
-				Programs: append(syscallExit("sys_exit_module", "finit_module"), syscallExit("sys_exit_kexec", "kexec_file_load")...),
-			},
-		},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "type", Type: TypeString, Doc: "module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate"},
@@ -271,8 +191,7 @@ var captureSpecs = []Spec{
 	},
 	{
 		ID: IDModuleImageChunk, Name: "module_image_chunk", Off: true,
-		Doc:    "internal: one piece of a kernel module's bytes; on only with a capture directory (sensor Config.CaptureDir), which turns the pieces into module_image_captured and never publishes them",
-		Probes: captureProbes,
+		Doc: "internal: one piece of a kernel module's bytes; on only with a capture directory (sensor Config.CaptureDir), which turns the pieces into module_image_captured and never publishes them",
 		Args: []Arg{
 			{Name: "capture_id", Type: TypeUint64},
 			{Name: "offset", Type: TypeUint64},
@@ -287,7 +206,6 @@ var captureSpecs = []Spec{
 		Doc: "the bytes of a kernel module being loaded were kept as a file named by their sha256 in the sensor's capture directory; on only with a capture directory; complete is false when pieces were lost (the ring buffer was full)",
 		// Made by the sensor from module_image_chunk records: it needs
 		// their programs and no others.
-		Probes: []Probe{{Name: "sensor (module_image_chunk reassembled)"}},
 		Args: []Arg{
 			{Name: "sha256", Type: TypeString, Doc: "hex digest of the image (empty when incomplete)"},
 			{Name: "size", Type: TypeUint64, Doc: "size of the image"},

@@ -1,9 +1,7 @@
 package event
 
-import "slices"
-
 // Events of the network: sockets, connections, DNS, packets (bpf/net.bpf.c).
-// Their ids are 400-499; keep them in step with enum event_id in bpf/lib/record.h.
+// Their ids are 400-499; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSocket                ID = 400
 	IDSecuritySocketCreate  ID = 401
@@ -55,48 +53,6 @@ var attributionArg = Arg{Name: "attribution", Type: TypeString,
 
 var fdArg = Arg{Name: "fd", Type: TypeInt32, Doc: "the socket's descriptor; -1 where the probe does not know it (kernel hooks)"}
 
-// Programs of the syscall-layer fallbacks, by syscall.
-var (
-	socketExit = []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}
-	bindExit   = []Program{{Name: "sys_enter_save", Syscalls: []string{"bind"}}, {Name: "sys_exit_bind", Syscalls: []string{"bind"}}}
-	listenExit = []Program{{Name: "sys_enter_save", Syscalls: []string{"listen"}}, {Name: "sys_exit_listen", Syscalls: []string{"listen"}}}
-	// connect's entry is its own: it sees a UDP disconnect while the peer is still there
-	connectExit = []Program{{Name: "sys_enter_connect", Syscalls: []string{"connect"}}, {Name: "sys_exit_connect", Syscalls: []string{"connect"}}}
-	acceptExit  = []Program{{Name: "sys_enter_save", Syscalls: []string{"accept", "accept4"}}, {Name: "sys_exit_accept", Syscalls: []string{"accept", "accept4"}}}
-	sendExit    = []Program{{Name: "sys_enter_save", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}, {Name: "sys_exit_send", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}}
-	dupExit     = []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}
-)
-
-// lsmProbes are the probes of a security_socket_* event: the LSM hook
-// (fentry, else kprobe), else the syscall exit.
-func lsmProbes(hook string, fallback []Program, syscalls string) []Probe {
-	return []Probe{
-		{Name: "fentry/" + hook, Programs: []Program{{Name: "fentry_" + hook}}},
-		{Name: "kprobe/" + hook, Programs: []Program{{Name: "kprobe_" + hook}}},
-		{Name: "raw_tracepoint/sys_exit (" + syscalls + ")", Fallback: true, Programs: fallback},
-	}
-}
-
-var stateProbes = []Probe{
-	{Name: "tp_btf/inet_sock_set_state", Programs: []Program{{Name: "tp_btf_inet_sock_set_state"}}},
-	{Name: "tracepoint/sock/inet_sock_set_state", Programs: []Program{{Name: "tracepoint_inet_sock_set_state"}}},
-}
-
-// tcProbe attaches the classifiers to every interface (tcx on kernels from
-// 6.6, clsact and cls_bpf before; see sensor/net_attach.go), with the hooks
-// that tell which process owns a socket or a local port: a packet that
-// leaves names its socket (skb->sk), whose owner socket(2)'s exit and the
-// socket hooks remember; one that arrives names only its port. connect and
-// bind exits remember the owners of the ports they pick (the kernel hooks
-// run before they are picked); the state change tracepoint remembers TCP
-// ports once connected, the sensor's own included, so that its NATS
-// traffic can be left out.
-var tcProbe = []Probe{{
-	Name: "tc/ingress+egress",
-	Programs: slices.Concat([]Program{{Name: "tc_ingress"}, {Name: "tc_egress"}, {Name: "tp_btf_inet_sock_set_state"}},
-		socketExit, connectExit, bindExit),
-}}
-
 var dupArgs = []Arg{
 	{Name: "oldfd", Type: TypeInt32},
 	{Name: "newfd", Type: TypeInt32, Doc: "the new descriptor (dup: the return value)"},
@@ -111,7 +67,6 @@ var dupArgs = []Arg{
 var netSpecs = []Spec{
 	{
 		ID: IDSocket, Name: "socket", Doc: "socket(2): a socket is created (recorded at exit with the new descriptor)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: socketExit}},
 		Args: []Arg{
 			sockArgs[0], sockArgs[1], sockArgs[2],
 			{Name: "flags", Type: TypeUint32, Doc: "SOCK_NONBLOCK and SOCK_CLOEXEC bits of type"},
@@ -120,7 +75,6 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDSecuritySocketCreate, Name: "security_socket_create", Doc: "the LSM check of a socket creation, the kernel's own sockets included (kern)",
-		Probes: lsmProbes("security_socket_create", socketExit, "socket"),
 		Args: []Arg{
 			sockArgs[0], sockArgs[1], sockArgs[2],
 			{Name: "kern", Type: TypeBool, Doc: "a socket the kernel makes for itself"},
@@ -128,49 +82,37 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDSecuritySocketBind, Name: "security_socket_bind", Doc: "a socket is bound to a local address (the address asked for: port 0 lets the kernel pick)",
-		Probes: lsmProbes("security_socket_bind", bindExit, "bind"),
-		Args:   withSockArgs(fdArg),
+		Args: withSockArgs(fdArg),
 	},
 	{
 		ID: IDSecuritySocketListen, Name: "security_socket_listen", Doc: "a socket starts listening on its bound address",
-		Probes: lsmProbes("security_socket_listen", listenExit, "listen"),
-		Args:   withSockArgs(fdArg, Arg{Name: "backlog", Type: TypeInt32}),
+		Args: withSockArgs(fdArg, Arg{Name: "backlog", Type: TypeInt32}),
 	},
 	{
 		ID: IDSecuritySocketConnect, Name: "security_socket_connect",
-		Doc:    "a socket connects to a remote address (remote_* as asked; local_* as known when the probe ran: the kernel hook runs before connect picks a port, the fallback after)",
-		Probes: lsmProbes("security_socket_connect", connectExit, "connect"),
-		Args:   withSockArgs(fdArg),
+		Doc:  "a socket connects to a remote address (remote_* as asked; local_* as known when the probe ran: the kernel hook runs before connect picks a port, the fallback after)",
+		Args: withSockArgs(fdArg),
 	},
 	{
 		ID: IDSecuritySocketAccept, Name: "security_socket_accept",
-		Doc: "a connection was accepted: the new socket with its peer. The LSM hook itself runs before the connection leaves the queue, when the peer is unknown; the probe is the exit of do_accept, which calls it and which every accept passes (io_uring's too)",
-		Probes: []Probe{
-			{Name: "fexit/do_accept", Programs: []Program{{Name: "fexit_do_accept"}}},
-			{Name: "kretprobe/do_accept", Programs: []Program{{Name: "kretprobe_do_accept"}}},
-			{Name: "raw_tracepoint/sys_exit (accept, accept4)", Fallback: true, Programs: acceptExit},
-		},
+		Doc:  "a connection was accepted: the new socket with its peer. The LSM hook itself runs before the connection leaves the queue, when the peer is unknown; the probe is the exit of do_accept, which calls it and which every accept passes (io_uring's too)",
 		Args: withSockArgs(fdArg),
 	},
 	{
 		ID: IDDup, Name: "dup", Doc: "dup(2), with what the duplicated descriptor is (a socket: its family, ends, state)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
-		Args:   dupArgs,
+		Args: dupArgs,
 	},
 	{
 		ID: IDDup2, Name: "dup2", Doc: "dup2(2), with what the duplicated descriptor is: a socket put on fd 0, 1 or 2 is stdio redirected to it",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
-		Args:   dupArgs,
+		Args: dupArgs,
 	},
 	{
 		ID: IDDup3, Name: "dup3", Doc: "dup3(2), as dup2",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_exit", Programs: dupExit}},
-		Args:   dupArgs,
+		Args: dupArgs,
 	},
 	{
 		ID: IDInetSockSetState, Name: "inet_sock_set_state",
-		Doc:    "a TCP socket changes state (SYN_SENT, ESTABLISHED, CLOSE, ...). Most changes run in softirq: the process is the socket's remembered owner (attribution says how it was found); the sensor's own sockets are left out",
-		Probes: stateProbes,
+		Doc: "a TCP socket changes state (SYN_SENT, ESTABLISHED, CLOSE, ...). Most changes run in softirq: the process is the socket's remembered owner (attribution says how it was found); the sensor's own sockets are left out",
 		Args: []Arg{
 			{Name: "old_state", Type: TypeString, Doc: "state name without the TCP_ prefix"},
 			{Name: "new_state", Type: TypeString},
@@ -182,45 +124,24 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDTCPConnect, Name: "tcp_connect", Doc: "a TCP connection is started (SYN sent). The fallback sees it as the change to SYN_SENT, before connect picks the local port: sport is 0 there unless the socket was bound",
-		Probes: []Probe{
-			{Name: "fentry/tcp_connect", Programs: []Program{{Name: "fentry_tcp_connect"}}},
-			{Name: "kprobe/tcp_connect", Programs: []Program{{Name: "kprobe_tcp_connect"}}},
-			{Name: "tp_btf/inet_sock_set_state (to SYN_SENT)", Fallback: true, Programs: stateProbes[0].Programs},
-			{Name: "tracepoint/sock/inet_sock_set_state (to SYN_SENT)", Fallback: true, Programs: stateProbes[1].Programs},
-		},
 		Args: endsArgs,
 	},
 	{
 		ID: IDUDPSendmsg, Name: "udp_sendmsg", Off: true,
-		Doc: "a UDP datagram is sent (udp_sendmsg, udpv6_sendmsg). Off by default: one event per datagram (QUIC). The fallback sees sendto, sendmsg and sendmmsg (its first message), not write(2) on a connected socket",
-		Probes: []Probe{
-			{Name: "fentry/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "fentry_udp_sendmsg"}, {Name: "fentry_udpv6_sendmsg"}}},
-			{Name: "kprobe/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "kprobe_udp_sendmsg"}, {Name: "kprobe_udpv6_sendmsg"}}},
-			{Name: "raw_tracepoint/sys_exit (sendto, sendmsg, sendmmsg)", Fallback: true, Programs: sendExit},
-		},
+		Doc:  "a UDP datagram is sent (udp_sendmsg, udpv6_sendmsg). Off by default: one event per datagram (QUIC). The fallback sees sendto, sendmsg and sendmmsg (its first message), not write(2) on a connected socket",
 		Args: append(append([]Arg{}, endsArgs...), Arg{Name: "len", Type: TypeUint64, Doc: "bytes to send (the fallback: bytes sent)"}),
 	},
 	{
 		ID: IDUDPDisconnect, Name: "udp_disconnect", Doc: "a UDP (or ping) socket forgets its peer (__udp_disconnect: connect to AF_UNSPEC); daddr/dport are the peer it had",
-		Probes: []Probe{
-			{Name: "fentry/__udp_disconnect", Programs: []Program{{Name: "fentry___udp_disconnect"}}},
-			{Name: "kprobe/__udp_disconnect", Programs: []Program{{Name: "kprobe___udp_disconnect"}}},
-			{Name: "raw_tracepoint/sys_enter (connect to AF_UNSPEC)", Fallback: true, Programs: connectExit},
-		},
 		Args: endsArgs,
 	},
 	{
 		ID: IDUDPDestroySock, Name: "udp_destroy_sock", Doc: "a UDP socket is destroyed (udp_destroy_sock, udpv6_destroy_sock). No tracepoint is on that path: kernels without fentry and kprobes have no probe for it",
-		Probes: []Probe{
-			{Name: "fentry/udp_destroy_sock+udpv6_destroy_sock", Programs: []Program{{Name: "fentry_udp_destroy_sock"}, {Name: "fentry_udpv6_destroy_sock"}}},
-			{Name: "kprobe/udp_destroy_sock+udpv6_destroy_sock", Programs: []Program{{Name: "kprobe_udp_destroy_sock"}, {Name: "kprobe_udpv6_destroy_sock"}}},
-		},
 		Args: endsArgs,
 	},
 	{
 		ID: IDNetPacket, Name: "net_packet", Off: true,
-		Doc:    "an IP packet crosses an interface (TC classifiers; loopback is watched at egress only, where every packet passes once). Off by default: one event per packet. The process is the owner of the socket it leaves from, or of the local port it arrives at, where the sensor knows it; the sensor's own traffic is left out",
-		Probes: tcProbe,
+		Doc: "an IP packet crosses an interface (TC classifiers; loopback is watched at egress only, where every packet passes once). Off by default: one event per packet. The process is the owner of the socket it leaves from, or of the local port it arrives at, where the sensor knows it; the sensor's own traffic is left out",
 		Args: []Arg{
 			{Name: "direction", Type: TypeString, Doc: "ingress or egress"},
 			{Name: "ifindex", Type: TypeUint32},
@@ -237,8 +158,7 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDNetPacketDNS, Name: "net_packet_dns",
-		Doc:    "a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's",
-		Probes: tcProbe,
+		Doc: "a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's",
 		Args: []Arg{
 			{Name: "direction", Type: TypeString, Doc: "ingress or egress"},
 			{Name: "ifindex", Type: TypeUint32},

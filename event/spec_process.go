@@ -1,7 +1,7 @@
 package event
 
-// Event ids of the process, credential and module families. Keep in step
-// with enum event_id in bpf/lib/record.h (a test checks).
+// Event ids of the process, credential and module families;
+// bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDExecve      ID = 1
 	IDExecveat    ID = 2
@@ -27,8 +27,6 @@ const (
 	IDSecurityKernelReadFile ID = 202
 )
 
-var setidSyscalls = []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}
-
 func uids(names ...string) []Arg {
 	out := make([]Arg, len(names))
 	for i, n := range names {
@@ -37,15 +35,9 @@ func uids(names ...string) []Arg {
 	return out
 }
 
-var execProbes = []Probe{
-	{Name: "tp_btf/sched_process_exec", Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-	{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
-}
-
 var processSpecs = []Spec{
 	{
 		ID: IDExecve, Name: "execve", Doc: "a program is about to be executed (syscall entry; argv whole in one event)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}}},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path as passed by the caller"},
 			{Name: "argv", Type: TypeStrArray, Doc: "all arguments; the last element is \"...\" when truncated"},
@@ -53,7 +45,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDExecveat, Name: "execveat", Doc: "a program is about to be executed relative to a directory fd (syscall entry)",
-		Probes: []Probe{{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}}},
 		Args: []Arg{
 			{Name: "dirfd", Type: TypeInt32},
 			{Name: "pathname", Type: TypeString},
@@ -63,7 +54,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDInitModule, Name: "init_module", Doc: "a kernel module image is loaded from memory (attempted, successful or not)",
-		Probes: syscallProbe("sys_exit_module", "init_module"),
 		Args: []Arg{
 			{Name: "len", Type: TypeUint64, Doc: "size of the module image"},
 			{Name: "param_values", Type: TypeString},
@@ -71,7 +61,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDFinitModule, Name: "finit_module", Doc: "a kernel module is loaded from a file descriptor (attempted, successful or not)",
-		Probes: syscallProbe("sys_exit_module", "finit_module"),
 		Args: []Arg{
 			{Name: "fd", Type: TypeInt32},
 			{Name: "pathname", Type: TypeString, Doc: "path of the file behind fd"},
@@ -81,23 +70,21 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDMemfdCreate, Name: "memfd_create", Doc: "an anonymous memory-backed file is created",
-		Probes: syscallProbe("sys_exit_memfd_create", "memfd_create"),
 		Args: []Arg{
 			{Name: "name", Type: TypeString},
 			{Name: "flags", Type: TypeUint32},
 		},
 	},
-	{ID: IDSetuid, Name: "setuid", Doc: "setuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("uid")},
-	{ID: IDSetreuid, Name: "setreuid", Doc: "setreuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("ruid", "euid")},
-	{ID: IDSetresuid, Name: "setresuid", Doc: "setresuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("ruid", "euid", "suid")},
-	{ID: IDSetgid, Name: "setgid", Doc: "setgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("gid")},
-	{ID: IDSetregid, Name: "setregid", Doc: "setregid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("rgid", "egid")},
-	{ID: IDSetresgid, Name: "setresgid", Doc: "setresgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("rgid", "egid", "sgid")},
-	{ID: IDSetfsuid, Name: "setfsuid", Doc: "setfsuid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("fsuid")},
-	{ID: IDSetfsgid, Name: "setfsgid", Doc: "setfsgid(2)", Probes: syscallProbe("sys_exit_setid", setidSyscalls...), Args: uids("fsgid")},
+	{ID: IDSetuid, Name: "setuid", Doc: "setuid(2)", Args: uids("uid")},
+	{ID: IDSetreuid, Name: "setreuid", Doc: "setreuid(2)", Args: uids("ruid", "euid")},
+	{ID: IDSetresuid, Name: "setresuid", Doc: "setresuid(2)", Args: uids("ruid", "euid", "suid")},
+	{ID: IDSetgid, Name: "setgid", Doc: "setgid(2)", Args: uids("gid")},
+	{ID: IDSetregid, Name: "setregid", Doc: "setregid(2)", Args: uids("rgid", "egid")},
+	{ID: IDSetresgid, Name: "setresgid", Doc: "setresgid(2)", Args: uids("rgid", "egid", "sgid")},
+	{ID: IDSetfsuid, Name: "setfsuid", Doc: "setfsuid(2)", Args: uids("fsuid")},
+	{ID: IDSetfsgid, Name: "setfsgid", Doc: "setfsgid(2)", Args: uids("fsgid")},
 	{
 		ID: IDCapset, Name: "capset", Doc: "capset(2): the caller sets its capability sets",
-		Probes: syscallProbe("sys_exit_setid", setidSyscalls...),
 		Args: []Arg{
 			{Name: "pid", Type: TypeInt32},
 			{Name: "effective", Type: TypeUint64},
@@ -107,10 +94,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDSchedProcessFork, Name: "sched_process_fork", Doc: "a process or thread was created",
-		Probes: []Probe{
-			{Name: "tp_btf/sched_process_fork", Programs: []Program{{Name: "tp_btf_sched_process_fork"}}},
-			{Name: "raw_tracepoint/sched_process_fork", Programs: []Program{{Name: "raw_tp_sched_process_fork"}}},
-		},
 		Args: []Arg{
 			{Name: "parent_pid", Type: TypeUint32, Doc: "host pid (tgid) of the parent"},
 			{Name: "parent_tid", Type: TypeUint32},
@@ -123,7 +106,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDSchedProcessExec, Name: "sched_process_exec", Doc: "a program was executed (after the point of no return)",
-		Probes: execProbes,
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "resolved path of the executed file"},
 			{Name: "filename", Type: TypeString, Doc: "path as given to exec"},
@@ -144,10 +126,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDSchedProcessExit, Name: "sched_process_exit", Doc: "a thread exited; group_exit tells whether the whole process is gone",
-		Probes: []Probe{
-			{Name: "tp_btf/sched_process_exit", Programs: []Program{{Name: "tp_btf_sched_process_exit"}}},
-			{Name: "raw_tracepoint/sched_process_exit", Programs: []Program{{Name: "raw_tp_sched_process_exit"}}},
-		},
 		Args: []Arg{
 			{Name: "exit_code", Type: TypeInt32, Doc: "exit status (status<<8) or terminating signal"},
 			{Name: "group_exit", Type: TypeBool, Doc: "the last thread of the process exited"},
@@ -155,20 +133,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDCommitCreds, Name: "commit_creds", Doc: "a task's credentials changed: old and new ids and effective capabilities",
-		Probes: []Probe{
-			{Name: "fentry/commit_creds", Programs: []Program{{Name: "fentry_commit_creds"}}},
-			{Name: "kprobe/commit_creds", Programs: []Program{{Name: "kprobe_commit_creds"}}},
-			{
-				Name:     "raw_tracepoint/sys_exit+sched_process_exec (credential compare)",
-				Fallback: true,
-				Programs: []Program{
-					{Name: "sys_enter_save", Syscalls: setidSyscalls},
-					{Name: "sys_exit_setid", Syscalls: setidSyscalls},
-					{Name: "sys_enter_execve", Syscalls: []string{"execve"}},
-					{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}},
-				},
-			},
-		},
 		Args: []Arg{
 			{Name: "old_uid", Type: TypeUint32}, {Name: "old_gid", Type: TypeUint32},
 			{Name: "old_euid", Type: TypeUint32}, {Name: "old_egid", Type: TypeUint32},
@@ -186,12 +150,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDSecurityBprmCheck, Name: "security_bprm_check", Doc: "the LSM check of the file an exec is about to run (resolved path, device, inode)",
-		Probes: []Probe{
-			{Name: "fentry/security_bprm_check", Programs: []Program{{Name: "fentry_security_bprm_check"}}},
-			{Name: "kprobe/security_bprm_check", Programs: []Program{{Name: "kprobe_security_bprm_check"}}},
-			{Name: "sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-			{Name: "raw_tracepoint/sched_process_exec (binprm of the exec)", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
-		},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "resolved path of the file"},
 			{Name: "filename", Type: TypeString, Doc: "path as given to exec"},
@@ -201,14 +159,6 @@ var processSpecs = []Spec{
 	},
 	{
 		ID: IDSecurityKernelReadFile, Name: "security_kernel_read_file", Doc: "the kernel reads a file for itself: a module, firmware, a kexec image, a policy",
-		Probes: []Probe{
-			{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
-			{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
-			{
-				Name: "raw_tracepoint/sys_exit (finit_module's file)", Fallback: true,
-				Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}},
-			},
-		},
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString},
 			{Name: "type", Type: TypeString, Doc: "module, firmware, kexec-image, kexec-initramfs, security-policy, x509-certificate"},

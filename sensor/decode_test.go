@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
 // recordBuilder writes records the way bpf/lib/event.h does, for tests.
@@ -181,7 +182,7 @@ func FuzzDecodeRecord(f *testing.F) {
 }
 
 func TestSensorCountsMalformedRecords(t *testing.T) {
-	s := &Sensor{procs: newProcTable(t.TempDir()), errKinds: map[string]uint64{}, ld: &loader{}}
+	s := &Sensor{procs: proc.New(proc.Config{Root: t.TempDir()}), errKinds: map[string]uint64{}, ld: &loader{}}
 	if ev := s.handle([]byte{1, 2, 3}); ev != nil {
 		t.Fatal("garbage decoded to an event")
 	}
@@ -190,34 +191,5 @@ func TestSensorCountsMalformedRecords(t *testing.T) {
 	}
 	if s.records.Load() != 2 || s.decodeErrs.Load() != 1 || s.errKinds[ErrShortRecord.Error()] != 1 {
 		t.Fatalf("records=%d decode errors=%d kinds=%v", s.records.Load(), s.decodeErrs.Load(), s.errKinds)
-	}
-}
-
-func TestAncestryFromProcTable(t *testing.T) {
-	pt := newProcTable(t.TempDir()) // an empty /proc: only what events say
-	pt.procs[1] = &proc{hostPid: 1, nsPid: 1, comm: "init", exe: "/sbin/init"}
-	pt.procs[100] = &proc{hostPid: 100, hostPpid: 1, nsPid: 100, comm: "nginx", exe: "/usr/sbin/nginx", argv: []string{"nginx", "-g", "daemon off;"}}
-	long := make([]string, 40)
-	for i := range long {
-		long[i] = "arg"
-	}
-	pt.procs[200] = &proc{hostPid: 200, hostPpid: 100, nsPid: 200, comm: "sh", exe: "/bin/sh", argv: long}
-	ev := &event.Event{ID: event.IDExecve, Name: "execve", Process: event.Process{HostPid: 300, Pid: 300, HostPpid: 200, Comm: "id"}}
-	pt.enrich(ev)
-	got := []string{}
-	for _, a := range ev.Process.Ancestors {
-		got = append(got, a.Comm)
-	}
-	if !reflect.DeepEqual(got, []string{"sh", "nginx", "init"}) {
-		t.Fatalf("ancestry = %v, want sh, nginx, init", got)
-	}
-	if n := len(ev.Process.Ancestors[0].Argv); n != ancestorArgs+1 {
-		t.Errorf("a long ancestor argv kept %d elements, want %d and a marker", n, ancestorArgs)
-	}
-	// fork then exec keeps the table current
-	pt.update(&event.Event{ID: event.IDSchedProcessFork, Args: map[string]any{"parent_pid": uint64(100), "child_pid": uint64(400), "child_ns_pid": uint64(400), "thread": false}})
-	pt.update(&event.Event{ID: event.IDSchedProcessExec, Process: event.Process{HostPid: 400, Pid: 400, Comm: "curl"}, Args: map[string]any{"pathname": "/usr/bin/curl", "argv": []string{"curl", "x"}}})
-	if p := pt.procs[400]; p == nil || p.exe != "/usr/bin/curl" || p.hostPpid != 100 || p.comm != "curl" {
-		t.Fatalf("after fork+exec: %+v", pt.procs[400])
 	}
 }

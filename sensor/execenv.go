@@ -45,7 +45,8 @@ func filterExecEnv(ev *event.Event, mode string) {
 	if ev.ID != event.IDSchedProcessExec {
 		return
 	}
-	env, ok := ev.Args["env"].([]string)
+	args := event.SchedProcessExecArgs(ev.Args)
+	env, ok := args.LookupEnv()
 	if !ok {
 		return
 	}
@@ -53,7 +54,7 @@ func filterExecEnv(ev *event.Event, mode string) {
 	case ExecEnvAll:
 		return
 	case ExecEnvNone:
-		delete(ev.Args, "env")
+		args.DeleteEnv()
 		return
 	}
 	kept := env[:0]
@@ -62,7 +63,7 @@ func filterExecEnv(ev *event.Event, mode string) {
 			kept = append(kept, kv)
 		}
 	}
-	ev.Args["env"] = kept
+	args.SetEnv(kept)
 }
 
 func keepEnvVar(kv string) bool {

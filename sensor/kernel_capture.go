@@ -62,10 +62,8 @@ func (c *moduleCapture) take(ev *event.Event) {
 	}
 	now := c.now()
 	c.sweep(now)
-	id, _ := ev.Args["capture_id"].(uint64)
-	off, _ := ev.Args["offset"].(uint64)
-	total, _ := ev.Args["total"].(uint64)
-	data, _ := ev.Args["data"].([]byte)
+	chunk := event.ModuleImageChunkArgs(ev.Args)
+	id, off, total, data := chunk.CaptureID(), chunk.Offset(), chunk.Total(), chunk.Data()
 	p := c.parts[id]
 	if p == nil {
 		f, err := os.CreateTemp(c.dir, ".partial-*")
@@ -77,8 +75,7 @@ func (c *moduleCapture) take(ev *event.Event) {
 		c.parts[id] = p
 	}
 	if off == 0 {
-		p.source, _ = ev.Args["source"].(string)
-		p.path, _ = ev.Args["pathname"].(string)
+		p.source, p.path = chunk.Source(), chunk.Pathname()
 		p.first = ev
 	}
 	if _, err := p.f.WriteAt(data, int64(off)); err != nil {
@@ -104,9 +101,14 @@ func (c *moduleCapture) sweep(now time.Time) {
 // queues its module_image_captured event.
 func (c *moduleCapture) finish(id uint64, p *partialImage) {
 	delete(c.parts, id)
-	args := map[string]any{"size": p.total, "received": p.got, "complete": p.got >= p.total, "source": p.source, "sha256": ""}
+	args := event.ModuleImageCapturedArgs{}
+	args.SetSize(p.total)
+	args.SetReceived(p.got)
+	args.SetComplete(p.got >= p.total)
+	args.SetSource(p.source)
+	args.SetSHA256("")
 	if p.path != "" {
-		args["pathname"] = p.path
+		args.SetPathname(p.path)
 	}
 	defer func() {
 		ev := &event.Event{
@@ -126,7 +128,7 @@ func (c *moduleCapture) finish(id uint64, p *partialImage) {
 	p.f.Close()
 	if err != nil {
 		os.Remove(name)
-		args["complete"] = false
+		args.SetComplete(false)
 		c.log.Warn().Err(err).Msg("module image capture: hashing failed")
 		return
 	}
@@ -135,11 +137,12 @@ func (c *moduleCapture) finish(id uint64, p *partialImage) {
 		os.Remove(name) // the same image was kept before
 	} else if err := os.Rename(name, final); err != nil {
 		os.Remove(name)
-		args["complete"] = false
+		args.SetComplete(false)
 		c.log.Warn().Err(err).Msg("module image capture: cannot keep the file")
 		return
 	}
-	args["sha256"], args["file"] = sum, final
+	args.SetSHA256(sum)
+	args.SetFile(final)
 }
 
 func fileSHA256(f *os.File) (string, error) {

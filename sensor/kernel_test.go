@@ -198,7 +198,7 @@ func TestSensorNamespaceHookLeavesUnshareToSyscallLayer(t *testing.T) {
 	// the hook is the first program of the preferred probes
 	var hook *ebpf.Program
 	spec, _ := event.Lookup("switch_task_namespaces")
-	for _, pb := range spec.Probes {
+	for _, pb := range EventProbes(spec.ID) {
 		if pb.Name == st.Probe && !pb.Fallback {
 			if p := ls.s.ld.progs[pb.Programs[0].Name]; p != nil {
 				hook = p.prog
@@ -487,7 +487,7 @@ func forceProbe(t *testing.T, ls *liveSensor, name string, i int) {
 		t.Fatal("forceProbe changes the sensor: give the test one of its own (ownSensor)")
 	}
 	spec, _ := event.Lookup(name)
-	pb := spec.Probes[i]
+	pb := EventProbes(spec.ID)[i]
 	for _, pr := range pb.Programs {
 		if err := ls.s.ld.ensure(pr); err != nil {
 			t.Fatalf("%s probe %s: %v", name, pb.Name, err)

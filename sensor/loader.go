@@ -188,7 +188,7 @@ func (l *loader) load(name string) *program {
 
 // ensure loads a program and attaches it, or, when it is a syscall handler,
 // puts it in the dispatch table slot of each of its syscalls.
-func (l *loader) ensure(pr event.Program) error {
+func (l *loader) ensure(pr Program) error {
 	p := l.load(pr.Name)
 	if p.err != nil {
 		return p.err
@@ -208,12 +208,12 @@ func (l *loader) ensure(pr event.Program) error {
 	return nil
 }
 
-func (l *loader) putSyscalls(p *program, pr event.Program) error {
+func (l *loader) putSyscalls(p *program, pr Program) error {
 	table, dispatcher := "sys_enter_progs", "raw_tp_sys_enter"
 	if strings.HasSuffix(p.spec.SectionName, "sys_exit") {
 		table, dispatcher = "sys_exit_progs", "raw_tp_sys_exit"
 	}
-	if err := l.ensure(event.Program{Name: dispatcher}); err != nil {
+	if err := l.ensure(Program{Name: dispatcher}); err != nil {
 		return err
 	}
 	for _, sc := range pr.Syscalls {
@@ -262,7 +262,7 @@ func (l *loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error
 		return link.Tracepoint(group, name, p, nil)
 	case ebpf.SchedCLS:
 		// every interface, and those that come later (net_attach.go)
-		return attachTC(l.log, ps, p)
+		return attachTC(l.log, ps, p, l.shared["endpoint_owners"])
 	}
 	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
 }
@@ -278,7 +278,7 @@ func (l *loader) choose(want func(event.Spec) bool) {
 			st.Disabled = true
 		} else {
 			var errs []error
-			for _, pb := range spec.Probes {
+			for _, pb := range EventProbes(spec.ID) {
 				var err error
 				for _, pr := range pb.Programs {
 					if err = l.ensure(pr); err != nil {

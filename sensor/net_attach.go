@@ -58,7 +58,8 @@ type tcAttachment struct {
 }
 
 // attachTC attaches a classifier to every interface and follows new ones.
-func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error) {
+// owners is the endpoint_owners map the loader shares with the programs.
+func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program, owners *ebpf.Map) (io.Closer, error) {
 	var egress bool
 	switch ps.SectionName {
 	case "tc/ingress":
@@ -69,7 +70,7 @@ func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Clo
 	}
 	a := &tcAttachment{log: log.With().Str("program", ps.Name).Logger(), prog: p, name: ps.Name, egress: egress,
 		ifaces: map[int]io.Closer{}, done: make(chan struct{})}
-	if n, err := seedOwnEndpoints(p); err != nil {
+	if n, err := seedOwnEndpoints(owners); err != nil {
 		a.log.Warn().Err(err).Msg("the sensor's own sockets are not known to the classifiers: its traffic may be reported")
 	} else {
 		a.log.Debug().Int("sockets", n).Msg("the sensor's own sockets")
@@ -341,31 +342,19 @@ func (a *tcAttachment) interfaces() []string {
 // in /proc/self/net/{tcp,udp}{,6}. Later sockets are remembered by the
 // hooks (connect's SYN_SENT, listen's LISTEN, in the sensor's context).
 
-// endpointKey and endpointVal are struct endpoint and struct endpoint_val
-// of bpf/lib/net.h.
-type endpointKey struct {
-	Protocol uint8
-	Pad      uint8
-	Port     uint16
-	Addr     [16]byte
-}
-
-type endpointVal struct {
-	Owner bpf.RecordHeader
-	Sk    uint64
-}
-
-func seedOwnEndpoints(p *ebpf.Program) (int, error) {
-	m, err := programMap(p, "endpoint_owners")
-	if err != nil {
-		return 0, err
+// seedOwnEndpoints writes the sensor's own socket ends into endpoint_owners
+// (the loader's shared instance). Key and value are struct endpoint and
+// struct endpoint_val of bpf/lib/net.h, as bpf2go generates them from the
+// object's BTF (TestEndpointLayout checks their sizes).
+func seedOwnEndpoints(m *ebpf.Map) (int, error) {
+	if m == nil {
+		return 0, errors.New("no endpoint_owners map")
 	}
-	defer m.Close()
 	inodes, err := ownSocketInodes()
 	if err != nil {
 		return 0, err
 	}
-	var owner bpf.RecordHeader
+	var owner bpf.NetRecordHeader
 	owner.HostPid = uint32(os.Getpid())
 	owner.Pid = owner.HostPid
 	n := 0
@@ -378,34 +367,14 @@ func seedOwnEndpoints(p *ebpf.Program) (int, error) {
 			continue // no IPv6, say
 		}
 		for _, e := range ends {
-			k := endpointKey{Protocol: t.proto, Port: e.port, Addr: e.addr}
-			if err := m.Update(&k, &endpointVal{Owner: owner}, ebpf.UpdateAny); err != nil {
+			k := bpf.NetEndpoint{Protocol: t.proto, Port: e.port, Addr: e.addr}
+			if err := m.Update(&k, &bpf.NetEndpointVal{Owner: owner}, ebpf.UpdateAny); err != nil {
 				return n, fmt.Errorf("remembering %s port %d: %w", t.file, e.port, err)
 			}
 			n++
 		}
 	}
 	return n, nil
-}
-
-// programMap opens the map of that name a program uses.
-func programMap(p *ebpf.Program, name string) (*ebpf.Map, error) {
-	info, err := p.Info()
-	if err != nil {
-		return nil, err
-	}
-	ids, _ := info.MapIDs()
-	for _, id := range ids {
-		m, err := ebpf.NewMapFromID(id)
-		if err != nil {
-			continue
-		}
-		if mi, err := m.Info(); err == nil && mi.Name == name {
-			return m, nil
-		}
-		m.Close()
-	}
-	return nil, fmt.Errorf("program %s uses no map %s", p, name)
 }
 
 // ownSocketInodes are the inodes of the sockets this process has open.

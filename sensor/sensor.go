@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
 // Config configures a Sensor.
@@ -78,7 +79,7 @@ type Sensor struct {
 	cfg     Config
 	log     zerolog.Logger
 	ld      *loader
-	procs   *procTable
+	procs   *proc.Table
 	probes  map[event.ID]string // the attached probe of each event
 	capture *moduleCapture      // nil without Config.CaptureDir
 	bootOff int64               // wall ns minus boot ns
@@ -101,6 +102,8 @@ type Stats struct {
 	// KernelDrops counts records the ring buffer refused (it was full), per
 	// event name and per CPU.
 	KernelDrops map[string][]uint64
+	// Procs counts the process table's entries and evictions.
+	Procs proc.Stats
 }
 
 // New loads and attaches the BPF programs and seeds the process table.
@@ -137,7 +140,7 @@ func New(cfg Config) (*Sensor, error) {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
 	ld.choose(want)
-	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: newProcTable("/proc"), errKinds: map[string]uint64{}, probes: map[event.ID]string{}, capture: capture}
+	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, probes: map[event.ID]string{}, capture: capture}
 	attached := 0
 	for _, st := range ld.status {
 		if spec, ok := event.Lookup(st.Event); ok {
@@ -158,7 +161,7 @@ func New(cfg Config) (*Sensor, error) {
 		return nil, errors.New("no event could be attached on this kernel")
 	}
 	s.bootOff = bootOffset()
-	s.procs.seed()
+	s.procs.Seed()
 	s.log.Info().Int("events", attached).Int("of", len(ld.status)).Msg("sensor attached")
 	return s, nil
 }
@@ -223,8 +226,8 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 	}
 	ev.Probe = s.probes[ev.ID]
 	filterExecEnv(ev, s.cfg.ExecEnv)
-	s.procs.update(ev)
-	s.procs.enrich(ev)
+	s.procs.Update(ev)
+	s.procs.Enrich(ev)
 	if ev.ID == event.IDModuleImageChunk {
 		s.capture.take(ev) // never published
 		return nil
@@ -252,7 +255,7 @@ func (s *Sensor) countDecodeError(err error) {
 
 // Stats reports counters, reading the kernel's drop counters.
 func (s *Sensor) Stats() Stats {
-	st := Stats{Records: s.records.Load(), DecodeErrors: s.decodeErrs.Load(), ErrorKinds: map[string]uint64{}, KernelDrops: map[string][]uint64{}}
+	st := Stats{Records: s.records.Load(), DecodeErrors: s.decodeErrs.Load(), ErrorKinds: map[string]uint64{}, KernelDrops: map[string][]uint64{}, Procs: s.procs.Stats()}
 	s.errMu.Lock()
 	for k, v := range s.errKinds {
 		st.ErrorKinds[k] = v
@@ -282,13 +285,13 @@ func (s *Sensor) housekeeping(ctx context.Context) {
 	report := time.NewTicker(s.cfg.StatsInterval)
 	defer sweep.Stop()
 	defer report.Stop()
-	var lastDrops, lastErrs uint64
+	var lastDrops, lastErrs, lastEvictions uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-sweep.C:
-			s.procs.sweep(now)
+			s.procs.Sweep(now)
 		case <-report.C:
 			st := s.Stats()
 			var drops uint64
@@ -297,9 +300,9 @@ func (s *Sensor) housekeeping(ctx context.Context) {
 					drops += n
 				}
 			}
-			if drops != lastDrops || st.DecodeErrors != lastErrs {
+			if drops != lastDrops || st.DecodeErrors != lastErrs || st.Procs.Evictions != lastEvictions {
 				s.logStatsOf(st)
-				lastDrops, lastErrs = drops, st.DecodeErrors
+				lastDrops, lastErrs, lastEvictions = drops, st.DecodeErrors, st.Procs.Evictions
 			}
 		}
 	}
@@ -309,14 +312,15 @@ func (s *Sensor) logStats() { s.logStatsOf(s.Stats()) }
 
 func (s *Sensor) logStatsOf(st Stats) {
 	ev := s.log.Info()
-	if len(st.KernelDrops) > 0 || st.DecodeErrors > 0 {
+	if len(st.KernelDrops) > 0 || st.DecodeErrors > 0 || st.Procs.Evictions > 0 {
 		ev = s.log.Warn()
 	}
 	d := zerolog.Dict()
 	for name, per := range st.KernelDrops {
 		d.Interface(name, per)
 	}
-	ev.Uint64("records", st.Records).Uint64("decode_errors", st.DecodeErrors).Dict("kernel_drops_per_cpu", d).Msg("sensor stats")
+	ev.Uint64("records", st.Records).Uint64("decode_errors", st.DecodeErrors).Dict("kernel_drops_per_cpu", d).
+		Int("processes", st.Procs.Entries).Uint64("process_evictions", st.Procs.Evictions).Msg("sensor stats")
 }
 
 // Close detaches every program and frees the maps.

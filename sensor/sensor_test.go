@@ -233,15 +233,15 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 			t.Errorf("event %s: nothing attached: %v", spec.Name, st.Err)
 			continue
 		}
-		if expect == "preferred" && st.Probe != spec.Probes[0].Name {
-			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, spec.Probes[0].Name, st.Err)
+		if expect == "preferred" && st.Probe != EventProbes(spec.ID)[0].Name {
+			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, EventProbes(spec.ID)[0].Name, st.Err)
 		}
 	}
 	// This development kernel refuses fentry and has no kprobes: the
 	// credential change must come from the syscall-layer fallback.
 	if expect == "" || expect == "fallback" {
 		for _, spec := range event.All() {
-			first := spec.Probes[0].Name
+			first := EventProbes(spec.ID)[0].Name
 			if !strings.HasPrefix(first, "fentry/") && !strings.HasPrefix(first, "kprobe/") || hooksOnly(spec) {
 				continue
 			}
@@ -258,7 +258,7 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 // hooksOnly tells whether every probe of an event is a kernel-function hook
 // (fentry, fexit, kprobe, kretprobe): such an event has no fallback.
 func hooksOnly(spec event.Spec) bool {
-	for _, pb := range spec.Probes {
+	for _, pb := range EventProbes(spec.ID) {
 		kind, _, _ := strings.Cut(pb.Name, "/")
 		switch kind {
 		case "fentry", "fexit", "kprobe", "kretprobe":
@@ -413,6 +413,9 @@ func TestSensorLongArgvIsOneEvent(t *testing.T) {
 	if len(argv) != len(args)+1 {
 		t.Fatalf("argv has %d elements, want %d in one event", len(argv), len(args)+1)
 	}
+	if p := event.ExecveArgs(ev.Args).Pathname(); p != "/bin/sh" {
+		t.Errorf("execve pathname %q, want /bin/sh as passed", p)
+	}
 }
 
 // A malformed record in the ring buffer is counted and reported, and the
@@ -506,7 +509,7 @@ func TestSensorEventSelection(t *testing.T) {
 // error of the event table, not a silent overwrite.
 func TestSensorSyscallSlotHasOneOwner(t *testing.T) {
 	ls := startSensor(t)
-	err := ls.s.ld.ensure(event.Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
+	err := ls.s.ld.ensure(Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
 	if err == nil || !strings.Contains(err.Error(), "already holds sys_enter_execve") {
 		t.Fatalf("claiming execve's sys_enter slot twice: %v", err)
 	}

@@ -45,6 +45,20 @@ static __always_inline void save_cred_snap(struct event *e, __u8 first, const st
 	save_u64(e, first + 8, s->cap_effective);
 }
 
+/* save_cred_snap writes its run of nine in this order: the table's commit_creds
+ * (event/spec_process.go) must keep it, for old_* and new_* alike. */
+#define CRED_RUN_OK(P)                                                                                   \
+	(ARG_COMMIT_CREDS_##P##GID == ARG_COMMIT_CREDS_##P##UID + 1 &&                                    \
+	 ARG_COMMIT_CREDS_##P##EUID == ARG_COMMIT_CREDS_##P##UID + 2 &&                                   \
+	 ARG_COMMIT_CREDS_##P##EGID == ARG_COMMIT_CREDS_##P##UID + 3 &&                                   \
+	 ARG_COMMIT_CREDS_##P##SUID == ARG_COMMIT_CREDS_##P##UID + 4 &&                                   \
+	 ARG_COMMIT_CREDS_##P##SGID == ARG_COMMIT_CREDS_##P##UID + 5 &&                                   \
+	 ARG_COMMIT_CREDS_##P##FSUID == ARG_COMMIT_CREDS_##P##UID + 6 &&                                  \
+	 ARG_COMMIT_CREDS_##P##FSGID == ARG_COMMIT_CREDS_##P##UID + 7 &&                                  \
+	 ARG_COMMIT_CREDS_##P##CAP_EFFECTIVE == ARG_COMMIT_CREDS_##P##UID + 8)
+_Static_assert(CRED_RUN_OK(OLD_), "commit_creds: old_* arguments out of save_cred_snap's order");
+_Static_assert(CRED_RUN_OK(NEW_), "commit_creds: new_* arguments out of save_cred_snap's order");
+
 /* emit_commit_creds sends the commit_creds event: old creds are args 0-8,
  * new creds 9-17, the syscall seen by a fallback (or "") arg 18, and, when
  * the change is part of an exec, the program being executed as arg 19: the
@@ -59,11 +73,11 @@ static __always_inline void emit_commit_creds(void *ctx, const struct cred_snap 
 		return;
 	if (!event_init(&e, ctx, EVENT_COMMIT_CREDS))
 		return;
-	save_cred_snap(&e, 0, old);
-	save_cred_snap(&e, 9, new);
-	save_str(&e, 18, sys, 0);
+	save_cred_snap(&e, ARG_COMMIT_CREDS_OLD_UID, old);
+	save_cred_snap(&e, ARG_COMMIT_CREDS_NEW_UID, new);
+	save_str(&e, ARG_COMMIT_CREDS_SYSCALL, sys, 0);
 	if (exe)
-		save_file_path(&e, 19, exe);
+		save_file_path(&e, ARG_COMMIT_CREDS_EXE, exe);
 	event_submit(&e, 0);
 }
 

@@ -173,6 +173,16 @@ static __always_inline void save_ns_pairs(struct event *e, __u8 first, const str
 	}
 }
 
+/* save_ns_pairs writes old, new per kind in ns_kind_names' order: the table's
+ * switch_task_namespaces (event.NamespaceKinds) must keep it. */
+#define NS_PAIR_OK(K, I)                                                                                  \
+	(ARG_SWITCH_TASK_NAMESPACES_OLD_##K == ARG_SWITCH_TASK_NAMESPACES_OLD_MNT + 2 * (I) &&              \
+	 ARG_SWITCH_TASK_NAMESPACES_NEW_##K == ARG_SWITCH_TASK_NAMESPACES_OLD_MNT + 2 * (I) + 1)
+_Static_assert(NS_PAIR_OK(MNT, 0) && NS_PAIR_OK(UTS, 1) && NS_PAIR_OK(IPC, 2) && NS_PAIR_OK(NET, 3) &&
+		       NS_PAIR_OK(PID_FOR_CHILDREN, 4) && NS_PAIR_OK(CGROUP, 5) && NS_PAIR_OK(TIME, 6) &&
+		       NS_PAIR_OK(TIME_FOR_CHILDREN, 7) && NS_PAIR_OK(USER, 8) && NS_KINDS == 9,
+	       "switch_task_namespaces: old_/new_ arguments out of save_ns_pairs' order");
+
 /* ---- names of the kernel's enums ----
  * Tables indexed by the UAPI value (stable by definition), in .rodata: a
  * value outside a table, or a hole in it, is saved as "". */

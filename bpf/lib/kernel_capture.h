@@ -40,9 +40,9 @@ static __always_inline void emit_post_read_file(void *ctx, struct file *f, __u64
 	if (!event_init(&e, ctx, EVENT_SECURITY_KERNEL_POST_READ_FILE))
 		return;
 	read_file_kind(id, kind);
-	save_u64(&e, 2, size);
-	save_file_path(&e, 0, f);
-	save_str(&e, 1, kind, 0);
+	save_u64(&e, ARG_SECURITY_KERNEL_POST_READ_FILE_SIZE, size);
+	save_file_path(&e, ARG_SECURITY_KERNEL_POST_READ_FILE_PATHNAME, f);
+	save_str(&e, ARG_SECURITY_KERNEL_POST_READ_FILE_TYPE, kind, 0);
 	event_submit(&e, 0);
 }
 
@@ -69,14 +69,14 @@ static long capture_chunk(__u64 i, void *data)
 	__u32 n = c->size - off > CAPTURE_CHUNK ? CAPTURE_CHUNK : c->size - off;
 	if (!event_init(&e, c->ctx, EVENT_MODULE_IMAGE_CHUNK))
 		return 1;
-	save_u64(&e, 0, c->id);
-	save_u64(&e, 1, off);
-	save_u64(&e, 2, c->size);
-	save_bytes(&e, 3, c->buf + off, n, c->user);
+	save_u64(&e, ARG_MODULE_IMAGE_CHUNK_CAPTURE_ID, c->id);
+	save_u64(&e, ARG_MODULE_IMAGE_CHUNK_OFFSET, off);
+	save_u64(&e, ARG_MODULE_IMAGE_CHUNK_TOTAL, c->size);
+	save_bytes(&e, ARG_MODULE_IMAGE_CHUNK_DATA, c->buf + off, n, c->user);
 	if (i == 0) {
-		save_str(&e, 4, c->source, 0);
+		save_str(&e, ARG_MODULE_IMAGE_CHUNK_SOURCE, c->source, 0);
 		if (c->file)
-			save_file_path(&e, 5, c->file);
+			save_file_path(&e, ARG_MODULE_IMAGE_CHUNK_PATHNAME, c->file);
 	}
 	return event_submit(&e, 0) ? 0 : 1;
 }

@@ -679,6 +679,24 @@ __noinline int net_save_ends(struct argpos *p, __u32 first, const struct sock_de
 	return 1;
 }
 
+/* The runs net_save_sock and net_save_ends write from first, in the order of
+ * the table's sockArgs and endsArgs (event/spec_net.go): every event that
+ * carries one must keep it. */
+#define SOCK_RUN_OK(EV)                                                                                   \
+	(ARG_##EV##_TYPE == ARG_##EV##_FAMILY + 1 && ARG_##EV##_PROTOCOL == ARG_##EV##_FAMILY + 2 &&       \
+	 ARG_##EV##_LOCAL_ADDR == ARG_##EV##_FAMILY + 3 && ARG_##EV##_LOCAL_PORT == ARG_##EV##_FAMILY + 4 &&  \
+	 ARG_##EV##_REMOTE_ADDR == ARG_##EV##_FAMILY + 5 && ARG_##EV##_REMOTE_PORT == ARG_##EV##_FAMILY + 6)
+#define ENDS_RUN_OK(EV)                                                                                   \
+	(ARG_##EV##_SADDR == ARG_##EV##_FAMILY + 1 && ARG_##EV##_SPORT == ARG_##EV##_FAMILY + 2 &&         \
+	 ARG_##EV##_DADDR == ARG_##EV##_FAMILY + 3 && ARG_##EV##_DPORT == ARG_##EV##_FAMILY + 4)
+_Static_assert(SOCK_RUN_OK(SECURITY_SOCKET_BIND) && SOCK_RUN_OK(SECURITY_SOCKET_LISTEN) &&
+		       SOCK_RUN_OK(SECURITY_SOCKET_CONNECT) && SOCK_RUN_OK(SECURITY_SOCKET_ACCEPT) && SOCK_RUN_OK(DUP) &&
+		       SOCK_RUN_OK(DUP2) && SOCK_RUN_OK(DUP3),
+	       "a socket event's arguments are out of net_save_sock's order");
+_Static_assert(ENDS_RUN_OK(TCP_CONNECT) && ENDS_RUN_OK(UDP_SENDMSG) && ENDS_RUN_OK(UDP_DISCONNECT) &&
+		       ENDS_RUN_OK(UDP_DESTROY_SOCK),
+	       "a sock-level event's arguments are out of net_save_ends' order");
+
 static __always_inline void save_sock_desc(struct event *e, __u8 first, const struct sock_desc *d)
 {
 	struct argpos p = {.off = e->off, .argnum = e->argnum};

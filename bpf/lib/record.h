@@ -15,95 +15,16 @@
  * ARG_TRUNCATED is or-ed into the type of a string, string array or list that
  * did not fit: a record is never split, it is cut short and says so.
  *
- * The Go side (sensor/event, sensor/decode.go) is checked against this file by
- * a test that reads the BTF of the compiled objects.
+ * The Go side (package event, sensor/decode.go) is checked against this file by
+ * tests that read the BTF of the compiled objects. Event ids and argument
+ * indices come from the event table (event/spec_*.go) through the generated
+ * event_ids.h.
  */
 #ifndef VIGIL_RECORD_H
 #define VIGIL_RECORD_H
 
-/* Stable event ids: never reuse a number. */
-enum event_id {
-	EVENT_EXECVE = 1,
-	EVENT_EXECVEAT = 2,
-	EVENT_INIT_MODULE = 3,
-	EVENT_FINIT_MODULE = 4,
-	EVENT_MEMFD_CREATE = 5,
-	EVENT_SETUID = 6,
-	EVENT_SETREUID = 7,
-	EVENT_SETRESUID = 8,
-	EVENT_SETGID = 9,
-	EVENT_SETREGID = 10,
-	EVENT_SETRESGID = 11,
-	EVENT_SETFSUID = 12,
-	EVENT_SETFSGID = 13,
-	EVENT_CAPSET = 14,
-
-	EVENT_SCHED_PROCESS_FORK = 100,
-	EVENT_SCHED_PROCESS_EXEC = 101,
-	EVENT_SCHED_PROCESS_EXIT = 102,
-
-	EVENT_COMMIT_CREDS = 200,
-	EVENT_SECURITY_BPRM_CHECK = 201,
-	EVENT_SECURITY_KERNEL_READ_FILE = 202,
-
-	/* files: 300-399 (file.bpf.c) */
-	EVENT_SECURITY_FILE_OPEN = 300,
-	EVENT_SECURITY_INODE_UNLINK = 301,
-	EVENT_SECURITY_INODE_RENAME = 302,
-	EVENT_SECURITY_INODE_SYMLINK = 303,
-	EVENT_SECURITY_INODE_LINK = 304,
-	EVENT_SECURITY_FILE_MPROTECT = 305,
-	EVENT_MEM_PROT_ALERT = 306,
-	EVENT_SECURITY_MMAP_FILE = 307,
-	EVENT_MAGIC_WRITE = 308,
-	EVENT_VFS_WRITE = 309,
-	EVENT_VFS_WRITEV = 310,
-	EVENT_SECURITY_SB_MOUNT = 311,
-	EVENT_SECURITY_SB_UMOUNT = 312,
-	EVENT_SECURITY_INODE_MKNOD = 313,
-	EVENT_SECURITY_PATH_CHMOD = 314,
-	EVENT_DO_TRUNCATE = 315,
-	EVENT_SETXATTR = 316,
-
-	/* network: 400-499 (net.bpf.c) */
-	EVENT_SOCKET = 400,
-	EVENT_SECURITY_SOCKET_CREATE = 401,
-	EVENT_SECURITY_SOCKET_BIND = 402,
-	EVENT_SECURITY_SOCKET_LISTEN = 403,
-	EVENT_SECURITY_SOCKET_CONNECT = 404,
-	EVENT_SECURITY_SOCKET_ACCEPT = 405,
-	EVENT_DUP = 406,
-	EVENT_DUP2 = 407,
-	EVENT_DUP3 = 408,
-	EVENT_INET_SOCK_SET_STATE = 409,
-	EVENT_TCP_CONNECT = 410,
-	EVENT_UDP_SENDMSG = 411,
-	EVENT_UDP_DISCONNECT = 412,
-	EVENT_UDP_DESTROY_SOCK = 413,
-	EVENT_NET_PACKET = 414,
-	EVENT_NET_PACKET_DNS = 415,
-
-	/* the kernel's own facilities: 500-599 (kernel.bpf.c) */
-	EVENT_SWITCH_TASK_NAMESPACES = 500,
-	EVENT_PTRACE = 501,
-	EVENT_PROCESS_VM_READV = 502,
-	EVENT_PROCESS_VM_WRITEV = 503,
-	EVENT_SECURITY_BPF = 504,
-	EVENT_SECURITY_BPF_MAP = 505,
-	EVENT_CAP_CAPABLE = 506,
-	EVENT_CGROUP_MKDIR = 507,
-	EVENT_CGROUP_RMDIR = 508,
-	EVENT_CGROUP_ATTACH_TASK = 509,
-	EVENT_DO_EXIT = 510,
-	EVENT_SCHED_SWITCH = 511,
-	EVENT_KEXEC_LOAD = 512,
-	EVENT_KEXEC_FILE_LOAD = 513,
-	EVENT_SECURITY_KERNEL_POST_READ_FILE = 514,
-	EVENT_MODULE_IMAGE_CHUNK = 515,
-	EVENT_MODULE_IMAGE_CAPTURED = 516, /* made by the sensor from the chunks */
-
-	EVENT_ID_MAX = 1024, /* size of the per-event tables (drops, modes) */
-};
+/* enum event_id and enum event_arg: generated from the event table. */
+#include "event_ids.h"
 
 enum arg_type {
 	ARG_S32 = 1,

@@ -11,8 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-sec/vigil/sensor"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor"
 )
 
 type eventsFlags struct {
@@ -127,7 +127,7 @@ func runEvents(out io.Writer, log zerolog.Logger, f *eventsFlags, names []string
 		for _, a := range s.Args {
 			d.Args = append(d.Args, argDoc{Name: a.Name, Type: a.Type.String(), Doc: a.Doc})
 		}
-		for _, p := range s.Probes {
+		for _, p := range sensor.EventProbes(s.ID) {
 			d.Probes = append(d.Probes, probeDoc{Name: p.Name, Fallback: p.Fallback})
 		}
 		if st, ok := status[s.Name]; ok {

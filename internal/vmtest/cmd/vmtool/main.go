@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vigil-sec/vigil/sensor/vmtest/internal/bzimage"
-	"github.com/vigil-sec/vigil/sensor/vmtest/internal/cpio"
-	"github.com/vigil-sec/vigil/sensor/vmtest/internal/verdict"
+	"github.com/vigil-sec/vigil/internal/vmtest/internal/bzimage"
+	"github.com/vigil-sec/vigil/internal/vmtest/internal/cpio"
+	"github.com/vigil-sec/vigil/internal/vmtest/internal/verdict"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: vmtool vmlinux|initramfs|verdict [flags] args (see go doc ./sensor/vmtest/cmd/vmtool)")
+	fmt.Fprintln(os.Stderr, "usage: vmtool vmlinux|initramfs|verdict [flags] args (see go doc ./internal/vmtest/cmd/vmtool)")
 	os.Exit(2)
 }
 

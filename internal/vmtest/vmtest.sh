@@ -16,7 +16,7 @@
 #                    qemu memory (1G), CPUs (1), accelerator (tcg,thread=multi),
 #                    extra qemu options, extra kernel parameters
 #   VIGIL_VMTEST_CACHE  downloads and unpacked kernels (~/.cache/vigil-vmtest)
-#   VMTEST_OUT       build output and serial logs (sensor/vmtest/out)
+#   VMTEST_OUT       build output and serial logs (internal/vmtest/out)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -229,13 +229,13 @@ build() {
 	mkdir -p "$b" "$rootfs"/{bin,sbin,dev,proc,sys,tmp,root,etc,tests,triggers}
 	cd "$ROOT"
 	say "building the host tool, /init and the test binaries"
-	"$GO" build -o "$b/vmtool" ./sensor/vmtest/cmd/vmtool
+	"$GO" build -o "$b/vmtool" ./internal/vmtest/cmd/vmtool
 	VMTOOL=$b/vmtool
-	CGO_ENABLED=0 "$GO" build -o "$rootfs/init" ./sensor/vmtest/cmd/vminit
+	CGO_ENABLED=0 "$GO" build -o "$rootfs/init" ./internal/vmtest/cmd/vminit
 
 	# Test binaries: every package named here that has tests. /init runs
 	# /tests/<name>/<name>.test in name order.
-	for t in ./sensor ./sensor/vmtest; do
+	for t in ./sensor ./internal/vmtest; do
 		[[ -d $t ]] || continue
 		[[ -n $("$GO" list -f '{{join .TestGoFiles ""}}{{join .XTestGoFiles ""}}' "$t" 2>/dev/null) ]] || {
 			"$GO" list "$t" >/dev/null # a package that does not build is an error, not "no tests"
@@ -268,7 +268,7 @@ build() {
 		*) ln -sf busybox "$rootfs/bin/$applet" ;;
 		esac
 	done
-	CGO_ENABLED=0 "$GO" build -o "$rootfs/bin/true" ./sensor/vmtest/cmd/vmtrue
+	CGO_ENABLED=0 "$GO" build -o "$rootfs/bin/true" ./internal/vmtest/cmd/vmtrue
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$rootfs/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 	echo vmtest >"$rootfs/etc/hostname"

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testTable(t *testing.T) (string, *table) {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := loadTable(filepath.Join(root, "event"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, tb
+}
+
+// TestGeneratedFilesAreCurrent fails when the event table changed and the
+// generated header or Go views were not regenerated (go generate ./event/).
+func TestGeneratedFilesAreCurrent(t *testing.T) {
+	root, tb := testTable(t)
+	outs, err := render(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		have, err := os.ReadFile(filepath.Join(root, o.path))
+		if err != nil {
+			t.Fatalf("%s: %v (run go generate ./event/)", o.path, err)
+		}
+		if !bytes.Equal(have, o.data) {
+			t.Errorf("%s is stale: it differs from what the event table gives; run go generate ./event/ (then make generate for the BPF objects)", o.path)
+		}
+	}
+}
+
+// TestNoLiteralArgumentIndices fails when a BPF source passes a number as
+// an argument index: go run ./internal/genevents -rewrite-c names them.
+func TestNoLiteralArgumentIndices(t *testing.T) {
+	root, tb := testTable(t)
+	files, err := bpfSources(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, n, err := rewriteC(tb, rel(root, f), src)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if n > 0 {
+			t.Errorf("%s: %d save_*() calls with a literal argument index; run go run ./internal/genevents -rewrite-c", rel(root, f), n)
+		}
+	}
+}
+
+// The rewriter names indices by the event in scope, checks types, and
+// refuses what it cannot attribute.
+func TestRewriteC(t *testing.T) {
+	_, tb := testTable(t)
+	cases := []struct {
+		name, src, want, err string
+	}{
+		{
+			name: "event_init names the event",
+			src:  "int f(void *ctx)\n{\n\tstruct event e;\n\tif (!event_init(&e, ctx, EVENT_EXECVE))\n\t\treturn 0;\n\tsave_str(&e, 0, p, 1);\n\tsave_str_arr(&e,  1, a);\n}\n",
+			want: "int f(void *ctx)\n{\n\tstruct event e;\n\tif (!event_init(&e, ctx, EVENT_EXECVE))\n\t\treturn 0;\n\tsave_str(&e, ARG_EXECVE_PATHNAME, p, 1);\n\tsave_str_arr(&e,  ARG_EXECVE_ARGV, a);\n}\n",
+		},
+		{
+			name: "a condition does not name the record's event",
+			src:  "int f(void *ctx, __u32 id)\n{\n\tif (id == EVENT_EXECVE)\n\t\tsave_str(&e, 0, p, 1);\n}\n",
+			err:  "no event in scope",
+		},
+		{
+			name: "annotation, and save_inode's two indices",
+			src:  "/* args: EVENT_SECURITY_BPRM_CHECK */\nstatic void g(struct event *e)\n{\n\tsave_inode(e, 2, 3, ino); /* save_u32(e, 9, x) */\n}\n",
+			want: "/* args: EVENT_SECURITY_BPRM_CHECK */\nstatic void g(struct event *e)\n{\n\tsave_inode(e, ARG_SECURITY_BPRM_CHECK_DEV, ARG_SECURITY_BPRM_CHECK_INODE, ino); /* save_u32(e, 9, x) */\n}\n",
+		},
+		{
+			name: "wrong type",
+			src:  "int f(void *ctx)\n{\n\tevent_init(&e, ctx, EVENT_EXECVE);\n\tsave_u32(&e, 0, x);\n}\n",
+			err:  "save_u32 writes a uint32, but argument 0 of execve (pathname) is a string",
+		},
+		{
+			name: "no such argument",
+			src:  "int f(void *ctx)\n{\n\tevent_init(&e, ctx, EVENT_EXECVE);\n\tsave_str(&e, 7, x, 0);\n}\n",
+			err:  "event execve has no argument 7",
+		},
+		{
+			name: "events sharing code must agree",
+			src:  "/* args: EVENT_VFS_WRITE, EVENT_VFS_WRITEV */\nint f(void *ctx)\n{\n\tsave_u64(&e, 2, n);\n}\n",
+			err:  "argument 2 is count uint64 in vfs_write but vlen uint64 in vfs_writev",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, _, err := rewriteC(tb, "x.c", []byte(c.src))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one containing %q", err, c.err)
+				}
+				if !strings.Contains(err.Error(), "x.c:") {
+					t.Errorf("error %q does not name the place", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != c.want {
+				t.Errorf("got\n%s\nwant\n%s", out, c.want)
+			}
+		})
+	}
+}

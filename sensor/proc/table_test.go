@@ -1,0 +1,188 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+// emptyTable has an empty proc file system: it knows only what events say.
+func emptyTable(t *testing.T, max int) *Table {
+	return New(Config{Root: t.TempDir(), MaxEntries: max})
+}
+
+func forkEv(parent, child uint32, thread bool) *event.Event {
+	a := event.SchedProcessForkArgs{}
+	a.SetParentPid(parent)
+	a.SetParentTid(parent)
+	a.SetChildPid(child)
+	a.SetChildTid(child)
+	a.SetChildNSPid(child)
+	a.SetThread(thread)
+	return &event.Event{ID: event.IDSchedProcessFork, Name: "sched_process_fork", Process: event.Process{HostPid: parent, Pid: parent, Comm: "parent"}, Args: a}
+}
+
+func execEv(pid uint32, comm, path string, argv ...string) *event.Event {
+	a := event.SchedProcessExecArgs{}
+	a.SetPathname(path)
+	a.SetArgv(argv)
+	return &event.Event{ID: event.IDSchedProcessExec, Name: "sched_process_exec", Process: event.Process{HostPid: pid, Pid: pid, Comm: comm}, Args: a}
+}
+
+func exitEv(pid uint32, group bool) *event.Event {
+	a := event.SchedProcessExitArgs{}
+	a.SetGroupExit(group)
+	return &event.Event{ID: event.IDSchedProcessExit, Name: "sched_process_exit", Process: event.Process{HostPid: pid, Pid: pid}, Args: a}
+}
+
+func TestAncestry(t *testing.T) {
+	pt := emptyTable(t, 0)
+	pt.procs[1] = &proc{hostPid: 1, nsPid: 1, comm: "init", exe: "/sbin/init"}
+	pt.procs[100] = &proc{hostPid: 100, hostPpid: 1, nsPid: 100, comm: "nginx", exe: "/usr/sbin/nginx", argv: []string{"nginx", "-g", "daemon off;"}}
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = "arg"
+	}
+	pt.procs[200] = &proc{hostPid: 200, hostPpid: 100, nsPid: 200, comm: "sh", exe: "/bin/sh", argv: long}
+	ev := &event.Event{ID: event.IDExecve, Name: "execve", Process: event.Process{HostPid: 300, Pid: 300, HostPpid: 200, Comm: "id"}}
+	pt.Enrich(ev)
+	got := []string{}
+	for _, a := range ev.Process.Ancestors {
+		got = append(got, a.Comm)
+	}
+	if !reflect.DeepEqual(got, []string{"sh", "nginx", "init"}) {
+		t.Fatalf("ancestry = %v, want sh, nginx, init", got)
+	}
+	if n := len(ev.Process.Ancestors[0].Argv); n != ancestorArgs+1 {
+		t.Errorf("a long ancestor argv kept %d elements, want %d and a marker", n, ancestorArgs)
+	}
+}
+
+// The lifecycle: fork copies the parent, exec replaces the program, a thread
+// is no process, commit_creds of an exec names the new program early, exit of
+// the last thread starts the linger and Sweep ends it.
+func TestLifecycle(t *testing.T) {
+	pt := emptyTable(t, 0)
+	pt.procs[100] = &proc{hostPid: 100, hostPpid: 1, nsPid: 100, comm: "bash", exe: "/bin/bash", argv: []string{"bash"}, containerID: "c1"}
+
+	pt.Update(forkEv(100, 101, true))
+	if pt.procs[101] != nil {
+		t.Fatal("a new thread made a process entry")
+	}
+	pt.Update(forkEv(100, 400, false))
+	if p := pt.procs[400]; p == nil || p.exe != "/bin/bash" || p.hostPpid != 100 || p.containerID != "c1" || p.nsPid != 400 {
+		t.Fatalf("after fork: %+v", p)
+	}
+
+	creds := event.CommitCredsArgs{}
+	creds.SetExe("/usr/bin/sudo")
+	pt.Update(&event.Event{ID: event.IDCommitCreds, Process: event.Process{HostPid: 400, Comm: "bash"}, Args: creds})
+	if p := pt.procs[400]; p.exe != "/usr/bin/sudo" {
+		t.Fatalf("commit_creds of an exec: exe %q", p.exe)
+	}
+	pt.Update(&event.Event{ID: event.IDCommitCreds, Process: event.Process{HostPid: 400}, Args: event.CommitCredsArgs{}})
+	if p := pt.procs[400]; p.exe != "/usr/bin/sudo" {
+		t.Fatalf("commit_creds outside an exec changed exe to %q", p.exe)
+	}
+
+	pt.Update(execEv(400, "curl", "/usr/bin/curl", "curl", "x"))
+	if p := pt.procs[400]; p.exe != "/usr/bin/curl" || p.comm != "curl" || !reflect.DeepEqual(p.argv, []string{"curl", "x"}) {
+		t.Fatalf("after exec: %+v", p)
+	}
+	ev := &event.Event{ID: event.IDExecve, Process: event.Process{HostPid: 400, Pid: 400, HostPpid: 100}}
+	pt.Enrich(ev)
+	if ev.Process.Exe != "/usr/bin/curl" || len(ev.Process.Ancestors) != 1 || ev.Process.Ancestors[0].Exe != "/bin/bash" {
+		t.Fatalf("enriched: %+v", ev.Process)
+	}
+
+	pt.Update(exitEv(400, false))
+	if !pt.procs[400].exitedAt.IsZero() {
+		t.Fatal("a thread's exit ended the process")
+	}
+	pt.Update(exitEv(400, true))
+	if pt.procs[400].exitedAt.IsZero() {
+		t.Fatal("the last thread's exit was not recorded")
+	}
+	pt.Sweep(time.Now())
+	if pt.procs[400] == nil {
+		t.Fatal("an exited process was forgotten before its linger")
+	}
+	pt.Sweep(time.Now().Add(DefaultLinger + time.Second))
+	if pt.procs[400] != nil || pt.procs[100] == nil {
+		t.Fatalf("after the linger: 400 kept %v, 100 kept %v", pt.procs[400] != nil, pt.procs[100] != nil)
+	}
+	if st := pt.Stats(); st.Expired != 1 || st.Entries != 1 {
+		t.Fatalf("stats %+v, want 1 expired, 1 entry", st)
+	}
+}
+
+// The table stays within MaxEntries, evicting exited processes first, then
+// the least recently used, and counts every eviction.
+func TestBounded(t *testing.T) {
+	const max = 64
+	pt := emptyTable(t, max)
+	pt.procs[1] = &proc{hostPid: 1, comm: "init"}
+	for pid := uint32(2); pid < 40; pid++ {
+		pt.Update(forkEv(1, pid, false))
+	}
+	// processes 2..9 exit; process 10 is used again and again
+	for pid := uint32(2); pid < 10; pid++ {
+		pt.Update(exitEv(pid, true))
+	}
+	for pid := uint32(40); pid < 1000; pid++ {
+		pt.Update(forkEv(1, pid, false))
+		pt.Enrich(&event.Event{Process: event.Process{HostPid: 10, Pid: 10}})
+		if n := len(pt.procs); n > max {
+			t.Fatalf("%d entries, bound %d", n, max)
+		}
+		if ev := pt.stats.Evictions; ev > 0 && ev <= 8 {
+			// the first evictions take the 8 exited processes only
+			for live := uint32(10); live <= pid; live++ {
+				if pt.procs[live] == nil {
+					t.Fatalf("live process %d evicted while exited ones were kept (%d evictions)", live, ev)
+				}
+			}
+		}
+	}
+	if pt.procs[10] == nil {
+		t.Error("the most used process was evicted")
+	}
+	if pt.procs[999] == nil {
+		t.Error("the newest process was evicted")
+	}
+	st := pt.Stats()
+	// pids 1 (init) to 999 went in; what is not in the table was evicted
+	if want := uint64(999 - st.Entries); st.Evictions != want {
+		t.Errorf("evictions %d, want %d (entries %d)", st.Evictions, want, st.Entries)
+	}
+}
+
+// The cgroup id cache is bounded too.
+func TestCgroupCacheBounded(t *testing.T) {
+	root := t.TempDir()
+	pt := New(Config{Root: root, MaxEntries: 8})
+	if err := os.MkdirAll(filepath.Join(root, "5"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := os.WriteFile(filepath.Join(root, "5", "cgroup"), []byte("0::/system.slice/docker-"+id+".scope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for cg := uint64(1); cg <= 100; cg++ {
+		ev := &event.Event{Process: event.Process{HostPid: 5, CgroupID: cg}}
+		pt.Enrich(ev)
+		if ev.Process.ContainerID != id {
+			t.Fatalf("cgroup %d: container %q", cg, ev.Process.ContainerID)
+		}
+		if len(pt.cgroups) > 8 {
+			t.Fatalf("%d cgroups cached, bound 8", len(pt.cgroups))
+		}
+	}
+	if st := pt.Stats(); st.CgroupResets == 0 {
+		t.Errorf("no cgroup cache reset counted: %+v", st)
+	}
+}
