@@ -38,7 +38,10 @@ static __always_inline void save_open_file(struct event *e, struct file *f)
 static __always_inline void file_open_hook(void *ctx, struct file *f)
 {
 	struct event e;
-	if (is_self() || !emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
+	if (is_self())
+		return;
+	note_write_open(f);
+	if (!emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
 		return;
@@ -81,6 +84,10 @@ SEC("raw_tracepoint/sys_exit")
 int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 {
 	long ret = ctx->args[1];
+	/* the write-open record is kept whichever probe feeds the event: the
+	 * kernel hook does it too, and the newest writer wins */
+	if (ret >= 0)
+		note_write_open(task_fd_file((struct task_struct *)bpf_get_current_task(), ret));
 	__u32 m = event_mode(EVENT_SECURITY_FILE_OPEN);
 	int want_open = ret >= 0 ? emit_allowed(EVENT_SECURITY_FILE_OPEN, 1) : m != MODE_OFF && reportable(ret);
 	if (!want_open && !emit_allowed(EVENT_DO_TRUNCATE, 1))

@@ -13,6 +13,21 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type FileInodeKey struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
+type FileInodeWrite struct {
+	_       structs.HostLayout
+	Ts      uint64
+	HostPid uint32
+	Created uint32
+	Comm    [16]int8
+}
+
 type FilePathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -57,6 +72,7 @@ const (
 	FileMapDrops                       = "drops"
 	FileMapEventModes                  = "event_modes"
 	FileMapEvents                      = "events"
+	FileMapInodeWrites                 = "inode_writes"
 	FileMapPathbufs                    = "pathbufs"
 	FileMapScratch                     = "scratch"
 	FileMapSysEnterProgs               = "sys_enter_progs"
@@ -208,6 +224,7 @@ type FileMapSpecs struct {
 	Drops         *ebpf.MapSpec `ebpf:"drops"`
 	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
 	Events        *ebpf.MapSpec `ebpf:"events"`
+	InodeWrites   *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
 	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
@@ -245,6 +262,7 @@ type FileMaps struct {
 	Drops         *ebpf.Map `ebpf:"drops"`
 	EventModes    *ebpf.Map `ebpf:"event_modes"`
 	Events        *ebpf.Map `ebpf:"events"`
+	InodeWrites   *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
 	Scratch       *ebpf.Map `ebpf:"scratch"`
 	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
@@ -257,6 +275,7 @@ func (m *FileMaps) Close() error {
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,
