@@ -1230,3 +1230,92 @@ int sys_exit_truncate(struct bpf_raw_tracepoint_args *ctx)
 	event_submit(&e, ret);
 	return 0;
 }
+
+/* ---- utimensat (and futimens, utimes, futimesat, utime) ---- */
+
+#define UTIME_NOW ((1l << 30) - 1l)
+#define UTIME_OMIT ((1l << 30) - 2l)
+
+/* A file's access or modification time set to a value the caller chose, the
+ * way timestomping tools and touch -d/-r do. Setting them to now (touch, make,
+ * editors: a NULL times array or UTIME_NOW) is everyday work and is not
+ * reported. At exit: the kernel has read the times array, so its pages are
+ * there. Args: 0 pathname, 1 atime, 2 mtime (seconds; each present only when
+ * set to a given value), 3 flags, 4 syscall. */
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_utimes(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = ctx->args[1];
+	struct event e;
+	if (!reportable(ret) || !emit_allowed(EVENT_UTIMENSAT, 0))
+		return 0;
+	__u64 a[6];
+	read_syscall_args(syscall_regs(ctx), a);
+	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	char sys[12] = {};
+	int dirfd = AT_FDCWD;
+	const char *upath;
+	const void *times;
+	__u32 flags = 0;
+	/* seconds and sub-second part of atime ([0], [1]) and mtime ([2], [3]) */
+	__s64 t[4] = {};
+	switch (nr) {
+	case NR_utimensat: /* utimensat(dirfd, path, struct timespec[2], flags) */
+		SYSNAME(sys, "utimensat");
+		dirfd = a[0];
+		upath = (const char *)a[1];
+		times = (const void *)a[2];
+		flags = a[3];
+		break;
+	case NR_futimesat: /* futimesat(dirfd, path, struct timeval[2]) */
+		SYSNAME(sys, "futimesat");
+		dirfd = a[0];
+		upath = (const char *)a[1];
+		times = (const void *)a[2];
+		break;
+	case NR_utimes: /* utimes(path, struct timeval[2]) */
+		SYSNAME(sys, "utimes");
+		upath = (const char *)a[0];
+		times = (const void *)a[1];
+		break;
+	case NR_utime: /* utime(path, struct utimbuf { actime, modtime }) */
+		SYSNAME(sys, "utime");
+		upath = (const char *)a[0];
+		times = (const void *)a[1];
+		break;
+	default:
+		return 0;
+	}
+	if (!times)
+		return 0; /* now */
+	if (nr == NR_utime) {
+		if (bpf_probe_read_user(t, 16, times))
+			return 0;
+		t[2] = t[1];
+		t[1] = t[3] = 0;
+	} else if (bpf_probe_read_user(t, sizeof(t), times)) {
+		return 0;
+	}
+	int aset = 1, mset = 1;
+	if (nr == NR_utimensat) {
+		aset = t[1] != UTIME_NOW && t[1] != UTIME_OMIT;
+		mset = t[3] != UTIME_NOW && t[3] != UTIME_OMIT;
+	}
+	if (!aset && !mset)
+		return 0;
+	if (!event_init(&e, ctx, EVENT_UTIMENSAT))
+		return 0;
+	/* futimens is utimensat(fd, NULL, ...): the fd's own file */
+	if (!upath)
+		save_file_path(&e, 0, task_fd_file(e.task, dirfd));
+	else
+		save_user_path_at(&e, 0, dirfd, upath);
+	if (aset)
+		save_s64(&e, 1, t[0]);
+	if (mset)
+		save_s64(&e, 2, t[2]);
+	save_u32(&e, 3, flags);
+	save_str(&e, 4, sys, 0);
+	event_submit(&e, ret);
+	return 0;
+}

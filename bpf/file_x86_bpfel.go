@@ -124,6 +124,7 @@ const (
 	FileProgSysExitTruncate            = "sys_exit_truncate"
 	FileProgSysExitUmount              = "sys_exit_umount"
 	FileProgSysExitUnlink              = "sys_exit_unlink"
+	FileProgSysExitUtimes              = "sys_exit_utimes"
 	FileVarSelfTgid                    = "self_tgid"
 )
 
@@ -215,6 +216,7 @@ type FileProgramSpecs struct {
 	SysExitTruncate            *ebpf.ProgramSpec `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.ProgramSpec `ebpf:"sys_exit_umount"`
 	SysExitUnlink              *ebpf.ProgramSpec `ebpf:"sys_exit_unlink"`
+	SysExitUtimes              *ebpf.ProgramSpec `ebpf:"sys_exit_utimes"`
 }
 
 // FileMapSpecs contains maps before they are loaded into the kernel.
@@ -341,6 +343,7 @@ type FilePrograms struct {
 	SysExitTruncate            *ebpf.Program `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.Program `ebpf:"sys_exit_umount"`
 	SysExitUnlink              *ebpf.Program `ebpf:"sys_exit_unlink"`
+	SysExitUtimes              *ebpf.Program `ebpf:"sys_exit_utimes"`
 }
 
 func (p *FilePrograms) Close() error {
@@ -391,6 +394,7 @@ func (p *FilePrograms) Close() error {
 		p.SysExitTruncate,
 		p.SysExitUmount,
 		p.SysExitUnlink,
+		p.SysExitUtimes,
 	)
 }
 

@@ -69,6 +69,7 @@ const (
 	SyscallsEventIdEVENT_SECURITY_PATH_CHMOD            SyscallsEventId = 314
 	SyscallsEventIdEVENT_DO_TRUNCATE                    SyscallsEventId = 315
 	SyscallsEventIdEVENT_SETXATTR                       SyscallsEventId = 316
+	SyscallsEventIdEVENT_UTIMENSAT                      SyscallsEventId = 317
 	SyscallsEventIdEVENT_SOCKET                         SyscallsEventId = 400
 	SyscallsEventIdEVENT_SECURITY_SOCKET_CREATE         SyscallsEventId = 401
 	SyscallsEventIdEVENT_SECURITY_SOCKET_BIND           SyscallsEventId = 402

@@ -70,6 +70,7 @@ enum event_id {
 	EVENT_SECURITY_PATH_CHMOD = 314,
 	EVENT_DO_TRUNCATE = 315,
 	EVENT_SETXATTR = 316,
+	EVENT_UTIMENSAT = 317,
 
 	/* network: 400-499 (net.bpf.c) */
 	EVENT_SOCKET = 400,

@@ -27,6 +27,7 @@ func init() {
 		scenario{"users added and removed", scenarioUserAddDel},
 		scenario{"build output run where it was built", scenarioBuildOutputRun},
 		scenario{"program copied with cp into a scratch folder and run", scenarioCopiedAndRun},
+		scenario{"file times set by a program through utimensat and futimens", scenarioStompSyscall},
 	)
 }
 
@@ -223,6 +224,40 @@ func scenarioCopiedAndRun(t *testing.T, env *e2eEnv) []expectation {
 		expect = append(expect, expectation{what: "a copy of true made by cp in " + dst + " and run", sigID: "executable-dropped", pid: pid,
 			exe: isExe(dst), exeDoc: dst, comm: name, event: "sched_process_exec",
 			also: func(ev *event.Event) bool { return ev.Args["writer_comm"] == "cp" }})
+	}
+	return expect
+}
+
+// scenarioStompSyscall: a program (not touch) sets an old modification
+// time on a file in a system folder with utimensat, then with futimens.
+func scenarioStompSyscall(t *testing.T, env *e2eEnv) []expectation {
+	dir, err := os.MkdirTemp("/opt", "vigil-e2e-stomp-")
+	if err != nil {
+		t.Fatalf("a folder under /opt for the target: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	target := filepath.Join(dir, "libhelper.so")
+	if err := os.WriteFile(target, []byte("not a library\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trig := filepath.Join(env.triggers, "stomp")
+	var r struct {
+		Pid uint32 `json:"pid"`
+	}
+	runTrigger(t, exec.Command(trig, target), &r)
+	const stamp = int64(1420070400)
+	var expect []expectation
+	for _, c := range []struct {
+		what  string
+		atime bool
+	}{{"utimensat on the path", true}, {"futimens on a descriptor", false}} {
+		c := c
+		expect = append(expect, expectation{what: c.what + " of " + target, sigID: "timestomp", pid: r.Pid,
+			exe: isExe(trig), exeDoc: trig, comm: "stomp", event: "utimensat",
+			also: func(ev *event.Event) bool {
+				_, hasAtime := ev.Args["atime"]
+				return ev.Args["pathname"] == target && ev.Args["mtime"] == stamp && hasAtime == c.atime
+			}})
 	}
 	return expect
 }
