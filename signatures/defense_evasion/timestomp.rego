@@ -144,6 +144,12 @@ time_keepers := {
 	"cp", "mv", "install", "rsync", "scp", "sftp-server", "sftp", "ftp", "lftp", "wget",
 	"curl", "git", "patch",
 	"systemd-tmpfiles", "ostree", "flatpak", "snapd", "busybox", "containerd", "dockerd",
+	"logrotate",
+	# the shadow suite keeps a backup of each account database with the
+	# original's times (/etc/passwd-, /etc/shadow-, /etc/subuid-, ...)
+	"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "newusers",
+	"passwd", "chpasswd", "chgpasswd", "chage", "chfn", "chsh", "gpasswd", "vipw", "vigr",
+	"pwck", "grpck", "adduser", "deluser", "addgroup", "delgroup", "pwconv", "grpconv",
 }
 
 utime_fields := {k: v |
