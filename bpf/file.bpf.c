@@ -39,7 +39,10 @@ static __always_inline void save_open_file(struct event *e, struct file *f)
 static __always_inline void file_open_hook(void *ctx, struct file *f)
 {
 	struct event e;
-	if (is_self() || !emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
+	if (is_self())
+		return;
+	note_write_open(f);
+	if (!emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
 		return;
 	if (!event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
 		return;
@@ -82,6 +85,10 @@ SEC("raw_tracepoint/sys_exit")
 int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 {
 	long ret = ctx->args[1];
+	/* the write-open record is kept whichever probe feeds the event: the
+	 * kernel hook does it too, and the newest writer wins */
+	if (ret >= 0)
+		note_write_open(task_fd_file((struct task_struct *)bpf_get_current_task(), ret));
 	__u32 m = event_mode(EVENT_SECURITY_FILE_OPEN);
 	int want_open = ret >= 0 ? emit_allowed(EVENT_SECURITY_FILE_OPEN, 1) : m != MODE_OFF && reportable(ret);
 	if (!want_open && !emit_allowed(EVENT_DO_TRUNCATE, 1))
@@ -1224,6 +1231,95 @@ int sys_exit_truncate(struct bpf_raw_tracepoint_args *ctx)
 	}
 	save_s64(&e, ARG_DO_TRUNCATE_LENGTH, a[1]);
 	save_str(&e, ARG_DO_TRUNCATE_SYSCALL, sys, 0);
+	event_submit(&e, ret);
+	return 0;
+}
+
+/* ---- utimensat (and futimens, utimes, futimesat, utime) ---- */
+
+#define UTIME_NOW ((1l << 30) - 1l)
+#define UTIME_OMIT ((1l << 30) - 2l)
+
+/* A file's access or modification time set to a value the caller chose, the
+ * way timestomping tools and touch -d/-r do. Setting them to now (touch, make,
+ * editors: a NULL times array or UTIME_NOW) is everyday work and is not
+ * reported. At exit: the kernel has read the times array, so its pages are
+ * there. Args: 0 pathname, 1 atime, 2 mtime (seconds; each present only when
+ * set to a given value), 3 flags, 4 syscall. */
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_utimes(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = ctx->args[1];
+	struct event e;
+	if (!reportable(ret) || !emit_allowed(EVENT_UTIMENSAT, 0))
+		return 0;
+	__u64 a[6];
+	read_syscall_args(syscall_regs(ctx), a);
+	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	char sys[12] = {};
+	int dirfd = AT_FDCWD;
+	const char *upath;
+	const void *times;
+	__u32 flags = 0;
+	/* seconds and sub-second part of atime ([0], [1]) and mtime ([2], [3]) */
+	__s64 t[4] = {};
+	switch (nr) {
+	case NR_utimensat: /* utimensat(dirfd, path, struct timespec[2], flags) */
+		SYSNAME(sys, "utimensat");
+		dirfd = a[0];
+		upath = (const char *)a[1];
+		times = (const void *)a[2];
+		flags = a[3];
+		break;
+	case NR_futimesat: /* futimesat(dirfd, path, struct timeval[2]) */
+		SYSNAME(sys, "futimesat");
+		dirfd = a[0];
+		upath = (const char *)a[1];
+		times = (const void *)a[2];
+		break;
+	case NR_utimes: /* utimes(path, struct timeval[2]) */
+		SYSNAME(sys, "utimes");
+		upath = (const char *)a[0];
+		times = (const void *)a[1];
+		break;
+	case NR_utime: /* utime(path, struct utimbuf { actime, modtime }) */
+		SYSNAME(sys, "utime");
+		upath = (const char *)a[0];
+		times = (const void *)a[1];
+		break;
+	default:
+		return 0;
+	}
+	if (!times)
+		return 0; /* now */
+	if (nr == NR_utime) {
+		if (bpf_probe_read_user(t, 16, times))
+			return 0;
+		t[2] = t[1];
+		t[1] = t[3] = 0;
+	} else if (bpf_probe_read_user(t, sizeof(t), times)) {
+		return 0;
+	}
+	int aset = 1, mset = 1;
+	if (nr == NR_utimensat) {
+		aset = t[1] != UTIME_NOW && t[1] != UTIME_OMIT;
+		mset = t[3] != UTIME_NOW && t[3] != UTIME_OMIT;
+	}
+	if (!aset && !mset)
+		return 0;
+	if (!event_init(&e, ctx, EVENT_UTIMENSAT))
+		return 0;
+	/* futimens is utimensat(fd, NULL, ...): the fd's own file */
+	if (!upath)
+		save_file_path(&e, ARG_UTIMENSAT_PATHNAME, task_fd_file(e.task, dirfd));
+	else
+		save_user_path_at(&e, ARG_UTIMENSAT_PATHNAME, dirfd, upath);
+	if (aset)
+		save_s64(&e, ARG_UTIMENSAT_ATIME, t[0]);
+	if (mset)
+		save_s64(&e, ARG_UTIMENSAT_MTIME, t[2]);
+	save_u32(&e, ARG_UTIMENSAT_FLAGS, flags);
+	save_str(&e, ARG_UTIMENSAT_SYSCALL, sys, 0);
 	event_submit(&e, ret);
 	return 0;
 }

@@ -13,6 +13,21 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type FileInodeKey struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
+type FileInodeWrite struct {
+	_       structs.HostLayout
+	Ts      uint64
+	HostPid uint32
+	Created uint32
+	Comm    [16]int8
+}
+
 type FilePathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -57,6 +72,7 @@ const (
 	FileMapDrops                       = "drops"
 	FileMapEventModes                  = "event_modes"
 	FileMapEvents                      = "events"
+	FileMapInodeWrites                 = "inode_writes"
 	FileMapPathbufs                    = "pathbufs"
 	FileMapScratch                     = "scratch"
 	FileMapSysEnterProgs               = "sys_enter_progs"
@@ -108,6 +124,7 @@ const (
 	FileProgSysExitTruncate            = "sys_exit_truncate"
 	FileProgSysExitUmount              = "sys_exit_umount"
 	FileProgSysExitUnlink              = "sys_exit_unlink"
+	FileProgSysExitUtimes              = "sys_exit_utimes"
 	FileVarSelfTgid                    = "self_tgid"
 )
 
@@ -199,6 +216,7 @@ type FileProgramSpecs struct {
 	SysExitTruncate            *ebpf.ProgramSpec `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.ProgramSpec `ebpf:"sys_exit_umount"`
 	SysExitUnlink              *ebpf.ProgramSpec `ebpf:"sys_exit_unlink"`
+	SysExitUtimes              *ebpf.ProgramSpec `ebpf:"sys_exit_utimes"`
 }
 
 // FileMapSpecs contains maps before they are loaded into the kernel.
@@ -208,6 +226,7 @@ type FileMapSpecs struct {
 	Drops         *ebpf.MapSpec `ebpf:"drops"`
 	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
 	Events        *ebpf.MapSpec `ebpf:"events"`
+	InodeWrites   *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
 	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
@@ -245,6 +264,7 @@ type FileMaps struct {
 	Drops         *ebpf.Map `ebpf:"drops"`
 	EventModes    *ebpf.Map `ebpf:"event_modes"`
 	Events        *ebpf.Map `ebpf:"events"`
+	InodeWrites   *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
 	Scratch       *ebpf.Map `ebpf:"scratch"`
 	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
@@ -257,6 +277,7 @@ func (m *FileMaps) Close() error {
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,
@@ -322,6 +343,7 @@ type FilePrograms struct {
 	SysExitTruncate            *ebpf.Program `ebpf:"sys_exit_truncate"`
 	SysExitUmount              *ebpf.Program `ebpf:"sys_exit_umount"`
 	SysExitUnlink              *ebpf.Program `ebpf:"sys_exit_unlink"`
+	SysExitUtimes              *ebpf.Program `ebpf:"sys_exit_utimes"`
 }
 
 func (p *FilePrograms) Close() error {
@@ -372,6 +394,7 @@ func (p *FilePrograms) Close() error {
 		p.SysExitTruncate,
 		p.SysExitUmount,
 		p.SysExitUnlink,
+		p.SysExitUtimes,
 	)
 }
 

@@ -11,6 +11,7 @@
 #include "lib/common.h"
 #include "lib/creds.h"
 #include "lib/path.h"
+#include "lib/file.h"
 #include "lib/syscall_nr.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -173,6 +174,10 @@ int BPF_KPROBE(kprobe_security_bprm_check, struct linux_binprm *bprm)
 	return 0;
 }
 
+/* e_ident, e_type and e_machine of an ELF header are the first 20 bytes; a
+ * #! line gets the rest */
+#define EXEC_HEADER_LEN 64
+
 static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
 {
 	struct event e;
@@ -211,6 +216,22 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	 * area, the sensor keeps the variables it is configured to keep */
 	save_str_list(&e, ARG_SCHED_PROCESS_EXEC_ENV, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
 	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDOUT_TYPE, task_fd_file(p, 1));
+	/* what the kernel itself counted and read: argc before any fix-up of
+	 * an empty argv, the first bytes of the file it loaded (for a script,
+	 * of its interpreter) */
+	save_u32(&e, ARG_SCHED_PROCESS_EXEC_ARGC, BPF_CORE_READ(bprm, argc));
+	save_bytes(&e, ARG_SCHED_PROCESS_EXEC_HEADER, bprm->buf, EXEC_HEADER_LEN, 0);
+	/* the file was opened for writing during this boot: by whom, when */
+	struct inode_key k;
+	inode_key_of(ino, &k);
+	struct inode_write *w = bpf_map_lookup_elem(&inode_writes, &k);
+	if (w) {
+		__u64 now = bpf_ktime_get_boot_ns();
+		save_u64(&e, ARG_SCHED_PROCESS_EXEC_WRITTEN_NS_AGO, now > w->ts ? now - w->ts : 0);
+		save_u32(&e, ARG_SCHED_PROCESS_EXEC_WRITER_PID, w->host_pid);
+		save_str(&e, ARG_SCHED_PROCESS_EXEC_WRITER_COMM, w->comm, 0);
+		save_bool(&e, ARG_SCHED_PROCESS_EXEC_WRITER_CREATED, w->created != 0);
+	}
 	event_submit(&e, 0);
 }
 

@@ -13,6 +13,21 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type ProcessInodeKey struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
+type ProcessInodeWrite struct {
+	_       structs.HostLayout
+	Ts      uint64
+	HostPid uint32
+	Created uint32
+	Comm    [16]int8
+}
+
 type ProcessPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -57,6 +72,7 @@ const (
 	ProcessMapDrops                    = "drops"
 	ProcessMapEventModes               = "event_modes"
 	ProcessMapEvents                   = "events"
+	ProcessMapInodeWrites              = "inode_writes"
 	ProcessMapPathbufs                 = "pathbufs"
 	ProcessMapScratch                  = "scratch"
 	ProcessMapSysEnterProgs            = "sys_enter_progs"
@@ -138,6 +154,7 @@ type ProcessMapSpecs struct {
 	Drops         *ebpf.MapSpec `ebpf:"drops"`
 	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
 	Events        *ebpf.MapSpec `ebpf:"events"`
+	InodeWrites   *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
 	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
@@ -175,6 +192,7 @@ type ProcessMaps struct {
 	Drops         *ebpf.Map `ebpf:"drops"`
 	EventModes    *ebpf.Map `ebpf:"event_modes"`
 	Events        *ebpf.Map `ebpf:"events"`
+	InodeWrites   *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
 	Scratch       *ebpf.Map `ebpf:"scratch"`
 	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
@@ -187,6 +205,7 @@ func (m *ProcessMaps) Close() error {
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,

@@ -16,16 +16,17 @@ import (
 type SyscallsArgType uint32
 
 const (
-	SyscallsArgTypeARG_S32       SyscallsArgType = 1
-	SyscallsArgTypeARG_U32       SyscallsArgType = 2
-	SyscallsArgTypeARG_S64       SyscallsArgType = 3
-	SyscallsArgTypeARG_U64       SyscallsArgType = 4
-	SyscallsArgTypeARG_STR       SyscallsArgType = 5
-	SyscallsArgTypeARG_STR_ARR   SyscallsArgType = 6
-	SyscallsArgTypeARG_BYTES     SyscallsArgType = 7
-	SyscallsArgTypeARG_BOOL      SyscallsArgType = 8
-	SyscallsArgTypeARG_STR_LIST  SyscallsArgType = 9
-	SyscallsArgTypeARG_TRUNCATED SyscallsArgType = 128
+	SyscallsArgTypeARG_S32        SyscallsArgType = 1
+	SyscallsArgTypeARG_U32        SyscallsArgType = 2
+	SyscallsArgTypeARG_S64        SyscallsArgType = 3
+	SyscallsArgTypeARG_U64        SyscallsArgType = 4
+	SyscallsArgTypeARG_STR        SyscallsArgType = 5
+	SyscallsArgTypeARG_STR_ARR    SyscallsArgType = 6
+	SyscallsArgTypeARG_BYTES      SyscallsArgType = 7
+	SyscallsArgTypeARG_BOOL       SyscallsArgType = 8
+	SyscallsArgTypeARG_STR_LIST   SyscallsArgType = 9
+	SyscallsArgTypeARG_UNREADABLE SyscallsArgType = 64
+	SyscallsArgTypeARG_TRUNCATED  SyscallsArgType = 128
 )
 
 type SyscallsEventId uint32
@@ -68,6 +69,7 @@ const (
 	SyscallsEventIdEVENT_SECURITY_PATH_CHMOD            SyscallsEventId = 314
 	SyscallsEventIdEVENT_DO_TRUNCATE                    SyscallsEventId = 315
 	SyscallsEventIdEVENT_SETXATTR                       SyscallsEventId = 316
+	SyscallsEventIdEVENT_UTIMENSAT                      SyscallsEventId = 317
 	SyscallsEventIdEVENT_SOCKET                         SyscallsEventId = 400
 	SyscallsEventIdEVENT_SECURITY_SOCKET_CREATE         SyscallsEventId = 401
 	SyscallsEventIdEVENT_SECURITY_SOCKET_BIND           SyscallsEventId = 402

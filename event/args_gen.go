@@ -9,7 +9,7 @@ package event
 // whether it is there; SetX stores the value in the type the decoder gives it
 // (int64, uint64, string, []string, []byte, bool), DeleteX removes it.
 
-// ExecveArgs is the typed view of the arguments of the execve event (id 1): a program is about to be executed (syscall entry; argv whole in one event).
+// ExecveArgs is the typed view of the arguments of the execve event (id 1): a program is about to be executed: the attempt, read at syscall entry from the caller's memory (argv whole in one event), also for execs that fail; a string in a page the caller has not touched yet cannot be read there and is listed in unreadable. sched_process_exec reports what did run.
 type ExecveArgs map[string]any
 
 // Pathname is argument 0, pathname (string): path as passed by the caller.
@@ -36,7 +36,7 @@ func (a ExecveArgs) SetArgv(v []string) { a["argv"] = v }
 // DeleteArgv removes argument argv.
 func (a ExecveArgs) DeleteArgv() { delete(a, "argv") }
 
-// ExecveatArgs is the typed view of the arguments of the execveat event (id 2): a program is about to be executed relative to a directory fd (syscall entry).
+// ExecveatArgs is the typed view of the arguments of the execveat event (id 2): a program is about to be executed relative to a directory fd: the attempt, read at syscall entry (see execve).
 type ExecveatArgs map[string]any
 
 // Dirfd is argument 0, dirfd (int32).
@@ -785,6 +785,96 @@ func (a SchedProcessExecArgs) SetStdoutType(v string) { a["stdout_type"] = v }
 
 // DeleteStdoutType removes argument stdout_type.
 func (a SchedProcessExecArgs) DeleteStdoutType() { delete(a, "stdout_type") }
+
+// Argc is argument 15, argc (uint32): the argument count the kernel took from the caller (linux_binprm argc; 5.18 and later turn an argc of 0 into 1 with an empty argv[0]).
+func (a SchedProcessExecArgs) Argc() uint32 { v, _ := a.LookupArgc(); return v }
+
+// LookupArgc returns argument argc and whether the event has it.
+func (a SchedProcessExecArgs) LookupArgc() (uint32, bool) {
+	v, ok := a["argc"].(uint64)
+	return uint32(v), ok
+}
+
+// SetArgc sets argument argc.
+func (a SchedProcessExecArgs) SetArgc(v uint32) { a["argc"] = uint64(v) }
+
+// DeleteArgc removes argument argc.
+func (a SchedProcessExecArgs) DeleteArgc() { delete(a, "argc") }
+
+// Header is argument 16, header (bytes): the first 64 bytes of the file the kernel loaded (for a script, of its interpreter): ELF header or #! line.
+func (a SchedProcessExecArgs) Header() []byte { v, _ := a.LookupHeader(); return v }
+
+// LookupHeader returns argument header and whether the event has it.
+func (a SchedProcessExecArgs) LookupHeader() ([]byte, bool) {
+	v, ok := a["header"].([]byte)
+	return v, ok
+}
+
+// SetHeader sets argument header.
+func (a SchedProcessExecArgs) SetHeader(v []byte) { a["header"] = v }
+
+// DeleteHeader removes argument header.
+func (a SchedProcessExecArgs) DeleteHeader() { delete(a, "header") }
+
+// WrittenNSAgo is argument 17, written_ns_ago (uint64): present when the executed file was opened for writing (or created) during this boot, by any write path: ns between the last such open and this exec.
+func (a SchedProcessExecArgs) WrittenNSAgo() uint64 { v, _ := a.LookupWrittenNSAgo(); return v }
+
+// LookupWrittenNSAgo returns argument written_ns_ago and whether the event has it.
+func (a SchedProcessExecArgs) LookupWrittenNSAgo() (uint64, bool) {
+	v, ok := a["written_ns_ago"].(uint64)
+	return v, ok
+}
+
+// SetWrittenNSAgo sets argument written_ns_ago.
+func (a SchedProcessExecArgs) SetWrittenNSAgo(v uint64) { a["written_ns_ago"] = v }
+
+// DeleteWrittenNSAgo removes argument written_ns_ago.
+func (a SchedProcessExecArgs) DeleteWrittenNSAgo() { delete(a, "written_ns_ago") }
+
+// WriterPid is argument 18, writer_pid (uint32): host pid of the process that last opened the file for writing (with written_ns_ago).
+func (a SchedProcessExecArgs) WriterPid() uint32 { v, _ := a.LookupWriterPid(); return v }
+
+// LookupWriterPid returns argument writer_pid and whether the event has it.
+func (a SchedProcessExecArgs) LookupWriterPid() (uint32, bool) {
+	v, ok := a["writer_pid"].(uint64)
+	return uint32(v), ok
+}
+
+// SetWriterPid sets argument writer_pid.
+func (a SchedProcessExecArgs) SetWriterPid(v uint32) { a["writer_pid"] = uint64(v) }
+
+// DeleteWriterPid removes argument writer_pid.
+func (a SchedProcessExecArgs) DeleteWriterPid() { delete(a, "writer_pid") }
+
+// WriterComm is argument 19, writer_comm (string): comm of that process (with written_ns_ago).
+func (a SchedProcessExecArgs) WriterComm() string { v, _ := a.LookupWriterComm(); return v }
+
+// LookupWriterComm returns argument writer_comm and whether the event has it.
+func (a SchedProcessExecArgs) LookupWriterComm() (string, bool) {
+	v, ok := a["writer_comm"].(string)
+	return v, ok
+}
+
+// SetWriterComm sets argument writer_comm.
+func (a SchedProcessExecArgs) SetWriterComm(v string) { a["writer_comm"] = v }
+
+// DeleteWriterComm removes argument writer_comm.
+func (a SchedProcessExecArgs) DeleteWriterComm() { delete(a, "writer_comm") }
+
+// WriterCreated is argument 20, writer_created (bool): one of those opens created the file (with written_ns_ago).
+func (a SchedProcessExecArgs) WriterCreated() bool { v, _ := a.LookupWriterCreated(); return v }
+
+// LookupWriterCreated returns argument writer_created and whether the event has it.
+func (a SchedProcessExecArgs) LookupWriterCreated() (bool, bool) {
+	v, ok := a["writer_created"].(bool)
+	return v, ok
+}
+
+// SetWriterCreated sets argument writer_created.
+func (a SchedProcessExecArgs) SetWriterCreated(v bool) { a["writer_created"] = v }
+
+// DeleteWriterCreated removes argument writer_created.
+func (a SchedProcessExecArgs) DeleteWriterCreated() { delete(a, "writer_created") }
 
 // SchedProcessExitArgs is the typed view of the arguments of the sched_process_exit event (id 102): a thread exited; group_exit tells whether the whole process is gone.
 type SchedProcessExitArgs map[string]any
@@ -2555,6 +2645,72 @@ func (a SetxattrArgs) SetCapRootid(v uint32) { a["cap_rootid"] = uint64(v) }
 
 // DeleteCapRootid removes argument cap_rootid.
 func (a SetxattrArgs) DeleteCapRootid() { delete(a, "cap_rootid") }
+
+// UtimensatArgs is the typed view of the arguments of the utimensat event (id 317): a file's access or modification time is set to a value the caller chose (utimensat, futimens, utimes, futimesat, utime): what touch -d/-r and timestomping tools do; setting them to now is not reported.
+type UtimensatArgs map[string]any
+
+// Pathname is argument 0, pathname (string): the file, made absolute against the directory fd or working directory (futimens: the fd's resolved path).
+func (a UtimensatArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a UtimensatArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
+
+// SetPathname sets argument pathname.
+func (a UtimensatArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a UtimensatArgs) DeletePathname() { delete(a, "pathname") }
+
+// Atime is argument 1, atime (int64): the access time set, seconds since the epoch; absent when left alone or set to now.
+func (a UtimensatArgs) Atime() int64 { v, _ := a.LookupAtime(); return v }
+
+// LookupAtime returns argument atime and whether the event has it.
+func (a UtimensatArgs) LookupAtime() (int64, bool) { v, ok := a["atime"].(int64); return v, ok }
+
+// SetAtime sets argument atime.
+func (a UtimensatArgs) SetAtime(v int64) { a["atime"] = v }
+
+// DeleteAtime removes argument atime.
+func (a UtimensatArgs) DeleteAtime() { delete(a, "atime") }
+
+// Mtime is argument 2, mtime (int64): the modification time set, seconds since the epoch; absent when left alone or set to now.
+func (a UtimensatArgs) Mtime() int64 { v, _ := a.LookupMtime(); return v }
+
+// LookupMtime returns argument mtime and whether the event has it.
+func (a UtimensatArgs) LookupMtime() (int64, bool) { v, ok := a["mtime"].(int64); return v, ok }
+
+// SetMtime sets argument mtime.
+func (a UtimensatArgs) SetMtime(v int64) { a["mtime"] = v }
+
+// DeleteMtime removes argument mtime.
+func (a UtimensatArgs) DeleteMtime() { delete(a, "mtime") }
+
+// Flags is argument 3, flags (uint32): utimensat flags: AT_SYMLINK_NOFOLLOW 0x100, AT_EMPTY_PATH 0x1000.
+func (a UtimensatArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a UtimensatArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
+
+// SetFlags sets argument flags.
+func (a UtimensatArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a UtimensatArgs) DeleteFlags() { delete(a, "flags") }
+
+// Syscall is argument 4, syscall (string): the syscall seen by the fallback probe (absent from the kernel hook).
+func (a UtimensatArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a UtimensatArgs) LookupSyscall() (string, bool) { v, ok := a["syscall"].(string); return v, ok }
+
+// SetSyscall sets argument syscall.
+func (a UtimensatArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a UtimensatArgs) DeleteSyscall() { delete(a, "syscall") }
 
 // SocketArgs is the typed view of the arguments of the socket event (id 400): socket(2): a socket is created (recorded at exit with the new descriptor).
 type SocketArgs map[string]any

@@ -30,6 +30,10 @@ type Event struct {
 	// Values are int64, uint64, string, bool, []string or []byte when decoded
 	// from the kernel or from JSON with a known event name.
 	Args map[string]any `json:"args"`
+	// Unreadable names the arguments the sensor could not read (a caller's
+	// string in a page not yet faulted in, a bad pointer). They are absent
+	// from Args: unknown, never "" or []. Empty for most events.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // Process is the process context of an event: who did it.

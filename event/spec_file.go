@@ -20,6 +20,7 @@ const (
 	IDSecurityPathChmod    ID = 314
 	IDDoTruncate           ID = 315
 	IDSetxattr             ID = 316
+	IDUtimensat            ID = 317
 )
 
 const syscallDoc = "the syscall seen by the fallback probe (absent from the kernel hook)"
@@ -210,6 +211,17 @@ var fileSpecs = []Spec{
 			{Name: "cap_effective", Type: TypeBool, Doc: "security.capability only: the permitted set is raised into the effective set at exec (the +e of setcap)"},
 			{Name: "cap_version", Type: TypeUint32, Doc: "security.capability only: VFS_CAP_REVISION 1, 2 or 3 (3 carries a user namespace's root uid)"},
 			{Name: "cap_rootid", Type: TypeUint32, Doc: "security.capability version 3 only: the root uid of the user namespace the capabilities hold in"},
+		},
+	},
+	{
+		ID: IDUtimensat, Name: "utimensat",
+		Doc: "a file's access or modification time is set to a value the caller chose (utimensat, futimens, utimes, futimesat, utime): what touch -d/-r and timestomping tools do; setting them to now is not reported",
+		Args: []Arg{
+			{Name: "pathname", Type: TypeString, Doc: "the file, made absolute against the directory fd or working directory (futimens: the fd's resolved path)"},
+			{Name: "atime", Type: TypeInt64, Doc: "the access time set, seconds since the epoch; absent when left alone or set to now"},
+			{Name: "mtime", Type: TypeInt64, Doc: "the modification time set, seconds since the epoch; absent when left alone or set to now"},
+			{Name: "flags", Type: TypeUint32, Doc: "utimensat flags: AT_SYMLINK_NOFOLLOW 0x100, AT_EMPTY_PATH 0x1000"},
+			{Name: "syscall", Type: TypeString, Doc: syscallDoc},
 		},
 	},
 	{

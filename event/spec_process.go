@@ -37,14 +37,14 @@ func uids(names ...string) []Arg {
 
 var processSpecs = []Spec{
 	{
-		ID: IDExecve, Name: "execve", Doc: "a program is about to be executed (syscall entry; argv whole in one event)",
+		ID: IDExecve, Name: "execve", Doc: "a program is about to be executed: the attempt, read at syscall entry from the caller's memory (argv whole in one event), also for execs that fail; a string in a page the caller has not touched yet cannot be read there and is listed in unreadable. sched_process_exec reports what did run",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path as passed by the caller"},
 			{Name: "argv", Type: TypeStrArray, Doc: "all arguments; the last element is \"...\" when truncated"},
 		},
 	},
 	{
-		ID: IDExecveat, Name: "execveat", Doc: "a program is about to be executed relative to a directory fd (syscall entry)",
+		ID: IDExecveat, Name: "execveat", Doc: "a program is about to be executed relative to a directory fd: the attempt, read at syscall entry (see execve)",
 		Args: []Arg{
 			{Name: "dirfd", Type: TypeInt32},
 			{Name: "pathname", Type: TypeString},
@@ -122,6 +122,12 @@ var processSpecs = []Spec{
 			{Name: "setuid", Type: TypeBool, Doc: "the file has the set-user-id bit"},
 			{Name: "env", Type: TypeStrArray, Doc: "environment as NAME=value; by default only the variables that change how programs load or log (LD_*, HISTFILE, BASH_ENV, ...), all with the sensor's --exec-env all"},
 			{Name: "stdout_type", Type: TypeString, Doc: "what fd 1 is: file, pipe, socket, chr, fifo, ..."},
+			{Name: "argc", Type: TypeUint32, Doc: "the argument count the kernel took from the caller (linux_binprm argc; 5.18 and later turn an argc of 0 into 1 with an empty argv[0])"},
+			{Name: "header", Type: TypeBytes, Doc: "the first 64 bytes of the file the kernel loaded (for a script, of its interpreter): ELF header or #! line"},
+			{Name: "written_ns_ago", Type: TypeUint64, Doc: "present when the executed file was opened for writing (or created) during this boot, by any write path: ns between the last such open and this exec"},
+			{Name: "writer_pid", Type: TypeUint32, Doc: "host pid of the process that last opened the file for writing (with written_ns_ago)"},
+			{Name: "writer_comm", Type: TypeString, Doc: "comm of that process (with written_ns_ago)"},
+			{Name: "writer_created", Type: TypeBool, Doc: "one of those opens created the file (with written_ns_ago)"},
 		},
 	},
 	{

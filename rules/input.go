@@ -22,6 +22,7 @@ var (
 	kProcess     = ast.StringTerm("process")
 	kReturnValue = ast.StringTerm("return_value")
 	kArgs        = ast.StringTerm("args")
+	kUnreadable  = ast.StringTerm("unreadable")
 
 	kPid         = ast.StringTerm("pid")
 	kTid         = ast.StringTerm("tid")
@@ -67,6 +68,9 @@ func Input(ev *event.Event) ast.Value {
 		[2]*ast.Term{kReturnValue, intTerm(ev.ReturnValue)},
 		[2]*ast.Term{kArgs, argsTerm(ev.Args)},
 	)
+	if len(ev.Unreadable) > 0 {
+		items = append(items, [2]*ast.Term{kUnreadable, stringsTerm(ev.Unreadable)})
+	}
 	return ast.NewObject(items...)
 }
 

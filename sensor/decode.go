@@ -26,8 +26,9 @@ const MaxRecord = 1 << 15
 // Wire types of enum arg_type (bpf/lib/record.h) that have no event.ArgType
 // of their own.
 const (
-	wireStrList   = 9
-	wireTruncated = 0x80
+	wireStrList    = 9
+	wireUnreadable = 0x40
+	wireTruncated  = 0x80
 )
 
 // RecordError says what is wrong with a record and where.
@@ -123,7 +124,7 @@ func decodeRecord(raw []byte) (record, error) {
 	}
 	rec := record{ev: ev, bootNs: le.Uint64(raw[offTs:]), startTime: le.Uint64(raw[offStartTime:])}
 
-	d := argDecoder{raw: raw, off: hdrSize, spec: &spec}
+	d := argDecoder{raw: raw, off: hdrSize, spec: &spec, ev: ev}
 	argnum := int(raw[offArgnum])
 	for i := 0; i < argnum; i++ {
 		if err := d.next(ev.Args); err != nil {
@@ -140,6 +141,7 @@ type argDecoder struct {
 	raw  []byte
 	off  int
 	spec *event.Spec
+	ev   *event.Event
 }
 
 func (d *argDecoder) take(n int, what string) ([]byte, error) {
@@ -159,7 +161,8 @@ func (d *argDecoder) next(args map[string]any) error {
 	}
 	index, wire := int(hd[0]), hd[1]
 	truncated := wire&wireTruncated != 0
-	wire &^= wireTruncated
+	unreadable := wire&wireUnreadable != 0
+	wire &^= wireTruncated | wireUnreadable
 	if index >= len(d.spec.Args) {
 		return fmt.Errorf("%w: index %d, %s has %d arguments", ErrBadArgument, index, d.spec.Name, len(d.spec.Args))
 	}
@@ -248,6 +251,11 @@ func (d *argDecoder) next(args map[string]any) error {
 		v = out
 	default:
 		return fmt.Errorf("%w: unknown wire type %d for %s", ErrBadArgument, wire, a.Name)
+	}
+	if unreadable {
+		// the payload is empty and means nothing: the argument is unknown
+		d.ev.Unreadable = append(d.ev.Unreadable, a.Name)
+		return nil
 	}
 	args[a.Name] = v
 	return nil

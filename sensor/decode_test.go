@@ -193,3 +193,31 @@ func TestSensorCountsMalformedRecords(t *testing.T) {
 		t.Fatalf("records=%d decode errors=%d kinds=%v", s.records.Load(), s.decodeErrs.Load(), s.errKinds)
 	}
 }
+
+// An argument the BPF side could not read carries the unreadable flag and an
+// empty payload: the event leaves it out and names it, so that no rule takes
+// an unread argv for an empty one.
+func TestDecodeUnreadable(t *testing.T) {
+	raw := newRecord(event.IDExecve, 42, "spawner").
+		arg(0, byte(event.TypeString)|wireUnreadable, lenPrefixed("", false)).
+		arg(1, byte(event.TypeStrArray)|wireUnreadable, binary.LittleEndian.AppendUint16(nil, 0)).
+		bytes()
+	r, err := decodeRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.ev.Args) != 0 {
+		t.Errorf("unreadable arguments reported as values: %v", r.ev.Args)
+	}
+	if want := []string{"pathname", "argv"}; !reflect.DeepEqual(r.ev.Unreadable, want) {
+		t.Errorf("unreadable = %q, want %q", r.ev.Unreadable, want)
+	}
+	// a readable empty argv (argc 0) stays a value
+	raw = newRecord(event.IDExecve, 42, "noargv").str(0, "/bin/true").strArr(1, false).bytes()
+	if r, err = decodeRecord(raw); err != nil {
+		t.Fatal(err)
+	}
+	if argv, ok := r.ev.Args["argv"].([]string); !ok || len(argv) != 0 || len(r.ev.Unreadable) != 0 {
+		t.Errorf("empty argv decoded as %#v, unreadable %q", r.ev.Args["argv"], r.ev.Unreadable)
+	}
+}

@@ -90,7 +90,7 @@ func TestArgTypesMatchC(t *testing.T) {
 		"ARG_S64": uint64(event.TypeInt64), "ARG_U64": uint64(event.TypeUint64),
 		"ARG_STR": uint64(event.TypeString), "ARG_STR_ARR": uint64(event.TypeStrArray),
 		"ARG_BYTES": uint64(event.TypeBytes), "ARG_BOOL": uint64(event.TypeBool),
-		"ARG_STR_LIST": wireStrList, "ARG_TRUNCATED": wireTruncated,
+		"ARG_STR_LIST": wireStrList, "ARG_TRUNCATED": wireTruncated, "ARG_UNREADABLE": wireUnreadable,
 	}
 	for name, w := range want {
 		if c[name] != w {

@@ -16,6 +16,7 @@ var (
 	chmodSyscalls    = []string{"chmod", "fchmod", "fchmodat", "fchmodat2"}
 	truncateSyscalls = []string{"truncate", "ftruncate"}
 	setxattrSyscalls = []string{"setxattr", "lsetxattr", "fsetxattr", "setxattrat"}
+	utimesSyscalls   = []string{"utimensat", "futimesat", "utimes", "utime"}
 )
 
 // hookProbes is the usual probe list of a file event: the kernel function
@@ -79,7 +80,10 @@ var fileProbes = map[event.ID][]Probe{
 	event.IDSecuritySbUmount:   hookProbes([]string{"security_sb_umount"}, nil, "raw_tracepoint/sys_exit (umount2)", sysExit("sys_exit_umount", []string{"umount2"})),
 	event.IDSecurityInodeMknod: hookProbes([]string{"security_path_mknod"}, nil, "raw_tracepoint/sys_exit (mknod, mknodat)", sysExit("sys_exit_mknod", mknodSyscalls)),
 	event.IDSecurityPathChmod:  hookProbes([]string{"security_path_chmod"}, nil, "raw_tracepoint/sys_exit (chmod, fchmod, fchmodat, fchmodat2)", sysExit("sys_exit_chmod", chmodSyscalls)),
-	event.IDSetxattr:           {{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
+	// vfs_utimes has no mount and is not on every path (utime): the
+	// syscalls are the probe.
+	event.IDUtimensat: {{Name: "raw_tracepoint/sys_exit (utimensat, futimesat, utimes, utime)", Programs: []Program{sysExit("sys_exit_utimes", utimesSyscalls)}}},
+	event.IDSetxattr:  {{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{sysExit("sys_exit_setxattr", setxattrSyscalls)}}},
 	event.IDDoTruncate: hookProbes([]string{"do_truncate", "security_path_truncate"}, nil,
 		"raw_tracepoint/sys_exit (truncate, ftruncate, and O_TRUNC opens)", sysExit("sys_exit_truncate", truncateSyscalls), openExit),
 }

@@ -205,8 +205,10 @@ static __always_inline int save_str(struct event *e, __u8 index, const void *src
 		n = bpf_probe_read_user_str(dst, STRSZ(room), src);
 	else
 		n = bpf_probe_read_kernel_str(dst, STRSZ(room), src);
-	if (n < 0)
-		n = 0; /* unreadable: an empty string, still present */
+	if (n < 0) {
+		n = 0; /* nothing read: flagged, never passed off as "" */
+		type |= ARG_UNREADABLE;
+	}
 	if (n == room && room < MAX_STR)
 		type |= ARG_TRUNCATED;
 	e->s->buf[OFF(at + 1)] = type;
@@ -222,6 +224,7 @@ static __always_inline int save_bytes(struct event *e, __u8 index, const void *s
 {
 	if (len > MAX_STR)
 		len = MAX_STR;
+	__u32 at = e->off;
 	if (!arg_head(e, index, ARG_BYTES, 4 + len))
 		return 0;
 	long err;
@@ -230,8 +233,10 @@ static __always_inline int save_bytes(struct event *e, __u8 index, const void *s
 		err = bpf_probe_read_user(dst, STRSZ(len), src);
 	else
 		err = bpf_probe_read_kernel(dst, STRSZ(len), src);
-	if (err)
+	if (err) {
 		len = 0;
+		e->s->buf[OFF(at + 1)] = ARG_BYTES | ARG_UNREADABLE;
+	}
 	__builtin_memcpy(&e->s->buf[OFF(e->off)], &len, 4);
 	e->off += 4 + len;
 	e->argnum++;
@@ -248,13 +253,18 @@ struct strarr_ctx {
 	__u32 off;
 	__u16 count;
 	__u8 truncated;
+	__u8 unreadable;
 };
 
 static long strarr_elem(__u64 i, void *data)
 {
 	struct strarr_ctx *c = data;
 	const char *p = NULL;
-	if (bpf_probe_read_user(&p, sizeof(p), &c->arr[i]) || !p)
+	if (bpf_probe_read_user(&p, sizeof(p), &c->arr[i])) {
+		c->unreadable = 1;
+		return 1;
+	}
+	if (!p)
 		return 1;
 	__u32 at = c->off;
 	if (at > MAX_RECORD - 5) {
@@ -265,8 +275,12 @@ static long strarr_elem(__u64 i, void *data)
 	if (room > MAX_STR)
 		room = MAX_STR;
 	long n = bpf_probe_read_user_str(&c->s->buf[OFF(at + 4)], STRSZ(room), p);
-	if (n <= 0)
+	if (n <= 0) {
+		/* a string in a page the task has not touched yet (a literal in
+		 * a fresh child's text) cannot be read from here */
+		c->unreadable = 1;
 		return 1;
+	}
 	__u32 len = n;
 	__builtin_memcpy(&c->s->buf[OFF(at)], &len, 4);
 	c->off = at + 4 + STRSZ(len);
@@ -284,14 +298,23 @@ static __always_inline int save_str_arr(struct event *e, __u8 index, const char 
 		return 0;
 	struct strarr_ctx c = {.s = e->s, .arr = arr, .off = e->off + 4};
 	__u32 head = e->off;
-	long n = bpf_loop(MAX_ARGV, strarr_elem, &c, 0);
+	/* a NULL array is an empty one to the kernel (execve(path, NULL, ...)) */
+	long n = arr ? bpf_loop(MAX_ARGV, strarr_elem, &c, 0) : 0;
 	if (n == MAX_ARGV && !c.truncated) {
 		const char *p = NULL;
 		if (!bpf_probe_read_user(&p, sizeof(p), &arr[MAX_ARGV]) && p)
 			c.truncated = 1;
 	}
+	__u8 type = ARG_STR_ARR | (c.truncated ? ARG_TRUNCATED : 0);
+	if (c.unreadable) {
+		/* part of the array is missing: what was read would pass for
+		 * the whole of it, so none of it is sent */
+		type = ARG_STR_ARR | ARG_UNREADABLE;
+		c.count = 0;
+		c.off = head + 4;
+	}
 	e->s->buf[OFF(head)] = index;
-	e->s->buf[OFF(head + 1)] = ARG_STR_ARR | (c.truncated ? ARG_TRUNCATED : 0);
+	e->s->buf[OFF(head + 1)] = type;
 	__builtin_memcpy(&e->s->buf[OFF(head + 2)], &c.count, 2);
 	e->off = c.off;
 	e->argnum++;
@@ -320,8 +343,10 @@ static __always_inline int save_str_list(struct event *e, __u8 index, unsigned l
 	e->s->buf[OFF(at + 1)] = type;
 	len &= (MAX_STR * 2 - 1);
 	barrier_var(len);
-	if (len && bpf_probe_read_user(&e->s->buf[OFF(at + 6)], STRSZ(len), (void *)start))
+	if (len && bpf_probe_read_user(&e->s->buf[OFF(at + 6)], STRSZ(len), (void *)start)) {
 		len = 0;
+		e->s->buf[OFF(at + 1)] = ARG_STR_LIST | ARG_UNREADABLE;
+	}
 	__builtin_memcpy(&e->s->buf[OFF(at + 2)], &len, 4);
 	e->off = at + 6 + len;
 	e->argnum++;

@@ -37,6 +37,65 @@
 #define FMODE_CREATED 0x100000
 
 #define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
+#define FMODE_WRITE 0x2
+
+/* ---- files written, remembered per inode ----
+ *
+ * Every successful open for writing (or that creates the file) records who
+ * did it, keyed by device and inode. sched_process_exec looks the executed
+ * file up: a program written during this boot and then run is seen however
+ * its bytes got there (write, copy_file_range, sendfile, splice, a shared
+ * mapping, a reflink): all of them need a file opened for writing first. An
+ * LRU map, so a busy host forgets the oldest writes, never fails a lookup. */
+struct inode_key {
+	__u64 ino;
+	__u32 dev; /* stat(2) encoding */
+	__u32 pad;
+};
+
+struct inode_write {
+	__u64 ts; /* bpf_ktime_get_boot_ns() of the last write-open */
+	__u32 host_pid;
+	__u32 created; /* one of the write-opens created the file */
+	char comm[TASK_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct inode_key);
+	__type(value, struct inode_write);
+} inode_writes SEC(".maps");
+
+static __always_inline void inode_key_of(struct inode *ino, struct inode_key *k)
+{
+	k->ino = BPF_CORE_READ(ino, i_ino);
+	k->dev = user_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	k->pad = 0;
+}
+
+/* note_write_open remembers f's inode when f is a regular file opened for
+ * writing or created by the open. */
+static __always_inline void note_write_open(struct file *f)
+{
+	if (!f)
+		return;
+	__u32 fmode = BPF_CORE_READ(f, f_mode);
+	if (!(fmode & (FMODE_WRITE | FMODE_CREATED)))
+		return;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFREG)
+		return;
+	struct inode_key k;
+	inode_key_of(ino, &k);
+	struct inode_write w = {};
+	struct inode_write *prev = bpf_map_lookup_elem(&inode_writes, &k);
+	w.ts = bpf_ktime_get_boot_ns();
+	w.host_pid = bpf_get_current_pid_tgid() >> 32;
+	w.created = (fmode & FMODE_CREATED) || (prev && prev->created);
+	bpf_get_current_comm(&w.comm, sizeof(w.comm));
+	bpf_map_update_elem(&inode_writes, &k, &w, BPF_ANY);
+}
 
 /* reportable: what a fallback reports: success, and refusals. A
  * refused permission is an attempt worth seeing (a non-root process probing
@@ -104,8 +163,11 @@ static __always_inline int save_joined(struct event *e, __u8 index, const char *
 	if (len < room) {
 		long m = bpf_probe_read_user_str(&e->s->buf[OFF(at + 6 + len)], STRSZ(room - len), name);
 		if (m <= 0) {
-			e->s->buf[OFF(at + 6 + len)] = 0;
-			m = 1;
+			/* the caller's name could not be read: the directory
+			 * alone would pass for the path */
+			len = 0;
+			m = 0;
+			type |= ARG_UNREADABLE;
 		} else if (m == room - len && room < MAX_STR) {
 			type |= ARG_TRUNCATED;
 		}

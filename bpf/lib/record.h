@@ -15,6 +15,12 @@
  * ARG_TRUNCATED is or-ed into the type of a string, string array or list that
  * did not fit: a record is never split, it is cut short and says so.
  *
+ * ARG_UNREADABLE is or-ed into the type of an argument whose memory the BPF
+ * side could not read (a user page not faulted in yet, a bad pointer): its
+ * payload is empty ([u32 0], [u16 0]) and means nothing. The sensor leaves
+ * such an argument out of the event and names it in the event's unreadable
+ * list: a failed read is never reported as "" or [].
+ *
  * The Go side (package event, sensor/decode.go) is checked against this file by
  * tests that read the BTF of the compiled objects. Event ids and argument
  * indices come from the event table (event/spec_*.go) through the generated
@@ -36,6 +42,7 @@ enum arg_type {
 	ARG_BYTES = 7,
 	ARG_BOOL = 8,
 	ARG_STR_LIST = 9,
+	ARG_UNREADABLE = 0x40,
 	ARG_TRUNCATED = 0x80,
 };
 

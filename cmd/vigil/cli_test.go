@@ -124,7 +124,7 @@ func TestEventsCommand(t *testing.T) {
 			t.Errorf("events lacks %s", name)
 		}
 	}
-	for _, w := range []string{"would try tp_btf/sched_process_exec, then raw_tracepoint/sched_process_exec", "argv", "string[]", "input.process"} {
+	for _, w := range []string{"would try tp_btf/sched_process_exec, then raw_tracepoint/sched_process_exec", "argv", "string[]", "input.process", "input.unreadable"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("events lacks %q", w)
 		}

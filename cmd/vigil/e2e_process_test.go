@@ -65,11 +65,12 @@ func scenarioSetuidRoot(t *testing.T, env *e2eEnv) []expectation {
 	}
 	runTrigger(t, cmd, &setuid)
 	t.Logf("setuidroot: pid %d, before %+v, after %+v", setuid.Pid, setuid.Before, setuid.After)
-	// The exec of the set-user-id file raises the effective uid, then
-	// setuid(0) raises the real uid: this test is about the second.
-	return []expectation{{what: "setuid(0) by a set-user-id-root program run by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
+	// The exec of the set-user-id file raises the effective uid of a task
+	// that had no root id: that is the finding. The setuid(0) after it
+	// gains nothing the task did not have (its effective uid is 0).
+	return []expectation{{what: "exec of a set-user-id-root program by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
 		exe: func(exe string) bool { return exe == suid }, exeDoc: suid, comm: "setuidroot", event: "commit_creds",
 		also: func(ev *event.Event) bool {
-			return ev.Args["old_uid"] == uint64(65534) && ev.Args["new_uid"] == uint64(0)
+			return ev.Args["old_uid"] == uint64(65534) && ev.Args["old_euid"] == uint64(65534) && ev.Args["new_euid"] == uint64(0)
 		}}}
 }

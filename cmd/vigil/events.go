@@ -29,6 +29,11 @@ func newEventsCmd(g *globalFlags) *cobra.Command {
 types: what a signature sees as input.args. Every event also carries the
 process context (input.process) described at the top.
 
+An argument the sensor could not read (a caller's string in a page not yet
+faulted in, a bad pointer) is never sent as "" or []: it is left out of
+args and named in the event's top-level "unreadable" list, e.g.
+"unreadable": ["pathname", "argv"]. Its value is unknown.
+
 As root (or with --probes attach) the sensor is loaded and attached to report,
 per event, the probe this kernel accepted; otherwise (--probes list) it shows
 the probes the sensor would try, in order of preference.`,
@@ -177,6 +182,9 @@ func writeEventsText(out io.Writer, docs []eventDoc, attached bool) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(out, "An argument the sensor could not read (a caller's string in a page not yet faulted in)")
+	fmt.Fprintln(out, "is never sent as \"\" or []: it is left out of input.args and named in input.unreadable,")
+	fmt.Fprintln(out, "e.g. [\"pathname\", \"argv\"]: its value is unknown.")
 	for _, d := range docs {
 		off := ""
 		if d.Off {

@@ -2,10 +2,23 @@
 # scratch directory (/tmp, /var/tmp, /dev/shm), into a hidden directory
 # outside the home directories, or into a memfd - where downloaders and
 # droppers put the tools they fetched (a memfd to run them without a file:
-# see fileless-exec for the exec itself).
+# see fileless-exec for the exec itself) - or such a file, written during
+# this boot, is run.
 #
-# magic_write gives the first bytes written at offset 0 of a regular file;
-# "\x7fELF" there makes the file a program or a library, whatever its name.
+# Two events, two moments:
+# - magic_write gives the first bytes written at offset 0 of a regular file
+#   by write(2) and its vectored forms. Only a file that can run counts: an
+#   ELF program or shared object (e_type EXEC or DYN) for a CPU Linux runs
+#   programs on. Relocatable objects (.o files, BPF programs) and objects
+#   for other machines are data until linked or loaded: a git clone or an
+#   unpacked archive full of them is not a drop.
+# - sched_process_exec of a file that was opened for writing during this
+#   boot (written_ns_ago present): the kernel loaded it, so it runs here,
+#   and the bytes got there by any path - write, copy_file_range (cp),
+#   sendfile, splice, a shared mapping, a reflink. This is the one that
+#   sees `cp /bin/true /tmp/x && /tmp/x`. The writer is known by its comm
+#   only (writer_comm); a script's exec loads its interpreter, so a dropped
+#   script is not seen here.
 # Builds write ELF files into temporary directories all the time, so the
 # toolchains are left out (compilers, linkers, go, cargo), and so are package
 # managers and language package installers, container image tools, and the
@@ -22,13 +35,13 @@ import data.vigil.lib
 metadata := {
 	"id": "executable-dropped",
 	"name": "Executable dropped in a temporary or hidden directory",
-	"version": "1.0.0",
+	"version": "1.1.0",
 	"severity": "medium",
-	"description": "An ELF executable or library was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, a hidden file anywhere, or a memfd, by a program that is not a compiler, a linker or a package manager.",
+	"description": "An ELF executable or library for a CPU Linux runs programs on was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, a hidden file anywhere, or a memfd, by a program that is not a compiler, a linker or a package manager; or a program written there during this boot, by any write path, was run.",
 	"tactics": ["TA0011"],
 	"techniques": ["T1105"],
 	"tags": ["dropper", "elf", "download", "file"],
-	"events": ["magic_write"],
+	"events": ["magic_write", "sched_process_exec"],
 }
 
 path := lib.arg("pathname", "")
@@ -56,6 +69,8 @@ places contains "hidden_dir" if {
 	not d in {".", ".."}
 }
 
+writer := lib.arg("writer_comm", object.get(input.process, "comm", ""))
+
 builders := {
 	"cc", "c++", "gcc", "g++", "cc1", "cc1plus", "collect2", "ld", "ld.bfd", "ld.gold",
 	"ld.lld", "lld", "mold", "as", "clang", "clang++", "tcc", "zig", "rustc", "cargo",
@@ -76,7 +91,20 @@ installers := {
 
 # a trusted name counts only when the program itself does not run from a
 # scratch or hidden place (a dropper called "ld" in /tmp is no linker)
+
 writer_is_trusted if {
+	input.name == "magic_write"
+	lib.from_package_manager
+}
+
+# at exec time the writer is gone, known by its comm alone
+writer_is_trusted if {
+	input.name == "sched_process_exec"
+	lib.arg("writer_comm", "") in (builders | installers) | lib.package_managers
+}
+
+writer_is_trusted if {
+	input.name == "magic_write"
 	lib.is_process_named(input.process, builders | installers)
 	exe := object.get(input.process, "exe", "")
 	exe != ""
@@ -84,15 +112,27 @@ writer_is_trusted if {
 	not contains(exe, "/.")
 }
 
-writer_is_trusted if lib.from_package_manager
+dropped := "written" if {
+	input.name == "magic_write"
+	lib.runnable_elf(lib.arg("bytes", ""))
+}
+
+# the executed file itself was opened for writing during this boot; for a
+# script the kernel loads the interpreter, whose inode this is
+dropped := "run" if {
+	input.name == "sched_process_exec"
+	is_number(lib.arg("written_ns_ago", null))
+	lib.runnable_elf(lib.arg("header", ""))
+}
 
 finding contains {
 	"pathname": path,
 	"places": sort(places),
+	"dropped": dropped,
+	"writer": writer,
 	"exe": object.get(input.process, "exe", ""),
 	"ancestry": lib.ancestry,
 } if {
-	lib.file_magic(lib.arg("bytes", "")) == "elf"
 	count(places) > 0
 	not writer_is_trusted
 }

@@ -69,3 +69,51 @@ test_hidden_elf_file_fires_anywhere if {
 	some h in finding with input as write("/tmp/.k", elf, curl)
 	h.places == ["hidden_file", "temp_dir"]
 }
+
+test_objects_that_cannot_run_are_quiet if {
+	git := {"pid": 7200, "comm": "git", "exe": "/usr/bin/git"}
+	# a BPF object (ELF REL, machine BPF) checked out of a repository
+	count(finding) == 0 with input as write("/tmp/repo/bpf/file_x86_bpfel.o", "f0VMRgIBAQAAAAAAAAAAAAEA9wA=", git)
+	# a relocatable object, even for this CPU
+	count(finding) == 0 with input as write("/tmp/repo/x.o", "f0VMRgIBAQAAAAAAAAAAAAEAPgA=", git)
+	# an executable for no CPU Linux runs programs on
+	count(finding) == 0 with input as write("/tmp/repo/prog", "f0VMRgIBAQAAAAAAAAAAAAIA9wA=", git)
+	# too short to say
+	count(finding) == 0 with input as write("/tmp/x", base64.encode("\u007fELF"), curl)
+}
+
+test_programs_and_libraries_of_linux_cpus_fire if {
+	every b in [
+		"f0VMRgIBAQAAAAAAAAAAAAMAPgA=", # x86-64 shared object / PIE
+		"f0VMRgIBAQAAAAAAAAAAAAIAtwA=", # AArch64 program
+		"f0VMRgICAQAAAAAAAAAAAAADABY=", # s390x (big endian) shared object
+	] {
+		count(finding) == 1 with input as write("/tmp/x", b, curl)
+	}
+}
+
+exec(path, extra) := {"name": "sched_process_exec", "process": {"pid": 7300, "comm": lib_basename(path), "exe": path}, "args": object.union({"pathname": path, "header": elf, "argc": 1}, extra)}
+
+lib_basename(p) := parts[count(parts) - 1] if parts := split(p, "/")
+
+written_by(comm) := {"written_ns_ago": 2000000, "writer_pid": 7100, "writer_comm": comm, "writer_created": true}
+
+test_run_of_a_file_written_this_boot_fires if {
+	# cp /bin/true /tmp/x && /tmp/x: cp copies with copy_file_range, no
+	# magic_write; the exec of the written file is the evidence
+	some f in finding with input as exec("/tmp/x", written_by("cp"))
+	f.dropped == "run"
+	f.writer == "cp"
+	f.places == ["temp_dir"]
+	some g in finding with input as exec("/home/ann/.x", written_by("cp"))
+	g.places == ["hidden_file"]
+}
+
+test_run_of_a_file_not_written_or_by_builders_is_quiet if {
+	# not written during this boot
+	count(finding) == 0 with input as exec("/tmp/x", {})
+	# a build's output, run in place
+	count(finding) == 0 with input as exec("/tmp/go-build1/b001/exe/main", written_by("link"))
+	# written this boot, outside the drop zones
+	count(finding) == 0 with input as exec("/usr/local/bin/tool", written_by("install"))
+}

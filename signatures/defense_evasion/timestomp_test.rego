@@ -58,3 +58,32 @@ test_package_scripts_are_quiet if {
 	ev := touch(["touch", "-r", "/usr/bin/foo", "/usr/bin/foo.new"])
 	count(finding) == 0 with input as object.union(ev, {"process": object.union(ev.process, {"ancestors": [{"pid": 70, "comm": "dpkg", "exe": "/usr/bin/dpkg"}]})})
 }
+
+utimes(path, comm, args) := {
+	"name": "utimensat",
+	"process": {"pid": 8100, "comm": comm, "exe": concat("/", ["/tmp", comm])},
+	"return_value": 0,
+	"args": object.union({"pathname": path, "flags": 0, "syscall": "utimensat"}, args),
+}
+
+test_program_setting_an_old_time_on_a_system_file_fires if {
+	some f in finding with input as utimes("/usr/lib/x86_64-linux-gnu/libpam.so.0", "stomp", {"mtime": 1420070400, "atime": 1420070400})
+	f.how == ["syscall"]
+	f.system_targets == ["/usr/lib/x86_64-linux-gnu/libpam.so.0"]
+	f.times.mtime == 1420070400
+	# futimens of an open file, the modification time alone
+	count(finding) == 1 with input as utimes("/etc/cron.d/x", "implant", {"mtime": 1420070400, "syscall": "utimensat"})
+}
+
+test_program_setting_times_elsewhere_or_keepers_are_quiet if {
+	count(finding) == 0 with input as utimes("/home/ann/x", "stomp", {"mtime": 1420070400})
+	count(finding) == 0 with input as utimes("/usr/local/bin/node", "tar", {"mtime": 1420070400})
+	count(finding) == 0 with input as utimes("/usr/bin/ls", "touch", {"mtime": 1420070400})
+	count(finding) == 0 with input as utimes("/usr/bin/ls", "rsync", {"mtime": 1420070400})
+	# useradd's backup of /etc/passwd keeps the original's times
+	count(finding) == 0 with input as utimes("/etc/passwd-", "useradd", {"mtime": 1796484067, "atime": 1796484070})
+	# refused
+	count(finding) == 0 with input as json.patch(utimes("/usr/bin/ls", "stomp", {"mtime": 1}), [{"op": "replace", "path": "/return_value", "value": -1}])
+	# no time given (now): the sensor does not report it; an event without one says nothing
+	count(finding) == 0 with input as utimes("/usr/bin/ls", "stomp", {})
+}

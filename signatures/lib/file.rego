@@ -122,6 +122,44 @@ magic_bytes(b) := base64.decode(b) if {
 	base64.is_valid(b)
 }
 
+# elf_header(b) is {"type": e_type, "machine": e_machine} of the ELF header
+# at the start of b (base64 bytes, at least 20 of them: magic_write's bytes,
+# sched_process_exec's header), both as 4 hex digits in big-endian order
+# ("0003" is ET_DYN, "003e" x86-64) whatever the file's byte order;
+# undefined when b holds no ELF header.
+elf_header(b) := {"type": field(h, 32, order), "machine": field(h, 36, order)} if {
+	h := hex.encode(magic_bytes(b))
+	startswith(h, "7f454c46")
+	count(h) >= 40
+	order := substring(h, 10, 2) # EI_DATA: 01 little endian, 02 big endian
+}
+
+field(h, at, "01") := concat("", [substring(h, at + 2, 2), substring(h, at, 2)])
+
+field(h, at, "02") := substring(h, at, 4)
+
+# elf_runnable_types: ET_EXEC and ET_DYN (programs, PIE programs and shared
+# objects); ET_REL objects (.o, BPF programs, kernel modules before linking)
+# and core dumps are not run.
+elf_runnable_types := {"0002", "0003"}
+
+# elf_host_machines are the e_machine values of the CPUs Linux runs programs
+# on: x86-64, i386, AArch64, ARM, RISC-V, PowerPC (32/64), s390, MIPS,
+# LoongArch, SPARC64. BPF (0x00f7) and firmware or GPU objects are not among
+# them. A rule judging a write cannot know the host's CPU, so any of these
+# counts; an exec proves the file ran.
+elf_host_machines := {"003e", "0003", "00b7", "0028", "00f3", "0014", "0015", "0016", "0008", "0102", "002b"}
+
+# runnable_elf(b) is true when the bytes b start an ELF program or shared
+# object for a CPU Linux runs programs on, false otherwise.
+default runnable_elf(_) := false
+
+runnable_elf(b) if {
+	h := elf_header(b)
+	h.type in elf_runnable_types
+	h.machine in elf_host_machines
+}
+
 # temp_dirs are world-writable scratch directories, the usual drop zones.
 temp_dirs := ["/tmp", "/var/tmp", "/dev/shm", "/run/shm"]
 

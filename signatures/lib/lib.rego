@@ -91,3 +91,11 @@ under(path, dirs) if {
 # arg(name, fallback) is the event's argument name, or fallback when the event
 # does not carry it (a fallback probe may not fill every argument).
 arg(name, fallback) := object.get(object.get(input, "args", {}), name, fallback)
+
+# unreadable(name) is true when the sensor could not read the event's
+# argument name (a caller's string in a page not faulted in yet, a bad
+# pointer): the argument is left out of args and listed in input.unreadable.
+# Its value is unknown: neither empty nor anything else. false otherwise.
+default unreadable(_) := false
+
+unreadable(name) if name in object.get(input, "unreadable", [])

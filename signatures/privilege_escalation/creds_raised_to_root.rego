@@ -1,5 +1,9 @@
 # Credentials raised to root: a task's real or effective uid changes from a
-# non-zero value to 0.
+# non-zero value to 0, and the task had none of root before: its real,
+# effective and saved uids were all non-zero. A root process that lends its
+# effective uid to an unprivileged user and takes it back (apt's download
+# methods as _apt, daemons dropping privilege for a moment) gains nothing:
+# its real or saved uid stayed 0 all along.
 #
 # The commit_creds event is the one source of truth: it reports the change
 # itself, whichever path made it (setuid family, exec of a set-user-id
@@ -21,9 +25,9 @@ import data.vigil.lib
 metadata := {
 	"id": "creds-raised-to-root",
 	"name": "Credentials raised to root",
-	"version": "1.0.0",
+	"version": "1.1.0",
 	"severity": "high",
-	"description": "A task's real or effective user id changed from a non-zero value to 0 (root), other than through the set-user-id programs a distribution installs for that (sudo, su, pkexec, passwd, mount, ...): the mark of a privilege escalation.",
+	"description": "A task that had no root id (real, effective and saved uids all non-zero) got a real or effective user id of 0 (root), other than through the set-user-id programs a distribution installs for that (sudo, su, pkexec, passwd, mount, ...): the mark of a privilege escalation.",
 	"tactics": ["TA0004"],
 	"techniques": ["T1548.001", "T1068"],
 	"tags": ["credentials", "root", "privilege"],
@@ -32,6 +36,15 @@ metadata := {
 
 # A missing id (a probe that could not read it) leaves the rule undefined:
 # no guess is reported as a change.
+
+# had_root: one of the old real, effective or saved uids was 0. An old
+# saved uid the event does not carry (a capture of an older sensor) is
+# unknown and proves nothing either way.
+had_root if {
+	some k in ["old_uid", "old_euid", "old_suid"]
+	object.get(input.args, k, null) == 0
+}
+
 raised contains "uid" if {
 	input.args.old_uid != 0
 	input.args.new_uid == 0
@@ -82,5 +95,6 @@ finding contains {
 	"ancestry": lib.ancestry,
 } if {
 	count(raised) > 0
+	not had_root
 	not sanctioned
 }

@@ -25,9 +25,29 @@ test_effective_uid_only if {
 	f.raised == ["euid"]
 }
 
-test_real_uid_only if {
-	some f in finding with input as creds(1000, 0, 0, 0)
-	f.raised == ["uid"]
+test_real_uid_raised_by_a_task_that_had_effective_root_is_quiet if {
+	# a set-user-id root program (euid 0) making its real uid 0 gains
+	# nothing it did not have
+	count(finding) == 0 with input as creds(1000, 0, 0, 0)
+}
+
+test_seteuid_and_back_by_root_is_quiet if {
+	# apt's methods: euid _apt (42) and back to 0, real and saved uid 0
+	ev := json.patch(creds(0, 0, 42, 0), [{"op": "add", "path": "/args/old_suid", "value": 0}, {"op": "add", "path": "/args/new_suid", "value": 0}])
+	count(finding) == 0 with input as ev
+}
+
+test_saved_root_is_root if {
+	# real and effective uid 1000, saved uid 0: setresuid(0, 0, 0) takes
+	# back what the task kept
+	ev := json.patch(creds(1000, 0, 1000, 0), [{"op": "add", "path": "/args/old_suid", "value": 0}])
+	count(finding) == 0 with input as ev
+}
+
+test_no_root_id_before_fires if {
+	ev := json.patch(creds(1000, 0, 1000, 0), [{"op": "add", "path": "/args/old_suid", "value": 1000}])
+	some f in finding with input as ev
+	f.raised == ["euid", "uid"]
 }
 
 test_root_dropping_privileges_does_not_fire if {

@@ -7,6 +7,11 @@
 # replace an empty argv with {""} when they build the new program's stack,
 # so the execve event, which shows what the caller passed, is the one that
 # keeps the evidence; sched_process_exec covers older kernels.
+#
+# Only a real argc of 0 counts. An argv the sensor could not read (strings
+# in pages the caller has not touched yet: the literals of a fresh child's
+# execl) is listed in input.unreadable and absent from args: unknown, not
+# empty. sched_process_exec says argc itself (the kernel's own count).
 package vigil.signatures.exec_without_argv
 
 import data.vigil.lib
@@ -14,7 +19,7 @@ import data.vigil.lib
 metadata := {
 	"id": "exec-without-argv",
 	"name": "Program executed without arguments (argc 0)",
-	"version": "1.0.0",
+	"version": "1.1.0",
 	"severity": "high",
 	"description": "A program was executed with an empty argument list, not even its own name: the way exploits such as PwnKit (CVE-2021-4034, pkexec) make a set-user-id program misread its environment.",
 	"tactics": ["TA0004"],
@@ -23,16 +28,41 @@ metadata := {
 	"events": ["execve", "execveat", "sched_process_exec"],
 }
 
-# The argv of an exec event is always present, possibly empty (null when
-# the kernel side read an empty area); an event without the argument (a
-# replayed event of another sensor) says nothing.
+# execve, execveat: the argv the caller passed, read whole. An unreadable
+# argv (absent, named in input.unreadable) or an event without the argument
+# (a replayed event of another sensor) says nothing.
 empty_argv if {
+	input.name in {"execve", "execveat"}
+	not lib.unreadable("argv")
 	argv := object.get(input.args, "argv", "absent")
 	is_array(argv)
 	count(argv) == 0
 }
 
-empty_argv if object.get(input.args, "argv", "absent") == null
+# sched_process_exec: the kernel's argc when the event has it
+empty_argv if {
+	input.name == "sched_process_exec"
+	input.args.argc == 0
+}
+
+# older captures without argc: an argv area the kernel left empty (null
+# when read as a list)
+empty_argv if {
+	input.name == "sched_process_exec"
+	not "argc" in object.keys(input.args)
+	not lib.unreadable("argv")
+	argv := object.get(input.args, "argv", "absent")
+	argv == null
+}
+
+empty_argv if {
+	input.name == "sched_process_exec"
+	not "argc" in object.keys(input.args)
+	not lib.unreadable("argv")
+	argv := object.get(input.args, "argv", "absent")
+	is_array(argv)
+	count(argv) == 0
+}
 
 finding contains {
 	"program": program,

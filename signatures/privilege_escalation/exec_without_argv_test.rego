@@ -25,3 +25,18 @@ test_kernel_filled_empty_string_is_quiet if {
 test_event_without_argv_is_quiet if {
 	count(finding) == 0 with input as {"name": "execve", "process": {}, "args": {"pathname": "/bin/ls"}}
 }
+
+test_unreadable_argv_is_quiet if {
+	# execl("/bin/true", "true", "--some", "args", NULL) in a fresh child:
+	# the literals sit in pages the child has not touched yet
+	count(finding) == 0 with input as {"name": "execve", "process": {"pid": 9, "comm": "spawner"}, "args": {}, "unreadable": ["pathname", "argv"]}
+	count(finding) == 0 with input as {"name": "execve", "process": {"pid": 9, "comm": "spawner"}, "args": {"pathname": "/bin/true", "argv": []}, "unreadable": ["argv"]}
+}
+
+test_exec_argc_decides if {
+	some f in finding with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/usr/bin/pkexec", "argc": 0, "argv": []}}
+	f.program == "/usr/bin/pkexec"
+	count(finding) == 0 with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/bin/true", "argc": 3, "argv": ["true", "--some", "args"]}}
+	# Linux >= 5.18 after an argc of 0: argc 1, argv [""]; the execve keeps the evidence
+	count(finding) == 0 with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/usr/bin/pkexec", "argc": 1, "argv": [""]}}
+}
