@@ -45,6 +45,10 @@ bench: ## engine benchmarks: vigil's dispatch against a naive baseline in the sa
 	$(GO) test -run '^$$' -bench '^BenchmarkDispatch$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/...
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkDispatch$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/...
 
+.PHONY: bench-sensor
+bench-sensor: build triggers ## (root) what vigil costs the host: syscalls, opens, execs bare and under vigil run, drops, CPU, RSS, finding latency
+	$(GO) run ./internal/benchsensor $(BENCH_ARGS)
+
 .PHONY: vmtest
 vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged tests there
 	bash sensor/vmtest/vmtest.sh
