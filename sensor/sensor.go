@@ -89,9 +89,9 @@ type Sensor struct {
 	publish atomic.Pointer[map[event.ID]bool]   // events that go out; nil: all
 	// mu serialises record handling (the process table) between the
 	// critical and the main ring buffer readers, and interest changes.
-	mu sync.Mutex
-	capture *moduleCapture      // nil without Config.CaptureDir
-	bootOff int64               // wall ns minus boot ns
+	mu      sync.Mutex
+	capture *moduleCapture // nil without Config.CaptureDir
+	bootOff int64          // wall ns minus boot ns
 
 	records    atomic.Uint64
 	decodeErrs atomic.Uint64
