@@ -14,11 +14,14 @@ import (
 )
 
 type FileOpenFilter struct {
-	_        structs.HostLayout
-	On       uint32
-	FlagMask uint32
-	PathFree uint64
-	All      uint64
+	_          structs.HostLayout
+	On         uint32
+	FlagMask   uint32
+	PathFree   uint64
+	All        uint64
+	Starts     [4]uint64
+	HasNeedles uint32
+	HasNames   uint32
 }
 
 type FileOpenFilterKey struct {
@@ -77,6 +80,7 @@ const (
 	FileMapOpenFilterFlagsets          = "open_filter_flagsets"
 	FileMapOpenFilterKeys              = "open_filter_keys"
 	FileMapOpenFilterNames             = "open_filter_names"
+	FileMapOpenFilterNeedles           = "open_filter_needles"
 	FileMapOpenFilterPaths             = "open_filter_paths"
 	FileMapPathbufs                    = "pathbufs"
 	FileMapScratch                     = "scratch"
@@ -235,6 +239,7 @@ type FileMapSpecs struct {
 	OpenFilterFlagsets *ebpf.MapSpec `ebpf:"open_filter_flagsets"`
 	OpenFilterKeys     *ebpf.MapSpec `ebpf:"open_filter_keys"`
 	OpenFilterNames    *ebpf.MapSpec `ebpf:"open_filter_names"`
+	OpenFilterNeedles  *ebpf.MapSpec `ebpf:"open_filter_needles"`
 	OpenFilterPaths    *ebpf.MapSpec `ebpf:"open_filter_paths"`
 	Pathbufs           *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch            *ebpf.MapSpec `ebpf:"scratch"`
@@ -279,6 +284,7 @@ type FileMaps struct {
 	OpenFilterFlagsets *ebpf.Map `ebpf:"open_filter_flagsets"`
 	OpenFilterKeys     *ebpf.Map `ebpf:"open_filter_keys"`
 	OpenFilterNames    *ebpf.Map `ebpf:"open_filter_names"`
+	OpenFilterNeedles  *ebpf.Map `ebpf:"open_filter_needles"`
 	OpenFilterPaths    *ebpf.Map `ebpf:"open_filter_paths"`
 	Pathbufs           *ebpf.Map `ebpf:"pathbufs"`
 	Scratch            *ebpf.Map `ebpf:"scratch"`
@@ -298,6 +304,7 @@ func (m *FileMaps) Close() error {
 		m.OpenFilterFlagsets,
 		m.OpenFilterKeys,
 		m.OpenFilterNames,
+		m.OpenFilterNeedles,
 		m.OpenFilterPaths,
 		m.Pathbufs,
 		m.Scratch,

@@ -112,6 +112,7 @@ type openFilterPlan struct {
 	prefixes map[string]uint64      // path prefix -> alternatives
 	exact    map[string]uint64      // whole path -> alternatives
 	names    map[string]uint64      // file name (suffix "/name") -> alternatives
+	needles  map[string]uint64      // substring -> alternatives
 	why      string                 // why it is off, for the log
 }
 
@@ -125,11 +126,11 @@ const (
 )
 
 // planOpenFilter keeps, per alternative, one path test the kernel can make
-// (prefix, exact name, or a "/name" suffix) and the flag masks; every other
+// (prefix, exact name, a "/name" suffix, a substring) and the flag masks; every other
 // test is dropped, which only widens what passes. An alternative with no
 // test the kernel can make lets every path through (pathFree).
 func planOpenFilter(c event.Condition) openFilterPlan {
-	p := openFilterPlan{prefixes: map[string]uint64{}, exact: map[string]uint64{}, names: map[string]uint64{}}
+	p := openFilterPlan{prefixes: map[string]uint64{}, exact: map[string]uint64{}, names: map[string]uint64{}, needles: map[string]uint64{}}
 	switch {
 	case c.Always || len(c.Any) == 0:
 		p.why = "some signature wants every open"
@@ -252,6 +253,16 @@ func (p *openFilterPlan) addPath(t event.Test, bit uint64) bool {
 			p.exact[s] |= bit
 		}
 		return true
+	case event.OpContains:
+		for _, s := range t.Strings {
+			if s == "" || len(s) >= openFilterKey {
+				return false
+			}
+		}
+		for _, s := range t.Strings {
+			p.needles[s] |= bit
+		}
+		return true
 	case event.OpSuffix:
 		for _, s := range t.Strings {
 			name, ok := strings.CutPrefix(s, "/")
@@ -292,8 +303,8 @@ func (p openFilterPlan) trieEntries() map[string]uint64 {
 // apply writes the plan into the BPF maps. The filter is switched off
 // first and on last, so the kernel never applies half a plan.
 func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
-	cfg, paths, names, flags := maps["open_filter"], maps["open_filter_paths"], maps["open_filter_names"], maps["open_filter_flagsets"]
-	if cfg == nil || paths == nil || names == nil || flags == nil {
+	cfg, paths, names, flags, needles := maps["open_filter"], maps["open_filter_paths"], maps["open_filter_names"], maps["open_filter_flagsets"], maps["open_filter_needles"]
+	if cfg == nil || paths == nil || names == nil || flags == nil || needles == nil {
 		return errors.New("the BPF objects have no open filter maps")
 	}
 	zero := uint32(0)
@@ -305,6 +316,9 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 	}
 	if err := clearMap(names, new([openFilterName]byte)); err != nil {
 		return fmt.Errorf("clearing open_filter_names: %w", err)
+	}
+	if err := clearMap(needles, new(bpf.FileOpenFilterKey)); err != nil {
+		return fmt.Errorf("clearing open_filter_needles: %w", err)
 	}
 	if err := clearMap(flags, new(uint32)); err != nil {
 		return fmt.Errorf("clearing open_filter_flagsets: %w", err)
@@ -332,6 +346,18 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 		}
 	}
 	v := bpf.FileOpenFilter{On: 1, FlagMask: p.flagMask(), PathFree: p.pathFree, All: p.all()}
+	for s, bits := range p.needles {
+		k := bpf.FileOpenFilterKey{Prefixlen: uint32(len(s) * 8)}
+		copy(k.Data[:], s)
+		if err := needles.Update(&k, bits, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("open filter substring %q: %w", s, err)
+		}
+		v.Starts[s[0]>>6] |= 1 << (s[0] & 63)
+		v.HasNeedles = 1
+	}
+	if len(p.names) > 0 {
+		v.HasNames = 1
+	}
 	if err := cfg.Update(zero, v, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("switching the open filter on: %w", err)
 	}
@@ -351,6 +377,9 @@ func (p openFilterPlan) String() string {
 	}
 	for s := range p.names {
 		n = append(n, "*/"+s)
+	}
+	for s := range p.needles {
+		n = append(n, "*"+s+"*")
 	}
 	slices.Sort(n)
 	return fmt.Sprintf("%d alternatives over %d paths", p.nalts, len(n))

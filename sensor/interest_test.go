@@ -25,7 +25,8 @@ func TestOpenFilterPlanTrie(t *testing.T) {
 		{pathTest(event.OpPrefix, "/etc/")},
 		{pathTest(event.OpEq, "/etc/shadow")},
 		{pathTest(event.OpSuffix, "/mem")},
-		{{Field: "args.flags", Op: event.OpBitsAny, Mask: 3}, pathTest(event.OpContains, "/.ssh/")},
+		{{Field: "args.flags", Op: event.OpBitsAny, Mask: 3}, pathTest(event.OpRegex, "/[.]ssh/")},
+		{pathTest(event.OpContains, "/.ssh/", "_history")},
 	}})
 	if !p.on {
 		t.Fatalf("plan is off: %s", p.why)
@@ -37,13 +38,16 @@ func TestOpenFilterPlanTrie(t *testing.T) {
 	if p.names["mem"] != 4 {
 		t.Errorf("names %v, want mem -> 4", p.names)
 	}
-	// a substring is no test the kernel makes: that alternative takes every
+	if p.needles["/.ssh/"] != 16 || p.needles["_history"] != 16 {
+		t.Errorf("needles %v, want /.ssh/ and _history -> 16", p.needles)
+	}
+	// a regex is no test the kernel makes: that alternative takes every
 	// path, and only its flags narrow it
 	if p.pathFree != 8 || p.any[3] != 3 {
 		t.Errorf("pathFree %b any[3] %d, want 1000 and 3", p.pathFree, p.any[3])
 	}
-	if fs := p.flagSets(); len(fs) != 4 || fs[0] != 7 || fs[1] != 15 || fs[3] != 15 {
-		t.Errorf("flag sets %v, want 0:7 1:15 2:15 3:15", fs)
+	if fs := p.flagSets(); len(fs) != 4 || fs[0] != 0x17 || fs[1] != 0x1f || fs[3] != 0x1f {
+		t.Errorf("flag sets %v, want 0:0x17 1:0x1f 2:0x1f 3:0x1f", fs)
 	}
 	for _, c := range []event.Condition{
 		{Always: true},
@@ -67,13 +71,13 @@ func TestSensorOpenFilter(t *testing.T) {
 	needRoot(t)
 	trig := triggers(t)
 	dir := fileTestDir(t)
-	for _, d := range []string{"keep", "drop", "x", "w"} {
+	for _, d := range []string{"keep", "drop", "x", "w", "a", "a/.hid", "a/.hidden"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	files := map[string]string{}
-	for _, n := range []string{"keep/a", "drop/b", "exact", "exact2", "x/mark", "x/marker", "w/f"} {
+	for _, n := range []string{"keep/a", "drop/b", "exact", "exact2", "x/mark", "x/marker", "w/f", "a/.hid/k", "a/.hidden/k", "a/.bash_history", "a/.bash_hist"} {
 		p := filepath.Join(dir, n)
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
@@ -87,10 +91,14 @@ func TestSensorOpenFilter(t *testing.T) {
 			{pathTest(event.OpPrefix, dir+"/keep/"), {Field: "process.uid", Op: event.OpEq, Ints: []int64{12345}}},
 			{pathTest(event.OpEq, files["exact"])},
 			{pathTest(event.OpSuffix, "/mark")},
+			{pathTest(event.OpContains, "/.hid/", "_histo")},
 			{{Field: "args.flags", Op: event.OpBitsAny, Mask: unix.O_WRONLY | unix.O_RDWR}, pathTest(event.OpPrefix, dir+"/w/")},
 		}},
 	}}
 	ls := ownSensor(t, Config{Interest: in})
+	if st := probeOf(ls, "security_file_open"); st.Probe == "" {
+		t.Fatalf("security_file_open has no probe: %v", st.Err)
+	}
 
 	var pids []int
 	open := func(path string, args ...string) int {
@@ -104,11 +112,11 @@ func TestSensorOpenFilter(t *testing.T) {
 		return int(r.Pid)
 	}
 	want := map[int]string{}
-	for _, n := range []string{"keep/a", "exact", "x/mark"} {
+	for _, n := range []string{"keep/a", "exact", "x/mark", "a/.hid/k", "a/.bash_history"} {
 		want[open(files[n])] = files[n]
 	}
 	want[open(files["w/f"], "-write")] = files["w/f"]
-	for _, n := range []string{"drop/b", "exact2", "x/marker", "w/f"} {
+	for _, n := range []string{"drop/b", "exact2", "x/marker", "w/f", "a/.hidden/k", "a/.bash_hist"} {
 		open(files[n])
 	}
 	// a dynamically linked program: ld.so.cache, libc, locale files, /proc/self
@@ -174,6 +182,9 @@ func TestSensorOpenBurstNoDrops(t *testing.T) {
 		"sched_process_exec": {Always: true},
 	}}
 	ls := ownSensor(t, Config{Interest: in})
+	if st := probeOf(ls, "security_file_open"); st.Probe == "" {
+		t.Fatalf("security_file_open has no probe: %v", st.Err)
+	}
 	start := time.Now()
 	var r struct {
 		Pid   int `json:"pid"`

@@ -24,7 +24,7 @@ import (
 //
 // requiredMaps are the ones the sensor itself reads or writes.
 var requiredMaps = []string{"events", "events_critical", "critical_ids", "scratch", "pathbufs", "drops", "event_modes", "syscall_states",
-	"sys_enter_progs", "sys_exit_progs", "open_filter", "open_filter_paths", "open_filter_names", "open_filter_flagsets"}
+	"sys_enter_progs", "sys_exit_progs", "open_filter", "open_filter_paths", "open_filter_names", "open_filter_flagsets", "open_filter_needles"}
 
 // Values of enum event_mode in bpf/lib/record.h.
 const (

@@ -15,6 +15,10 @@
  *     set of alternatives it satisfies, its own and those of every shorter
  *     stored prefix of it (the trie returns only the longest).
  *   suffix tests "/name": open_filter_names, the file's own name.
+ *   substring tests: open_filter_needles, a second LPM trie of the
+ *     substrings, looked up with the path from each byte that starts one
+ *     (starts[]), within the path's first OPEN_FILTER_KEY bytes (a longer
+ *     path passes).
  *   flag tests: open_filter_flagsets[flags & flag_mask], the alternatives
  *     those flag bits allow, computed by the loader for every combination
  *     (one lookup, no loop for the verifier to walk).
@@ -33,6 +37,8 @@ struct open_filter {
 	__u32 flag_mask; /* the flag bits some alternative tests */
 	__u64 path_free; /* alternatives with no path test the kernel makes */
 	__u64 all;       /* every alternative */
+	__u64 starts[4]; /* first bytes of the substrings, a 256-bit set */
+	__u32 has_needles, has_names;
 };
 
 struct open_filter_key {
@@ -69,10 +75,19 @@ struct {
 	__type(value, __u64);
 } open_filter_flagsets SEC(".maps");
 
-/* Where the trie key is built: the stack has no room for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct open_filter_key);
+	__type(value, __u64);
+} open_filter_needles SEC(".maps");
+
+/* Where the trie keys are built (0: the path, 1: its tail for substrings):
+ * the stack has no room for them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct open_filter_key);
 } open_filter_keys SEC(".maps");
@@ -90,6 +105,39 @@ static __always_inline __u64 open_filter_flags(__u32 flags)
 	__u32 key = flags & of->flag_mask;
 	__u64 *bits = bpf_map_lookup_elem(&open_filter_flagsets, &key);
 	return bits ? *bits : of->all;
+}
+
+struct needle_search {
+	struct open_filter *of;
+	struct open_filter_key *k, *tail;
+	__u64 alts;
+	__u32 len;
+	int hit;
+};
+
+/* needle_step looks for a substring at byte i of the path in k. */
+static long needle_step(__u64 i, struct needle_search *ns)
+{
+	if (i + 1 >= ns->len)
+		return 1;
+	struct open_filter_key *k = ns->k, *tail = ns->tail;
+	__u8 c = k->data[i & (OPEN_FILTER_KEY - 1)];
+	if (!(ns->of->starts[(c >> 6) & 3] & (1ULL << (c & 63))))
+		return 0;
+	/* 1 <= n <= OPEN_FILTER_KEY since i + 1 < len <= OPEN_FILTER_KEY; the
+	 * mask shows the verifier so */
+	__u32 n = (((ns->len - i) - 1) & (OPEN_FILTER_KEY - 1)) + 1;
+	if (bpf_probe_read_kernel(tail->data, n, &k->data[i & (OPEN_FILTER_KEY - 1)])) {
+		ns->hit = 1; /* unreadable: widened */
+		return 1;
+	}
+	tail->prefixlen = (n - 1) * 8; /* the NUL is no part of a substring */
+	__u64 *hit = bpf_map_lookup_elem(&open_filter_needles, tail);
+	if (hit && (*hit & ns->alts)) {
+		ns->hit = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* open_filter_path tells whether some alternative in alts holds for the
@@ -121,12 +169,30 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 	__u64 *hit = bpf_map_lookup_elem(&open_filter_paths, k);
 	if (hit && (*hit & alts))
 		return 1;
-	if (!f)
-		return 1; /* no file, no name to test: widened */
-	char name[OPEN_FILTER_NAME] = {};
-	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
-	hit = bpf_map_lookup_elem(&open_filter_names, name);
-	return hit && (*hit & alts);
+	if (of->has_names) {
+		if (!f)
+			return 1; /* no file, no name to test: widened */
+		char name[OPEN_FILTER_NAME] = {};
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		hit = bpf_map_lookup_elem(&open_filter_names, name);
+		if (hit && (*hit & alts))
+			return 1;
+	}
+	if (!of->has_needles)
+		return 0;
+	__u32 full = 0;
+	bpf_probe_read_kernel(&full, sizeof(full), &e->s->buf[OFF(at + 2)]);
+	if (full > OPEN_FILTER_KEY)
+		return 1; /* past the bytes searched: widened */
+	__u32 one = 1;
+	struct open_filter_key *tail = bpf_map_lookup_elem(&open_filter_keys, &one);
+	if (!tail)
+		return 1;
+	/* bpf_loop: the verifier checks the step once, not once per byte for
+	 * every path of the caller that reaches here */
+	struct needle_search ns = {.of = of, .k = k, .tail = tail, .alts = alts, .len = len};
+	bpf_loop(OPEN_FILTER_KEY - 1, needle_step, &ns, 0);
+	return ns.hit;
 }
 
 #endif
