@@ -302,7 +302,9 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 		st := time.Unix(0, s.bootOff+int64(r.startTime))
 		ev.Process.StartTime = &st
 	}
-	ev.Probe = (*s.probes.Load())[ev.ID]
+	if probes := s.probes.Load(); probes != nil {
+		ev.Probe = (*probes)[ev.ID]
+	}
 	filterExecEnv(ev, s.cfg.ExecEnv)
 	s.procs.update(ev)
 	s.procs.enrich(ev)
