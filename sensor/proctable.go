@@ -34,12 +34,37 @@ type procTable struct {
 	cgroups  map[uint64]string // cgroup id -> container id ("" = none)
 	procRoot string
 	linger   time.Duration
+	max      int    // entries at most; see room
+	refused  uint64 // processes not recorded for want of room
 }
 
 const maxAncestors = 32
 
+// maxProcs bounds the table: a host runs far fewer processes (pid_max is
+// 4M, but a fork storm is what fills it); exited ones go first.
+const maxProcs = 1 << 16
+
+// room tells whether the table may take one more process, making room by
+// forgetting exited ones (however recently) when it is full; a refusal is
+// counted. Callers hold t.mu.
+func (t *procTable) room() bool {
+	if len(t.procs) < t.max {
+		return true
+	}
+	for pid, p := range t.procs {
+		if !p.exitedAt.IsZero() {
+			delete(t.procs, pid)
+		}
+	}
+	if len(t.procs) < t.max {
+		return true
+	}
+	t.refused++
+	return false
+}
+
 func newProcTable(procRoot string) *procTable {
-	return &procTable{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, procRoot: procRoot, linger: 30 * time.Second}
+	return &procTable{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, procRoot: procRoot, linger: 30 * time.Second, max: maxProcs}
 }
 
 // seed reads every process in /proc.
@@ -115,11 +140,17 @@ func (t *procTable) update(ev *event.Event) {
 		} else {
 			child.comm = ev.Process.Comm
 		}
-		t.procs[child.hostPid] = child
+		if t.procs[child.hostPid] != nil || t.room() {
+			t.procs[child.hostPid] = child
+		}
 		t.mu.Unlock()
 	case event.IDSchedProcessExec:
 		t.mu.Lock()
 		p := t.entry(ev)
+		if p == nil {
+			t.mu.Unlock()
+			return
+		}
 		p.nsPid, p.uid, p.comm = ev.Process.Pid, ev.Process.UID, ev.Process.Comm
 		if s, ok := ev.Args["pathname"].(string); ok && s != "" {
 			p.exe = s
@@ -136,8 +167,9 @@ func (t *procTable) update(ev *event.Event) {
 			return
 		}
 		t.mu.Lock()
-		p := t.entry(ev)
-		p.exe, p.comm = exe, ev.Process.Comm
+		if p := t.entry(ev); p != nil {
+			p.exe, p.comm = exe, ev.Process.Comm
+		}
 		t.mu.Unlock()
 	case event.IDSchedProcessExit:
 		if g, _ := ev.Args["group_exit"].(bool); !g {
@@ -152,10 +184,14 @@ func (t *procTable) update(ev *event.Event) {
 }
 
 // entry returns the table's entry for the event's process, making one from
-// the event when there is none. Callers hold t.mu.
+// the event when there is none; nil when the table is full. Callers hold
+// t.mu.
 func (t *procTable) entry(ev *event.Event) *proc {
 	p := t.procs[ev.Process.HostPid]
 	if p == nil {
+		if !t.room() {
+			return nil
+		}
 		p = &proc{hostPid: ev.Process.HostPid, hostPpid: ev.Process.HostPpid}
 		t.procs[p.hostPid] = p
 	}

@@ -111,6 +111,9 @@ type Stats struct {
 	// KernelDrops counts records the ring buffer refused (it was full), per
 	// event name and per CPU.
 	KernelDrops map[string][]uint64
+	// ProcTableRefused counts processes the full process table did not
+	// record (their events carry less context).
+	ProcTableRefused uint64
 }
 
 // New loads and attaches the BPF programs and seeds the process table.
@@ -344,6 +347,9 @@ func (s *Sensor) Stats() Stats {
 		st.LastError = s.lastErr.Error()
 	}
 	s.errMu.Unlock()
+	s.procs.mu.Lock()
+	st.ProcTableRefused = s.procs.refused
+	s.procs.mu.Unlock()
 	drops := s.ld.shared["drops"]
 	for _, spec := range event.All() {
 		var perCPU []uint64
