@@ -49,6 +49,10 @@ bench: ## engine benchmarks: the captured corpus through vigil, full Rego and a 
 	$(GO) test -run '^$$' -bench '^BenchmarkDispatch$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/
 	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Dispatch|Replay)$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/
 
+.PHONY: bench-sensor
+bench-sensor: build triggers ## (root) what vigil costs the host: syscalls, opens, execs bare and under vigil run, drops, CPU, RSS, finding latency
+	$(GO) run ./internal/benchsensor $(BENCH_ARGS)
+
 .PHONY: vmtest
 vmtest: ## boot stock Debian kernels under qemu and run the sensor's privileged tests there
 	bash internal/vmtest/vmtest.sh

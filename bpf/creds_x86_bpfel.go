@@ -54,9 +54,11 @@ type CredsSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	CredsMapCriticalIds        = "critical_ids"
 	CredsMapDrops              = "drops"
 	CredsMapEventModes         = "event_modes"
 	CredsMapEvents             = "events"
+	CredsMapEventsCritical     = "events_critical"
 	CredsMapPathbufs           = "pathbufs"
 	CredsMapScratch            = "scratch"
 	CredsMapSysEnterProgs      = "sys_enter_progs"
@@ -119,14 +121,16 @@ type CredsProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type CredsMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // CredsVariableSpecs contains global variables before they are loaded into the kernel.
@@ -156,21 +160,25 @@ func (o *CredsObjects) Close() error {
 //
 // It can be passed to LoadCredsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type CredsMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *CredsMaps) Close() error {
 	return _CredsClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,

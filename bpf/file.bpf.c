@@ -18,6 +18,7 @@
  */
 #include "lib/common.h"
 #include "lib/file.h"
+#include "lib/open_filter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -44,10 +45,15 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 	note_write_open(f);
 	if (!emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
 		return;
-	if (!event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
+	__u32 flags = BPF_CORE_READ(f, f_flags);
+	__u64 alts = open_filter_flags(flags);
+	if (!alts || !event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
 		return;
+	__u32 at = e.off;
 	save_open_file(&e, f);
-	save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, BPF_CORE_READ(f, f_flags));
+	if (!open_filter_path(&e, at, alts, f))
+		return;
+	save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
 	event_submit(&e, 0);
 }
 
@@ -139,9 +145,11 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct file *f = ret >= 0 ? task_fd_file(t, ret) : NULL;
-	if (want_open) {
+	__u64 alts = want_open ? open_filter_flags(flags) : 0;
+	if (alts) {
 		struct event e;
 		if (event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN)) {
+			__u32 at = e.off;
 			if (f) {
 				save_open_file(&e, f);
 			} else {
@@ -153,7 +161,8 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 			}
 			save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
 			save_str(&e, ARG_SECURITY_FILE_OPEN_SYSCALL, sys, 0);
-			event_submit(&e, ret);
+			if (open_filter_path(&e, at, alts, f))
+				event_submit(&e, ret);
 		}
 	}
 	/* do_truncate fallback: O_TRUNC truncates an existing regular file (one
@@ -774,6 +783,8 @@ int BPF_KPROBE(kprobe_vfs_writev, struct file *file, const struct iovec *vec, un
 SEC("raw_tracepoint/sys_enter")
 int sys_enter_write(struct bpf_raw_tracepoint_args *ctx)
 {
+	if (is_self())
+		return 0;
 	long nr = ctx->args[1];
 	int vec = nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2;
 	__u32 id = vec ? EVENT_VFS_WRITEV : EVENT_VFS_WRITE;

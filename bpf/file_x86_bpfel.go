@@ -28,6 +28,23 @@ type FileInodeWrite struct {
 	Comm    [16]int8
 }
 
+type FileOpenFilter struct {
+	_          structs.HostLayout
+	On         uint32
+	FlagMask   uint32
+	PathFree   uint64
+	All        uint64
+	Starts     [4]uint64
+	HasNeedles uint32
+	HasNames   uint32
+}
+
+type FileOpenFilterKey struct {
+	_         structs.HostLayout
+	Prefixlen uint32
+	Data      [256]uint8
+}
+
 type FilePathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -69,10 +86,18 @@ type FileSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	FileMapCriticalIds                 = "critical_ids"
 	FileMapDrops                       = "drops"
 	FileMapEventModes                  = "event_modes"
 	FileMapEvents                      = "events"
+	FileMapEventsCritical              = "events_critical"
 	FileMapInodeWrites                 = "inode_writes"
+	FileMapOpenFilter                  = "open_filter"
+	FileMapOpenFilterFlagsets          = "open_filter_flagsets"
+	FileMapOpenFilterKeys              = "open_filter_keys"
+	FileMapOpenFilterNames             = "open_filter_names"
+	FileMapOpenFilterNeedles           = "open_filter_needles"
+	FileMapOpenFilterPaths             = "open_filter_paths"
 	FileMapPathbufs                    = "pathbufs"
 	FileMapScratch                     = "scratch"
 	FileMapSysEnterProgs               = "sys_enter_progs"
@@ -223,15 +248,23 @@ type FileProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FileMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	InodeWrites   *ebpf.MapSpec `ebpf:"inode_writes"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds        *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops              *ebpf.MapSpec `ebpf:"drops"`
+	EventModes         *ebpf.MapSpec `ebpf:"event_modes"`
+	Events             *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical     *ebpf.MapSpec `ebpf:"events_critical"`
+	InodeWrites        *ebpf.MapSpec `ebpf:"inode_writes"`
+	OpenFilter         *ebpf.MapSpec `ebpf:"open_filter"`
+	OpenFilterFlagsets *ebpf.MapSpec `ebpf:"open_filter_flagsets"`
+	OpenFilterKeys     *ebpf.MapSpec `ebpf:"open_filter_keys"`
+	OpenFilterNames    *ebpf.MapSpec `ebpf:"open_filter_names"`
+	OpenFilterNeedles  *ebpf.MapSpec `ebpf:"open_filter_needles"`
+	OpenFilterPaths    *ebpf.MapSpec `ebpf:"open_filter_paths"`
+	Pathbufs           *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch            *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs      *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs       *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // FileVariableSpecs contains global variables before they are loaded into the kernel.
@@ -261,23 +294,39 @@ func (o *FileObjects) Close() error {
 //
 // It can be passed to LoadFileObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FileMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	InodeWrites   *ebpf.Map `ebpf:"inode_writes"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds        *ebpf.Map `ebpf:"critical_ids"`
+	Drops              *ebpf.Map `ebpf:"drops"`
+	EventModes         *ebpf.Map `ebpf:"event_modes"`
+	Events             *ebpf.Map `ebpf:"events"`
+	EventsCritical     *ebpf.Map `ebpf:"events_critical"`
+	InodeWrites        *ebpf.Map `ebpf:"inode_writes"`
+	OpenFilter         *ebpf.Map `ebpf:"open_filter"`
+	OpenFilterFlagsets *ebpf.Map `ebpf:"open_filter_flagsets"`
+	OpenFilterKeys     *ebpf.Map `ebpf:"open_filter_keys"`
+	OpenFilterNames    *ebpf.Map `ebpf:"open_filter_names"`
+	OpenFilterNeedles  *ebpf.Map `ebpf:"open_filter_needles"`
+	OpenFilterPaths    *ebpf.Map `ebpf:"open_filter_paths"`
+	Pathbufs           *ebpf.Map `ebpf:"pathbufs"`
+	Scratch            *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs      *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs       *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *FileMaps) Close() error {
 	return _FileClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.InodeWrites,
+		m.OpenFilter,
+		m.OpenFilterFlagsets,
+		m.OpenFilterKeys,
+		m.OpenFilterNames,
+		m.OpenFilterNeedles,
+		m.OpenFilterPaths,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,

@@ -66,9 +66,11 @@ type KernelSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	KernelMapCriticalIds                 = "critical_ids"
 	KernelMapDrops                       = "drops"
 	KernelMapEventModes                  = "event_modes"
 	KernelMapEvents                      = "events"
+	KernelMapEventsCritical              = "events_critical"
 	KernelMapNsCalls                     = "ns_calls"
 	KernelMapPathbufs                    = "pathbufs"
 	KernelMapScratch                     = "scratch"
@@ -182,15 +184,17 @@ type KernelProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type KernelMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	NsCalls       *ebpf.MapSpec `ebpf:"ns_calls"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
+	NsCalls        *ebpf.MapSpec `ebpf:"ns_calls"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // KernelVariableSpecs contains global variables before they are loaded into the kernel.
@@ -220,22 +224,26 @@ func (o *KernelObjects) Close() error {
 //
 // It can be passed to LoadKernelObjects or ebpf.CollectionSpec.LoadAndAssign.
 type KernelMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	NsCalls       *ebpf.Map `ebpf:"ns_calls"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
+	NsCalls        *ebpf.Map `ebpf:"ns_calls"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *KernelMaps) Close() error {
 	return _KernelClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.NsCalls,
 		m.Pathbufs,
 		m.Scratch,

@@ -54,9 +54,11 @@ type ModuleSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	ModuleMapCriticalIds                       = "critical_ids"
 	ModuleMapDrops                             = "drops"
 	ModuleMapEventModes                        = "event_modes"
 	ModuleMapEvents                            = "events"
+	ModuleMapEventsCritical                    = "events_critical"
 	ModuleMapPathbufs                          = "pathbufs"
 	ModuleMapScratch                           = "scratch"
 	ModuleMapSysEnterProgs                     = "sys_enter_progs"
@@ -123,14 +125,16 @@ type ModuleProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ModuleMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // ModuleVariableSpecs contains global variables before they are loaded into the kernel.
@@ -160,21 +164,25 @@ func (o *ModuleObjects) Close() error {
 //
 // It can be passed to LoadModuleObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ModuleMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *ModuleMaps) Close() error {
 	return _ModuleClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,

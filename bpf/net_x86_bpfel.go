@@ -121,11 +121,13 @@ type NetSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	NetMapCriticalIds                  = "critical_ids"
 	NetMapDnsBufs                      = "dns_bufs"
 	NetMapDrops                        = "drops"
 	NetMapEndpointOwners               = "endpoint_owners"
 	NetMapEventModes                   = "event_modes"
 	NetMapEvents                       = "events"
+	NetMapEventsCritical               = "events_critical"
 	NetMapPathbufs                     = "pathbufs"
 	NetMapScratch                      = "scratch"
 	NetMapSockOwners                   = "sock_owners"
@@ -251,11 +253,13 @@ type NetProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NetMapSpecs struct {
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
 	DnsBufs        *ebpf.MapSpec `ebpf:"dns_bufs"`
 	Drops          *ebpf.MapSpec `ebpf:"drops"`
 	EndpointOwners *ebpf.MapSpec `ebpf:"endpoint_owners"`
 	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
@@ -291,11 +295,13 @@ func (o *NetObjects) Close() error {
 //
 // It can be passed to LoadNetObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NetMaps struct {
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
 	DnsBufs        *ebpf.Map `ebpf:"dns_bufs"`
 	Drops          *ebpf.Map `ebpf:"drops"`
 	EndpointOwners *ebpf.Map `ebpf:"endpoint_owners"`
 	EventModes     *ebpf.Map `ebpf:"event_modes"`
 	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
@@ -306,11 +312,13 @@ type NetMaps struct {
 
 func (m *NetMaps) Close() error {
 	return _NetClose(
+		m.CriticalIds,
 		m.DnsBufs,
 		m.Drops,
 		m.EndpointOwners,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
 		m.SockOwners,

@@ -69,9 +69,11 @@ type ProcessSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	ProcessMapCriticalIds              = "critical_ids"
 	ProcessMapDrops                    = "drops"
 	ProcessMapEventModes               = "event_modes"
 	ProcessMapEvents                   = "events"
+	ProcessMapEventsCritical           = "events_critical"
 	ProcessMapInodeWrites              = "inode_writes"
 	ProcessMapPathbufs                 = "pathbufs"
 	ProcessMapScratch                  = "scratch"
@@ -151,15 +153,17 @@ type ProcessProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ProcessMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	InodeWrites   *ebpf.MapSpec `ebpf:"inode_writes"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
+	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // ProcessVariableSpecs contains global variables before they are loaded into the kernel.
@@ -189,22 +193,26 @@ func (o *ProcessObjects) Close() error {
 //
 // It can be passed to LoadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ProcessMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	InodeWrites   *ebpf.Map `ebpf:"inode_writes"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
+	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *ProcessMaps) Close() error {
 	return _ProcessClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,

@@ -181,9 +181,11 @@ type SyscallsSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	SyscallsMapCriticalIds        = "critical_ids"
 	SyscallsMapDrops              = "drops"
 	SyscallsMapEventModes         = "event_modes"
 	SyscallsMapEvents             = "events"
+	SyscallsMapEventsCritical     = "events_critical"
 	SyscallsMapPathbufs           = "pathbufs"
 	SyscallsMapScratch            = "scratch"
 	SyscallsMapSysEnterProgs      = "sys_enter_progs"
@@ -251,14 +253,16 @@ type SyscallsProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallsMapSpecs struct {
-	Drops         *ebpf.MapSpec `ebpf:"drops"`
-	EventModes    *ebpf.MapSpec `ebpf:"event_modes"`
-	Events        *ebpf.MapSpec `ebpf:"events"`
-	Pathbufs      *ebpf.MapSpec `ebpf:"pathbufs"`
-	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.MapSpec `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.MapSpec `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
+	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
+	Events         *ebpf.MapSpec `ebpf:"events"`
+	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
+	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
 // SyscallsVariableSpecs contains global variables before they are loaded into the kernel.
@@ -293,21 +297,25 @@ func (o *SyscallsObjects) Close() error {
 //
 // It can be passed to LoadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallsMaps struct {
-	Drops         *ebpf.Map `ebpf:"drops"`
-	EventModes    *ebpf.Map `ebpf:"event_modes"`
-	Events        *ebpf.Map `ebpf:"events"`
-	Pathbufs      *ebpf.Map `ebpf:"pathbufs"`
-	Scratch       *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs  *ebpf.Map `ebpf:"sys_exit_progs"`
-	SyscallStates *ebpf.Map `ebpf:"syscall_states"`
+	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
+	Drops          *ebpf.Map `ebpf:"drops"`
+	EventModes     *ebpf.Map `ebpf:"event_modes"`
+	Events         *ebpf.Map `ebpf:"events"`
+	EventsCritical *ebpf.Map `ebpf:"events_critical"`
+	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
+	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
+	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
 func (m *SyscallsMaps) Close() error {
 	return _SyscallsClose(
+		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
 		m.Events,
+		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,

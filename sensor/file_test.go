@@ -501,7 +501,7 @@ func BenchmarkSensorOpen(b *testing.B) {
 			cancel()
 			<-done
 			b.ReportMetric(float64(n.Load()), "events")
-			b.Logf("security_file_open via %q; kernel drops: %v", s.probes[event.IDSecurityFileOpen], s.Stats().KernelDrops)
+			b.Logf("security_file_open via %q; kernel drops: %v", (*s.probes.Load())[event.IDSecurityFileOpen], s.Stats().KernelDrops)
 		}
 	}
 	b.Run("without-sensor", loop)

@@ -23,7 +23,8 @@ import (
 // (.rodata, .data, .bss) stay per program.
 //
 // requiredMaps are the ones the sensor itself reads or writes.
-var requiredMaps = []string{"events", "scratch", "pathbufs", "drops", "event_modes", "syscall_states", "sys_enter_progs", "sys_exit_progs"}
+var requiredMaps = []string{"events", "events_critical", "critical_ids", "scratch", "pathbufs", "drops", "event_modes", "syscall_states",
+	"sys_enter_progs", "sys_exit_progs", "open_filter", "open_filter_paths", "open_filter_names", "open_filter_flagsets", "open_filter_needles"}
 
 // Values of enum event_mode in bpf/lib/record.h.
 const (
@@ -209,10 +210,8 @@ func (l *loader) ensure(pr Program) error {
 }
 
 func (l *loader) putSyscalls(p *program, pr Program) error {
-	table, dispatcher := "sys_enter_progs", "raw_tp_sys_enter"
-	if strings.HasSuffix(p.spec.SectionName, "sys_exit") {
-		table, dispatcher = "sys_exit_progs", "raw_tp_sys_exit"
-	}
+	table := tableOf(p.spec)
+	dispatcher := dispatchers[table]
 	if err := l.ensure(Program{Name: dispatcher}); err != nil {
 		return err
 	}
@@ -269,7 +268,12 @@ func (l *loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error
 
 // choose attaches, for every wanted event, the first probe that works and
 // tells the BPF side which one feeds it; unwanted events are switched off.
+// It can run again with another want: the syscall dispatch slots no wanted
+// event needs any more are emptied, and a dispatcher left with an empty
+// table is detached, so that syscalls nobody asked for pay nothing.
 func (l *loader) choose(want func(event.Spec) bool) {
+	l.status = nil
+	needed := map[string]map[string]bool{"sys_enter_progs": {}, "sys_exit_progs": {}}
 	for _, spec := range event.All() {
 		st := ProbeStatus{Event: spec.Name}
 		mode := modeAny
@@ -290,6 +294,13 @@ func (l *loader) choose(want func(event.Spec) bool) {
 					continue
 				}
 				st.Probe, st.Fallback = pb.Name, pb.Fallback
+				for _, pr := range pb.Programs {
+					if p := l.progs[pr.Name]; p != nil && p.spec != nil && len(pr.Syscalls) > 0 {
+						for _, sc := range pr.Syscalls {
+							needed[tableOf(p.spec)][sc] = true
+						}
+					}
+				}
 				mode = modeHook
 				if pb.Fallback {
 					mode = modeFallback
@@ -306,6 +317,61 @@ func (l *loader) choose(want func(event.Spec) bool) {
 		}
 		l.status = append(l.status, st)
 	}
+	l.prune(needed)
+}
+
+// tableOf names the dispatch table a tail-called program goes in.
+func tableOf(ps *ebpf.ProgramSpec) string {
+	if strings.HasSuffix(ps.SectionName, "sys_exit") {
+		return "sys_exit_progs"
+	}
+	return "sys_enter_progs"
+}
+
+var dispatchers = map[string]string{"sys_enter_progs": "raw_tp_sys_enter", "sys_exit_progs": "raw_tp_sys_exit"}
+
+// prune empties the dispatch slots not in needed and detaches the
+// dispatcher of a table left empty.
+func (l *loader) prune(needed map[string]map[string]bool) {
+	for table, slots := range l.slots {
+		for sc, owner := range slots {
+			if needed[table][sc] {
+				continue
+			}
+			if err := l.shared[table].Delete(uint32(syscallNumbers[sc])); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				l.log.Warn().Err(err).Str("table", table).Str("syscall", sc).Msg("emptying a dispatch slot")
+				continue
+			}
+			delete(slots, sc)
+			if p := l.progs[owner]; p != nil {
+				delete(p.inTable, sc)
+			}
+		}
+		if len(slots) > 0 {
+			continue
+		}
+		if p := l.progs[dispatchers[table]]; p != nil && p.done {
+			for _, lk := range p.links {
+				lk.Close()
+			}
+			p.links, p.done = nil, false
+		}
+	}
+}
+
+// setCritical routes the events in ids through the critical ring buffer and
+// every other one through the main one.
+func (l *loader) setCritical(ids map[event.ID]bool) error {
+	for _, spec := range event.All() {
+		v := uint32(0)
+		if ids[spec.ID] {
+			v = 1
+		}
+		if err := l.shared["critical_ids"].Update(uint32(spec.ID), v, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("critical_ids[%s]: %w", spec.Name, err)
+		}
+	}
+	return nil
 }
 
 func (l *loader) close() {

@@ -41,6 +41,12 @@ type Config struct {
 	// loaded as a file named by their sha256 in this directory, reported
 	// as a module_image_captured event (see kernel_capture.go).
 	CaptureDir string
+	// Interest, when set, is what the loaded signatures want (the engine's
+	// rules.Set interest): only those events, and the ones the process
+	// table needs, are emitted, and conditions the kernel can test (paths
+	// and flags of opens) are tested there. Nil keeps every event that is
+	// not off by default. SetInterest changes it while the sensor runs.
+	Interest *event.Interest
 }
 
 // wanted returns which events the configuration asks for.
@@ -80,9 +86,13 @@ type Sensor struct {
 	log     zerolog.Logger
 	ld      *loader
 	procs   *proc.Table
-	probes  map[event.ID]string // the attached probe of each event
-	capture *moduleCapture      // nil without Config.CaptureDir
-	bootOff int64               // wall ns minus boot ns
+	probes  atomic.Pointer[map[event.ID]string] // the attached probe of each event
+	publish atomic.Pointer[map[event.ID]bool]   // events that go out; nil: all
+	// mu serialises record handling (the process table) between the
+	// critical and the main ring buffer readers, and interest changes.
+	mu      sync.Mutex
+	capture *moduleCapture // nil without Config.CaptureDir
+	bootOff int64          // wall ns minus boot ns
 
 	records    atomic.Uint64
 	decodeErrs atomic.Uint64
@@ -121,7 +131,7 @@ func New(cfg Config) (*Sensor, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("lifting the memlock limit: %w", err)
 	}
-	want, err := cfg.wanted()
+	sel, err := cfg.selectFor(cfg.Interest)
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +149,13 @@ func New(cfg Config) (*Sensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
-	ld.choose(want)
-	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, probes: map[event.ID]string{}, capture: capture}
+	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, capture: capture}
+	if err := s.apply(sel); err != nil {
+		ld.close()
+		return nil, err
+	}
 	attached := 0
 	for _, st := range ld.status {
-		if spec, ok := event.Lookup(st.Event); ok {
-			s.probes[spec.ID] = st.Probe
-		}
 		ev := s.log.Debug()
 		switch {
 		case st.Disabled:
@@ -166,8 +176,54 @@ func New(cfg Config) (*Sensor, error) {
 	return s, nil
 }
 
+// apply makes a selection the sensor's: probes, dispatch slots, event
+// modes, the critical ring's events, the open filter, what is published.
+func (s *Sensor) apply(sel selection) error {
+	s.ld.choose(sel.kernel)
+	probes := map[event.ID]string{}
+	for _, st := range s.ld.status {
+		if spec, ok := event.Lookup(st.Event); ok {
+			probes[spec.ID] = st.Probe
+		}
+	}
+	s.probes.Store(&probes)
+	if err := s.ld.setCritical(sel.critical); err != nil {
+		return err
+	}
+	if err := sel.open.apply(s.ld.shared); err != nil {
+		return err
+	}
+	if sel.publish == nil {
+		s.publish.Store(nil)
+	} else {
+		s.publish.Store(&sel.publish)
+	}
+	crit := make([]string, 0, len(sel.critical))
+	for id := range sel.critical {
+		if sp, ok := event.ByID(id); ok {
+			crit = append(crit, sp.Name)
+		}
+	}
+	s.log.Info().Int("published_events", len(sel.publish)).Strs("critical", crit).Str("open_filter", sel.open.String()).Msg("event selection")
+	return nil
+}
+
+// SetInterest switches the sensor to what a new set of signatures wants
+// (nil: every default event), while it runs.
+func (s *Sensor) SetInterest(in *event.Interest) error {
+	sel, err := s.cfg.selectFor(in)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apply(sel)
+}
+
 // Probes reports, per event, the probe attached on this kernel.
 func (s *Sensor) Probes() []ProbeStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]ProbeStatus, len(s.ld.status))
 	copy(out, s.ld.status)
 	return out
@@ -183,29 +239,54 @@ func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
 	if err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
 	}
+	crd, err := ringbuf.NewReader(s.ld.shared["events_critical"])
+	if err != nil {
+		rd.Close()
+		return fmt.Errorf("opening the critical ring buffer: %w", err)
+	}
 	go func() {
 		<-ctx.Done()
 		rd.Close()
+		crd.Close()
 	}()
 	go s.housekeeping(ctx)
 
+	// The critical ring has a reader of its own: its records are handled
+	// between two of the main ring's, not after its backlog.
+	critDone := make(chan error, 1)
+	go func() { critDone <- s.read(ctx, crd, out) }()
+	err = s.read(ctx, rd, out)
+	if cerr := <-critDone; err == nil {
+		err = cerr
+	}
+	s.logStats()
+	s.capture.close()
+	return err
+}
+
+func (s *Sensor) read(ctx context.Context, rd *ringbuf.Reader, out func(*event.Event)) error {
 	var rec ringbuf.Record
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
-				s.logStats()
-				s.capture.close()
 				return nil
 			}
 			return fmt.Errorf("reading ring buffer: %w", err)
 		}
-		if ev := s.handle(rec.RawSample); ev != nil {
+		s.mu.Lock()
+		if ev := s.handle(rec.RawSample); ev != nil && s.published(ev.ID) {
 			out(ev)
 		}
 		for _, ev := range s.capture.drain() {
 			out(ev)
 		}
+		s.mu.Unlock()
 	}
+}
+
+func (s *Sensor) published(id event.ID) bool {
+	p := s.publish.Load()
+	return p == nil || (*p)[id]
 }
 
 // handle decodes and enriches one record; nil when it is malformed (counted
@@ -224,7 +305,9 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 		st := time.Unix(0, s.bootOff+int64(r.startTime))
 		ev.Process.StartTime = &st
 	}
-	ev.Probe = s.probes[ev.ID]
+	if probes := s.probes.Load(); probes != nil {
+		ev.Probe = (*probes)[ev.ID]
+	}
 	filterExecEnv(ev, s.cfg.ExecEnv)
 	s.procs.Update(ev)
 	s.procs.Enrich(ev)

@@ -149,7 +149,14 @@ static __always_inline int event_submit(struct event *e, long retval)
 	if (size > MAX_RECORD)
 		size = MAX_RECORD;
 	barrier_var(size);
-	if (bpf_ringbuf_output(&events, e->s->buf, size, 0)) {
+	__u32 id = h->event_id;
+	__u32 *crit = bpf_map_lookup_elem(&critical_ids, &id);
+	long err;
+	if (crit && *crit)
+		err = bpf_ringbuf_output(&events_critical, e->s->buf, size, 0);
+	else
+		err = bpf_ringbuf_output(&events, e->s->buf, size, 0);
+	if (err) {
 		count_drop(h->event_id);
 		return 0;
 	}

@@ -53,6 +53,22 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* Events that signatures of high severity select (module loads, credential
+ * changes, BPF loads, ...) go through a ring buffer of their own, so a flood
+ * of routine records cannot crowd them out, and userspace reads it first.
+ * critical_ids[id] != 0 routes event id there; the loader fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events_critical SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EVENT_ID_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} critical_ids SEC(".maps");
+
 /* Records the ring buffer refused, per event id and per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -12,8 +12,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-sec/vigil/sensor"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor"
 )
 
 type captureFlags struct {

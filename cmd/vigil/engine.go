@@ -22,6 +22,7 @@ type engineFlags struct {
 	noWatch       bool
 	statsInterval time.Duration
 	dedupe        time.Duration
+	interest      *interestFeed // set by vigil run: the sensor in the process follows it
 }
 
 func (f *engineFlags) register(cmd *cobra.Command) {
@@ -101,6 +102,7 @@ func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engine
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go publishInterest(ctx, elog, nc, eng, f.queue, f.interest)
 	reloadDone := make(chan error, 1)
 	go func() { reloadDone <- reloader.Run(ctx) }()
 	serveDone := make(chan error, 1)

@@ -70,6 +70,10 @@ are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
 				}
 			}
 
+			if !f.noSensor && f.sensor.interest.events != "all" {
+				f.engine.interest = newInterestFeed()
+				f.sensor.interest.local = f.engine.interest
+			}
 			errs := make(chan error, 2)
 			running := 1
 			go func() { errs <- wrapErr("engine", runEngine(ctx, log, engineNC, &f.engine, cmd.OutOrStdout())) }()

@@ -22,6 +22,7 @@ type sensorFlags struct {
 	disable       []string
 	execEnv       string
 	captureDir    string
+	interest      interestFlags // which events: the engines' interest, or all (interest.go)
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
@@ -32,6 +33,7 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs.StringSliceVar(&f.disable, "disable-events", nil, "turn off events (comma separated names)")
 	fs.StringVar(&f.execEnv, "exec-env", sensor.ExecEnvSecurity, "environment variables exec events carry: security (LD_*, HISTFILE, GCONV_PATH, ... : what changes how programs load or log), all, or none")
 	fs.StringVar(&f.captureDir, "capture-dir", "", "keep the image of every kernel module being loaded in DIR, named by its sha256, and report it as a module_image_captured event")
+	f.interest.register(cmd)
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
@@ -67,11 +69,18 @@ cannot queue are counted and reported.`,
 // runSensor runs the sensor until ctx is done, publishing on nc (the caller's).
 func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags) error {
 	slog := log.With().Str("component", "sensor").Logger()
-	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv, CaptureDir: f.captureDir})
+	in, err := f.interest.initial(ctx, slog, nc)
+	if err != nil {
+		return err
+	}
+	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv, CaptureDir: f.captureDir, Interest: in})
 	if err != nil {
 		return fmt.Errorf("starting the sensor: %w", err)
 	}
 	defer s.Close()
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	go f.interest.follow(followCtx, slog, nc, s, in)
 	attached, failed := 0, 0
 	for _, p := range s.Probes() {
 		switch {

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The kernel side of the signatures' interest in file opens (event.Interest,
+ * sensor/filter.go): an open no loaded signature can fire on never leaves
+ * the kernel.
+ *
+ * The condition is a disjunction of up to OPEN_FILTER_ALTS alternatives; the
+ * loader keeps, per alternative, at most one test of the path and the flag
+ * masks, having widened every test the kernel cannot make (a substring, a
+ * regex): a record is dropped only when no alternative can hold.
+ *
+ *   path tests: open_filter_paths, an LPM trie over the resolved path's first
+ *     bytes. A prefix is stored as its bytes, an exact name with its NUL, so
+ *     the longest match of "<path>\0" finds both; each entry's value is the
+ *     set of alternatives it satisfies, its own and those of every shorter
+ *     stored prefix of it (the trie returns only the longest).
+ *   suffix tests "/name": open_filter_names, the file's own name.
+ *   substring tests: open_filter_needles, a second LPM trie of the
+ *     substrings, looked up with the path from each byte that starts one
+ *     (starts[]), within the path's first OPEN_FILTER_KEY bytes (a longer
+ *     path passes).
+ *   flag tests: open_filter_flagsets[flags & flag_mask], the alternatives
+ *     those flag bits allow, computed by the loader for every combination
+ *     (one lookup, no loop for the verifier to walk).
+ */
+#ifndef VIGIL_OPEN_FILTER_H
+#define VIGIL_OPEN_FILTER_H
+
+#include "event.h"
+
+#define OPEN_FILTER_ALTS 64
+#define OPEN_FILTER_KEY 256
+#define OPEN_FILTER_NAME 64
+
+struct open_filter {
+	__u32 on;        /* 0: every open is wanted */
+	__u32 flag_mask; /* the flag bits some alternative tests */
+	__u64 path_free; /* alternatives with no path test the kernel makes */
+	__u64 all;       /* every alternative */
+	__u64 starts[4]; /* first bytes of the substrings, a 256-bit set */
+	__u32 has_needles, has_names;
+};
+
+struct open_filter_key {
+	__u32 prefixlen; /* in bits */
+	__u8 data[OPEN_FILTER_KEY];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_filter);
+} open_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct open_filter_key);
+	__type(value, __u64);
+} open_filter_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, char[OPEN_FILTER_NAME]);
+	__type(value, __u64);
+} open_filter_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} open_filter_flagsets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct open_filter_key);
+	__type(value, __u64);
+} open_filter_needles SEC(".maps");
+
+/* Where the trie keys are built (0: the path, 1: its tail for substrings):
+ * the stack has no room for them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct open_filter_key);
+} open_filter_keys SEC(".maps");
+
+/* open_filter_flags returns the alternatives the open's flags allow; all
+ * ones when the filter is off. */
+static __always_inline __u64 open_filter_flags(__u32 flags)
+{
+	__u32 zero = 0;
+	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
+	if (!of || !of->on)
+		return ~0ULL;
+	if (!of->flag_mask)
+		return of->all;
+	__u32 key = flags & of->flag_mask;
+	__u64 *bits = bpf_map_lookup_elem(&open_filter_flagsets, &key);
+	return bits ? *bits : of->all;
+}
+
+struct needle_search {
+	struct open_filter *of;
+	struct open_filter_key *k, *tail;
+	__u64 alts;
+	__u32 len;
+	int hit;
+};
+
+/* needle_step looks for a substring at byte i of the path in k. */
+static long needle_step(__u64 i, struct needle_search *ns)
+{
+	if (i + 1 >= ns->len)
+		return 1;
+	struct open_filter_key *k = ns->k, *tail = ns->tail;
+	__u8 c = k->data[i & (OPEN_FILTER_KEY - 1)];
+	if (!(ns->of->starts[(c >> 6) & 3] & (1ULL << (c & 63))))
+		return 0;
+	/* 1 <= n <= OPEN_FILTER_KEY since i + 1 < len <= OPEN_FILTER_KEY; the
+	 * mask shows the verifier so */
+	__u32 n = (((ns->len - i) - 1) & (OPEN_FILTER_KEY - 1)) + 1;
+	if (bpf_probe_read_kernel(tail->data, n, &k->data[i & (OPEN_FILTER_KEY - 1)])) {
+		ns->hit = 1; /* unreadable: widened */
+		return 1;
+	}
+	tail->prefixlen = (n - 1) * 8; /* the NUL is no part of a substring */
+	__u64 *hit = bpf_map_lookup_elem(&open_filter_needles, tail);
+	if (hit && (*hit & ns->alts)) {
+		ns->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* open_filter_path tells whether some alternative in alts holds for the
+ * path string the record holds at byte `at` (its [index][type][u32 len]
+ * head) and the file's own name (NULL when there is no file: then name
+ * tests are widened to pass). */
+static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alts, struct file *f)
+{
+	__u32 zero = 0;
+	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
+	if (!of || !of->on)
+		return 1;
+	if (alts & of->path_free)
+		return 1;
+	struct open_filter_key *k = bpf_map_lookup_elem(&open_filter_keys, &zero);
+	if (!k)
+		return 1;
+	__u32 len = 0;
+	bpf_probe_read_kernel(&len, sizeof(len), &e->s->buf[OFF(at + 2)]);
+	/* len counts the NUL: "<path>\0" matches prefixes and exact names */
+	if (len > OPEN_FILTER_KEY)
+		len = OPEN_FILTER_KEY;
+	if (len == 0)
+		return 1;
+	if (bpf_probe_read_kernel(k->data, len & (OPEN_FILTER_KEY - 1) ? len & (OPEN_FILTER_KEY - 1) : OPEN_FILTER_KEY,
+				  &e->s->buf[OFF(at + 6)]))
+		return 1;
+	k->prefixlen = len * 8;
+	__u64 *hit = bpf_map_lookup_elem(&open_filter_paths, k);
+	if (hit && (*hit & alts))
+		return 1;
+	if (of->has_names) {
+		if (!f)
+			return 1; /* no file, no name to test: widened */
+		char name[OPEN_FILTER_NAME] = {};
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		hit = bpf_map_lookup_elem(&open_filter_names, name);
+		if (hit && (*hit & alts))
+			return 1;
+	}
+	if (!of->has_needles)
+		return 0;
+	__u32 full = 0;
+	bpf_probe_read_kernel(&full, sizeof(full), &e->s->buf[OFF(at + 2)]);
+	if (full > OPEN_FILTER_KEY)
+		return 1; /* past the bytes searched: widened */
+	__u32 one = 1;
+	struct open_filter_key *tail = bpf_map_lookup_elem(&open_filter_keys, &one);
+	if (!tail)
+		return 1;
+	/* bpf_loop: the verifier checks the step once, not once per byte for
+	 * every path of the caller that reaches here */
+	struct needle_search ns = {.of = of, .k = k, .tail = tail, .alts = alts, .len = len};
+	bpf_loop(OPEN_FILTER_KEY - 1, needle_step, &ns, 0);
+	return ns.hit;
+}
+
+#endif

@@ -1,0 +1,126 @@
+package sensor
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+)
+
+// BenchmarkUnselectedSyscall measures what a syscall no event selects
+// (getppid) pays for each way of hooking the syscall layer, against the
+// bare syscall in the same run (go test -bench UnselectedSyscall, root):
+//
+//   - raw-tp-empty: one empty program on raw_tracepoint/sys_enter and one on
+//     sys_exit, the floor of any raw tracepoint design;
+//   - dispatchers: vigil's two dispatchers (self check, tail-call miss);
+//   - tracepoints: per-syscall tracepoints (syscalls/sys_enter_openat and
+//     sys_exit_openat) with empty programs: getppid runs none of them.
+func BenchmarkUnselectedSyscall(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("skipped: attaching BPF programs needs root")
+	}
+	loop := func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for i := 0; i < b.N; i++ {
+			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		}
+	}
+	empty := func(b *testing.B, typ ebpf.ProgramType) *ebpf.Program {
+		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, License: "GPL",
+			Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { p.Close() })
+		return p
+	}
+	variants := []struct {
+		name   string
+		attach func(b *testing.B) []io.Closer
+	}{
+		{"raw-tp-empty", func(b *testing.B) []io.Closer {
+			var out []io.Closer
+			for _, tp := range []string{"sys_enter", "sys_exit"} {
+				l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: tp, Program: empty(b, ebpf.RawTracepoint)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = append(out, l)
+			}
+			return out
+		}},
+		{"dispatchers", func(b *testing.B) []io.Closer {
+			ld, err := newLoader(zerolog.Nop(), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, name := range []string{"raw_tp_sys_enter", "raw_tp_sys_exit"} {
+				if err := ld.ensure(Program{Name: name}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return []io.Closer{closerFunc(ld.close)}
+		}},
+		{"tracepoints", func(b *testing.B) []io.Closer {
+			var out []io.Closer
+			for _, tp := range []string{"sys_enter_openat", "sys_exit_openat"} {
+				l, err := link.Tracepoint("syscalls", tp, empty(b, ebpf.TracePoint), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = append(out, l)
+			}
+			return out
+		}},
+	}
+	// The machine is shared: bare and each variant alternate, many short
+	// runs each, and the fastest run of each counts.
+	const calls = 200000
+	timed := func() float64 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		start := time.Now()
+		for i := 0; i < calls; i++ {
+			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		}
+		return float64(time.Since(start).Nanoseconds()) / calls
+	}
+	best := map[string]float64{}
+	keep := func(name string, ns float64) {
+		if v, ok := best[name]; !ok || ns < v {
+			best[name] = ns
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		for _, v := range variants {
+			for r := 0; r < 3; r++ {
+				keep("bare", timed())
+			}
+			links := v.attach(b)
+			for r := 0; r < 3; r++ {
+				keep(v.name, timed())
+			}
+			for _, l := range links {
+				l.Close()
+			}
+		}
+	}
+	b.ReportMetric(best["bare"], "bare-ns/call")
+	for _, v := range variants {
+		b.ReportMetric(best[v.name]-best["bare"], v.name+"-added-ns")
+	}
+	_ = loop
+}
+
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }

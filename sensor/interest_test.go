@@ -1,0 +1,212 @@
+package sensor
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/event"
+)
+
+func pathTest(op event.Op, s ...string) event.Test {
+	return event.Test{Field: "args.pathname", Op: op, Strings: s}
+}
+
+// The trie entries carry the alternatives of every shorter stored prefix:
+// the LPM trie answers with the longest match alone.
+func TestOpenFilterPlanTrie(t *testing.T) {
+	p := planOpenFilter(event.Condition{Any: []event.Conjunction{
+		{pathTest(event.OpPrefix, "/etc/")},
+		{pathTest(event.OpEq, "/etc/shadow")},
+		{pathTest(event.OpSuffix, "/mem")},
+		{{Field: "args.flags", Op: event.OpBitsAny, Mask: 3}, pathTest(event.OpRegex, "/[.]ssh/")},
+		{pathTest(event.OpContains, "/.ssh/", "_history")},
+	}})
+	if !p.on {
+		t.Fatalf("plan is off: %s", p.why)
+	}
+	e := p.trieEntries()
+	if e["/etc/"] != 1 || e["/etc/shadow\x00"] != 3 {
+		t.Errorf("trie entries %v: want /etc/ -> 1, /etc/shadow\\0 -> 3", e)
+	}
+	if p.names["mem"] != 4 {
+		t.Errorf("names %v, want mem -> 4", p.names)
+	}
+	if p.needles["/.ssh/"] != 16 || p.needles["_history"] != 16 {
+		t.Errorf("needles %v, want /.ssh/ and _history -> 16", p.needles)
+	}
+	// a regex is no test the kernel makes: that alternative takes every
+	// path, and only its flags narrow it
+	if p.pathFree != 8 || p.any[3] != 3 {
+		t.Errorf("pathFree %b any[3] %d, want 1000 and 3", p.pathFree, p.any[3])
+	}
+	if fs := p.flagSets(); len(fs) != 4 || fs[0] != 0x17 || fs[1] != 0x1f || fs[3] != 0x1f {
+		t.Errorf("flag sets %v, want 0:0x17 1:0x1f 2:0x1f 3:0x1f", fs)
+	}
+	for _, c := range []event.Condition{
+		{Always: true},
+		{Any: []event.Conjunction{{pathTest(event.OpPrefix, "/etc/")}, {pathTest(event.OpRegex, ".*")}}},
+		{Any: []event.Conjunction{{pathTest(event.OpSuffix, "_history")}}},
+		{Any: []event.Conjunction{{pathTest(event.OpPrefix, "")}}},
+	} {
+		if p := planOpenFilter(c); p.on && p.pathFree == p.all() && p.flagMask() == 0 {
+			t.Errorf("%+v: a plan that lets everything through is on", c)
+		}
+	}
+	if p := planOpenFilter(event.Condition{Any: []event.Conjunction{{pathTest(event.OpRegex, ".*")}}}); p.on {
+		t.Errorf("a regex alone must switch the filter off")
+	}
+}
+
+// The kernel filter, fed a hand-built interest, with real opens by another
+// process: what some alternative can match is reported, the rest (and every
+// open of a shared library, a locale file or /proc/self) stays in the kernel.
+func TestSensorOpenFilter(t *testing.T) {
+	needRoot(t)
+	trig := triggers(t)
+	dir := fileTestDir(t)
+	for _, d := range []string{"keep", "drop", "x", "w", "a", "a/.hid", "a/.hidden"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{}
+	for _, n := range []string{"keep/a", "drop/b", "exact", "exact2", "x/mark", "x/marker", "w/f", "a/.hid/k", "a/.hidden/k", "a/.bash_history", "a/.bash_hist"} {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files[n] = p
+	}
+	in := &event.Interest{Events: map[string]event.Condition{
+		"security_file_open": {Any: []event.Conjunction{
+			// the uid test is not the kernel's to make: widened, the prefix
+			// alone decides
+			{pathTest(event.OpPrefix, dir+"/keep/"), {Field: "process.uid", Op: event.OpEq, Ints: []int64{12345}}},
+			{pathTest(event.OpEq, files["exact"])},
+			{pathTest(event.OpSuffix, "/mark")},
+			{pathTest(event.OpContains, "/.hid/", "_histo")},
+			{{Field: "args.flags", Op: event.OpBitsAny, Mask: unix.O_WRONLY | unix.O_RDWR}, pathTest(event.OpPrefix, dir+"/w/")},
+		}},
+	}}
+	ls := ownSensor(t, Config{Interest: in})
+	if st := probeOf(ls, "security_file_open"); st.Probe == "" {
+		t.Fatalf("security_file_open has no probe: %v", st.Err)
+	}
+
+	var pids []int
+	open := func(path string, args ...string) int {
+		t.Helper()
+		var r openReport
+		runTrigger(t, exec.Command(filepath.Join(trig, "openfile"), append(args, path)...), &r)
+		if r.Error != "" {
+			t.Fatalf("openfile %s: %s", path, r.Error)
+		}
+		pids = append(pids, int(r.Pid))
+		return int(r.Pid)
+	}
+	want := map[int]string{}
+	for _, n := range []string{"keep/a", "exact", "x/mark", "a/.hid/k", "a/.bash_history"} {
+		want[open(files[n])] = files[n]
+	}
+	want[open(files["w/f"], "-write")] = files["w/f"]
+	for _, n := range []string{"drop/b", "exact2", "x/marker", "w/f", "a/.hidden/k", "a/.bash_hist"} {
+		open(files[n])
+	}
+	// a dynamically linked program: ld.so.cache, libc, locale files, /proc/self
+	cat := exec.Command("/bin/cat", "/proc/self/status")
+	cat.Env = append(os.Environ(), "LANG=C.UTF-8")
+	if out, err := cat.Output(); err != nil || !strings.Contains(string(out), "Name:") {
+		t.Fatalf("cat /proc/self/status: %v", err)
+	}
+	// the last wanted open: once it is in, everything before it is (one ring)
+	last := open(files["keep/a"])
+	want[last] = files["keep/a"]
+	ls.waitFor(t, "the last wanted open", func(ev *event.Event) bool {
+		return ev.Name == "security_file_open" && ev.Process.HostPid == uint32(last)
+	})
+
+	got := map[int][]string{}
+	ls.mu.Lock()
+	for _, ev := range ls.events {
+		if ev.Name != "security_file_open" {
+			// only the interest's events go out: the process table's own
+			// (exec, fork, exit) stay in the sensor
+			t.Errorf("event %s published, but the interest has only security_file_open", ev.Name)
+			continue
+		}
+		if ev.Process.HostPid == uint32(cat.Process.Pid) {
+			t.Errorf("cat's open of %s left the kernel", argS(ev, "pathname"))
+		}
+		got[int(ev.Process.HostPid)] = append(got[int(ev.Process.HostPid)], argS(ev, "pathname"))
+	}
+	ls.mu.Unlock()
+	for _, pid := range pids {
+		w, wanted := want[pid]
+		g := got[pid]
+		switch {
+		case wanted && !slices.Contains(g, w):
+			t.Errorf("pid %d: open of %s not reported (got %q)", pid, w, g)
+		case !wanted && len(g) > 0:
+			t.Errorf("pid %d: opens %q reported, no alternative matches them", pid, g)
+		}
+	}
+
+	// switching the interest off in flight: every open goes out again
+	if err := ls.s.SetInterest(nil); err != nil {
+		t.Fatal(err)
+	}
+	p := open(files["drop/b"])
+	ls.waitFor(t, "an open after the filter is gone", func(ev *event.Event) bool {
+		return ev.Name == "security_file_open" && ev.Process.HostPid == uint32(p)
+	})
+}
+
+// 200k opens in a tight loop by another process, with an interest in opens
+// of credential files: not one record dropped, and none of the loop's opens
+// leaves the kernel.
+func TestSensorOpenBurstNoDrops(t *testing.T) {
+	needRoot(t)
+	trig := triggers(t)
+	in := &event.Interest{Events: map[string]event.Condition{
+		"security_file_open": {Any: []event.Conjunction{
+			{pathTest(event.OpPrefix, "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/root/.ssh/")},
+			{pathTest(event.OpSuffix, "/mem", "/kcore")},
+		}},
+		"sched_process_exec": {Always: true},
+	}}
+	ls := ownSensor(t, Config{Interest: in})
+	if st := probeOf(ls, "security_file_open"); st.Probe == "" {
+		t.Fatalf("security_file_open has no probe: %v", st.Err)
+	}
+	start := time.Now()
+	var r struct {
+		Pid   int `json:"pid"`
+		Opens int `json:"opens"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(trig, "openloop"), "-n", "200000"), &r)
+	if r.Opens != 200000 {
+		t.Fatalf("openloop made %d opens", r.Opens)
+	}
+	ls.waitFor(t, "the open loop's exec", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == uint32(r.Pid)
+	})
+	st := ls.s.Stats()
+	if len(st.KernelDrops) != 0 {
+		t.Errorf("kernel drops during 200k opens: %v", st.KernelDrops)
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, ev := range ls.events {
+		if ev.Name == "security_file_open" && ev.Process.HostPid == uint32(r.Pid) {
+			t.Fatalf("an open of the loop left the kernel: %s", argS(ev, "pathname"))
+		}
+	}
+	t.Logf("200k opens in %s, %d records read", time.Since(start), st.Records)
+}
