@@ -73,3 +73,25 @@ func (d *deduper) admit(key uint64, now time.Time) bool {
 	}
 	return true
 }
+
+// forget lets the finding with this key through again: its first copy never
+// reached its destination (the event will be evaluated again).
+func (d *deduper) forget(key uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, key)
+}
+
+// Forget makes the engine's de-duplication forget findings that could not be
+// delivered, so that evaluating their event again reports them again rather
+// than suppressing them as duplicates of findings nobody received.
+func (e *Engine) Forget(fs []Finding) {
+	if e.dedupe == nil {
+		return
+	}
+	for i := range fs {
+		if fs[i].Event != nil {
+			e.dedupe.forget(e.dedupe.key(fs[i].Signature.ID, fs[i].Event, fs[i].Fields))
+		}
+	}
+}

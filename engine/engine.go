@@ -81,6 +81,10 @@ func nonNil(s []string) []string {
 // Finding is what a signature reports about one event: published as JSON on
 // vigil.findings.<signature-id>.<host> and printed.
 type Finding struct {
+	// ID identifies the finding stably: the same signature, event and
+	// fields give the same id, so a redelivered event does not make a second
+	// finding (it is the JetStream de-duplication id). Set by Sink.
+	ID string `json:"id,omitempty"`
 	// Signature is the metadata of the signature that fired.
 	Signature SignatureInfo `json:"signature"`
 	// Event is the triggering event, whole: process context and ancestry

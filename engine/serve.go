@@ -2,27 +2,44 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
 )
 
 // DefaultQueue is the NATS queue group engines join, so that several engines
-// share the events between them rather than each evaluating all of them.
+// share the events between them rather than each evaluating all of them. It
+// is also the name of their shared durable JetStream consumer.
 const DefaultQueue = "vigil-engine"
+
+// JetStreamMode says whether a Server consumes events from JetStream.
+type JetStreamMode string
+
+const (
+	// JetStreamAuto uses JetStream when the server has it, core NATS otherwise.
+	JetStreamAuto JetStreamMode = "auto"
+	// JetStreamOn requires JetStream: Run fails without it.
+	JetStreamOn JetStreamMode = "on"
+	// JetStreamOff subscribes with core NATS (at most once) even when the
+	// server has JetStream.
+	JetStreamOff JetStreamMode = "off"
+)
 
 // ServeOptions configures a Server.
 type ServeOptions struct {
 	// Subject to subscribe to; default event.AllEvents (vigil.events.>).
 	Subject string
-	// Queue group; default DefaultQueue.
+	// Queue group, and the durable consumer's name; default DefaultQueue.
 	Queue string
 	// Workers evaluating events in parallel; default GOMAXPROCS.
 	Workers int
@@ -30,22 +47,57 @@ type ServeOptions struct {
 	Output Output
 	// NoPublish keeps findings off NATS (they still go to Output).
 	NoPublish bool
+	// JetStream: auto (default), on or off.
+	JetStream JetStreamMode
+	// Streams are the limits of VIGIL_EVENTS and VIGIL_FINDINGS, declared at
+	// start when JetStream is used.
+	Streams StreamOptions
+	// AckWait is how long JetStream waits for an engine's acknowledgement
+	// before it gives the event to another engine (default 30s).
+	AckWait time.Duration
+	// MaxInFlight bounds the events taken from JetStream and not yet
+	// acknowledged, by this engine and by every engine of the group (the
+	// consumer's MaxAckPending): flow control, so memory stays bounded
+	// whatever the backlog. Default 1024.
+	MaxInFlight int
 	// PendingMsgs and PendingBytes bound the messages the NATS client holds
-	// for this subscription; beyond them it drops (counted in Stats.Dropped).
-	// Defaults: 1<<20 messages, 1 GiB.
+	// for a core NATS subscription; beyond them it drops (counted in
+	// Stats.Dropped). Defaults: 65536 messages, 64 MiB.
 	PendingMsgs, PendingBytes int
-	Logger                    zerolog.Logger
+	// StopTimeout bounds the time Run takes to finish the events in hand
+	// once its context ends (default 10s). With JetStream, what is not
+	// finished stays unacknowledged and is delivered again; with core NATS
+	// it is counted as dropped.
+	StopTimeout time.Duration
+	// Observe, when set, is called after each evaluation with the event's
+	// name and how long evaluating it took (for latency histograms).
+	Observe func(eventName string, took time.Duration)
+	Logger  zerolog.Logger
 }
 
 // ServeStats counts what a Server did.
 type ServeStats struct {
+	JetStream     bool   // events come from the durable JetStream consumer
 	Received      uint64 // messages taken from NATS
 	BadMessages   uint64 // messages that were not an event (logged with their subject)
+	Refused       uint64 // events whose subject disagrees with their body (name or host)
 	Evaluated     uint64 // events evaluated
 	Findings      uint64 // findings produced
-	PublishErrors uint64 // findings NATS refused
+	PublishErrors uint64 // findings NATS refused or did not acknowledge
 	OutputErrors  uint64 // findings an output could not write
-	Dropped       uint64 // messages the NATS client dropped because the engine fell behind
+	// Dropped counts events lost: dropped by the NATS client because the
+	// engine fell behind, or received but not evaluated at stop (core NATS
+	// only; JetStream redelivers instead).
+	Dropped uint64
+	// Redelivered counts events JetStream delivered more than once (an
+	// engine died or did not acknowledge in time); Retried counts events
+	// this engine handed back because a finding could not be stored;
+	// HandedBack counts events left unacknowledged at stop.
+	Redelivered, Retried, HandedBack uint64
+	// Pending is the consumer's backlog (events not yet delivered) and
+	// AckPending the events delivered and not yet acknowledged, as last
+	// read from JetStream.
+	Pending, AckPending uint64
 }
 
 // Server feeds events from NATS to an Engine and publishes its findings on
@@ -54,10 +106,14 @@ type Server struct {
 	nc    *nats.Conn
 	eng   *Engine
 	opts  ServeOptions
+	sink  *Sink
 	ready chan struct{}
 	sub   atomic.Pointer[nats.Subscription]
+	js    atomic.Bool
 
-	received, bad, evaluated, findings, publishErrs, outputErrs atomic.Uint64
+	received, bad, refused, evaluated atomic.Uint64
+	redelivered, retried, handedBack  atomic.Uint64
+	pending, ackPending               atomic.Uint64
 	// lostAtStop counts messages that arrived while stopping; slowDropped is
 	// the client's slow-consumer count, kept when the subscription ends.
 	lostAtStop, slowDropped atomic.Uint64
@@ -75,22 +131,255 @@ func NewServer(nc *nats.Conn, eng *Engine, opts ServeOptions) *Server {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.JetStream == "" {
+		opts.JetStream = JetStreamAuto
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 1024
+	}
 	if opts.PendingMsgs == 0 {
-		opts.PendingMsgs = 1 << 20
+		opts.PendingMsgs = 1 << 16
 	}
 	if opts.PendingBytes == 0 {
-		opts.PendingBytes = 1 << 30
+		opts.PendingBytes = 64 << 20
 	}
-	return &Server{nc: nc, eng: eng, opts: opts, ready: make(chan struct{})}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 10 * time.Second
+	}
+	s := &Server{nc: nc, eng: eng, opts: opts, ready: make(chan struct{})}
+	s.sink = &Sink{Output: opts.Output, Logger: opts.Logger}
+	return s
 }
 
-// Ready is closed once the subscription is in place on the server.
+// Ready is closed once the subscription (or the durable consumer) is in
+// place on the server.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Run subscribes and evaluates events until ctx is done. It then drains the
-// subscription (events already received are evaluated, their findings
-// published) and returns. It returns an error only when it cannot subscribe.
+// Run consumes and evaluates events until ctx is done, then finishes the
+// events in hand (within StopTimeout) and returns. With JetStream (mode auto
+// and the server has it, or mode on) it declares the streams, consumes from
+// the durable consumer shared by the engine group and acknowledges an event
+// only once its findings are stored in VIGIL_FINDINGS. Otherwise it
+// subscribes in the queue group with core NATS. It returns an error only when
+// it cannot start.
 func (s *Server) Run(ctx context.Context) error {
+	if s.opts.JetStream != JetStreamOff {
+		js, err := s.detectJetStream(ctx)
+		switch {
+		case err == nil:
+			return s.runJetStream(ctx, js)
+		case ctx.Err() != nil:
+			return nil
+		case s.opts.JetStream == JetStreamOn:
+			return fmt.Errorf("JetStream: %w", err)
+		default:
+			s.opts.Logger.Warn().Err(err).Msg("the NATS server has no JetStream: consuming with core NATS, at most once (events lost while no engine runs; drops are counted)")
+		}
+	}
+	return s.runCore(ctx)
+}
+
+// detectJetStream waits for the connection and asks the server for the
+// account's JetStream information.
+func (s *Server) detectJetStream(ctx context.Context) (jetstream.JetStream, error) {
+	for !s.nc.IsConnected() {
+		if s.nc.IsClosed() {
+			return nil, nats.ErrConnectionClosed
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, err
+	}
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(actx); err != nil {
+		return nil, err
+	}
+	return js, nil
+}
+
+func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error {
+	log := s.opts.Logger
+	if err := EnsureStreams(ctx, js, s.opts.Streams, log); err != nil {
+		return err
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       s.opts.Queue,
+		Description:   "vigil engines: each event to one engine, acknowledged once its findings are stored",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.opts.AckWait,
+		MaxAckPending: s.opts.MaxInFlight,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxDeliver:    -1,
+	}
+	if s.opts.Subject != event.AllEvents {
+		cc.FilterSubject = s.opts.Subject
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cons, err := js.CreateOrUpdateConsumer(cctx, EventsStream, cc)
+	cancel()
+	if err != nil {
+		// An engine that may not change the consumer uses it as it is.
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var ierr error
+		cons, ierr = js.Consumer(cctx, EventsStream, s.opts.Queue)
+		cancel()
+		if ierr != nil {
+			return fmt.Errorf("declaring the JetStream consumer %s on %s: %w", s.opts.Queue, EventsStream, errors.Join(err, ierr))
+		}
+		log.Warn().Err(err).Str("consumer", s.opts.Queue).Msg("using the existing consumer as it is: it could not be updated")
+	}
+	s.sink.Publisher = JetStreamPublisher{JS: js}
+	if s.opts.NoPublish {
+		s.sink.Publisher = nil
+	}
+	s.js.Store(true)
+
+	jobs := make(chan jetstream.Msg, s.opts.Workers)
+	stopping := make(chan struct{})
+	batch := min(max(4*s.opts.Workers, 16), s.opts.MaxInFlight)
+	consumeCtx, err := cons.Consume(func(m jetstream.Msg) {
+		s.received.Add(1)
+		select {
+		case <-stopping:
+			// Handed back now rather than after AckWait.
+			s.handedBack.Add(1)
+			m.Nak()
+			return
+		default:
+		}
+		select {
+		case jobs <- m:
+		case <-stopping:
+			s.handedBack.Add(1)
+			m.Nak()
+		}
+	}, jetstream.PullMaxMessages(batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrDisconnected) {
+			log.Debug().Err(err).Msg("JetStream consumer")
+			return
+		}
+		log.Warn().Err(err).Msg("JetStream consumer")
+	}))
+	if err != nil {
+		return fmt.Errorf("consuming from %s: %w", EventsStream, err)
+	}
+	log.Info().Str("stream", EventsStream).Str("consumer", s.opts.Queue).Int("max_in_flight", s.opts.MaxInFlight).Msg("consuming events from JetStream")
+	close(s.ready)
+
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		s.watchLag(ctx, cons)
+	}()
+
+	var deadline atomic.Int64 // unix nanos after which workers hand events back
+	consumerStopped := make(chan struct{})
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var m jetstream.Msg
+				select {
+				case m = <-jobs:
+				case <-consumerStopped:
+					// Finish what is queued, then return.
+					select {
+					case m = <-jobs:
+					default:
+						return
+					}
+				}
+				if d := deadline.Load(); d != 0 && time.Now().UnixNano() > d {
+					s.handedBack.Add(1)
+					m.Nak()
+					continue
+				}
+				s.handleJS(m)
+			}
+		}()
+	}
+
+	<-ctx.Done()
+	deadline.Store(time.Now().Add(s.opts.StopTimeout).UnixNano())
+	close(stopping)
+	// Drain hands the messages already pulled to the handler, which hands
+	// them back at once (rather than after AckWait).
+	consumeCtx.Drain()
+	select {
+	case <-consumeCtx.Closed():
+	case <-time.After(s.opts.StopTimeout):
+		log.Warn().Msg("the JetStream consumer did not stop in time")
+	}
+	// jobs is never closed: a late handler call must not send on a closed
+	// channel. What it queues after the workers are gone stays
+	// unacknowledged and is delivered again after AckWait.
+	close(consumerStopped)
+	wg.Wait()
+	<-lagDone
+	if n := s.handedBack.Load(); n > 0 {
+		log.Info().Uint64("events", n).Msg("events left unacknowledged at stop: JetStream delivers them again")
+	}
+	return nil
+}
+
+// watchLag reads the consumer's backlog every few seconds.
+func (s *Server) watchLag(ctx context.Context, cons jetstream.Consumer) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if info, err := cons.Info(ictx); err == nil {
+			s.pending.Store(info.NumPending)
+			s.ackPending.Store(uint64(info.NumAckPending))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// handleJS evaluates one event from JetStream and acknowledges it once its
+// findings are stored; when one could not be, the event is handed back to be
+// evaluated again (the findings already stored are de-duplicated by id).
+func (s *Server) handleJS(m jetstream.Msg) {
+	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+		s.redelivered.Add(1)
+	}
+	ev, ok := s.decode(m.Subject(), m.Data())
+	if !ok {
+		// Counted and logged; delivering it again would not help.
+		m.Term()
+		return
+	}
+	fs := s.evaluate(ev)
+	if err := s.sink.Emit(context.Background(), ev, fs); errors.Is(err, ErrNotDelivered) {
+		s.eng.Forget(fs)
+		s.retried.Add(1)
+		m.NakWithDelay(time.Second)
+		return
+	}
+	m.Ack()
+}
+
+func (s *Server) runCore(ctx context.Context) error {
+	if !s.opts.NoPublish {
+		s.sink.Publisher = CorePublisher{NC: s.nc}
+	}
 	jobs := make(chan *nats.Msg, 4*s.opts.Workers)
 	stopping := make(chan struct{})
 	sub, err := s.nc.QueueSubscribe(s.opts.Subject, s.opts.Queue, func(m *nats.Msg) {
@@ -126,12 +415,12 @@ func (s *Server) Run(ctx context.Context) error {
 			for {
 				select {
 				case m := <-jobs:
-					s.handle(m)
+					s.handleCore(m)
 				case <-stopping:
 					for {
 						select {
 						case m := <-jobs:
-							s.handle(m)
+							s.handleCore(m)
 						default:
 							return
 						}
@@ -146,80 +435,104 @@ func (s *Server) Run(ctx context.Context) error {
 	s.drain(sub)
 	close(stopping)
 	wg.Wait()
+	if n := s.lostAtStop.Load(); n > 0 {
+		s.opts.Logger.Warn().Uint64("events", n).Msg("events received but not evaluated at stop (core NATS: they are lost)")
+	}
 	return nil
 }
 
 // drain stops the subscription after the messages already delivered to the
-// client have been handed to the workers.
+// client have been handed to the workers; what is still pending after
+// StopTimeout is counted as lost.
 func (s *Server) drain(sub *nats.Subscription) {
 	if err := sub.Drain(); err != nil {
+		if n, _, perr := sub.Pending(); perr == nil {
+			s.lostAtStop.Add(uint64(n))
+		}
 		sub.Unsubscribe()
 		return
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(s.opts.StopTimeout)
 	for sub.IsValid() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if sub.IsValid() {
-		s.opts.Logger.Warn().Msg("the subscription did not drain within 10s")
+		n, _, _ := sub.Pending()
+		s.lostAtStop.Add(uint64(max(n, 0)))
+		s.opts.Logger.Warn().Dur("timeout", s.opts.StopTimeout).Int("events", n).Msg("the subscription did not drain in time; the events still pending are dropped (counted)")
 		sub.Unsubscribe()
 	}
 }
 
-// handle decodes, evaluates and publishes for one message.
-func (s *Server) handle(m *nats.Msg) {
-	ev, err := event.Unmarshal(m.Data)
-	if err != nil {
-		n := s.bad.Add(1)
-		s.logBad(m.Subject, err, n)
+// handleCore decodes, evaluates and publishes for one core NATS message.
+func (s *Server) handleCore(m *nats.Msg) {
+	ev, ok := s.decode(m.Subject, m.Data)
+	if !ok {
 		return
 	}
+	s.sink.Emit(context.Background(), ev, s.evaluate(ev))
+}
+
+func (s *Server) evaluate(ev *event.Event) []Finding {
 	s.evaluated.Add(1)
+	start := time.Now()
 	// Evaluations are bounded by the engine's own time limit, not by the
 	// server's lifetime: an event received is evaluated to the end.
 	fs := s.eng.Evaluate(context.Background(), ev)
-	for i := range fs {
-		f := &fs[i]
-		if f.Host == "" {
-			f.Host = ev.Host
-		}
-		s.findings.Add(1)
-		if !s.opts.NoPublish {
-			if err := PublishFinding(s.nc, f); err != nil {
-				s.publishErrs.Add(1)
-				s.opts.Logger.Error().Err(err).Str("signature", f.Signature.ID).Msg("publishing a finding")
-			}
-		}
-		if s.opts.Output != nil {
-			if err := s.opts.Output.Write(f); err != nil {
-				s.outputErrs.Add(1)
-				s.opts.Logger.Error().Err(err).Str("signature", f.Signature.ID).Msg("writing a finding")
-			}
-		}
+	if s.opts.Observe != nil {
+		s.opts.Observe(ev.Name, time.Since(start))
 	}
+	return fs
 }
 
-// logBad logs a message that is not an event, at most ten a second, with
-// the running count.
-func (s *Server) logBad(subject string, err error, count uint64) {
+// decode turns a message into an event, refusing (and counting) one that is
+// not an event or whose subject names another event or host than its body:
+// a publisher allowed to publish only its own host's subjects must not be
+// able to report events for another host.
+func (s *Server) decode(subject string, data []byte) (*event.Event, bool) {
+	ev, err := event.Unmarshal(data)
+	if err != nil {
+		n := s.bad.Add(1)
+		s.logBad(subject, err, n, "skipping a message that is not an event")
+		return nil, false
+	}
+	if want := event.EventSubject(ev.Name, ev.Host); subject != want && strings.HasPrefix(subject, event.EventsPrefix+".") {
+		n := s.refused.Add(1)
+		s.logBad(subject, fmt.Errorf("the body is a %s event of host %q (subject %s)", ev.Name, ev.Host, want), n, "refusing an event whose subject and body disagree")
+		return nil, false
+	}
+	return ev, true
+}
+
+// logBad logs a refused message, at most ten a second, with the running
+// count.
+func (s *Server) logBad(subject string, err error, count uint64, msg string) {
 	now := time.Now().UnixNano()
 	last := s.lastBadLog.Load()
 	if count > 10 && now-last < int64(100*time.Millisecond) {
 		return
 	}
 	s.lastBadLog.Store(now)
-	s.opts.Logger.Warn().Str("subject", subject).Err(err).Uint64("bad_messages", count).Msg("skipping a message that is not an event")
+	s.opts.Logger.Warn().Str("subject", subject).Err(err).Uint64("count", count).Msg(msg)
 }
 
 // Stats returns the counters so far.
 func (s *Server) Stats() ServeStats {
+	sk := s.sink.Stats()
 	st := ServeStats{
+		JetStream:     s.js.Load(),
 		Received:      s.received.Load(),
 		BadMessages:   s.bad.Load(),
+		Refused:       s.refused.Load(),
 		Evaluated:     s.evaluated.Load(),
-		Findings:      s.findings.Load(),
-		PublishErrors: s.publishErrs.Load(),
-		OutputErrors:  s.outputErrs.Load(),
+		Findings:      sk.Findings,
+		PublishErrors: sk.PublishErrors,
+		OutputErrors:  sk.OutputErrors,
+		Redelivered:   s.redelivered.Load(),
+		Retried:       s.retried.Load(),
+		HandedBack:    s.handedBack.Load(),
+		Pending:       s.pending.Load(),
+		AckPending:    s.ackPending.Load(),
 	}
 	if sub := s.sub.Load(); sub != nil {
 		s.recordDropped(sub)
@@ -234,17 +547,15 @@ func (s *Server) recordDropped(sub *nats.Subscription) {
 	}
 }
 
-// PublishFinding publishes f as JSON on vigil.findings.<signature-id>.<host>.
+// PublishFinding publishes f as JSON on vigil.findings.<signature-id>.<host>
+// with core NATS.
 func PublishFinding(nc *nats.Conn, f *Finding) error {
+	Complete(f, f.Event)
 	data, err := f.Marshal()
 	if err != nil {
 		return fmt.Errorf("encoding finding of %s: %w", f.Signature.ID, err)
 	}
-	subject := f.Subject()
-	if f.Host == "" && f.Event != nil {
-		subject = event.FindingSubject(f.Signature.ID, f.Event.Host)
-	}
-	if err := nc.Publish(subject, data); err != nil {
+	if err := nc.Publish(f.Subject(), data); err != nil {
 		return fmt.Errorf("publishing finding of %s: %w", f.Signature.ID, err)
 	}
 	return nil

@@ -35,6 +35,12 @@ type PublishStats struct {
 	Dropped       uint64 // queue full: the publisher could not keep up
 	PublishErrors uint64 // the NATS client refused the message (e.g. reconnect buffer full)
 	MarshalErrors uint64 // the event had no JSON form
+	// DroppedByEvent counts the events lost, queue full or refused by the
+	// NATS client (its reconnect buffer is full while NATS is unreachable),
+	// per event name.
+	DroppedByEvent map[string]uint64
+	Queued         int // events waiting in the queue now
+	Buffered       int // bytes the NATS client holds (while disconnected)
 }
 
 // Publisher publishes events as JSON on vigil.events.<event>.<host>.
@@ -51,12 +57,23 @@ type Publisher struct {
 	once  sync.Once
 
 	published, dropped, publishErrs, marshalErrs atomic.Uint64
+	byEvent                                      sync.Map     // event name -> *atomic.Uint64
 	lastReport                                   atomic.Int64 // unix nanos of the last drop/error log
 }
 
 type message struct {
+	name    string
 	subject string
 	data    []byte
+}
+
+// lost counts one event lost, per event name.
+func (p *Publisher) lost(name string) {
+	c, ok := p.byEvent.Load(name)
+	if !ok {
+		c, _ = p.byEvent.LoadOrStore(name, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
 }
 
 // NewPublisher starts a publisher on nc. The caller keeps ownership of nc and
@@ -92,9 +109,10 @@ func (p *Publisher) Publish(ev *event.Event) {
 		return
 	}
 	select {
-	case p.queue <- message{subject: event.EventSubject(ev.Name, host), data: data}:
+	case p.queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
 	default:
 		p.dropped.Add(1)
+		p.lost(ev.Name)
 		p.report("dropping events: the NATS publisher queue is full", nil, ev.Name)
 	}
 }
@@ -104,6 +122,7 @@ func (p *Publisher) loop() {
 	for m := range p.queue {
 		if err := p.nc.Publish(m.subject, m.data); err != nil {
 			p.publishErrs.Add(1)
+			p.lost(m.name)
 			p.report("publishing an event", err, m.subject)
 			continue
 		}
@@ -127,12 +146,24 @@ func (p *Publisher) report(msg string, err error, what string) {
 
 // Stats returns the counters so far.
 func (p *Publisher) Stats() PublishStats {
-	return PublishStats{
-		Published:     p.published.Load(),
-		Dropped:       p.dropped.Load(),
-		PublishErrors: p.publishErrs.Load(),
-		MarshalErrors: p.marshalErrs.Load(),
+	st := PublishStats{
+		Published:      p.published.Load(),
+		Dropped:        p.dropped.Load(),
+		PublishErrors:  p.publishErrs.Load(),
+		MarshalErrors:  p.marshalErrs.Load(),
+		DroppedByEvent: map[string]uint64{},
+		Queued:         len(p.queue),
 	}
+	if p.nc != nil {
+		if n, err := p.nc.Buffered(); err == nil {
+			st.Buffered = n
+		}
+	}
+	p.byEvent.Range(func(k, v any) bool {
+		st.DroppedByEvent[k.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return st
 }
 
 // Close stops accepting events, hands the queued ones to NATS and flushes the

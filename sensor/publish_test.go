@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
@@ -101,15 +102,29 @@ func TestPublisherQueueFullDropsAndCounts(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Publish blocked on a full queue")
 	}
-	if s := p.Stats(); s.Dropped != 3 {
-		t.Errorf("Dropped = %d, want 3 (queue of 2, 5 events)", s.Dropped)
+	if s := p.Stats(); s.Dropped != 3 || s.DroppedByEvent["execve"] != 3 {
+		t.Errorf("Dropped = %d (%v), want 3 execve (queue of 2, 5 events)", s.Dropped, s.DroppedByEvent)
 	}
 }
 
 // While NATS is down, nats.go buffers; beyond its buffer, publishing fails and
-// is counted. When the server is back, publishing resumes.
+// is counted per event. When the server is back, the buffered events go out
+// (a stream on the restarted server holds every one counted as published)
+// and publishing resumes.
 func TestPublisherSurvivesServerOutage(t *testing.T) {
-	srv := natstest.Start(t, 0)
+	store := t.TempDir()
+	srv := natstest.Start(t, 0, "-js", "-sd", store)
+	{
+		admin := connect(t, srv.URL)
+		js, _ := jetstream.New(admin)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{event.AllEvents}})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin.Close()
+	}
 	var reconnected sync.WaitGroup
 	reconnected.Add(1)
 	var once sync.Once
@@ -132,19 +147,43 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 		t.Fatal("client still connected after the server stopped")
 	}
 	for i := range 200 { // ~200 * 300 bytes: well beyond the 4 KiB reconnect buffer
-		pub.Publish(testEvent("execve", uint32(i)))
+		name := "execve"
+		if i%2 == 1 {
+			name = "sched_process_exec"
+		}
+		pub.Publish(testEvent(name, uint32(i)))
 	}
 	waitFor(t, "every event to be published, dropped or counted as an error", func() bool {
 		s := pub.Stats()
 		return s.Published+s.PublishErrors+s.Dropped == 200
 	})
-	if s := pub.Stats(); s.PublishErrors == 0 {
+	s := pub.Stats()
+	if s.PublishErrors == 0 {
 		t.Errorf("stats %+v: no publish error counted beyond the reconnect buffer", s)
 	}
+	if s.DroppedByEvent["execve"] == 0 || s.DroppedByEvent["sched_process_exec"] == 0 ||
+		s.DroppedByEvent["execve"]+s.DroppedByEvent["sched_process_exec"] != s.PublishErrors+s.Dropped {
+		t.Errorf("stats %+v: losses per event do not add up", s)
+	}
+	if s.Buffered == 0 {
+		t.Errorf("stats %+v: nothing buffered while disconnected", s)
+	}
 
-	srv2 := natstest.Start(t, srv.Port)
-	_ = srv2
+	srv2 := natstest.Start(t, srv.Port, "-js", "-sd", store)
 	waitChan(t, "the client to reconnect", &reconnected)
+	{
+		js, _ := jetstream.New(connect(t, srv2.URL))
+		waitFor(t, "the buffered events in the stream", func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			st, err := js.Stream(ctx, "EVENTS")
+			if err != nil {
+				return false
+			}
+			info, err := st.Info(ctx)
+			return err == nil && info.State.Msgs == s.Published
+		})
+	}
 	sub, err := nc.SubscribeSync(event.AllEvents)
 	if err != nil {
 		t.Fatal(err)

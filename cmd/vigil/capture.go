@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -147,6 +149,17 @@ func (s *captureSink) addRaw(subject string, data []byte) {
 	}
 	if !s.filter.keep(ev) {
 		return
+	}
+	if bytes.IndexByte(data, '\n') >= 0 {
+		// JSON strings escape newlines, so raw ones are white space
+		// between tokens: compact the message onto one line.
+		var b bytes.Buffer
+		if err := json.Compact(&b, data); err != nil {
+			s.bad++
+			s.log.Warn().Str("subject", subject).Err(err).Msg("skipping a message that is not one JSON event")
+			return
+		}
+		data = b.Bytes()
 	}
 	s.writeLocked(data)
 }

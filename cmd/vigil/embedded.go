@@ -1,46 +1,65 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/engine"
 	"github.com/vigil-sec/vigil/event"
 )
 
 // embeddedConfig configures the NATS server vigil run embeds.
 type embeddedConfig struct {
-	listen     string // host:port
-	configFile string // a nats-server configuration file; overrides listen
-	jetStream  string // JetStream store directory; empty: no JetStream
-	eventsAge  time.Duration
-	findingAge time.Duration
+	listen      string // host:port
+	configFile  string // a nats-server configuration file; overrides listen
+	stateDir    string // where vigil keeps its state: JetStream store, credentials
+	jetStream   string // JetStream store directory (default <stateDir>/jetstream)
+	noJetStream bool
+	// creds are the credentials vigil's own connections use with a
+	// --nats-config that requires authentication.
+	creds natsFlags
 }
 
-// Stream names vigil declares when JetStream is on.
-const (
-	eventsStream   = "VIGIL_EVENTS"
-	findingsStream = "VIGIL_FINDINGS"
-)
+// embeddedServer is the running server and what vigil's own connections
+// need to connect to it.
+type embeddedServer struct {
+	*server.Server
+	clientOpts []nats.Option
+	// readerKey is the nkey seed file allowed to read findings (empty with
+	// --nats-config).
+	readerKey string
+}
 
 // startEmbedded starts an in-process NATS server and waits until it accepts
-// connections.
-func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*server.Server, error) {
+// connections. Without --nats-config it requires authentication: vigil's own
+// connections use the nkey in <state>/nats/vigil.nk, and readers of findings
+// the one in reader.nk; both are created on first start.
+func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*embeddedServer, error) {
 	var opts *server.Options
+	es := &embeddedServer{}
 	if cfg.configFile != "" {
 		o, err := server.ProcessConfigFile(cfg.configFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading NATS configuration %s: %w", cfg.configFile, err)
 		}
 		opts = o
+		copts, err := cfg.creds.options()
+		if err != nil {
+			return nil, err
+		}
+		es.clientOpts = copts
 	} else {
 		host, portStr, err := net.SplitHostPort(cfg.listen)
 		if err != nil {
@@ -51,12 +70,31 @@ func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*server.Server, erro
 			return nil, fmt.Errorf("--nats-listen %q: bad port", cfg.listen)
 		}
 		opts = &server.Options{Host: host, Port: port}
+		keys, err := ensureCredentials(filepath.Join(cfg.stateDir, "nats"), log)
+		if err != nil {
+			return nil, err
+		}
+		opts.Nkeys = []*server.NkeyUser{
+			{Nkey: keys.vigilPub},
+			{Nkey: keys.readerPub, Permissions: findingsReaderPermissions()},
+		}
+		o, err := nats.NkeyOptionFromSeed(keys.vigilSeed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", keys.vigilSeed, err)
+		}
+		es.clientOpts = []nats.Option{o}
+		es.readerKey = keys.readerSeed
 	}
 	opts.ServerName = "vigil-" + event.Token(hostname())
 	opts.NoSigs = true // vigil handles signals itself
-	if cfg.jetStream != "" {
+	if !cfg.noJetStream {
 		opts.JetStream = true
-		opts.StoreDir = cfg.jetStream
+		switch {
+		case cfg.jetStream != "":
+			opts.StoreDir = cfg.jetStream
+		case opts.StoreDir == "":
+			opts.StoreDir = filepath.Join(cfg.stateDir, "jetstream")
+		}
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -76,27 +114,83 @@ func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*server.Server, erro
 			return nil, errors.New("the embedded NATS server did not become ready within 10s")
 		}
 	}
-	return srv, nil
+	es.Server = srv
+	return es, nil
 }
 
-// declareStreams creates or updates vigil's JetStream streams. It is
-// idempotent, so every start may call it.
-func declareStreams(ctx context.Context, nc *nats.Conn, cfg embeddedConfig) error {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("opening JetStream: %w", err)
+// findingsReaderPermissions lets a client read findings, with core NATS or
+// a JetStream consumer on VIGIL_FINDINGS, and nothing else.
+func findingsReaderPermissions() *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			"$JS.API.INFO",
+			"$JS.API.STREAM.INFO." + engine.FindingsStream,
+			"$JS.API.STREAM.MSG.GET." + engine.FindingsStream,
+			"$JS.API.DIRECT.GET." + engine.FindingsStream + ".>",
+			"$JS.API.CONSUMER.CREATE." + engine.FindingsStream,
+			"$JS.API.CONSUMER.CREATE." + engine.FindingsStream + ".>",
+			"$JS.API.CONSUMER.DURABLE.CREATE." + engine.FindingsStream + ".>",
+			"$JS.API.CONSUMER.INFO." + engine.FindingsStream + ".>",
+			"$JS.API.CONSUMER.DELETE." + engine.FindingsStream + ".>",
+			"$JS.API.CONSUMER.MSG.NEXT." + engine.FindingsStream + ".>",
+			"$JS.ACK." + engine.FindingsStream + ".>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{event.AllFindings, "_INBOX.>"}},
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for _, sc := range []jetstream.StreamConfig{
-		{Name: eventsStream, Subjects: []string{event.AllEvents}, MaxAge: cfg.eventsAge, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld},
-		{Name: findingsStream, Subjects: []string{event.AllFindings}, MaxAge: cfg.findingAge, Storage: jetstream.FileStorage, Discard: jetstream.DiscardOld},
-	} {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("declaring JetStream stream %s: %w", sc.Name, err)
+}
+
+// embeddedKeys are the nkeys of the embedded server's two users.
+type embeddedKeys struct {
+	vigilSeed, readerSeed string // seed files
+	vigilPub, readerPub   string // public keys
+}
+
+// ensureCredentials loads the nkey seed files in dir, creating them (0600)
+// on first start.
+func ensureCredentials(dir string, log zerolog.Logger) (embeddedKeys, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return embeddedKeys{}, fmt.Errorf("creating the credentials folder: %w", err)
+	}
+	k := embeddedKeys{vigilSeed: filepath.Join(dir, "vigil.nk"), readerSeed: filepath.Join(dir, "reader.nk")}
+	var err error
+	if k.vigilPub, err = loadOrCreateSeed(k.vigilSeed, log); err != nil {
+		return k, err
+	}
+	if k.readerPub, err = loadOrCreateSeed(k.readerSeed, log); err != nil {
+		return k, err
+	}
+	return k, nil
+}
+
+func loadOrCreateSeed(path string, log zerolog.Logger) (string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			return "", fmt.Errorf("creating an nkey: %w", err)
 		}
+		seed, _ := kp.Seed()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", fmt.Errorf("creating %s: %w", path, err)
+		}
+		_, werr := f.Write(append(seed, '\n'))
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return "", fmt.Errorf("writing %s: %w", path, err)
+		}
+		log.Info().Str("file", path).Msg("created NATS credentials (nkey seed, mode 0600)")
+		data = seed
+	} else if err != nil {
+		return "", fmt.Errorf("reading NATS credentials: %w", err)
 	}
-	return nil
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s: mode %v lets others read the credentials; chmod 600 it", path, fi.Mode().Perm())
+	}
+	kp, err := nkeys.FromSeed(bytes.TrimSpace(data))
+	if err != nil {
+		return "", fmt.Errorf("%s: not an nkey seed: %w", path, err)
+	}
+	return kp.PublicKey()
 }
 
 // natsLogger sends the embedded server's logs to zerolog. A fatal message

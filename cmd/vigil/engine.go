@@ -4,14 +4,36 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/internal/metrics"
 )
+
+// registerMetricsFlag adds --metrics-listen.
+func registerMetricsFlag(cmd *cobra.Command, addr *string) {
+	cmd.Flags().StringVar(addr, "metrics-listen", "", "serve Prometheus metrics on http://ADDR/metrics, e.g. 127.0.0.1:9464 (default: off)")
+}
+
+// startMetrics serves a new registry on addr until ctx ends; nil, nil when
+// addr is empty.
+func startMetrics(ctx context.Context, addr string, log zerolog.Logger) (*prometheus.Registry, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	reg := metrics.NewRegistry()
+	if _, err := metrics.Serve(ctx, addr, reg, log); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
 
 // engineFlags configure the engine, standalone (vigil engine) or in vigil run.
 type engineFlags struct {
@@ -23,6 +45,12 @@ type engineFlags struct {
 	statsInterval time.Duration
 	dedupe        time.Duration
 	interest      *interestFeed // set by vigil run: the sensor in the process follows it
+	durable       string
+	ackWait       time.Duration
+	maxInFlight   int
+	stopTimeout   time.Duration
+	memoryLimit   int64
+	streams       engine.StreamOptions
 }
 
 func (f *engineFlags) register(cmd *cobra.Command) {
@@ -33,17 +61,33 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.queue, "queue", engine.DefaultQueue, "NATS queue group: engines in the same group share the events")
 	fs.BoolVar(&f.noWatch, "no-watch", false, "do not reload when files in the --rules folders change (SIGHUP still reloads)")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 5*time.Minute, "log the engine's counters this often (0: only at exit)")
+	fs.StringVar(&f.durable, "durable", string(engine.JetStreamAuto), "consume events from JetStream: auto (when the server has it), on (required), off (core NATS, at most once)")
+	fs.DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "with JetStream: an event not acknowledged within this long goes to another engine")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 1024, "with JetStream: events taken and not yet acknowledged, for the whole engine group (flow control)")
+	fs.DurationVar(&f.stopTimeout, "stop-timeout", 10*time.Second, "on SIGTERM, finish the events in hand within this long; the rest stays unacknowledged (JetStream) or is counted as dropped (core NATS)")
+	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", 300, "soft memory limit of the process in MiB (Go runtime; 0: none); queues are bounded besides")
+	fs.DurationVar(&f.streams.EventsMaxAge, "events-max-age", 24*time.Hour, "how long the VIGIL_EVENTS stream keeps events")
+	fs.Int64Var(&f.streams.EventsMaxBytes, "events-max-bytes", 1<<30, "size limit of the VIGIL_EVENTS stream (oldest dropped beyond)")
+	fs.StringVar(&f.streams.EventsRetention, "events-retention", "limits", "retention of VIGIL_EVENTS: limits (age and size) or workqueue (removed once acknowledged)")
+	fs.DurationVar(&f.streams.FindingsMaxAge, "findings-max-age", 30*24*time.Hour, "how long the VIGIL_FINDINGS stream keeps findings")
+	fs.Int64Var(&f.streams.FindingsMaxBytes, "findings-max-bytes", 1<<30, "size limit of the VIGIL_FINDINGS stream")
 	fs.DurationVar(&f.dedupe, "dedupe", 10*time.Second, "drop a finding identical to one reported less than this long ago (same signature, process and fields; counted as suppressed), e.g. one per thread of a multi-threaded setuid(0); 0 keeps every finding")
 }
 
 func newEngineCmd(g *globalFlags) *cobra.Command {
 	var nf natsFlags
+	var metricsListen string
 	f := &engineFlags{}
 	cmd := &cobra.Command{
 		Use:   "engine",
 		Short: "Evaluate signatures on the events from NATS and publish the findings",
-		Long: `engine subscribes to vigil.events.> in the queue group vigil-engine (engines
-share the work), evaluates the signatures that select each event, publishes
+		Long: `engine consumes vigil.events.> as one of the engine group vigil-engine (engines
+share the work). When the NATS server has JetStream, it declares the streams
+VIGIL_EVENTS and VIGIL_FINDINGS and reads events through the group's durable
+consumer: an event is acknowledged only once its findings are stored, so an
+engine that dies loses nothing (another, or the restarted one, takes the event
+again; findings carry a stable id and are stored once). Without JetStream it
+subscribes with core NATS (at most once; losses are counted). It evaluates the signatures that select each event, publishes
 every finding as JSON on vigil.findings.<signature-id>.<host> and prints it.
 
 It reloads the signatures when files in the --rules folders change and on
@@ -59,16 +103,34 @@ SIGHUP; a set that does not compile is reported and the previous one stays.`,
 				return err
 			}
 			defer nc.Close()
-			return runEngine(cmd.Context(), log, nc, f, cmd.OutOrStdout())
+			return untilConnected(cmd.Context(), nc, nf.connectTimeout, func(ctx context.Context) error {
+				reg, err := startMetrics(ctx, metricsListen, log)
+				if err != nil {
+					return err
+				}
+				return runEngine(ctx, log, nc, f, cmd.OutOrStdout(), reg)
+			})
 		},
 	}
 	nf.register(cmd.Flags(), "nats", "NATS server to read events from and publish findings to", false)
 	f.register(cmd)
+	registerMetricsFlag(cmd, &metricsListen)
 	return cmd
 }
 
 // runEngine serves until ctx is done; nc is the caller's.
-func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engineFlags, stdout io.Writer) error {
+func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engineFlags, stdout io.Writer, reg *prometheus.Registry) error {
+	switch engine.JetStreamMode(f.durable) {
+	case engine.JetStreamAuto, engine.JetStreamOn, engine.JetStreamOff:
+	default:
+		return fmt.Errorf("--durable %q: want auto, on or off", f.durable)
+	}
+	if _, err := f.streams.StreamConfigs(); err != nil {
+		return fmt.Errorf("--events-retention: %w", err)
+	}
+	if f.memoryLimit > 0 {
+		debug.SetMemoryLimit(f.memoryLimit << 20)
+	}
 	set, err := f.rules.load()
 	if err != nil {
 		return err
@@ -84,12 +146,26 @@ func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engine
 	}
 	defer out.Close()
 
-	srv := engine.NewServer(nc, eng, engine.ServeOptions{
-		Queue:   f.queue,
-		Workers: f.workers,
-		Output:  out,
-		Logger:  elog,
-	})
+	opts := engine.ServeOptions{
+		Queue:       f.queue,
+		Workers:     f.workers,
+		Output:      out,
+		Logger:      elog,
+		JetStream:   engine.JetStreamMode(f.durable),
+		Streams:     f.streams,
+		AckWait:     f.ackWait,
+		MaxInFlight: f.maxInFlight,
+		StopTimeout: f.stopTimeout,
+	}
+	var em *metrics.Engine
+	if reg != nil {
+		em = metrics.NewEngine(reg, eng)
+		opts.Observe = em.Observe
+	}
+	srv := engine.NewServer(nc, eng, opts)
+	if em != nil {
+		em.SetServer(srv)
+	}
 	var watch []string
 	if !f.noWatch {
 		watch = f.rules.dirs
@@ -148,8 +224,9 @@ loop:
 
 func logEngineStats(ev *zerolog.Event, srv *engine.Server, eng *engine.Engine) *zerolog.Event {
 	s := srv.Stats()
-	return ev.Uint64("received", s.Received).Uint64("bad_messages", s.BadMessages).
-		Uint64("evaluated", s.Evaluated).Uint64("findings", s.Findings).
+	return ev.Bool("jetstream", s.JetStream).Uint64("received", s.Received).Uint64("bad_messages", s.BadMessages).
+		Uint64("refused", s.Refused).Uint64("evaluated", s.Evaluated).Uint64("findings", s.Findings).
 		Uint64("publish_errors", s.PublishErrors).Uint64("output_errors", s.OutputErrors).
-		Uint64("dropped", s.Dropped).Interface("engine", eng.Stats())
+		Uint64("dropped", s.Dropped).Uint64("redelivered", s.Redelivered).Uint64("retried", s.Retried).
+		Uint64("handed_back", s.HandedBack).Uint64("consumer_pending", s.Pending).Interface("engine", eng.Stats())
 }

@@ -68,6 +68,7 @@ them on NATS, evaluates Rego signatures on them and publishes the findings on NA
 		newTestCmd(g),
 		newRulesCmd(g),
 		newEventsCmd(g),
+		newStatusCmd(g),
 	)
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,6 +28,9 @@ type natsFlags struct {
 	tlsCA    string
 	tlsCert  string
 	tlsKey   string
+	// connectTimeout bounds how long a daemon waits for its first
+	// connection before it gives up (0: forever).
+	connectTimeout time.Duration
 }
 
 // register adds the connection flags; the URL flag is called flagName. With
@@ -50,6 +54,82 @@ func (f *natsFlags) register(fs *pflag.FlagSet, flagName, usage string, optional
 	fs.StringVar(&f.tlsCA, "nats-tls-ca", "", "CA certificate file to verify the NATS server with")
 	fs.StringVar(&f.tlsCert, "nats-tls-cert", "", "client certificate file for NATS TLS authentication")
 	fs.StringVar(&f.tlsKey, "nats-tls-key", "", "client key file for NATS TLS authentication")
+	if !optional {
+		fs.DurationVar(&f.connectTimeout, "nats-connect-timeout", 2*time.Minute, "give up (exit with an error) when no connection to NATS succeeded within this long, e.g. wrong credentials (0: keep trying)")
+	}
+}
+
+// registerCredentials adds only the credential flags (for vigil run, whose
+// own connections need them when --nats-config requires authentication).
+func (f *natsFlags) registerCredentials(fs *pflag.FlagSet) {
+	fs.StringVar(&f.creds, "nats-creds", "", "with --nats-config: credentials file (JWT + nkey seed) vigil's own connections use")
+	fs.StringVar(&f.nkey, "nats-nkey", "", "with --nats-config: nkey seed file vigil's own connections use")
+	fs.StringVar(&f.user, "nats-user", "", "with --nats-config: user name vigil's own connections use")
+	fs.StringVar(&f.password, "nats-password", "", "with --nats-config: password of --nats-user (default $NATS_PASSWORD)")
+	fs.StringVar(&f.token, "nats-token", "", "with --nats-config: token vigil's own connections use (default $NATS_TOKEN)")
+}
+
+// errNeverConnected is returned when a daemon's first connection did not
+// succeed within --nats-connect-timeout.
+var errNeverConnected = errors.New("no connection to NATS")
+
+// waitConnected returns nil once nc is connected, or an error when it was
+// closed first (nats.go gives up on repeated authorization errors) or d
+// passed (d <= 0: no limit). It returns nil when ctx ends.
+func waitConnected(ctx context.Context, nc *nats.Conn, d time.Duration) error {
+	var deadline <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		deadline = t.C
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if nc.IsConnected() {
+			return nil
+		}
+		if nc.IsClosed() {
+			return fmt.Errorf("%w: %v", errNeverConnected, nc.LastError())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-deadline:
+			return fmt.Errorf("%w within %s (--nats-connect-timeout): %v", errNeverConnected, d, nc.LastError())
+		case <-tick.C:
+		}
+	}
+}
+
+// untilConnected runs fn with a context that ends, with the connection
+// error, when nc does not connect within d.
+func untilConnected(ctx context.Context, nc *nats.Conn, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		if err := waitConnected(ctx, nc, d); err != nil {
+			cancel(err)
+		}
+	}()
+	err := fn(ctx)
+	if cause := context.Cause(ctx); errors.Is(cause, errNeverConnected) {
+		return cause
+	}
+	return err
+}
+
+// isAuthError reports an error the server gives for bad or missing
+// credentials or a permission it does not grant.
+func isAuthError(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) || errors.Is(err, nats.ErrPermissionViolation) {
+		return true
+	}
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "authorization") || strings.Contains(s, "authentication")
 }
 
 // options turns the flags into nats.go options; it checks the files exist so a
@@ -166,7 +246,16 @@ func commonOptions(log zerolog.Logger, name string) []nats.Option {
 			log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("connected to NATS")
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
+			if isAuthError(err) {
+				log.Error().Err(err).Msg("NATS refused the credentials: check --nats-creds/--nats-nkey/--nats-user/--nats-token")
+				return
+			}
 			log.Debug().Err(err).Msg("NATS reconnect attempt failed")
+		}),
+		nats.ClosedHandler(func(nc *nats.Conn) {
+			if err := nc.LastError(); err != nil {
+				log.Error().Err(err).Msg("NATS connection closed")
+			}
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			ev := log.Error().Err(err)

@@ -65,7 +65,7 @@ byte for byte as they are in the file (to feed a running engine).`,
 	f.out.register(cmd)
 	f.publish.register(fs, "publish", "NATS server to publish findings to", true)
 	fs.BoolVar(&f.publishEvents, "publish-events", false, "with --publish, also publish each event as read from the file")
-	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any line was malformed")
+	fs.BoolVar(&f.strict, "strict", false, "exit with status 1 when any line was malformed or any evaluation failed or timed out")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary, not the findings")
 	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "events evaluated in parallel")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar: auto (on a terminal, for large input), always, never")
@@ -90,6 +90,8 @@ type replaySummary struct {
 	badLines   int
 	findings   map[string]int
 	publishErr int
+	ruleErrors int // evaluations that failed
+	timeouts   int // evaluations stopped by the time limit
 	elapsed    time.Duration
 }
 
@@ -223,6 +225,15 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	}
 	go func() { wg.Wait(); close(results) }()
 
+	// The engine server's finding sink: findings are completed (host, id),
+	// published, printed and counted the same way as by a running engine.
+	sink := &engine.Sink{Logger: log}
+	if !f.quiet {
+		sink.Output = out
+	}
+	if nc != nil {
+		sink.Publisher = engine.CorePublisher{NC: nc}
+	}
 	sum := replaySummary{files: len(files), findings: map[string]int{}}
 	pending := map[int]*replayItem{}
 	next := 0
@@ -250,26 +261,29 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 					sum.publishErr++
 				}
 			}
-			for i := range it.findings {
-				fd := &it.findings[i]
-				sum.findings[fd.Signature.ID]++
-				if !f.quiet && writeErr == nil {
-					if bar != nil {
-						bar.Clear()
-					}
-					if err := out.Write(fd); err != nil {
-						writeErr = err
-						cancel()
-					}
-				}
-				if nc != nil {
-					if err := engine.PublishFinding(nc, fd); err != nil {
-						sum.publishErr++
-					}
-				}
+			if len(it.findings) == 0 {
+				continue
+			}
+			if bar != nil {
+				bar.Clear()
+			}
+			before := sink.Stats().OutputErrors
+			err := sink.Emit(ctx, it.ev, it.findings)
+			if sink.Stats().OutputErrors > before && writeErr == nil {
+				// The output is gone (a closed pipe): stop writing to it.
+				writeErr = err
+				sink.Output = nil
+				cancel()
 			}
 		}
 	}
+	st := sink.Stats()
+	for id, n := range st.PerSignature {
+		sum.findings[id] = int(n)
+	}
+	sum.publishErr += int(st.PublishErrors)
+	es := eng.Stats()
+	sum.ruleErrors, sum.timeouts = int(es.Errors), int(es.Timeouts)
 	sum.elapsed = time.Since(start)
 	if bar != nil {
 		close(stopBar)
@@ -293,7 +307,7 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 		return fmt.Errorf("replay interrupted: %w", parent.Err())
 	case sum.publishErr > 0:
 		return fmt.Errorf("%d message(s) could not be published to NATS", sum.publishErr)
-	case f.strict && sum.badLines > 0:
+	case f.strict && sum.badLines+sum.ruleErrors+sum.timeouts > 0:
 		return errSilent
 	}
 	return nil
@@ -356,6 +370,9 @@ func printReplaySummary(w io.Writer, s replaySummary) {
 			fmt.Fprintf(tw, "  %s\t%d\n", id, s.findings[id])
 		}
 		tw.Flush()
+	}
+	if s.ruleErrors+s.timeouts > 0 {
+		fmt.Fprintf(w, "replay: %d evaluation error(s), %d time-out(s) (logged)\n", s.ruleErrors, s.timeouts)
 	}
 	if s.publishErr > 0 {
 		fmt.Fprintf(w, "replay: %d message(s) could not be published to NATS\n", s.publishErr)

@@ -273,3 +273,26 @@ func TestReplayUserRules(t *testing.T) {
 		t.Errorf("findings: %+v", fs)
 	}
 }
+
+// replay --strict fails when a signature's evaluation fails; without
+// --strict the failure is reported in the summary and replay succeeds.
+func TestReplayStrictFailsOnRuleErrors(t *testing.T) {
+	dir := t.TempDir()
+	broken := strings.Replace(lsRule, "package vigil.signatures.test_ls", "package vigil.signatures.test_conflict", 1)
+	broken = strings.Replace(broken, `"id": "test-ls"`, `"id": "test-conflict"`, 1)
+	broken = strings.Replace(broken, `finding contains {"argv": input.args.argv} if input.args.pathname == "/usr/bin/ls"`,
+		"kind := \"a\" if input.args.pathname != \"\"\n\nkind := \"b\" if input.process.pid > 0\n\nfinding contains {\"kind\": kind} if true", 1)
+	os.WriteFile(filepath.Join(dir, "conflict.rego"), []byte(broken), 0o644)
+	path := filepath.Join(t.TempDir(), "e.jsonl")
+	writeEvents(t, path, sampleEvents())
+	_, errOut, err := runVigil(t, "replay", path, "--rules", dir, "--no-builtin", "-q")
+	if err != nil {
+		t.Fatalf("without --strict: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "1 evaluation error(s)") {
+		t.Errorf("the summary does not report the evaluation error:\n%s", errOut)
+	}
+	if _, errOut, err = runVigil(t, "replay", path, "--rules", dir, "--no-builtin", "-q", "--strict"); err == nil {
+		t.Errorf("replay --strict exited 0 after an evaluation error:\n%s", errOut)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
@@ -15,6 +14,7 @@ type runFlags struct {
 	sensor   sensorFlags
 	engine   engineFlags
 	noSensor bool
+	metrics  string
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -27,10 +27,19 @@ sensor publishing events to it, and the engine evaluating them; findings are
 printed and published on vigil.findings.<signature-id>.<host>, where any NATS
 client can read them:
 
-    nats sub 'vigil.findings.>'
+    nats sub --nkey /var/lib/vigil/nats/reader.nk 'vigil.findings.>'
 
-Ctrl-C or SIGTERM stops it cleanly. With --jetstream DIR, events and findings
-are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
+The server requires credentials: on first start vigil creates nkey seeds in
+<state-dir>/nats (mode 0600): vigil.nk for its own connections (and sensors
+or engines on this host), reader.nk for clients that only read findings.
+Anonymous clients are refused. With --nats-config the file's authorization
+rules apply and vigil's own connections use --nats-user/--nats-password,
+--nats-token, --nats-nkey or --nats-creds.
+
+JetStream is on, with its store in <state-dir>/jetstream: events and findings
+are kept in the streams VIGIL_EVENTS and VIGIL_FINDINGS, and the engine
+acknowledges an event only once its findings are stored, so a crash or a
+restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -49,10 +58,20 @@ are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
 				srv.WaitForShutdown()
 				log.Info().Msg("embedded NATS server stopped")
 			}()
-			log.Info().Str("url", srv.ClientURL()).Bool("jetstream", f.embedded.jetStream != "").Msg("embedded NATS server ready")
+			ready := log.Info().Str("url", srv.ClientURL()).Bool("jetstream", !f.embedded.noJetStream)
+			if srv.readerKey != "" {
+				ready = ready.Str("read_findings", fmt.Sprintf("nats sub --server %s --nkey %s 'vigil.findings.>'", srv.ClientURL(), srv.readerKey))
+			}
+			ready.Msg("embedded NATS server ready")
+			reg, err := startMetrics(ctx, f.metrics, log)
+			if err != nil {
+				return err
+			}
 
-			connect := func(name string) (*nats.Conn, error) {
-				opts := append(commonOptions(log, name), nats.InProcessServer(srv))
+			connect := func(name string, extra ...nats.Option) (*nats.Conn, error) {
+				opts := append(commonOptions(log, name), nats.InProcessServer(srv.Server))
+				opts = append(opts, srv.clientOpts...)
+				opts = append(opts, extra...)
 				nc, err := nats.Connect(srv.ClientURL(), opts...)
 				if err != nil {
 					return nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
@@ -64,11 +83,6 @@ are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
 				return err
 			}
 			defer engineNC.Close()
-			if f.embedded.jetStream != "" {
-				if err := declareStreams(ctx, engineNC, f.embedded); err != nil {
-					return err
-				}
-			}
 
 			if !f.noSensor && f.sensor.interest.events != "all" {
 				f.engine.interest = newInterestFeed()
@@ -76,15 +90,15 @@ are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
 			}
 			errs := make(chan error, 2)
 			running := 1
-			go func() { errs <- wrapErr("engine", runEngine(ctx, log, engineNC, &f.engine, cmd.OutOrStdout())) }()
+			go func() { errs <- wrapErr("engine", runEngine(ctx, log, engineNC, &f.engine, cmd.OutOrStdout(), reg)) }()
 			if !f.noSensor {
-				sensorNC, err := connect("vigil-sensor")
+				sensorNC, err := connect("vigil-sensor", nats.ReconnectBufSize(f.sensor.bufferBytes))
 				if err != nil {
 					return err
 				}
 				defer sensorNC.Close()
 				running++
-				go func() { errs <- wrapErr("sensor", runSensor(ctx, log, sensorNC, &f.sensor)) }()
+				go func() { errs <- wrapErr("sensor", runSensor(ctx, log, sensorNC, &f.sensor, reg)) }()
 			}
 
 			// The first part to stop (Ctrl-C, or a failure) stops the others.
@@ -103,9 +117,11 @@ are also kept in JetStream streams (VIGIL_EVENTS, VIGIL_FINDINGS) under DIR.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.embedded.listen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on")
 	fs.StringVar(&f.embedded.configFile, "nats-config", "", "nats-server configuration file for the embedded server (TLS, accounts, ...); overrides --nats-listen")
-	fs.StringVar(&f.embedded.jetStream, "jetstream", "", "enable JetStream with its store in this folder, keeping events and findings in streams")
-	fs.DurationVar(&f.embedded.eventsAge, "jetstream-events-age", 24*time.Hour, "how long JetStream keeps events")
-	fs.DurationVar(&f.embedded.findingAge, "jetstream-findings-age", 30*24*time.Hour, "how long JetStream keeps findings")
+	fs.StringVar(&f.embedded.stateDir, "state-dir", "/var/lib/vigil", "folder for vigil's state: the JetStream store and the NATS credentials")
+	fs.StringVar(&f.embedded.jetStream, "jetstream", "", "JetStream store folder (default <state-dir>/jetstream)")
+	fs.BoolVar(&f.embedded.noJetStream, "no-jetstream", false, "run the embedded server without JetStream (events are not kept; losses are counted)")
+	f.embedded.creds.registerCredentials(fs)
+	registerMetricsFlag(cmd, &f.metrics)
 	fs.BoolVar(&f.noSensor, "no-sensor", false, "run without the sensor (engine and NATS only; events come from other sensors or replay --publish-events)")
 	f.sensor.register(cmd)
 	f.engine.register(cmd)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/vigil-sec/vigil/engine"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -29,16 +30,36 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startRun starts vigil run on a free port and returns it with its URL once
-// the engine is ready.
-func startRun(t *testing.T, args ...string) (*child, string) {
+// startRun starts vigil run on a free port with its state in state (a new
+// temporary folder when empty) and returns it with its URL once the engine
+// is ready.
+func startRun(t *testing.T, state string, args ...string) (*child, string) {
 	t.Helper()
 	port := freePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	args = append([]string{"run", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", port), "--output", "json", "--log-format", "json"}, args...)
+	if state == "" {
+		state = t.TempDir()
+	}
+	args = append([]string{"run", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", port), "--state-dir", state, "--output", "json", "--log-format", "json"}, args...)
 	run := startChild(t, "vigil run", mustVigil(t), args...)
 	run.waitLog(t, "engine ready", 60*time.Second)
 	return run, url
+}
+
+// connectRun connects to vigil run's server as vigil itself (vigil.nk in
+// its state folder).
+func connectRun(t *testing.T, url, state string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	o, err := nats.NkeyOptionFromSeed(filepath.Join(state, "nats", "vigil.nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(url, append(opts, o)...)
+	if err != nil {
+		t.Fatalf("connecting to vigil run's server: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
 }
 
 func stopRun(t *testing.T, run *child) {
@@ -56,13 +77,9 @@ func stopRun(t *testing.T, run *child) {
 // out on NATS and on stdout, and SIGINT stops it cleanly. JetStream keeps
 // the findings in their stream.
 func TestRunEmbeddedNATSAndJetStream(t *testing.T) {
-	store := t.TempDir()
-	run, url := startRun(t, "--no-sensor", "--jetstream", store)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatalf("connecting to the embedded server: %v", err)
-	}
-	defer nc.Close()
+	store, state := t.TempDir(), t.TempDir()
+	run, url := startRun(t, state, "--no-sensor", "--jetstream", store)
+	nc := connectRun(t, url, state)
 	sub, err := nc.SubscribeSync(event.AllFindings)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +106,7 @@ func TestRunEmbeddedNATSAndJetStream(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for name, min := range map[string]uint64{eventsStream: 1, findingsStream: 1} {
+	for name, min := range map[string]uint64{engine.EventsStream: 1, engine.FindingsStream: 1} {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			t.Fatalf("stream %s: %v", name, err)
@@ -106,7 +123,7 @@ func TestRunEmbeddedNATSAndJetStream(t *testing.T) {
 	stopRun(t, run)
 
 	// Declaring the streams again over the same store is fine.
-	run2, _ := startRun(t, "--no-sensor", "--jetstream", store)
+	run2, _ := startRun(t, state, "--no-sensor", "--jetstream", store)
 	stopRun(t, run2)
 }
 
@@ -116,7 +133,7 @@ func TestRunRefusesBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cmd := exec.Command(mustVigil(t), "run", "--no-sensor", "--nats-listen", l.Addr().String(), "--log-format", "json")
+	cmd := exec.Command(mustVigil(t), "run", "--no-sensor", "--nats-listen", l.Addr().String(), "--state-dir", t.TempDir(), "--log-format", "json")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("vigil run started on a busy port:\n%s", out)
@@ -137,13 +154,10 @@ func TestRunWithSensor(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Dir(trig)) })
-	run, url := startRun(t)
+	state := t.TempDir()
+	run, url := startRun(t, state)
 	run.waitLog(t, "sensor ready", 60*time.Second)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := connectRun(t, url, state)
 	sub, err := nc.SubscribeSync("vigil.findings.kernel-module-load.>")
 	if err != nil {
 		t.Fatal(err)
@@ -170,5 +184,82 @@ func TestRunWithSensor(t *testing.T) {
 	stopRun(t, run)
 	if !strings.Contains(run.stderr.String(), "sensor stopped") {
 		t.Error("the sensor did not log its stop")
+	}
+}
+
+// vigil run's server requires credentials: it creates them on first start
+// (0600), refuses anonymous clients, and the reader key reads findings but
+// may neither publish events nor join the engines' consumer.
+func TestRunRequiresCredentials(t *testing.T) {
+	state := t.TempDir()
+	run, url := startRun(t, state, "--no-sensor")
+	defer stopRun(t, run)
+	for _, name := range []string{"vigil.nk", "reader.nk"} {
+		fi, err := os.Stat(filepath.Join(state, "nats", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	if !strings.Contains(run.stderr.String(), "--nkey "+filepath.Join(state, "nats", "reader.nk")) {
+		t.Errorf("vigil run did not tell how to read findings; logs:\n%s", run.stderr)
+	}
+	if nc, err := nats.Connect(url); err == nil {
+		nc.Close()
+		t.Fatal("an anonymous client connected to vigil run's server")
+	} else if !strings.Contains(strings.ToLower(err.Error()), "authorization") {
+		t.Errorf("anonymous client: %v, want an authorization error", err)
+	}
+
+	o, err := nats.NkeyOptionFromSeed(filepath.Join(state, "nats", "reader.nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms := make(chan error, 4)
+	reader, err := nats.Connect(url, o, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { perms <- err }))
+	if err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	defer reader.Close()
+	findings, err := reader.SubscribeSync(event.AllFindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ev := sampleEvents()[1] // finit_module
+	data, _ := ev.Marshal()
+	reader.Publish(event.EventSubject(ev.Name, ev.Host), data)
+	reader.Flush()
+	select {
+	case err := <-perms:
+		if !strings.Contains(err.Error(), "Permissions Violation") {
+			t.Errorf("reader publishing an event: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the reader published an event without a permissions violation")
+	}
+	if _, err := reader.QueueSubscribe(event.AllEvents, engine.DefaultQueue, func(*nats.Msg) {}); err == nil {
+		reader.Flush()
+		select {
+		case err := <-perms:
+			if !strings.Contains(err.Error(), "Permissions Violation") {
+				t.Errorf("reader joining the engine group: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("the reader joined the engine group without a permissions violation")
+		}
+	}
+
+	// vigil's own key publishes; the finding reaches the reader.
+	nc := connectRun(t, url, state)
+	if err := nc.Publish(event.EventSubject(ev.Name, ev.Host), data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := findings.NextMsg(15 * time.Second); err != nil {
+		t.Errorf("the reader got no finding: %v", err)
 	}
 }

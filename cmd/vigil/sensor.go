@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-sec/vigil/internal/metrics"
 	"github.com/vigil-sec/vigil/sensor"
 )
 
@@ -23,6 +25,8 @@ type sensorFlags struct {
 	execEnv       string
 	captureDir    string
 	interest      interestFlags // which events: the engines' interest, or all (interest.go)
+	bufferBytes   int
+	queueLen      int
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
@@ -34,40 +38,51 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.execEnv, "exec-env", sensor.ExecEnvSecurity, "environment variables exec events carry: security (LD_*, HISTFILE, GCONV_PATH, ... : what changes how programs load or log), all, or none")
 	fs.StringVar(&f.captureDir, "capture-dir", "", "keep the image of every kernel module being loaded in DIR, named by its sha256, and report it as a module_image_captured event")
 	f.interest.register(cmd)
+	fs.IntVar(&f.bufferBytes, "buffer-bytes", 64<<20, "bytes of events kept in memory while NATS is unreachable, sent when it is back; beyond, events are dropped and counted per event")
+	fs.IntVar(&f.queueLen, "publish-queue", 16384, "events waiting to be handed to the NATS client; beyond, dropped and counted per event")
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
 func newSensorCmd(g *globalFlags) *cobra.Command {
 	var nf natsFlags
+	var metricsListen string
 	f := &sensorFlags{}
 	cmd := &cobra.Command{
 		Use:   "sensor",
 		Short: "Run the eBPF sensor and publish events on NATS (needs root)",
 		Long: `sensor loads vigil's BPF programs, attaches for each event the best probe the
 kernel accepts, and publishes every event as JSON on vigil.events.<event>.<host>.
-While NATS is unreachable it keeps running, buffers and reconnects; events it
-cannot queue are counted and reported.`,
+While NATS is unreachable it keeps running, keeps events in memory (up to
+--buffer-bytes) and sends them when it is back; events it cannot keep are
+counted per event and reported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
 			if err != nil {
 				return err
 			}
-			nc, err := nf.connect(log, "vigil-sensor", keepTrying)
+			nc, err := nf.connect(log, "vigil-sensor", keepTrying, nats.ReconnectBufSize(f.bufferBytes))
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			return runSensor(cmd.Context(), log, nc, f)
+			return untilConnected(cmd.Context(), nc, nf.connectTimeout, func(ctx context.Context) error {
+				reg, err := startMetrics(ctx, metricsListen, log)
+				if err != nil {
+					return err
+				}
+				return runSensor(ctx, log, nc, f, reg)
+			})
 		},
 	}
 	nf.register(cmd.Flags(), "nats", "NATS server to publish events to", false)
 	f.register(cmd)
+	registerMetricsFlag(cmd, &metricsListen)
 	return cmd
 }
 
 // runSensor runs the sensor until ctx is done, publishing on nc (the caller's).
-func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags) error {
+func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensorFlags, reg *prometheus.Registry) error {
 	slog := log.With().Str("component", "sensor").Logger()
 	in, err := f.interest.initial(ctx, slog, nc)
 	if err != nil {
@@ -92,7 +107,10 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 		}
 	}
 
-	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog})
+	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen})
+	if reg != nil {
+		metrics.NewSensor(reg, s, pub)
+	}
 	runDone := make(chan error, 1)
 	go func() { runDone <- s.Run(ctx, pub.Publish) }()
 	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
@@ -114,7 +132,7 @@ loop:
 				ev = slog.Warn()
 			}
 			ev.Uint64("published", ps.Published).Uint64("dropped", ps.Dropped).Uint64("publish_errors", ps.PublishErrors).
-				Uint64("marshal_errors", ps.MarshalErrors).Msg("publisher counters")
+				Uint64("marshal_errors", ps.MarshalErrors).Interface("dropped_by_event", ps.DroppedByEvent).Msg("publisher counters")
 		case runErr = <-runDone:
 			break loop
 		}

@@ -107,6 +107,17 @@ func (s *Server) Stop() {
 	}
 }
 
+// Kill ends the server with SIGKILL, as a crash would, and waits for it.
+func (s *Server) Kill() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
 // Buffer is a bytes.Buffer safe for a child process writing while a test
 // reads.
 type Buffer struct {

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/natstest"
+)
+
+// faultRule fires on every execve of a program in the test's trigger folder
+// and reports the argument the trigger was run with: each run is one finding.
+const faultRule = `package vigil.signatures.test_fault_exec
+
+metadata := {
+	"id": "test-fault-exec",
+	"name": "Trigger run by a fault test",
+	"version": "1.0.0",
+	"severity": "low",
+	"description": "An execve of the fault tests' trigger program.",
+	"tactics": ["TA0002"],
+	"techniques": ["T1059"],
+	"events": ["execve"],
+}
+
+finding contains {"run": input.args.argv[1]} if {
+	startswith(input.args.pathname, %q)
+}
+`
+
+// faultRig is a nats-server with JetStream, a rule folder and a trigger
+// program for the fault tests.
+type faultRig struct {
+	ns      *natstest.Server
+	store   string
+	rules   string
+	trigger string
+}
+
+func newFaultRig(t *testing.T) *faultRig {
+	t.Helper()
+	r := &faultRig{store: t.TempDir(), rules: t.TempDir()}
+	r.ns = natstest.Start(t, 0, "-js", "-sd", r.store)
+	dir := t.TempDir()
+	r.trigger = filepath.Join(dir, "vigil-fault-trigger")
+	src, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.trigger, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.rules, "fault.rego"), fmt.Appendf(nil, faultRule, dir+"/"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *faultRig) startEngine(t *testing.T, name string, extra ...string) *child {
+	t.Helper()
+	args := append([]string{"engine", "--nats", r.ns.URL, "--rules", r.rules, "--dedupe", "0", "--durable", "on",
+		"--ack-wait", "3s", "--output", "json", "--log-format", "json"}, extra...)
+	c := startChild(t, name, mustVigil(t), args...)
+	c.waitLog(t, "engine ready", 60*time.Second)
+	return c
+}
+
+func (r *faultRig) startSensor(t *testing.T) *child {
+	t.Helper()
+	c := startChild(t, "vigil sensor", mustVigil(t), "sensor", "--nats", r.ns.URL, "--log-format", "json", "--nats-connect-timeout", "0")
+	c.waitLog(t, "sensor ready", 60*time.Second)
+	return c
+}
+
+// fire runs the trigger with the arguments from..to-1, one every gap.
+func (r *faultRig) fire(t *testing.T, from, to int, gap time.Duration) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := exec.Command(r.trigger, strconv.Itoa(i)).Run(); err != nil {
+			t.Fatalf("trigger %d: %v", i, err)
+		}
+		time.Sleep(gap)
+	}
+}
+
+// stored reads the fault rule's findings in VIGIL_FINDINGS: how many times
+// each run was stored. It returns nil while the server is unreachable.
+func (r *faultRig) stored(t *testing.T) map[string]int {
+	t.Helper()
+	nc, err := nats.Connect(r.ns.URL, nats.Timeout(time.Second))
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, engine.FindingsStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"vigil.findings.test-fault-exec.>"}})
+	if err != nil {
+		return nil
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil
+	}
+	runs := map[string]int{}
+	for left := int(info.NumPending); left > 0; {
+		batch, err := cons.Fetch(min(left, 500), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			var f struct {
+				ID     string         `json:"id"`
+				Fields map[string]any `json:"fields"`
+			}
+			if err := json.Unmarshal(m.Data(), &f); err != nil {
+				t.Fatalf("stored finding: %v", err)
+			}
+			runs[fmt.Sprint(f.Fields["run"])]++
+		}
+		if got == 0 {
+			break
+		}
+		left -= got
+	}
+	return runs
+}
+
+// waitStored waits until every run in [0, n) is stored, and checks each
+// once.
+func (r *faultRig) waitStored(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var runs map[string]int
+	for {
+		runs = r.stored(t)
+		if len(runs) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	var missing, twice []string
+	for i := range n {
+		switch runs[strconv.Itoa(i)] {
+		case 0:
+			missing = append(missing, strconv.Itoa(i))
+		case 1:
+		default:
+			twice = append(twice, strconv.Itoa(i))
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d of %d findings never arrived: runs %s", len(missing), n, strings.Join(missing, " "))
+	}
+	if len(twice) > 0 {
+		t.Errorf("findings stored more than once: runs %s", strings.Join(twice, " "))
+	}
+	if len(runs) > n {
+		t.Errorf("%d findings stored, want %d", len(runs), n)
+	}
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("fault tests with real triggers run the BPF sensor and need root: run them as root (CI does)")
+	}
+}
+
+// The engine killed with SIGKILL during a burst of real triggers and started
+// again: every finding arrives, once.
+func TestFaultEngineKilled(t *testing.T) {
+	needRoot(t)
+	r := newFaultRig(t)
+	r.startSensor(t)
+	eng := r.startEngine(t, "vigil engine (first)")
+	const n = 300
+	fired := make(chan struct{})
+	go func() {
+		defer close(fired)
+		r.fire(t, 0, n, 3*time.Millisecond)
+	}()
+	time.Sleep(400 * time.Millisecond)
+	eng.cmd.Process.Signal(syscall.SIGKILL)
+	<-eng.done
+	t.Logf("engine killed; %d findings stored before", len(r.stored(t)))
+	time.Sleep(time.Second)
+	r.startEngine(t, "vigil engine (restarted)")
+	<-fired
+	r.waitStored(t, n, 60*time.Second)
+}
+
+// The NATS server killed with SIGKILL for 10 s and started again on the same
+// store while the sensor and the engine run and triggers fire during the
+// outage: every finding arrives.
+func TestFaultNATSServerKilled(t *testing.T) {
+	needRoot(t)
+	r := newFaultRig(t)
+	sensor := r.startSensor(t)
+	r.startEngine(t, "vigil engine")
+	r.fire(t, 0, 20, 100*time.Millisecond)
+	r.ns.Kill()
+	r.fire(t, 20, 120, 100*time.Millisecond) // 10 s of outage
+	r.ns = natstest.Start(t, r.ns.Port, "-js", "-sd", r.store)
+	r.fire(t, 120, 140, 100*time.Millisecond)
+	start := time.Now()
+	r.waitStored(t, 140, 90*time.Second)
+	t.Logf("every finding stored %s after the last trigger", time.Since(start).Round(100*time.Millisecond))
+	if t.Failed() {
+		t.Logf("sensor logs:\n%s", sensor.stderr)
+	}
+}
+
+// SIGTERM with a backlog: the engine finishes or hands back what it holds,
+// exits cleanly, and the next engine takes the rest: nothing lost, nothing
+// twice, and the first engine's count of what it handed back is logged.
+func TestFaultSIGTERMWithBacklog(t *testing.T) {
+	r := newFaultRig(t)
+	// Events as the sensor would publish them, queued before any engine.
+	nc, err := nats.Connect(r.ns.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfgs, _ := engine.StreamOptions{}.StreamConfigs()
+	for _, c := range cfgs {
+		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 3000
+	for i := range n {
+		ev := sampleEvents()[0]
+		ev.Process.Pid = uint32(100000 + i)
+		ev.Args = map[string]any{"pathname": r.trigger, "argv": []string{r.trigger, strconv.Itoa(i)}}
+		data, _ := ev.Marshal()
+		if _, err := js.PublishAsync(event.EventSubject(ev.Name, ev.Host), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		t.Fatal("publishing the backlog did not finish")
+	}
+	eng := r.startEngine(t, "vigil engine (first)", "--workers", "1")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(r.stored(t)) < 100 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	eng.cmd.Process.Signal(syscall.SIGTERM)
+	if err := eng.wait(t, 30*time.Second); err != nil {
+		t.Errorf("the engine exited with %v after SIGTERM", err)
+	}
+	before := len(r.stored(t))
+	if before >= n {
+		t.Fatalf("the first engine finished the whole backlog (%d) before SIGTERM: nothing to test", n)
+	}
+	if !strings.Contains(eng.stderr.String(), `"message":"engine stopped"`) || strings.Contains(eng.stderr.String(), `"dropped":`) && !strings.Contains(eng.stderr.String(), `"dropped":0`) {
+		t.Errorf("the engine did not report its stop, or dropped events:\n%s", eng.stderr)
+	}
+	t.Logf("first engine stored %d of %d findings before SIGTERM", before, n)
+	r.startEngine(t, "vigil engine (second)")
+	r.waitStored(t, n, 90*time.Second)
+}

@@ -1,0 +1,238 @@
+// Package metrics exposes vigil's counters to Prometheus: collectors that
+// read the sensor's, the publisher's and the engine's counters when scraped,
+// an evaluation latency histogram, and the HTTP endpoint serving them.
+// The caller owns the registry and stops the endpoint by ending its context.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/sensor"
+)
+
+// NewRegistry returns a registry with the Go runtime and process collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// Serve listens on addr and serves reg on /metrics until ctx ends. It
+// returns once listening (the error when it cannot listen) and the address
+// it listens on.
+func Serve(ctx context.Context, addr string, reg *prometheus.Registry, log zerolog.Logger) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("--metrics-listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics endpoint stopped")
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	log.Info().Str("url", "http://"+ln.Addr().String()+"/metrics").Msg("serving metrics")
+	return ln.Addr().String(), nil
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("vigil_"+name, help, labels, nil)
+}
+
+// Engine collects an engine server's counters.
+type Engine struct {
+	srv     *engine.Server
+	eng     *engine.Engine
+	latency *prometheus.HistogramVec
+}
+
+var (
+	engReceived    = desc("engine_received_total", "Messages the engine took from NATS.")
+	engBad         = desc("engine_bad_messages_total", "Messages that were not an event (skipped).")
+	engRefused     = desc("engine_refused_total", "Events refused because their subject and body disagree (event name or host).")
+	engEvaluated   = desc("engine_evaluated_total", "Events evaluated.")
+	engFindings    = desc("engine_findings_total", "Findings emitted.")
+	engPubErrs     = desc("engine_publish_errors_total", "Findings NATS refused or did not acknowledge.")
+	engOutErrs     = desc("engine_output_errors_total", "Findings an output could not write.")
+	engDropped     = desc("engine_dropped_total", "Events lost by the engine (core NATS: slow consumer, or not evaluated at stop).")
+	engRedelivered = desc("engine_redeliveries_total", "Events JetStream delivered more than once.")
+	engRetried     = desc("engine_retried_total", "Events handed back because a finding could not be stored.")
+	engHandedBack  = desc("engine_handed_back_total", "Events left unacknowledged at stop (JetStream delivers them again).")
+	engLag         = desc("engine_consumer_pending", "Events in the stream not yet delivered to an engine (consumer lag).")
+	engAckPending  = desc("engine_consumer_ack_pending", "Events delivered to engines and not yet acknowledged.")
+	engJetStream   = desc("engine_jetstream", "1 when the engine consumes from JetStream, 0 with core NATS.")
+	engUnselected  = desc("engine_unselected_total", "Events no signature selects.")
+	engSuppressed  = desc("engine_suppressed_total", "Findings suppressed as duplicates.")
+	engSignatures  = desc("engine_signatures", "Signatures loaded.")
+	engSwaps       = desc("engine_reloads_total", "Signature sets swapped in.")
+	sigEvals       = desc("signature_evaluations_total", "Evaluations per signature.", "signature")
+	sigFindings    = desc("signature_findings_total", "Findings per signature.", "signature")
+	sigSuppressed  = desc("signature_suppressed_total", "Findings suppressed as duplicates per signature.", "signature")
+	sigErrors      = desc("signature_errors_total", "Failed evaluations per signature.", "signature")
+	sigTimeouts    = desc("signature_timeouts_total", "Evaluations stopped by the time limit per signature.", "signature")
+	sigSeconds     = desc("signature_evaluation_seconds_total", "Time spent evaluating, per signature.", "signature")
+)
+
+// NewEngine registers the engine's counters on reg. Observe, given to
+// engine.ServeOptions.Observe, feeds the evaluation latency histogram; call
+// SetServer once the server exists.
+func NewEngine(reg prometheus.Registerer, eng *engine.Engine) *Engine {
+	e := &Engine{eng: eng, latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "vigil_engine_evaluation_seconds",
+		Help:    "Time to evaluate one event with every signature that selects it, per event name.",
+		Buckets: prometheus.ExponentialBuckets(20e-6, 4, 10), // 20µs .. 5s
+	}, []string{"event"})}
+	reg.MustRegister(e, e.latency)
+	return e
+}
+
+// SetServer names the server whose counters are reported.
+func (e *Engine) SetServer(srv *engine.Server) { e.srv = srv }
+
+// Observe records one evaluation's latency.
+func (e *Engine) Observe(eventName string, took time.Duration) {
+	e.latency.WithLabelValues(eventName).Observe(took.Seconds())
+}
+
+// Describe implements prometheus.Collector.
+func (e *Engine) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{engReceived, engBad, engRefused, engEvaluated, engFindings, engPubErrs, engOutErrs, engDropped,
+		engRedelivered, engRetried, engHandedBack, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
+		sigEvals, sigFindings, sigSuppressed, sigErrors, sigTimeouts, sigSeconds} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (e *Engine) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	if e.srv != nil {
+		s := e.srv.Stats()
+		counter(engReceived, s.Received)
+		counter(engBad, s.BadMessages)
+		counter(engRefused, s.Refused)
+		counter(engEvaluated, s.Evaluated)
+		counter(engFindings, s.Findings)
+		counter(engPubErrs, s.PublishErrors)
+		counter(engOutErrs, s.OutputErrors)
+		counter(engDropped, s.Dropped)
+		counter(engRedelivered, s.Redelivered)
+		counter(engRetried, s.Retried)
+		counter(engHandedBack, s.HandedBack)
+		gauge(engLag, float64(s.Pending))
+		gauge(engAckPending, float64(s.AckPending))
+		js := 0.0
+		if s.JetStream {
+			js = 1
+		}
+		gauge(engJetStream, js)
+	}
+	st := e.eng.Stats()
+	counter(engUnselected, st.Unselected)
+	counter(engSuppressed, st.Suppressed)
+	counter(engSwaps, st.Swaps)
+	gauge(engSignatures, float64(st.Signatures))
+	for id, ss := range st.PerSignature {
+		counter(sigEvals, ss.Evaluations, id)
+		counter(sigFindings, ss.Findings, id)
+		counter(sigSuppressed, ss.Suppressed, id)
+		counter(sigErrors, ss.Errors, id)
+		counter(sigTimeouts, ss.Timeouts, id)
+		ch <- prometheus.MustNewConstMetric(sigSeconds, prometheus.CounterValue, ss.Time.Seconds(), id)
+	}
+}
+
+// Sensor collects a sensor's and its publisher's counters.
+type Sensor struct {
+	s   *sensor.Sensor
+	pub *sensor.Publisher
+}
+
+var (
+	senRecords     = desc("sensor_records_total", "Records read from the BPF ring buffer.")
+	senDecodeErrs  = desc("sensor_decode_errors_total", "Records that failed to decode.")
+	senDecodeKinds = desc("sensor_decode_errors_by_kind_total", "Records that failed to decode, by kind.", "kind")
+	senKernelDrops = desc("sensor_kernel_drops_total", "Records the ring buffer refused (it was full).")
+	senKernelPer   = desc("sensor_kernel_drops_by_event_total", "Records the ring buffer refused, per event and CPU.", "event", "cpu")
+	pubPublished   = desc("sensor_published_total", "Events handed to NATS.")
+	pubDropped     = desc("sensor_dropped_total", "Events dropped by the sensor (publish queue or NATS buffer full).")
+	pubDroppedPer  = desc("sensor_dropped_by_event_total", "Events dropped by the sensor, per event.", "event")
+	pubErrs        = desc("sensor_publish_errors_total", "Events the NATS client refused (e.g. its reconnect buffer was full).")
+	pubMarshal     = desc("sensor_marshal_errors_total", "Events without a JSON form.")
+	pubQueued      = desc("sensor_queued_events", "Events waiting in the publisher's queue.")
+	pubBuffered    = desc("sensor_buffered_bytes", "Bytes buffered by the NATS client (while NATS is unreachable).")
+)
+
+// NewSensor registers the sensor's and the publisher's counters on reg.
+func NewSensor(reg prometheus.Registerer, s *sensor.Sensor, pub *sensor.Publisher) {
+	reg.MustRegister(&Sensor{s: s, pub: pub})
+}
+
+// Describe implements prometheus.Collector.
+func (c *Sensor) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	if c.s != nil {
+		st := c.s.Stats()
+		counter(senRecords, st.Records)
+		counter(senDecodeErrs, st.DecodeErrors)
+		for kind, n := range st.ErrorKinds {
+			counter(senDecodeKinds, n, kind)
+		}
+		var drops uint64
+		for name, perCPU := range st.KernelDrops {
+			for cpu, n := range perCPU {
+				drops += n
+				counter(senKernelPer, n, name, strconv.Itoa(cpu))
+			}
+		}
+		counter(senKernelDrops, drops)
+	}
+	if c.pub != nil {
+		ps := c.pub.Stats()
+		counter(pubPublished, ps.Published)
+		counter(pubErrs, ps.PublishErrors)
+		counter(pubMarshal, ps.MarshalErrors)
+		var dropped uint64
+		for name, n := range ps.DroppedByEvent {
+			dropped += n
+			counter(pubDroppedPer, n, name)
+		}
+		counter(pubDropped, dropped)
+		ch <- prometheus.MustNewConstMetric(pubQueued, prometheus.GaugeValue, float64(ps.Queued))
+		ch <- prometheus.MustNewConstMetric(pubBuffered, prometheus.GaugeValue, float64(ps.Buffered))
+	}
+}
