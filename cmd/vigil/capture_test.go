@@ -29,7 +29,7 @@ func TestCaptureSkipsMalformedMessages(t *testing.T) {
 	data, _ := ev.Marshal()
 	subject := event.EventSubject(ev.Name, ev.Host)
 	nc.Publish(subject, data)
-	nc.Publish(subject, []byte("{\"name\": \"execve\",\n\"args\": "))           // broken, with a newline
+	nc.Publish(subject, []byte("{\"name\": \"execve\",\n\"args\": "))            // broken, with a newline
 	nc.Publish(subject, []byte(strings.Replace(string(data), ",", ",\n  ", -1))) // pretty-printed: kept
 	nc.Publish(subject, []byte("not json"))
 	nc.Publish(subject, data)
