@@ -31,7 +31,7 @@ func TestServeJetStreamBacklogBoundsMemory(t *testing.T) {
 		if _, err := js.PublishAsync(subject, data); err != nil {
 			t.Fatal(err)
 		}
-		if i%5000 == 4999 {
+		if i%1000 == 999 {
 			select {
 			case <-js.PublishAsyncComplete():
 			case <-ctx.Done():
