@@ -2122,23 +2122,9 @@ func compareTest(name string, args []aval) dnf {
 			if !ok {
 				return true, false
 			}
-			return compareInts(op, x, bound), true
+			return compareOrdered(op, x, bound), true
 		})
 	})
-}
-
-func compareInts(op event.Op, x, b int64) bool {
-	switch op {
-	case event.OpLT:
-		return x < b
-	case event.OpLE:
-		return x <= b
-	case event.OpGT:
-		return x > b
-	case event.OpGE:
-		return x >= b
-	}
-	return true
 }
 
 // objectGet: object.get(field or constant object, constant key, default).

@@ -416,7 +416,7 @@ func (g *fieldGroup) test(v mval, st []uint8) {
 				}
 			}
 			for _, c := range g.cmps {
-				if compareInts(c.op, i, c.bound) {
+				if compareOrdered(c.op, i, c.bound) {
 					st[c.atom] = atomTrue
 				}
 			}
@@ -437,7 +437,7 @@ func (g *fieldGroup) test(v mval, st []uint8) {
 			st[b.atom] = atomTrue
 		}
 		for _, c := range g.cmps {
-			if err != nil || compareFloat(c.op, f, float64(c.bound)) {
+			if err != nil || compareOrdered(c.op, f, float64(c.bound)) {
 				st[c.atom] = atomTrue
 			}
 		}
@@ -474,7 +474,9 @@ func parseInt(s string) (int64, bool) {
 	return 0, false
 }
 
-func compareFloat(op event.Op, x, b float64) bool {
+// compareOrdered applies a numeric comparison test (lt, le, gt, ge) to x
+// against its bound; any other op holds.
+func compareOrdered[T int64 | float64](op event.Op, x, b T) bool {
 	switch op {
 	case event.OpLT:
 		return x < b
