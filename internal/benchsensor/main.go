@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -170,7 +171,14 @@ func underVigil(c config) (vigilRun, error) {
 	var v vigilRun
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	args := []string{"--log-format", "json", "run", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", c.port), "--no-watch"}
+	// A state folder of its own per run: a fresh JetStream store, and the
+	// credentials vigil run creates there for its authenticated server.
+	state, err := os.MkdirTemp("", "vigil-bench-state-")
+	if err != nil {
+		return v, err
+	}
+	defer os.RemoveAll(state)
+	args := []string{"--log-format", "json", "run", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", c.port), "--no-watch", "--state-dir", state}
 	if c.vigilArgs != "" {
 		args = append(args, strings.Fields(c.vigilArgs)...)
 	}
@@ -193,7 +201,11 @@ func underVigil(c config) (vigilRun, error) {
 	if err := logs.wait("engine ready", time.Minute); err != nil {
 		return v, err
 	}
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.port))
+	reader, err := nats.NkeyOptionFromSeed(filepath.Join(state, "nats", "reader.nk"))
+	if err != nil {
+		return v, fmt.Errorf("vigil run's reader credentials: %w", err)
+	}
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.port), reader)
 	if err != nil {
 		return v, fmt.Errorf("connecting to vigil's NATS server: %w", err)
 	}
