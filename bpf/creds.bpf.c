@@ -89,16 +89,9 @@ static __always_inline void commit_creds_hook(void *ctx, const struct cred *new)
 	emit_commit_creds(ctx, &old, &next, none, exe, 0);
 }
 
-SEC("fentry/commit_creds")
-int BPF_PROG(fentry_commit_creds, struct cred *new)
+HOOK(commit_creds, struct cred *new)
 {
 	commit_creds_hook(ctx, new);
 	return 0;
 }
 
-SEC("kprobe/commit_creds")
-int BPF_KPROBE(kprobe_commit_creds, struct cred *new)
-{
-	commit_creds_hook(ctx, new);
-	return 0;
-}

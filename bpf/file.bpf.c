@@ -57,15 +57,7 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_file_open")
-int BPF_PROG(fentry_security_file_open, struct file *file)
-{
-	file_open_hook(ctx, file);
-	return 0;
-}
-
-SEC("kprobe/security_file_open")
-int BPF_KPROBE(kprobe_security_file_open, struct file *file)
+HOOK(security_file_open, struct file *file)
 {
 	file_open_hook(ctx, file);
 	return 0;
@@ -189,29 +181,13 @@ static __always_inline void unlink_hook(void *ctx, const struct path *dir, struc
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_unlink")
-int BPF_PROG(fentry_security_path_unlink, const struct path *dir, struct dentry *dentry)
+HOOK(security_path_unlink, const struct path *dir, struct dentry *dentry)
 {
 	unlink_hook(ctx, dir, dentry, 0);
 	return 0;
 }
 
-SEC("fentry/security_path_rmdir")
-int BPF_PROG(fentry_security_path_rmdir, const struct path *dir, struct dentry *dentry)
-{
-	unlink_hook(ctx, dir, dentry, 1);
-	return 0;
-}
-
-SEC("kprobe/security_path_unlink")
-int BPF_KPROBE(kprobe_security_path_unlink, const struct path *dir, struct dentry *dentry)
-{
-	unlink_hook(ctx, dir, dentry, 0);
-	return 0;
-}
-
-SEC("kprobe/security_path_rmdir")
-int BPF_KPROBE(kprobe_security_path_rmdir, const struct path *dir, struct dentry *dentry)
+HOOK(security_path_rmdir, const struct path *dir, struct dentry *dentry)
 {
 	unlink_hook(ctx, dir, dentry, 1);
 	return 0;
@@ -271,17 +247,7 @@ static __always_inline void rename_hook(void *ctx, const struct path *old_dir, s
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_rename")
-int BPF_PROG(fentry_security_path_rename, const struct path *old_dir, struct dentry *old_dentry,
-	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
-{
-	rename_hook(ctx, old_dir, old_dentry, new_dir, new_dentry, flags);
-	return 0;
-}
-
-SEC("kprobe/security_path_rename")
-int BPF_KPROBE(kprobe_security_path_rename, const struct path *old_dir, struct dentry *old_dentry,
-	       const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
+HOOK(security_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
 {
 	rename_hook(ctx, old_dir, old_dentry, new_dir, new_dentry, flags);
 	return 0;
@@ -344,15 +310,7 @@ static __always_inline void symlink_hook(void *ctx, const struct path *dir, stru
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_symlink")
-int BPF_PROG(fentry_security_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name)
-{
-	symlink_hook(ctx, dir, dentry, old_name);
-	return 0;
-}
-
-SEC("kprobe/security_path_symlink")
-int BPF_KPROBE(kprobe_security_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name)
+HOOK(security_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name)
 {
 	symlink_hook(ctx, dir, dentry, old_name);
 	return 0;
@@ -407,15 +365,7 @@ static __always_inline void link_hook(void *ctx, struct dentry *old_dentry, cons
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_link")
-int BPF_PROG(fentry_security_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry)
-{
-	link_hook(ctx, old_dentry, new_dir, new_dentry);
-	return 0;
-}
-
-SEC("kprobe/security_path_link")
-int BPF_KPROBE(kprobe_security_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry)
+HOOK(security_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry)
 {
 	link_hook(ctx, old_dentry, new_dir, new_dentry);
 	return 0;
@@ -541,15 +491,7 @@ static __always_inline void mprotect_hook(void *ctx, struct vm_area_struct *vma,
 	emit_mprotect(ctx, start, len, reqprot, vm_flags, path, NULL, 0);
 }
 
-SEC("fentry/security_file_mprotect")
-int BPF_PROG(fentry_security_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot)
-{
-	mprotect_hook(ctx, vma, reqprot);
-	return 0;
-}
-
-SEC("kprobe/security_file_mprotect")
-int BPF_KPROBE(kprobe_security_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot)
+HOOK(security_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot)
 {
 	mprotect_hook(ctx, vma, reqprot);
 	return 0;
@@ -635,15 +577,7 @@ static __always_inline void mmap_hook(void *ctx, struct file *f, unsigned long p
 	emit_mmap(ctx, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), prot, flags, f, 0, 0);
 }
 
-SEC("fentry/security_mmap_file")
-int BPF_PROG(fentry_security_mmap_file, struct file *file, unsigned long prot, unsigned long flags)
-{
-	mmap_hook(ctx, file, prot, flags);
-	return 0;
-}
-
-SEC("kprobe/security_mmap_file")
-int BPF_KPROBE(kprobe_security_mmap_file, struct file *file, unsigned long prot, unsigned long flags)
+HOOK(security_mmap_file, struct file *file, unsigned long prot, unsigned long flags)
 {
 	mmap_hook(ctx, file, prot, flags);
 	return 0;
@@ -741,15 +675,7 @@ static __always_inline void write_hook(void *ctx, struct file *f, const void *ub
 		emit_vfs_write(ctx, id, f, hook_write_fd(vec), vec ? vlen : count, pos);
 }
 
-SEC("fentry/vfs_write")
-int BPF_PROG(fentry_vfs_write, struct file *file, const char *buf, size_t count, loff_t *pos)
-{
-	write_hook(ctx, file, buf, count, pos, 0, 0);
-	return 0;
-}
-
-SEC("kprobe/vfs_write")
-int BPF_KPROBE(kprobe_vfs_write, struct file *file, const char *buf, size_t count, loff_t *pos)
+HOOK(vfs_write, struct file *file, const char *buf, size_t count, loff_t *pos)
 {
 	write_hook(ctx, file, buf, count, pos, 0, 0);
 	return 0;
@@ -764,15 +690,7 @@ static __always_inline void writev_hook(void *ctx, struct file *f, const struct 
 	write_hook(ctx, f, iov.iov_base, iov.iov_len, pos, vlen, 1);
 }
 
-SEC("fentry/vfs_writev")
-int BPF_PROG(fentry_vfs_writev, struct file *file, const struct iovec *vec, unsigned long vlen, loff_t *pos)
-{
-	writev_hook(ctx, file, vec, vlen, pos);
-	return 0;
-}
-
-SEC("kprobe/vfs_writev")
-int BPF_KPROBE(kprobe_vfs_writev, struct file *file, const struct iovec *vec, unsigned long vlen, loff_t *pos)
+HOOK(vfs_writev, struct file *file, const struct iovec *vec, unsigned long vlen, loff_t *pos)
 {
 	writev_hook(ctx, file, vec, vlen, pos);
 	return 0;
@@ -835,17 +753,7 @@ static __always_inline void mount_hook(void *ctx, const char *dev_name, const st
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_sb_mount")
-int BPF_PROG(fentry_security_sb_mount, const char *dev_name, const struct path *path, const char *type,
-	     unsigned long flags, void *data)
-{
-	mount_hook(ctx, dev_name, path, type, flags);
-	return 0;
-}
-
-SEC("kprobe/security_sb_mount")
-int BPF_KPROBE(kprobe_security_sb_mount, const char *dev_name, const struct path *path, const char *type,
-	       unsigned long flags, void *data)
+HOOK(security_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags, void *data)
 {
 	mount_hook(ctx, dev_name, path, type, flags);
 	return 0;
@@ -881,15 +789,7 @@ static __always_inline void umount_hook(void *ctx, struct vfsmount *mnt, int fla
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_sb_umount")
-int BPF_PROG(fentry_security_sb_umount, struct vfsmount *mnt, int flags)
-{
-	umount_hook(ctx, mnt, flags);
-	return 0;
-}
-
-SEC("kprobe/security_sb_umount")
-int BPF_KPROBE(kprobe_security_sb_umount, struct vfsmount *mnt, int flags)
+HOOK(security_sb_umount, struct vfsmount *mnt, int flags)
 {
 	umount_hook(ctx, mnt, flags);
 	return 0;
@@ -940,15 +840,7 @@ static __always_inline void mknod_hook(void *ctx, const struct path *dir, struct
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_mknod")
-int BPF_PROG(fentry_security_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode, unsigned int dev)
-{
-	mknod_hook(ctx, dir, dentry, mode, dev);
-	return 0;
-}
-
-SEC("kprobe/security_path_mknod")
-int BPF_KPROBE(kprobe_security_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode, unsigned int dev)
+HOOK(security_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode, unsigned int dev)
 {
 	mknod_hook(ctx, dir, dentry, mode, dev);
 	return 0;
@@ -1014,15 +906,7 @@ static __always_inline void chmod_hook(void *ctx, const struct path *path, __u32
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_path_chmod")
-int BPF_PROG(fentry_security_path_chmod, const struct path *path, umode_t mode)
-{
-	chmod_hook(ctx, path, mode);
-	return 0;
-}
-
-SEC("kprobe/security_path_chmod")
-int BPF_KPROBE(kprobe_security_path_chmod, const struct path *path, umode_t mode)
+HOOK(security_path_chmod, const struct path *path, umode_t mode)
 {
 	chmod_hook(ctx, path, mode);
 	return 0;
@@ -1182,16 +1066,7 @@ static __always_inline void emit_truncate_hook(void *ctx, const struct path *pat
 	event_submit(&e, 0);
 }
 
-SEC("fentry/do_truncate")
-int BPF_PROG(fentry_do_truncate, void *idmap, struct dentry *dentry, loff_t length, unsigned int time_attrs, struct file *filp)
-{
-	if (!is_self() && filp)
-		emit_truncate_hook(ctx, NULL, filp, length);
-	return 0;
-}
-
-SEC("kprobe/do_truncate")
-int BPF_KPROBE(kprobe_do_truncate, void *idmap, struct dentry *dentry, loff_t length, unsigned int time_attrs, struct file *filp)
+HOOK(do_truncate, void *idmap, struct dentry *dentry, loff_t length, unsigned int time_attrs, struct file *filp)
 {
 	if (!is_self() && filp)
 		emit_truncate_hook(ctx, NULL, filp, length);
@@ -1208,15 +1083,7 @@ static __always_inline void path_truncate_hook(void *ctx, const struct path *pat
 	emit_truncate_hook(ctx, path, NULL, BPF_CORE_READ(regs, si));
 }
 
-SEC("fentry/security_path_truncate")
-int BPF_PROG(fentry_security_path_truncate, const struct path *path)
-{
-	path_truncate_hook(ctx, path);
-	return 0;
-}
-
-SEC("kprobe/security_path_truncate")
-int BPF_KPROBE(kprobe_security_path_truncate, const struct path *path)
+HOOK(security_path_truncate, const struct path *path)
 {
 	path_truncate_hook(ctx, path);
 	return 0;

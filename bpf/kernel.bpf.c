@@ -113,15 +113,7 @@ static __always_inline void ns_switch_hook(void *ctx, struct task_struct *p, str
 	emit_ns_switch(ctx, nr, 0, target, "", &old, &next, 0);
 }
 
-SEC("fentry/switch_task_namespaces")
-int BPF_PROG(fentry_switch_task_namespaces, struct task_struct *p, struct nsproxy *new)
-{
-	ns_switch_hook(ctx, p, new);
-	return 0;
-}
-
-SEC("kprobe/switch_task_namespaces")
-int BPF_KPROBE(kprobe_switch_task_namespaces, struct task_struct *p, struct nsproxy *new)
+HOOK(switch_task_namespaces, struct task_struct *p, struct nsproxy *new)
 {
 	ns_switch_hook(ctx, p, new);
 	return 0;
@@ -507,15 +499,7 @@ static __always_inline void emit_bpf_map(void *ctx, struct bpf_map *map, __u32 f
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_bpf_map")
-int BPF_PROG(fentry_security_bpf_map, struct bpf_map *map, fmode_t fmode)
-{
-	emit_bpf_map(ctx, map, fmode, 0);
-	return 0;
-}
-
-SEC("kprobe/security_bpf_map")
-int BPF_KPROBE(kprobe_security_bpf_map, struct bpf_map *map, fmode_t fmode)
+HOOK(security_bpf_map, struct bpf_map *map, fmode_t fmode)
 {
 	emit_bpf_map(ctx, map, fmode, 0);
 	return 0;
@@ -697,16 +681,7 @@ static __always_inline void emit_do_exit(void *ctx, long code, int group_dead, i
 }
 
 /* At entry the thread still counts in signal->live. */
-SEC("fentry/do_exit")
-int BPF_PROG(fentry_do_exit, long code)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	emit_do_exit(ctx, code, BPF_CORE_READ(t, signal, live.counter) == 1, 0);
-	return 0;
-}
-
-SEC("kprobe/do_exit")
-int BPF_KPROBE(kprobe_do_exit, long code)
+HOOK(do_exit, long code)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	emit_do_exit(ctx, code, BPF_CORE_READ(t, signal, live.counter) == 1, 0);

@@ -34,15 +34,7 @@ static __always_inline void emit_kernel_read_file(void *ctx, struct file *f, int
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_kernel_read_file")
-int BPF_PROG(fentry_security_kernel_read_file, struct file *file, enum kernel_read_file_id id)
-{
-	emit_kernel_read_file(ctx, file, id, 0);
-	return 0;
-}
-
-SEC("kprobe/security_kernel_read_file")
-int BPF_KPROBE(kprobe_security_kernel_read_file, struct file *file, enum kernel_read_file_id id)
+HOOK(security_kernel_read_file, struct file *file, enum kernel_read_file_id id)
 {
 	emit_kernel_read_file(ctx, file, id, 0);
 	return 0;
@@ -58,15 +50,7 @@ static __always_inline void post_read_file_hook(void *ctx, struct file *file, ch
 		capture_image(ctx, buf, size, 0, file, "security_kernel_post_read_file");
 }
 
-SEC("fentry/security_kernel_post_read_file")
-int BPF_PROG(fentry_security_kernel_post_read_file, struct file *file, char *buf, loff_t size, enum kernel_read_file_id id)
-{
-	post_read_file_hook(ctx, file, buf, size, id);
-	return 0;
-}
-
-SEC("kprobe/security_kernel_post_read_file")
-int BPF_KPROBE(kprobe_security_kernel_post_read_file, struct file *file, char *buf, loff_t size, enum kernel_read_file_id id)
+HOOK(security_kernel_post_read_file, struct file *file, char *buf, loff_t size, enum kernel_read_file_id id)
 {
 	post_read_file_hook(ctx, file, buf, size, id);
 	return 0;

@@ -36,16 +36,7 @@ static __always_inline void emit_socket_create(void *ctx, __u32 family, __u32 ty
 	event_submit(&e, ret);
 }
 
-SEC("fentry/security_socket_create")
-int BPF_PROG(fentry_security_socket_create, int family, int type, int protocol, int kern)
-{
-	if (!is_self())
-		emit_socket_create(ctx, family, type, protocol, kern, 0, 0);
-	return 0;
-}
-
-SEC("kprobe/security_socket_create")
-int BPF_KPROBE(kprobe_security_socket_create, int family, int type, int protocol, int kern)
+HOOK(security_socket_create, int family, int type, int protocol, int kern)
 {
 	if (!is_self())
 		emit_socket_create(ctx, family, type, protocol, kern, 0, 0);
@@ -119,15 +110,7 @@ static __always_inline void on_bind_hook(void *ctx, struct socket *so, struct so
 	remember_owner(&d, ORIGIN_BIND);
 }
 
-SEC("fentry/security_socket_bind")
-int BPF_PROG(fentry_security_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen)
-{
-	on_bind_hook(ctx, sock, address, addrlen);
-	return 0;
-}
-
-SEC("kprobe/security_socket_bind")
-int BPF_KPROBE(kprobe_security_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen)
+HOOK(security_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen)
 {
 	on_bind_hook(ctx, sock, address, addrlen);
 	return 0;
@@ -167,15 +150,7 @@ static __always_inline void on_listen_hook(void *ctx, struct socket *so, int bac
 	remember_owner(&d, ORIGIN_LISTEN);
 }
 
-SEC("fentry/security_socket_listen")
-int BPF_PROG(fentry_security_socket_listen, struct socket *sock, int backlog)
-{
-	on_listen_hook(ctx, sock, backlog);
-	return 0;
-}
-
-SEC("kprobe/security_socket_listen")
-int BPF_KPROBE(kprobe_security_socket_listen, struct socket *sock, int backlog)
+HOOK(security_socket_listen, struct socket *sock, int backlog)
 {
 	on_listen_hook(ctx, sock, backlog);
 	return 0;
@@ -211,15 +186,7 @@ static __always_inline void on_connect_hook(void *ctx, struct socket *so, struct
 	remember_owner(&d, ORIGIN_CONNECT);
 }
 
-SEC("fentry/security_socket_connect")
-int BPF_PROG(fentry_security_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen)
-{
-	on_connect_hook(ctx, sock, address, addrlen);
-	return 0;
-}
-
-SEC("kprobe/security_socket_connect")
-int BPF_KPROBE(kprobe_security_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen)
+HOOK(security_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen)
 {
 	on_connect_hook(ctx, sock, address, addrlen);
 	return 0;
@@ -494,15 +461,7 @@ static __always_inline void on_tcp_connect(void *ctx, struct sock *sk)
 	remember_owner(&d, ORIGIN_CONNECT);
 }
 
-SEC("fentry/tcp_connect")
-int BPF_PROG(fentry_tcp_connect, struct sock *sk)
-{
-	on_tcp_connect(ctx, sk);
-	return 0;
-}
-
-SEC("kprobe/tcp_connect")
-int BPF_KPROBE(kprobe_tcp_connect, struct sock *sk)
+HOOK(tcp_connect, struct sock *sk)
 {
 	on_tcp_connect(ctx, sk);
 	return 0;
@@ -535,29 +494,13 @@ static __always_inline void on_udp_sendmsg(void *ctx, struct sock *sk, struct ms
 	remember_owner(&d, ORIGIN_SEND);
 }
 
-SEC("fentry/udp_sendmsg")
-int BPF_PROG(fentry_udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
+HOOK(udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
 {
 	on_udp_sendmsg(ctx, sk, msg, len);
 	return 0;
 }
 
-SEC("fentry/udpv6_sendmsg")
-int BPF_PROG(fentry_udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
-{
-	on_udp_sendmsg(ctx, sk, msg, len);
-	return 0;
-}
-
-SEC("kprobe/udp_sendmsg")
-int BPF_KPROBE(kprobe_udp_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
-{
-	on_udp_sendmsg(ctx, sk, msg, len);
-	return 0;
-}
-
-SEC("kprobe/udpv6_sendmsg")
-int BPF_KPROBE(kprobe_udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
+HOOK(udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
 {
 	on_udp_sendmsg(ctx, sk, msg, len);
 	return 0;
@@ -614,15 +557,7 @@ static __always_inline void on_udp_disconnect(void *ctx, struct sock *sk)
 	emit_udp_disconnect(ctx, &d, 0);
 }
 
-SEC("fentry/__udp_disconnect")
-int BPF_PROG(fentry___udp_disconnect, struct sock *sk, int flags)
-{
-	on_udp_disconnect(ctx, sk);
-	return 0;
-}
-
-SEC("kprobe/__udp_disconnect")
-int BPF_KPROBE(kprobe___udp_disconnect, struct sock *sk, int flags)
+HOOK(__udp_disconnect, struct sock *sk, int flags)
 {
 	on_udp_disconnect(ctx, sk);
 	return 0;
@@ -646,29 +581,13 @@ static __always_inline void on_udp_destroy(void *ctx, struct sock *sk)
 	event_submit(&e, 0);
 }
 
-SEC("fentry/udp_destroy_sock")
-int BPF_PROG(fentry_udp_destroy_sock, struct sock *sk)
+HOOK(udp_destroy_sock, struct sock *sk)
 {
 	on_udp_destroy(ctx, sk);
 	return 0;
 }
 
-SEC("fentry/udpv6_destroy_sock")
-int BPF_PROG(fentry_udpv6_destroy_sock, struct sock *sk)
-{
-	on_udp_destroy(ctx, sk);
-	return 0;
-}
-
-SEC("kprobe/udp_destroy_sock")
-int BPF_KPROBE(kprobe_udp_destroy_sock, struct sock *sk)
-{
-	on_udp_destroy(ctx, sk);
-	return 0;
-}
-
-SEC("kprobe/udpv6_destroy_sock")
-int BPF_KPROBE(kprobe_udpv6_destroy_sock, struct sock *sk)
+HOOK(udpv6_destroy_sock, struct sock *sk)
 {
 	on_udp_destroy(ctx, sk);
 	return 0;

@@ -160,15 +160,7 @@ static __always_inline void emit_bprm_check(void *ctx, struct linux_binprm *bprm
 	event_submit(&e, 0);
 }
 
-SEC("fentry/security_bprm_check")
-int BPF_PROG(fentry_security_bprm_check, struct linux_binprm *bprm)
-{
-	emit_bprm_check(ctx, bprm, 0);
-	return 0;
-}
-
-SEC("kprobe/security_bprm_check")
-int BPF_KPROBE(kprobe_security_bprm_check, struct linux_binprm *bprm)
+HOOK(security_bprm_check, struct linux_binprm *bprm)
 {
 	emit_bprm_check(ctx, bprm, 0);
 	return 0;

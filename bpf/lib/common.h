@@ -10,6 +10,7 @@
 #include "record.h"
 #include "maps.h"
 #include "event.h"
+#include "hook.h"
 
 /* Inode mode bits (include/uapi/linux/stat.h; vmlinux.h has no macros). */
 #define S_IFMT 00170000
