@@ -14,8 +14,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
-
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -95,3 +93,18 @@ HOOK(commit_creds, struct cred *new)
 	return 0;
 }
 
+
+/* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
+
+SYSCALLS(sys_exit_setid, setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset);
+PROBE(SETUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETREUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETRESUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETREGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETRESGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETFSUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETFSGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(CAPSET, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+HOOK_PROBES(COMMIT_CREDS, commit_creds);
+FALLBACK(COMMIT_CREDS, "raw_tracepoint/sys_exit+sched_process_exec (credential compare)", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid, sys_enter_execve, sys_enter_execveat);

@@ -13,18 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type KernelNsCall struct {
-	_      structs.HostLayout
-	Arg0   uint64
-	Arg1   uint64
-	Nr     uint64
-	Before struct {
-		_    structs.HostLayout
-		Inum [9]uint32
-	}
-	_ [4]byte
-}
-
 type KernelPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -66,46 +54,27 @@ type KernelSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	KernelMapCriticalIds                 = "critical_ids"
-	KernelMapDrops                       = "drops"
-	KernelMapEventModes                  = "event_modes"
-	KernelMapEvents                      = "events"
-	KernelMapEventsCritical              = "events_critical"
-	KernelMapNsCalls                     = "ns_calls"
-	KernelMapPathbufs                    = "pathbufs"
-	KernelMapScratch                     = "scratch"
-	KernelMapSysEnterProgs               = "sys_enter_progs"
-	KernelMapSysExitProgs                = "sys_exit_progs"
-	KernelMapSyscallStates               = "syscall_states"
-	KernelProgFentryDoExit               = "fentry_do_exit"
-	KernelProgFentrySecurityBpfMap       = "fentry_security_bpf_map"
-	KernelProgFentrySwitchTaskNamespaces = "fentry_switch_task_namespaces"
-	KernelProgFexitCapCapable            = "fexit_cap_capable"
-	KernelProgFexitSecurityBpf           = "fexit_security_bpf"
-	KernelProgKprobeDoExit               = "kprobe_do_exit"
-	KernelProgKprobeSecurityBpf          = "kprobe_security_bpf"
-	KernelProgKprobeSecurityBpfMap       = "kprobe_security_bpf_map"
-	KernelProgKprobeSwitchTaskNamespaces = "kprobe_switch_task_namespaces"
-	KernelProgRawTpSchedProcessExitCode  = "raw_tp_sched_process_exit_code"
-	KernelProgRawTpSchedProcessForkNs    = "raw_tp_sched_process_fork_ns"
-	KernelProgRawTpSchedSwitch           = "raw_tp_sched_switch"
-	KernelProgSysEnterNamespaces         = "sys_enter_namespaces"
-	KernelProgSysExitBpf                 = "sys_exit_bpf"
-	KernelProgSysExitKexec               = "sys_exit_kexec"
-	KernelProgSysExitNamespaces          = "sys_exit_namespaces"
-	KernelProgSysExitProcessVm           = "sys_exit_process_vm"
-	KernelProgSysExitPtrace              = "sys_exit_ptrace"
-	KernelProgTpBtfCapCapable            = "tp_btf_cap_capable"
-	KernelProgTpBtfCgroupAttachTask      = "tp_btf_cgroup_attach_task"
-	KernelProgTpBtfCgroupMkdir           = "tp_btf_cgroup_mkdir"
-	KernelProgTpBtfCgroupRmdir           = "tp_btf_cgroup_rmdir"
-	KernelProgTpBtfSchedProcessExitCode  = "tp_btf_sched_process_exit_code"
-	KernelProgTpBtfSchedProcessForkNs    = "tp_btf_sched_process_fork_ns"
-	KernelProgTpBtfSchedSwitch           = "tp_btf_sched_switch"
-	KernelProgTracepointCgroupAttachTask = "tracepoint_cgroup_attach_task"
-	KernelProgTracepointCgroupMkdir      = "tracepoint_cgroup_mkdir"
-	KernelProgTracepointCgroupRmdir      = "tracepoint_cgroup_rmdir"
-	KernelVarSelfTgid                    = "self_tgid"
+	KernelMapCriticalIds           = "critical_ids"
+	KernelMapDrops                 = "drops"
+	KernelMapEventModes            = "event_modes"
+	KernelMapEvents                = "events"
+	KernelMapEventsCritical        = "events_critical"
+	KernelMapPathbufs              = "pathbufs"
+	KernelMapScratch               = "scratch"
+	KernelMapSysEnterProgs         = "sys_enter_progs"
+	KernelMapSysExitProgs          = "sys_exit_progs"
+	KernelMapSyscallStates         = "syscall_states"
+	KernelProgFentrySecurityBpfMap = "fentry_security_bpf_map"
+	KernelProgFexitCapCapable      = "fexit_cap_capable"
+	KernelProgFexitSecurityBpf     = "fexit_security_bpf"
+	KernelProgKprobeSecurityBpf    = "kprobe_security_bpf"
+	KernelProgKprobeSecurityBpfMap = "kprobe_security_bpf_map"
+	KernelProgSysExitBpf           = "sys_exit_bpf"
+	KernelProgSysExitKexec         = "sys_exit_kexec"
+	KernelProgSysExitProcessVm     = "sys_exit_process_vm"
+	KernelProgSysExitPtrace        = "sys_exit_ptrace"
+	KernelProgTpBtfCapCapable      = "tp_btf_cap_capable"
+	KernelVarSelfTgid              = "self_tgid"
 )
 
 // LoadKernel returns the embedded CollectionSpec for Kernel.
@@ -150,34 +119,16 @@ type KernelSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type KernelProgramSpecs struct {
-	FentryDoExit               *ebpf.ProgramSpec `ebpf:"fentry_do_exit"`
-	FentrySecurityBpfMap       *ebpf.ProgramSpec `ebpf:"fentry_security_bpf_map"`
-	FentrySwitchTaskNamespaces *ebpf.ProgramSpec `ebpf:"fentry_switch_task_namespaces"`
-	FexitCapCapable            *ebpf.ProgramSpec `ebpf:"fexit_cap_capable"`
-	FexitSecurityBpf           *ebpf.ProgramSpec `ebpf:"fexit_security_bpf"`
-	KprobeDoExit               *ebpf.ProgramSpec `ebpf:"kprobe_do_exit"`
-	KprobeSecurityBpf          *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
-	KprobeSecurityBpfMap       *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
-	KprobeSwitchTaskNamespaces *ebpf.ProgramSpec `ebpf:"kprobe_switch_task_namespaces"`
-	RawTpSchedProcessExitCode  *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_exit_code"`
-	RawTpSchedProcessForkNs    *ebpf.ProgramSpec `ebpf:"raw_tp_sched_process_fork_ns"`
-	RawTpSchedSwitch           *ebpf.ProgramSpec `ebpf:"raw_tp_sched_switch"`
-	SysEnterNamespaces         *ebpf.ProgramSpec `ebpf:"sys_enter_namespaces"`
-	SysExitBpf                 *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
-	SysExitKexec               *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
-	SysExitNamespaces          *ebpf.ProgramSpec `ebpf:"sys_exit_namespaces"`
-	SysExitProcessVm           *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
-	SysExitPtrace              *ebpf.ProgramSpec `ebpf:"sys_exit_ptrace"`
-	TpBtfCapCapable            *ebpf.ProgramSpec `ebpf:"tp_btf_cap_capable"`
-	TpBtfCgroupAttachTask      *ebpf.ProgramSpec `ebpf:"tp_btf_cgroup_attach_task"`
-	TpBtfCgroupMkdir           *ebpf.ProgramSpec `ebpf:"tp_btf_cgroup_mkdir"`
-	TpBtfCgroupRmdir           *ebpf.ProgramSpec `ebpf:"tp_btf_cgroup_rmdir"`
-	TpBtfSchedProcessExitCode  *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_exit_code"`
-	TpBtfSchedProcessForkNs    *ebpf.ProgramSpec `ebpf:"tp_btf_sched_process_fork_ns"`
-	TpBtfSchedSwitch           *ebpf.ProgramSpec `ebpf:"tp_btf_sched_switch"`
-	TracepointCgroupAttachTask *ebpf.ProgramSpec `ebpf:"tracepoint_cgroup_attach_task"`
-	TracepointCgroupMkdir      *ebpf.ProgramSpec `ebpf:"tracepoint_cgroup_mkdir"`
-	TracepointCgroupRmdir      *ebpf.ProgramSpec `ebpf:"tracepoint_cgroup_rmdir"`
+	FentrySecurityBpfMap *ebpf.ProgramSpec `ebpf:"fentry_security_bpf_map"`
+	FexitCapCapable      *ebpf.ProgramSpec `ebpf:"fexit_cap_capable"`
+	FexitSecurityBpf     *ebpf.ProgramSpec `ebpf:"fexit_security_bpf"`
+	KprobeSecurityBpf    *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
+	KprobeSecurityBpfMap *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
+	SysExitBpf           *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
+	SysExitKexec         *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
+	SysExitProcessVm     *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
+	SysExitPtrace        *ebpf.ProgramSpec `ebpf:"sys_exit_ptrace"`
+	TpBtfCapCapable      *ebpf.ProgramSpec `ebpf:"tp_btf_cap_capable"`
 }
 
 // KernelMapSpecs contains maps before they are loaded into the kernel.
@@ -189,7 +140,6 @@ type KernelMapSpecs struct {
 	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
-	NsCalls        *ebpf.MapSpec `ebpf:"ns_calls"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
@@ -229,7 +179,6 @@ type KernelMaps struct {
 	EventModes     *ebpf.Map `ebpf:"event_modes"`
 	Events         *ebpf.Map `ebpf:"events"`
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
-	NsCalls        *ebpf.Map `ebpf:"ns_calls"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
@@ -244,7 +193,6 @@ func (m *KernelMaps) Close() error {
 		m.EventModes,
 		m.Events,
 		m.EventsCritical,
-		m.NsCalls,
 		m.Pathbufs,
 		m.Scratch,
 		m.SysEnterProgs,
@@ -264,66 +212,30 @@ type KernelVariables struct {
 //
 // It can be passed to LoadKernelObjects or ebpf.CollectionSpec.LoadAndAssign.
 type KernelPrograms struct {
-	FentryDoExit               *ebpf.Program `ebpf:"fentry_do_exit"`
-	FentrySecurityBpfMap       *ebpf.Program `ebpf:"fentry_security_bpf_map"`
-	FentrySwitchTaskNamespaces *ebpf.Program `ebpf:"fentry_switch_task_namespaces"`
-	FexitCapCapable            *ebpf.Program `ebpf:"fexit_cap_capable"`
-	FexitSecurityBpf           *ebpf.Program `ebpf:"fexit_security_bpf"`
-	KprobeDoExit               *ebpf.Program `ebpf:"kprobe_do_exit"`
-	KprobeSecurityBpf          *ebpf.Program `ebpf:"kprobe_security_bpf"`
-	KprobeSecurityBpfMap       *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
-	KprobeSwitchTaskNamespaces *ebpf.Program `ebpf:"kprobe_switch_task_namespaces"`
-	RawTpSchedProcessExitCode  *ebpf.Program `ebpf:"raw_tp_sched_process_exit_code"`
-	RawTpSchedProcessForkNs    *ebpf.Program `ebpf:"raw_tp_sched_process_fork_ns"`
-	RawTpSchedSwitch           *ebpf.Program `ebpf:"raw_tp_sched_switch"`
-	SysEnterNamespaces         *ebpf.Program `ebpf:"sys_enter_namespaces"`
-	SysExitBpf                 *ebpf.Program `ebpf:"sys_exit_bpf"`
-	SysExitKexec               *ebpf.Program `ebpf:"sys_exit_kexec"`
-	SysExitNamespaces          *ebpf.Program `ebpf:"sys_exit_namespaces"`
-	SysExitProcessVm           *ebpf.Program `ebpf:"sys_exit_process_vm"`
-	SysExitPtrace              *ebpf.Program `ebpf:"sys_exit_ptrace"`
-	TpBtfCapCapable            *ebpf.Program `ebpf:"tp_btf_cap_capable"`
-	TpBtfCgroupAttachTask      *ebpf.Program `ebpf:"tp_btf_cgroup_attach_task"`
-	TpBtfCgroupMkdir           *ebpf.Program `ebpf:"tp_btf_cgroup_mkdir"`
-	TpBtfCgroupRmdir           *ebpf.Program `ebpf:"tp_btf_cgroup_rmdir"`
-	TpBtfSchedProcessExitCode  *ebpf.Program `ebpf:"tp_btf_sched_process_exit_code"`
-	TpBtfSchedProcessForkNs    *ebpf.Program `ebpf:"tp_btf_sched_process_fork_ns"`
-	TpBtfSchedSwitch           *ebpf.Program `ebpf:"tp_btf_sched_switch"`
-	TracepointCgroupAttachTask *ebpf.Program `ebpf:"tracepoint_cgroup_attach_task"`
-	TracepointCgroupMkdir      *ebpf.Program `ebpf:"tracepoint_cgroup_mkdir"`
-	TracepointCgroupRmdir      *ebpf.Program `ebpf:"tracepoint_cgroup_rmdir"`
+	FentrySecurityBpfMap *ebpf.Program `ebpf:"fentry_security_bpf_map"`
+	FexitCapCapable      *ebpf.Program `ebpf:"fexit_cap_capable"`
+	FexitSecurityBpf     *ebpf.Program `ebpf:"fexit_security_bpf"`
+	KprobeSecurityBpf    *ebpf.Program `ebpf:"kprobe_security_bpf"`
+	KprobeSecurityBpfMap *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
+	SysExitBpf           *ebpf.Program `ebpf:"sys_exit_bpf"`
+	SysExitKexec         *ebpf.Program `ebpf:"sys_exit_kexec"`
+	SysExitProcessVm     *ebpf.Program `ebpf:"sys_exit_process_vm"`
+	SysExitPtrace        *ebpf.Program `ebpf:"sys_exit_ptrace"`
+	TpBtfCapCapable      *ebpf.Program `ebpf:"tp_btf_cap_capable"`
 }
 
 func (p *KernelPrograms) Close() error {
 	return _KernelClose(
-		p.FentryDoExit,
 		p.FentrySecurityBpfMap,
-		p.FentrySwitchTaskNamespaces,
 		p.FexitCapCapable,
 		p.FexitSecurityBpf,
-		p.KprobeDoExit,
 		p.KprobeSecurityBpf,
 		p.KprobeSecurityBpfMap,
-		p.KprobeSwitchTaskNamespaces,
-		p.RawTpSchedProcessExitCode,
-		p.RawTpSchedProcessForkNs,
-		p.RawTpSchedSwitch,
-		p.SysEnterNamespaces,
 		p.SysExitBpf,
 		p.SysExitKexec,
-		p.SysExitNamespaces,
 		p.SysExitProcessVm,
 		p.SysExitPtrace,
 		p.TpBtfCapCapable,
-		p.TpBtfCgroupAttachTask,
-		p.TpBtfCgroupMkdir,
-		p.TpBtfCgroupRmdir,
-		p.TpBtfSchedProcessExitCode,
-		p.TpBtfSchedProcessForkNs,
-		p.TpBtfSchedSwitch,
-		p.TracepointCgroupAttachTask,
-		p.TracepointCgroupMkdir,
-		p.TracepointCgroupRmdir,
 	)
 }
 

@@ -95,3 +95,16 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 	event_submit(&e, ret);
 	return 0;
 }
+
+/* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
+
+PROBE(INIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(finit_module), sys_exit_module(finit_module));
+HOOK_PROBES(SECURITY_KERNEL_READ_FILE, security_kernel_read_file);
+FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
+HOOK_PROBES(SECURITY_KERNEL_POST_READ_FILE, security_kernel_post_read_file);
+FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(MODULE_IMAGE_CAPTURED, "sensor (module_image_chunk reassembled)");

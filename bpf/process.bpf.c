@@ -296,3 +296,21 @@ int raw_tp_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 	on_exit(ctx, (struct task_struct *)ctx->args[0]);
 	return 0;
 }
+
+/* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
+
+SYSCALLS(sys_enter_execve, execve);
+SYSCALLS(sys_enter_execveat, execveat);
+SYSCALLS(sys_exit_memfd_create, memfd_create);
+PROBE(EXECVE, "raw_tracepoint/sys_enter", sys_enter_execve);
+PROBE(EXECVEAT, "raw_tracepoint/sys_enter", sys_enter_execveat);
+PROBE(MEMFD_CREATE, "raw_tracepoint/sys_exit", sys_enter_save(memfd_create), sys_exit_memfd_create);
+PROBE(SCHED_PROCESS_FORK, "tp_btf/sched_process_fork", tp_btf_sched_process_fork);
+PROBE(SCHED_PROCESS_FORK, "raw_tracepoint/sched_process_fork", raw_tp_sched_process_fork);
+PROBE(SCHED_PROCESS_EXEC, "tp_btf/sched_process_exec", tp_btf_sched_process_exec);
+PROBE(SCHED_PROCESS_EXEC, "raw_tracepoint/sched_process_exec", raw_tp_sched_process_exec);
+PROBE(SCHED_PROCESS_EXIT, "tp_btf/sched_process_exit", tp_btf_sched_process_exit);
+PROBE(SCHED_PROCESS_EXIT, "raw_tracepoint/sched_process_exit", raw_tp_sched_process_exit);
+HOOK_PROBES(SECURITY_BPRM_CHECK, security_bprm_check);
+FALLBACK(SECURITY_BPRM_CHECK, "sched_process_exec (binprm of the exec)", tp_btf_sched_process_exec);
+FALLBACK(SECURITY_BPRM_CHECK, "raw_tracepoint/sched_process_exec (binprm of the exec)", raw_tp_sched_process_exec);

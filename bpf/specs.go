@@ -10,6 +10,19 @@ import (
 // from struct record_header in lib/record.h.
 type RecordHeader = SyscallsRecordHeader
 
+// Types shared with the sensor, named apart from the object that happens to
+// generate them (sensor/layout_test.go checks them against each object's BTF).
+type (
+	// OpenFilter is struct open_filter of lib/open_filter.h.
+	OpenFilter = FileOpenOpenFilter
+	// OpenFilterKey is struct open_filter_key of lib/open_filter.h.
+	OpenFilterKey = FileOpenOpenFilterKey
+	// Endpoint is struct endpoint of lib/net.h, the key of endpoint_owners.
+	Endpoint = TcEndpoint
+	// EndpointVal is struct endpoint_val of lib/net.h.
+	EndpointVal = TcEndpointVal
+)
+
 // Object is one compiled hook family.
 type Object struct {
 	Name string
@@ -26,9 +39,17 @@ func Objects() ([]Object, error) {
 		{"process", LoadProcess},
 		{"creds", LoadCreds},
 		{"module", LoadModule},
-		{"file", LoadFile},
-		{"net", LoadNet},
+		{"file_open", LoadFileOpen},
+		{"file_path", LoadFilePath},
+		{"file_mem", LoadFileMem},
+		{"file_write", LoadFileWrite},
+		{"file_meta", LoadFileMeta},
+		{"net_sock", LoadNetSock},
+		{"net_flow", LoadNetFlow},
+		{"tc", LoadTc},
+		{"namespaces", LoadNamespaces},
 		{"kernel", LoadKernel},
+		{"sched", LoadSched},
 	}
 	out := make([]Object, 0, len(loaders))
 	for _, l := range loaders {

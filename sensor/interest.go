@@ -308,16 +308,16 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 		return errors.New("the BPF objects have no open filter maps")
 	}
 	zero := uint32(0)
-	if err := cfg.Update(zero, bpf.FileOpenFilter{}, ebpf.UpdateAny); err != nil {
+	if err := cfg.Update(zero, bpf.OpenFilter{}, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("switching the open filter off: %w", err)
 	}
-	if err := clearMap(paths, new(bpf.FileOpenFilterKey)); err != nil {
+	if err := clearMap(paths, new(bpf.OpenFilterKey)); err != nil {
 		return fmt.Errorf("clearing open_filter_paths: %w", err)
 	}
 	if err := clearMap(names, new([openFilterName]byte)); err != nil {
 		return fmt.Errorf("clearing open_filter_names: %w", err)
 	}
-	if err := clearMap(needles, new(bpf.FileOpenFilterKey)); err != nil {
+	if err := clearMap(needles, new(bpf.OpenFilterKey)); err != nil {
 		return fmt.Errorf("clearing open_filter_needles: %w", err)
 	}
 	if err := clearMap(flags, new(uint32)); err != nil {
@@ -332,7 +332,7 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 		}
 	}
 	for s, bits := range p.trieEntries() {
-		k := bpf.FileOpenFilterKey{Prefixlen: uint32(len(s) * 8)}
+		k := bpf.OpenFilterKey{Prefixlen: uint32(len(s) * 8)}
 		copy(k.Data[:], s)
 		if err := paths.Update(&k, bits, ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("open filter path %q: %w", s, err)
@@ -345,9 +345,9 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 			return fmt.Errorf("open filter name %q: %w", s, err)
 		}
 	}
-	v := bpf.FileOpenFilter{On: 1, FlagMask: p.flagMask(), PathFree: p.pathFree, All: p.all()}
+	v := bpf.OpenFilter{On: 1, FlagMask: p.flagMask(), PathFree: p.pathFree, All: p.all()}
 	for s, bits := range p.needles {
-		k := bpf.FileOpenFilterKey{Prefixlen: uint32(len(s) * 8)}
+		k := bpf.OpenFilterKey{Prefixlen: uint32(len(s) * 8)}
 		copy(k.Data[:], s)
 		if err := needles.Update(&k, bits, ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("open filter substring %q: %w", s, err)

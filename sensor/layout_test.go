@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/vigil-sec/vigil/bpf"
@@ -138,20 +139,32 @@ func TestEveryProbeProgramExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[string]bool{}
+	have := map[string]*ebpf.ProgramSpec{}
 	for _, o := range objs {
-		for name := range o.Spec.Programs {
-			have[name] = true
+		for name, ps := range o.Spec.Programs {
+			have[name] = ps
 		}
 	}
 	for _, spec := range event.All() {
 		if len(EventProbes(spec.ID)) == 0 {
-			t.Errorf("event %s (%d) has no probes in the sensor's probe tables (probes_*.go)", spec.Name, spec.ID)
+			t.Errorf("event %s (%d) has no probes: declare them beside its programs (PROBE, HOOK_PROBES, FALLBACK in bpf/*.bpf.c, see bpf/lib/probe.h) and run go generate ./event/", spec.Name, spec.ID)
 		}
 		for _, pb := range EventProbes(spec.ID) {
 			for _, pr := range pb.Programs {
-				if !have[pr.Name] {
+				ps := have[pr.Name]
+				if ps == nil {
 					t.Errorf("event %s, probe %s: no BPF program %s", spec.Name, pb.Name, pr.Name)
+					continue
+				}
+				// a syscall program without slots would be attached to
+				// every syscall's tracepoint instead of tail-called for its own
+				tailCalled := ps.Type == ebpf.RawTracepoint && (ps.SectionName == "raw_tracepoint/sys_enter" || ps.SectionName == "raw_tracepoint/sys_exit") &&
+					pr.Name != dispatchers["sys_enter_progs"] && pr.Name != dispatchers["sys_exit_progs"]
+				if tailCalled && len(pr.Syscalls) == 0 {
+					t.Errorf("event %s, probe %s: syscall program %s has no syscalls: declare SYSCALLS(%s, ...) or write %s(syscall, ...) in the probe", spec.Name, pb.Name, pr.Name, pr.Name, pr.Name)
+				}
+				if !tailCalled && len(pr.Syscalls) > 0 {
+					t.Errorf("event %s, probe %s: program %s (section %s) is not tail-called from a syscall table, yet has syscalls %v", spec.Name, pb.Name, pr.Name, ps.SectionName, pr.Syscalls)
 				}
 				for _, sc := range pr.Syscalls {
 					if _, ok := syscallNumbers[sc]; !ok {
@@ -180,10 +193,12 @@ func TestSharedStructLayouts(t *testing.T) {
 		object, cType string
 		goVal         any
 	}{
-		{"syscalls", "record_header", bpf.RecordHeader{}},
-		{"net", "endpoint", bpf.NetEndpoint{}},
-		{"net", "endpoint_val", bpf.NetEndpointVal{}},
-		{"net", "record_header", bpf.NetRecordHeader{}},
+		{"syscalls", "record_header", bpf.TcRecordHeader{}},
+		{"tc", "endpoint", bpf.Endpoint{}},
+		{"tc", "endpoint_val", bpf.EndpointVal{}},
+		{"file_open", "open_filter", bpf.OpenFilter{}},
+		{"file_open", "open_filter_key", bpf.OpenFilterKey{}},
+		{"tc", "record_header", bpf.TcRecordHeader{}},
 	} {
 		var s *btf.Struct
 		if err := byName[c.object].TypeByName(c.cType, &s); err != nil {

@@ -354,7 +354,7 @@ func seedOwnEndpoints(m *ebpf.Map) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var owner bpf.NetRecordHeader
+	var owner bpf.TcRecordHeader
 	owner.HostPid = uint32(os.Getpid())
 	owner.Pid = owner.HostPid
 	n := 0
@@ -367,8 +367,8 @@ func seedOwnEndpoints(m *ebpf.Map) (int, error) {
 			continue // no IPv6, say
 		}
 		for _, e := range ends {
-			k := bpf.NetEndpoint{Protocol: t.proto, Port: e.port, Addr: e.addr}
-			if err := m.Update(&k, &bpf.NetEndpointVal{Owner: owner}, ebpf.UpdateAny); err != nil {
+			k := bpf.Endpoint{Protocol: t.proto, Port: e.port, Addr: e.addr}
+			if err := m.Update(&k, &bpf.EndpointVal{Owner: owner}, ebpf.UpdateAny); err != nil {
 				return n, fmt.Errorf("remembering %s port %d: %w", t.file, e.port, err)
 			}
 			n++

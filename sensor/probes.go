@@ -1,17 +1,15 @@
 package sensor
 
-import (
-	"maps"
+import "github.com/vigil-sec/vigil/event"
 
-	"github.com/vigil-sec/vigil/event"
-)
-
-// The probe tables say how each event of the contract (package event) is fed
+// The probe table says how each event of the contract (package event) is fed
 // on a kernel: which BPF programs, attached together, and in which order of
-// preference. They are kernel wiring, so they live here and not in the
-// contract; one file per hook family (probes_<family>.go), keyed by event id.
-// TestEveryProbeProgramExists checks that every event of the table has
-// probes here and every probe names programs that exist.
+// preference. It is kernel wiring, declared in the BPF sources beside the
+// programs (PROBE, FALLBACK, HOOK_PROBES and SYSCALLS, bpf/lib/probe.h) and
+// generated from them into probes_gen.go by internal/genevents (make
+// generate). TestEveryProbeProgramExists checks that every event of the
+// table has probes and every probe names programs that exist, with the
+// syscall slots a tail-called program needs.
 
 // Program is one BPF program a probe needs. Syscalls, when set, are the
 // syscalls whose number indexes the sys_enter or sys_exit dispatch table for a
@@ -30,34 +28,9 @@ type Probe struct {
 	Fallback bool
 }
 
-// probeTable holds every event's probes in order of preference; the loader
-// attaches the first the running kernel accepts.
-var probeTable = joinProbes(processProbes, fileProbes, netProbes, kernelProbes)
-
-func joinProbes(families ...map[event.ID][]Probe) map[event.ID][]Probe {
-	out := map[event.ID][]Probe{}
-	for _, f := range families {
-		maps.Copy(out, f)
-	}
-	return out
-}
-
 // EventProbes returns the probes that can feed an event, in order of
 // preference (what `vigil events` lists); nil for an id the sensor does not
 // feed.
 func EventProbes(id event.ID) []Probe {
 	return probeTable[id]
-}
-
-// syscallProbe is the probe of a syscall event recorded at exit: the entry
-// program saves the arguments, the exit program emits the event with the
-// return value.
-func syscallProbe(exitProg string, syscalls ...string) []Probe {
-	return []Probe{{
-		Name: "raw_tracepoint/sys_exit",
-		Programs: []Program{
-			{Name: "sys_enter_save", Syscalls: syscalls},
-			{Name: exitProg, Syscalls: syscalls},
-		},
-	}}
 }

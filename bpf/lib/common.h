@@ -11,6 +11,7 @@
 #include "maps.h"
 #include "event.h"
 #include "hook.h"
+#include "probe.h"
 
 /* Inode mode bits (include/uapi/linux/stat.h; vmlinux.h has no macros). */
 #define S_IFMT 00170000
@@ -24,6 +25,9 @@
 #define S_ISUID 0004000
 #define S_ISGID 0002000
 #define PIPEFS_MAGIC 0x50495045
+
+/* SYSNAME writes a syscall's name, a string literal, into a char array. */
+#define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
 
 /* ctx of raw_tracepoint/sys_enter and sys_exit (and the programs they tail-call):
  * args[0] is the task's struct pt_regs *, args[1] the syscall number (enter)

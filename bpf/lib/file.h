@@ -36,7 +36,6 @@
  * today's kernels; the privileged test checks it on each kernel it runs on) */
 #define FMODE_CREATED 0x100000
 
-#define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
 #define FMODE_WRITE 0x2
 
 /* ---- files written, remembered per inode ----

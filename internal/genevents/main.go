@@ -6,7 +6,11 @@
 //     event_arg (per event, the wire index of each argument, named
 //     ARG_<EVENT>_<ARGUMENT>), which the BPF programs pass to save_*();
 //   - event/args_gen.go: per event a typed view of Event.Args
-//     (event.SchedProcessExecArgs(ev.Args).Pathname()).
+//     (event.SchedProcessExecArgs(ev.Args).Pathname());
+//   - sensor/probes_gen.go: the sensor's probe table (which programs feed
+//     each event, in order of preference), from the PROBE, FALLBACK,
+//     HOOK_PROBES and SYSCALLS declarations beside the programs in
+//     bpf/*.bpf.c (see bpf/lib/probe.h and probes.go).
 //
 // go generate runs it from the event folder (event/gen.go); `make generate`
 // runs it before bpf2go. Tests in this package fail when the committed files
@@ -75,7 +79,7 @@ func run(rewrite bool) error {
 		}
 		return errors.Join(errs...)
 	}
-	outs, err := render(t)
+	outs, err := render(t, root)
 	if err != nil {
 		return err
 	}

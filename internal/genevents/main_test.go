@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func testTable(t *testing.T) (string, *table) {
 // generated header or Go views were not regenerated (go generate ./event/).
 func TestGeneratedFilesAreCurrent(t *testing.T) {
 	root, tb := testTable(t)
-	outs, err := render(tb)
+	outs, err := render(tb, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +120,77 @@ func TestRewriteC(t *testing.T) {
 			}
 			if string(out) != c.want {
 				t.Errorf("got\n%s\nwant\n%s", out, c.want)
+			}
+		})
+	}
+}
+
+// The probe declarations read as the sensor's table, in the order written,
+// and mistakes name their file and line.
+func TestReadProbes(t *testing.T) {
+	_, tb := testTable(t)
+	write := func(t *testing.T, files map[string]string) string {
+		root := t.TempDir()
+		if err := os.Mkdir(filepath.Join(root, "bpf"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, src := range files {
+			if err := os.WriteFile(filepath.Join(root, "bpf", name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return root
+	}
+	root := write(t, map[string]string{"a.bpf.c": `/* PROBE(EXECVE, "in a comment", nope); */
+SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
+HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir, sys_enter_save(unlink));
+FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
+PROBE(MODULE_IMAGE_CAPTURED, "sensor (reassembled)");
+`})
+	d, err := readProbes(tb, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := d.byEvent["EVENT_SECURITY_INODE_UNLINK"]
+	want := []cProbe{
+		{name: "fentry/security_path_unlink+security_path_rmdir", programs: []cProgram{{name: "fentry_security_path_unlink"}, {name: "fentry_security_path_rmdir"}, {name: "sys_enter_save", syscalls: []string{"unlink"}}}},
+		{name: "kprobe/security_path_unlink+security_path_rmdir", programs: []cProgram{{name: "kprobe_security_path_unlink"}, {name: "kprobe_security_path_rmdir"}, {name: "sys_enter_save", syscalls: []string{"unlink"}}}},
+		{name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", fallback: true, programs: []cProgram{{name: "sys_exit_unlink"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if len(d.byEvent["EVENT_EXECVE"]) != 0 {
+		t.Errorf("a declaration in a comment was read: %+v", d.byEvent["EVENT_EXECVE"])
+	}
+	if sc := d.syscalls["sys_exit_unlink"]; !reflect.DeepEqual(sc, []string{"unlink", "unlinkat", "rmdir"}) {
+		t.Errorf("SYSCALLS of sys_exit_unlink: %v", sc)
+	}
+	if pb := d.byEvent["EVENT_MODULE_IMAGE_CAPTURED"]; len(pb) != 1 || len(pb[0].programs) != 0 {
+		t.Errorf("a probe with no programs: %+v", pb)
+	}
+	src, err := renderProbes(tb, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), `{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}`) {
+		t.Errorf("the bare program did not get its SYSCALLS in the table:\n%s", src)
+	}
+
+	for _, c := range []struct {
+		name, err string
+		files     map[string]string
+	}{
+		{"unknown event", "a.bpf.c:2: PROBE of NO_SUCH_EVENT: no such event", map[string]string{"a.bpf.c": "\nPROBE(NO_SUCH_EVENT, \"x\", p);\n"}},
+		{"name not a string", "a.bpf.c:1: FALLBACK: the probe's name must be a string literal", map[string]string{"a.bpf.c": "FALLBACK(EXECVE, sys_enter_execve);\n"}},
+		{"one event in two files", "keep an event's probes in one file", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p);\n", "b.bpf.c": "PROBE(EXECVE, \"y\", q);\n"}},
+		{"syscalls twice", "bpf/a.bpf.c:2: SYSCALLS of p already declared at bpf/a.bpf.c:1", map[string]string{"a.bpf.c": "SYSCALLS(p, open);\nSYSCALLS(p, creat);\n"}},
+		{"unclosed", "a.bpf.c:1: PROBE( without its closing parenthesis", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p(open;\n"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := readProbes(tb, write(t, c.files))
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("error %v, want one containing %q", err, c.err)
 			}
 		})
 	}

@@ -19,12 +19,20 @@ const (
 	argsPath   = "event/args_gen.go"
 )
 
-func render(t *table) ([]output, error) {
+func render(t *table, root string) ([]output, error) {
 	g, err := renderGo(t)
 	if err != nil {
 		return nil, err
 	}
-	return []output{{headerPath, renderHeader(t)}, {argsPath, g}}, nil
+	d, err := readProbes(t, root)
+	if err != nil {
+		return nil, err
+	}
+	p, err := renderProbes(t, d)
+	if err != nil {
+		return nil, err
+	}
+	return []output{{headerPath, renderHeader(t)}, {argsPath, g}, {probesPath, p}}, nil
 }
 
 func renderHeader(t *table) []byte {
