@@ -20,7 +20,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: generate
-generate: ## regenerate the event header and typed views (event table), then the BPF objects (installs clang/llvm/libbpf-dev when clang is missing)
+generate: ## regenerate the event header, typed views, probe table and object list (event table, bpf/*.bpf.c), then the BPF objects (installs clang/llvm/libbpf-dev when clang is missing)
 	@command -v clang >/dev/null 2>&1 || { \
 		echo "clang not found: installing clang, llvm, libbpf-dev with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm libbpf-dev; }

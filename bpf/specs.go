@@ -31,28 +31,8 @@ type Object struct {
 
 // Objects returns a fresh copy of every object's spec, in a stable order.
 func Objects() ([]Object, error) {
-	loaders := []struct {
-		name string
-		load func() (*ebpf.CollectionSpec, error)
-	}{
-		{"syscalls", LoadSyscalls},
-		{"process", LoadProcess},
-		{"creds", LoadCreds},
-		{"module", LoadModule},
-		{"file_open", LoadFileOpen},
-		{"file_path", LoadFilePath},
-		{"file_mem", LoadFileMem},
-		{"file_write", LoadFileWrite},
-		{"file_meta", LoadFileMeta},
-		{"net_sock", LoadNetSock},
-		{"net_flow", LoadNetFlow},
-		{"tc", LoadTc},
-		{"namespaces", LoadNamespaces},
-		{"kernel", LoadKernel},
-		{"sched", LoadSched},
-	}
-	out := make([]Object, 0, len(loaders))
-	for _, l := range loaders {
+	out := make([]Object, 0, len(objectLoaders))
+	for _, l := range objectLoaders {
 		spec, err := l.load()
 		if err != nil {
 			return nil, fmt.Errorf("reading BPF object %s: %w", l.name, err)
@@ -60,4 +40,9 @@ func Objects() ([]Object, error) {
 		out = append(out, Object{Name: l.name, Spec: spec})
 	}
 	return out, nil
+}
+
+type objectLoader struct {
+	name string
+	load func() (*ebpf.CollectionSpec, error)
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //go:build ignore
+// bpf2go-types: record_header event_id arg_type event_mode
 
 /*
  * The syscall layer: one raw tracepoint on sys_enter and one on sys_exit, each

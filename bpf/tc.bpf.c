@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //go:build ignore
+// bpf2go-types: endpoint endpoint_val record_header
 
 /*
  * The TC classifiers on every interface: packets and decoded DNS.

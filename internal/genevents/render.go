@@ -32,7 +32,15 @@ func render(t *table, root string) ([]output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []output{{headerPath, renderHeader(t)}, {argsPath, g}, {probesPath, p}}, nil
+	objs, err := readObjects(root)
+	if err != nil {
+		return nil, err
+	}
+	o, err := renderObjects(objs)
+	if err != nil {
+		return nil, err
+	}
+	return []output{{headerPath, renderHeader(t)}, {argsPath, g}, {probesPath, p}, {objectsPath, o}}, nil
 }
 
 func renderHeader(t *table) []byte {
