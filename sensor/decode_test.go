@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
@@ -182,7 +183,7 @@ func FuzzDecodeRecord(f *testing.F) {
 }
 
 func TestSensorCountsMalformedRecords(t *testing.T) {
-	s := &Sensor{procs: proc.New(proc.Config{Root: t.TempDir()}), errKinds: map[string]uint64{}, ld: &loader{}}
+	s := &Sensor{procs: proc.New(proc.Config{Root: t.TempDir()}), errKinds: map[string]uint64{}, ld: &load.Loader{}}
 	if ev := s.handle([]byte{1, 2, 3}); ev != nil {
 		t.Fatal("garbage decoded to an event")
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 // BenchmarkUnselectedSyscall measures what a syscall no event selects
@@ -59,16 +61,16 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			return out
 		}},
 		{"dispatchers", func(b *testing.B) []io.Closer {
-			ld, err := newLoader(zerolog.Nop(), 0)
+			ld, err := load.New(zerolog.Nop(), 0)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for _, name := range []string{"raw_tp_sys_enter", "raw_tp_sys_exit"} {
-				if err := ld.ensure(Program{Name: name}); err != nil {
+				if err := ld.Ensure(load.Program{Name: name}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			return []io.Closer{closerFunc(ld.close)}
+			return []io.Closer{closerFunc(ld.Close)}
 		}},
 		{"tracepoints", func(b *testing.B) []io.Closer {
 			var out []io.Closer

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 // Privileged tests of the kernel-facilities family (bpf/kernel.bpf.c). Each
@@ -198,11 +199,9 @@ func TestSensorNamespaceHookLeavesUnshareToSyscallLayer(t *testing.T) {
 	// the hook is the first program of the preferred probes
 	var hook *ebpf.Program
 	spec, _ := event.Lookup("switch_task_namespaces")
-	for _, pb := range EventProbes(spec.ID) {
+	for _, pb := range load.EventProbes(spec.ID) {
 		if pb.Name == st.Probe && !pb.Fallback {
-			if p := ls.s.ld.progs[pb.Programs[0].Name]; p != nil {
-				hook = p.prog
-			}
+			hook = ls.s.ld.Prog(pb.Programs[0].Name)
 			if hook == nil {
 				t.Fatalf("switch_task_namespaces attached %s but %s is not loaded", st.Probe, pb.Programs[0].Name)
 			}
@@ -487,17 +486,13 @@ func forceProbe(t *testing.T, ls *liveSensor, name string, i int) {
 		t.Fatal("forceProbe changes the sensor: give the test one of its own (ownSensor)")
 	}
 	spec, _ := event.Lookup(name)
-	pb := EventProbes(spec.ID)[i]
+	pb := load.EventProbes(spec.ID)[i]
 	for _, pr := range pb.Programs {
-		if err := ls.s.ld.ensure(pr); err != nil {
+		if err := ls.s.ld.Ensure(pr); err != nil {
 			t.Fatalf("%s probe %s: %v", name, pb.Name, err)
 		}
 	}
-	mode := modeHook
-	if pb.Fallback {
-		mode = modeFallback
-	}
-	if err := ls.s.ld.shared["event_modes"].Update(uint32(spec.ID), mode, ebpf.UpdateAny); err != nil {
+	if err := ls.s.ld.SetMode(spec.ID, pb.Fallback); err != nil {
 		t.Fatal(err)
 	}
 }

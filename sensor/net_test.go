@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 // netsockReport is what testdata/triggers/netsock prints.
@@ -298,31 +299,31 @@ func TestSensorSeesPackets(t *testing.T) {
 }
 
 // tcAttachmentOf returns the attachment of a classifier program.
-func tcAttachmentOf(t *testing.T, ls *liveSensor, prog string) *tcAttachment {
+func tcAttachmentOf(t *testing.T, ls *liveSensor, prog string) *load.TCAttachment {
 	t.Helper()
-	p := ls.s.ld.progs[prog]
-	if p == nil || len(p.links) != 1 {
+	links := ls.s.ld.Links(prog)
+	if len(links) != 1 {
 		t.Fatalf("%s is not attached", prog)
 	}
-	a, ok := p.links[0].(*tcAttachment)
+	a, ok := links[0].(*load.TCAttachment)
 	if !ok {
-		t.Fatalf("%s is attached as %T", prog, p.links[0])
+		t.Fatalf("%s is attached as %T", prog, links[0])
 	}
 	return a
 }
 
 // classifierOn tells whether prog is attached to interface index, asking
 // the kernel: tcx's program list, or the cls_bpf filters of clsact.
-func classifierOn(t *testing.T, a *tcAttachment, index int) bool {
+func classifierOn(t *testing.T, a *load.TCAttachment, index int) bool {
 	t.Helper()
-	info, err := a.prog.Info()
+	info, err := a.Program().Info()
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, _ := info.ID()
-	if a.mode() == "tcx" {
+	if a.Mode() == "tcx" {
 		at := ebpf.AttachTCXIngress
-		if a.egress {
+		if a.Egress() {
 			at = ebpf.AttachTCXEgress
 		}
 		res, err := link.QueryPrograms(link.QueryOptions{Target: index, Attach: at})
@@ -336,7 +337,7 @@ func classifierOn(t *testing.T, a *tcAttachment, index int) bool {
 		return false
 	}
 	parent := uint32(netlink.HANDLE_MIN_INGRESS)
-	if a.egress {
+	if a.Egress() {
 		parent = netlink.HANDLE_MIN_EGRESS
 	}
 	fs, err := netlink.FilterList(l, parent)
@@ -361,8 +362,8 @@ func TestSensorTCAttachment(t *testing.T) {
 
 // The clsact and cls_bpf path of kernels before 6.6, on this kernel.
 func TestSensorTCClsact(t *testing.T) {
-	tcForceClsact = true
-	defer func() { tcForceClsact = false }()
+	load.ForceClsact = true
+	defer func() { load.ForceClsact = false }()
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
 		t.Fatal(err)
@@ -394,15 +395,15 @@ func testTCAttachment(t *testing.T, want string) {
 	in, out := tcAttachmentOf(t, ls, "tc_ingress"), tcAttachmentOf(t, ls, "tc_egress")
 	// an ingress program has nothing to attach to where lo is the only
 	// interface (vmtest's guests)
-	if out.mode() != want || (in.mode() != "" && in.mode() != want) {
-		t.Errorf("kernel %s: classifiers attached with %q/%q, want %s", kernelRelease(), in.mode(), out.mode(), want)
+	if out.Mode() != want || (in.Mode() != "" && in.Mode() != want) {
+		t.Errorf("kernel %s: classifiers attached with %q/%q, want %s", kernelRelease(), in.Mode(), out.Mode(), want)
 	}
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !classifierOn(t, out, lo.Index) {
-		t.Errorf("tc_egress is not attached to lo (%v)", out.interfaces())
+		t.Errorf("tc_egress is not attached to lo (%v)", out.Interfaces())
 	}
 	if classifierOn(t, in, lo.Index) {
 		t.Errorf("tc_ingress is attached to lo: loopback packets would be seen twice")
@@ -428,16 +429,16 @@ func testTCAttachment(t *testing.T, want string) {
 		deadline := time.Now().Add(5 * time.Second)
 		for !(classifierOn(t, in, l.Attrs().Index) && classifierOn(t, out, l.Attrs().Index)) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the classifiers did not attach to a new interface within 5s (attached to %v)", in.interfaces())
+				t.Fatalf("the classifiers did not attach to a new interface within 5s (attached to %v)", in.Interfaces())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
 
 	// Close detaches from every interface
-	for _, a := range []*tcAttachment{in, out} {
+	for _, a := range []*load.TCAttachment{in, out} {
 		if err := a.Close(); err != nil {
-			t.Errorf("closing %s: %v", a.name, err)
+			t.Errorf("closing %s: %v", a.Name(), err)
 		}
 	}
 	if classifierOn(t, out, lo.Index) {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
@@ -84,7 +85,7 @@ var ErrUnknownEventName = errors.New("no such event")
 type Sensor struct {
 	cfg     Config
 	log     zerolog.Logger
-	ld      *loader
+	ld      *load.Loader
 	procs   *proc.Table
 	probes  atomic.Pointer[map[event.ID]string] // the attached probe of each event
 	publish atomic.Pointer[map[event.ID]bool]   // events that go out; nil: all
@@ -145,17 +146,17 @@ func New(cfg Config) (*Sensor, error) {
 		}
 	}
 	ensureMounts(cfg.Logger)
-	ld, err := newLoader(cfg.Logger, cfg.RingBufferBytes)
+	ld, err := load.New(cfg.Logger, cfg.RingBufferBytes)
 	if err != nil {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
 	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, capture: capture}
 	if err := s.apply(sel); err != nil {
-		ld.close()
+		ld.Close()
 		return nil, err
 	}
 	attached := 0
-	for _, st := range ld.status {
+	for _, st := range ld.Status() {
 		ev := s.log.Debug()
 		switch {
 		case st.Disabled:
@@ -167,30 +168,30 @@ func New(cfg Config) (*Sensor, error) {
 		ev.Str("event", st.Event).Str("probe", st.Probe).Bool("fallback", st.Fallback).Bool("disabled", st.Disabled).AnErr("skipped", st.Err).Msg("probe")
 	}
 	if attached == 0 {
-		ld.close()
+		ld.Close()
 		return nil, errors.New("no event could be attached on this kernel")
 	}
 	s.bootOff = bootOffset()
 	s.procs.Seed()
-	s.log.Info().Int("events", attached).Int("of", len(ld.status)).Msg("sensor attached")
+	s.log.Info().Int("events", attached).Int("of", len(ld.Status())).Msg("sensor attached")
 	return s, nil
 }
 
 // apply makes a selection the sensor's: probes, dispatch slots, event
 // modes, the critical ring's events, the open filter, what is published.
 func (s *Sensor) apply(sel selection) error {
-	s.ld.choose(sel.kernel)
+	s.ld.Choose(sel.kernel)
 	probes := map[event.ID]string{}
-	for _, st := range s.ld.status {
+	for _, st := range s.ld.Status() {
 		if spec, ok := event.Lookup(st.Event); ok {
 			probes[spec.ID] = st.Probe
 		}
 	}
 	s.probes.Store(&probes)
-	if err := s.ld.setCritical(sel.critical); err != nil {
+	if err := s.ld.SetCritical(sel.critical); err != nil {
 		return err
 	}
-	if err := sel.open.apply(s.ld.shared); err != nil {
+	if err := sel.open.apply(s.ld.Maps()); err != nil {
 		return err
 	}
 	if sel.publish == nil {
@@ -224,10 +225,11 @@ func (s *Sensor) SetInterest(in *event.Interest) error {
 func (s *Sensor) Probes() []ProbeStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]ProbeStatus, len(s.ld.status))
-	copy(out, s.ld.status)
-	return out
+	return s.ld.Status()
 }
+
+// ProbeStatus says how one event is fed on this kernel (package load).
+type ProbeStatus = load.ProbeStatus
 
 // Host is the host name events carry.
 func (s *Sensor) Host() string { return s.cfg.Host }
@@ -235,11 +237,11 @@ func (s *Sensor) Host() string { return s.cfg.Host }
 // Run reads records until ctx is done, handing each decoded, enriched event
 // to out (from one goroutine, in ring-buffer order).
 func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
-	rd, err := ringbuf.NewReader(s.ld.shared["events"])
+	rd, err := ringbuf.NewReader(s.ld.Map("events"))
 	if err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
 	}
-	crd, err := ringbuf.NewReader(s.ld.shared["events_critical"])
+	crd, err := ringbuf.NewReader(s.ld.Map("events_critical"))
 	if err != nil {
 		rd.Close()
 		return fmt.Errorf("opening the critical ring buffer: %w", err)
@@ -347,7 +349,7 @@ func (s *Sensor) Stats() Stats {
 		st.LastError = s.lastErr.Error()
 	}
 	s.errMu.Unlock()
-	drops := s.ld.shared["drops"]
+	drops := s.ld.Map("drops")
 	for _, spec := range event.All() {
 		var perCPU []uint64
 		if err := drops.Lookup(uint32(spec.ID), &perCPU); err != nil {
@@ -408,7 +410,7 @@ func (s *Sensor) logStatsOf(st Stats) {
 
 // Close detaches every program and frees the maps.
 func (s *Sensor) Close() error {
-	s.closeOnce.Do(s.ld.close)
+	s.closeOnce.Do(s.ld.Close)
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 // Privileged tests: they load the BPF objects into the running kernel and
@@ -233,15 +234,15 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 			t.Errorf("event %s: nothing attached: %v", spec.Name, st.Err)
 			continue
 		}
-		if expect == "preferred" && st.Probe != EventProbes(spec.ID)[0].Name {
-			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, EventProbes(spec.ID)[0].Name, st.Err)
+		if expect == "preferred" && st.Probe != load.EventProbes(spec.ID)[0].Name {
+			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, load.EventProbes(spec.ID)[0].Name, st.Err)
 		}
 	}
 	// This development kernel refuses fentry and has no kprobes: the
 	// credential change must come from the syscall-layer fallback.
 	if expect == "" || expect == "fallback" {
 		for _, spec := range event.All() {
-			first := EventProbes(spec.ID)[0].Name
+			first := load.EventProbes(spec.ID)[0].Name
 			if !strings.HasPrefix(first, "fentry/") && !strings.HasPrefix(first, "kprobe/") || hooksOnly(spec) {
 				continue
 			}
@@ -258,7 +259,7 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 // hooksOnly tells whether every probe of an event is a kernel-function hook
 // (fentry, fexit, kprobe, kretprobe): such an event has no fallback.
 func hooksOnly(spec event.Spec) bool {
-	for _, pb := range EventProbes(spec.ID) {
+	for _, pb := range load.EventProbes(spec.ID) {
 		kind, _, _ := strings.Cut(pb.Name, "/")
 		switch kind {
 		case "fentry", "fexit", "kprobe", "kretprobe":
@@ -422,7 +423,7 @@ func TestSensorLongArgvIsOneEvent(t *testing.T) {
 // sensor goes on decoding what follows.
 func TestSensorSurvivesMalformedRecord(t *testing.T) {
 	ls := startSensor(t)
-	events := ls.s.ld.shared["events"]
+	events := ls.s.ld.Map("events")
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:    ebpf.SocketFilter,
 		License: "GPL",
@@ -509,7 +510,7 @@ func TestSensorEventSelection(t *testing.T) {
 // error of the event table, not a silent overwrite.
 func TestSensorSyscallSlotHasOneOwner(t *testing.T) {
 	ls := startSensor(t)
-	err := ls.s.ld.ensure(Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
+	err := ls.s.ld.Ensure(load.Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
 	if err == nil || !strings.Contains(err.Error(), "already holds sys_enter_execve") {
 		t.Fatalf("claiming execve's sys_enter slot twice: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/sensor"
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 type eventsFlags struct {
@@ -132,7 +133,7 @@ func runEvents(out io.Writer, log zerolog.Logger, f *eventsFlags, names []string
 		for _, a := range s.Args {
 			d.Args = append(d.Args, argDoc{Name: a.Name, Type: a.Type.String(), Doc: a.Doc})
 		}
-		for _, p := range sensor.EventProbes(s.ID) {
+		for _, p := range load.EventProbes(s.ID) {
 			d.Probes = append(d.Probes, probeDoc{Name: p.Name, Fallback: p.Fallback})
 		}
 		if st, ok := status[s.Name]; ok {

@@ -16,7 +16,7 @@ import (
 // sensor's probe table, so that the programs of an event and the way the
 // sensor attaches them are written in one place.
 
-const probesPath = "sensor/probes_gen.go"
+const probesPath = "sensor/load/probes_gen.go"
 
 type cProbe struct {
 	name     string
@@ -200,7 +200,7 @@ func renderProbes(t *table, d *probeDecls) ([]byte, error) {
 // bpf/*.bpf.c; DO NOT EDIT. Change the declarations and run
 // go generate ./event/ (make generate).
 
-package sensor
+package load
 
 import "github.com/vigil-sec/vigil/event"
 

@@ -1,4 +1,10 @@
-package sensor
+// Package load loads the BPF objects of package bpf and attaches, for every
+// event, the first probe the running kernel accepts (probes_gen.go, from the
+// probe declarations of bpf/*.bpf.c): programs attached by their section,
+// syscall programs put in the dispatch tables' slots, classifiers on every
+// interface (tc.go). It creates each map once, by name, for all objects, and
+// hands the sensor the ones it reads (Map). The Loader's owner closes it.
+package load
 
 import (
 	"errors"
@@ -54,7 +60,7 @@ type program struct {
 	inTable map[string]bool // syscalls whose table slot holds it
 }
 
-type loader struct {
+type Loader struct {
 	log     zerolog.Logger
 	objects []bpf.Object
 	shared  map[string]*ebpf.Map
@@ -66,7 +72,9 @@ type loader struct {
 	slots map[string]map[string]string
 }
 
-func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
+// New reads the objects and creates their maps; ringBytes, when above 0,
+// sizes the main ring buffer. Nothing is loaded or attached yet: Choose does.
+func New(log zerolog.Logger, ringBytes int) (*Loader, error) {
 	objs, err := bpf.Objects()
 	if err != nil {
 		return nil, err
@@ -75,7 +83,7 @@ func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counting CPUs: %w", err)
 	}
-	l := &loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache(),
+	l := &Loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache(),
 		slots: map[string]map[string]string{"sys_enter_progs": {}, "sys_exit_progs": {}}}
 	self := uint32(os.Getpid())
 	for _, o := range objs {
@@ -105,7 +113,7 @@ func newLoader(log zerolog.Logger, ringBytes int) (*loader, error) {
 	for name, spec := range specs {
 		m, err := ebpf.NewMap(spec)
 		if err != nil {
-			l.close()
+			l.Close()
 			return nil, fmt.Errorf("creating map %s: %w", name, err)
 		}
 		l.shared[name] = m
@@ -140,7 +148,7 @@ func sharedMapSpecs(objs []bpf.Object) (map[string]*ebpf.MapSpec, error) {
 // load loads one program by name, alone in its own collection so that one
 // refused program (fentry on a kernel without trampolines) does not take the
 // others with it.
-func (l *loader) load(name string) *program {
+func (l *Loader) load(name string) *program {
 	if p, ok := l.progs[name]; ok {
 		return p
 	}
@@ -187,9 +195,9 @@ func (l *loader) load(name string) *program {
 	return p
 }
 
-// ensure loads a program and attaches it, or, when it is a syscall handler,
+// Ensure loads a program and attaches it, or, when it is a syscall handler,
 // puts it in the dispatch table slot of each of its syscalls.
-func (l *loader) ensure(pr Program) error {
+func (l *Loader) Ensure(pr Program) error {
 	p := l.load(pr.Name)
 	if p.err != nil {
 		return p.err
@@ -209,10 +217,10 @@ func (l *loader) ensure(pr Program) error {
 	return nil
 }
 
-func (l *loader) putSyscalls(p *program, pr Program) error {
+func (l *Loader) putSyscalls(p *program, pr Program) error {
 	table := tableOf(p.spec)
 	dispatcher := dispatchers[table]
-	if err := l.ensure(Program{Name: dispatcher}); err != nil {
+	if err := l.Ensure(Program{Name: dispatcher}); err != nil {
 		return err
 	}
 	for _, sc := range pr.Syscalls {
@@ -236,7 +244,7 @@ func (l *loader) putSyscalls(p *program, pr Program) error {
 }
 
 // attach links a program to the hook its type and section name say.
-func (l *loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error) {
+func (l *Loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error) {
 	hook := ps.SectionName
 	if i := strings.IndexByte(hook, '/'); i >= 0 {
 		hook = hook[i+1:]
@@ -266,12 +274,12 @@ func (l *loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error
 	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
 }
 
-// choose attaches, for every wanted event, the first probe that works and
+// Choose attaches, for every wanted event, the first probe that works and
 // tells the BPF side which one feeds it; unwanted events are switched off.
 // It can run again with another want: the syscall dispatch slots no wanted
 // event needs any more are emptied, and a dispatcher left with an empty
 // table is detached, so that syscalls nobody asked for pay nothing.
-func (l *loader) choose(want func(event.Spec) bool) {
+func (l *Loader) Choose(want func(event.Spec) bool) {
 	l.status = nil
 	needed := map[string]map[string]bool{"sys_enter_progs": {}, "sys_exit_progs": {}}
 	for _, spec := range event.All() {
@@ -285,7 +293,7 @@ func (l *loader) choose(want func(event.Spec) bool) {
 			for _, pb := range EventProbes(spec.ID) {
 				var err error
 				for _, pr := range pb.Programs {
-					if err = l.ensure(pr); err != nil {
+					if err = l.Ensure(pr); err != nil {
 						break
 					}
 				}
@@ -332,7 +340,7 @@ var dispatchers = map[string]string{"sys_enter_progs": "raw_tp_sys_enter", "sys_
 
 // prune empties the dispatch slots not in needed and detaches the
 // dispatcher of a table left empty.
-func (l *loader) prune(needed map[string]map[string]bool) {
+func (l *Loader) prune(needed map[string]map[string]bool) {
 	for table, slots := range l.slots {
 		for sc, owner := range slots {
 			if needed[table][sc] {
@@ -359,9 +367,9 @@ func (l *loader) prune(needed map[string]map[string]bool) {
 	}
 }
 
-// setCritical routes the events in ids through the critical ring buffer and
+// SetCritical routes the events in ids through the critical ring buffer and
 // every other one through the main one.
-func (l *loader) setCritical(ids map[event.ID]bool) error {
+func (l *Loader) SetCritical(ids map[event.ID]bool) error {
 	for _, spec := range event.All() {
 		v := uint32(0)
 		if ids[spec.ID] {
@@ -374,7 +382,8 @@ func (l *loader) setCritical(ids map[event.ID]bool) error {
 	return nil
 }
 
-func (l *loader) close() {
+// Close detaches every program and frees programs and maps.
+func (l *Loader) Close() {
 	for _, p := range l.progs {
 		for _, lk := range p.links {
 			lk.Close()
@@ -386,4 +395,45 @@ func (l *loader) close() {
 	for _, m := range l.shared {
 		m.Close()
 	}
+}
+
+// Status reports, per event, the probe the last Choose attached.
+func (l *Loader) Status() []ProbeStatus {
+	out := make([]ProbeStatus, len(l.status))
+	copy(out, l.status)
+	return out
+}
+
+// Map returns the map the objects share under name (see requiredMaps), nil
+// when no object declares it.
+func (l *Loader) Map(name string) *ebpf.Map { return l.shared[name] }
+
+// Maps returns every shared map by name; the Loader still owns them.
+func (l *Loader) Maps() map[string]*ebpf.Map { return l.shared }
+
+// Prog returns a loaded program, nil when it is not (yet) loaded.
+func (l *Loader) Prog(name string) *ebpf.Program {
+	if p := l.progs[name]; p != nil {
+		return p.prog
+	}
+	return nil
+}
+
+// Links returns what attaches a program (a link, or a *TCAttachment), nil
+// when it is not attached.
+func (l *Loader) Links(name string) []io.Closer {
+	if p := l.progs[name]; p != nil {
+		return p.links
+	}
+	return nil
+}
+
+// SetMode tells the BPF side which kind of probe feeds an event, as Choose
+// does for the probe it picks: tests use it to run a probe Choose did not.
+func (l *Loader) SetMode(id event.ID, fallback bool) error {
+	mode := modeHook
+	if fallback {
+		mode = modeFallback
+	}
+	return l.shared["event_modes"].Update(uint32(id), mode, ebpf.UpdateAny)
 }

@@ -1,4 +1,4 @@
-package sensor
+package load
 
 import "github.com/vigil-sec/vigil/event"
 

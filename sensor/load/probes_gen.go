@@ -3,7 +3,7 @@
 // bpf/*.bpf.c; DO NOT EDIT. Change the declarations and run
 // go generate ./event/ (make generate).
 
-package sensor
+package load
 
 import "github.com/vigil-sec/vigil/event"
 

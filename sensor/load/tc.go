@@ -1,4 +1,4 @@
-package sensor
+package load
 
 import (
 	"bufio"
@@ -31,9 +31,10 @@ import (
 // Loopback gets the egress program only: every packet on lo passes egress
 // and then ingress, and is reported once.
 
-// tcForceClsact makes the classifiers use clsact and cls_bpf even where tcx
-// works: tests prove the older kernels' path on this one.
-var tcForceClsact = false
+// ForceClsact makes the classifiers use clsact and cls_bpf even where tcx
+// works: tests prove the older kernels' path on this one (set it before the
+// loader attaches them).
+var ForceClsact = false
 
 // Priority of vigil's cls_bpf filters (the clsact path), and the first
 // handle tried (offset by the sensor's pid, see addClsactFilter).
@@ -42,7 +43,7 @@ const (
 	tcFilterHandle   = 0x7667
 )
 
-type tcAttachment struct {
+type TCAttachment struct {
 	log    zerolog.Logger
 	prog   *ebpf.Program
 	name   string
@@ -68,7 +69,7 @@ func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program, owners 
 	default:
 		return nil, fmt.Errorf("classifier %s: section %q is neither tc/ingress nor tc/egress", ps.Name, ps.SectionName)
 	}
-	a := &tcAttachment{log: log.With().Str("program", ps.Name).Logger(), prog: p, name: ps.Name, egress: egress,
+	a := &TCAttachment{log: log.With().Str("program", ps.Name).Logger(), prog: p, name: ps.Name, egress: egress,
 		ifaces: map[int]io.Closer{}, done: make(chan struct{})}
 	if n, err := seedOwnEndpoints(owners); err != nil {
 		a.log.Warn().Err(err).Msg("the sensor's own sockets are not known to the classifiers: its traffic may be reported")
@@ -133,7 +134,7 @@ func attachTC(log zerolog.Logger, ps *ebpf.ProgramSpec, p *ebpf.Program, owners 
 }
 
 // add attaches the classifier to l when l is up and not attached yet.
-func (a *tcAttachment) add(l netlink.Link) error {
+func (a *TCAttachment) add(l netlink.Link) error {
 	attrs := l.Attrs()
 	if attrs.Flags&net.FlagUp == 0 || (!a.egress && attrs.Flags&net.FlagLoopback != 0) {
 		return nil
@@ -145,7 +146,7 @@ func (a *tcAttachment) add(l netlink.Link) error {
 	}
 	var c io.Closer
 	var err error
-	if !a.decided && tcForceClsact {
+	if !a.decided && ForceClsact {
 		a.decided, a.tcx = true, false
 	}
 	if !a.decided || a.tcx {
@@ -166,7 +167,7 @@ func (a *tcAttachment) add(l netlink.Link) error {
 	return nil
 }
 
-func (a *tcAttachment) remove(index int) {
+func (a *TCAttachment) remove(index int) {
 	a.mu.Lock()
 	c := a.ifaces[index]
 	delete(a.ifaces, index)
@@ -177,7 +178,7 @@ func (a *tcAttachment) remove(index int) {
 	}
 }
 
-func (a *tcAttachment) attachTCX(index int) (io.Closer, error) {
+func (a *TCAttachment) attachTCX(index int) (io.Closer, error) {
 	at := ebpf.AttachTCXIngress
 	if a.egress {
 		at = ebpf.AttachTCXEgress
@@ -199,7 +200,7 @@ type clsactFilter struct {
 	ourQdisc bool
 }
 
-func (a *tcAttachment) attachClsact(index int) (io.Closer, error) {
+func (a *TCAttachment) attachClsact(index int) (io.Closer, error) {
 	clsact.Lock()
 	defer clsact.Unlock()
 	_, ourQdisc := clsact.ours[index]
@@ -286,7 +287,7 @@ func (c *clsactFilter) Close() error {
 
 // Close detaches the classifier from every interface and stops following
 // new ones.
-func (a *tcAttachment) Close() error {
+func (a *TCAttachment) Close() error {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -307,9 +308,9 @@ func (a *tcAttachment) Close() error {
 	return errors.Join(errs...)
 }
 
-// tcMode says how the classifiers are attached on this kernel, for tests
-// and logs: "tcx", "clsact", or "" before anything was attached.
-func (a *tcAttachment) mode() string {
+// Mode says how the classifier is attached: "tcx", "clsact", or "" before
+// its first interface.
+func (a *TCAttachment) Mode() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -321,8 +322,8 @@ func (a *tcAttachment) mode() string {
 	return "clsact"
 }
 
-// interfaces names the interfaces the classifier is attached to.
-func (a *tcAttachment) interfaces() []string {
+// Interfaces names the interfaces the classifier is attached to.
+func (a *TCAttachment) Interfaces() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []string
@@ -450,3 +451,12 @@ func procNetEnds(path string, inodes map[uint64]bool) ([]localEnd, error) {
 	}
 	return out, sc.Err()
 }
+
+// Program is the classifier attached.
+func (a *TCAttachment) Program() *ebpf.Program { return a.prog }
+
+// Egress tells whether the classifier runs on egress (else ingress).
+func (a *TCAttachment) Egress() bool { return a.egress }
+
+// Name is the classifier program's name.
+func (a *TCAttachment) Name() string { return a.name }
