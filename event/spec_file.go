@@ -1,6 +1,6 @@
 package event
 
-// Events of the files: opens, writes, links, mounts, memory mappings (bpf/file.bpf.c).
+// Events of the files: opens, writes, links, mounts, memory mappings (bpf/file_*.bpf.c).
 // Their ids are 300-399; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSecurityFileOpen     ID = 300

@@ -4,7 +4,7 @@ import "slices"
 
 // Events of the kernel's own facilities: namespaces, process injection,
 // bpf(), capabilities, cgroups, task exit, the scheduler, kexec
-// (bpf/kernel.bpf.c). Their ids are 500-599; bpf/lib/event_ids.h is
+// (bpf/namespaces.bpf.c, kernel.bpf.c, sched.bpf.c). Their ids are 500-599; bpf/lib/event_ids.h is
 // generated from them (go generate).
 const (
 	IDSwitchTaskNamespaces       ID = 500

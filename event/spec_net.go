@@ -1,6 +1,6 @@
 package event
 
-// Events of the network: sockets, connections, DNS, packets (bpf/net.bpf.c).
+// Events of the network: sockets, connections, DNS, packets (bpf/net_sock.bpf.c, net_flow.bpf.c, tc.bpf.c).
 // Their ids are 400-499; bpf/lib/event_ids.h is generated from them (go generate).
 const (
 	IDSocket                ID = 400

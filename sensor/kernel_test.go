@@ -22,7 +22,7 @@ import (
 	"github.com/vigil-sec/vigil/sensor/load"
 )
 
-// Privileged tests of the kernel-facilities family (bpf/kernel.bpf.c). Each
+// Privileged tests of the kernel-facilities family (bpf/namespaces.bpf.c, kernel.bpf.c, sched.bpf.c). Each
 // runs a trigger (testdata/triggers) or a stock program and checks the
 // events' arguments against what the trigger reports it did. On the
 // development kernel the events come through their fallback probes, inside

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Helpers of the file family (file.bpf.c): paths given by a caller resolved
+ * Helpers of the file family (file_*.bpf.c): paths given by a caller resolved
  * against its directory fd or working directory, paths of a directory entry
  * under a mounted directory, inode identity, the current syscall seen from a
  * kernel hook.

@@ -262,7 +262,7 @@ func (l *Loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error
 		}
 		return link.Tracepoint(group, name, p, nil)
 	case ebpf.SchedCLS:
-		// every interface, and those that come later (net_attach.go)
+		// every interface, and those that come later (tc.go)
 		return attachTC(l.log, ps, p, l.shared["endpoint_owners"])
 	}
 	return nil, fmt.Errorf("don't know how to attach a %s program (section %s)", ps.Type, ps.SectionName)
