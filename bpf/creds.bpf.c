@@ -97,14 +97,14 @@ HOOK(commit_creds, struct cred *new)
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 SYSCALLS(sys_exit_setid, setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset);
-PROBE(SETUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETREUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETRESUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETREGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETRESGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETFSUID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(SETFSGID, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
-PROBE(CAPSET, "raw_tracepoint/sys_exit", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid);
+PROBE(SETUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETREUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETRESUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETREGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETRESGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETFSUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETFSGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(CAPSET, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
 HOOK_PROBES(COMMIT_CREDS, commit_creds);
-FALLBACK(COMMIT_CREDS, "raw_tracepoint/sys_exit+sched_process_exec (credential compare)", sys_enter_save(setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset), sys_exit_setid, sys_enter_execve, sys_enter_execveat);
+FALLBACK(COMMIT_CREDS, "raw_tracepoint/sys_exit+sched_process_exec (credential compare)", sys_enter_save(sys_exit_setid), sys_exit_setid, sys_enter_execve, sys_enter_execveat);

@@ -28,7 +28,9 @@
  *
  * A program is written by name, or as name(syscall, ...) to give a
  * tail-called syscall program the slots it takes in this probe (for
- * sys_enter_save, which saves the arguments of whichever syscall calls it).
+ * sys_enter_save, which saves the arguments of whichever syscall calls it);
+ * in that list, a program with a SYSCALLS declaration stands for its
+ * syscalls: sys_enter_save(sys_exit_setid).
  *
  *	SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
  *	HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir);

@@ -146,6 +146,7 @@ SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
 HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir, sys_enter_save(unlink));
 FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
 PROBE(MODULE_IMAGE_CAPTURED, "sensor (reassembled)");
+PROBE(SECURITY_INODE_RENAME, "saved like unlink", sys_enter_save(sys_exit_unlink, rename));
 `})
 	d, err := readProbes(tb, root)
 	if err != nil {
@@ -175,6 +176,9 @@ PROBE(MODULE_IMAGE_CAPTURED, "sensor (reassembled)");
 	}
 	if !strings.Contains(string(src), `{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}`) {
 		t.Errorf("the bare program did not get its SYSCALLS in the table:\n%s", src)
+	}
+	if !strings.Contains(string(src), `{Name: "sys_enter_save", Syscalls: []string{"unlink", "unlinkat", "rmdir", "rename"}}`) {
+		t.Errorf("a program named in a syscall list did not stand for its SYSCALLS:\n%s", src)
 	}
 
 	for _, c := range []struct {

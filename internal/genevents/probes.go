@@ -225,10 +225,7 @@ var probeTable = map[event.ID][]Probe{
 					if i > 0 {
 						b.WriteString(", ")
 					}
-					sc := p.syscalls
-					if sc == nil {
-						sc = d.syscalls[p.name]
-					}
+					sc := d.syscallsOf(p)
 					fmt.Fprintf(&b, "{Name: %q", p.name)
 					if len(sc) > 0 {
 						b.WriteString(", Syscalls: []string{")
@@ -254,4 +251,23 @@ var probeTable = map[event.ID][]Probe{
 		return nil, fmt.Errorf("formatting %s: %w", probesPath, err)
 	}
 	return out, nil
+}
+
+// syscallsOf gives a program's slots in a probe: those written in the
+// probe, where a name with a SYSCALLS declaration stands for its syscalls
+// (sys_enter_save(sys_exit_setid): the entry of every syscall the exit
+// handles), else those of its own SYSCALLS declaration.
+func (d *probeDecls) syscallsOf(p cProgram) []string {
+	if p.syscalls == nil {
+		return d.syscalls[p.name]
+	}
+	var out []string
+	for _, s := range p.syscalls {
+		if of, ok := d.syscalls[s]; ok {
+			out = append(out, of...)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
