@@ -1,13 +1,16 @@
 package sensor
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
+	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load"
 )
 
 // The record layout is defined once, in bpf/lib/record.h. These tests read the
@@ -119,5 +122,53 @@ func TestHeaderSizeMatchesBTF(t *testing.T) {
 	}
 	if int(s.Size) != hdrSize {
 		t.Fatalf("struct record_header is %d bytes in C, the decoder uses %d", s.Size, hdrSize)
+	}
+}
+
+// Every HOOK of the BPF sources gives a pair, fentry_<fn> and kprobe_<fn>,
+// from one body; the kprobe half is the only one a kernel without BPF
+// trampolines runs, and make vmtest's kernels attach the fentry half. Both
+// halves must pass the verifier: the kprobe half on every kernel (loading
+// needs no kprobe support, only attaching does), the fentry half where the
+// kernel lets tracing programs load (VIGIL_EXPECT_PROBES=preferred).
+func TestSensorHookPairsVerify(t *testing.T) {
+	needRoot(t)
+	ld, err := load.New(zerolog.Nop(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ld.Close()
+	objs, err := bpf.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	preferred := os.Getenv("VIGIL_EXPECT_PROBES") == "preferred"
+	pairs := 0
+	for _, o := range objs {
+		for name, ps := range o.Spec.Programs {
+			fn, ok := strings.CutPrefix(name, "fentry_")
+			if !ok || ps.SectionName != "fentry/"+fn {
+				continue
+			}
+			kp := o.Spec.Programs["kprobe_"+fn]
+			if kp == nil || kp.SectionName != "kprobe/"+fn {
+				continue // an fentry without a kprobe twin is not a HOOK
+			}
+			pairs++
+			if err := ld.Load("kprobe_" + fn); err != nil {
+				t.Errorf("kprobe half of HOOK(%s): %v", fn, err)
+			}
+			err := ld.Load(name)
+			switch {
+			case err == nil:
+			case preferred:
+				t.Errorf("fentry half of HOOK(%s): %v", fn, err)
+			default:
+				t.Logf("fentry half of HOOK(%s) not loadable on this kernel: %v", fn, err)
+			}
+		}
+	}
+	if pairs < 30 {
+		t.Errorf("found %d HOOK pairs in the objects, the sources have more than 30", pairs)
 	}
 }

@@ -431,3 +431,7 @@ func (l *Loader) SetMode(id event.ID, fallback bool) error {
 	}
 	return l.shared["event_modes"].Update(uint32(id), mode, ebpf.UpdateAny)
 }
+
+// Load loads a program without attaching it: what the running kernel's
+// verifier makes of it.
+func (l *Loader) Load(name string) error { return l.load(name).err }
