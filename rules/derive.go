@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -1528,6 +1529,17 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 		return unknownVal, compareTest(name, args)
 	case "object.get":
 		return objectGet(args), dnfTrue
+	case "is_number":
+		// a number is >= 0 or < 0; a field that is missing (and whose
+		// default is no number) is none. Values of other types compare
+		// either way in the matcher (held).
+		return constVal(ast.Boolean(false)).union(constVal(ast.Boolean(true))), testEach(args[0], func(s vsrc) dnf {
+			if !s.isField || s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
+				return dnfTrue
+			}
+			isNum := func(v ast.Value) (bool, bool) { _, ok := v.(ast.Number); return ok, true }
+			return fieldTest(s, event.Test{Op: event.OpGE, Ints: []int64{0}}, isNum).or(fieldTest(s, event.Test{Op: event.OpLT, Ints: []int64{0}}, isNum))
+		})
 	case "bits.and":
 		return bitsAnd(args), dnfTrue
 	}
@@ -1661,6 +1673,20 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 					return s, false
 				}
 				s.xf = []string{"b64"}
+				return s, true
+			}); ok {
+				return r, dnfTrue, true
+			}
+		}
+	case "hex.encode":
+		// the hex digits of a field's decoded bytes (lib.elf_header):
+		// a prefix of the digits is a prefix of the bytes
+		if allKind(args[0], "") && !hasConst(args[0]) {
+			if r, ok := each(args[0], func(s vsrc) (vsrc, bool) {
+				if !slices.Equal(s.xf, []string{"b64"}) {
+					return s, false
+				}
+				s.xf = []string{"b64", "hex"}
 				return s, true
 			}); ok {
 				return r, dnfTrue, true
@@ -1806,6 +1832,8 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 				return nil, false
 			}
 			v = ast.String(string(b))
+		case "hex":
+			v = ast.String(hex.EncodeToString([]byte(string(s))))
 		default:
 			return nil, false
 		}
@@ -1940,6 +1968,21 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 	}
 	if slices.Equal(s.xf, []string{"b64"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
 		return base64PrefixTest(s, pats, holds)
+	}
+	if slices.Equal(s.xf, []string{"b64", "hex"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
+		// hex.encode yields lower-case digits in pairs: the whole pairs of
+		// a pattern are a prefix of the bytes; a pattern no encoding
+		// starts with (upper case, not hex) keeps nothing (still
+		// necessary: wider)
+		bs := make([]string, 0, len(pats))
+		for _, p := range pats {
+			b, err := hex.DecodeString(p[:len(p)&^1])
+			if err != nil || strings.ToLower(p) != p {
+				return dnfTrue
+			}
+			bs = append(bs, string(b))
+		}
+		return base64PrefixTest(s, bs, holds)
 	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue
