@@ -574,6 +574,14 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 // is not a JSON object with a string name (the caller's decoding then
 // reports why).
 func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []*Signature, ok bool) {
+	name, _, sigs, ok = m.MatchJSONHost(data, out)
+	return name, sigs, ok
+}
+
+// MatchJSONHost is MatchJSON that also returns the event's host, read as
+// the event's decoding reads it ("" when missing or null); ok=false as
+// well when the host is there but not a string.
+func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host string, sigs []*Signature, ok bool) {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
 		s = &scratch{}
@@ -585,16 +593,26 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 		name, ok = v.s, true
 	}
 	if !ok {
-		return "", out, false
+		return "", "", out, false
+	}
+	ok = false
+	d.each(hostSeg, func(v mval) bool {
+		host, ok = v.s, v.kind == 's'
+		return true
+	})
+	if !ok {
+		return name, "", out, false
 	}
 	em := m.events[name]
 	if em == nil {
-		return name, out, true
+		return name, host, out, true
 	}
 	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
 	clear(s.st)
-	return name, m.match(em, doc{j: d}, out, s), true
+	return name, host, m.match(em, doc{j: d}, out, s), true
 }
+
+var hostSeg = []seg{{kind: segKey, fold: true, key: "host", term: ast.StringTerm("host")}}
 
 var nameSeg = []seg{{kind: segKey, fold: true, key: "name", term: ast.StringTerm("name")}}
 
