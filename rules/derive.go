@@ -1357,6 +1357,30 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 		}
 		return dnfNever()
 	}
+	if s.kind == "countf" || (s.kind == "" && len(s.xf) == 0 && s.mask == 0 && len(cs) == 1 && cs[0].Compare(ast.Null{}) == 0) {
+		// count(field) == 0, field == null: the field is there and empty
+		// (null, "", [], {}; wider than each)
+		if s.kind == "countf" && (len(cs) != 1 || cs[0].Compare(ast.InternedTerm(0).Value) != 0) {
+			return dnfTrue
+		}
+		isCount := s.kind == "countf"
+		return fieldTest(s, event.Test{Op: event.OpEmpty}, func(v ast.Value) (bool, bool) {
+			if !isCount {
+				return v.Compare(ast.Null{}) == 0, true
+			}
+			switch x := v.(type) {
+			case ast.String:
+				return len(x) == 0, true
+			case *ast.Array:
+				return x.Len() == 0, true
+			case ast.Set:
+				return x.Len() == 0, true
+			case ast.Object:
+				return x.Len() == 0, true
+			}
+			return false, true // count fails: the expression fails
+		})
+	}
 	if s.kind != "" {
 		return dnfTrue
 	}
@@ -1596,6 +1620,17 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 		if hasConst(args[0]) {
 			break
+		}
+		// count(field): only count(field) == 0 is tested (the field is
+		// empty)
+		if r, ok := each(args[0], func(s vsrc) (vsrc, bool) {
+			if s.mask != 0 || s.kind != "" || len(s.xf) > 0 || s.obj != nil {
+				return s, false
+			}
+			s.kind = "countf"
+			return s, true
+		}); ok && allKind(args[0], "") {
+			return r, dnfTrue, true
 		}
 		if r, ok := each(args[0], func(s vsrc) (vsrc, bool) { s.kind = "count"; return s, s.kind == "count" && true }); ok && allKind(args[0], "split") {
 			return r, dnfTrue, true
