@@ -1747,6 +1747,15 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 			}
 			return out, dnfTrue, true
 		}
+		// a pattern whose matches end at the end of the text, replaced by
+		// nothing: what is left is a prefix of the value
+		if ok1 && ok2 && len(pats) == 1 && len(repl) == 1 && repl[0] == "" && endsAtEndOfText(pats[0]) {
+			return substringOf(args[0], "cut:"+pats[0]), dnfTrue, true
+		}
+	case "trim":
+		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
+			return substringOf(args[0], "trim:"+cut[0]), dnfTrue, true
+		}
 	case "gt", "gte", "neq":
 		// count(collection) > 0, >= 1, != 0
 		if args[0].countOf != nil {
@@ -1763,6 +1772,56 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 	}
 	return aval{}, dnfTrue, false
+}
+
+// substringOf is the value of a built-in whose result is a substring of
+// its string argument: xf "trim:<cutset>" (trim) or "cut:<pattern>"
+// (removing a suffix matched by pattern). A field keeps its tests of
+// equality as "contains"; constants (and defaults) are computed.
+func substringOf(a aval, xf string) aval {
+	if a.unknown || len(a.srcs) == 0 {
+		return unknownVal
+	}
+	out := aval{}
+	for _, s := range a.srcs {
+		switch {
+		case s.konst != nil:
+			v, ok := applyXf(s.konst, []string{xf})
+			if !ok {
+				return unknownVal
+			}
+			s.konst = v
+		case s.isField && s.mask == 0 && s.kind == "" && s.obj == nil:
+			for _, x := range s.xf {
+				if !substringXf(x) {
+					return unknownVal
+				}
+			}
+			s.xf = append(slices.Clone(s.xf), xf)
+		default:
+			return unknownVal
+		}
+		out.srcs = append(out.srcs, s)
+	}
+	return out
+}
+
+// substringXf: a transform whose result is a substring of its input.
+func substringXf(x string) bool {
+	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:")
+}
+
+// endsAtEndOfText reports whether every match of the pattern ends at the
+// end of the text (it ends with $ outside multi-line mode, at top level).
+func endsAtEndOfText(p string) bool {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	if re.Op == syntax.OpEndText {
+		return true
+	}
+	return re.Op == syntax.OpConcat && len(re.Sub) > 0 && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText
 }
 
 // suffixCapture recognises ^P(.+)$ with no other capturing group and
@@ -1870,7 +1929,18 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 		case "hex":
 			v = ast.String(hex.EncodeToString([]byte(string(s))))
 		default:
-			return nil, false
+			switch {
+			case strings.HasPrefix(x, "trim:"):
+				v = ast.String(strings.Trim(string(s), x[len("trim:"):]))
+			case strings.HasPrefix(x, "cut:"):
+				re, err := regexp.Compile(x[len("cut:"):])
+				if err != nil {
+					return nil, false
+				}
+				v = ast.String(re.ReplaceAllString(string(s), ""))
+			default:
+				return nil, false
+			}
 		}
 	}
 	return v, true
@@ -1925,6 +1995,20 @@ func xfEqTest(s vsrc, strs []string) dnf {
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^" + body + "(?:[0-9][0-9.]*)?$"}})
 	case slices.Equal(s.xf, []string{"basename", "unversioned"}):
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:^|/)" + body + "(?:[0-9][0-9.]*)?$"}})
+	case slices.ContainsFunc(s.xf, func(x string) bool { return strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:") }) && !slices.ContainsFunc(s.xf, func(x string) bool { return !substringXf(x) }):
+		// every transform leaves a substring of the field's value
+		for _, str := range strs {
+			if str == "" {
+				return dnfTrue
+			}
+		}
+		var pats []string
+		for _, str := range strs {
+			if !strings.Contains(str, "/") || !slices.Contains(s.xf, "basename") {
+				pats = append(pats, str)
+			}
+		}
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpContains, Strings: pats})
 	}
 	return dnfTrue
 }
