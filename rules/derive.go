@@ -118,7 +118,7 @@ func (a dnf) compress() dnf {
 		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^") && strings.HasSuffix(t.Strings[0], "$"):
 			return 1 // anchored at both ends: about as narrow as an equality
 		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^("):
-			return 2 // anchored at the start and longer than a prefix
+			return 1 // anchored at the start and longer than a prefix (of two, the longer wins)
 		case t.Op == event.OpPrefix || t.Op == event.OpSuffix:
 			return 3
 		case t.Op == event.OpContains || t.Op == event.OpRegex:
@@ -139,7 +139,10 @@ func (a dnf) compress() dnf {
 		}
 		best := alt[0]
 		for _, t := range alt[1:] {
-			if rank(t) < rank(best) {
+			// of two regular expressions alike, the longer is usually
+			// the narrower (the home directory's pattern versus the
+			// files in it)
+			if r, rb := rank(t), rank(best); r < rb || (r == rb && t.Op == event.OpRegex && best.Op == event.OpRegex && len(strings.Join(t.Strings, "")) > len(strings.Join(best.Strings, ""))) {
 				best = t
 			}
 		}
