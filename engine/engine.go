@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -286,46 +287,78 @@ func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
 // capture line): the derived conditions read the fields they test straight
 // from the bytes, so an event no signature can fire on costs a scan of its
 // JSON and nothing else; only an admitted event is decoded, without
-// reflection (rules.DecodeEvent), for Rego. An error means data is not a valid event (the caller counts
-// it): JSON that is not an object with a name, or, for an admitted event,
-// what decoding reports. A rejected event is checked for JSON syntax only.
+// reflection (rules.DecodeEvent), and only the signatures whose own
+// condition admitted it run Rego. An error means data is not a valid event
+// (the caller counts it): JSON that is not an object with a string name
+// and host, or, for an admitted event, what decoding reports. A rejected
+// event is checked for JSON syntax only.
 func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, error) {
+	_, fs, err := e.EvaluateMessage(ctx, data, false, nil)
+	return fs, err
+}
+
+// ErrRefused wraps the error of EvaluateMessage's check.
+var ErrRefused = errors.New("event refused")
+
+// EvaluateMessage is EvaluateJSON for a message whose body must agree with
+// where it came from: check (when not nil) gets the event's name and host,
+// read from the bytes as decoding reads them, before anything is
+// evaluated; when it returns an error, nothing is evaluated and the error
+// is returned wrapped in ErrRefused. With validate, an event the derived
+// conditions reject is decoded all the same (rules.DecodeEvent, no Rego),
+// so that a malformed event is reported whatever the signatures want; the
+// decoding error comes before the check's, as it would when decoding
+// first. It returns the event's name ("" when data is not an event).
+func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool, check func(name, host string) error) (string, []Finding, error) {
 	l := e.cur.Load()
 	if e.FullEval {
 		ev, err := event.Unmarshal(data)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
-		return e.Evaluate(ctx, ev), nil
+		if check != nil {
+			if err := check(ev.Name, ev.Host); err != nil {
+				return ev.Name, nil, fmt.Errorf("%w: %w", ErrRefused, err)
+			}
+		}
+		return ev.Name, e.Evaluate(ctx, ev), nil
 	}
 	bp := sigBufs.Get().(*[]*rules.Signature)
 	defer sigBufs.Put(bp)
-	name, sigs, ok := l.set.Matcher().MatchJSON(data, (*bp)[:0])
+	name, host, sigs, ok := l.set.Matcher().MatchJSONHost(data, (*bp)[:0])
 	*bp = sigs[:0]
 	if !ok {
 		_, err := event.Unmarshal(data)
 		if err == nil {
 			err = errNotEvent
 		}
-		return nil, err
+		return "", nil, err
+	}
+	var ev *event.Event
+	if validate || len(sigs) > 0 {
+		var err error
+		if ev, err = rules.DecodeEvent(data); err != nil {
+			return name, nil, err
+		}
+	}
+	if check != nil {
+		if err := check(name, host); err != nil {
+			return name, nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
 	}
 	e.events.Add(1)
 	all := l.set.ForEvent(name)
 	if len(all) == 0 {
 		e.unselected.Add(1)
-		return nil, nil
+		return name, nil, nil
 	}
 	if !e.admit(l, all, sigs) {
-		return nil, nil
+		return name, nil, nil
 	}
-	ev, err := rules.DecodeEvent(data)
-	if err != nil {
-		return nil, err
-	}
-	return e.run(ctx, l, sigs, ev, rules.Input(ev)), nil
+	return name, e.run(ctx, l, sigs, ev, rules.Input(ev)), nil
 }
 
-var errNotEvent = errors.New("not a JSON event object with a name")
+var errNotEvent = errors.New("not a JSON event object with a string name and host")
 
 // run evaluates sigs on one event's input.
 func (e *Engine) run(ctx context.Context, l *loaded, sigs []*rules.Signature, ev *event.Event, input ast.Value) []Finding {

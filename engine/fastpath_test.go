@@ -279,6 +279,9 @@ func mutateValue(r *rand.Rand, v any, pool []string, depth int) any {
 		}
 		return x
 	case []any:
+		if r.IntN(10) == 0 {
+			return []any{} // emptied (argv of an exec with argc 0)
+		}
 		if len(x) == 0 || r.IntN(8) == 0 {
 			return append(x, pool[r.IntN(len(pool))])
 		}

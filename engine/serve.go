@@ -360,13 +360,12 @@ func (s *Server) handleJS(m jetstream.Msg) {
 	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 		s.redelivered.Add(1)
 	}
-	ev, ok := s.decode(m.Subject(), m.Data())
+	ev, fs, ok := s.evaluate(m.Subject(), m.Data())
 	if !ok {
 		// Counted and logged; delivering it again would not help.
 		m.Term()
 		return
 	}
-	fs := s.evaluate(ev)
 	if err := s.sink.Emit(context.Background(), ev, fs); errors.Is(err, ErrNotDelivered) {
 		s.eng.Forget(fs)
 		s.retried.Add(1)
@@ -466,42 +465,50 @@ func (s *Server) drain(sub *nats.Subscription) {
 
 // handleCore decodes, evaluates and publishes for one core NATS message.
 func (s *Server) handleCore(m *nats.Msg) {
-	ev, ok := s.decode(m.Subject, m.Data)
+	ev, fs, ok := s.evaluate(m.Subject, m.Data)
 	if !ok {
 		return
 	}
-	s.sink.Emit(context.Background(), ev, s.evaluate(ev))
+	s.sink.Emit(context.Background(), ev, fs)
 }
 
-func (s *Server) evaluate(ev *event.Event) []Finding {
-	s.evaluated.Add(1)
+// evaluate evaluates one message on the engine's fast path (EvaluateMessage:
+// only the signatures whose derived condition admits the event run Rego),
+// refusing (and counting) one that is not an event or whose
+// subject names another event or host than its body: a publisher allowed
+// to publish only its own host's subjects must not be able to report events
+// for another host. ev is the decoded event when there are findings (nil
+// otherwise).
+func (s *Server) evaluate(subject string, data []byte) (ev *event.Event, fs []Finding, ok bool) {
 	start := time.Now()
 	// Evaluations are bounded by the engine's own time limit, not by the
 	// server's lifetime: an event received is evaluated to the end.
-	fs := s.eng.Evaluate(context.Background(), ev)
-	if s.opts.Observe != nil {
-		s.opts.Observe(ev.Name, time.Since(start))
-	}
-	return fs
-}
-
-// decode turns a message into an event, refusing (and counting) one that is
-// not an event or whose subject names another event or host than its body:
-// a publisher allowed to publish only its own host's subjects must not be
-// able to report events for another host.
-func (s *Server) decode(subject string, data []byte) (*event.Event, bool) {
-	ev, err := event.Unmarshal(data)
-	if err != nil {
+	// A malformed event is counted whatever the signatures want
+	// (validate): the decoding has no reflection and no Rego runs.
+	name, fs, err := s.eng.EvaluateMessage(context.Background(), data, true, func(name, host string) error {
+		if want := event.EventSubject(name, host); subject != want && strings.HasPrefix(subject, event.EventsPrefix+".") {
+			return fmt.Errorf("the body is a %s event of host %q (subject %s)", name, host, want)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrRefused):
+		n := s.refused.Add(1)
+		s.logBad(subject, err, n, "refusing an event whose subject and body disagree")
+		return nil, nil, false
+	case err != nil:
 		n := s.bad.Add(1)
 		s.logBad(subject, err, n, "skipping a message that is not an event")
-		return nil, false
+		return nil, nil, false
 	}
-	if want := event.EventSubject(ev.Name, ev.Host); subject != want && strings.HasPrefix(subject, event.EventsPrefix+".") {
-		n := s.refused.Add(1)
-		s.logBad(subject, fmt.Errorf("the body is a %s event of host %q (subject %s)", ev.Name, ev.Host, want), n, "refusing an event whose subject and body disagree")
-		return nil, false
+	s.evaluated.Add(1)
+	if s.opts.Observe != nil {
+		s.opts.Observe(name, time.Since(start))
 	}
-	return ev, true
+	if len(fs) > 0 {
+		ev = fs[0].Event
+	}
+	return ev, fs, true
 }
 
 // logBad logs a refused message, at most ten a second, with the running

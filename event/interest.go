@@ -47,7 +47,9 @@ type Op string
 // string meeting the test for at least one of Strings; Eq also compares
 // integers (Ints) and booleans (Bool); numeric comparisons compare an
 // integer field with Ints[0]; BitsAny holds when field & Mask != 0 and
-// BitsNone when field & Mask == 0.
+// BitsNone when field & Mask == 0; Empty holds for a field that is there
+// and null, "", [] or {}. A consumer that does not know an op must let
+// the test pass (a condition is necessary, never sufficient).
 const (
 	OpEq       Op = "eq"
 	OpPrefix   Op = "prefix"
@@ -60,6 +62,8 @@ const (
 	OpLE       Op = "le"
 	OpGT       Op = "gt"
 	OpGE       Op = "ge"
+	// OpEmpty holds when the field is there and is null, "", [] or {}.
+	OpEmpty Op = "empty"
 )
 
 // Test is one test on one field of an event.
@@ -202,6 +206,7 @@ func (t Test) validate() error {
 		if len(t.Ints) != 1 {
 			return fmt.Errorf("test %s: %s needs one integer", t.Field, t.Op)
 		}
+	case OpEmpty:
 	default:
 		return fmt.Errorf("test %s: unknown op %q", t.Field, t.Op)
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -117,7 +118,7 @@ func (a dnf) compress() dnf {
 		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^") && strings.HasSuffix(t.Strings[0], "$"):
 			return 1 // anchored at both ends: about as narrow as an equality
 		case t.Op == event.OpRegex && len(t.Strings) == 1 && strings.HasPrefix(t.Strings[0], "^("):
-			return 2 // anchored at the start and longer than a prefix
+			return 1 // anchored at the start and longer than a prefix (of two, the longer wins)
 		case t.Op == event.OpPrefix || t.Op == event.OpSuffix:
 			return 3
 		case t.Op == event.OpContains || t.Op == event.OpRegex:
@@ -138,7 +139,10 @@ func (a dnf) compress() dnf {
 		}
 		best := alt[0]
 		for _, t := range alt[1:] {
-			if rank(t) < rank(best) {
+			// of two regular expressions alike, the longer is usually
+			// the narrower (the home directory's pattern versus the
+			// files in it)
+			if r, rb := rank(t), rank(best); r < rb || (r == rb && t.Op == event.OpRegex && best.Op == event.OpRegex && len(strings.Join(t.Strings, "")) > len(strings.Join(best.Strings, ""))) {
 				best = t
 			}
 		}
@@ -1356,6 +1360,30 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 		}
 		return dnfNever()
 	}
+	if s.kind == "countf" || (s.kind == "" && len(s.xf) == 0 && s.mask == 0 && len(cs) == 1 && cs[0].Compare(ast.Null{}) == 0) {
+		// count(field) == 0, field == null: the field is there and empty
+		// (null, "", [], {}; wider than each)
+		if s.kind == "countf" && (len(cs) != 1 || cs[0].Compare(ast.InternedTerm(0).Value) != 0) {
+			return dnfTrue
+		}
+		isCount := s.kind == "countf"
+		return fieldTest(s, event.Test{Op: event.OpEmpty}, func(v ast.Value) (bool, bool) {
+			if !isCount {
+				return v.Compare(ast.Null{}) == 0, true
+			}
+			switch x := v.(type) {
+			case ast.String:
+				return len(x) == 0, true
+			case *ast.Array:
+				return x.Len() == 0, true
+			case ast.Set:
+				return x.Len() == 0, true
+			case ast.Object:
+				return x.Len() == 0, true
+			}
+			return false, true // count fails: the expression fails
+		})
+	}
 	if s.kind != "" {
 		return dnfTrue
 	}
@@ -1528,6 +1556,17 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 		return unknownVal, compareTest(name, args)
 	case "object.get":
 		return objectGet(args), dnfTrue
+	case "is_number":
+		// a number is >= 0 or < 0; a field that is missing (and whose
+		// default is no number) is none. Values of other types compare
+		// either way in the matcher (held).
+		return constVal(ast.Boolean(false)).union(constVal(ast.Boolean(true))), testEach(args[0], func(s vsrc) dnf {
+			if !s.isField || s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
+				return dnfTrue
+			}
+			isNum := func(v ast.Value) (bool, bool) { _, ok := v.(ast.Number); return ok, true }
+			return fieldTest(s, event.Test{Op: event.OpGE, Ints: []int64{0}}, isNum).or(fieldTest(s, event.Test{Op: event.OpLT, Ints: []int64{0}}, isNum))
+		})
 	case "bits.and":
 		return bitsAnd(args), dnfTrue
 	}
@@ -1584,6 +1623,17 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 		if hasConst(args[0]) {
 			break
+		}
+		// count(field): only count(field) == 0 is tested (the field is
+		// empty)
+		if r, ok := each(args[0], func(s vsrc) (vsrc, bool) {
+			if s.mask != 0 || s.kind != "" || len(s.xf) > 0 || s.obj != nil {
+				return s, false
+			}
+			s.kind = "countf"
+			return s, true
+		}); ok && allKind(args[0], "") {
+			return r, dnfTrue, true
 		}
 		if r, ok := each(args[0], func(s vsrc) (vsrc, bool) { s.kind = "count"; return s, s.kind == "count" && true }); ok && allKind(args[0], "split") {
 			return r, dnfTrue, true
@@ -1666,6 +1716,20 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 				return r, dnfTrue, true
 			}
 		}
+	case "hex.encode":
+		// the hex digits of a field's decoded bytes (lib.elf_header):
+		// a prefix of the digits is a prefix of the bytes
+		if allKind(args[0], "") && !hasConst(args[0]) {
+			if r, ok := each(args[0], func(s vsrc) (vsrc, bool) {
+				if !slices.Equal(s.xf, []string{"b64"}) {
+					return s, false
+				}
+				s.xf = []string{"b64", "hex"}
+				return s, true
+			}); ok {
+				return r, dnfTrue, true
+			}
+		}
 	case "regex.replace":
 		pats, ok1 := stringConsts(args[1])
 		repl, ok2 := stringConsts(args[2])
@@ -1686,6 +1750,15 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 			}
 			return out, dnfTrue, true
 		}
+		// a pattern whose matches end at the end of the text, replaced by
+		// nothing: what is left is a prefix of the value
+		if ok1 && ok2 && len(pats) == 1 && len(repl) == 1 && repl[0] == "" && endsAtEndOfText(pats[0]) {
+			return substringOf(args[0], "cut:"+pats[0]), dnfTrue, true
+		}
+	case "trim":
+		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
+			return substringOf(args[0], "trim:"+cut[0]), dnfTrue, true
+		}
 	case "gt", "gte", "neq":
 		// count(collection) > 0, >= 1, != 0
 		if args[0].countOf != nil {
@@ -1702,6 +1775,56 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		}
 	}
 	return aval{}, dnfTrue, false
+}
+
+// substringOf is the value of a built-in whose result is a substring of
+// its string argument: xf "trim:<cutset>" (trim) or "cut:<pattern>"
+// (removing a suffix matched by pattern). A field keeps its tests of
+// equality as "contains"; constants (and defaults) are computed.
+func substringOf(a aval, xf string) aval {
+	if a.unknown || len(a.srcs) == 0 {
+		return unknownVal
+	}
+	out := aval{}
+	for _, s := range a.srcs {
+		switch {
+		case s.konst != nil:
+			v, ok := applyXf(s.konst, []string{xf})
+			if !ok {
+				return unknownVal
+			}
+			s.konst = v
+		case s.isField && s.mask == 0 && s.kind == "" && s.obj == nil:
+			for _, x := range s.xf {
+				if !substringXf(x) {
+					return unknownVal
+				}
+			}
+			s.xf = append(slices.Clone(s.xf), xf)
+		default:
+			return unknownVal
+		}
+		out.srcs = append(out.srcs, s)
+	}
+	return out
+}
+
+// substringXf: a transform whose result is a substring of its input.
+func substringXf(x string) bool {
+	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:")
+}
+
+// endsAtEndOfText reports whether every match of the pattern ends at the
+// end of the text (it ends with $ outside multi-line mode, at top level).
+func endsAtEndOfText(p string) bool {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	if re.Op == syntax.OpEndText {
+		return true
+	}
+	return re.Op == syntax.OpConcat && len(re.Sub) > 0 && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText
 }
 
 // suffixCapture recognises ^P(.+)$ with no other capturing group and
@@ -1806,8 +1929,21 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 				return nil, false
 			}
 			v = ast.String(string(b))
+		case "hex":
+			v = ast.String(hex.EncodeToString([]byte(string(s))))
 		default:
-			return nil, false
+			switch {
+			case strings.HasPrefix(x, "trim:"):
+				v = ast.String(strings.Trim(string(s), x[len("trim:"):]))
+			case strings.HasPrefix(x, "cut:"):
+				re, err := regexp.Compile(x[len("cut:"):])
+				if err != nil {
+					return nil, false
+				}
+				v = ast.String(re.ReplaceAllString(string(s), ""))
+			default:
+				return nil, false
+			}
 		}
 	}
 	return v, true
@@ -1862,6 +1998,20 @@ func xfEqTest(s vsrc, strs []string) dnf {
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"^" + body + "(?:[0-9][0-9.]*)?$"}})
 	case slices.Equal(s.xf, []string{"basename", "unversioned"}):
 		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:^|/)" + body + "(?:[0-9][0-9.]*)?$"}})
+	case slices.ContainsFunc(s.xf, func(x string) bool { return strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:") }) && !slices.ContainsFunc(s.xf, func(x string) bool { return !substringXf(x) }):
+		// every transform leaves a substring of the field's value
+		for _, str := range strs {
+			if str == "" {
+				return dnfTrue
+			}
+		}
+		var pats []string
+		for _, str := range strs {
+			if !strings.Contains(str, "/") || !slices.Contains(s.xf, "basename") {
+				pats = append(pats, str)
+			}
+		}
+		return dnfTest(event.Test{Field: fieldString(s.field), Op: event.OpContains, Strings: pats})
 	}
 	return dnfTrue
 }
@@ -1940,6 +2090,21 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 	}
 	if slices.Equal(s.xf, []string{"b64"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
 		return base64PrefixTest(s, pats, holds)
+	}
+	if slices.Equal(s.xf, []string{"b64", "hex"}) && s.kind == "" && s.mask == 0 && op == event.OpPrefix {
+		// hex.encode yields lower-case digits in pairs: the whole pairs of
+		// a pattern are a prefix of the bytes; a pattern no encoding
+		// starts with (upper case, not hex) keeps nothing (still
+		// necessary: wider)
+		bs := make([]string, 0, len(pats))
+		for _, p := range pats {
+			b, err := hex.DecodeString(p[:len(p)&^1])
+			if err != nil || strings.ToLower(p) != p {
+				return dnfTrue
+			}
+			bs = append(bs, string(b))
+		}
+		return base64PrefixTest(s, bs, holds)
 	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue

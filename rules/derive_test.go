@@ -134,6 +134,39 @@ finding contains {} if count(reasons) > 0`,
 			body:   `finding contains {} if regex.match("sh -c", concat(" ", input.args.argv))`,
 			want:   "always",
 		},
+		{
+			name:   "a rule in the finding's object must be defined; an ELF header read through hex digits is a base64 prefix",
+			events: `["magic_write"]`,
+			body: `dropped := "elf" if startswith(hex.encode(base64.decode(lib.arg("bytes", ""))), "7f454c46")
+finding contains {"d": dropped} if true`,
+			want: `args.bytes prefix ["f0VMR"]`,
+		},
+		{
+			name:   "is_number: the field is there and a number",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if is_number(lib.arg("written_ns_ago", null))`,
+			want:   "args.written_ns_ago ge [0]\nor args.written_ns_ago lt [0]",
+		},
+		{
+			name:   "count(field) == 0 and field == null: the field is empty",
+			events: `["execve"]`,
+			body: `finding contains {} if count(object.get(input.args, "argv", "absent")) == 0
+finding contains {} if object.get(input.args, "envp", "absent") == null`,
+			want: "args.argv empty\nor args.envp empty",
+		},
+		{
+			name:   "trim and a regex cutting a suffix leave a substring: equality becomes contains",
+			events: `["sched_process_exec"]`,
+			body: `base(n) := regex.replace(trim(n, "[]"), "[/:].*$", "")
+finding contains {} if base(lib.basename(input.args.pathname)) in {"kworker", "sshd"}`,
+			want: `args.pathname contains ["kworker" "sshd"]`,
+		},
+		{
+			name:   "a regex that does not end at the end of the text is not followed",
+			events: `["sched_process_exec"]`,
+			body:   `finding contains {} if regex.replace(input.args.pathname, "x", "") == "sshd"`,
+			want:   "always",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

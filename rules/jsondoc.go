@@ -35,8 +35,10 @@ type jkv struct {
 type mval struct {
 	kind byte // 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' object, 'a' array
 	s    string
-	// for objects and arrays, the span in the document
+	// for objects and arrays, the span in the document, and whether
+	// they have no element
 	start, end int
+	empty      bool
 }
 
 func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
@@ -249,10 +251,13 @@ func valueAt(data []byte, i, end int) mval {
 			return mval{kind: 'x'}
 		}
 		return mval{kind: 's', s: s}
-	case '{':
-		return mval{kind: 'o', start: i, end: end}
-	case '[':
-		return mval{kind: 'a', start: i, end: end}
+	case '{', '[':
+		k := byte('o')
+		if data[i] == '[' {
+			k = 'a'
+		}
+		j := skipWS(data, i+1)
+		return mval{kind: k, start: i, end: end, empty: j < len(data) && (data[j] == '}' || data[j] == ']')}
 	case 't':
 		return mval{kind: 't'}
 	case 'f':

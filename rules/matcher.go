@@ -104,8 +104,9 @@ type fieldGroup struct {
 	// form the Rego input renders it in
 	bytes   bool
 	atomIDs []int // the atoms of this group
-	// always: atoms that hold whatever the value (a field whose raw form may
-	// differ from the decoded event's)
+	// always: atoms of tests this matcher has no code for (none are
+	// derived): true whenever the field is there
+	always   []int
 	eqStr    map[string][]int
 	eqInt    map[int64][]int
 	eqBool   [2][]int
@@ -115,6 +116,7 @@ type fieldGroup struct {
 	regex    []reAtom
 	bits     []bitAtom
 	cmps     []cmpAtom
+	empty    []int // null, "", [] or {}
 }
 
 type strAtom struct {
@@ -365,11 +367,24 @@ func (g *fieldGroup) add(id int, t event.Test) {
 		g.bits = append(g.bits, bitAtom{atom: id, none: t.Op == event.OpBitsNone, mask: t.Mask})
 	case event.OpLT, event.OpLE, event.OpGT, event.OpGE:
 		g.cmps = append(g.cmps, cmpAtom{atom: id, op: t.Op, bound: t.Ints[0]})
+	case event.OpEmpty:
+		g.empty = append(g.empty, id)
+	default:
+		// an op this matcher does not know holds (wider: sound)
+		g.always = append(g.always, id)
 	}
 }
 
 // test marks the group's atoms that v meets.
 func (g *fieldGroup) test(v mval, st []uint8) {
+	for _, a := range g.always {
+		st[a] = atomTrue
+	}
+	if v.kind == 'z' || v.empty || (v.kind == 's' && v.s == "") {
+		for _, a := range g.empty {
+			st[a] = atomTrue
+		}
+	}
 	switch v.kind {
 	case 's':
 		for _, a := range g.eqStr[v.s] {
@@ -574,6 +589,14 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 // is not a JSON object with a string name (the caller's decoding then
 // reports why).
 func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []*Signature, ok bool) {
+	name, _, sigs, ok = m.MatchJSONHost(data, out)
+	return name, sigs, ok
+}
+
+// MatchJSONHost is MatchJSON that also returns the event's host, read as
+// the event's decoding reads it ("" when missing or null); ok=false as
+// well when the host is there but not a string.
+func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host string, sigs []*Signature, ok bool) {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
 		s = &scratch{}
@@ -585,16 +608,26 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 		name, ok = v.s, true
 	}
 	if !ok {
-		return "", out, false
+		return "", "", out, false
+	}
+	ok = false
+	d.each(hostSeg, func(v mval) bool {
+		host, ok = v.s, v.kind == 's'
+		return true
+	})
+	if !ok {
+		return name, "", out, false
 	}
 	em := m.events[name]
 	if em == nil {
-		return name, out, true
+		return name, host, out, true
 	}
 	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
 	clear(s.st)
-	return name, m.match(em, doc{j: d}, out, s), true
+	return name, host, m.match(em, doc{j: d}, out, s), true
 }
+
+var hostSeg = []seg{{kind: segKey, fold: true, key: "host", term: ast.StringTerm("host")}}
 
 var nameSeg = []seg{{kind: segKey, fold: true, key: "name", term: ast.StringTerm("name")}}
 
@@ -661,9 +694,9 @@ func astMval(v ast.Value) mval {
 	case ast.Null:
 		return mval{kind: 'z'}
 	case ast.Object:
-		return mval{kind: 'o'}
+		return mval{kind: 'o', empty: x.Len() == 0}
 	case *ast.Array:
-		return mval{kind: 'a'}
+		return mval{kind: 'a', empty: x.Len() == 0}
 	}
 	return mval{kind: 'x'}
 }
