@@ -130,14 +130,12 @@ func (s *Sink) Stats() SinkStats {
 	return st
 }
 
-// Complete fills in what a finding carries besides what the signature said:
-// the host (the event's) and the stable id. It is the one place that does.
+// Complete fills in the stable id of a finding (and its event when it has
+// none). The host is not filled here: Engine.Evaluate, where findings are
+// made, is the one place that sets it, from the event.
 func Complete(f *Finding, ev *event.Event) {
 	if f.Event == nil {
 		f.Event = ev
-	}
-	if f.Host == "" && f.Event != nil {
-		f.Host = f.Event.Host
 	}
 	if f.ID == "" {
 		f.ID = FindingID(f)

@@ -25,6 +25,9 @@ type PublisherOptions struct {
 	// When it is full, Publish drops the event and counts it rather than
 	// stall the ring buffer reader that calls it.
 	QueueLen int
+	// CriticalQueueLen bounds the critical events waiting (default 4096):
+	// they have a queue of their own, which the publisher empties first.
+	CriticalQueueLen int
 	// Logger receives drop and error reports (rate-limited).
 	Logger zerolog.Logger
 }
@@ -39,26 +42,31 @@ type PublishStats struct {
 	// NATS client (its reconnect buffer is full while NATS is unreachable),
 	// per event name.
 	DroppedByEvent map[string]uint64
-	Queued         int // events waiting in the queue now
-	Buffered       int // bytes the NATS client holds (while disconnected)
+	Queued         int    // events waiting in the queue now
+	Critical       uint64 // of Published, sent through the critical lane
+	Buffered       int    // bytes the NATS client holds (while disconnected)
 }
 
 // Publisher publishes events as JSON on vigil.events.<event>.<host>.
 //
 // Publish never blocks: it marshals the event and queues the bytes; one
-// goroutine hands them to nats.go, which buffers while disconnected. Events
+// goroutine hands them to nats.go, which buffers while disconnected.
+// PublishCritical queues on a second queue, which that goroutine always
+// empties first: a critical event waits behind no backlog of routine ones.
+// Events
 // that do not fit the queue, and messages nats.go refuses, are counted and
 // reported, never lost silently. Close flushes what is queued.
 type Publisher struct {
 	nc    *nats.Conn
 	opts  PublisherOptions
 	queue chan message
+	crit  chan message // the critical lane, sent first
 	done  chan struct{}
 	once  sync.Once
 
-	published, dropped, publishErrs, marshalErrs atomic.Uint64
-	byEvent                                      sync.Map     // event name -> *atomic.Uint64
-	lastReport                                   atomic.Int64 // unix nanos of the last drop/error log
+	published, dropped, publishErrs, marshalErrs, critical atomic.Uint64
+	byEvent                                                sync.Map     // event name -> *atomic.Uint64
+	lastReport                                             atomic.Int64 // unix nanos of the last drop/error log
 }
 
 type message struct {
@@ -82,10 +90,14 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 16384
 	}
+	if opts.CriticalQueueLen <= 0 {
+		opts.CriticalQueueLen = 4096
+	}
 	p := &Publisher{
 		nc:    nc,
 		opts:  opts,
 		queue: make(chan message, opts.QueueLen),
+		crit:  make(chan message, opts.CriticalQueueLen),
 		done:  make(chan struct{}),
 	}
 	go p.loop()
@@ -94,7 +106,13 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 
 // Publish queues ev for publication. It is safe for concurrent use and does
 // not keep ev after it returns.
-func (p *Publisher) Publish(ev *event.Event) {
+func (p *Publisher) Publish(ev *event.Event) { p.enqueue(p.queue, ev) }
+
+// PublishCritical queues ev in the critical lane, sent before any routine
+// event waiting.
+func (p *Publisher) PublishCritical(ev *event.Event) { p.enqueue(p.crit, ev) }
+
+func (p *Publisher) enqueue(queue chan message, ev *event.Event) {
 	host := ev.Host
 	if host == "" {
 		// Label a copy: the caller's event is left as it was.
@@ -109,7 +127,7 @@ func (p *Publisher) Publish(ev *event.Event) {
 		return
 	}
 	select {
-	case p.queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
+	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
 	default:
 		p.dropped.Add(1)
 		p.lost(ev.Name)
@@ -119,14 +137,46 @@ func (p *Publisher) Publish(ev *event.Event) {
 
 func (p *Publisher) loop() {
 	defer close(p.done)
-	for m := range p.queue {
-		if err := p.nc.Publish(m.subject, m.data); err != nil {
-			p.publishErrs.Add(1)
-			p.lost(m.name)
-			p.report("publishing an event", err, m.subject)
+	crit, queue := p.crit, p.queue // nil once closed and empty
+	for crit != nil || queue != nil {
+		// The critical lane first, whenever it holds something.
+		select {
+		case m, ok := <-crit:
+			if !ok {
+				crit = nil
+				continue
+			}
+			p.send(m, true)
 			continue
+		default:
 		}
-		p.published.Add(1)
+		select {
+		case m, ok := <-crit:
+			if !ok {
+				crit = nil
+				continue
+			}
+			p.send(m, true)
+		case m, ok := <-queue:
+			if !ok {
+				queue = nil
+				continue
+			}
+			p.send(m, false)
+		}
+	}
+}
+
+func (p *Publisher) send(m message, critical bool) {
+	if err := p.nc.Publish(m.subject, m.data); err != nil {
+		p.publishErrs.Add(1)
+		p.lost(m.name)
+		p.report("publishing an event", err, m.subject)
+		return
+	}
+	p.published.Add(1)
+	if critical {
+		p.critical.Add(1)
 	}
 }
 
@@ -152,7 +202,8 @@ func (p *Publisher) Stats() PublishStats {
 		PublishErrors:  p.publishErrs.Load(),
 		MarshalErrors:  p.marshalErrs.Load(),
 		DroppedByEvent: map[string]uint64{},
-		Queued:         len(p.queue),
+		Queued:         len(p.queue) + len(p.crit),
+		Critical:       p.critical.Load(),
 	}
 	if p.nc != nil {
 		if n, err := p.nc.Buffered(); err == nil {
@@ -172,7 +223,7 @@ func (p *Publisher) Stats() PublishStats {
 // during or after Close.
 func (p *Publisher) Close(ctx context.Context) error {
 	closed := false
-	p.once.Do(func() { close(p.queue); closed = true })
+	p.once.Do(func() { close(p.queue); close(p.crit); closed = true })
 	if !closed {
 		return ErrPublisherClosed
 	}

@@ -214,6 +214,12 @@ func TestFaultNATSServerKilled(t *testing.T) {
 	r := newFaultRig(t)
 	sensor := r.startSensor(t)
 	r.startEngine(t, "vigil engine")
+	// The sensor started before any engine published its interest: it must
+	// switch from every default event to the engine's selection. (It did
+	// not: it watched for changes only and kept emitting every event, whose
+	// volume on a busy host overflowed the reconnect buffer during the
+	// outage: execve events lost with the rest.)
+	sensor.waitLog(t, "following the engines' interest", 30*time.Second)
 	r.fire(t, 0, 20, 100*time.Millisecond)
 	r.ns.Kill()
 	r.fire(t, 20, 120, 100*time.Millisecond) // 10 s of outage
@@ -222,6 +228,12 @@ func TestFaultNATSServerKilled(t *testing.T) {
 	start := time.Now()
 	r.waitStored(t, 140, 90*time.Second)
 	t.Logf("every finding stored %s after the last trigger", time.Since(start).Round(100*time.Millisecond))
+	sensor.stop(15 * time.Second)
+	for line := range strings.Lines(sensor.stderr.String()) {
+		if strings.Contains(line, `"message":"sensor stopped"`) {
+			t.Logf("sensor counters: %s", line)
+		}
+	}
 	if t.Failed() {
 		t.Logf("sensor logs:\n%s", sensor.stderr)
 	}

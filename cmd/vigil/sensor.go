@@ -112,7 +112,7 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 		metrics.NewSensor(reg, s, pub)
 	}
 	runDone := make(chan error, 1)
-	go func() { runDone <- s.Run(ctx, pub.Publish) }()
+	go func() { runDone <- s.RunLanes(ctx, pub.Publish, pub.PublishCritical) }()
 	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
 
 	var tick <-chan time.Time
