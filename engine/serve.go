@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,7 +230,62 @@ func (s *Server) criticalEvents() []string {
 	if s.opts.Subject != event.AllEvents || s.opts.NoCriticalLane {
 		return nil
 	}
-	return s.eng.Set().Interest().CriticalEvents()
+	return event.RareEvents()
+}
+
+// criticalConsumer declares (or finds) the critical lane's consumer and
+// returns the stream sequence it starts at.
+func (s *Server) criticalConsumer(ctx context.Context, js jetstream.JetStream, routine jetstream.ConsumerConfig, crit []string) (jetstream.Consumer, uint64, error) {
+	name := s.opts.Queue + CriticalSuffix
+	subjects := criticalSubjects(crit)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := js.Consumer(cctx, EventsStream, name)
+	if err == nil {
+		cfg := cons.CachedInfo().Config
+		if cfg.DeliverPolicy != jetstream.DeliverByStartSequencePolicy || cfg.OptStartSeq == 0 {
+			return nil, 0, fmt.Errorf("the consumer %s exists and does not start at a fixed sequence", name)
+		}
+		if !slices.Equal(cfg.FilterSubjects, subjects) {
+			// Another set of rare events (another vigil version): the
+			// events only the new set names, between the lane's start and
+			// now, were the routine consumer's to take and are not
+			// delivered again; the rest is unaffected.
+			cfg.FilterSubjects = subjects
+			if cons, err = js.UpdateConsumer(cctx, EventsStream, cfg); err != nil {
+				return nil, 0, fmt.Errorf("updating the consumer %s: %w", name, err)
+			}
+		}
+		return cons, cfg.OptStartSeq, nil
+	}
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, 0, err
+	}
+	st, err := js.Stream(cctx, EventsStream)
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := st.Info(cctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cc := routine
+	cc.Durable = name
+	cc.Description = "vigil engines' critical lane: rare events, evaluated ahead of the rest"
+	cc.FilterSubject = ""
+	cc.FilterSubjects = subjects
+	cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cc.OptStartSeq = info.State.LastSeq + 1
+	cc.MaxAckPending = max(s.opts.MaxInFlight/4, 64)
+	cons, err = js.CreateConsumer(cctx, EventsStream, cc)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		// Another engine of the group created it meanwhile.
+		cons, err = js.Consumer(cctx, EventsStream, name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("declaring the consumer %s: %w", name, err)
+	}
+	return cons, cons.CachedInfo().Config.OptStartSeq, nil
 }
 
 func criticalSubjects(names []string) []string {
@@ -269,32 +325,33 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	// sink does not write again). It starts with the events that arrive
 	// after its creation: the older ones are the routine consumer's. A
 	// work-queue stream allows no overlapping consumers: no lane there.
+	// The critical lane: a second durable consumer on the same stream,
+	// filtered to the rare events (event.RareEvents), which this engine's
+	// workers take first. It starts at a stream sequence fixed when it is
+	// created (OptStartSeq): the routine consumer skips (acknowledges
+	// without evaluating) the rare events from that sequence on, which the
+	// lane delivers, and evaluates those before it. A work-queue stream
+	// allows no overlapping consumers: no lane there.
 	var critCons jetstream.Consumer
+	var critStart uint64 // 0: no lane, the routine consumer takes everything
 	crit := s.criticalEvents()
-	if len(crit) == 0 && s.opts.Subject == event.AllEvents {
-		// A lane left by an earlier start would keep a backlog for nobody.
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		js.DeleteConsumer(dctx, EventsStream, s.opts.Queue+CriticalSuffix)
-		cancel()
+	if len(crit) > 0 && s.opts.Streams.EventsRetention == "workqueue" {
+		log.Info().Msg("no critical lane: the events stream has work-queue retention, which allows no second consumer over the same events")
+		crit = nil
 	}
 	if len(crit) > 0 {
-		if s.opts.Streams.EventsRetention == "workqueue" {
-			log.Info().Msg("no critical lane: the events stream has work-queue retention, which allows no second consumer over the same events")
+		var err error
+		critCons, critStart, err = s.criticalConsumer(ctx, js, cc, crit)
+		if err != nil {
+			log.Warn().Err(err).Msg("no critical lane: critical events go with the rest")
+			critCons, critStart = nil, 0
 		} else {
-			ccc := cc
-			ccc.Durable = s.opts.Queue + CriticalSuffix
-			ccc.Description = "vigil engines' critical lane: rare events that signatures of high severity select, evaluated first"
-			ccc.FilterSubject = ""
-			ccc.FilterSubjects = criticalSubjects(crit)
-			ccc.DeliverPolicy = jetstream.DeliverNewPolicy
-			ccc.MaxAckPending = max(s.opts.MaxInFlight/4, 64)
-			if critCons, err = s.consumer(ctx, js, ccc); err != nil {
-				log.Warn().Err(err).Msg("no critical lane: its consumer could not be declared; critical events go with the rest")
-				critCons = nil
-			} else {
-				log.Info().Strs("events", crit).Str("consumer", ccc.Durable).Msg("critical lane")
-			}
+			log.Info().Strs("events", crit).Str("consumer", s.opts.Queue+CriticalSuffix).Uint64("from_sequence", critStart).Msg("critical lane")
 		}
+	}
+	rare := map[string]bool{}
+	for _, n := range crit {
+		rare[event.Token(n)] = true
 	}
 	s.sink.Publisher = JetStreamPublisher{JS: js}
 	if s.opts.NoPublish {
@@ -305,8 +362,14 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	jobs := make(chan jetstream.Msg, s.opts.Workers)
 	critJobs := make(chan jetstream.Msg, s.opts.Workers)
 	stopping := make(chan struct{})
-	handler := func(queue chan jetstream.Msg) jetstream.MessageHandler {
+	handler := func(queue chan jetstream.Msg, routine bool) jetstream.MessageHandler {
 		return func(m jetstream.Msg) {
+			if routine && critStart > 0 && rare[subjectEvent(m.Subject())] {
+				if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= critStart {
+					m.Ack() // the critical lane's
+					return
+				}
+			}
 			s.received.Add(1)
 			select {
 			case <-stopping:
@@ -338,13 +401,13 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	// kill took 30-40s).
 	expiry := jetstream.PullExpiry(5 * time.Second)
 	batch := min(max(4*s.opts.Workers, 16), s.opts.MaxInFlight)
-	consumeCtx, err := cons.Consume(handler(jobs), jetstream.PullMaxMessages(batch), expiry, errHandler)
+	consumeCtx, err := cons.Consume(handler(jobs, true), jetstream.PullMaxMessages(batch), expiry, errHandler)
 	if err != nil {
 		return fmt.Errorf("consuming from %s: %w", EventsStream, err)
 	}
 	contexts := []jetstream.ConsumeContext{consumeCtx}
 	if critCons != nil {
-		cctx, err := critCons.Consume(handler(critJobs), jetstream.PullMaxMessages(16), expiry, errHandler)
+		cctx, err := critCons.Consume(handler(critJobs, false), jetstream.PullMaxMessages(16), expiry, errHandler)
 		if err != nil {
 			log.Warn().Err(err).Msg("no critical lane: consuming from its consumer failed; critical events go with the rest")
 		} else {

@@ -22,14 +22,13 @@ var rareEvents = map[string]bool{
 // critical lane.
 func Rare(name string) bool { return rareEvents[name] }
 
-// CriticalEvents returns, sorted, the events of in that take the critical
-// lane: rare events a signature of high or critical severity selects.
-func (in Interest) CriticalEvents() []string {
-	var out []string
-	for name, c := range in.Events {
-		if c.Critical && rareEvents[name] {
-			out = append(out, name)
-		}
+// RareEvents returns, sorted, every event rare enough for the critical
+// lane. Engines give all of them a lane whatever the signatures: one fixed
+// set, so that every engine of a group declares the same lane.
+func RareEvents() []string {
+	out := make([]string, 0, len(rareEvents))
+	for name := range rareEvents {
+		out = append(out, name)
 	}
 	sort.Strings(out)
 	return out
