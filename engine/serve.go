@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,9 @@ type ServeOptions struct {
 	// finished stays unacknowledged and is delivered again; with core NATS
 	// it is counted as dropped.
 	StopTimeout time.Duration
+	// NoCriticalLane keeps critical events with the rest: no second
+	// consumer (or queue subscription) for them.
+	NoCriticalLane bool
 	// Observe, when set, is called after each evaluation with the event's
 	// name and how long evaluating it took (for latency histograms).
 	Observe func(eventName string, took time.Duration)
@@ -85,6 +89,9 @@ type ServeStats struct {
 	Findings      uint64 // findings produced
 	PublishErrors uint64 // findings NATS refused or did not acknowledge
 	OutputErrors  uint64 // findings an output could not write
+	// Duplicates counts findings VIGIL_FINDINGS had stored already (an
+	// event evaluated again), neither counted in Findings nor written again.
+	Duplicates uint64
 	// Dropped counts events lost: dropped by the NATS client because the
 	// engine fell behind, or received but not evaluated at stop (core NATS
 	// only; JetStream redelivers instead).
@@ -94,6 +101,10 @@ type ServeStats struct {
 	// this engine handed back because a finding could not be stored;
 	// HandedBack counts events left unacknowledged at stop.
 	Redelivered, Retried, HandedBack uint64
+	// Critical counts events taken through the critical lane (rare events
+	// that signatures of high severity select), evaluated ahead of the
+	// routine ones.
+	Critical uint64
 	// Pending is the consumer's backlog (events not yet delivered) and
 	// AckPending the events delivered and not yet acknowledged, as last
 	// read from JetStream.
@@ -111,9 +122,9 @@ type Server struct {
 	sub   atomic.Pointer[nats.Subscription]
 	js    atomic.Bool
 
-	received, bad, refused, evaluated atomic.Uint64
-	redelivered, retried, handedBack  atomic.Uint64
-	pending, ackPending               atomic.Uint64
+	received, bad, refused, evaluated, critical atomic.Uint64
+	redelivered, retried, handedBack            atomic.Uint64
+	pending, ackPending                         atomic.Uint64
 	// lostAtStop counts messages that arrived while stopping; slowDropped is
 	// the client's slow-consumer count, kept when the subscription ends.
 	lostAtStop, slowDropped atomic.Uint64
@@ -207,6 +218,84 @@ func (s *Server) detectJetStream(ctx context.Context) (jetstream.JetStream, erro
 	return js, nil
 }
 
+// CriticalSuffix ends the name of the engines' second durable consumer (and
+// core NATS queue group): the critical lane, which carries only the rare
+// events that signatures of high severity select, so that they are
+// evaluated ahead of any backlog of routine events.
+const CriticalSuffix = "-critical"
+
+// criticalEvents are the events of the critical lane: none when the server
+// consumes a subject of its own choosing.
+func (s *Server) criticalEvents() []string {
+	if s.opts.Subject != event.AllEvents || s.opts.NoCriticalLane {
+		return nil
+	}
+	return event.RareEvents()
+}
+
+// criticalConsumer declares (or finds) the critical lane's consumer and
+// returns the stream sequence it starts at.
+func (s *Server) criticalConsumer(ctx context.Context, js jetstream.JetStream, routine jetstream.ConsumerConfig, crit []string) (jetstream.Consumer, uint64, error) {
+	name := s.opts.Queue + CriticalSuffix
+	subjects := criticalSubjects(crit)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := js.Consumer(cctx, EventsStream, name)
+	if err == nil {
+		cfg := cons.CachedInfo().Config
+		if cfg.DeliverPolicy != jetstream.DeliverByStartSequencePolicy || cfg.OptStartSeq == 0 {
+			return nil, 0, fmt.Errorf("the consumer %s exists and does not start at a fixed sequence", name)
+		}
+		if !slices.Equal(cfg.FilterSubjects, subjects) {
+			// Another set of rare events (another vigil version): the
+			// events only the new set names, between the lane's start and
+			// now, were the routine consumer's to take and are not
+			// delivered again; the rest is unaffected.
+			cfg.FilterSubjects = subjects
+			if cons, err = js.UpdateConsumer(cctx, EventsStream, cfg); err != nil {
+				return nil, 0, fmt.Errorf("updating the consumer %s: %w", name, err)
+			}
+		}
+		return cons, cfg.OptStartSeq, nil
+	}
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, 0, err
+	}
+	st, err := js.Stream(cctx, EventsStream)
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := st.Info(cctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cc := routine
+	cc.Durable = name
+	cc.Description = "vigil engines' critical lane: rare events, evaluated ahead of the rest"
+	cc.FilterSubject = ""
+	cc.FilterSubjects = subjects
+	cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cc.OptStartSeq = info.State.LastSeq + 1
+	cc.MaxAckPending = max(s.opts.MaxInFlight/4, 64)
+	cons, err = js.CreateConsumer(cctx, EventsStream, cc)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		// Another engine of the group created it meanwhile.
+		cons, err = js.Consumer(cctx, EventsStream, name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("declaring the consumer %s: %w", name, err)
+	}
+	return cons, cons.CachedInfo().Config.OptStartSeq, nil
+}
+
+func criticalSubjects(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = event.EventsPrefix + "." + event.Token(n) + ".>"
+	}
+	return out
+}
+
 func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error {
 	log := s.opts.Logger
 	if err := EnsureStreams(ctx, js, s.opts.Streams, log); err != nil {
@@ -224,19 +313,45 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	if s.opts.Subject != event.AllEvents {
 		cc.FilterSubject = s.opts.Subject
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	cons, err := js.CreateOrUpdateConsumer(cctx, EventsStream, cc)
-	cancel()
+	cons, err := s.consumer(ctx, js, cc)
 	if err != nil {
-		// An engine that may not change the consumer uses it as it is.
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var ierr error
-		cons, ierr = js.Consumer(cctx, EventsStream, s.opts.Queue)
-		cancel()
-		if ierr != nil {
-			return fmt.Errorf("declaring the JetStream consumer %s on %s: %w", s.opts.Queue, EventsStream, errors.Join(err, ierr))
+		return err
+	}
+	// The critical lane: a second durable consumer on the same stream,
+	// filtered to the critical events. It only speeds them up: the routine
+	// consumer still takes every event (a critical one included), so
+	// nothing depends on the two agreeing; the second evaluation makes the
+	// same finding ids, which VIGIL_FINDINGS drops as duplicates (and the
+	// sink does not write again). It starts with the events that arrive
+	// after its creation: the older ones are the routine consumer's. A
+	// work-queue stream allows no overlapping consumers: no lane there.
+	// The critical lane: a second durable consumer on the same stream,
+	// filtered to the rare events (event.RareEvents), which this engine's
+	// workers take first. It starts at a stream sequence fixed when it is
+	// created (OptStartSeq): the routine consumer skips (acknowledges
+	// without evaluating) the rare events from that sequence on, which the
+	// lane delivers, and evaluates those before it. A work-queue stream
+	// allows no overlapping consumers: no lane there.
+	var critCons jetstream.Consumer
+	var critStart uint64 // 0: no lane, the routine consumer takes everything
+	crit := s.criticalEvents()
+	if len(crit) > 0 && s.opts.Streams.EventsRetention == "workqueue" {
+		log.Info().Msg("no critical lane: the events stream has work-queue retention, which allows no second consumer over the same events")
+		crit = nil
+	}
+	if len(crit) > 0 {
+		var err error
+		critCons, critStart, err = s.criticalConsumer(ctx, js, cc, crit)
+		if err != nil {
+			log.Warn().Err(err).Msg("no critical lane: critical events go with the rest")
+			critCons, critStart = nil, 0
+		} else {
+			log.Info().Strs("events", crit).Str("consumer", s.opts.Queue+CriticalSuffix).Uint64("from_sequence", critStart).Msg("critical lane")
 		}
-		log.Warn().Err(err).Str("consumer", s.opts.Queue).Msg("using the existing consumer as it is: it could not be updated")
+	}
+	rare := map[string]bool{}
+	for _, n := range crit {
+		rare[event.Token(n)] = true
 	}
 	s.sink.Publisher = JetStreamPublisher{JS: js}
 	if s.opts.NoPublish {
@@ -245,33 +360,59 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	s.js.Store(true)
 
 	jobs := make(chan jetstream.Msg, s.opts.Workers)
+	critJobs := make(chan jetstream.Msg, s.opts.Workers)
 	stopping := make(chan struct{})
-	batch := min(max(4*s.opts.Workers, 16), s.opts.MaxInFlight)
-	consumeCtx, err := cons.Consume(func(m jetstream.Msg) {
-		s.received.Add(1)
-		select {
-		case <-stopping:
-			// Handed back now rather than after AckWait.
-			s.handedBack.Add(1)
-			m.Nak()
-			return
-		default:
+	handler := func(queue chan jetstream.Msg, routine bool) jetstream.MessageHandler {
+		return func(m jetstream.Msg) {
+			if routine && critStart > 0 && rare[subjectEvent(m.Subject())] {
+				if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= critStart {
+					m.Ack() // the critical lane's
+					return
+				}
+			}
+			s.received.Add(1)
+			select {
+			case <-stopping:
+				// Handed back now rather than after AckWait.
+				s.handedBack.Add(1)
+				m.Nak()
+				return
+			default:
+			}
+			select {
+			case queue <- m:
+			case <-stopping:
+				s.handedBack.Add(1)
+				m.Nak()
+			}
 		}
-		select {
-		case jobs <- m:
-		case <-stopping:
-			s.handedBack.Add(1)
-			m.Nak()
-		}
-	}, jetstream.PullMaxMessages(batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	}
+	errHandler := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrDisconnected) {
 			log.Debug().Err(err).Msg("JetStream consumer")
 			return
 		}
 		log.Warn().Err(err).Msg("JetStream consumer")
-	}))
+	})
+	// Pull requests expire after 5s and the server sends a heartbeat every
+	// 2.5s: a pull lost with a restarted server is noticed (two missed
+	// heartbeats) and renewed within 5s, rather than the 30s of the
+	// client's default 30s expiry (the recovery measured after a server
+	// kill took 30-40s).
+	expiry := jetstream.PullExpiry(5 * time.Second)
+	batch := min(max(4*s.opts.Workers, 16), s.opts.MaxInFlight)
+	consumeCtx, err := cons.Consume(handler(jobs, true), jetstream.PullMaxMessages(batch), expiry, errHandler)
 	if err != nil {
 		return fmt.Errorf("consuming from %s: %w", EventsStream, err)
+	}
+	contexts := []jetstream.ConsumeContext{consumeCtx}
+	if critCons != nil {
+		cctx, err := critCons.Consume(handler(critJobs, false), jetstream.PullMaxMessages(16), expiry, errHandler)
+		if err != nil {
+			log.Warn().Err(err).Msg("no critical lane: consuming from its consumer failed; critical events go with the rest")
+		} else {
+			contexts = append(contexts, cctx)
+		}
 	}
 	log.Info().Str("stream", EventsStream).Str("consumer", s.opts.Queue).Int("max_in_flight", s.opts.MaxInFlight).Msg("consuming events from JetStream")
 	close(s.ready)
@@ -290,21 +431,17 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 		go func() {
 			defer wg.Done()
 			for {
-				var m jetstream.Msg
-				select {
-				case m = <-jobs:
-				case <-consumerStopped:
-					// Finish what is queued, then return.
-					select {
-					case m = <-jobs:
-					default:
-						return
-					}
+				m, crit, ok := nextJob(critJobs, jobs, consumerStopped)
+				if !ok {
+					return
 				}
 				if d := deadline.Load(); d != 0 && time.Now().UnixNano() > d {
 					s.handedBack.Add(1)
 					m.Nak()
 					continue
+				}
+				if crit {
+					s.critical.Add(1)
 				}
 				s.handleJS(m)
 			}
@@ -316,11 +453,15 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	close(stopping)
 	// Drain hands the messages already pulled to the handler, which hands
 	// them back at once (rather than after AckWait).
-	consumeCtx.Drain()
-	select {
-	case <-consumeCtx.Closed():
-	case <-time.After(s.opts.StopTimeout):
-		log.Warn().Msg("the JetStream consumer did not stop in time")
+	for _, c := range contexts {
+		c.Drain()
+	}
+	for _, c := range contexts {
+		select {
+		case <-c.Closed():
+		case <-time.After(s.opts.StopTimeout):
+			log.Warn().Msg("the JetStream consumer did not stop in time")
+		}
 	}
 	// jobs is never closed: a late handler call must not send on a closed
 	// channel. What it queues after the workers are gone stays
@@ -332,6 +473,51 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 		log.Info().Uint64("events", n).Msg("events left unacknowledged at stop: JetStream delivers them again")
 	}
 	return nil
+}
+
+// nextJob takes the next event for a worker, a critical one whenever one
+// waits. Once stopped is closed it returns what is still queued, then false.
+func nextJob[M any](crit, routine <-chan M, stopped <-chan struct{}) (M, bool, bool) {
+	select {
+	case m := <-crit:
+		return m, true, true
+	default:
+	}
+	select {
+	case m := <-crit:
+		return m, true, true
+	case m := <-routine:
+		return m, false, true
+	case <-stopped:
+		select {
+		case m := <-crit:
+			return m, true, true
+		case m := <-routine:
+			return m, false, true
+		default:
+			var zero M
+			return zero, false, false
+		}
+	}
+}
+
+// consumer declares a durable consumer, or uses it as it is when this
+// engine may not change it.
+func (s *Server) consumer(ctx context.Context, js jetstream.JetStream, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cons, err := js.CreateOrUpdateConsumer(cctx, EventsStream, cc)
+	cancel()
+	if err == nil {
+		return cons, nil
+	}
+	cctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	cons, ierr := js.Consumer(cctx, EventsStream, cc.Durable)
+	cancel()
+	if ierr != nil {
+		return nil, fmt.Errorf("declaring the JetStream consumer %s on %s: %w", cc.Durable, EventsStream, errors.Join(err, ierr))
+	}
+	s.opts.Logger.Warn().Err(err).Str("consumer", cc.Durable).Msg("using the existing consumer as it is: it could not be updated")
+	return cons, nil
 }
 
 // watchLag reads the consumer's backlog every few seconds.
@@ -380,14 +566,32 @@ func (s *Server) runCore(ctx context.Context) error {
 		s.sink.Publisher = CorePublisher{NC: s.nc}
 	}
 	jobs := make(chan *nats.Msg, 4*s.opts.Workers)
+	critJobs := make(chan *nats.Msg, s.opts.Workers)
 	stopping := make(chan struct{})
-	sub, err := s.nc.QueueSubscribe(s.opts.Subject, s.opts.Queue, func(m *nats.Msg) {
-		s.received.Add(1)
-		select {
-		case jobs <- m:
-		case <-stopping:
-			s.lostAtStop.Add(1)
+	// The critical lane: critical events also come through a queue
+	// subscription of their own (group <queue>-critical), whose messages the
+	// client holds apart from the routine backlog; the routine subscription
+	// skips them. Core NATS delivers at most once anyway.
+	crit := map[string]bool{}
+	for _, n := range s.criticalEvents() {
+		crit[event.Token(n)] = true
+	}
+	enqueue := func(queue chan *nats.Msg) nats.MsgHandler {
+		return func(m *nats.Msg) {
+			select {
+			case queue <- m:
+			case <-stopping:
+				s.lostAtStop.Add(1)
+			}
 		}
+	}
+	toRoutine := enqueue(jobs)
+	sub, err := s.nc.QueueSubscribe(s.opts.Subject, s.opts.Queue, func(m *nats.Msg) {
+		if len(crit) > 0 && crit[subjectEvent(m.Subject)] {
+			return
+		}
+		s.received.Add(1)
+		toRoutine(m)
 	})
 	if err != nil {
 		return fmt.Errorf("subscribing to %s: %w", s.opts.Subject, err)
@@ -397,6 +601,22 @@ func (s *Server) runCore(ctx context.Context) error {
 		return fmt.Errorf("subscribing to %s: %w", s.opts.Subject, err)
 	}
 	s.sub.Store(sub)
+	var critSubs []*nats.Subscription
+	toCritical := enqueue(critJobs)
+	for n := range crit {
+		cs, err := s.nc.QueueSubscribe(event.EventsPrefix+"."+n+".>", s.opts.Queue+CriticalSuffix, func(m *nats.Msg) {
+			s.received.Add(1)
+			toCritical(m)
+		})
+		if err != nil {
+			sub.Unsubscribe()
+			for _, cs := range critSubs {
+				cs.Unsubscribe()
+			}
+			return fmt.Errorf("subscribing to the critical event %s: %w", n, err)
+		}
+		critSubs = append(critSubs, cs)
+	}
 	// The subscription is in place once the server has seen it; while
 	// disconnected, nats.go sends it on reconnect.
 	if s.nc.IsConnected() {
@@ -412,25 +632,23 @@ func (s *Server) runCore(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for {
-				select {
-				case m := <-jobs:
-					s.handleCore(m)
-				case <-stopping:
-					for {
-						select {
-						case m := <-jobs:
-							s.handleCore(m)
-						default:
-							return
-						}
-					}
+				m, critical, ok := nextJob(critJobs, jobs, stopping)
+				if !ok {
+					return
 				}
+				if critical {
+					s.critical.Add(1)
+				}
+				s.handleCore(m)
 			}
 		}()
 	}
 
 	<-ctx.Done()
 	s.recordDropped(sub)
+	for _, cs := range critSubs {
+		s.drain(cs)
+	}
 	s.drain(sub)
 	close(stopping)
 	wg.Wait()
@@ -438,6 +656,17 @@ func (s *Server) runCore(ctx context.Context) error {
 		s.opts.Logger.Warn().Uint64("events", n).Msg("events received but not evaluated at stop (core NATS: they are lost)")
 	}
 	return nil
+}
+
+// subjectEvent is the event token of an event subject
+// (vigil.events.<event>.<host>).
+func subjectEvent(subject string) string {
+	rest, ok := strings.CutPrefix(subject, event.EventsPrefix+".")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ".")
+	return name
 }
 
 // drain stops the subscription after the messages already delivered to the
@@ -532,9 +761,11 @@ func (s *Server) Stats() ServeStats {
 		BadMessages:   s.bad.Load(),
 		Refused:       s.refused.Load(),
 		Evaluated:     s.evaluated.Load(),
+		Critical:      s.critical.Load(),
 		Findings:      sk.Findings,
 		PublishErrors: sk.PublishErrors,
 		OutputErrors:  sk.OutputErrors,
+		Duplicates:    sk.Duplicates,
 		Redelivered:   s.redelivered.Load(),
 		Retried:       s.retried.Load(),
 		HandedBack:    s.handedBack.Load(),

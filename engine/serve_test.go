@@ -203,7 +203,7 @@ func TestPublishFindingSubject(t *testing.T) {
 	}
 	ev := execEvent(1, "/tmp/a")
 	ev.Host = "db.example.com"
-	f := &Finding{Signature: SignatureInfo{ID: "some.id"}, Event: ev}
+	f := &Finding{Signature: SignatureInfo{ID: "some.id"}, Event: ev, Host: ev.Host}
 	if err := PublishFinding(nc, f); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestPublishFindingSubject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The finding has no Host of its own: the event's host names the subject.
+	// The host is escaped in the subject.
 	if want := "vigil.findings.some_id.db_example_com"; msg.Subject != want {
 		t.Errorf("subject = %s, want %s", msg.Subject, want)
 	}

@@ -50,9 +50,18 @@ func (p JetStreamPublisher) PublishFinding(ctx context.Context, f *Finding, data
 	defer cancel()
 	msg := &nats.Msg{Subject: f.Subject(), Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, f.ID)
-	_, err := p.JS.PublishMsg(ctx, msg)
+	ack, err := p.JS.PublishMsg(ctx, msg)
+	if err == nil && ack.Duplicate {
+		return ErrDuplicate
+	}
 	return err
 }
+
+// ErrDuplicate is returned by a FindingPublisher when the finding is stored
+// already (an event evaluated again: redelivered, or taken by the critical
+// lane and again by the routine one). The sink neither counts nor writes it
+// a second time.
+var ErrDuplicate = errors.New("finding stored already")
 
 // ErrNotDelivered is returned by Sink.Emit when a finding could not be
 // published: the event must be evaluated again (not acknowledged).
@@ -69,9 +78,9 @@ type Sink struct {
 	Output Output
 	Logger zerolog.Logger
 
-	findings, publishErrs, outputErrs atomic.Uint64
-	mu                                sync.Mutex
-	perSig                            map[string]uint64
+	findings, publishErrs, outputErrs, duplicates atomic.Uint64
+	mu                                            sync.Mutex
+	perSig                                        map[string]uint64
 }
 
 // SinkStats counts what a Sink did.
@@ -80,6 +89,9 @@ type SinkStats struct {
 	PublishErrors uint64            // findings NATS refused or did not acknowledge
 	OutputErrors  uint64            // findings an output could not write
 	PerSignature  map[string]uint64 // findings per signature id
+	// Duplicates counts findings the stream had stored already (not
+	// counted in Findings, not written to the output again).
+	Duplicates uint64
 }
 
 // Emit completes, publishes and writes the findings of ev. It returns
@@ -90,17 +102,14 @@ func (s *Sink) Emit(ctx context.Context, ev *event.Event, fs []Finding) error {
 	for i := range fs {
 		f := &fs[i]
 		Complete(f, ev)
-		s.findings.Add(1)
-		s.mu.Lock()
-		if s.perSig == nil {
-			s.perSig = map[string]uint64{}
-		}
-		s.perSig[f.Signature.ID]++
-		s.mu.Unlock()
 		if s.Publisher != nil {
 			data, err := f.Marshal()
 			if err == nil {
 				err = s.Publisher.PublishFinding(ctx, f, data)
+			}
+			if errors.Is(err, ErrDuplicate) {
+				s.duplicates.Add(1)
+				continue
 			}
 			if err != nil {
 				s.publishErrs.Add(1)
@@ -108,6 +117,13 @@ func (s *Sink) Emit(ctx context.Context, ev *event.Event, fs []Finding) error {
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrNotDelivered, f.Signature.ID, err))
 			}
 		}
+		s.findings.Add(1)
+		s.mu.Lock()
+		if s.perSig == nil {
+			s.perSig = map[string]uint64{}
+		}
+		s.perSig[f.Signature.ID]++
+		s.mu.Unlock()
 		if s.Output != nil {
 			if err := s.Output.Write(f); err != nil {
 				s.outputErrs.Add(1)
@@ -121,7 +137,7 @@ func (s *Sink) Emit(ctx context.Context, ev *event.Event, fs []Finding) error {
 
 // Stats returns the counters so far.
 func (s *Sink) Stats() SinkStats {
-	st := SinkStats{Findings: s.findings.Load(), PublishErrors: s.publishErrs.Load(), OutputErrors: s.outputErrs.Load(), PerSignature: map[string]uint64{}}
+	st := SinkStats{Findings: s.findings.Load(), PublishErrors: s.publishErrs.Load(), OutputErrors: s.outputErrs.Load(), Duplicates: s.duplicates.Load(), PerSignature: map[string]uint64{}}
 	s.mu.Lock()
 	for k, v := range s.perSig {
 		st.PerSignature[k] = v
@@ -130,14 +146,12 @@ func (s *Sink) Stats() SinkStats {
 	return st
 }
 
-// Complete fills in what a finding carries besides what the signature said:
-// the host (the event's) and the stable id. It is the one place that does.
+// Complete fills in the stable id of a finding (and its event when it has
+// none). The host is not filled here: Engine.Evaluate, where findings are
+// made, is the one place that sets it, from the event.
 func Complete(f *Finding, ev *event.Event) {
 	if f.Event == nil {
 		f.Event = ev
-	}
-	if f.Host == "" && f.Event != nil {
-		f.Host = f.Event.Host
 	}
 	if f.ID == "" {
 		f.ID = FindingID(f)

@@ -19,21 +19,6 @@ import (
 // select, and publishes them only when some signature wants them.
 var procTableEvents = []string{"sched_process_fork", "sched_process_exec", "sched_process_exit", "commit_creds"}
 
-// rareEvents may go through the critical ring buffer when a signature of
-// high severity selects them. Hot events (every open, exec, fork, socket
-// call) never do, even when such a signature selects them: in the critical
-// ring they would crowd out the rare ones it exists for.
-var rareEvents = map[string]bool{
-	"init_module": true, "finit_module": true, "security_kernel_read_file": true,
-	"security_kernel_post_read_file": true, "module_image_captured": true,
-	"kexec_load": true, "kexec_file_load": true,
-	"security_bpf": true, "security_bpf_map": true,
-	"commit_creds": true, "setuid": true, "setreuid": true, "setresuid": true, "setgid": true,
-	"setregid": true, "setresgid": true, "setfsuid": true, "setfsgid": true, "capset": true,
-	"ptrace": true, "process_vm_writev": true, "process_vm_readv": true,
-	"switch_task_namespaces": true, "security_sb_mount": true, "security_inode_mknod": true,
-}
-
 // selection is what the sensor emits and publishes for one interest.
 type selection struct {
 	// kernel: the events the BPF programs emit (interest, process table,
@@ -68,7 +53,7 @@ func (c Config) selectFor(in *event.Interest) (selection, error) {
 		spec, _ := event.Lookup(name)
 		on[name] = true
 		sel.publish[spec.ID] = true
-		if cond.Critical && rareEvents[name] {
+		if cond.Critical && event.Rare(name) {
 			sel.critical[spec.ID] = true
 		}
 	}

@@ -25,6 +25,14 @@ type PublisherOptions struct {
 	// When it is full, Publish drops the event and counts it rather than
 	// stall the ring buffer reader that calls it.
 	QueueLen int
+	// CriticalQueueLen bounds the critical events waiting (default 4096):
+	// they have a queue of their own, which the publisher empties first.
+	CriticalQueueLen int
+	// Spool, when set, takes the events that do not fit the NATS client's
+	// memory buffer while NATS is unreachable; they go out, in order, once
+	// it is back (also after a restart: the spool is a file). The Publisher
+	// closes it.
+	Spool *Spool
 	// Logger receives drop and error reports (rate-limited).
 	Logger zerolog.Logger
 }
@@ -39,26 +47,39 @@ type PublishStats struct {
 	// NATS client (its reconnect buffer is full while NATS is unreachable),
 	// per event name.
 	DroppedByEvent map[string]uint64
-	Queued         int // events waiting in the queue now
-	Buffered       int // bytes the NATS client holds (while disconnected)
+	Queued         int    // events waiting in the queue now
+	Critical       uint64 // of Published, sent through the critical lane
+	Buffered       int    // bytes the NATS client holds (while disconnected)
+	// Spooled is the bytes of events waiting in the disk spool; Replayed
+	// counts the events sent from it (also in Published); SpoolDropped
+	// counts the events the full spool could not take (also in
+	// DroppedByEvent).
+	Spooled                uint64
+	Replayed, SpoolDropped uint64
 }
 
 // Publisher publishes events as JSON on vigil.events.<event>.<host>.
 //
 // Publish never blocks: it marshals the event and queues the bytes; one
-// goroutine hands them to nats.go, which buffers while disconnected. Events
-// that do not fit the queue, and messages nats.go refuses, are counted and
+// goroutine hands them to nats.go, which buffers while disconnected.
+// PublishCritical queues on a second queue, which that goroutine always
+// empties first: a critical event waits behind no backlog of routine ones.
+// With a Spool, what nats.go's buffer cannot take goes to disk and out again
+// when NATS is back. Events that do not fit the queue, messages nats.go
+// refuses and events the spool cannot take are counted per event and
 // reported, never lost silently. Close flushes what is queued.
 type Publisher struct {
 	nc    *nats.Conn
 	opts  PublisherOptions
 	queue chan message
+	crit  chan message // the critical lane, sent first
 	done  chan struct{}
 	once  sync.Once
 
-	published, dropped, publishErrs, marshalErrs atomic.Uint64
-	byEvent                                      sync.Map     // event name -> *atomic.Uint64
-	lastReport                                   atomic.Int64 // unix nanos of the last drop/error log
+	published, dropped, publishErrs, marshalErrs, critical atomic.Uint64
+	replayed, spoolDropped, spooled                        atomic.Uint64
+	byEvent                                                sync.Map     // event name -> *atomic.Uint64
+	lastReport                                             atomic.Int64 // unix nanos of the last drop/error log
 }
 
 type message struct {
@@ -82,11 +103,18 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 16384
 	}
+	if opts.CriticalQueueLen <= 0 {
+		opts.CriticalQueueLen = 4096
+	}
 	p := &Publisher{
 		nc:    nc,
 		opts:  opts,
 		queue: make(chan message, opts.QueueLen),
+		crit:  make(chan message, opts.CriticalQueueLen),
 		done:  make(chan struct{}),
+	}
+	if opts.Spool != nil {
+		p.spooled.Store(uint64(opts.Spool.Pending()))
 	}
 	go p.loop()
 	return p
@@ -94,7 +122,13 @@ func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 
 // Publish queues ev for publication. It is safe for concurrent use and does
 // not keep ev after it returns.
-func (p *Publisher) Publish(ev *event.Event) {
+func (p *Publisher) Publish(ev *event.Event) { p.enqueue(p.queue, ev) }
+
+// PublishCritical queues ev in the critical lane, sent before any routine
+// event waiting.
+func (p *Publisher) PublishCritical(ev *event.Event) { p.enqueue(p.crit, ev) }
+
+func (p *Publisher) enqueue(queue chan message, ev *event.Event) {
 	host := ev.Host
 	if host == "" {
 		// Label a copy: the caller's event is left as it was.
@@ -109,7 +143,7 @@ func (p *Publisher) Publish(ev *event.Event) {
 		return
 	}
 	select {
-	case p.queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
+	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
 	default:
 		p.dropped.Add(1)
 		p.lost(ev.Name)
@@ -119,14 +153,105 @@ func (p *Publisher) Publish(ev *event.Event) {
 
 func (p *Publisher) loop() {
 	defer close(p.done)
-	for m := range p.queue {
-		if err := p.nc.Publish(m.subject, m.data); err != nil {
-			p.publishErrs.Add(1)
-			p.lost(m.name)
-			p.report("publishing an event", err, m.subject)
+	// While the spool holds events, a tick replays them once NATS is back,
+	// even when no new event comes.
+	var tick <-chan time.Time
+	if p.opts.Spool != nil {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		tick = t.C
+	}
+	crit, queue := p.crit, p.queue // nil once closed and empty
+	for crit != nil || queue != nil {
+		// The critical lane first, whenever it holds something.
+		select {
+		case m, ok := <-crit:
+			if !ok {
+				crit = nil
+				continue
+			}
+			p.send(m, true)
 			continue
+		default:
 		}
-		p.published.Add(1)
+		select {
+		case m, ok := <-crit:
+			if !ok {
+				crit = nil
+				continue
+			}
+			p.send(m, true)
+		case m, ok := <-queue:
+			if !ok {
+				queue = nil
+				continue
+			}
+			p.send(m, false)
+		case <-tick:
+			p.replay(4096)
+		}
+	}
+}
+
+func (p *Publisher) send(m message, critical bool) {
+	sp := p.opts.Spool
+	// While the spool holds events, routine ones join it behind them, to
+	// keep their order; a critical one goes first whenever NATS takes it.
+	if sp != nil && sp.Pending() > 0 && !critical {
+		p.toSpool(m)
+		p.replay(1024)
+		return
+	}
+	err := p.nc.Publish(m.subject, m.data)
+	if sp != nil && errors.Is(err, nats.ErrReconnectBufExceeded) {
+		p.toSpool(m)
+		return
+	}
+	if err != nil {
+		p.publishErrs.Add(1)
+		p.lost(m.name)
+		p.report("publishing an event", err, m.subject)
+		return
+	}
+	p.published.Add(1)
+	if critical {
+		p.critical.Add(1)
+	}
+}
+
+func (p *Publisher) toSpool(m message) {
+	sp := p.opts.Spool
+	if err := sp.Append(m.subject, m.data); err != nil {
+		p.spoolDropped.Add(1)
+		p.lost(m.name)
+		p.report("dropping events: the spool cannot take them", err, m.name)
+		return
+	}
+	p.spooled.Store(uint64(sp.Pending()))
+}
+
+// replay sends up to n spooled events, oldest first, while NATS is
+// connected and takes them.
+func (p *Publisher) replay(n int) {
+	sp := p.opts.Spool
+	if sp == nil {
+		return
+	}
+	defer func() { p.spooled.Store(uint64(sp.Pending())) }()
+	for ; n > 0 && sp.Pending() > 0 && p.nc.IsConnected(); n-- {
+		subject, data, err := sp.Next()
+		if err == nil {
+			if err = p.nc.Publish(subject, data); err != nil {
+				return // NATS went away again: the record stays
+			}
+			p.published.Add(1)
+			p.replayed.Add(1)
+			err = sp.Done()
+		}
+		if err != nil {
+			p.report("replaying the spool", err, "")
+			return
+		}
 	}
 }
 
@@ -152,7 +277,11 @@ func (p *Publisher) Stats() PublishStats {
 		PublishErrors:  p.publishErrs.Load(),
 		MarshalErrors:  p.marshalErrs.Load(),
 		DroppedByEvent: map[string]uint64{},
-		Queued:         len(p.queue),
+		Queued:         len(p.queue) + len(p.crit),
+		Spooled:        p.spooled.Load(),
+		Replayed:       p.replayed.Load(),
+		SpoolDropped:   p.spoolDropped.Load(),
+		Critical:       p.critical.Load(),
 	}
 	if p.nc != nil {
 		if n, err := p.nc.Buffered(); err == nil {
@@ -172,7 +301,7 @@ func (p *Publisher) Stats() PublishStats {
 // during or after Close.
 func (p *Publisher) Close(ctx context.Context) error {
 	closed := false
-	p.once.Do(func() { close(p.queue); closed = true })
+	p.once.Do(func() { close(p.queue); close(p.crit); closed = true })
 	if !closed {
 		return ErrPublisherClosed
 	}
@@ -181,16 +310,38 @@ func (p *Publisher) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if p.nc.IsClosed() {
-		return nil
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
-	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		return err
+	var spoolErr error
+	if sp := p.opts.Spool; sp != nil {
+		// Send what NATS takes before ctx ends; the rest stays on disk for
+		// the next start.
+		for sp.Pending() > 0 && p.nc.IsConnected() && ctx.Err() == nil {
+			before := sp.Pending()
+			p.replay(4096)
+			if sp.Pending() == before {
+				break
+			}
+		}
+		if n := sp.Pending(); n > 0 {
+			p.opts.Logger.Info().Int64("bytes", n).Str("spool", sp.f.Name()).Msg("events left in the spool: they go out at the next start")
+		}
+		spoolErr = sp.Close()
 	}
-	return nil
+	if p.nc.IsClosed() {
+		return spoolErr
+	}
+	if !p.nc.IsConnected() {
+		if n, err := p.nc.Buffered(); err == nil && n > 0 {
+			p.opts.Logger.Warn().Int("bytes", n).Msg("stopping while NATS is unreachable: the events in the client's memory buffer are lost")
+		}
+		return spoolErr
+	}
+	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return errors.Join(err, spoolErr)
+	}
+	return spoolErr
 }

@@ -235,8 +235,16 @@ type ProbeStatus = load.ProbeStatus
 func (s *Sensor) Host() string { return s.cfg.Host }
 
 // Run reads records until ctx is done, handing each decoded, enriched event
-// to out (from one goroutine, in ring-buffer order).
+// to out (in ring-buffer order within each ring buffer).
 func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
+	return s.RunLanes(ctx, out, out)
+}
+
+// RunLanes is Run with the events of the critical ring buffer (rare events
+// that signatures of high severity select) handed to critical rather than
+// out, from a goroutine of their own, so that the caller can send them
+// ahead of the routine ones.
+func (s *Sensor) RunLanes(ctx context.Context, out, critical func(*event.Event)) error {
 	rd, err := ringbuf.NewReader(s.ld.Map("events"))
 	if err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
@@ -256,7 +264,7 @@ func (s *Sensor) Run(ctx context.Context, out func(*event.Event)) error {
 	// The critical ring has a reader of its own: its records are handled
 	// between two of the main ring's, not after its backlog.
 	critDone := make(chan error, 1)
-	go func() { critDone <- s.read(ctx, crd, out) }()
+	go func() { critDone <- s.read(ctx, crd, critical) }()
 	err = s.read(ctx, rd, out)
 	if cerr := <-critDone; err == nil {
 		err = cerr

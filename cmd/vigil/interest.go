@@ -168,6 +168,16 @@ func (f *interestFlags) follow(ctx context.Context, log zerolog.Logger, nc *nats
 	for ctx.Err() == nil {
 		kv, err := interestKV(ctx, nc, false)
 		if err == nil {
+			// The watch below reports changes only: take what the bucket
+			// holds now first. A sensor that started before any engine
+			// (or lost the bucket with the server) would otherwise keep
+			// emitting every default event until an engine reloads.
+			var in *event.Interest
+			if in, err = mergedInterest(ctx, kv); err == nil && in != nil && !sameInterest(in, cur) {
+				set(in)
+			}
+		}
+		if err == nil {
 			err = watchInterest(ctx, kv, set)
 		}
 		if ctx.Err() != nil {
@@ -179,6 +189,16 @@ func (f *interestFlags) follow(ctx context.Context, log zerolog.Logger, nc *nats
 		case <-time.After(10 * time.Second):
 		}
 	}
+}
+
+// sameInterest says whether a and b want the same events the same way.
+func sameInterest(a, b *event.Interest) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 func watchInterest(ctx context.Context, kv jetstream.KeyValue, set func(*event.Interest)) error {

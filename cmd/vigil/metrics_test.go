@@ -40,6 +40,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		"vigil_engine_evaluated_total", "vigil_engine_findings_total", "vigil_engine_publish_errors_total",
 		"vigil_engine_dropped_total", "vigil_engine_redeliveries_total", "vigil_engine_consumer_pending",
 		"vigil_engine_consumer_ack_pending", "vigil_engine_jetstream 1", "vigil_engine_handed_back_total",
+		"vigil_engine_output_errors_total", "vigil_engine_retried_total", "vigil_engine_duplicate_findings_total",
+		"vigil_engine_critical_total",
 		`vigil_signature_findings_total{signature="kernel-module-load"} 1`,
 		`vigil_signature_errors_total{signature="kernel-module-load"}`,
 		`vigil_signature_timeouts_total{signature="kernel-module-load"}`,
@@ -47,7 +49,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	if root {
 		want = append(want, "vigil_sensor_records_total", "vigil_sensor_kernel_drops_total", "vigil_sensor_decode_errors_total",
-			"vigil_sensor_published_total", "vigil_sensor_dropped_total", "vigil_sensor_buffered_bytes", "vigil_sensor_publish_errors_total")
+			"vigil_sensor_published_total", "vigil_sensor_dropped_total", "vigil_sensor_buffered_bytes", "vigil_sensor_publish_errors_total",
+			"vigil_sensor_marshal_errors_total", "vigil_sensor_queued_events", "vigil_sensor_critical_published_total",
+			"vigil_sensor_spooled_bytes", "vigil_sensor_spool_replayed_total", "vigil_sensor_spool_dropped_total")
 	}
 	var body string
 	deadline := time.Now().Add(20 * time.Second)

@@ -273,11 +273,14 @@ func commonOptions(log zerolog.Logger, name string) []nats.Option {
 // reconnectDelay backs off exponentially from 250ms to 10s, with jitter so
 // many sensors do not reconnect in lock step.
 func reconnectDelay(attempts int) time.Duration {
+	// Capped at 2s: a server back after an outage is found within ~2.5s
+	// (with 10s, sensors and engines came back up to 10s after it).
+	const most = 2 * time.Second
 	d := 250 * time.Millisecond
-	for i := 1; i < attempts && d < 10*time.Second; i++ {
+	for i := 1; i < attempts && d < most; i++ {
 		d *= 2
 	}
-	d = min(d, 10*time.Second)
+	d = min(d, most)
 	return d + rand.N(d/4+1)
 }
 

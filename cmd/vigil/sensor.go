@@ -27,6 +27,8 @@ type sensorFlags struct {
 	interest      interestFlags // which events: the engines' interest, or all (interest.go)
 	bufferBytes   int
 	queueLen      int
+	spoolDir      string
+	spoolBytes    int64
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
@@ -40,6 +42,8 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	f.interest.register(cmd)
 	fs.IntVar(&f.bufferBytes, "buffer-bytes", 64<<20, "bytes of events kept in memory while NATS is unreachable, sent when it is back; beyond, events are dropped and counted per event")
 	fs.IntVar(&f.queueLen, "publish-queue", 16384, "events waiting to be handed to the NATS client; beyond, dropped and counted per event")
+	fs.StringVar(&f.spoolDir, "spool-dir", "", "keep the events that do not fit --buffer-bytes while NATS is unreachable in a file in DIR (created 0700), sent in order when NATS is back, also after a restart (default: no spool)")
+	fs.Int64Var(&f.spoolBytes, "spool-bytes", 1<<30, "the most bytes of events the spool holds; beyond, events are dropped and counted per event")
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
@@ -107,12 +111,24 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 		}
 	}
 
-	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen})
+	var spool *sensor.Spool
+	if f.spoolDir != "" {
+		if spool, err = sensor.OpenSpool(f.spoolDir, f.spoolBytes); err != nil {
+			return fmt.Errorf("--spool-dir: %w", err)
+		}
+		if n := spool.Damaged(); n > 0 {
+			slog.Warn().Int64("bytes", n).Str("dir", f.spoolDir).Msg("the spool ended in a damaged record (a crash while writing): it was cut off")
+		}
+		if n := spool.Pending(); n > 0 {
+			slog.Info().Int64("bytes", n).Str("dir", f.spoolDir).Msg("events left in the spool by the last run: sending them once NATS is reachable")
+		}
+	}
+	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen, Spool: spool})
 	if reg != nil {
 		metrics.NewSensor(reg, s, pub)
 	}
 	runDone := make(chan error, 1)
-	go func() { runDone <- s.Run(ctx, pub.Publish) }()
+	go func() { runDone <- s.RunLanes(ctx, pub.Publish, pub.PublishCritical) }()
 	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
 
 	var tick <-chan time.Time

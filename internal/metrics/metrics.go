@@ -80,6 +80,8 @@ var (
 	engHandedBack  = desc("engine_handed_back_total", "Events left unacknowledged at stop (JetStream delivers them again).")
 	engLag         = desc("engine_consumer_pending", "Events in the stream not yet delivered to an engine (consumer lag).")
 	engAckPending  = desc("engine_consumer_ack_pending", "Events delivered to engines and not yet acknowledged.")
+	engCritical    = desc("engine_critical_total", "Events taken through the critical lane (rare events that signatures of high severity select), evaluated ahead of the rest.")
+	engDuplicates  = desc("engine_duplicate_findings_total", "Findings the findings stream had stored already (an event evaluated again), not counted or written again.")
 	engJetStream   = desc("engine_jetstream", "1 when the engine consumes from JetStream, 0 with core NATS.")
 	engUnselected  = desc("engine_unselected_total", "Events no signature selects.")
 	engSuppressed  = desc("engine_suppressed_total", "Findings suppressed as duplicates.")
@@ -117,7 +119,7 @@ func (e *Engine) Observe(eventName string, took time.Duration) {
 // Describe implements prometheus.Collector.
 func (e *Engine) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{engReceived, engBad, engRefused, engEvaluated, engFindings, engPubErrs, engOutErrs, engDropped,
-		engRedelivered, engRetried, engHandedBack, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
+		engRedelivered, engRetried, engHandedBack, engCritical, engDuplicates, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
 		sigEvals, sigFindings, sigSuppressed, sigErrors, sigTimeouts, sigSeconds} {
 		ch <- d
 	}
@@ -144,6 +146,8 @@ func (e *Engine) Collect(ch chan<- prometheus.Metric) {
 		counter(engRedelivered, s.Redelivered)
 		counter(engRetried, s.Retried)
 		counter(engHandedBack, s.HandedBack)
+		counter(engCritical, s.Critical)
+		counter(engDuplicates, s.Duplicates)
 		gauge(engLag, float64(s.Pending))
 		gauge(engAckPending, float64(s.AckPending))
 		js := 0.0
@@ -185,6 +189,10 @@ var (
 	pubErrs        = desc("sensor_publish_errors_total", "Events the NATS client refused (e.g. its reconnect buffer was full).")
 	pubMarshal     = desc("sensor_marshal_errors_total", "Events without a JSON form.")
 	pubQueued      = desc("sensor_queued_events", "Events waiting in the publisher's queue.")
+	pubCritical    = desc("sensor_critical_published_total", "Events sent through the critical lane, ahead of routine ones (also in sensor_published_total).")
+	pubSpooled     = desc("sensor_spooled_bytes", "Bytes of events waiting in the disk spool (--spool-dir).")
+	pubReplayed    = desc("sensor_spool_replayed_total", "Events sent from the disk spool (also in sensor_published_total).")
+	pubSpoolDrop   = desc("sensor_spool_dropped_total", "Events the full disk spool could not take (also in sensor_dropped_by_event_total).")
 	pubBuffered    = desc("sensor_buffered_bytes", "Bytes buffered by the NATS client (while NATS is unreachable).")
 )
 
@@ -195,7 +203,7 @@ func NewSensor(reg prometheus.Registerer, s *sensor.Sensor, pub *sensor.Publishe
 
 // Describe implements prometheus.Collector.
 func (c *Sensor) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered} {
+	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered, pubCritical, pubSpooled, pubReplayed, pubSpoolDrop} {
 		ch <- d
 	}
 }
@@ -234,5 +242,9 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		counter(pubDropped, dropped)
 		ch <- prometheus.MustNewConstMetric(pubQueued, prometheus.GaugeValue, float64(ps.Queued))
 		ch <- prometheus.MustNewConstMetric(pubBuffered, prometheus.GaugeValue, float64(ps.Buffered))
+		counter(pubCritical, ps.Critical)
+		ch <- prometheus.MustNewConstMetric(pubSpooled, prometheus.GaugeValue, float64(ps.Spooled))
+		counter(pubReplayed, ps.Replayed)
+		counter(pubSpoolDrop, ps.SpoolDropped)
 	}
 }
