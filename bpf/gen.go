@@ -4,6 +4,7 @@ package bpf
 // Go side can check itself against the C definition.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -type record_header -type event_id -type arg_type -type event_mode Syscalls syscalls.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Process process.bpf.c -- -I./include -I.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Execfail execfail.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Creds creds.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Module module.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 File file.bpf.c -- -I./include -I.

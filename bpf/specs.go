@@ -24,6 +24,7 @@ func Objects() ([]Object, error) {
 	}{
 		{"syscalls", LoadSyscalls},
 		{"process", LoadProcess},
+		{"execfail", LoadExecfail},
 		{"creds", LoadCreds},
 		{"module", LoadModule},
 		{"file", LoadFile},

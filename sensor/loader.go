@@ -61,6 +61,7 @@ type loader struct {
 	progs   map[string]*program
 	cache   *btf.Cache
 	status  []ProbeStatus
+	tier    string // Config.ProbeTier: which probes choose may use
 	// slots names the program in each syscall's dispatch slot, per table:
 	// a slot holds one program, so two claiming one slot is a table error.
 	slots map[string]map[string]string
@@ -283,6 +284,10 @@ func (l *loader) choose(want func(event.Spec) bool) {
 		} else {
 			var errs []error
 			for _, pb := range EventProbes(spec.ID) {
+				if !allowed(l.tier, pb) {
+					errs = append(errs, fmt.Errorf("%s: not in probe tier %s", pb.Name, l.tier))
+					continue
+				}
 				var err error
 				for _, pr := range pb.Programs {
 					if err = l.ensure(pr); err != nil {

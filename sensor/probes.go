@@ -1,7 +1,9 @@
 package sensor
 
 import (
+	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/vigil-sec/vigil/event"
 )
@@ -60,4 +62,49 @@ func syscallProbe(exitProg string, syscalls ...string) []Probe {
 			{Name: exitProg, Syscalls: syscalls},
 		},
 	}}
+}
+
+// Probe tiers (Config.ProbeTier).
+const (
+	TierAny    = ""
+	TierKprobe = "kprobe"
+)
+
+// ErrUnknownProbeTier is returned for a Config.ProbeTier that is no tier.
+var ErrUnknownProbeTier = fmt.Errorf("unknown probe tier (want %q or %q)", "any", TierKprobe)
+
+func checkProbeTier(tier string) error {
+	switch tier {
+	case TierAny, "any", TierKprobe:
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownProbeTier, tier)
+}
+
+// Kind is the kind of a probe: the part of its name before the first "/"
+// (fentry, kprobe, raw_tracepoint, tp_btf, tc, ...).
+func (p Probe) Kind() string {
+	kind, _, _ := strings.Cut(p.Name, "/")
+	return kind
+}
+
+// Trampoline tells whether the probe attaches through a BPF trampoline
+// (fentry, fexit, LSM), which some kernels lack.
+func (p Probe) Trampoline() bool {
+	switch p.Kind() {
+	case "fentry", "fexit", "lsm":
+		return true
+	}
+	return false
+}
+
+// Kprobe tells whether the probe is a kprobe or kretprobe.
+func (p Probe) Kprobe() bool {
+	k := p.Kind()
+	return k == "kprobe" || k == "kretprobe"
+}
+
+// allowed tells whether a probe may be used in a tier.
+func allowed(tier string, p Probe) bool {
+	return tier != TierKprobe || !p.Trampoline()
 }

@@ -11,9 +11,22 @@ var execProbes = []Probe{
 	{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
 }
 
+// execFailProbe feeds execve or execveat: the entry saves the arguments,
+// the exit reports the exec when it failed (a successful one is
+// sched_process_exec).
+func execFailProbe(syscall string) []Probe {
+	return []Probe{{
+		Name: "raw_tracepoint/sys_exit (" + syscall + " that failed)",
+		Programs: []Program{
+			{Name: "sys_enter_" + syscall, Syscalls: []string{syscall}},
+			{Name: "sys_exit_exec", Syscalls: []string{syscall}},
+		},
+	}}
+}
+
 var processProbes = map[event.ID][]Probe{
-	event.IDExecve:      {{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}}},
-	event.IDExecveat:    {{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}}},
+	event.IDExecve:      execFailProbe("execve"),
+	event.IDExecveat:    execFailProbe("execveat"),
 	event.IDInitModule:  syscallProbe("sys_exit_module", "init_module"),
 	event.IDFinitModule: syscallProbe("sys_exit_module", "finit_module"),
 	event.IDMemfdCreate: syscallProbe("sys_exit_memfd_create", "memfd_create"),
