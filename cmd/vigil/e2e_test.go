@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -239,7 +240,13 @@ func TestEndToEnd(t *testing.T) {
 
 	env := &e2eEnv{triggers: trig, events: events}
 	var expect []expectation
+	// VIGIL_E2E_ONLY (a regular expression on scenario names) runs some
+	// of them, while working on one
+	only := regexp.MustCompile(os.Getenv("VIGIL_E2E_ONLY"))
 	for _, sc := range scenarios {
+		if !only.MatchString(sc.name) {
+			continue
+		}
 		nbenign := len(env.benign)
 		got := sc.run(t, env)
 		if len(got) == 0 && len(env.benign) == nbenign {
