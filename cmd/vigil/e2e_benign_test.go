@@ -70,8 +70,8 @@ func scenarioPackageManager(t *testing.T, env *e2eEnv) []expectation {
 	files := map[string]string{
 		"DEBIAN/control": "Package: " + benignPkg + "\nVersion: 1.0\nArchitecture: all\nMaintainer: vigil <vigil@example.invalid>\n" +
 			"Description: vigil end-to-end test package\n A helper and a wrapper, installed and removed by the test.\n",
-		"DEBIAN/postinst": "#!/bin/sh\nset -e\n/usr/local/lib/" + benignPkg + "/helper --configure \"$@\"\n",
-		"DEBIAN/prerm":    "#!/bin/sh\nset -e\n/usr/local/lib/" + benignPkg + "/helper --remove \"$@\"\n",
+		"DEBIAN/postinst":            "#!/bin/sh\nset -e\n/usr/local/lib/" + benignPkg + "/helper --configure \"$@\"\n",
+		"DEBIAN/prerm":               "#!/bin/sh\nset -e\n/usr/local/lib/" + benignPkg + "/helper --remove \"$@\"\n",
 		"usr/local/bin/" + benignPkg: "#!/bin/sh\nexec /usr/local/lib/" + benignPkg + "/helper \"$@\"\n",
 	}
 	for name, text := range files {
