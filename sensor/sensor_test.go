@@ -244,6 +244,12 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 			continue
 		}
 		if st.Probe == "" {
+			if expect == "kprobe" && !slices.ContainsFunc(EventProbes(spec.ID), Probe.Kprobe) {
+				// no kprobe variant, and the rest does not load here
+				// (cap_capable on a kernel without the capability tracepoint)
+				t.Logf("kprobe tier: event %s has no kprobe variant and nothing else attached: %v", spec.Name, st.Err)
+				continue
+			}
 			if expect != "preferred" && expect != "kprobe" && hooksOnly(spec) {
 				// no fallback exists for it (udp_destroy_sock): on a
 				// kernel without fentry and kprobes it has no probe

@@ -75,9 +75,15 @@ func TestSensorHookProbesFire(t *testing.T) {
 				continue
 			}
 		case st.Probe == "":
-			if !hooksOnly(spec) {
+			switch {
+			case kprobeTier && kp == "":
+				// no kprobe variant, and its other probes do not load
+				// here (cap_capable: fexit, or the capability
+				// tracepoint, which 6.1 lacks)
+				t.Logf("kprobe tier on %s: %s has no kprobe variant and nothing else attached: %v", kernelRelease(), spec.Name, st.Err)
+			case !hooksOnly(spec):
 				t.Errorf("kernel %s: %s attached nothing: %v", kernelRelease(), spec.Name, st.Err)
-			} else {
+			default:
 				t.Logf("kernel %s: %s has kernel-function probes only, none of which loads here: %v", kernelRelease(), spec.Name, st.Err)
 			}
 			continue
