@@ -6,9 +6,17 @@ import "github.com/vigil-sec/vigil/event"
 
 var setidSyscalls = []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}
 
+// execEntries look at the caller's argv at execve and execveat entry:
+// sched_process_exec's argc is 0 when it was empty, although Linux 5.18 and
+// later run the program with {""}.
+var execEntries = []Program{
+	{Name: "sys_enter_execve", Syscalls: []string{"execve"}},
+	{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}},
+}
+
 var execProbes = []Probe{
-	{Name: "tp_btf/sched_process_exec", Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-	{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
+	{Name: "tp_btf/sched_process_exec", Programs: append([]Program{{Name: "tp_btf_sched_process_exec"}}, execEntries...)},
+	{Name: "raw_tracepoint/sched_process_exec", Programs: append([]Program{{Name: "raw_tp_sched_process_exec"}}, execEntries...)},
 }
 
 // execFailProbe feeds execve or execveat: the entry saves the arguments,

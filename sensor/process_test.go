@@ -198,3 +198,31 @@ func TestSensorSeesFailedExecs(t *testing.T) {
 		t.Errorf("%d execve/execveat events from the trigger, want %d (one per failed exec)", n, len(r.Failed))
 	}
 }
+
+// An exec with an empty argv: sched_process_exec's argc is the caller's 0,
+// although Linux 5.18 and later run the program with {""} (argc 1).
+func TestSensorSeesEmptyArgvExec(t *testing.T) {
+	ls := startSensor(t)
+	var r struct {
+		Pid uint32 `json:"pid"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(triggers(t), "noargv"), "/bin/true"), &r)
+	ev := ls.waitFor(t, "sched_process_exec of true started with no argv", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == r.Pid && ev.Args["filename"] == "/bin/true"
+	})
+	if argc := event.SchedProcessExecArgs(ev.Args).Argc(); argc != 0 {
+		t.Errorf("sched_process_exec argc %d, want the caller's 0 (argv %q)", argc, ev.Args["argv"])
+	}
+}
+
+// sched_process_exec's argc needs the exec entries whatever else is on:
+// every probe of the event brings them.
+func TestExecProbesSeeTheCallersArgv(t *testing.T) {
+	for _, pb := range EventProbes(event.IDSchedProcessExec) {
+		for _, want := range []string{"sys_enter_execve", "sys_enter_execveat"} {
+			if !slices.ContainsFunc(pb.Programs, func(p Program) bool { return p.Name == want }) {
+				t.Errorf("sched_process_exec probe %s lacks %s: argc would read 1 for an empty argv on 5.18+", pb.Name, want)
+			}
+		}
+	}
+}
