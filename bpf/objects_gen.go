@@ -5,6 +5,7 @@
 package bpf
 
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Creds creds.bpf.c -- -I./include -I.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Execfail execfail.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileMem file_mem.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileMeta file_meta.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileOpen file_open.bpf.c -- -I./include -I.
@@ -23,6 +24,7 @@ package bpf
 // objectLoaders are the compiled objects, by the name of their source.
 var objectLoaders = []objectLoader{
 	{"creds", LoadCreds},
+	{"execfail", LoadExecfail},
 	{"file_mem", LoadFileMem},
 	{"file_meta", LoadFileMeta},
 	{"file_open", LoadFileOpen},

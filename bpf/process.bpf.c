@@ -2,8 +2,9 @@
 //go:build ignore
 
 /*
- * Process lifecycle: execve/execveat at syscall entry (the only point where the
- * caller's argv pointers are still valid), memfd_create at exit, and the sched
+ * Process lifecycle: execve/execveat entry (the caller's arguments and
+ * credentials saved for the exit; execfail.bpf.c reports the execs that
+ * fail), memfd_create at exit, and the sched
  * tracepoints for fork, exec (resolved file, how it is stored) and exit. Each
  * sched event has a tp_btf program and a raw_tp twin for kernels without
  * tp_btf; they share one body.
@@ -17,14 +18,25 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 
-/* The exec handlers also keep the caller's credentials so that
+/* The exec entry handlers keep, per thread, the caller's credentials so that
  * sched_process_exec can tell whether exec changed them (set-id files, file
- * capabilities): the commit_creds fallback. */
-static __always_inline void save_exec_state(struct bpf_raw_tracepoint_args *ctx)
+ * capabilities: the commit_creds fallback), and the syscall's arguments for
+ * sys_exit_exec (execfail.bpf.c), which reports an exec that failed with
+ * what the caller passed. A successful exec is reported once, by
+ * sched_process_exec, from what the kernel copied.
+ *
+ * args[EXEC_STATE_EMPTY_ARGV] (a register execve and execveat do not use)
+ * says whether the caller's argv was empty: Linux 5.18 and later replace an
+ * empty argv with {""} before sched_process_exec, whose argc then reads 1. */
+static __always_inline void keep_exec_state(struct bpf_raw_tracepoint_args *ctx, int argv_arg)
 {
 	struct syscall_state st = {};
 	__u32 tid = current_tid();
 	st.nr = ctx->args[1];
+	read_syscall_args(syscall_regs(ctx), st.args);
+	const char *const *argv = (const char *const *)st.args[argv_arg & 7];
+	const char *first = NULL;
+	st.args[EXEC_STATE_EMPTY_ARGV] = !argv || (!bpf_probe_read_user(&first, sizeof(first), argv) && !first);
 	read_task_creds((struct task_struct *)bpf_get_current_task(), &st.creds);
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 }
@@ -32,32 +44,14 @@ static __always_inline void save_exec_state(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sys_enter")
 int sys_enter_execve(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = syscall_regs(ctx);
-	struct event e;
-
-	save_exec_state(ctx);
-	if (!emit_allowed(EVENT_EXECVE, 0) || !event_init(&e, ctx, EVENT_EXECVE))
-		return 0;
-	save_str(&e, ARG_EXECVE_PATHNAME, (void *)PT_REGS_PARM1_CORE_SYSCALL(regs), 1);
-	save_str_arr(&e, ARG_EXECVE_ARGV, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs));
-	event_submit(&e, 0);
+	keep_exec_state(ctx, 1);
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_enter")
 int sys_enter_execveat(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = syscall_regs(ctx);
-	struct event e;
-
-	save_exec_state(ctx);
-	if (!emit_allowed(EVENT_EXECVEAT, 0) || !event_init(&e, ctx, EVENT_EXECVEAT))
-		return 0;
-	save_s32(&e, ARG_EXECVEAT_DIRFD, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs));
-	save_str(&e, ARG_EXECVEAT_PATHNAME, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs), 1);
-	save_str_arr(&e, ARG_EXECVEAT_ARGV, (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
-	save_s32(&e, ARG_EXECVEAT_FLAGS, (__s32)PT_REGS_PARM5_CORE_SYSCALL(regs));
-	event_submit(&e, 0);
+	keep_exec_state(ctx, 2);
 	return 0;
 }
 
@@ -170,7 +164,7 @@ HOOK(security_bprm_check, struct linux_binprm *bprm)
  * #! line gets the rest */
 #define EXEC_HEADER_LEN 64
 
-static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
+static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm, int empty_argv)
 {
 	struct event e;
 	if (!emit_allowed(EVENT_SCHED_PROCESS_EXEC, 0) || !event_init(&e, ctx, EVENT_SCHED_PROCESS_EXEC))
@@ -208,10 +202,10 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	 * area, the sensor keeps the variables it is configured to keep */
 	save_str_list(&e, ARG_SCHED_PROCESS_EXEC_ENV, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
 	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDOUT_TYPE, task_fd_file(p, 1));
-	/* what the kernel itself counted and read: argc before any fix-up of
-	 * an empty argv, the first bytes of the file it loaded (for a script,
-	 * of its interpreter) */
-	save_u32(&e, ARG_SCHED_PROCESS_EXEC_ARGC, BPF_CORE_READ(bprm, argc));
+	/* what the kernel itself counted and read: argc (0 when the caller's
+	 * argv was empty at entry, which 5.18+ turn into {""}), the first bytes
+	 * of the file it loaded (for a script, of its interpreter) */
+	save_u32(&e, ARG_SCHED_PROCESS_EXEC_ARGC, empty_argv ? 0 : BPF_CORE_READ(bprm, argc));
 	save_bytes(&e, ARG_SCHED_PROCESS_EXEC_HEADER, bprm->buf, EXEC_HEADER_LEN, 0);
 	/* the file was opened for writing during this boot: by whom, when */
 	struct inode_key k;
@@ -235,13 +229,15 @@ static __always_inline void on_exec(void *ctx, struct task_struct *p, __u32 old_
 	/* security_bprm_check fallback: the file exec settled on */
 	emit_bprm_check(ctx, bprm, 1);
 
-	emit_exec(ctx, p, old_pid, bprm);
+	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &old_pid);
+	if (st && st->nr != NR_execve && st->nr != NR_execveat)
+		st = NULL;
+	emit_exec(ctx, p, old_pid, bprm, st && st->args[EXEC_STATE_EMPTY_ARGV]);
 
 	/* commit_creds fallback: compare with what execve's entry saw. Sent
 	 * after the exec event so the process table already knows the new
 	 * program when the credential change is enriched. */
-	struct syscall_state *st = bpf_map_lookup_elem(&syscall_states, &old_pid);
-	if (st && (st->nr == NR_execve || st->nr == NR_execveat)) {
+	if (st) {
 		struct cred_snap old = st->creds, now = {};
 		bpf_map_delete_elem(&syscall_states, &old_pid);
 		read_task_creds(p, &now);
@@ -302,13 +298,13 @@ int raw_tp_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 SYSCALLS(sys_enter_execve, execve);
 SYSCALLS(sys_enter_execveat, execveat);
 SYSCALLS(sys_exit_memfd_create, memfd_create);
-PROBE(EXECVE, "raw_tracepoint/sys_enter", sys_enter_execve);
-PROBE(EXECVEAT, "raw_tracepoint/sys_enter", sys_enter_execveat);
 PROBE(MEMFD_CREATE, "raw_tracepoint/sys_exit", sys_enter_save(memfd_create), sys_exit_memfd_create);
 PROBE(SCHED_PROCESS_FORK, "tp_btf/sched_process_fork", tp_btf_sched_process_fork);
 PROBE(SCHED_PROCESS_FORK, "raw_tracepoint/sched_process_fork", raw_tp_sched_process_fork);
-PROBE(SCHED_PROCESS_EXEC, "tp_btf/sched_process_exec", tp_btf_sched_process_exec);
-PROBE(SCHED_PROCESS_EXEC, "raw_tracepoint/sched_process_exec", raw_tp_sched_process_exec);
+/* sched_process_exec brings the exec entries with it: they tell it whether
+ * the caller's argv was empty (argc 0), whatever else is enabled */
+PROBE(SCHED_PROCESS_EXEC, "tp_btf/sched_process_exec", tp_btf_sched_process_exec, sys_enter_execve, sys_enter_execveat);
+PROBE(SCHED_PROCESS_EXEC, "raw_tracepoint/sched_process_exec", raw_tp_sched_process_exec, sys_enter_execve, sys_enter_execveat);
 PROBE(SCHED_PROCESS_EXIT, "tp_btf/sched_process_exit", tp_btf_sched_process_exit);
 PROBE(SCHED_PROCESS_EXIT, "raw_tracepoint/sched_process_exit", raw_tp_sched_process_exit);
 HOOK_PROBES(SECURITY_BPRM_CHECK, security_bprm_check);

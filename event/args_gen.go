@@ -9,7 +9,7 @@ package event
 // whether it is there; SetX stores the value in the type the decoder gives it
 // (int64, uint64, string, []string, []byte, bool), DeleteX removes it.
 
-// ExecveArgs is the typed view of the arguments of the execve event (id 1): a program is about to be executed: the attempt, read at syscall entry from the caller's memory (argv whole in one event), also for execs that fail; a string in a page the caller has not touched yet cannot be read there and is listed in unreadable. sched_process_exec reports what did run.
+// ExecveArgs is the typed view of the arguments of the execve event (id 1): an exec that FAILED, reported when execve returns: return_value is the error (-2 ENOENT, -13 EACCES, -8 ENOEXEC, ...), the arguments are what the caller passed, read from its memory (argv whole in one event; a string that cannot be read is listed in unreadable). A successful exec is not an execve event: sched_process_exec reports it once, from what the kernel copied (argv, argc, the file).
 type ExecveArgs map[string]any
 
 // Pathname is argument 0, pathname (string): path as passed by the caller.
@@ -36,7 +36,7 @@ func (a ExecveArgs) SetArgv(v []string) { a["argv"] = v }
 // DeleteArgv removes argument argv.
 func (a ExecveArgs) DeleteArgv() { delete(a, "argv") }
 
-// ExecveatArgs is the typed view of the arguments of the execveat event (id 2): a program is about to be executed relative to a directory fd: the attempt, read at syscall entry (see execve).
+// ExecveatArgs is the typed view of the arguments of the execveat event (id 2): an exec relative to a directory fd (or of the fd itself, AT_EMPTY_PATH: fexecve) that FAILED, reported when execveat returns with the error in return_value; a successful one is sched_process_exec (see execve).
 type ExecveatArgs map[string]any
 
 // Dirfd is argument 0, dirfd (int32).
@@ -786,7 +786,7 @@ func (a SchedProcessExecArgs) SetStdoutType(v string) { a["stdout_type"] = v }
 // DeleteStdoutType removes argument stdout_type.
 func (a SchedProcessExecArgs) DeleteStdoutType() { delete(a, "stdout_type") }
 
-// Argc is argument 15, argc (uint32): the argument count the kernel took from the caller (linux_binprm argc; 5.18 and later turn an argc of 0 into 1 with an empty argv[0]).
+// Argc is argument 15, argc (uint32): the argument count the caller passed (linux_binprm argc; 0 when the caller's argv was empty at syscall entry, although 5.18 and later run the program with argc 1 and an empty argv[0]).
 func (a SchedProcessExecArgs) Argc() uint32 { v, _ := a.LookupArgc(); return v }
 
 // LookupArgc returns argument argc and whether the event has it.

@@ -37,14 +37,14 @@ func uids(names ...string) []Arg {
 
 var processSpecs = []Spec{
 	{
-		ID: IDExecve, Name: "execve", Doc: "a program is about to be executed: the attempt, read at syscall entry from the caller's memory (argv whole in one event), also for execs that fail; a string in a page the caller has not touched yet cannot be read there and is listed in unreadable. sched_process_exec reports what did run",
+		ID: IDExecve, Name: "execve", Doc: "an exec that FAILED, reported when execve returns: return_value is the error (-2 ENOENT, -13 EACCES, -8 ENOEXEC, ...), the arguments are what the caller passed, read from its memory (argv whole in one event; a string that cannot be read is listed in unreadable). A successful exec is not an execve event: sched_process_exec reports it once, from what the kernel copied (argv, argc, the file)",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path as passed by the caller"},
 			{Name: "argv", Type: TypeStrArray, Doc: "all arguments; the last element is \"...\" when truncated"},
 		},
 	},
 	{
-		ID: IDExecveat, Name: "execveat", Doc: "a program is about to be executed relative to a directory fd: the attempt, read at syscall entry (see execve)",
+		ID: IDExecveat, Name: "execveat", Doc: "an exec relative to a directory fd (or of the fd itself, AT_EMPTY_PATH: fexecve) that FAILED, reported when execveat returns with the error in return_value; a successful one is sched_process_exec (see execve)",
 		Args: []Arg{
 			{Name: "dirfd", Type: TypeInt32},
 			{Name: "pathname", Type: TypeString},
@@ -122,7 +122,7 @@ var processSpecs = []Spec{
 			{Name: "setuid", Type: TypeBool, Doc: "the file has the set-user-id bit"},
 			{Name: "env", Type: TypeStrArray, Doc: "environment as NAME=value; by default only the variables that change how programs load or log (LD_*, HISTFILE, BASH_ENV, ...), all with the sensor's --exec-env all"},
 			{Name: "stdout_type", Type: TypeString, Doc: "what fd 1 is: file, pipe, socket, chr, fifo, ..."},
-			{Name: "argc", Type: TypeUint32, Doc: "the argument count the kernel took from the caller (linux_binprm argc; 5.18 and later turn an argc of 0 into 1 with an empty argv[0])"},
+			{Name: "argc", Type: TypeUint32, Doc: "the argument count the caller passed (linux_binprm argc; 0 when the caller's argv was empty at syscall entry, although 5.18 and later run the program with argc 1 and an empty argv[0])"},
 			{Name: "header", Type: TypeBytes, Doc: "the first 64 bytes of the file the kernel loaded (for a script, of its interpreter): ELF header or #! line"},
 			{Name: "written_ns_ago", Type: TypeUint64, Doc: "present when the executed file was opened for writing (or created) during this boot, by any write path: ns between the last such open and this exec"},
 			{Name: "writer_pid", Type: TypeUint32, Doc: "host pid of the process that last opened the file for writing (with written_ns_ago)"},

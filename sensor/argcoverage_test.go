@@ -318,7 +318,6 @@ func eventlessCallees(funcs map[string]*funcFacts, from string) []string {
 const e2eOnly = "asserted only by the end-to-end fidelity scenarios"
 
 var uncovered = map[string]string{
-	"sched_process_exec.argc":                      e2eOnly,
 	"sched_process_exec.header":                    e2eOnly,
 	"sched_process_exec.written_ns_ago":            e2eOnly,
 	"sched_process_exec.writer_pid":                e2eOnly,
@@ -349,10 +348,6 @@ var uncovered = map[string]string{
 	"commit_creds.new_cap_effective":               todo,
 	"commit_creds.syscall":                         todo,
 	"commit_creds.exe":                             todo,
-	"execveat.dirfd":                               todo,
-	"execveat.pathname":                            todo,
-	"execveat.argv":                                todo,
-	"execveat.flags":                               todo,
 	"finit_module.fd":                              todo,
 	"finit_module.param_values":                    todo,
 	"finit_module.flags":                           todo,

@@ -2,9 +2,11 @@ package sensor
 
 import (
 	"bufio"
+	"github.com/vigil-sec/vigil/sensor/load"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,4 +129,101 @@ func fsTypeOf(t *testing.T, path string) string {
 		}
 	}
 	return typ
+}
+
+// Execs that fail are reported by execve and execveat at syscall exit with
+// their error and what the caller passed; a successful exec only by
+// sched_process_exec, whose argc is the caller's.
+func TestSensorSeesFailedExecs(t *testing.T) {
+	ls := startSensor(t)
+	dir := t.TempDir()
+	var r struct {
+		Pid    uint32 `json:"pid"`
+		Dirfd  int32  `json:"dirfd"`
+		Flags  int32  `json:"flags"`
+		Failed []struct {
+			Name  string   `json:"name"`
+			Path  string   `json:"path"`
+			Argv  []string `json:"argv"`
+			Errno int      `json:"errno"`
+		} `json:"failed"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(triggers(t), "execfail"), dir, "/bin/true"), &r)
+	if len(r.Failed) != 3 {
+		t.Fatalf("execfail reported %d failed execs, want 3", len(r.Failed))
+	}
+	for _, f := range r.Failed {
+		if f.Errno == 0 {
+			t.Fatalf("execfail: the %s exec did not fail", f.Name)
+		}
+		if f.Name == "at" {
+			ev := ls.waitFor(t, "execveat that failed", func(ev *event.Event) bool {
+				return ev.Name == "execveat" && ev.Process.HostPid == r.Pid
+			})
+			a := event.ExecveatArgs(ev.Args)
+			if ev.ReturnValue != -int64(f.Errno) || ev.Args["dirfd"] != int64(r.Dirfd) || a.Pathname() != f.Path || ev.Args["flags"] != int64(r.Flags) || !slices.Equal(a.Argv(), f.Argv) {
+				t.Errorf("execveat: return %d dirfd %d pathname %q flags %#x argv %q (unreadable %q), want %d %d %q %#x %q",
+					ev.ReturnValue, a.Dirfd(), a.Pathname(), a.Flags(), a.Argv(), ev.Unreadable, -f.Errno, r.Dirfd, f.Path, r.Flags, f.Argv)
+			}
+			continue
+		}
+		ev := ls.waitFor(t, "execve that failed ("+f.Name+")", func(ev *event.Event) bool {
+			return ev.Name == "execve" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == f.Path
+		})
+		if a := event.ExecveArgs(ev.Args); ev.ReturnValue != -int64(f.Errno) || !slices.Equal(a.Argv(), f.Argv) || len(ev.Unreadable) > 0 {
+			t.Errorf("execve of %s: return %d argv %q (unreadable %q), want %d %q", f.Path, ev.ReturnValue, a.Argv(), ev.Unreadable, -f.Errno, f.Argv)
+		}
+	}
+	ex := event.SchedProcessExecArgs(ls.waitFor(t, "sched_process_exec of the exec that succeeded", func(ev *event.Event) bool {
+		a, _ := ev.Args["argv"].([]string)
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == r.Pid && len(a) > 0 && a[0] == "execfail-ok"
+	}).Args)
+	if !slices.Equal(ex.Argv(), []string{"execfail-ok", "--ran"}) || ex.Argc() != 2 {
+		t.Errorf("sched_process_exec: argv %q argc %d, want [execfail-ok --ran] 2", ex.Argv(), ex.Argc())
+	}
+	// the exit follows the exec's own syscall exit in the ring: by then
+	// an execve record of the success would have been read
+	ls.waitFor(t, "sched_process_exit of the trigger", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exit" && ev.Process.HostPid == r.Pid
+	})
+	n := 0
+	for _, ev := range ls.snapshot() {
+		if (ev.Name == "execve" || ev.Name == "execveat") && ev.Process.HostPid == r.Pid {
+			n++
+			if ev.ReturnValue >= 0 {
+				t.Errorf("%s event for an exec that succeeded (return %d, args %v): a successful exec is sched_process_exec's", ev.Name, ev.ReturnValue, ev.Args)
+			}
+		}
+	}
+	if n != len(r.Failed) {
+		t.Errorf("%d execve/execveat events from the trigger, want %d (one per failed exec)", n, len(r.Failed))
+	}
+}
+
+// An exec with an empty argv: sched_process_exec's argc is the caller's 0,
+// although Linux 5.18 and later run the program with {""} (argc 1).
+func TestSensorSeesEmptyArgvExec(t *testing.T) {
+	ls := startSensor(t)
+	var r struct {
+		Pid uint32 `json:"pid"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(triggers(t), "noargv"), "/bin/true"), &r)
+	ev := ls.waitFor(t, "sched_process_exec of true started with no argv", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == r.Pid && ev.Args["filename"] == "/bin/true"
+	})
+	if argc := event.SchedProcessExecArgs(ev.Args).Argc(); argc != 0 {
+		t.Errorf("sched_process_exec argc %d, want the caller's 0 (argv %q)", argc, ev.Args["argv"])
+	}
+}
+
+// sched_process_exec's argc needs the exec entries whatever else is on:
+// every probe of the event brings them.
+func TestExecProbesSeeTheCallersArgv(t *testing.T) {
+	for _, pb := range load.EventProbes(event.IDSchedProcessExec) {
+		for _, want := range []string{"sys_enter_execve", "sys_enter_execveat"} {
+			if !slices.ContainsFunc(pb.Programs, func(p load.Program) bool { return p.Name == want }) {
+				t.Errorf("sched_process_exec probe %s lacks %s: argc would read 1 for an empty argv on 5.18+", pb.Name, want)
+			}
+		}
+	}
 }

@@ -42,6 +42,13 @@ type Config struct {
 	// loaded as a file named by their sha256 in this directory, reported
 	// as a module_image_captured event (see kernel_capture.go).
 	CaptureDir string
+	// ProbeTier limits which kinds of probe may feed an event: "" (or
+	// "any") tries every probe in order of preference; "kprobe" skips the
+	// BPF trampoline probes (fentry, fexit, LSM), so that every event with
+	// a kprobe variant runs on it, as on a kernel without trampolines.
+	// Tests use it (make vmtest runs the kprobe tier on a Debian kernel);
+	// an unknown tier is an error.
+	ProbeTier string
 	// Interest, when set, is what the loaded signatures want (the engine's
 	// rules.Set interest): only those events, and the ones the process
 	// table needs, are emitted, and conditions the kernel can test (paths
@@ -139,6 +146,9 @@ func New(cfg Config) (*Sensor, error) {
 	if err := checkExecEnv(cfg.ExecEnv); err != nil {
 		return nil, err
 	}
+	if err := load.CheckProbeTier(cfg.ProbeTier); err != nil {
+		return nil, err
+	}
 	var capture *moduleCapture
 	if cfg.CaptureDir != "" {
 		if capture, err = newModuleCapture(cfg.CaptureDir, cfg.Logger); err != nil {
@@ -150,6 +160,7 @@ func New(cfg Config) (*Sensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading BPF objects: %w", err)
 	}
+	ld.SetTier(cfg.ProbeTier)
 	s := &Sensor{cfg: cfg, log: cfg.Logger, ld: ld, procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, capture: capture}
 	if err := s.apply(sel); err != nil {
 		ld.Close()

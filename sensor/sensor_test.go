@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/sensor/load"
@@ -78,7 +80,7 @@ func startSensor(t *testing.T, enable ...string) *liveSensor {
 	shared.once.Do(func() {
 		log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.WarnLevel)
 		var s *Sensor
-		if s, shared.err = New(Config{Logger: log}); shared.err == nil {
+		if s, shared.err = New(Config{Logger: log, ProbeTier: testTier()}); shared.err == nil {
 			shared.ls = runSensor(s)
 			shared.ls.shared = true
 		}
@@ -99,6 +101,9 @@ func ownSensor(t *testing.T, cfg Config) *liveSensor {
 	t.Helper()
 	needRoot(t)
 	cfg.Logger = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	if cfg.ProbeTier == "" {
+		cfg.ProbeTier = testTier()
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("starting the sensor: %v", err)
@@ -113,6 +118,10 @@ func ownSensor(t *testing.T, cfg Config) *liveSensor {
 	})
 	return ls
 }
+
+// testTier is the probe tier the tests' sensors use: VIGIL_PROBE_TIER
+// ("kprobe" in make vmtest's kprobe run), else every probe in order.
+func testTier() string { return os.Getenv("VIGIL_PROBE_TIER") }
 
 func runSensor(s *Sensor) *liveSensor {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,6 +144,13 @@ func probeOf(ls *liveSensor, name string) ProbeStatus {
 		}
 	}
 	return ProbeStatus{}
+}
+
+// snapshot returns the events collected so far.
+func (ls *liveSensor) snapshot() []*event.Event {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return slices.Clone(ls.events)
 }
 
 // waitFor waits until an event matching ok arrives, failing after 10 s. It
@@ -212,7 +228,11 @@ func runTrigger(t *testing.T, cmd *exec.Cmd, report any) {
 func TestSensorProbesOnThisKernel(t *testing.T) {
 	// every event, off-by-default ones too: each must attach somewhere
 	ls := startSensor(t, event.Names()...)
-	expect := os.Getenv("VIGIL_EXPECT_PROBES") // "preferred" inside make vmtest
+	// "preferred" inside make vmtest, "kprobe" in its kprobe-tier run
+	expect := os.Getenv("VIGIL_EXPECT_PROBES")
+	if expect == "kprobe" && testTier() != load.TierKprobe {
+		t.Fatalf("VIGIL_EXPECT_PROBES=kprobe needs VIGIL_PROBE_TIER=kprobe (have %q)", testTier())
+	}
 	byName := map[string]ProbeStatus{}
 	for _, st := range ls.s.Probes() {
 		byName[st.Event] = st
@@ -225,7 +245,13 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 			continue
 		}
 		if st.Probe == "" {
-			if expect != "preferred" && hooksOnly(spec) {
+			if expect == "kprobe" && !slices.ContainsFunc(load.EventProbes(spec.ID), load.Probe.Kprobe) {
+				// no kprobe variant, and the rest does not load here
+				// (cap_capable on a kernel without the capability tracepoint)
+				t.Logf("kprobe tier: event %s has no kprobe variant and nothing else attached: %v", spec.Name, st.Err)
+				continue
+			}
+			if expect != "preferred" && expect != "kprobe" && hooksOnly(spec) {
 				// no fallback exists for it (udp_destroy_sock): on a
 				// kernel without fentry and kprobes it has no probe
 				t.Logf("event %s has no probe but kernel hooks, none of which loads here: %v", spec.Name, st.Err)
@@ -236,6 +262,20 @@ func TestSensorProbesOnThisKernel(t *testing.T) {
 		}
 		if expect == "preferred" && st.Probe != load.EventProbes(spec.ID)[0].Name {
 			t.Errorf("kernel %s: event %s got probe %q, want the preferred %q (%v)", kernelRelease(), spec.Name, st.Probe, load.EventProbes(spec.ID)[0].Name, st.Err)
+		}
+		// the kprobe tier: the first probe that is no trampoline, which is
+		// the kprobe variant wherever there is one
+		if expect == "kprobe" {
+			var want load.Probe
+			for _, pb := range load.EventProbes(spec.ID) {
+				if !pb.Trampoline() {
+					want = pb
+					break
+				}
+			}
+			if st.Probe != want.Name {
+				t.Errorf("kernel %s, kprobe tier: event %s got probe %q, want %q (%v)", kernelRelease(), spec.Name, st.Probe, want.Name, st.Err)
+			}
 		}
 	}
 	// This development kernel refuses fentry and has no kprobes: the
@@ -399,23 +439,35 @@ func TestSensorSeesCredentialsRaisedToRoot(t *testing.T) {
 	})
 }
 
+// A long argv is one event: the caller's, in a failed execve, and the
+// kernel's copy, in sched_process_exec.
 func TestSensorLongArgvIsOneEvent(t *testing.T) {
 	ls := startSensor(t)
 	args := []string{"-c", "exit 0", "vigil-argv-test"}
 	for i := 0; i < 300; i++ {
 		args = append(args, strings.Repeat("x", 50))
 	}
-	exec.Command("/bin/sh", args...).Run()
-	ev := ls.waitFor(t, "execve with a long argv", func(ev *event.Event) bool {
+	missing := filepath.Join(t.TempDir(), "missing-sh")
+	for _, prog := range []string{"/bin/sh", missing} {
+		exec.Command(prog, args...).Run()
+	}
+	ev := ls.waitFor(t, "sched_process_exec with a long argv", func(ev *event.Event) bool {
+		a, _ := ev.Args["argv"].([]string)
+		return ev.Name == "sched_process_exec" && len(a) > 3 && a[3] == "vigil-argv-test"
+	})
+	// the kernel's copy is read as one area of at most 8 KiB
+	if argv := ev.Args["argv"].([]string); len(argv) < 100 || !slices.Equal(argv[1:4], args[:3]) {
+		t.Errorf("sched_process_exec argv has %d elements starting %q, want at least 100 starting %q", len(argv), argv[:min(4, len(argv))], args[:3])
+	}
+	ev = ls.waitFor(t, "failed execve with a long argv", func(ev *event.Event) bool {
 		a, _ := ev.Args["argv"].([]string)
 		return ev.Name == "execve" && len(a) > 3 && a[3] == "vigil-argv-test"
 	})
-	argv := ev.Args["argv"].([]string)
-	if len(argv) != len(args)+1 {
-		t.Fatalf("argv has %d elements, want %d in one event", len(argv), len(args)+1)
+	if argv := ev.Args["argv"].([]string); len(argv) != len(args)+1 {
+		t.Errorf("execve argv has %d elements, want %d in one event", len(argv), len(args)+1)
 	}
-	if p := event.ExecveArgs(ev.Args).Pathname(); p != "/bin/sh" {
-		t.Errorf("execve pathname %q, want /bin/sh as passed", p)
+	if p := event.ExecveArgs(ev.Args).Pathname(); p != missing || ev.ReturnValue != -int64(unix.ENOENT) {
+		t.Errorf("execve pathname %q return %d, want %q as passed, -ENOENT", p, ev.ReturnValue, missing)
 	}
 }
 

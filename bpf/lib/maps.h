@@ -91,6 +91,10 @@ struct cred_snap {
 	__u64 cap_effective;
 };
 
+/* execve and execveat entries: the args slot that says whether the caller's
+ * argv was empty (neither syscall has a sixth argument). */
+#define EXEC_STATE_EMPTY_ARGV 5
+
 /* What a syscall's entry leaves for its exit, keyed by host tid. */
 struct syscall_state {
 	__u64 args[6];

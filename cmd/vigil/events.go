@@ -186,6 +186,9 @@ func writeEventsText(out io.Writer, docs []eventDoc, attached bool) error {
 	fmt.Fprintln(out, "An argument the sensor could not read (a caller's string in a page not yet faulted in)")
 	fmt.Fprintln(out, "is never sent as \"\" or []: it is left out of input.args and named in input.unreadable,")
 	fmt.Fprintln(out, "e.g. [\"pathname\", \"argv\"]: its value is unknown.")
+	fmt.Fprintln(out, "Execs: a successful exec is one sched_process_exec event (argv, argc, the file, from what the")
+	fmt.Fprintln(out, "kernel copied); execve and execveat are only the execs that failed, sent when the syscall")
+	fmt.Fprintln(out, "returns, with the error in input.return_value (-2 ENOENT, -13 EACCES, ...).")
 	for _, d := range docs {
 		off := ""
 		if d.Off {

@@ -281,7 +281,15 @@ build() {
 boot() {
 	local name=$1 pkg=$2 ver=$3 cpu=$4 expect=$5
 	shift 5
-	local params="$*" dir=$OUT/$name log status timed_out=0 t0 wall guest_timeout cmdline
+	local params="" dir=$OUT/$name log status timed_out=0 t0 wall guest_timeout cmdline run=$RUN_RE p
+	# vmtest.run=REGEX in kernels.txt: this kernel's own test selection,
+	# unless VMTEST_RUN says otherwise
+	for p in "$@"; do
+		case $p in
+		vmtest.run=*) [[ -n ${VMTEST_RUN:-} ]] || run=${p#vmtest.run=} ;;
+		*) params+=" $p" ;;
+		esac
+	done
 	prepare_kernel "$name" "$pkg" "$ver"
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -295,7 +303,7 @@ boot() {
 	# panic=-1 with -no-reboot turns a panic into a prompt qemu exit; oops and
 	# soft lockups are made panics so a broken kernel never waits for the timeout.
 	cmdline="console=ttyS0 quiet panic=-1 oops=panic softlockup_panic=1 VIGIL_EXPECT_PROBES=$expect $params ${VMTEST_CMDLINE:-}"
-	cmdline+=" -- -test.v -test.timeout=${guest_timeout}s -test.run=$RUN_RE ${VMTEST_ARGS:-}"
+	cmdline+=" -- -test.v -test.timeout=${guest_timeout}s -test.run=$run ${VMTEST_ARGS:-}"
 	echo "$cmdline" >"$dir/cmdline"
 
 	log=$dir/serial.log

@@ -61,6 +61,7 @@ type Loader struct {
 	progs   map[string]*program
 	cache   *btf.Cache
 	status  []ProbeStatus
+	tier    string // SetTier: which probes Choose may use
 	// slots names the program in each syscall's dispatch slot, per table:
 	// a slot holds one program, so two claiming one slot is a table error.
 	slots map[string]map[string]string
@@ -285,6 +286,10 @@ func (l *Loader) Choose(want func(event.Spec) bool) {
 		} else {
 			var errs []error
 			for _, pb := range EventProbes(spec.ID) {
+				if !allowed(l.tier, pb) {
+					errs = append(errs, fmt.Errorf("%s: not in probe tier %s", pb.Name, l.tier))
+					continue
+				}
 				var err error
 				for _, pr := range pb.Programs {
 					if err = l.Ensure(pr); err != nil {
@@ -421,6 +426,11 @@ func (l *Loader) Links(name string) []io.Closer {
 	}
 	return nil
 }
+
+// SetTier limits the probes Choose may use to a tier (CheckProbeTier):
+// "kprobe" skips the trampoline probes so that every event with a kprobe
+// variant runs on it, as on a kernel without trampolines.
+func (l *Loader) SetTier(tier string) { l.tier = tier }
 
 // SetMode tells the BPF side which kind of probe feeds an event, as Choose
 // does for the probe it picks: tests use it to run a probe Choose did not.

@@ -1,6 +1,11 @@
 package load
 
-import "github.com/vigil-sec/vigil/event"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigil-sec/vigil/event"
+)
 
 // The probe table says how each event of the contract (package event) is fed
 // on a kernel: which BPF programs, attached together, and in which order of
@@ -33,4 +38,50 @@ type Probe struct {
 // feed.
 func EventProbes(id event.ID) []Probe {
 	return probeTable[id]
+}
+
+// Probe tiers (Config.ProbeTier).
+const (
+	TierAny    = ""
+	TierKprobe = "kprobe"
+)
+
+// ErrUnknownProbeTier is returned for a Config.ProbeTier that is no tier.
+var ErrUnknownProbeTier = fmt.Errorf("unknown probe tier (want %q or %q)", "any", TierKprobe)
+
+// CheckProbeTier returns an error for a string that names no probe tier.
+func CheckProbeTier(tier string) error {
+	switch tier {
+	case TierAny, "any", TierKprobe:
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownProbeTier, tier)
+}
+
+// Kind is the kind of a probe: the part of its name before the first "/"
+// (fentry, kprobe, raw_tracepoint, tp_btf, tc, ...).
+func (p Probe) Kind() string {
+	kind, _, _ := strings.Cut(p.Name, "/")
+	return kind
+}
+
+// Trampoline tells whether the probe attaches through a BPF trampoline
+// (fentry, fexit, LSM), which some kernels lack.
+func (p Probe) Trampoline() bool {
+	switch p.Kind() {
+	case "fentry", "fexit", "lsm":
+		return true
+	}
+	return false
+}
+
+// Kprobe tells whether the probe is a kprobe or kretprobe.
+func (p Probe) Kprobe() bool {
+	k := p.Kind()
+	return k == "kprobe" || k == "kretprobe"
+}
+
+// allowed tells whether a probe may be used in a tier.
+func allowed(tier string, p Probe) bool {
+	return tier != TierKprobe || !p.Trampoline()
 }

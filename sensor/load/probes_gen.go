@@ -10,11 +10,11 @@ import "github.com/vigil-sec/vigil/event"
 // probeTable holds every event's probes in order of preference; the loader
 // attaches the first the running kernel accepts.
 var probeTable = map[event.ID][]Probe{
-	event.IDExecve: { // bpf/process.bpf.c
-		{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}}},
+	event.IDExecve: { // bpf/execfail.bpf.c
+		{Name: "raw_tracepoint/sys_exit (execve that failed)", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_exit_exec", Syscalls: []string{"execve"}}}},
 	},
-	event.IDExecveat: { // bpf/process.bpf.c
-		{Name: "raw_tracepoint/sys_enter", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}},
+	event.IDExecveat: { // bpf/execfail.bpf.c
+		{Name: "raw_tracepoint/sys_exit (execveat that failed)", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}, {Name: "sys_exit_exec", Syscalls: []string{"execveat"}}}},
 	},
 	event.IDInitModule: { // bpf/module.bpf.c
 		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
@@ -57,8 +57,8 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "raw_tracepoint/sched_process_fork", Programs: []Program{{Name: "raw_tp_sched_process_fork"}}},
 	},
 	event.IDSchedProcessExec: { // bpf/process.bpf.c
-		{Name: "tp_btf/sched_process_exec", Programs: []Program{{Name: "tp_btf_sched_process_exec"}}},
-		{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}}},
+		{Name: "tp_btf/sched_process_exec", Programs: []Program{{Name: "tp_btf_sched_process_exec"}, {Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}},
+		{Name: "raw_tracepoint/sched_process_exec", Programs: []Program{{Name: "raw_tp_sched_process_exec"}, {Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}},
 	},
 	event.IDSchedProcessExit: { // bpf/process.bpf.c
 		{Name: "tp_btf/sched_process_exit", Programs: []Program{{Name: "tp_btf_sched_process_exit"}}},

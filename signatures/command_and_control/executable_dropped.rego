@@ -20,10 +20,14 @@
 #   only (writer_comm); a script's exec loads its interpreter, so a dropped
 #   script is not seen here.
 # Builds write ELF files into temporary directories all the time, so the
-# toolchains are left out (compilers, linkers, go, cargo), and so are package
-# managers and language package installers, container image tools, and the
-# JVM (it unpacks its native libraries into java.io.tmpdir). They are left
-# out by name unless the writer itself runs from a scratch directory. Hidden
+# toolchains are left out (compilers, linkers, go, cargo, and install(1),
+# which make install and build scripts copy programs into place with), and
+# so are package managers and language package installers, container image
+# tools, and the JVM (it unpacks its native libraries into java.io.tmpdir).
+# They are left out by name unless the writer itself runs from a scratch
+# directory. Archive extractors and git (a release tarball unpacked, a
+# repository checked out into /tmp) are left out when they write: what they
+# unpacked is judged if it runs, by the exec. Hidden
 # directories inside home directories are where tools keep their binaries
 # (~/.cache, ~/.local, ~/.cargo, ~/.vscode-server, ...): not reported.
 # Known to fire on benign software: PyInstaller one-file programs unpack
@@ -35,7 +39,7 @@ import data.vigil.lib
 metadata := {
 	"id": "executable-dropped",
 	"name": "Executable dropped in a temporary or hidden directory",
-	"version": "1.1.0",
+	"version": "1.2.0",
 	"severity": "medium",
 	"description": "An ELF executable or library for a CPU Linux runs programs on was written into /tmp, /var/tmp, /dev/shm, a hidden directory outside the home directories, a hidden file anywhere, or a memfd, by a program that is not a compiler, a linker or a package manager; or a program written there during this boot, by any write path, was run.",
 	"tactics": ["TA0011"],
@@ -75,7 +79,7 @@ builders := {
 	"cc", "c++", "gcc", "g++", "cc1", "cc1plus", "collect2", "ld", "ld.bfd", "ld.gold",
 	"ld.lld", "lld", "mold", "as", "clang", "clang++", "tcc", "zig", "rustc", "cargo",
 	"go", "link", "compile", "cgo", "gccgo", "nasm", "yasm", "strip", "objcopy",
-	"dotnet", "ghc",
+	"dotnet", "ghc", "install",
 	# the JVM unpacks the native libraries of its jars (netty, sqlite-jdbc,
 	# JNA) into java.io.tmpdir
 	"java",
@@ -88,6 +92,10 @@ installers := {
 	# runc copies itself into a memfd before it enters a container
 	"runc",
 }
+
+# unpackers write the files of an archive or a repository; a program among
+# them counts when it runs (the exec event), not when it is unpacked
+unpackers := {"tar", "bsdtar", "gtar", "unzip", "cpio", "bsdcpio", "7z", "7za", "7zz", "unar", "git"}
 
 # a trusted name counts only when the program itself does not run from a
 # scratch or hidden place (a dropper called "ld" in /tmp is no linker)
@@ -105,7 +113,7 @@ writer_is_trusted if {
 
 writer_is_trusted if {
 	input.name == "magic_write"
-	lib.is_process_named(input.process, builders | installers)
+	lib.is_process_named(input.process, (builders | installers) | unpackers)
 	exe := object.get(input.process, "exe", "")
 	exe != ""
 	not lib.under(exe, lib.temp_dirs)

@@ -117,3 +117,23 @@ test_run_of_a_file_not_written_or_by_builders_is_quiet if {
 	# written this boot, outside the drop zones
 	count(finding) == 0 with input as exec("/usr/local/bin/tool", written_by("install"))
 }
+
+test_programs_put_in_place_by_install_are_quiet if {
+	# install -D -m755 build/tool /tmp/stage/bin/tool, then run: make install
+	count(finding) == 0 with input as exec("/tmp/stage/bin/tool", written_by("install"))
+	count(finding) == 0 with input as write("/tmp/stage/bin/tool", elf, {"comm": "install", "exe": "/usr/bin/install"})
+}
+
+test_unpacked_programs_count_when_they_run if {
+	tar := {"comm": "tar", "exe": "/usr/bin/tar"}
+	git := {"comm": "git", "exe": "/usr/lib/git-core/git"}
+	# a release tarball or a repository with programs, unpacked into /tmp
+	count(finding) == 0 with input as write("/tmp/release/bin/tool", elf, tar)
+	count(finding) == 0 with input as write("/tmp/clone/prebuilt/tool", elf, git)
+	# ... and one of them run: the exec is the evidence
+	some f in finding with input as exec("/tmp/release/bin/tool", written_by("tar"))
+	f.dropped == "run"
+	f.writer == "tar"
+	# an unpacker that itself runs from a scratch directory is no unpacker
+	count(finding) == 1 with input as write("/tmp/release/bin/tool", elf, {"comm": "tar", "exe": "/tmp/.x/tar"})
+}

@@ -4,14 +4,14 @@
 # programs assume it is there. Starting a program, usually a set-user-id
 # one, with no arguments at all makes it read its environment as arguments:
 # the trick behind CVE-2021-4034 (pkexec, "PwnKit"). Linux 5.18 and later
-# replace an empty argv with {""} when they build the new program's stack,
-# so the execve event, which shows what the caller passed, is the one that
-# keeps the evidence; sched_process_exec covers older kernels.
+# replace an empty argv with {""} when they build the new program's stack;
+# sched_process_exec's argc is still the caller's count (the sensor looks at
+# the caller's argv at syscall entry), so it keeps the evidence on every
+# kernel. execve and execveat are the execs that failed: an attempt with an
+# empty argv is one too.
 #
-# Only a real argc of 0 counts. An argv the sensor could not read (strings
-# in pages the caller has not touched yet: the literals of a fresh child's
-# execl) is listed in input.unreadable and absent from args: unknown, not
-# empty. sched_process_exec says argc itself (the kernel's own count).
+# Only a real argc of 0 counts. An argv the sensor could not read is listed
+# in input.unreadable and absent from args: unknown, not empty.
 package vigil.signatures.exec_without_argv
 
 import data.vigil.lib
@@ -19,7 +19,7 @@ import data.vigil.lib
 metadata := {
 	"id": "exec-without-argv",
 	"name": "Program executed without arguments (argc 0)",
-	"version": "1.1.0",
+	"version": "1.2.0",
 	"severity": "high",
 	"description": "A program was executed with an empty argument list, not even its own name: the way exploits such as PwnKit (CVE-2021-4034, pkexec) make a set-user-id program misread its environment.",
 	"tactics": ["TA0004"],
@@ -28,7 +28,7 @@ metadata := {
 	"events": ["execve", "execveat", "sched_process_exec"],
 }
 
-# execve, execveat: the argv the caller passed, read whole. An unreadable
+# execve, execveat (failed execs): the argv the caller passed, read whole. An unreadable
 # argv (absent, named in input.unreadable) or an event without the argument
 # (a replayed event of another sensor) says nothing.
 empty_argv if {

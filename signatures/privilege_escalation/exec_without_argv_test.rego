@@ -37,6 +37,9 @@ test_exec_argc_decides if {
 	some f in finding with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/usr/bin/pkexec", "argc": 0, "argv": []}}
 	f.program == "/usr/bin/pkexec"
 	count(finding) == 0 with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/bin/true", "argc": 3, "argv": ["true", "--some", "args"]}}
-	# Linux >= 5.18 after an argc of 0: argc 1, argv [""]; the execve keeps the evidence
+	# a caller that passed {""}: argc 1 (the sensor reports 0 when the caller's
+	# argv was empty, even where Linux >= 5.18 ran the program with {""})
+	some g in finding with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/usr/bin/pkexec", "argc": 0, "argv": [""]}}
+	g.program == "/usr/bin/pkexec"
 	count(finding) == 0 with input as {"name": "sched_process_exec", "process": {"pid": 9}, "args": {"pathname": "/usr/bin/pkexec", "argc": 1, "argv": [""]}}
 }
