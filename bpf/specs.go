@@ -29,6 +29,9 @@ func Objects() ([]Object, error) {
 		{"file", LoadFile},
 		{"net", LoadNet},
 		{"kernel", LoadKernel},
+		{"copy", LoadCopy},
+		{"mountapi", LoadMountapi},
+		{"iouring", LoadIouring},
 	}
 	out := make([]Object, 0, len(loaders))
 	for _, l := range loaders {

@@ -32,7 +32,7 @@ type Probe struct {
 
 // probeTable holds every event's probes in order of preference; the loader
 // attaches the first the running kernel accepts.
-var probeTable = joinProbes(processProbes, fileProbes, netProbes, kernelProbes)
+var probeTable = joinProbes(processProbes, fileProbes, fileOpsProbes, netProbes, kernelProbes)
 
 func joinProbes(families ...map[event.ID][]Probe) map[event.ID][]Probe {
 	out := map[event.ID][]Probe{}
