@@ -35,6 +35,31 @@ static __always_inline int is_regular(struct file *f)
 	return f && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG;
 }
 
+/* save_pipe_name saves "pipe:[<inode>]", the name /proc shows for a pipe
+ * (its dentry has no name of its own: the kernel makes it up when asked) */
+/* args: EVENT_FILE_COPY */
+static __always_inline void save_pipe_name(struct event *e, __u8 index, __u64 ino)
+{
+	char s[32] = "pipe:[";
+	char d[20];
+	int n = 0;
+	for (int i = 0; i < 20; i++) {
+		d[i] = '0' + ino % 10;
+		ino /= 10;
+		n++;
+		if (!ino)
+			break;
+	}
+	int at = 6;
+	for (int i = 19; i >= 0; i--) {
+		if (i < n && at < 30)
+			s[at++] = d[i];
+	}
+	if (at < 31)
+		s[at] = ']';
+	save_str(e, index, s, 0);
+}
+
 /* write_start: where a call that wrote n bytes started in f: at *uoff minus
  * n when the caller passed an offset (the kernel advanced it), else at the
  * file position minus n. */
@@ -123,7 +148,11 @@ int sys_exit_file_copy(struct bpf_raw_tracepoint_args *ctx)
 	struct file *src = task_fd_file(t, in);
 	struct inode *sino = src ? BPF_CORE_READ(src, f_inode) : NULL;
 	if (src) {
-		save_file_path(&e, ARG_FILE_COPY_SRC_PATH, src);
+		if ((BPF_CORE_READ(sino, i_mode) & S_IFMT) == S_IFIFO &&
+		    BPF_CORE_READ(sino, i_sb, s_magic) == PIPEFS_MAGIC)
+			save_pipe_name(&e, ARG_FILE_COPY_SRC_PATH, BPF_CORE_READ(sino, i_ino));
+		else
+			save_file_path(&e, ARG_FILE_COPY_SRC_PATH, src);
 		save_inode(&e, ARG_FILE_COPY_SRC_DEV, ARG_FILE_COPY_SRC_INODE, sino);
 	}
 	save_file_path(&e, ARG_FILE_COPY_PATHNAME, dst);

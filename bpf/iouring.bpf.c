@@ -74,10 +74,25 @@ static __always_inline int is_write_op(__u8 op)
 	       op == IORING_OP_WRITEV_FIXED;
 }
 
+/* the ops whose path is in their own struct, with a directory fd there (or
+ * none): io_init_req copies sqe->fd into the request only for ops on a file */
+static __always_inline int is_path_op(__u8 op)
+{
+	return op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2 || op == IORING_OP_SETXATTR ||
+	       op == IORING_OP_UNLINKAT || op == IORING_OP_RENAMEAT || op == IORING_OP_LINKAT ||
+	       op == IORING_OP_SYMLINKAT || op == IORING_OP_SOCKET;
+}
+
+/*
+ * The helpers below are functions of their own (__noinline): every
+ * BPF_CORE_READ takes a stack slot, and all of them in one frame would not
+ * leave room, under the 512 bytes all frames share, for net_save_ip's.
+ */
+
 /* a path held by the request as a struct filename: the caller's own pointer
  * (uptr) made absolute against dfd like a syscall's, else the kernel copy */
 /* args: EVENT_IO_URING_SUBMIT_REQ */
-static __always_inline void save_filename(struct event *e, __u8 index, int dfd, struct filename *fn)
+static __noinline void save_filename(struct event *e, __u8 index, int dfd, struct filename *fn)
 {
 	const char *u = BPF_CORE_READ(fn, uptr);
 	if (u)
@@ -87,30 +102,134 @@ static __always_inline void save_filename(struct event *e, __u8 index, int dfd, 
 }
 
 /* args: EVENT_IO_URING_SUBMIT_REQ */
-static __always_inline void save_connect(struct event *e, struct io_connect *c)
+static __noinline void save_fd_path(struct event *e, struct file *f)
 {
-	const void *sa = BPF_CORE_READ(c, addr);
-	__u16 fam = 0;
+	if (f)
+		save_file_path(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, f);
+	else
+		save_str(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, NULL, 0); /* unreadable */
+}
+
+static __noinline void note_write(struct file *f)
+{
+	note_write_open(f);
+}
+
+/* the address is read field by field, not as a whole sockaddr */
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_connect(struct event *e, struct io_connect *c)
+{
+	const __u8 *sa = (const __u8 *)BPF_CORE_READ(c, addr);
+	__u16 fam = 0, port = 0;
+	__u8 a[16] = {};
 	if (bpf_probe_read_user(&fam, sizeof(fam), sa)) {
 		save_str(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, NULL, 1); /* unreadable */
 		return;
 	}
 	save_name(e, ARG_IO_URING_SUBMIT_REQ_FAMILY, NT_FAMILY, fam);
-	if (fam == AF_INET) {
-		struct sockaddr_in sin = {};
-		__u8 a[16] = {};
-		bpf_probe_read_user(&sin, sizeof(sin), sa);
-		__builtin_memcpy(a, &sin.sin_addr.s_addr, 4);
-		save_ip(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, AF_INET, a);
-		save_u32(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_PORT, bpf_ntohs(sin.sin_port));
-	} else if (fam == AF_INET6) {
-		struct sockaddr_in6 sin6 = {};
-		bpf_probe_read_user(&sin6, sizeof(sin6), sa);
-		save_ip(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, AF_INET6, (const __u8 *)&sin6.sin6_addr);
-		save_u32(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_PORT, bpf_ntohs(sin6.sin6_port));
+	if (fam == AF_INET || fam == AF_INET6) {
+		/* sin_port and sin6_port are both at offset 2; the address at
+		 * 4 (sin_addr) or 8 (sin6_addr) */
+		bpf_probe_read_user(&port, sizeof(port), sa + 2);
+		if (fam == AF_INET)
+			bpf_probe_read_user(a, 4, sa + 4);
+		else
+			bpf_probe_read_user(a, 16, sa + 8);
+		save_ip(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, fam, a);
+		save_u32(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_PORT, bpf_ntohs(port));
 	} else if (fam == AF_UNIX) {
-		save_str(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, (const char *)sa + 2, 1);
+		save_str(e, ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR, sa + 2, 1);
 	}
+}
+
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_write(struct event *e, struct io_rw *rw, __u8 op)
+{
+	__u64 addr = BPF_CORE_READ(rw, addr);
+	__u32 len = BPF_CORE_READ(rw, len);
+	if (op == IORING_OP_WRITEV || op == IORING_OP_WRITEV_FIXED) {
+		/* addr is an iovec array of len entries: the first buffer */
+		__u64 base = 0, n = 0;
+		bpf_probe_read_user(&base, sizeof(base), (void *)addr);
+		bpf_probe_read_user(&n, sizeof(n), (void *)(addr + 8));
+		addr = base;
+		len = n;
+	}
+	save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, len);
+	save_bytes(e, ARG_IO_URING_SUBMIT_REQ_BYTES, (void *)addr, len < WRITE_HEADER_LEN ? len : WRITE_HEADER_LEN, 1);
+}
+
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_open(struct event *e, struct io_open *o)
+{
+	int dfd = BPF_CORE_READ(o, dfd);
+	save_s32(e, ARG_IO_URING_SUBMIT_REQ_FD, dfd);
+	save_filename(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, dfd, BPF_CORE_READ(o, filename));
+	save_u32(e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(o, how.flags));
+	save_u32(e, ARG_IO_URING_SUBMIT_REQ_MODE, BPF_CORE_READ(o, how.mode));
+}
+
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_xattr(struct event *e, struct io_xattr *x, __u8 op, struct file *f)
+{
+	if (op == IORING_OP_SETXATTR)
+		save_filename(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, AT_FDCWD, BPF_CORE_READ(x, filename));
+	else
+		save_fd_path(e, f);
+	/* the name's address, not BPF_CORE_READ of the char[256] (a copy on
+	 * the stack) */
+	struct xattr_name *kn = BPF_CORE_READ(x, ctx.kname);
+	save_str(e, ARG_IO_URING_SUBMIT_REQ_NAME, kn->name, 0);
+	save_u32(e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(x, ctx.flags));
+	save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ(x, ctx.size));
+}
+
+/* UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT. io_rename and io_link have the
+ * same layout (file, old_dfd, new_dfd, oldpath, newpath, flags); io_unlink
+ * is (file, dfd, flags, filename). */
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_names(struct event *e, struct io_kiocb *req, __u8 op)
+{
+	if (op == IORING_OP_UNLINKAT) {
+		struct io_unlink *u = (struct io_unlink *)req;
+		int dfd = BPF_CORE_READ(u, dfd);
+		save_s32(e, ARG_IO_URING_SUBMIT_REQ_FD, dfd);
+		save_filename(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, dfd, BPF_CORE_READ(u, filename));
+		save_u32(e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(u, flags));
+		return;
+	}
+	struct io_link *l = (struct io_link *)req;
+	int old_dfd = BPF_CORE_READ(l, old_dfd), new_dfd = BPF_CORE_READ(l, new_dfd);
+	if (op == IORING_OP_SYMLINKAT) {
+		/* symlinkat(target, new_dfd, linkpath): the target as given */
+		save_s32(e, ARG_IO_URING_SUBMIT_REQ_FD, new_dfd);
+		save_filename(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, new_dfd, BPF_CORE_READ(l, newpath));
+		save_str(e, ARG_IO_URING_SUBMIT_REQ_NEW_PATH, BPF_CORE_READ(l, oldpath, name), 0);
+		return;
+	}
+	save_s32(e, ARG_IO_URING_SUBMIT_REQ_FD, old_dfd);
+	save_filename(e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, old_dfd, BPF_CORE_READ(l, oldpath));
+	save_filename(e, ARG_IO_URING_SUBMIT_REQ_NEW_PATH, new_dfd, BPF_CORE_READ(l, newpath));
+	save_u32(e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(l, flags));
+}
+
+/* SPLICE, FTRUNCATE: the file and a length */
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_fd_len(struct event *e, struct io_kiocb *req, __u8 op, struct file *f, __s64 off)
+{
+	save_fd_path(e, f);
+	if (op == IORING_OP_SPLICE) {
+		save_s64(e, ARG_IO_URING_SUBMIT_REQ_OFFSET, off);
+		save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_splice *)req, len));
+	} else {
+		save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_ftrunc *)req, len));
+	}
+}
+
+/* args: EVENT_IO_URING_SUBMIT_REQ */
+static __noinline void save_socket(struct event *e, struct io_socket *so)
+{
+	save_name(e, ARG_IO_URING_SUBMIT_REQ_FAMILY, NT_FAMILY, BPF_CORE_READ(so, domain));
 }
 
 static __always_inline void on_submit(void *ctx, struct io_kiocb *req)
@@ -119,18 +238,18 @@ static __always_inline void on_submit(void *ctx, struct io_kiocb *req)
 	__u8 op = BPF_CORE_READ(req, opcode);
 	if (!op_name(op, name) || is_self())
 		return;
+	int path_op = is_path_op(op);
 	int fd = BPF_CORE_READ(req, cqe.fd);
 	int fixed = (BPF_CORE_READ(req, flags) & REQ_F_FIXED_FILE_FLAG) != 0;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct file *f = fixed ? NULL : task_fd_file(t, fd);
+	struct file *f = fixed || path_op ? NULL : task_fd_file((struct task_struct *)bpf_get_current_task(), fd);
 	__s64 off = 0;
 
 	/* writes: the first bytes of a regular file only, as magic_write; any
 	 * write of one counts for the exec-time record */
 	if (is_write_op(op) || op == IORING_OP_SPLICE) {
-		if (fixed || !f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFREG)
+		if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFREG)
 			return;
-		note_write_open(f);
+		note_write(f);
 		if (op == IORING_OP_SPLICE)
 			off = BPF_CORE_READ((struct io_splice *)req, off_out);
 		else
@@ -145,101 +264,39 @@ static __always_inline void on_submit(void *ctx, struct io_kiocb *req)
 		return;
 	save_str(&e, ARG_IO_URING_SUBMIT_REQ_OP, name, 0);
 	save_u32(&e, ARG_IO_URING_SUBMIT_REQ_OPCODE, op);
-	save_s32(&e, ARG_IO_URING_SUBMIT_REQ_FD, fd);
+	if (!path_op)
+		save_s32(&e, ARG_IO_URING_SUBMIT_REQ_FD, fd);
 	save_bool(&e, ARG_IO_URING_SUBMIT_REQ_FIXED_FILE, fixed);
-	save_bool(&e, ARG_IO_URING_SUBMIT_REQ_SQ_THREAD,
-		  (BPF_CORE_READ(req, ctx, flags) & IORING_SETUP_SQPOLL) != 0);
-
+	save_bool(&e, ARG_IO_URING_SUBMIT_REQ_SQ_THREAD, (BPF_CORE_READ(req, ctx, flags) & IORING_SETUP_SQPOLL) != 0);
 	switch (op) {
 	case IORING_OP_OPENAT:
-	case IORING_OP_OPENAT2: {
-		struct io_open *o = (struct io_open *)req;
-		save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, BPF_CORE_READ(o, dfd), BPF_CORE_READ(o, filename));
-		save_u32(&e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(o, how.flags));
-		save_u32(&e, ARG_IO_URING_SUBMIT_REQ_MODE, BPF_CORE_READ(o, how.mode));
+	case IORING_OP_OPENAT2:
+		save_open(&e, (struct io_open *)req);
 		break;
-	}
 	case IORING_OP_WRITE:
 	case IORING_OP_WRITE_FIXED:
 	case IORING_OP_WRITEV:
-	case IORING_OP_WRITEV_FIXED: {
-		struct io_rw *rw = (struct io_rw *)req;
-		__u64 addr = BPF_CORE_READ(rw, addr);
-		__u32 len = BPF_CORE_READ(rw, len);
-		save_file_path(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, f);
+	case IORING_OP_WRITEV_FIXED:
+		save_fd_path(&e, f);
 		save_s64(&e, ARG_IO_URING_SUBMIT_REQ_OFFSET, off);
-		if (op == IORING_OP_WRITEV || op == IORING_OP_WRITEV_FIXED) {
-			/* addr is an iovec array of len entries: the first buffer */
-			struct iovec iov = {};
-			bpf_probe_read_user(&iov, sizeof(iov), (void *)addr);
-			addr = (__u64)iov.iov_base;
-			len = iov.iov_len;
-		}
-		save_u64(&e, ARG_IO_URING_SUBMIT_REQ_LEN, len);
-		save_bytes(&e, ARG_IO_URING_SUBMIT_REQ_BYTES, (void *)addr, len < WRITE_HEADER_LEN ? len : WRITE_HEADER_LEN, 1);
+		save_write(&e, (struct io_rw *)req, op);
 		break;
-	}
 	case IORING_OP_SPLICE:
-		save_file_path(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, f);
-		save_s64(&e, ARG_IO_URING_SUBMIT_REQ_OFFSET, off);
-		save_u64(&e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_splice *)req, len));
-		break;
 	case IORING_OP_FTRUNCATE:
-		if (f)
-			save_file_path(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, f);
-		else
-			save_str(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, NULL, 0); /* unreadable */
-		save_u64(&e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_ftrunc *)req, len));
+		save_fd_len(&e, req, op, f, off);
 		break;
 	case IORING_OP_CONNECT:
 		save_connect(&e, (struct io_connect *)req);
 		break;
 	case IORING_OP_SOCKET:
-		save_name(&e, ARG_IO_URING_SUBMIT_REQ_FAMILY, NT_FAMILY, BPF_CORE_READ((struct io_socket *)req, domain));
+		save_socket(&e, (struct io_socket *)req);
 		break;
 	case IORING_OP_SETXATTR:
-	case IORING_OP_FSETXATTR: {
-		struct io_xattr *x = (struct io_xattr *)req;
-		if (op == IORING_OP_SETXATTR)
-			save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, AT_FDCWD, BPF_CORE_READ(x, filename));
-		else if (f)
-			save_file_path(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, f);
-		else
-			save_str(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, NULL, 0); /* unreadable */
-		save_str(&e, ARG_IO_URING_SUBMIT_REQ_NAME, BPF_CORE_READ(x, ctx.kname, name), 0);
-		save_u32(&e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(x, ctx.flags));
-		save_u64(&e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ(x, ctx.size));
+	case IORING_OP_FSETXATTR:
+		save_xattr(&e, (struct io_xattr *)req, op, f);
 		break;
-	}
-	case IORING_OP_UNLINKAT: {
-		struct io_unlink *u = (struct io_unlink *)req;
-		save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, BPF_CORE_READ(u, dfd), BPF_CORE_READ(u, filename));
-		save_u32(&e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(u, flags));
-		break;
-	}
-	case IORING_OP_RENAMEAT:
-	case IORING_OP_LINKAT: {
-		/* io_rename and io_link have the same layout; read each as its own */
-		if (op == IORING_OP_RENAMEAT) {
-			struct io_rename *r = (struct io_rename *)req;
-			save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, BPF_CORE_READ(r, old_dfd), BPF_CORE_READ(r, oldpath));
-			save_filename(&e, ARG_IO_URING_SUBMIT_REQ_NEW_PATH, BPF_CORE_READ(r, new_dfd), BPF_CORE_READ(r, newpath));
-			save_u32(&e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(r, flags));
-		} else {
-			struct io_link *l = (struct io_link *)req;
-			save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, BPF_CORE_READ(l, old_dfd), BPF_CORE_READ(l, oldpath));
-			save_filename(&e, ARG_IO_URING_SUBMIT_REQ_NEW_PATH, BPF_CORE_READ(l, new_dfd), BPF_CORE_READ(l, newpath));
-			save_u32(&e, ARG_IO_URING_SUBMIT_REQ_FLAGS, BPF_CORE_READ(l, flags));
-		}
-		break;
-	}
-	case IORING_OP_SYMLINKAT: {
-		/* symlinkat(target, new_dfd, linkpath): the target is taken as given */
-		struct io_link *l = (struct io_link *)req;
-		save_filename(&e, ARG_IO_URING_SUBMIT_REQ_PATHNAME, BPF_CORE_READ(l, new_dfd), BPF_CORE_READ(l, newpath));
-		save_str(&e, ARG_IO_URING_SUBMIT_REQ_NEW_PATH, BPF_CORE_READ(l, oldpath, name), 0);
-		break;
-	}
+	default: /* UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT */
+		save_names(&e, req, op);
 	}
 	event_submit(&e, 0);
 }

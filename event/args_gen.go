@@ -2997,7 +2997,7 @@ func (a FsmountArgs) DeleteFsType() { delete(a, "fs_type") }
 // MoveMountArgs is the typed view of the arguments of the move_mount event (id 322): a mount is attached to (or moved within) the directory tree: the step of the new mount API that makes a mount visible (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
 type MoveMountArgs map[string]any
 
-// FromPath is argument 0, from_path (string): the mount moved, resolved (a detached mount from fsmount or open_tree is "/").
+// FromPath is argument 0, from_path (string): the mount moved, resolved after the move: for the descriptor of a detached mount (from fsmount or open_tree, MOVE_MOUNT_F_EMPTY_PATH) where it is now attached.
 func (a MoveMountArgs) FromPath() string { v, _ := a.LookupFromPath(); return v }
 
 // LookupFromPath returns argument from_path and whether the event has it.
@@ -3024,7 +3024,7 @@ func (a MoveMountArgs) SetPathname(v string) { a["pathname"] = v }
 // DeletePathname removes argument pathname.
 func (a MoveMountArgs) DeletePathname() { delete(a, "pathname") }
 
-// FsType is argument 2, fs_type (string): file system type of the mount moved.
+// FsType is argument 2, fs_type (string): file system type of the mount moved; only for a detached mount's descriptor.
 func (a MoveMountArgs) FsType() string { v, _ := a.LookupFsType(); return v }
 
 // LookupFsType returns argument fs_type and whether the event has it.
@@ -3036,7 +3036,7 @@ func (a MoveMountArgs) SetFsType(v string) { a["fs_type"] = v }
 // DeleteFsType removes argument fs_type.
 func (a MoveMountArgs) DeleteFsType() { delete(a, "fs_type") }
 
-// Source is argument 3, source (string): the mount's source (device name, or what fsconfig's "source" said).
+// Source is argument 3, source (string): the mount's source (device name, or what fsconfig's "source" said; "none" when not given); only for a detached mount's descriptor.
 func (a MoveMountArgs) Source() string { v, _ := a.LookupSource(); return v }
 
 // LookupSource returns argument source and whether the event has it.
@@ -3135,7 +3135,7 @@ func (a IoUringSubmitReqArgs) SetOpcode(v uint32) { a["opcode"] = uint64(v) }
 // DeleteOpcode removes argument opcode.
 func (a IoUringSubmitReqArgs) DeleteOpcode() { delete(a, "opcode") }
 
-// Fd is argument 2, fd (int32): the request's descriptor (the directory fd for OPENAT, UNLINKAT, ...; -100 is AT_FDCWD); an index into the ring's registered files when fixed_file.
+// Fd is argument 2, fd (int32): the request's descriptor (the directory fd for OPENAT, UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT: -100 is AT_FDCWD); an index into the ring's registered files when fixed_file; absent for SETXATTR and SOCKET.
 func (a IoUringSubmitReqArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
 
 // LookupFd returns argument fd and whether the event has it.

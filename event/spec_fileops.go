@@ -67,10 +67,10 @@ var fileOpsSpecs = []Spec{
 		ID: IDMoveMount, Name: "move_mount",
 		Doc: "a mount is attached to (or moved within) the directory tree: the step of the new mount API that makes a mount visible" + mountAPIDoc,
 		Args: []Arg{
-			{Name: "from_path", Type: TypeString, Doc: "the mount moved, resolved (a detached mount from fsmount or open_tree is \"/\")"},
+			{Name: "from_path", Type: TypeString, Doc: "the mount moved, resolved after the move: for the descriptor of a detached mount (from fsmount or open_tree, MOVE_MOUNT_F_EMPTY_PATH) where it is now attached"},
 			{Name: "pathname", Type: TypeString, Doc: "where it is attached, made absolute against the directory fd or working directory"},
-			{Name: "fs_type", Type: TypeString, Doc: "file system type of the mount moved"},
-			{Name: "source", Type: TypeString, Doc: "the mount's source (device name, or what fsconfig's \"source\" said)"},
+			{Name: "fs_type", Type: TypeString, Doc: "file system type of the mount moved; only for a detached mount's descriptor"},
+			{Name: "source", Type: TypeString, Doc: "the mount's source (device name, or what fsconfig's \"source\" said; \"none\" when not given); only for a detached mount's descriptor"},
 			{Name: "flags", Type: TypeUint32, Doc: "MOVE_MOUNT_F_SYMLINKS 1, MOVE_MOUNT_F_AUTOMOUNTS 2, MOVE_MOUNT_F_EMPTY_PATH 4, MOVE_MOUNT_T_* 0x10-0x40, MOVE_MOUNT_SET_GROUP 0x100, MOVE_MOUNT_BENEATH 0x200"},
 		},
 	},
@@ -89,7 +89,7 @@ var fileOpsSpecs = []Spec{
 		Args: []Arg{
 			{Name: "op", Type: TypeString, Doc: "IORING_OP_ name without its prefix: OPENAT, WRITE, CONNECT, SETXATTR, ..."},
 			{Name: "opcode", Type: TypeUint32, Doc: "the opcode's number"},
-			{Name: "fd", Type: TypeInt32, Doc: "the request's descriptor (the directory fd for OPENAT, UNLINKAT, ...; -100 is AT_FDCWD); an index into the ring's registered files when fixed_file"},
+			{Name: "fd", Type: TypeInt32, Doc: "the request's descriptor (the directory fd for OPENAT, UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT: -100 is AT_FDCWD); an index into the ring's registered files when fixed_file; absent for SETXATTR and SOCKET"},
 			{Name: "fixed_file", Type: TypeBool, Doc: "fd is a registered-file index: its file is not resolved (pathname is unreadable for fd operations)"},
 			{Name: "pathname", Type: TypeString, Doc: "OPENAT, OPENAT2, SETXATTR, UNLINKAT, RENAMEAT (old), LINKAT (old), SYMLINKAT (new): the path given, made absolute against fd or the working directory; fd operations (WRITE, FSETXATTR, SPLICE's destination, FTRUNCATE): the file's resolved path"},
 			{Name: "new_path", Type: TypeString, Doc: "RENAMEAT and LINKAT: the new name; SYMLINKAT: the link's target, as given"},
