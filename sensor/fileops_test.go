@@ -204,6 +204,9 @@ func TestSensorSeesIoUring(t *testing.T) {
 	if a := op("SETXATTR"); a.Opcode() != 42 || a.Pathname() != r.Path || a.Name() != "user.vigil" || a.Len() != 7 || a.Flags() != 0 {
 		t.Errorf("SETXATTR: %v", map[string]any(a))
 	}
+	if a := op("LINKAT"); a.Opcode() != 39 || a.Fd() != unix.AT_FDCWD || a.Pathname() != r.Path || a.NewPath() != r.Path+".link" || a.Flags() != 0 {
+		t.Errorf("LINKAT: %v", map[string]any(a))
+	}
 	if a := op("CONNECT"); a.Opcode() != 16 || a.Family() != "AF_INET" || a.RemoteAddr() != "127.0.0.1" || a.RemotePort() != uint32(port) {
 		t.Errorf("CONNECT: %v", map[string]any(a))
 	}
@@ -240,26 +243,31 @@ func TestSensorSeesNewMountAPI(t *testing.T) {
 		})
 	}
 	ev := of("fsopen", func(*event.Event) bool { return true })
-	if a := event.FsopenArgs(ev.Args); a.FsType() != "tmpfs" || a.Flags() != unix.FSOPEN_CLOEXEC || ev.ReturnValue < 0 {
+	fo := event.FsopenArgs(ev.Args)
+	if fo.FsType() != "tmpfs" || fo.Flags() != unix.FSOPEN_CLOEXEC || ev.ReturnValue < 0 {
 		t.Errorf("fsopen: %v return %d", ev.Args, ev.ReturnValue)
 	}
 	fsfd := int32(ev.ReturnValue)
 	ev = of("fsconfig", func(ev *event.Event) bool { return ev.Args["cmd"] == "FSCONFIG_SET_STRING" })
-	if a := event.FsconfigArgs(ev.Args); a.Fd() != fsfd || a.Key() != "size" || a.Value() != "1m" || a.Aux() != 0 || a.FsType() != "tmpfs" {
+	fc := event.FsconfigArgs(ev.Args)
+	if fc.Fd() != fsfd || fc.Key() != "size" || fc.Value() != "1m" || fc.Aux() != 0 || fc.FsType() != "tmpfs" {
 		t.Errorf("fsconfig: %v", ev.Args)
 	}
 	of("fsconfig", func(ev *event.Event) bool { return ev.Args["cmd"] == "FSCONFIG_CMD_CREATE" })
 	ev = of("fsmount", func(*event.Event) bool { return true })
-	if a := event.FsmountArgs(ev.Args); a.Fd() != fsfd || a.Flags() != unix.FSMOUNT_CLOEXEC || a.AttrFlags() != unix.MOUNT_ATTR_NODEV || a.FsType() != "tmpfs" {
+	fm := event.FsmountArgs(ev.Args)
+	if fm.Fd() != fsfd || fm.Flags() != unix.FSMOUNT_CLOEXEC || fm.AttrFlags() != unix.MOUNT_ATTR_NODEV || fm.FsType() != "tmpfs" {
 		t.Errorf("fsmount: %v", ev.Args)
 	}
 	ev = of("move_mount", func(ev *event.Event) bool { return ev.Args["pathname"] == r.FsPath })
-	if a := event.MoveMountArgs(ev.Args); a.FromPath() != r.FsPath || a.FsType() != "tmpfs" || a.Source() != "none" && a.Source() != "tmpfs" ||
-		a.Flags() != unix.MOVE_MOUNT_F_EMPTY_PATH || ev.ReturnValue != 0 {
+	mm := event.MoveMountArgs(ev.Args)
+	if mm.FromPath() != r.FsPath || mm.FsType() != "tmpfs" || mm.Source() != "none" && mm.Source() != "tmpfs" ||
+		mm.Flags() != unix.MOVE_MOUNT_F_EMPTY_PATH || ev.ReturnValue != 0 {
 		t.Errorf("move_mount of the tmpfs: %v", ev.Args)
 	}
 	ev = of("open_tree", func(*event.Event) bool { return true })
-	if a := event.OpenTreeArgs(ev.Args); a.Pathname() != r.Src || a.Flags() != unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC || a.FsType() != "ext4" && a.FsType() != "tmpfs" {
+	ot := event.OpenTreeArgs(ev.Args)
+	if ot.Pathname() != r.Src || ot.Flags() != unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC || ot.FsType() != "ext4" && ot.FsType() != "tmpfs" {
 		t.Errorf("open_tree: %v", ev.Args)
 	}
 	of("move_mount", func(ev *event.Event) bool { return ev.Args["pathname"] == r.Bind })

@@ -2,7 +2,7 @@
 // with no syscall of their own: it opens DIR/dropped for writing
 // (IORING_OP_OPENAT), writes the bytes of SRC into it at offset 0
 // (IORING_OP_WRITE), sets the attribute user.vigil on it
-// (IORING_OP_SETXATTR) and connects a TCP socket to ADDR
+// (IORING_OP_SETXATTR), links it as DIR/dropped.link (IORING_OP_LINKAT) and connects a TCP socket to ADDR
 // (IORING_OP_CONNECT, 127.0.0.1:PORT). The file is made executable by
 // fchmod; with -run it is then run (SRC must be a program that exits 0 with
 // no arguments, such as /bin/true).
@@ -43,6 +43,7 @@ const (
 	opOpenat   = 18
 	opWrite    = 23
 	opSetxattr = 42
+	opLinkat   = 39
 
 	offSQRing = 0
 	offSQEs   = 0x10000000
@@ -184,6 +185,13 @@ func main() {
 	rep.Results["SETXATTR"] = n
 	if err != nil {
 		fail(err)
+		return
+	}
+	link := cstr(mem[16384:], rep.Path+".link")
+	n, err = r.do(sqe{Opcode: opLinkat, Fd: unix.AT_FDCWD, Addr: path, Off: link, Len: uint32(0xffffff9c)}) // new_dfd AT_FDCWD
+	rep.Results["LINKAT"] = n
+	if err != nil || n != 0 {
+		fail(fmt.Errorf("linkat: %v %d", err, n))
 		return
 	}
 	unix.Fchmod(fd, 0o755)
