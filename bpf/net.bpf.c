@@ -973,52 +973,113 @@ __noinline int dns_save_question(struct argpos *p, struct dns_buf *b, __u32 n, _
 	return 1;
 }
 
+/* tcp_dns_span finds a DNS message in a TCP segment to or from port 53:
+ * after the TCP header, a 2-byte length, then the message (RFC 1035
+ * 4.2.2). *at is where it starts, counted from skb->data (the payload of a
+ * TCP segment sits in page fragments, which only bpf_skb_load_bytes
+ * reads, not the _relative form), *n its length. Only a message the
+ * segment holds whole is decoded: segments without one (SYN, ACK, FIN, the
+ * parts of a message longer than a segment) are not. */
+static __always_inline int tcp_dns_span(struct __sk_buff *skb, const struct pkt *p, __u32 *at, __u32 *n)
+{
+	__u32 l4 = p->l4off & 0xff;
+	__u8 doff = 0;
+	__u16 prefix = 0;
+	__u32 total;
+	if (bpf_skb_load_bytes_relative(skb, l4 + 12, &doff, 1, BPF_HDR_START_NET))
+		return 0;
+	__u32 hdr = (doff >> 4) * 4;
+	/* the IP packet's length: IPv4 total length, IPv6 payload length */
+	if (p->family == AF_INET) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
+			return 0;
+		total = bpf_ntohs(ip.tot_len);
+	} else {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+			return 0;
+		total = bpf_ntohs(ip6.payload_len) + sizeof(ip6);
+	}
+	if (hdr < 20 || total < l4 + hdr + 2 + 12 || total > skb->len)
+		return 0;
+	/* what precedes the network header: none, or an Ethernet header */
+	__u32 nh = skb->len - total;
+	if (nh != 0 && nh != 14)
+		return 0;
+	__u32 payload = total - l4 - hdr - 2;
+	if (bpf_skb_load_bytes(skb, nh + l4 + hdr, &prefix, 2))
+		return 0;
+	prefix = bpf_ntohs(prefix);
+	/* the whole message in this segment: a segment that continues a
+	 * longer one (its first bytes are no length) is not taken for one */
+	if (prefix < 12 || prefix > payload)
+		return 0;
+	*at = nh + l4 + hdr + 2;
+	*n = prefix;
+	return 1;
+}
+
 /* net_packet_dns: direction, ifindex, family, saddr, sport, daddr, dport,
  * id, response, opcode, rcode, qname, qtype, answers, answer_count,
  * attribution. The process is the client's (the sender of a query, the
  * receiver of a response), else the server's, when the local end has a
- * remembered owner. DNS over TCP is not decoded. */
+ * remembered owner, transport. */
 __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egress, const struct record_header *sender)
 {
 	__u32 zero = 0;
 	struct dns_buf *b = bpf_map_lookup_elem(&dns_bufs, &zero);
 	if (!b || !p)
 		return 0;
-	struct udphdr uh;
-	__u32 l4 = p->l4off & 0xff;
-	if (bpf_skb_load_bytes_relative(skb, l4, &uh, sizeof(uh), BPF_HDR_START_NET))
-		return 0;
-	__u32 n = bpf_ntohs(uh.len) & 0xffff;
-	if (n < sizeof(uh) + 12)
-		return 0;
-	n -= sizeof(uh);
+	/* where the message starts and how long it is: after the UDP header,
+	 * or after the TCP header and the message's 2-byte length prefix */
+	__u32 l4 = p->l4off & 0xff, at, n;
+	if (p->protocol == IPPROTO_TCP) {
+		if (!tcp_dns_span(skb, p, &at, &n))
+			return 0;
+	} else {
+		struct udphdr uh;
+		if (bpf_skb_load_bytes_relative(skb, l4, &uh, sizeof(uh), BPF_HDR_START_NET))
+			return 0;
+		n = bpf_ntohs(uh.len) & 0xffff;
+		if (n < sizeof(uh) + 12)
+			return 0;
+		n -= sizeof(uh);
+		at = l4 + sizeof(uh);
+	}
 	if (n > DNS_BUF)
 		n = DNS_BUF;
 	/* n is 12..512; written so that every verifier sees both bounds in
 	 * the register it checks (the value is 12..523 to it, the buffer has
 	 * room for that) */
 	__u32 size = 12 + ((n - 12) & (DNS_BUF - 1));
-	if (bpf_skb_load_bytes_relative(skb, l4 + sizeof(uh), b->b, size, BPF_HDR_START_NET))
+	long err = p->protocol == IPPROTO_TCP ? bpf_skb_load_bytes(skb, at & 0xffff, b->b, size)
+					      : bpf_skb_load_bytes_relative(skb, at & 0xffff, b->b, size, BPF_HDR_START_NET);
+	if (err)
 		return 0;
 
 	__u16 id = be16_at(b, 0), flags = be16_at(b, 2), qdcount = be16_at(b, 4), ancount = be16_at(b, 6);
 	if (qdcount == 0)
 		return 0;
+	/* a TCP segment in the middle of a long message is no message: one
+	 * question and a standard opcode, as real ones have */
+	if (p->protocol == IPPROTO_TCP && (qdcount != 1 || ((flags >> 11) & 0xf) > 2))
+		return 0;
 	int response = flags >> 15;
 
 	const struct record_header *owner;
 	if (response) {
-		owner = endpoint_owner(IPPROTO_UDP, p->family, p->dport, p->daddr);
+		owner = endpoint_owner(p->protocol, p->family, p->dport, p->daddr);
 		if (!owner)
 			owner = sender;
 		if (!owner)
-			owner = endpoint_owner(IPPROTO_UDP, p->family, p->sport, p->saddr);
+			owner = endpoint_owner(p->protocol, p->family, p->sport, p->saddr);
 	} else {
 		owner = sender;
 		if (!owner)
-			owner = endpoint_owner(IPPROTO_UDP, p->family, p->sport, p->saddr);
+			owner = endpoint_owner(p->protocol, p->family, p->sport, p->saddr);
 		if (!owner)
-			owner = endpoint_owner(IPPROTO_UDP, p->family, p->dport, p->daddr);
+			owner = endpoint_owner(p->protocol, p->family, p->dport, p->daddr);
 	}
 	if (owner_is_self(owner))
 		return 0;
@@ -1044,6 +1105,10 @@ __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egr
 	e.argnum = ap.argnum;
 	save_u32(&e, ARG_NET_PACKET_DNS_ANSWER_COUNT, ancount);
 	save_name(&e, ARG_NET_PACKET_DNS_ATTRIBUTION, NT_ATTRIBUTION, owner ? ATTR_OWNER : ATTR_NONE);
+	char tr[4] = "udp";
+	if (p->protocol == IPPROTO_TCP)
+		__builtin_memcpy(tr, "tcp", 4);
+	save_str(&e, ARG_NET_PACKET_DNS_TRANSPORT, tr, 0);
 	event_submit(&e, 0);
 	return 1;
 }
@@ -1088,7 +1153,7 @@ static __always_inline int on_packet(struct __sk_buff *skb, int egress)
 	if (!parse_pkt(skb, &p))
 		return TC_NEXT;
 	int want_pkt = emit_allowed(EVENT_NET_PACKET, 0);
-	int want_dns = p.protocol == IPPROTO_UDP && (p.sport == 53 || p.dport == 53) &&
+	int want_dns = (p.protocol == IPPROTO_UDP || p.protocol == IPPROTO_TCP) && (p.sport == 53 || p.dport == 53) &&
 		       emit_allowed(EVENT_NET_PACKET_DNS, 0);
 	if (!want_pkt && !want_dns)
 		return TC_NEXT;

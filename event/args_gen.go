@@ -5094,7 +5094,7 @@ func (a NetPacketArgs) SetAttribution(v string) { a["attribution"] = v }
 // DeleteAttribution removes argument attribution.
 func (a NetPacketArgs) DeleteAttribution() { delete(a, "attribution") }
 
-// NetPacketDNSArgs is the typed view of the arguments of the net_packet_dns event (id 415): a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's.
+// NetPacketDNSArgs is the typed view of the arguments of the net_packet_dns event (id 415): a DNS query or response over UDP or TCP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's.
 type NetPacketDNSArgs map[string]any
 
 // Direction is argument 0, direction (string): ingress or egress.
@@ -5315,6 +5315,21 @@ func (a NetPacketDNSArgs) SetAttribution(v string) { a["attribution"] = v }
 
 // DeleteAttribution removes argument attribution.
 func (a NetPacketDNSArgs) DeleteAttribution() { delete(a, "attribution") }
+
+// Transport is argument 16, transport (string): "udp", or "tcp" for DNS over TCP (port 53: the first message of a segment that starts with one and holds it whole).
+func (a NetPacketDNSArgs) Transport() string { v, _ := a.LookupTransport(); return v }
+
+// LookupTransport returns argument transport and whether the event has it.
+func (a NetPacketDNSArgs) LookupTransport() (string, bool) {
+	v, ok := a["transport"].(string)
+	return v, ok
+}
+
+// SetTransport sets argument transport.
+func (a NetPacketDNSArgs) SetTransport(v string) { a["transport"] = v }
+
+// DeleteTransport removes argument transport.
+func (a NetPacketDNSArgs) DeleteTransport() { delete(a, "transport") }
 
 // SwitchTaskNamespacesArgs is the typed view of the arguments of the switch_task_namespaces event (id 500): a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy)).
 type SwitchTaskNamespacesArgs map[string]any

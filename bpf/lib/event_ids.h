@@ -589,6 +589,7 @@ enum event_arg {
 	ARG_NET_PACKET_DNS_ANSWERS = 13, /* string[] */
 	ARG_NET_PACKET_DNS_ANSWER_COUNT = 14, /* uint32 */
 	ARG_NET_PACKET_DNS_ATTRIBUTION = 15, /* string */
+	ARG_NET_PACKET_DNS_TRANSPORT = 16, /* string */
 
 	/* switch_task_namespaces (500) */
 	ARG_SWITCH_TASK_NAMESPACES_SYSCALL = 0, /* string */
