@@ -217,12 +217,15 @@ int BPF_KPROBE(kprobe_security_path_rmdir, const struct path *dir, struct dentry
 	return 0;
 }
 
-/* unlink, unlinkat, rmdir at exit; the entry is gone by then, so inode and
- * dev are 0. */
+/* unlink, unlinkat, rmdir at exit; the entry is gone by then: inode and dev
+ * come from the file system's unlink tracepoint (unlink.bpf.c), else they
+ * are unreadable. */
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 {
 	long ret = ctx->args[1];
+	struct unlinked_inode gone;
+	int known = take_unlinked_inode(&gone);
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_UNLINK, 1))
 		return 0;
@@ -246,7 +249,7 @@ int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_UNLINK))
 		return 0;
 	save_user_path_at(&e, ARG_SECURITY_INODE_UNLINK_PATHNAME, dirfd, upath);
-	save_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, NULL);
+	save_unlinked_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, known && ret == 0, &gone);
 	save_bool(&e, ARG_SECURITY_INODE_UNLINK_DIR, rmdir);
 	save_str(&e, ARG_SECURITY_INODE_UNLINK_SYSCALL, sys, 0);
 	event_submit(&e, ret);

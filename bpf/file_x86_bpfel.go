@@ -82,6 +82,13 @@ type FileSyscallState struct {
 	}
 }
 
+type FileUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -103,6 +110,7 @@ const (
 	FileMapSysEnterProgs               = "sys_enter_progs"
 	FileMapSysExitProgs                = "sys_exit_progs"
 	FileMapSyscallStates               = "syscall_states"
+	FileMapUnlinkedInodes              = "unlinked_inodes"
 	FileProgFentryDoTruncate           = "fentry_do_truncate"
 	FileProgFentrySecurityFileMprotect = "fentry_security_file_mprotect"
 	FileProgFentrySecurityFileOpen     = "fentry_security_file_open"
@@ -265,6 +273,7 @@ type FileMapSpecs struct {
 	SysEnterProgs      *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs       *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes     *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FileVariableSpecs contains global variables before they are loaded into the kernel.
@@ -311,6 +320,7 @@ type FileMaps struct {
 	SysEnterProgs      *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs       *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes     *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FileMaps) Close() error {
@@ -332,6 +342,7 @@ func (m *FileMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

@@ -32,6 +32,7 @@ func Objects() ([]Object, error) {
 		{"copy", LoadCopy},
 		{"mountapi", LoadMountapi},
 		{"iouring", LoadIouring},
+		{"unlink", LoadUnlink},
 	}
 	out := make([]Object, 0, len(loaders))
 	for _, l := range loaders {

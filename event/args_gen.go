@@ -1473,7 +1473,7 @@ func (a SecurityInodeUnlinkArgs) SetPathname(v string) { a["pathname"] = v }
 // DeletePathname removes argument pathname.
 func (a SecurityInodeUnlinkArgs) DeletePathname() { delete(a, "pathname") }
 
-// Inode is argument 1, inode (uint64): inode of the removed entry; 0 from the fallback (the entry is gone at syscall exit).
+// Inode is argument 1, inode (uint64): inode of the removed entry; the fallback (the entry is gone at syscall exit) takes it from ext4's unlink tracepoint, and marks it unreadable on other file systems and for rmdir.
 func (a SecurityInodeUnlinkArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
 
 // LookupInode returns argument inode and whether the event has it.
@@ -1488,7 +1488,7 @@ func (a SecurityInodeUnlinkArgs) SetInode(v uint64) { a["inode"] = v }
 // DeleteInode removes argument inode.
 func (a SecurityInodeUnlinkArgs) DeleteInode() { delete(a, "inode") }
 
-// Dev is argument 2, dev (uint32): device of the file system; 0 from the fallback.
+// Dev is argument 2, dev (uint32): device of the file system; from the fallback, as inode.
 func (a SecurityInodeUnlinkArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
 
 // LookupDev returns argument dev and whether the event has it.

@@ -53,8 +53,13 @@ var (
 var fileProbes = map[event.ID][]Probe{
 	event.IDSecurityFileOpen: hookProbes([]string{"security_file_open"}, []Program{openExit},
 		"raw_tracepoint/sys_exit (open, openat, openat2, creat)", openExit),
-	event.IDSecurityInodeUnlink: hookProbes([]string{"security_path_unlink", "security_path_rmdir"}, nil,
-		"raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sysExit("sys_exit_unlink", unlinkSyscalls)),
+	// the fallback takes dev and inode from ext4's unlink tracepoint
+	// (unlink.bpf.c) where the kernel has it, else marks them unreadable
+	event.IDSecurityInodeUnlink: append(hookProbes([]string{"security_path_unlink", "security_path_rmdir"}, nil,
+		"raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+tp_btf/ext4_unlink_enter", sysExit("sys_exit_unlink", unlinkSyscalls), Program{Name: "tp_btf_ext4_unlink_enter"}),
+		Probe{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+raw_tracepoint/ext4_unlink_enter", Fallback: true,
+			Programs: []Program{sysExit("sys_exit_unlink", unlinkSyscalls), {Name: "raw_tp_ext4_unlink_enter"}}},
+		Probe{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", Fallback: true, Programs: []Program{sysExit("sys_exit_unlink", unlinkSyscalls)}}),
 	event.IDSecurityInodeRename: hookProbes([]string{"security_path_rename"}, nil,
 		"raw_tracepoint/sys_exit (rename, renameat, renameat2)", sysExit("sys_exit_rename", renameSyscalls)),
 	event.IDSecurityInodeSymlink: hookProbes([]string{"security_path_symlink"}, nil,
