@@ -65,6 +65,13 @@ type CopySyscallState struct {
 	}
 }
 
+type CopyUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	CopyMapSysEnterProgs       = "sys_enter_progs"
 	CopyMapSysExitProgs        = "sys_exit_progs"
 	CopyMapSyscallStates       = "syscall_states"
+	CopyMapUnlinkedInodes      = "unlinked_inodes"
 	CopyProgSysEnterMmapShared = "sys_enter_mmap_shared"
 	CopyProgSysExitFileCopy    = "sys_exit_file_copy"
 	CopyVarSelfTgid            = "self_tgid"
@@ -146,6 +154,7 @@ type CopyMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // CopyVariableSpecs contains global variables before they are loaded into the kernel.
@@ -186,6 +195,7 @@ type CopyMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *CopyMaps) Close() error {
@@ -201,6 +211,7 @@ func (m *CopyMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

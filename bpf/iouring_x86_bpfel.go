@@ -104,6 +104,13 @@ type IouringSyscallState struct {
 	}
 }
 
+type IouringUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -121,6 +128,7 @@ const (
 	IouringMapSysEnterProgs          = "sys_enter_progs"
 	IouringMapSysExitProgs           = "sys_exit_progs"
 	IouringMapSyscallStates          = "syscall_states"
+	IouringMapUnlinkedInodes         = "unlinked_inodes"
 	IouringProgRawTpIoUringComplete  = "raw_tp_io_uring_complete"
 	IouringProgRawTpIoUringSubmitReq = "raw_tp_io_uring_submit_req"
 	IouringProgTpBtfIoUringComplete  = "tp_btf_io_uring_complete"
@@ -193,6 +201,7 @@ type IouringMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // IouringVariableSpecs contains global variables before they are loaded into the kernel.
@@ -235,6 +244,7 @@ type IouringMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *IouringMaps) Close() error {
@@ -252,6 +262,7 @@ func (m *IouringMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

@@ -65,6 +65,13 @@ type MountapiSyscallState struct {
 	}
 }
 
+type MountapiUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	MountapiMapSysEnterProgs    = "sys_enter_progs"
 	MountapiMapSysExitProgs     = "sys_exit_progs"
 	MountapiMapSyscallStates    = "syscall_states"
+	MountapiMapUnlinkedInodes   = "unlinked_inodes"
 	MountapiProgSysExitMountApi = "sys_exit_mount_api"
 	MountapiVarSelfTgid         = "self_tgid"
 )
@@ -144,6 +152,7 @@ type MountapiMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // MountapiVariableSpecs contains global variables before they are loaded into the kernel.
@@ -184,6 +193,7 @@ type MountapiMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *MountapiMaps) Close() error {
@@ -199,6 +209,7 @@ func (m *MountapiMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 
