@@ -47,12 +47,15 @@ HOOK(security_path_rmdir, const struct path *dir, struct dentry *dentry)
 	return 0;
 }
 
-/* unlink, unlinkat, rmdir at exit; the entry is gone by then, so inode and
- * dev are 0. */
+/* unlink, unlinkat, rmdir at exit; the entry is gone by then: inode and dev
+ * come from the file system's unlink tracepoint (unlink.bpf.c), else they
+ * are unreadable. */
 SEC("raw_tracepoint/sys_exit")
 int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 {
 	long ret = ctx->args[1];
+	struct unlinked_inode gone;
+	int known = take_unlinked_inode(&gone);
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_UNLINK, 1))
 		return 0;
@@ -76,7 +79,7 @@ int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 	if (!event_init(&e, ctx, EVENT_SECURITY_INODE_UNLINK))
 		return 0;
 	save_user_path_at(&e, ARG_SECURITY_INODE_UNLINK_PATHNAME, dirfd, upath);
-	save_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, NULL);
+	save_unlinked_inode(&e, ARG_SECURITY_INODE_UNLINK_DEV, ARG_SECURITY_INODE_UNLINK_INODE, known && ret == 0, &gone);
 	save_bool(&e, ARG_SECURITY_INODE_UNLINK_DIR, rmdir);
 	save_str(&e, ARG_SECURITY_INODE_UNLINK_SYSCALL, sys, 0);
 	event_submit(&e, ret);
@@ -334,6 +337,10 @@ SYSCALLS(sys_exit_rename, rename, renameat, renameat2);
 SYSCALLS(sys_exit_symlink, symlink, symlinkat);
 SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
 HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir);
+/* the fallback takes dev and inode from ext4's unlink tracepoint
+ * (unlink.bpf.c) where the kernel has it, else marks them unreadable */
+FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+tp_btf/ext4_unlink_enter", sys_exit_unlink, tp_btf_ext4_unlink_enter);
+FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+raw_tracepoint/ext4_unlink_enter", sys_exit_unlink, raw_tp_ext4_unlink_enter);
 FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
 HOOK_PROBES(SECURITY_INODE_RENAME, security_path_rename);
 FALLBACK(SECURITY_INODE_RENAME, "raw_tracepoint/sys_exit (rename, renameat, renameat2)", sys_exit_rename);

@@ -65,6 +65,13 @@ type FileMemSyscallState struct {
 	}
 }
 
+type FileMemUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	FileMemMapSysEnterProgs               = "sys_enter_progs"
 	FileMemMapSysExitProgs                = "sys_exit_progs"
 	FileMemMapSyscallStates               = "syscall_states"
+	FileMemMapUnlinkedInodes              = "unlinked_inodes"
 	FileMemProgFentrySecurityFileMprotect = "fentry_security_file_mprotect"
 	FileMemProgFentrySecurityMmapFile     = "fentry_security_mmap_file"
 	FileMemProgKprobeSecurityFileMprotect = "kprobe_security_file_mprotect"
@@ -154,6 +162,7 @@ type FileMemMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FileMemVariableSpecs contains global variables before they are loaded into the kernel.
@@ -194,6 +203,7 @@ type FileMemMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FileMemMaps) Close() error {
@@ -209,6 +219,7 @@ func (m *FileMemMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

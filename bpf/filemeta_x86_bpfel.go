@@ -65,6 +65,13 @@ type FileMetaSyscallState struct {
 	}
 }
 
+type FileMetaUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	FileMetaMapSysEnterProgs            = "sys_enter_progs"
 	FileMetaMapSysExitProgs             = "sys_exit_progs"
 	FileMetaMapSyscallStates            = "syscall_states"
+	FileMetaMapUnlinkedInodes           = "unlinked_inodes"
 	FileMetaProgFentrySecurityPathChmod = "fentry_security_path_chmod"
 	FileMetaProgFentrySecuritySbMount   = "fentry_security_sb_mount"
 	FileMetaProgFentrySecuritySbUmount  = "fentry_security_sb_umount"
@@ -164,6 +172,7 @@ type FileMetaMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FileMetaVariableSpecs contains global variables before they are loaded into the kernel.
@@ -204,6 +213,7 @@ type FileMetaMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FileMetaMaps) Close() error {
@@ -219,6 +229,7 @@ func (m *FileMetaMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

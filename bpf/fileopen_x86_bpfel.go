@@ -82,6 +82,13 @@ type FileOpenSyscallState struct {
 	}
 }
 
+type FileOpenUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -103,6 +110,7 @@ const (
 	FileOpenMapSysEnterProgs               = "sys_enter_progs"
 	FileOpenMapSysExitProgs                = "sys_exit_progs"
 	FileOpenMapSyscallStates               = "syscall_states"
+	FileOpenMapUnlinkedInodes              = "unlinked_inodes"
 	FileOpenProgFentryDoTruncate           = "fentry_do_truncate"
 	FileOpenProgFentrySecurityFileOpen     = "fentry_security_file_open"
 	FileOpenProgFentrySecurityPathTruncate = "fentry_security_path_truncate"
@@ -187,6 +195,7 @@ type FileOpenMapSpecs struct {
 	SysEnterProgs      *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs       *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes     *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FileOpenVariableSpecs contains global variables before they are loaded into the kernel.
@@ -233,6 +242,7 @@ type FileOpenMaps struct {
 	SysEnterProgs      *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs       *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes     *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FileOpenMaps) Close() error {
@@ -254,6 +264,7 @@ func (m *FileOpenMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

@@ -65,6 +65,13 @@ type FilePathSyscallState struct {
 	}
 }
 
+type FilePathUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	FilePathMapSysEnterProgs              = "sys_enter_progs"
 	FilePathMapSysExitProgs               = "sys_exit_progs"
 	FilePathMapSyscallStates              = "syscall_states"
+	FilePathMapUnlinkedInodes             = "unlinked_inodes"
 	FilePathProgFentrySecurityPathLink    = "fentry_security_path_link"
 	FilePathProgFentrySecurityPathMknod   = "fentry_security_path_mknod"
 	FilePathProgFentrySecurityPathRename  = "fentry_security_path_rename"
@@ -176,6 +184,7 @@ type FilePathMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FilePathVariableSpecs contains global variables before they are loaded into the kernel.
@@ -216,6 +225,7 @@ type FilePathMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FilePathMaps) Close() error {
@@ -231,6 +241,7 @@ func (m *FilePathMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

@@ -65,6 +65,13 @@ type FileWriteSyscallState struct {
 	}
 }
 
+type FileWriteUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	FileWriteMapSysEnterProgs    = "sys_enter_progs"
 	FileWriteMapSysExitProgs     = "sys_exit_progs"
 	FileWriteMapSyscallStates    = "syscall_states"
+	FileWriteMapUnlinkedInodes   = "unlinked_inodes"
 	FileWriteProgFentryVfsWrite  = "fentry_vfs_write"
 	FileWriteProgFentryVfsWritev = "fentry_vfs_writev"
 	FileWriteProgKprobeVfsWrite  = "kprobe_vfs_write"
@@ -152,6 +160,7 @@ type FileWriteMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // FileWriteVariableSpecs contains global variables before they are loaded into the kernel.
@@ -192,6 +201,7 @@ type FileWriteMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *FileWriteMaps) Close() error {
@@ -207,6 +217,7 @@ func (m *FileWriteMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

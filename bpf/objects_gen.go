@@ -4,6 +4,7 @@
 
 package bpf
 
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Copy copy.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Creds creds.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Execfail execfail.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileMem file_mem.bpf.c -- -I./include -I.
@@ -11,8 +12,10 @@ package bpf
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileOpen file_open.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FilePath file_path.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 FileWrite file_write.bpf.c -- -I./include -I.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Iouring iouring.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Kernel kernel.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Module module.bpf.c -- -I./include -I.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Mountapi mountapi.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Namespaces namespaces.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 NetFlow net_flow.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 NetSock net_sock.bpf.c -- -I./include -I.
@@ -20,9 +23,11 @@ package bpf
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Sched sched.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -type record_header -type event_id -type arg_type -type event_mode Syscalls syscalls.bpf.c -- -I./include -I.
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -type endpoint -type endpoint_val -type record_header Tc tc.bpf.c -- -I./include -I.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 Unlink unlink.bpf.c -- -I./include -I.
 
 // objectLoaders are the compiled objects, by the name of their source.
 var objectLoaders = []objectLoader{
+	{"copy", LoadCopy},
 	{"creds", LoadCreds},
 	{"execfail", LoadExecfail},
 	{"file_mem", LoadFileMem},
@@ -30,8 +35,10 @@ var objectLoaders = []objectLoader{
 	{"file_open", LoadFileOpen},
 	{"file_path", LoadFilePath},
 	{"file_write", LoadFileWrite},
+	{"iouring", LoadIouring},
 	{"kernel", LoadKernel},
 	{"module", LoadModule},
+	{"mountapi", LoadMountapi},
 	{"namespaces", LoadNamespaces},
 	{"net_flow", LoadNetFlow},
 	{"net_sock", LoadNetSock},
@@ -39,4 +46,5 @@ var objectLoaders = []objectLoader{
 	{"sched", LoadSched},
 	{"syscalls", LoadSyscalls},
 	{"tc", LoadTc},
+	{"unlink", LoadUnlink},
 }

@@ -65,6 +65,13 @@ type ProcessSyscallState struct {
 	}
 }
 
+type ProcessUnlinkedInode struct {
+	_   structs.HostLayout
+	Ino uint64
+	Dev uint32
+	Pad uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -80,6 +87,7 @@ const (
 	ProcessMapSysEnterProgs            = "sys_enter_progs"
 	ProcessMapSysExitProgs             = "sys_exit_progs"
 	ProcessMapSyscallStates            = "syscall_states"
+	ProcessMapUnlinkedInodes           = "unlinked_inodes"
 	ProcessProgFentrySecurityBprmCheck = "fentry_security_bprm_check"
 	ProcessProgKprobeSecurityBprmCheck = "kprobe_security_bprm_check"
 	ProcessProgRawTpSchedProcessExec   = "raw_tp_sched_process_exec"
@@ -164,6 +172,7 @@ type ProcessMapSpecs struct {
 	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
 
 // ProcessVariableSpecs contains global variables before they are loaded into the kernel.
@@ -204,6 +213,7 @@ type ProcessMaps struct {
 	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
 	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
+	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
 
 func (m *ProcessMaps) Close() error {
@@ -219,6 +229,7 @@ func (m *ProcessMaps) Close() error {
 		m.SysEnterProgs,
 		m.SysExitProgs,
 		m.SyscallStates,
+		m.UnlinkedInodes,
 	)
 }
 

@@ -70,6 +70,13 @@ const (
 	SyscallsEventIdEVENT_DO_TRUNCATE                    SyscallsEventId = 315
 	SyscallsEventIdEVENT_SETXATTR                       SyscallsEventId = 316
 	SyscallsEventIdEVENT_UTIMENSAT                      SyscallsEventId = 317
+	SyscallsEventIdEVENT_FILE_COPY                      SyscallsEventId = 318
+	SyscallsEventIdEVENT_FSOPEN                         SyscallsEventId = 319
+	SyscallsEventIdEVENT_FSCONFIG                       SyscallsEventId = 320
+	SyscallsEventIdEVENT_FSMOUNT                        SyscallsEventId = 321
+	SyscallsEventIdEVENT_MOVE_MOUNT                     SyscallsEventId = 322
+	SyscallsEventIdEVENT_OPEN_TREE                      SyscallsEventId = 323
+	SyscallsEventIdEVENT_IO_URING_SUBMIT_REQ            SyscallsEventId = 324
 	SyscallsEventIdEVENT_SOCKET                         SyscallsEventId = 400
 	SyscallsEventIdEVENT_SECURITY_SOCKET_CREATE         SyscallsEventId = 401
 	SyscallsEventIdEVENT_SECURITY_SOCKET_BIND           SyscallsEventId = 402

@@ -1473,7 +1473,7 @@ func (a SecurityInodeUnlinkArgs) SetPathname(v string) { a["pathname"] = v }
 // DeletePathname removes argument pathname.
 func (a SecurityInodeUnlinkArgs) DeletePathname() { delete(a, "pathname") }
 
-// Inode is argument 1, inode (uint64): inode of the removed entry; 0 from the fallback (the entry is gone at syscall exit).
+// Inode is argument 1, inode (uint64): inode of the removed entry; the fallback (the entry is gone at syscall exit) takes it from ext4's unlink tracepoint, and marks it unreadable on other file systems and for rmdir.
 func (a SecurityInodeUnlinkArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
 
 // LookupInode returns argument inode and whether the event has it.
@@ -1488,7 +1488,7 @@ func (a SecurityInodeUnlinkArgs) SetInode(v uint64) { a["inode"] = v }
 // DeleteInode removes argument inode.
 func (a SecurityInodeUnlinkArgs) DeleteInode() { delete(a, "inode") }
 
-// Dev is argument 2, dev (uint32): device of the file system; 0 from the fallback.
+// Dev is argument 2, dev (uint32): device of the file system; from the fallback, as inode.
 func (a SecurityInodeUnlinkArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
 
 // LookupDev returns argument dev and whether the event has it.
@@ -2711,6 +2711,630 @@ func (a UtimensatArgs) SetSyscall(v string) { a["syscall"] = v }
 
 // DeleteSyscall removes argument syscall.
 func (a UtimensatArgs) DeleteSyscall() { delete(a, "syscall") }
+
+// FileCopyArgs is the typed view of the arguments of the file_copy event (id 318): the kernel copies data into a regular file on a process's behalf, without the bytes passing through its memory: copy_file_range (what cp uses), sendfile, splice, or a reflink (the FICLONE and FICLONERANGE ioctls); recorded at the syscall's exit when it succeeded, the return value is the number of bytes (0 for a reflink).
+type FileCopyArgs map[string]any
+
+// SrcPath is argument 0, src_path (string): resolved path of the source (a pipe is "pipe:[<inode>]").
+func (a FileCopyArgs) SrcPath() string { v, _ := a.LookupSrcPath(); return v }
+
+// LookupSrcPath returns argument src_path and whether the event has it.
+func (a FileCopyArgs) LookupSrcPath() (string, bool) { v, ok := a["src_path"].(string); return v, ok }
+
+// SetSrcPath sets argument src_path.
+func (a FileCopyArgs) SetSrcPath(v string) { a["src_path"] = v }
+
+// DeleteSrcPath removes argument src_path.
+func (a FileCopyArgs) DeleteSrcPath() { delete(a, "src_path") }
+
+// SrcDev is argument 1, src_dev (uint32): device of the source's file system (stat(2) encoding).
+func (a FileCopyArgs) SrcDev() uint32 { v, _ := a.LookupSrcDev(); return v }
+
+// LookupSrcDev returns argument src_dev and whether the event has it.
+func (a FileCopyArgs) LookupSrcDev() (uint32, bool) {
+	v, ok := a["src_dev"].(uint64)
+	return uint32(v), ok
+}
+
+// SetSrcDev sets argument src_dev.
+func (a FileCopyArgs) SetSrcDev(v uint32) { a["src_dev"] = uint64(v) }
+
+// DeleteSrcDev removes argument src_dev.
+func (a FileCopyArgs) DeleteSrcDev() { delete(a, "src_dev") }
+
+// SrcInode is argument 2, src_inode (uint64).
+func (a FileCopyArgs) SrcInode() uint64 { v, _ := a.LookupSrcInode(); return v }
+
+// LookupSrcInode returns argument src_inode and whether the event has it.
+func (a FileCopyArgs) LookupSrcInode() (uint64, bool) { v, ok := a["src_inode"].(uint64); return v, ok }
+
+// SetSrcInode sets argument src_inode.
+func (a FileCopyArgs) SetSrcInode(v uint64) { a["src_inode"] = v }
+
+// DeleteSrcInode removes argument src_inode.
+func (a FileCopyArgs) DeleteSrcInode() { delete(a, "src_inode") }
+
+// Pathname is argument 3, pathname (string): resolved path of the destination file.
+func (a FileCopyArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a FileCopyArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
+
+// SetPathname sets argument pathname.
+func (a FileCopyArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a FileCopyArgs) DeletePathname() { delete(a, "pathname") }
+
+// Dev is argument 4, dev (uint32): device of the destination's file system.
+func (a FileCopyArgs) Dev() uint32 { v, _ := a.LookupDev(); return v }
+
+// LookupDev returns argument dev and whether the event has it.
+func (a FileCopyArgs) LookupDev() (uint32, bool) { v, ok := a["dev"].(uint64); return uint32(v), ok }
+
+// SetDev sets argument dev.
+func (a FileCopyArgs) SetDev(v uint32) { a["dev"] = uint64(v) }
+
+// DeleteDev removes argument dev.
+func (a FileCopyArgs) DeleteDev() { delete(a, "dev") }
+
+// Inode is argument 5, inode (uint64): the destination's inode.
+func (a FileCopyArgs) Inode() uint64 { v, _ := a.LookupInode(); return v }
+
+// LookupInode returns argument inode and whether the event has it.
+func (a FileCopyArgs) LookupInode() (uint64, bool) { v, ok := a["inode"].(uint64); return v, ok }
+
+// SetInode sets argument inode.
+func (a FileCopyArgs) SetInode(v uint64) { a["inode"] = v }
+
+// DeleteInode removes argument inode.
+func (a FileCopyArgs) DeleteInode() { delete(a, "inode") }
+
+// Mode is argument 6, mode (uint32): the destination inode's mode: file type and permission bits.
+func (a FileCopyArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a FileCopyArgs) LookupMode() (uint32, bool) { v, ok := a["mode"].(uint64); return uint32(v), ok }
+
+// SetMode sets argument mode.
+func (a FileCopyArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
+
+// DeleteMode removes argument mode.
+func (a FileCopyArgs) DeleteMode() { delete(a, "mode") }
+
+// Offset is argument 7, offset (int64): where in the destination the copied bytes start (-1 when unknown).
+func (a FileCopyArgs) Offset() int64 { v, _ := a.LookupOffset(); return v }
+
+// LookupOffset returns argument offset and whether the event has it.
+func (a FileCopyArgs) LookupOffset() (int64, bool) { v, ok := a["offset"].(int64); return v, ok }
+
+// SetOffset sets argument offset.
+func (a FileCopyArgs) SetOffset(v int64) { a["offset"] = v }
+
+// DeleteOffset removes argument offset.
+func (a FileCopyArgs) DeleteOffset() { delete(a, "offset") }
+
+// Bytes is argument 8, bytes (int64): bytes copied (a whole-file reflink: the file's size).
+func (a FileCopyArgs) Bytes() int64 { v, _ := a.LookupBytes(); return v }
+
+// LookupBytes returns argument bytes and whether the event has it.
+func (a FileCopyArgs) LookupBytes() (int64, bool) { v, ok := a["bytes"].(int64); return v, ok }
+
+// SetBytes sets argument bytes.
+func (a FileCopyArgs) SetBytes(v int64) { a["bytes"] = v }
+
+// DeleteBytes removes argument bytes.
+func (a FileCopyArgs) DeleteBytes() { delete(a, "bytes") }
+
+// Syscall is argument 9, syscall (string): copy_file_range, sendfile, splice, ioctl_ficlone or ioctl_ficlonerange.
+func (a FileCopyArgs) Syscall() string { v, _ := a.LookupSyscall(); return v }
+
+// LookupSyscall returns argument syscall and whether the event has it.
+func (a FileCopyArgs) LookupSyscall() (string, bool) { v, ok := a["syscall"].(string); return v, ok }
+
+// SetSyscall sets argument syscall.
+func (a FileCopyArgs) SetSyscall(v string) { a["syscall"] = v }
+
+// DeleteSyscall removes argument syscall.
+func (a FileCopyArgs) DeleteSyscall() { delete(a, "syscall") }
+
+// FsopenArgs is the typed view of the arguments of the fsopen event (id 319): a file system context is created for a file system type (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
+type FsopenArgs map[string]any
+
+// FsType is argument 0, fs_type (string): file system type asked for (ext4, overlay, proc, ...).
+func (a FsopenArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a FsopenArgs) LookupFsType() (string, bool) { v, ok := a["fs_type"].(string); return v, ok }
+
+// SetFsType sets argument fs_type.
+func (a FsopenArgs) SetFsType(v string) { a["fs_type"] = v }
+
+// DeleteFsType removes argument fs_type.
+func (a FsopenArgs) DeleteFsType() { delete(a, "fs_type") }
+
+// Flags is argument 1, flags (uint32): FSOPEN_CLOEXEC 1.
+func (a FsopenArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a FsopenArgs) LookupFlags() (uint32, bool) { v, ok := a["flags"].(uint64); return uint32(v), ok }
+
+// SetFlags sets argument flags.
+func (a FsopenArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a FsopenArgs) DeleteFlags() { delete(a, "flags") }
+
+// FsconfigArgs is the typed view of the arguments of the fsconfig event (id 320): a parameter of a file system context is set, or the superblock is created (cmd 6, FSCONFIG_CMD_CREATE) (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
+type FsconfigArgs map[string]any
+
+// Fd is argument 0, fd (int32): the context's descriptor (from fsopen or fspick).
+func (a FsconfigArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a FsconfigArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
+
+// SetFd sets argument fd.
+func (a FsconfigArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a FsconfigArgs) DeleteFd() { delete(a, "fd") }
+
+// Cmd is argument 1, cmd (string): FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_SET_BINARY, FSCONFIG_SET_PATH, FSCONFIG_SET_PATH_EMPTY, FSCONFIG_SET_FD, FSCONFIG_CMD_CREATE, FSCONFIG_CMD_RECONFIGURE, FSCONFIG_CMD_CREATE_EXCL.
+func (a FsconfigArgs) Cmd() string { v, _ := a.LookupCmd(); return v }
+
+// LookupCmd returns argument cmd and whether the event has it.
+func (a FsconfigArgs) LookupCmd() (string, bool) { v, ok := a["cmd"].(string); return v, ok }
+
+// SetCmd sets argument cmd.
+func (a FsconfigArgs) SetCmd(v string) { a["cmd"] = v }
+
+// DeleteCmd removes argument cmd.
+func (a FsconfigArgs) DeleteCmd() { delete(a, "cmd") }
+
+// Key is argument 2, key (string): parameter name ("source", "lowerdir", "ro", ...); absent for the commands.
+func (a FsconfigArgs) Key() string { v, _ := a.LookupKey(); return v }
+
+// LookupKey returns argument key and whether the event has it.
+func (a FsconfigArgs) LookupKey() (string, bool) { v, ok := a["key"].(string); return v, ok }
+
+// SetKey sets argument key.
+func (a FsconfigArgs) SetKey(v string) { a["key"] = v }
+
+// DeleteKey removes argument key.
+func (a FsconfigArgs) DeleteKey() { delete(a, "key") }
+
+// Value is argument 3, value (string): the value of FSCONFIG_SET_STRING and the path of FSCONFIG_SET_PATH(_EMPTY); absent otherwise.
+func (a FsconfigArgs) Value() string { v, _ := a.LookupValue(); return v }
+
+// LookupValue returns argument value and whether the event has it.
+func (a FsconfigArgs) LookupValue() (string, bool) { v, ok := a["value"].(string); return v, ok }
+
+// SetValue sets argument value.
+func (a FsconfigArgs) SetValue(v string) { a["value"] = v }
+
+// DeleteValue removes argument value.
+func (a FsconfigArgs) DeleteValue() { delete(a, "value") }
+
+// Aux is argument 4, aux (int32): FSCONFIG_SET_FD: the descriptor; FSCONFIG_SET_PATH: the directory fd; FSCONFIG_SET_BINARY: the size.
+func (a FsconfigArgs) Aux() int32 { v, _ := a.LookupAux(); return v }
+
+// LookupAux returns argument aux and whether the event has it.
+func (a FsconfigArgs) LookupAux() (int32, bool) { v, ok := a["aux"].(int64); return int32(v), ok }
+
+// SetAux sets argument aux.
+func (a FsconfigArgs) SetAux(v int32) { a["aux"] = int64(v) }
+
+// DeleteAux removes argument aux.
+func (a FsconfigArgs) DeleteAux() { delete(a, "aux") }
+
+// FsType is argument 5, fs_type (string): file system type of the context.
+func (a FsconfigArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a FsconfigArgs) LookupFsType() (string, bool) { v, ok := a["fs_type"].(string); return v, ok }
+
+// SetFsType sets argument fs_type.
+func (a FsconfigArgs) SetFsType(v string) { a["fs_type"] = v }
+
+// DeleteFsType removes argument fs_type.
+func (a FsconfigArgs) DeleteFsType() { delete(a, "fs_type") }
+
+// FsmountArgs is the typed view of the arguments of the fsmount event (id 321): a file system context becomes a mount, not yet attached anywhere (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
+type FsmountArgs map[string]any
+
+// Fd is argument 0, fd (int32): the context's descriptor.
+func (a FsmountArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a FsmountArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
+
+// SetFd sets argument fd.
+func (a FsmountArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a FsmountArgs) DeleteFd() { delete(a, "fd") }
+
+// Flags is argument 1, flags (uint32): FSMOUNT_CLOEXEC 1.
+func (a FsmountArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a FsmountArgs) LookupFlags() (uint32, bool) { v, ok := a["flags"].(uint64); return uint32(v), ok }
+
+// SetFlags sets argument flags.
+func (a FsmountArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a FsmountArgs) DeleteFlags() { delete(a, "flags") }
+
+// AttrFlags is argument 2, attr_flags (uint32): MOUNT_ATTR_RDONLY 1, MOUNT_ATTR_NOSUID 2, MOUNT_ATTR_NODEV 4, MOUNT_ATTR_NOEXEC 8, ...
+func (a FsmountArgs) AttrFlags() uint32 { v, _ := a.LookupAttrFlags(); return v }
+
+// LookupAttrFlags returns argument attr_flags and whether the event has it.
+func (a FsmountArgs) LookupAttrFlags() (uint32, bool) {
+	v, ok := a["attr_flags"].(uint64)
+	return uint32(v), ok
+}
+
+// SetAttrFlags sets argument attr_flags.
+func (a FsmountArgs) SetAttrFlags(v uint32) { a["attr_flags"] = uint64(v) }
+
+// DeleteAttrFlags removes argument attr_flags.
+func (a FsmountArgs) DeleteAttrFlags() { delete(a, "attr_flags") }
+
+// FsType is argument 3, fs_type (string): file system type of the context.
+func (a FsmountArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a FsmountArgs) LookupFsType() (string, bool) { v, ok := a["fs_type"].(string); return v, ok }
+
+// SetFsType sets argument fs_type.
+func (a FsmountArgs) SetFsType(v string) { a["fs_type"] = v }
+
+// DeleteFsType removes argument fs_type.
+func (a FsmountArgs) DeleteFsType() { delete(a, "fs_type") }
+
+// MoveMountArgs is the typed view of the arguments of the move_mount event (id 322): a mount is attached to (or moved within) the directory tree: the step of the new mount API that makes a mount visible (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
+type MoveMountArgs map[string]any
+
+// FromPath is argument 0, from_path (string): the mount moved, resolved after the move: for the descriptor of a detached mount (from fsmount or open_tree, MOVE_MOUNT_F_EMPTY_PATH) where it is now attached.
+func (a MoveMountArgs) FromPath() string { v, _ := a.LookupFromPath(); return v }
+
+// LookupFromPath returns argument from_path and whether the event has it.
+func (a MoveMountArgs) LookupFromPath() (string, bool) {
+	v, ok := a["from_path"].(string)
+	return v, ok
+}
+
+// SetFromPath sets argument from_path.
+func (a MoveMountArgs) SetFromPath(v string) { a["from_path"] = v }
+
+// DeleteFromPath removes argument from_path.
+func (a MoveMountArgs) DeleteFromPath() { delete(a, "from_path") }
+
+// Pathname is argument 1, pathname (string): where it is attached, made absolute against the directory fd or working directory.
+func (a MoveMountArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a MoveMountArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
+
+// SetPathname sets argument pathname.
+func (a MoveMountArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a MoveMountArgs) DeletePathname() { delete(a, "pathname") }
+
+// FsType is argument 2, fs_type (string): file system type of the mount moved; only for a detached mount's descriptor.
+func (a MoveMountArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a MoveMountArgs) LookupFsType() (string, bool) { v, ok := a["fs_type"].(string); return v, ok }
+
+// SetFsType sets argument fs_type.
+func (a MoveMountArgs) SetFsType(v string) { a["fs_type"] = v }
+
+// DeleteFsType removes argument fs_type.
+func (a MoveMountArgs) DeleteFsType() { delete(a, "fs_type") }
+
+// Source is argument 3, source (string): the mount's source (device name, or what fsconfig's "source" said; "none" when not given); only for a detached mount's descriptor.
+func (a MoveMountArgs) Source() string { v, _ := a.LookupSource(); return v }
+
+// LookupSource returns argument source and whether the event has it.
+func (a MoveMountArgs) LookupSource() (string, bool) { v, ok := a["source"].(string); return v, ok }
+
+// SetSource sets argument source.
+func (a MoveMountArgs) SetSource(v string) { a["source"] = v }
+
+// DeleteSource removes argument source.
+func (a MoveMountArgs) DeleteSource() { delete(a, "source") }
+
+// Flags is argument 4, flags (uint32): MOVE_MOUNT_F_SYMLINKS 1, MOVE_MOUNT_F_AUTOMOUNTS 2, MOVE_MOUNT_F_EMPTY_PATH 4, MOVE_MOUNT_T_* 0x10-0x40, MOVE_MOUNT_SET_GROUP 0x100, MOVE_MOUNT_BENEATH 0x200.
+func (a MoveMountArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a MoveMountArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
+
+// SetFlags sets argument flags.
+func (a MoveMountArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a MoveMountArgs) DeleteFlags() { delete(a, "flags") }
+
+// OpenTreeArgs is the typed view of the arguments of the open_tree event (id 323): a mount, or a copy of a mount tree (OPEN_TREE_CLONE, what a bind mount is made of), is opened as a descriptor (new mount API, Linux 5.2+; recorded at the syscall's exit, the return value is the new descriptor or the error).
+type OpenTreeArgs map[string]any
+
+// Pathname is argument 0, pathname (string): the tree, made absolute against the directory fd or working directory.
+func (a OpenTreeArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a OpenTreeArgs) LookupPathname() (string, bool) { v, ok := a["pathname"].(string); return v, ok }
+
+// SetPathname sets argument pathname.
+func (a OpenTreeArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a OpenTreeArgs) DeletePathname() { delete(a, "pathname") }
+
+// Flags is argument 1, flags (uint32): OPEN_TREE_CLONE 1, OPEN_TREE_CLOEXEC 0x80000, AT_RECURSIVE 0x8000, AT_EMPTY_PATH 0x1000, ...
+func (a OpenTreeArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a OpenTreeArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
+
+// SetFlags sets argument flags.
+func (a OpenTreeArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a OpenTreeArgs) DeleteFlags() { delete(a, "flags") }
+
+// FsType is argument 2, fs_type (string): file system type of the tree opened.
+func (a OpenTreeArgs) FsType() string { v, _ := a.LookupFsType(); return v }
+
+// LookupFsType returns argument fs_type and whether the event has it.
+func (a OpenTreeArgs) LookupFsType() (string, bool) { v, ok := a["fs_type"].(string); return v, ok }
+
+// SetFsType sets argument fs_type.
+func (a OpenTreeArgs) SetFsType(v string) { a["fs_type"] = v }
+
+// DeleteFsType removes argument fs_type.
+func (a OpenTreeArgs) DeleteFsType() { delete(a, "fs_type") }
+
+// IoUringSubmitReqArgs is the typed view of the arguments of the io_uring_submit_req event (id 324): a request is submitted to an io_uring: file, xattr and socket operations done without their syscalls. Reported operations: OPENAT, OPENAT2, WRITE, WRITEV, WRITE_FIXED (writes at offset 0 of a regular file only, as magic_write), CONNECT, SETXATTR, FSETXATTR, UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT, SOCKET, SPLICE, FTRUNCATE; others are too frequent or harmless. Recorded at submission (tracepoint io_uring:io_uring_submit_req): there is no result yet.
+type IoUringSubmitReqArgs map[string]any
+
+// Op is argument 0, op (string): IORING_OP_ name without its prefix: OPENAT, WRITE, CONNECT, SETXATTR, ...
+func (a IoUringSubmitReqArgs) Op() string { v, _ := a.LookupOp(); return v }
+
+// LookupOp returns argument op and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupOp() (string, bool) { v, ok := a["op"].(string); return v, ok }
+
+// SetOp sets argument op.
+func (a IoUringSubmitReqArgs) SetOp(v string) { a["op"] = v }
+
+// DeleteOp removes argument op.
+func (a IoUringSubmitReqArgs) DeleteOp() { delete(a, "op") }
+
+// Opcode is argument 1, opcode (uint32): the opcode's number.
+func (a IoUringSubmitReqArgs) Opcode() uint32 { v, _ := a.LookupOpcode(); return v }
+
+// LookupOpcode returns argument opcode and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupOpcode() (uint32, bool) {
+	v, ok := a["opcode"].(uint64)
+	return uint32(v), ok
+}
+
+// SetOpcode sets argument opcode.
+func (a IoUringSubmitReqArgs) SetOpcode(v uint32) { a["opcode"] = uint64(v) }
+
+// DeleteOpcode removes argument opcode.
+func (a IoUringSubmitReqArgs) DeleteOpcode() { delete(a, "opcode") }
+
+// Fd is argument 2, fd (int32): the request's descriptor (the directory fd for OPENAT, UNLINKAT, RENAMEAT, LINKAT, SYMLINKAT: -100 is AT_FDCWD); an index into the ring's registered files when fixed_file; absent for SETXATTR and SOCKET.
+func (a IoUringSubmitReqArgs) Fd() int32 { v, _ := a.LookupFd(); return v }
+
+// LookupFd returns argument fd and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupFd() (int32, bool) { v, ok := a["fd"].(int64); return int32(v), ok }
+
+// SetFd sets argument fd.
+func (a IoUringSubmitReqArgs) SetFd(v int32) { a["fd"] = int64(v) }
+
+// DeleteFd removes argument fd.
+func (a IoUringSubmitReqArgs) DeleteFd() { delete(a, "fd") }
+
+// FixedFile is argument 3, fixed_file (bool): fd is a registered-file index: its file is not resolved (pathname is unreadable for fd operations).
+func (a IoUringSubmitReqArgs) FixedFile() bool { v, _ := a.LookupFixedFile(); return v }
+
+// LookupFixedFile returns argument fixed_file and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupFixedFile() (bool, bool) {
+	v, ok := a["fixed_file"].(bool)
+	return v, ok
+}
+
+// SetFixedFile sets argument fixed_file.
+func (a IoUringSubmitReqArgs) SetFixedFile(v bool) { a["fixed_file"] = v }
+
+// DeleteFixedFile removes argument fixed_file.
+func (a IoUringSubmitReqArgs) DeleteFixedFile() { delete(a, "fixed_file") }
+
+// Pathname is argument 4, pathname (string): OPENAT, OPENAT2, SETXATTR, UNLINKAT, RENAMEAT (old), LINKAT (old), SYMLINKAT (new): the path given, made absolute against fd or the working directory; fd operations (WRITE, FSETXATTR, SPLICE's destination, FTRUNCATE): the file's resolved path.
+func (a IoUringSubmitReqArgs) Pathname() string { v, _ := a.LookupPathname(); return v }
+
+// LookupPathname returns argument pathname and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupPathname() (string, bool) {
+	v, ok := a["pathname"].(string)
+	return v, ok
+}
+
+// SetPathname sets argument pathname.
+func (a IoUringSubmitReqArgs) SetPathname(v string) { a["pathname"] = v }
+
+// DeletePathname removes argument pathname.
+func (a IoUringSubmitReqArgs) DeletePathname() { delete(a, "pathname") }
+
+// NewPath is argument 5, new_path (string): RENAMEAT and LINKAT: the new name; SYMLINKAT: the link's target, as given.
+func (a IoUringSubmitReqArgs) NewPath() string { v, _ := a.LookupNewPath(); return v }
+
+// LookupNewPath returns argument new_path and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupNewPath() (string, bool) {
+	v, ok := a["new_path"].(string)
+	return v, ok
+}
+
+// SetNewPath sets argument new_path.
+func (a IoUringSubmitReqArgs) SetNewPath(v string) { a["new_path"] = v }
+
+// DeleteNewPath removes argument new_path.
+func (a IoUringSubmitReqArgs) DeleteNewPath() { delete(a, "new_path") }
+
+// Flags is argument 6, flags (uint32): OPENAT, OPENAT2: open flags; SETXATTR, FSETXATTR: XATTR_CREATE 1, XATTR_REPLACE 2; UNLINKAT: AT_REMOVEDIR 0x200; RENAMEAT: renameat2 flags.
+func (a IoUringSubmitReqArgs) Flags() uint32 { v, _ := a.LookupFlags(); return v }
+
+// LookupFlags returns argument flags and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupFlags() (uint32, bool) {
+	v, ok := a["flags"].(uint64)
+	return uint32(v), ok
+}
+
+// SetFlags sets argument flags.
+func (a IoUringSubmitReqArgs) SetFlags(v uint32) { a["flags"] = uint64(v) }
+
+// DeleteFlags removes argument flags.
+func (a IoUringSubmitReqArgs) DeleteFlags() { delete(a, "flags") }
+
+// Mode is argument 7, mode (uint32): OPENAT, OPENAT2: the mode a created file gets.
+func (a IoUringSubmitReqArgs) Mode() uint32 { v, _ := a.LookupMode(); return v }
+
+// LookupMode returns argument mode and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupMode() (uint32, bool) {
+	v, ok := a["mode"].(uint64)
+	return uint32(v), ok
+}
+
+// SetMode sets argument mode.
+func (a IoUringSubmitReqArgs) SetMode(v uint32) { a["mode"] = uint64(v) }
+
+// DeleteMode removes argument mode.
+func (a IoUringSubmitReqArgs) DeleteMode() { delete(a, "mode") }
+
+// Offset is argument 8, offset (int64): writes: the file offset (-1: the current position).
+func (a IoUringSubmitReqArgs) Offset() int64 { v, _ := a.LookupOffset(); return v }
+
+// LookupOffset returns argument offset and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupOffset() (int64, bool) {
+	v, ok := a["offset"].(int64)
+	return v, ok
+}
+
+// SetOffset sets argument offset.
+func (a IoUringSubmitReqArgs) SetOffset(v int64) { a["offset"] = v }
+
+// DeleteOffset removes argument offset.
+func (a IoUringSubmitReqArgs) DeleteOffset() { delete(a, "offset") }
+
+// Len is argument 9, len (uint64): writes: bytes asked to be written; SETXATTR: the value's size.
+func (a IoUringSubmitReqArgs) Len() uint64 { v, _ := a.LookupLen(); return v }
+
+// LookupLen returns argument len and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupLen() (uint64, bool) { v, ok := a["len"].(uint64); return v, ok }
+
+// SetLen sets argument len.
+func (a IoUringSubmitReqArgs) SetLen(v uint64) { a["len"] = v }
+
+// DeleteLen removes argument len.
+func (a IoUringSubmitReqArgs) DeleteLen() { delete(a, "len") }
+
+// Bytes is argument 10, bytes (bytes): writes: the first 64 bytes of the data (WRITEV: of its first buffer).
+func (a IoUringSubmitReqArgs) Bytes() []byte { v, _ := a.LookupBytes(); return v }
+
+// LookupBytes returns argument bytes and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupBytes() ([]byte, bool) {
+	v, ok := a["bytes"].([]byte)
+	return v, ok
+}
+
+// SetBytes sets argument bytes.
+func (a IoUringSubmitReqArgs) SetBytes(v []byte) { a["bytes"] = v }
+
+// DeleteBytes removes argument bytes.
+func (a IoUringSubmitReqArgs) DeleteBytes() { delete(a, "bytes") }
+
+// Name is argument 11, name (string): SETXATTR, FSETXATTR: the attribute's name.
+func (a IoUringSubmitReqArgs) Name() string { v, _ := a.LookupName(); return v }
+
+// LookupName returns argument name and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupName() (string, bool) { v, ok := a["name"].(string); return v, ok }
+
+// SetName sets argument name.
+func (a IoUringSubmitReqArgs) SetName(v string) { a["name"] = v }
+
+// DeleteName removes argument name.
+func (a IoUringSubmitReqArgs) DeleteName() { delete(a, "name") }
+
+// Family is argument 12, family (string): CONNECT, SOCKET: AF_INET, AF_INET6, AF_UNIX, ... (AF_<number> for others).
+func (a IoUringSubmitReqArgs) Family() string { v, _ := a.LookupFamily(); return v }
+
+// LookupFamily returns argument family and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupFamily() (string, bool) {
+	v, ok := a["family"].(string)
+	return v, ok
+}
+
+// SetFamily sets argument family.
+func (a IoUringSubmitReqArgs) SetFamily(v string) { a["family"] = v }
+
+// DeleteFamily removes argument family.
+func (a IoUringSubmitReqArgs) DeleteFamily() { delete(a, "family") }
+
+// RemoteAddr is argument 13, remote_addr (string): CONNECT: the address connected to ("10.0.0.1", "::1", an AF_UNIX path).
+func (a IoUringSubmitReqArgs) RemoteAddr() string { v, _ := a.LookupRemoteAddr(); return v }
+
+// LookupRemoteAddr returns argument remote_addr and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupRemoteAddr() (string, bool) {
+	v, ok := a["remote_addr"].(string)
+	return v, ok
+}
+
+// SetRemoteAddr sets argument remote_addr.
+func (a IoUringSubmitReqArgs) SetRemoteAddr(v string) { a["remote_addr"] = v }
+
+// DeleteRemoteAddr removes argument remote_addr.
+func (a IoUringSubmitReqArgs) DeleteRemoteAddr() { delete(a, "remote_addr") }
+
+// RemotePort is argument 14, remote_port (uint32): CONNECT: the port.
+func (a IoUringSubmitReqArgs) RemotePort() uint32 { v, _ := a.LookupRemotePort(); return v }
+
+// LookupRemotePort returns argument remote_port and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupRemotePort() (uint32, bool) {
+	v, ok := a["remote_port"].(uint64)
+	return uint32(v), ok
+}
+
+// SetRemotePort sets argument remote_port.
+func (a IoUringSubmitReqArgs) SetRemotePort(v uint32) { a["remote_port"] = uint64(v) }
+
+// DeleteRemotePort removes argument remote_port.
+func (a IoUringSubmitReqArgs) DeleteRemotePort() { delete(a, "remote_port") }
+
+// SqThread is argument 15, sq_thread (bool): submitted by the ring's kernel polling thread (IORING_SETUP_SQPOLL) rather than io_uring_enter.
+func (a IoUringSubmitReqArgs) SqThread() bool { v, _ := a.LookupSqThread(); return v }
+
+// LookupSqThread returns argument sq_thread and whether the event has it.
+func (a IoUringSubmitReqArgs) LookupSqThread() (bool, bool) {
+	v, ok := a["sq_thread"].(bool)
+	return v, ok
+}
+
+// SetSqThread sets argument sq_thread.
+func (a IoUringSubmitReqArgs) SetSqThread(v bool) { a["sq_thread"] = v }
+
+// DeleteSqThread removes argument sq_thread.
+func (a IoUringSubmitReqArgs) DeleteSqThread() { delete(a, "sq_thread") }
 
 // SocketArgs is the typed view of the arguments of the socket event (id 400): socket(2): a socket is created (recorded at exit with the new descriptor).
 type SocketArgs map[string]any
@@ -4470,7 +5094,7 @@ func (a NetPacketArgs) SetAttribution(v string) { a["attribution"] = v }
 // DeleteAttribution removes argument attribution.
 func (a NetPacketArgs) DeleteAttribution() { delete(a, "attribution") }
 
-// NetPacketDNSArgs is the typed view of the arguments of the net_packet_dns event (id 415): a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's.
+// NetPacketDNSArgs is the typed view of the arguments of the net_packet_dns event (id 415): a DNS query or response over UDP or TCP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's.
 type NetPacketDNSArgs map[string]any
 
 // Direction is argument 0, direction (string): ingress or egress.
@@ -4691,6 +5315,21 @@ func (a NetPacketDNSArgs) SetAttribution(v string) { a["attribution"] = v }
 
 // DeleteAttribution removes argument attribution.
 func (a NetPacketDNSArgs) DeleteAttribution() { delete(a, "attribution") }
+
+// Transport is argument 16, transport (string): "udp", or "tcp" for DNS over TCP (port 53: the first message of a segment that starts with one and holds it whole).
+func (a NetPacketDNSArgs) Transport() string { v, _ := a.LookupTransport(); return v }
+
+// LookupTransport returns argument transport and whether the event has it.
+func (a NetPacketDNSArgs) LookupTransport() (string, bool) {
+	v, ok := a["transport"].(string)
+	return v, ok
+}
+
+// SetTransport sets argument transport.
+func (a NetPacketDNSArgs) SetTransport(v string) { a["transport"] = v }
+
+// DeleteTransport removes argument transport.
+func (a NetPacketDNSArgs) DeleteTransport() { delete(a, "transport") }
 
 // SwitchTaskNamespacesArgs is the typed view of the arguments of the switch_task_namespaces event (id 500): a task's namespaces changed or a setns/unshare asked for it: setns, unshare (every call, with its result), clone with CLONE_NEW*, and, where the kernel hook loads, calls of switch_task_namespaces outside setns and unshare (a kernel exploit's payload: switch_task_namespaces(task, init_nsproxy)).
 type SwitchTaskNamespacesArgs map[string]any

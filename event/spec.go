@@ -33,7 +33,7 @@ type Spec struct {
 }
 
 // specs is the whole table, one slice per hook family (spec_<family>.go).
-var specs = slices.Concat(processSpecs, fileSpecs, netSpecs, kernelSpecs)
+var specs = slices.Concat(processSpecs, fileSpecs, fileOpsSpecs, netSpecs, kernelSpecs)
 
 var (
 	byName = map[string]*Spec{}

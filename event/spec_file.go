@@ -47,8 +47,8 @@ var fileSpecs = []Spec{
 		Doc: "a directory entry is removed (unlink, or rmdir when dir is true); fed by the LSM path hooks, which carry the mount so the path is complete",
 		Args: []Arg{
 			{Name: "pathname", Type: TypeString, Doc: "path of the removed entry (the fallback makes a relative path absolute against the directory fd or working directory)"},
-			{Name: "inode", Type: TypeUint64, Doc: "inode of the removed entry; 0 from the fallback (the entry is gone at syscall exit)"},
-			{Name: "dev", Type: TypeUint32, Doc: "device of the file system; 0 from the fallback"},
+			{Name: "inode", Type: TypeUint64, Doc: "inode of the removed entry; the fallback (the entry is gone at syscall exit) takes it from ext4's unlink tracepoint, and marks it unreadable on other file systems and for rmdir"},
+			{Name: "dev", Type: TypeUint32, Doc: "device of the file system; from the fallback, as inode"},
 			{Name: "dir", Type: TypeBool, Doc: "a directory was removed (rmdir, unlinkat with AT_REMOVEDIR)"},
 			{Name: "syscall", Type: TypeString, Doc: syscallDoc},
 		},

@@ -158,7 +158,7 @@ var netSpecs = []Spec{
 	},
 	{
 		ID: IDNetPacketDNS, Name: "net_packet_dns",
-		Doc: "a DNS query or response over UDP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's",
+		Doc: "a DNS query or response over UDP or TCP port 53, decoded (TC classifiers). The process is the client's (the querier: the owner of the socket a query leaves from, of the port a response goes to) where the sensor knows it, else the server's",
 		Args: []Arg{
 			{Name: "direction", Type: TypeString, Doc: "ingress or egress"},
 			{Name: "ifindex", Type: TypeUint32},
@@ -176,6 +176,7 @@ var netSpecs = []Spec{
 			{Name: "answers", Type: TypeStrArray, Doc: "addresses of the A and AAAA answers (up to 8)"},
 			{Name: "answer_count", Type: TypeUint32, Doc: "records in the answer section"},
 			attributionArg,
+			{Name: "transport", Type: TypeString, Doc: `"udp", or "tcp" for DNS over TCP (port 53: the first message of a segment that starts with one and holds it whole)`},
 		},
 	},
 }

@@ -319,10 +319,6 @@ const e2eOnly = "asserted only by the end-to-end fidelity scenarios"
 
 var uncovered = map[string]string{
 	"sched_process_exec.header":                    e2eOnly,
-	"sched_process_exec.written_ns_ago":            e2eOnly,
-	"sched_process_exec.writer_pid":                e2eOnly,
-	"sched_process_exec.writer_comm":               e2eOnly,
-	"sched_process_exec.writer_created":            e2eOnly,
 	"utimensat.pathname":                           e2eOnly,
 	"utimensat.atime":                              e2eOnly,
 	"utimensat.mtime":                              e2eOnly,

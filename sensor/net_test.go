@@ -236,12 +236,15 @@ func TestSensorSeesDNS(t *testing.T) {
 	for _, tc := range []struct {
 		name, answer string
 		unconnected  bool
+		tcp          bool
 	}{
-		{"www.vigil-dns-test.example", "10.1.2.3", false},
-		{"v6.vigil-dns-test.example", "2001:db8::7", false},
+		{"www.vigil-dns-test.example", "10.1.2.3", false, false},
+		{"v6.vigil-dns-test.example", "2001:db8::7", false, false},
 		// sendto from a socket never connected: the sender's socket
 		// names the owner, and its port is learned for the answer
-		{"sendto.vigil-dns-test.example", "10.4.5.6", true},
+		{"sendto.vigil-dns-test.example", "10.4.5.6", true, false},
+		// DNS over TCP: the message after its 2-byte length
+		{"tcp.vigil-dns-test.example", "10.7.8.9", false, true},
 	} {
 		var r struct {
 			Pid       uint32
@@ -254,17 +257,22 @@ func TestSensorSeesDNS(t *testing.T) {
 		if tc.unconnected {
 			args = append(args, "-unconnected")
 		}
+		transport := "udp"
+		if tc.tcp {
+			args = append(args, "-tcp")
+			transport = "tcp"
+		}
 		runTrigger(t, exec.Command(filepath.Join(dir, "dnsquery"), append(args, tc.name)...), &r)
 		if !r.Answered {
 			t.Fatalf("dnsquery got no answer from its own responder: %+v", r)
 		}
 		q := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": false, "qname": tc.name, "qtype": "A", "id": r.ID,
-			"sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET", "opcode": 0, "attribution": "owner"})
+			"sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET", "opcode": 0, "attribution": "owner", "transport": transport})
 		if q.Process.Comm != "dnsquery" {
 			t.Errorf("query attributed to comm %q", q.Process.Comm)
 		}
 		a := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": true, "qname": tc.name, "id": r.ID, "rcode": 0,
-			"answer_count": 1, "answers": []string{tc.answer}, "sport": 53, "dport": r.LocalPort})
+			"answer_count": 1, "answers": []string{tc.answer}, "sport": 53, "dport": r.LocalPort, "transport": transport})
 		t.Logf("dns via %s: query %v; response %v", q.Probe, q.Args, a.Args)
 		// loopback is watched at egress only: each message once
 		time.Sleep(200 * time.Millisecond)

@@ -50,6 +50,13 @@ enum event_id {
 	EVENT_DO_TRUNCATE = 315,
 	EVENT_SETXATTR = 316,
 	EVENT_UTIMENSAT = 317,
+	EVENT_FILE_COPY = 318,
+	EVENT_FSOPEN = 319,
+	EVENT_FSCONFIG = 320,
+	EVENT_FSMOUNT = 321,
+	EVENT_MOVE_MOUNT = 322,
+	EVENT_OPEN_TREE = 323,
+	EVENT_IO_URING_SUBMIT_REQ = 324,
 	EVENT_SOCKET = 400,
 	EVENT_SECURITY_SOCKET_CREATE = 401,
 	EVENT_SECURITY_SOCKET_BIND = 402,
@@ -350,6 +357,66 @@ enum event_arg {
 	ARG_UTIMENSAT_FLAGS = 3, /* uint32 */
 	ARG_UTIMENSAT_SYSCALL = 4, /* string */
 
+	/* file_copy (318) */
+	ARG_FILE_COPY_SRC_PATH = 0, /* string */
+	ARG_FILE_COPY_SRC_DEV = 1, /* uint32 */
+	ARG_FILE_COPY_SRC_INODE = 2, /* uint64 */
+	ARG_FILE_COPY_PATHNAME = 3, /* string */
+	ARG_FILE_COPY_DEV = 4, /* uint32 */
+	ARG_FILE_COPY_INODE = 5, /* uint64 */
+	ARG_FILE_COPY_MODE = 6, /* uint32 */
+	ARG_FILE_COPY_OFFSET = 7, /* int64 */
+	ARG_FILE_COPY_BYTES = 8, /* int64 */
+	ARG_FILE_COPY_SYSCALL = 9, /* string */
+
+	/* fsopen (319) */
+	ARG_FSOPEN_FS_TYPE = 0, /* string */
+	ARG_FSOPEN_FLAGS = 1, /* uint32 */
+
+	/* fsconfig (320) */
+	ARG_FSCONFIG_FD = 0, /* int32 */
+	ARG_FSCONFIG_CMD = 1, /* string */
+	ARG_FSCONFIG_KEY = 2, /* string */
+	ARG_FSCONFIG_VALUE = 3, /* string */
+	ARG_FSCONFIG_AUX = 4, /* int32 */
+	ARG_FSCONFIG_FS_TYPE = 5, /* string */
+
+	/* fsmount (321) */
+	ARG_FSMOUNT_FD = 0, /* int32 */
+	ARG_FSMOUNT_FLAGS = 1, /* uint32 */
+	ARG_FSMOUNT_ATTR_FLAGS = 2, /* uint32 */
+	ARG_FSMOUNT_FS_TYPE = 3, /* string */
+
+	/* move_mount (322) */
+	ARG_MOVE_MOUNT_FROM_PATH = 0, /* string */
+	ARG_MOVE_MOUNT_PATHNAME = 1, /* string */
+	ARG_MOVE_MOUNT_FS_TYPE = 2, /* string */
+	ARG_MOVE_MOUNT_SOURCE = 3, /* string */
+	ARG_MOVE_MOUNT_FLAGS = 4, /* uint32 */
+
+	/* open_tree (323) */
+	ARG_OPEN_TREE_PATHNAME = 0, /* string */
+	ARG_OPEN_TREE_FLAGS = 1, /* uint32 */
+	ARG_OPEN_TREE_FS_TYPE = 2, /* string */
+
+	/* io_uring_submit_req (324) */
+	ARG_IO_URING_SUBMIT_REQ_OP = 0, /* string */
+	ARG_IO_URING_SUBMIT_REQ_OPCODE = 1, /* uint32 */
+	ARG_IO_URING_SUBMIT_REQ_FD = 2, /* int32 */
+	ARG_IO_URING_SUBMIT_REQ_FIXED_FILE = 3, /* bool */
+	ARG_IO_URING_SUBMIT_REQ_PATHNAME = 4, /* string */
+	ARG_IO_URING_SUBMIT_REQ_NEW_PATH = 5, /* string */
+	ARG_IO_URING_SUBMIT_REQ_FLAGS = 6, /* uint32 */
+	ARG_IO_URING_SUBMIT_REQ_MODE = 7, /* uint32 */
+	ARG_IO_URING_SUBMIT_REQ_OFFSET = 8, /* int64 */
+	ARG_IO_URING_SUBMIT_REQ_LEN = 9, /* uint64 */
+	ARG_IO_URING_SUBMIT_REQ_BYTES = 10, /* bytes */
+	ARG_IO_URING_SUBMIT_REQ_NAME = 11, /* string */
+	ARG_IO_URING_SUBMIT_REQ_FAMILY = 12, /* string */
+	ARG_IO_URING_SUBMIT_REQ_REMOTE_ADDR = 13, /* string */
+	ARG_IO_URING_SUBMIT_REQ_REMOTE_PORT = 14, /* uint32 */
+	ARG_IO_URING_SUBMIT_REQ_SQ_THREAD = 15, /* bool */
+
 	/* socket (400) */
 	ARG_SOCKET_FAMILY = 0, /* string */
 	ARG_SOCKET_TYPE = 1, /* string */
@@ -522,6 +589,7 @@ enum event_arg {
 	ARG_NET_PACKET_DNS_ANSWERS = 13, /* string[] */
 	ARG_NET_PACKET_DNS_ANSWER_COUNT = 14, /* uint32 */
 	ARG_NET_PACKET_DNS_ATTRIBUTION = 15, /* string */
+	ARG_NET_PACKET_DNS_TRANSPORT = 16, /* string */
 
 	/* switch_task_namespaces (500) */
 	ARG_SWITCH_TASK_NAMESPACES_SYSCALL = 0, /* string */

@@ -96,6 +96,56 @@ static __always_inline void note_write_open(struct file *f)
 	bpf_map_update_elem(&inode_writes, &k, &w, BPF_ANY);
 }
 
+/* ---- the inode an unlink removes, for the syscall fallback ----
+ *
+ * At the unlink syscall's exit the entry is gone, so the fallback cannot
+ * name the inode it removed. A file system's own unlink tracepoint (ext4's,
+ * bpf/unlink.bpf.c) sees it while the dentry still holds it and leaves it
+ * here, keyed by thread; the exit takes it. An LRU map: an unlink that no
+ * syscall exit takes (the kernel's own) cannot fill it. */
+struct unlinked_inode {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct unlinked_inode);
+} unlinked_inodes SEC(".maps");
+
+/* take_unlinked_inode moves what the tracepoint left for the current
+ * thread into *u and forgets it; 0 when nothing was left (a file system
+ * without such a tracepoint, rmdir). Called first thing at the exit, so a
+ * failed unlink's leftover never reaches a later one. */
+static __always_inline int take_unlinked_inode(struct unlinked_inode *u)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unlinked_inode *v = bpf_map_lookup_elem(&unlinked_inodes, &tid);
+	if (!v)
+		return 0;
+	*u = *v;
+	bpf_map_delete_elem(&unlinked_inodes, &tid);
+	return 1;
+}
+
+/* save_unlinked_inode saves the device and inode an unlink removed, or
+ * marks both unreadable when they are not known. */
+static __always_inline void save_unlinked_inode(struct event *e, __u8 dev_index, __u8 ino_index, int known,
+						const struct unlinked_inode *u)
+{
+	__u32 at = e->off;
+	save_u32(e, dev_index, known ? u->dev : 0);
+	if (!known && at + 2 <= e->off)
+		e->s->buf[OFF(at + 1)] = ARG_U32 | ARG_UNREADABLE;
+	at = e->off;
+	save_u64(e, ino_index, known ? u->ino : 0);
+	if (!known && at + 2 <= e->off)
+		e->s->buf[OFF(at + 1)] = ARG_U64 | ARG_UNREADABLE;
+}
+
 /* reportable: what a fallback reports: success, and refusals. A
  * refused permission is an attempt worth seeing (a non-root process probing
  * /etc/shadow); "no such file" is everyday noise (the dynamic loader alone

@@ -88,6 +88,8 @@ var probeTable = map[event.ID][]Probe{
 	event.IDSecurityInodeUnlink: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_unlink+security_path_rmdir", Programs: []Program{{Name: "fentry_security_path_unlink"}, {Name: "fentry_security_path_rmdir"}}},
 		{Name: "kprobe/security_path_unlink+security_path_rmdir", Programs: []Program{{Name: "kprobe_security_path_unlink"}, {Name: "kprobe_security_path_rmdir"}}},
+		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+tp_btf/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "tp_btf_ext4_unlink_enter"}}},
+		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+raw_tracepoint/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "raw_tp_ext4_unlink_enter"}}},
 		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}}},
 	},
 	event.IDSecurityInodeRename: { // bpf/file_path.bpf.c
@@ -165,6 +167,28 @@ var probeTable = map[event.ID][]Probe{
 	},
 	event.IDUtimensat: { // bpf/file_meta.bpf.c
 		{Name: "raw_tracepoint/sys_exit (utimensat, futimesat, utimes, utime)", Programs: []Program{{Name: "sys_exit_utimes", Syscalls: []string{"utimensat", "futimesat", "utimes", "utime"}}}},
+	},
+	event.IDFileCopy: { // bpf/copy.bpf.c
+		{Name: "raw_tracepoint/sys_exit (copy_file_range, sendfile, splice, ioctl)+sys_enter (mmap)", Programs: []Program{{Name: "sys_exit_file_copy", Syscalls: []string{"copy_file_range", "sendfile", "splice", "ioctl"}}, {Name: "sys_enter_mmap_shared", Syscalls: []string{"mmap"}}}},
+	},
+	event.IDFsopen: { // bpf/mountapi.bpf.c
+		{Name: "raw_tracepoint/sys_exit (fsopen)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+	},
+	event.IDFsconfig: { // bpf/mountapi.bpf.c
+		{Name: "raw_tracepoint/sys_exit (fsconfig)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+	},
+	event.IDFsmount: { // bpf/mountapi.bpf.c
+		{Name: "raw_tracepoint/sys_exit (fsmount)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+	},
+	event.IDMoveMount: { // bpf/mountapi.bpf.c
+		{Name: "raw_tracepoint/sys_exit (move_mount)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+	},
+	event.IDOpenTree: { // bpf/mountapi.bpf.c
+		{Name: "raw_tracepoint/sys_exit (open_tree)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+	},
+	event.IDIoUringSubmitReq: { // bpf/iouring.bpf.c
+		{Name: "tp_btf/io_uring_submit_req+io_uring_complete", Programs: []Program{{Name: "tp_btf_io_uring_submit_req"}, {Name: "tp_btf_io_uring_complete"}}},
+		{Name: "raw_tracepoint/io_uring_submit_req+io_uring_complete", Programs: []Program{{Name: "raw_tp_io_uring_submit_req"}, {Name: "raw_tp_io_uring_complete"}}},
 	},
 	event.IDSocket: { // bpf/net_sock.bpf.c
 		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},

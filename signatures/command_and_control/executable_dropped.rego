@@ -12,10 +12,14 @@
 #   programs on. Relocatable objects (.o files, BPF programs) and objects
 #   for other machines are data until linked or loaded: a git clone or an
 #   unpacked archive full of them is not a drop.
+# - io_uring_submit_req of a WRITE (or WRITEV, WRITE_FIXED, WRITEV_FIXED)
+#   at offset 0 of a regular file gives the same first bytes for a write
+#   made through an io_uring, which no write(2) hook sees.
 # - sched_process_exec of a file that was opened for writing during this
 #   boot (written_ns_ago present): the kernel loaded it, so it runs here,
 #   and the bytes got there by any path - write, copy_file_range (cp),
-#   sendfile, splice, a shared mapping, a reflink. This is the one that
+#   sendfile, splice, a shared mapping, a reflink, an io_uring (the sensor
+#   notes each of them as a write of the destination). This is the one that
 #   sees `cp /bin/true /tmp/x && /tmp/x`. The writer is known by its comm
 #   only (writer_comm); a script's exec loads its interpreter, so a dropped
 #   script is not seen here.
@@ -45,7 +49,7 @@ metadata := {
 	"tactics": ["TA0011"],
 	"techniques": ["T1105"],
 	"tags": ["dropper", "elf", "download", "file"],
-	"events": ["magic_write", "sched_process_exec"],
+	"events": ["magic_write", "io_uring_submit_req", "sched_process_exec"],
 }
 
 path := lib.arg("pathname", "")
@@ -79,7 +83,9 @@ builders := {
 	"cc", "c++", "gcc", "g++", "cc1", "cc1plus", "collect2", "ld", "ld.bfd", "ld.gold",
 	"ld.lld", "lld", "mold", "as", "clang", "clang++", "tcc", "zig", "rustc", "cargo",
 	"go", "link", "compile", "cgo", "gccgo", "nasm", "yasm", "strip", "objcopy",
-	"dotnet", "ghc", "install",
+	# install(1): the copy step of `make install` and of build scripts
+	"install",
+	"dotnet", "ghc",
 	# the JVM unpacks the native libraries of its jars (netty, sqlite-jdbc,
 	# JNA) into java.io.tmpdir
 	"java",
@@ -100,8 +106,11 @@ unpackers := {"tar", "bsdtar", "gtar", "unzip", "cpio", "bsdcpio", "7z", "7za", 
 # a trusted name counts only when the program itself does not run from a
 # scratch or hidden place (a dropper called "ld" in /tmp is no linker)
 
+# the events of the write itself, where the writer is the event's process
+write_events := {"magic_write", "io_uring_submit_req"}
+
 writer_is_trusted if {
-	input.name == "magic_write"
+	input.name in write_events
 	lib.from_package_manager
 }
 
@@ -112,7 +121,7 @@ writer_is_trusted if {
 }
 
 writer_is_trusted if {
-	input.name == "magic_write"
+	input.name in write_events
 	lib.is_process_named(input.process, (builders | installers) | unpackers)
 	exe := object.get(input.process, "exe", "")
 	exe != ""
@@ -122,6 +131,12 @@ writer_is_trusted if {
 
 dropped := "written" if {
 	input.name == "magic_write"
+	lib.runnable_elf(lib.arg("bytes", ""))
+}
+
+dropped := "written" if {
+	input.name == "io_uring_submit_req"
+	lib.arg("op", "") in {"WRITE", "WRITEV", "WRITE_FIXED", "WRITEV_FIXED"}
 	lib.runnable_elf(lib.arg("bytes", ""))
 }
 

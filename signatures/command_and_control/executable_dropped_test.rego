@@ -137,3 +137,24 @@ test_unpacked_programs_count_when_they_run if {
 	# an unpacker that itself runs from a scratch directory is no unpacker
 	count(finding) == 1 with input as write("/tmp/release/bin/tool", elf, {"comm": "tar", "exe": "/tmp/.x/tar"})
 }
+
+uring_write(path, op, bytes, proc) := {"name": "io_uring_submit_req", "process": proc, "args": {"op": op, "opcode": 23, "fd": 5, "pathname": path, "offset": 0, "bytes": bytes}}
+
+test_elf_written_through_io_uring_fires if {
+	some f in finding with input as uring_write("/tmp/x", "WRITE", elf, curl)
+	f.dropped == "written"
+	f.places == ["temp_dir"]
+	count(finding) == 1 with input as uring_write("/dev/shm/.y", "WRITEV", elf, curl)
+}
+
+test_io_uring_other_ops_and_content_are_quiet if {
+	count(finding) == 0 with input as uring_write("/tmp/x", "WRITE", "aGVsbG8K", curl)
+	count(finding) == 0 with input as uring_write("/tmp/x", "OPENAT", elf, curl)
+	count(finding) == 0 with input as uring_write("/tmp/x", "WRITE", elf, {"comm": "go", "exe": "/usr/local/go/bin/go"})
+}
+
+test_installed_by_install_and_run_is_quiet if {
+	run := {"name": "sched_process_exec", "process": {"pid": 7200, "comm": "tool", "exe": "/tmp/build/tool"}, "args": {"pathname": "/tmp/build/tool", "header": elf, "written_ns_ago": 1000, "writer_comm": "install", "writer_pid": 7100}}
+	count(finding) == 0 with input as run
+	count(finding) == 1 with input as json.patch(run, [{"op": "replace", "path": "/args/writer_comm", "value": "cp"}])
+}

@@ -5,9 +5,12 @@
 // without it nothing needs to listen: the query is what is being watched.
 //
 // -unconnected sends from a socket that is never connected (sendto), as
-// musl's resolver and dnspython do.
+// musl's resolver and dnspython do. -tcp asks over TCP instead (RFC 1035
+// 4.2.2: each message after its 2-byte length), as resolvers do for long
+// answers and DNS tunnels do to carry more; the responder then listens on
+// TCP.
 //
-// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] [-unconnected] NAME
+// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] [-unconnected] [-tcp] NAME
 //
 // It prints one JSON line: its pid, the name, the message id, the local
 // port it sent from and what came back.
@@ -19,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -41,12 +45,19 @@ func main() {
 	answer := flag.String("answer", "", "answer the query ourselves with this address (A or AAAA)")
 	id := flag.Int("id", os.Getpid()&0xffff, "DNS message id")
 	unconnected := flag.Bool("unconnected", false, "send with sendto from a socket that is never connected")
+	overTCP := flag.Bool("tcp", false, "ask over TCP")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: dnsquery [-server ADDR] [-answer IP] [-id N] NAME")
 		os.Exit(2)
 	}
-	if err := run(*server, *answer, uint16(*id), *unconnected, flag.Arg(0)); err != nil {
+	do := run
+	if *overTCP {
+		do = func(server, answer string, id uint16, _ bool, name string) error {
+			return runTCP(server, answer, id, name)
+		}
+	}
+	if err := do(*server, *answer, uint16(*id), *unconnected, flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsquery:", err)
 		os.Exit(1)
 	}
@@ -125,6 +136,72 @@ func query(id uint16, name string) ([]byte, error) {
 	return append(msg, 0, 0, 1, 0, 1), nil
 }
 
+// runTCP asks over TCP: one write of the length and the query, one answer
+// read back the same way.
+func runTCP(server, answer string, id uint16, name string) error {
+	exe, _ := os.Executable()
+	r := report{Pid: os.Getpid(), Exe: exe, Name: name, ID: int(id), Server: server}
+	if answer != "" {
+		ip := net.ParseIP(answer)
+		if ip == nil {
+			return fmt.Errorf("-answer %q is not an address", answer)
+		}
+		l, err := net.Listen("tcp", server)
+		if err != nil {
+			return fmt.Errorf("responder: %w", err)
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					c.SetDeadline(time.Now().Add(2 * time.Second))
+					m, err := readTCPMessage(c)
+					if err != nil {
+						return
+					}
+					if resp, err := answerFor(m, ip); err == nil {
+						c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(resp))), resp...))
+					}
+				}()
+			}
+		}()
+	}
+	q, err := query(id, name)
+	if err != nil {
+		return err
+	}
+	c, err := net.Dial("tcp", server)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r.LocalPort = c.LocalAddr().(*net.TCPAddr).Port
+	if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(q))), q...)); err != nil {
+		return fmt.Errorf("sending the query: %w", err)
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	if m, err := readTCPMessage(c); err == nil {
+		r.Answered = true
+		r.Answers = answers(m)
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+func readTCPMessage(c net.Conn) ([]byte, error) {
+	var n [2]byte
+	if _, err := io.ReadFull(c, n[:]); err != nil {
+		return nil, err
+	}
+	m := make([]byte, binary.BigEndian.Uint16(n[:]))
+	_, err := io.ReadFull(c, m)
+	return m, err
+}
+
 // respond answers every query on pc with one record for ip.
 func respond(pc net.PacketConn, ip net.IP) {
 	buf := make([]byte, 512)
@@ -133,24 +210,31 @@ func respond(pc net.PacketConn, ip net.IP) {
 		if err != nil {
 			return
 		}
-		end, err := questionEnd(buf[:n])
-		if err != nil {
-			continue
+		if resp, err := answerFor(buf[:n], ip); err == nil {
+			pc.WriteTo(resp, from)
 		}
-		resp := append([]byte{}, buf[:end]...)
-		resp[2], resp[3] = 0x81, 0x80 // response, recursion desired and available, NOERROR
-		binary.BigEndian.PutUint16(resp[6:], 1)
-		typ, data := uint16(1), []byte(ip.To4())
-		if data == nil {
-			typ, data = 28, ip.To16()
-		}
-		resp = append(resp, 0xc0, 12) // the question's name
-		resp = binary.BigEndian.AppendUint16(resp, typ)
-		resp = append(resp, 0, 1, 0, 0, 0, 60)
-		resp = binary.BigEndian.AppendUint16(resp, uint16(len(data)))
-		resp = append(resp, data...)
-		pc.WriteTo(resp, from)
 	}
+}
+
+// answerFor is the response to query m: one record for ip.
+func answerFor(m []byte, ip net.IP) ([]byte, error) {
+	end, err := questionEnd(m)
+	if err != nil {
+		return nil, err
+	}
+	resp := append([]byte{}, m[:end]...)
+	resp[2], resp[3] = 0x81, 0x80 // response, recursion desired and available, NOERROR
+	binary.BigEndian.PutUint16(resp[6:], 1)
+	typ, data := uint16(1), []byte(ip.To4())
+	if data == nil {
+		typ, data = 28, ip.To16()
+	}
+	resp = append(resp, 0xc0, 12) // the question's name
+	resp = binary.BigEndian.AppendUint16(resp, typ)
+	resp = append(resp, 0, 1, 0, 0, 0, 60)
+	resp = binary.BigEndian.AppendUint16(resp, uint16(len(data)))
+	resp = append(resp, data...)
+	return resp, nil
 }
 
 // questionEnd is the offset just past the first question.
