@@ -192,6 +192,14 @@ func appendJSONStrings(buf []byte, ss []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // appendJSONString escapes s the way encoding/json does with HTML escaping
 // on: control characters, '"', '\\', '<', '>', '&', U+2028 and U+2029 are
 // escaped and invalid UTF-8 becomes U+FFFD.
@@ -200,7 +208,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if jsonSafe[b] {
 				i++
 				continue
 			}
