@@ -68,6 +68,26 @@ func TestSensorOpenFilterDifferential(t *testing.T) {
 			list = append(list, "r:"+p, "w:"+p)
 		}
 	}
+	// files in the places the persistence, library and credential
+	// signatures watch (made by the test, removed at its end), opened for
+	// reading and writing; the kernel tunables opened for writing (nothing
+	// is written)
+	for _, f := range []string{"/etc/cron.d/vigil-openfilter-%d", "/usr/lib/libvigil-openfilter-%d.so.1",
+		"/home/vigil-openfilter-%d/.aws/credentials", "/home/vigil-openfilter-%d/.ssh/id_rsa", "/home/vigil-openfilter-%d/notes.txt"} {
+		p := fmt.Sprintf(f, os.Getpid())
+		if _, err := os.Stat("/" + strings.SplitN(p, "/", 3)[1]); err != nil {
+			continue // no /etc, /usr or /home here
+		}
+		mk(filepath.Dir(p), filepath.Base(p))
+		t.Cleanup(func() {
+			os.Remove(p)
+			if strings.HasPrefix(p, "/home/") {
+				os.RemoveAll(fmt.Sprintf("/home/vigil-openfilter-%d", os.Getpid()))
+			}
+		})
+		list = append(list, "r:"+p, "w:"+p)
+	}
+	list = append(list, "w:/proc/sys/kernel/core_pattern", "w:/proc/sys/kernel/randomize_va_space")
 	for _, p := range []string{"/etc/hostname", "/etc/passwd", "/etc/group", "/etc/gshadow", "/etc/ld.so.cache",
 		"/etc/os-release", "/etc/nsswitch.conf", "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/sshd_config",
 		"/proc/self/status", "/proc/self/mem", "/proc/self/maps", "/proc/kcore", "/proc/sched_debug",
