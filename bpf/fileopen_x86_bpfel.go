@@ -32,7 +32,9 @@ type FileOpenOpenFilter struct {
 	_          structs.HostLayout
 	On         uint32
 	FlagMask   uint32
-	PathFree   uint64
+	NeedPath   uint64
+	NeedName   uint64
+	NeedNeedle uint64
 	All        uint64
 	Starts     [4]uint64
 	HasNeedles uint32

@@ -74,9 +74,10 @@ type Ancestor struct {
 	UID     uint32   `json:"uid"`
 }
 
-// Marshal returns the event's JSON form, one line without a trailing newline.
+// Marshal returns the event's JSON form, one line without a trailing newline
+// (AppendJSON: the bytes json.Marshal gives, without reflection).
 func (e *Event) Marshal() ([]byte, error) {
-	return json.Marshal(e)
+	return e.AppendJSON(make([]byte, 0, 2048))
 }
 
 // Unmarshal parses one event in its JSON form. Arguments of a known event are

@@ -89,9 +89,15 @@ func (c Config) selectFor(in *event.Interest) (selection, error) {
 // openFilterPlan is the kernel form of the condition on security_file_open
 // (bpf/lib/open_filter.h); off when the condition cannot narrow opens.
 type openFilterPlan struct {
-	on       bool
-	nalts    int
-	pathFree uint64                 // alternatives with no kernel-tested path test
+	on    bool
+	nalts int
+	// per kind of path test, the alternatives that have one: an
+	// alternative holds when each of its kinds holds (and its flags)
+	needPath, needName, needNeedle uint64
+	// never: alternatives testing an argument security_file_open does not
+	// have (the signatures' conditions are merged per event: a rename's
+	// new_path can reach it); the matcher finds no value there and rejects
+	never    uint64
 	any      [openFilterAlts]uint32 // per alternative: flags & any != 0
 	none     [openFilterAlts]uint32 // per alternative: flags & none == 0
 	prefixes map[string]uint64      // path prefix -> alternatives
@@ -110,10 +116,107 @@ const (
 	openFilterName     = 64
 )
 
-// planOpenFilter keeps, per alternative, one path test the kernel can make
-// (prefix, exact name, a "/name" suffix, a substring) and the flag masks; every other
-// test is dropped, which only widens what passes. An alternative with no
-// test the kernel can make lets every path through (pathFree).
+// pathCand is one test of the path the kernel can make, of one kind.
+type pathCand struct {
+	strs  []string
+	score int // higher is more selective
+}
+
+// pathCands are an alternative's best test of each kind.
+type pathCands struct {
+	trie, name, needle *pathCand
+	trieExact          bool
+}
+
+func (c *pathCands) offer(slot **pathCand, strs []string) {
+	// the shortest string decides, the mean length breaks ties
+	short, total := openFilterKey, 0
+	for _, s := range strs {
+		short, total = min(short, len(s)), total+len(s)
+	}
+	sc := short*1024 + min(total/max(len(strs), 1), 1023)
+	if *slot == nil || sc > (*slot).score {
+		*slot = &pathCand{strs: strs, score: sc}
+	}
+}
+
+// add files the test t of the path under the kind the kernel makes it as,
+// deriving literals from a regex; a test it cannot make is left out, which
+// only widens what passes.
+func (c *pathCands) add(t event.Test) {
+	for _, s := range t.Strings {
+		if s == "" && t.Op != event.OpEq {
+			return // every path
+		}
+	}
+	switch t.Op {
+	case event.OpEq:
+		if len(t.Strings) == 0 {
+			return
+		}
+		// an exact name beats any prefix; a cut one is tested as a prefix
+		if c.trie == nil || !c.trieExact {
+			c.trie, c.trieExact = &pathCand{strs: t.Strings}, true
+		}
+	case event.OpPrefix:
+		if !c.trieExact {
+			c.offer(&c.trie, t.Strings)
+		}
+	case event.OpContains:
+		for _, s := range t.Strings {
+			if len(s) >= openFilterKey {
+				return
+			}
+		}
+		c.offer(&c.needle, t.Strings)
+	case event.OpSuffix:
+		if names, ok := lastNames(t.Strings); ok && fitNames(names) {
+			c.offer(&c.name, names)
+		}
+	case event.OpRegex:
+		if len(t.Strings) != 1 {
+			return // a test of several patterns: left out
+		}
+		if lits, anchored, ok := regexLiterals(t.Strings[0]); ok {
+			if anchored {
+				if !c.trieExact {
+					c.offer(&c.trie, lits)
+				}
+			} else if fitNeedles(lits) {
+				c.offer(&c.needle, lits)
+			}
+		}
+		if sfx, ok := regexSuffixes(t.Strings[0]); ok {
+			if names, ok := lastNames(sfx); ok && fitNames(names) {
+				c.offer(&c.name, names)
+			}
+		}
+	}
+}
+
+func fitNames(names []string) bool {
+	for _, n := range names {
+		if n == "" || len(n) >= openFilterName {
+			return false
+		}
+	}
+	return true
+}
+
+func fitNeedles(lits []string) bool {
+	for _, s := range lits {
+		if s == "" || len(s) >= openFilterKey {
+			return false
+		}
+	}
+	return true
+}
+
+// planOpenFilter keeps, per alternative, its most selective path test of
+// each kind the kernel makes (prefix or exact name, a "/name" suffix, a
+// substring; literals derived from a regex count) and the flag masks; every
+// other test is left out, which only widens what passes. The kernel then
+// evaluates each alternative's kept tests as a conjunction.
 func planOpenFilter(c event.Condition) openFilterPlan {
 	p := openFilterPlan{prefixes: map[string]uint64{}, exact: map[string]uint64{}, names: map[string]uint64{}, needles: map[string]uint64{}}
 	switch {
@@ -124,11 +227,19 @@ func planOpenFilter(c event.Condition) openFilterPlan {
 		p.why = fmt.Sprintf("%d alternatives, more than the kernel filter's %d", len(c.Any), openFilterAlts)
 		return p
 	}
+	spec, _ := event.Lookup("security_file_open")
+	hasArg := map[string]bool{}
+	for _, a := range spec.Args {
+		hasArg[a.Name] = true
+	}
 	for i, conj := range c.Any {
 		bit := uint64(1) << i
-		pathDone := false
+		var cands pathCands
 		var anySet bool
 		for _, t := range conj {
+			if arg, ok := strings.CutPrefix(t.Field, "args."); ok && !hasArg[strings.SplitN(arg, ".", 2)[0]] {
+				p.never |= bit
+			}
 			switch t.Field {
 			case "args.flags":
 				switch t.Op {
@@ -142,24 +253,51 @@ func planOpenFilter(c event.Condition) openFilterPlan {
 					}
 				}
 			case "args.pathname":
-				if pathDone {
-					continue
-				}
-				pathDone = p.addPath(t, bit)
+				cands.add(t)
 			}
 		}
-		if !pathDone {
-			p.pathFree |= bit
+		if cands.trie != nil {
+			p.needPath |= bit
+			for _, s := range cands.trie.strs {
+				switch {
+				case !cands.trieExact:
+					p.prefixes[s[:min(len(s), openFilterKey)]] |= bit // a shorter prefix passes more: sound
+				case len(s)+1 > openFilterKey:
+					p.prefixes[s[:openFilterKey]] |= bit // cut: tested as a prefix
+				default:
+					p.exact[s] |= bit
+				}
+			}
+		}
+		if cands.name != nil {
+			p.needName |= bit
+			for _, s := range cands.name.strs {
+				p.names[s] |= bit
+			}
+		}
+		if cands.needle != nil {
+			p.needNeedle |= bit
+			for _, s := range cands.needle.strs {
+				p.needles[s] |= bit
+			}
 		}
 	}
 	p.nalts = len(c.Any)
-	if p.flagMask() == 0 && p.pathFree == p.all() {
+	if p.flagMask() == 0 && p.pathFree() == p.all() && p.never == 0 {
 		p.why = "no alternative tests the path or flags in a way the kernel can"
 		return p
 	}
 	p.on = true
 	return p
 }
+
+// pathFree is the alternatives no path test of the kernel narrows.
+func (p openFilterPlan) pathFree() uint64 {
+	return p.live() &^ (p.needPath | p.needName | p.needNeedle)
+}
+
+// live is the alternatives that can hold at all.
+func (p openFilterPlan) live() uint64 { return p.all() &^ p.never }
 
 func (p openFilterPlan) all() uint64 {
 	if p.nalts == 64 {
@@ -173,7 +311,9 @@ func (p openFilterPlan) all() uint64 {
 func (p openFilterPlan) flagMask() uint32 {
 	var m uint32
 	for i := 0; i < p.nalts; i++ {
-		m |= p.any[i] | p.none[i]
+		if p.never&(1<<i) == 0 {
+			m |= p.any[i] | p.none[i]
+		}
 	}
 	if bits.OnesCount32(m) > openFilterFlagBits {
 		return 0
@@ -193,6 +333,9 @@ func (p openFilterPlan) flagSets() map[uint32]uint64 {
 	for sub := uint32(0); ; sub = (sub - m) & m {
 		var alts uint64
 		for i := 0; i < p.nalts; i++ {
+			if p.never&(1<<i) != 0 {
+				continue
+			}
 			if p.any[i] != 0 && sub&p.any[i] == 0 {
 				continue
 			}
@@ -207,60 +350,6 @@ func (p openFilterPlan) flagSets() map[uint32]uint64 {
 		}
 	}
 	return out
-}
-
-// addPath adds a path test for alternative bit if the kernel can make it:
-// all of its strings must be representable, else the test is skipped.
-func (p *openFilterPlan) addPath(t event.Test, bit uint64) bool {
-	switch t.Op {
-	case event.OpPrefix:
-		for _, s := range t.Strings {
-			if s == "" {
-				return false // every path
-			}
-		}
-		for _, s := range t.Strings {
-			if len(s) > openFilterKey {
-				s = s[:openFilterKey] // a shorter prefix passes more: sound
-			}
-			p.prefixes[s] |= bit
-		}
-		return true
-	case event.OpEq:
-		if len(t.Strings) == 0 {
-			return false
-		}
-		for _, s := range t.Strings {
-			if len(s)+1 > openFilterKey {
-				p.prefixes[s[:openFilterKey]] |= bit // cut: tested as a prefix
-				continue
-			}
-			p.exact[s] |= bit
-		}
-		return true
-	case event.OpContains:
-		for _, s := range t.Strings {
-			if s == "" || len(s) >= openFilterKey {
-				return false
-			}
-		}
-		for _, s := range t.Strings {
-			p.needles[s] |= bit
-		}
-		return true
-	case event.OpSuffix:
-		for _, s := range t.Strings {
-			name, ok := strings.CutPrefix(s, "/")
-			if !ok || name == "" || strings.Contains(name, "/") || len(name) >= openFilterName {
-				return false
-			}
-		}
-		for _, s := range t.Strings {
-			p.names[s[1:]] |= bit
-		}
-		return true
-	}
-	return false
 }
 
 // trieEntries returns the LPM trie's entries: each prefix or exact name
@@ -281,6 +370,22 @@ func (p openFilterPlan) trieEntries() map[string]uint64 {
 				out[k] |= b
 			}
 		}
+	}
+	return out
+}
+
+// needleEntries returns the substring trie's entries: each substring
+// carries the alternatives of every shorter one it starts with, for the
+// same reason.
+func (p openFilterPlan) needleEntries() map[string]uint64 {
+	out := map[string]uint64{}
+	for s, b := range p.needles {
+		for pre, pb := range p.needles {
+			if strings.HasPrefix(s, pre) {
+				b |= pb
+			}
+		}
+		out[s] = b
 	}
 	return out
 }
@@ -330,8 +435,8 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 			return fmt.Errorf("open filter name %q: %w", s, err)
 		}
 	}
-	v := bpf.OpenFilter{On: 1, FlagMask: p.flagMask(), PathFree: p.pathFree, All: p.all()}
-	for s, bits := range p.needles {
+	v := bpf.OpenFilter{On: 1, FlagMask: p.flagMask(), NeedPath: p.needPath, NeedName: p.needName, NeedNeedle: p.needNeedle, All: p.live()}
+	for s, bits := range p.needleEntries() {
 		k := bpf.OpenFilterKey{Prefixlen: uint32(len(s) * 8)}
 		copy(k.Data[:], s)
 		if err := needles.Update(&k, bits, ebpf.UpdateAny); err != nil {

@@ -4,10 +4,14 @@
  * sensor/filter.go): an open no loaded signature can fire on never leaves
  * the kernel.
  *
- * The condition is a disjunction of up to OPEN_FILTER_ALTS alternatives; the
- * loader keeps, per alternative, at most one test of the path and the flag
- * masks, having widened every test the kernel cannot make (a substring, a
- * regex): a record is dropped only when no alternative can hold.
+ * The condition is a disjunction of up to OPEN_FILTER_ALTS alternatives,
+ * each a conjunction. The loader keeps, per alternative, at most one test of
+ * each kind below (the most selective one) and the flag masks, having
+ * widened every test the kernel cannot make (it derives literal prefixes,
+ * substrings and names from a regex where it can): an alternative holds
+ * when every kind of test it has holds, and a record is dropped only when
+ * no alternative can hold. Each kind yields the set of alternatives it
+ * satisfies; need_* marks the alternatives that have a test of that kind.
  *
  *   path tests: open_filter_paths, an LPM trie over the resolved path's first
  *     bytes. A prefix is stored as its bytes, an exact name with its NUL, so
@@ -35,8 +39,10 @@
 struct open_filter {
 	__u32 on;        /* 0: every open is wanted */
 	__u32 flag_mask; /* the flag bits some alternative tests */
-	__u64 path_free; /* alternatives with no path test the kernel makes */
-	__u64 all;       /* every alternative */
+	__u64 need_path;   /* alternatives with a prefix or exact-name test */
+	__u64 need_name;   /* ... with a file-name ("/name" suffix) test */
+	__u64 need_needle; /* ... with a substring test */
+	__u64 all;         /* every alternative */
 	__u64 starts[4]; /* first bytes of the substrings, a 256-bit set */
 	__u32 has_needles, has_names;
 };
@@ -110,9 +116,9 @@ static __always_inline __u64 open_filter_flags(__u32 flags)
 struct needle_search {
 	struct open_filter *of;
 	struct open_filter_key *k, *tail;
-	__u64 alts;
+	__u64 want;  /* the alternatives still to find a substring for */
+	__u64 found; /* the alternatives whose substring was found */
 	__u32 len;
-	int hit;
 };
 
 /* needle_step looks for a substring at byte i of the path in k. */
@@ -128,16 +134,16 @@ static long needle_step(__u64 i, struct needle_search *ns)
 	 * mask shows the verifier so */
 	__u32 n = (((ns->len - i) - 1) & (OPEN_FILTER_KEY - 1)) + 1;
 	if (bpf_probe_read_kernel(tail->data, n, &k->data[i & (OPEN_FILTER_KEY - 1)])) {
-		ns->hit = 1; /* unreadable: widened */
+		ns->found = ~0ULL; /* unreadable: widened */
 		return 1;
 	}
 	tail->prefixlen = (n - 1) * 8; /* the NUL is no part of a substring */
+	/* the longest substring starting here; its entry carries those of the
+	 * shorter ones it starts with */
 	__u64 *hit = bpf_map_lookup_elem(&open_filter_needles, tail);
-	if (hit && (*hit & ns->alts)) {
-		ns->hit = 1;
-		return 1;
-	}
-	return 0;
+	if (hit)
+		ns->found |= *hit;
+	return (ns->want & ~ns->found) == 0;
 }
 
 /* open_filter_path tells whether some alternative in alts holds for the
@@ -150,14 +156,15 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
 	if (!of || !of->on)
 		return 1;
-	if (alts & of->path_free)
-		return 1;
+	if (alts & ~(of->need_path | of->need_name | of->need_needle))
+		return 1; /* an alternative the flags alone decide */
 	struct open_filter_key *k = bpf_map_lookup_elem(&open_filter_keys, &zero);
 	if (!k)
 		return 1;
 	__u32 len = 0;
 	bpf_probe_read_kernel(&len, sizeof(len), &e->s->buf[OFF(at + 2)]);
 	/* len counts the NUL: "<path>\0" matches prefixes and exact names */
+	__u32 full = len;
 	if (len > OPEN_FILTER_KEY)
 		len = OPEN_FILTER_KEY;
 	if (len == 0)
@@ -165,23 +172,25 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 	if (bpf_probe_read_kernel(k->data, len & (OPEN_FILTER_KEY - 1) ? len & (OPEN_FILTER_KEY - 1) : OPEN_FILTER_KEY,
 				  &e->s->buf[OFF(at + 6)]))
 		return 1;
-	k->prefixlen = len * 8;
-	__u64 *hit = bpf_map_lookup_elem(&open_filter_paths, k);
-	if (hit && (*hit & alts))
-		return 1;
-	if (of->has_names) {
+	if (alts & of->need_path) {
+		k->prefixlen = len * 8;
+		__u64 *hit = bpf_map_lookup_elem(&open_filter_paths, k);
+		alts &= (hit ? *hit : 0) | ~of->need_path;
+		if (!alts)
+			return 0;
+	}
+	if (alts & of->need_name) {
 		if (!f)
 			return 1; /* no file, no name to test: widened */
 		char name[OPEN_FILTER_NAME] = {};
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
-		hit = bpf_map_lookup_elem(&open_filter_names, name);
-		if (hit && (*hit & alts))
-			return 1;
+		__u64 *hit = bpf_map_lookup_elem(&open_filter_names, name);
+		alts &= (hit ? *hit : 0) | ~of->need_name;
+		if (!alts)
+			return 0;
 	}
-	if (!of->has_needles)
-		return 0;
-	__u32 full = 0;
-	bpf_probe_read_kernel(&full, sizeof(full), &e->s->buf[OFF(at + 2)]);
+	if (!(alts & of->need_needle))
+		return 1;
 	if (full > OPEN_FILTER_KEY)
 		return 1; /* past the bytes searched: widened */
 	__u32 one = 1;
@@ -190,9 +199,10 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 		return 1;
 	/* bpf_loop: the verifier checks the step once, not once per byte for
 	 * every path of the caller that reaches here */
-	struct needle_search ns = {.of = of, .k = k, .tail = tail, .alts = alts, .len = len};
+	struct needle_search ns = {.of = of, .k = k, .tail = tail, .want = alts & of->need_needle, .len = len};
 	bpf_loop(OPEN_FILTER_KEY - 1, needle_step, &ns, 0);
-	return ns.hit;
+	alts &= ns.found | ~of->need_needle;
+	return alts != 0;
 }
 
 #endif

@@ -92,7 +92,10 @@ type vigilRun struct {
 	pubDropped        uint64
 	latOpen, latExec  time.Duration // finding latency, -1 when no finding came
 	findingsDuringRun int
+	eventSizes        []int // bytes of each event on NATS (the first maxSizes)
 }
+
+const maxSizes = 1 << 20
 
 func run(c config) error {
 	for _, p := range []string{c.vigil, c.kmod} {
@@ -226,6 +229,30 @@ func underVigil(c config) (vigilRun, error) {
 	}
 	defer sub.Unsubscribe()
 	nc.Flush()
+	// the events on the wire, for their sizes: read with vigil's own
+	// credentials (the reader's may read findings only)
+	full, err := nats.NkeyOptionFromSeed(filepath.Join(state, "nats", "vigil.nk"))
+	if err != nil {
+		return v, fmt.Errorf("vigil run's credentials: %w", err)
+	}
+	enc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.port), full)
+	if err != nil {
+		return v, fmt.Errorf("connecting to vigil's NATS server: %w", err)
+	}
+	defer enc.Close()
+	var sizeMu sync.Mutex
+	esub, err := enc.Subscribe("vigil.events.>", func(m *nats.Msg) {
+		sizeMu.Lock()
+		if len(v.eventSizes) < maxSizes {
+			v.eventSizes = append(v.eventSizes, len(m.Data))
+		}
+		sizeMu.Unlock()
+	})
+	if err != nil {
+		return v, err
+	}
+	defer esub.Unsubscribe()
+	enc.Flush()
 
 	time.Sleep(c.settle)
 	v.idleRSS = procStatusKiB(pid, "VmRSS")
@@ -261,6 +288,9 @@ func underVigil(c config) (vigilRun, error) {
 	waitIdle(pid)
 	v.cpu = procCPU(pid) - cpu0
 	v.peakRSS = procStatusKiB(pid, "VmHWM")
+	esub.Unsubscribe()
+	sizeMu.Lock()
+	defer sizeMu.Unlock()
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -505,7 +535,18 @@ func report(c config, bare []times, under []vigilRun) {
 		if v.records > 0 {
 			perEvent = fmt.Sprintf("%.1f µs", float64(v.cpu.Microseconds())/float64(v.records))
 		}
-		fmt.Fprintf(w, "  vigil CPU %s during the workloads: %s per record read\n", v.cpu, perEvent)
+		perPub := "n/a"
+		if v.published > 0 {
+			perPub = fmt.Sprintf("%.1f µs", float64(v.cpu.Microseconds())/float64(v.published))
+		}
+		fmt.Fprintf(w, "  vigil CPU %s during the workloads: %s per record read, %s per event published\n", v.cpu, perEvent, perPub)
+		if len(v.eventSizes) > 0 {
+			sz := make([]float64, len(v.eventSizes))
+			for i, n := range v.eventSizes {
+				sz[i] = float64(n)
+			}
+			fmt.Fprintf(w, "  events on NATS: %d, median %.0f bytes\n", len(sz), median(sz))
+		}
 		fmt.Fprintf(w, "  RSS idle %d MiB, peak %d MiB\n", v.idleRSS/1024, v.peakRSS/1024)
 		fmt.Fprintf(w, "  module-load finding latency: during open burst %s, during exec loop %s\n", lat(v.latOpen), lat(v.latExec))
 	}

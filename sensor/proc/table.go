@@ -51,6 +51,7 @@ type proc struct {
 	uid               uint32
 	comm, exe         string
 	argv              []string
+	shortArgv         []string // argv as an ancestor shows it, computed once (ancestorArgv)
 	containerID       string
 	exitedAt          time.Time
 	seen              uint64 // the table's clock when last used: eviction order
@@ -183,7 +184,7 @@ func (t *Table) readProc(pid uint32) *proc {
 	}
 	p.exe, _ = os.Readlink(filepath.Join(dir, "exe"))
 	if cmd, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
-		p.argv = splitNul(cmd)
+		p.argv, p.shortArgv = splitNul(cmd), nil
 	}
 	if cg, err := os.ReadFile(filepath.Join(dir, "cgroup")); err == nil {
 		p.containerID = containerIDFromCgroup(string(cg))
@@ -217,6 +218,7 @@ func (t *Table) fork(ev *event.Event, a event.SchedProcessForkArgs) {
 	defer t.mu.Unlock()
 	if parent := t.procs[child.hostPpid]; parent != nil {
 		child.comm, child.exe, child.argv, child.containerID = parent.comm, parent.exe, parent.argv, parent.containerID
+		child.shortArgv = parent.shortArgv
 	} else {
 		child.comm = ev.Process.Comm
 	}
@@ -233,7 +235,7 @@ func (t *Table) exec(ev *event.Event, a event.SchedProcessExecArgs) {
 		p.exe = s
 	}
 	if argv, ok := a.LookupArgv(); ok {
-		p.argv = argv
+		p.argv, p.shortArgv = argv, nil
 	}
 }
 
@@ -298,7 +300,7 @@ func (t *Table) Enrich(ev *event.Event) {
 		if a == nil {
 			break
 		}
-		pr.Ancestors = append(pr.Ancestors, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: shortArgv(a.argv), UID: a.uid})
+		pr.Ancestors = append(pr.Ancestors, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: a.ancestorArgv(), UID: a.uid})
 		if a.hostPpid == ppid {
 			break
 		}
@@ -381,6 +383,15 @@ const (
 	ancestorArgs   = 16
 	ancestorArgLen = 256
 )
+
+// ancestorArgv is shortArgv(p.argv), computed once per argv: it is
+// shown on every event of every descendant.
+func (p *proc) ancestorArgv() []string {
+	if p.shortArgv == nil && p.argv != nil {
+		p.shortArgv = shortArgv(p.argv)
+	}
+	return p.shortArgv
+}
 
 func shortArgv(argv []string) []string {
 	if len(argv) <= ancestorArgs {

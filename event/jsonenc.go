@@ -1,0 +1,255 @@
+package event
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends the event's JSON form to buf: the bytes json.Marshal
+// gives (fields in struct order, argument keys sorted, HTML-safe string
+// escaping), written directly for the value types the sensor decodes
+// instead of through reflection. Argument values of other types (an event
+// read back from JSON) go through encoding/json.
+func (e *Event) AppendJSON(buf []byte) ([]byte, error) {
+	buf = append(buf, `{"name":`...)
+	buf = appendJSONString(buf, e.Name)
+	buf = append(buf, `,"id":`...)
+	buf = strconv.AppendUint(buf, uint64(e.ID), 10)
+	buf = append(buf, `,"time":`...)
+	var err error
+	if buf, err = appendJSONTime(buf, e.Time); err != nil {
+		return nil, err
+	}
+	buf = append(buf, `,"host":`...)
+	buf = appendJSONString(buf, e.Host)
+	if e.Probe != "" {
+		buf = append(buf, `,"probe":`...)
+		buf = appendJSONString(buf, e.Probe)
+	}
+	buf = append(buf, `,"process":`...)
+	if buf, err = e.Process.appendJSON(buf); err != nil {
+		return nil, err
+	}
+	buf = append(buf, `,"return_value":`...)
+	buf = strconv.AppendInt(buf, e.ReturnValue, 10)
+	buf = append(buf, `,"args":`...)
+	if buf, err = appendJSONArgs(buf, e.Args); err != nil {
+		return nil, err
+	}
+	if len(e.Unreadable) > 0 {
+		buf = append(buf, `,"unreadable":`...)
+		buf = appendJSONStrings(buf, e.Unreadable)
+	}
+	return append(buf, '}'), nil
+}
+
+func (p *Process) appendJSON(buf []byte) ([]byte, error) {
+	u32 := func(key string, v uint32) {
+		buf = append(buf, key...)
+		buf = strconv.AppendUint(buf, uint64(v), 10)
+	}
+	u32(`{"pid":`, p.Pid)
+	u32(`,"tid":`, p.Tid)
+	u32(`,"ppid":`, p.Ppid)
+	u32(`,"host_pid":`, p.HostPid)
+	u32(`,"host_tid":`, p.HostTid)
+	u32(`,"host_ppid":`, p.HostPpid)
+	u32(`,"uid":`, p.UID)
+	u32(`,"gid":`, p.GID)
+	u32(`,"euid":`, p.EUID)
+	u32(`,"egid":`, p.EGID)
+	buf = append(buf, `,"comm":`...)
+	buf = appendJSONString(buf, p.Comm)
+	if p.Exe != "" {
+		buf = append(buf, `,"exe":`...)
+		buf = appendJSONString(buf, p.Exe)
+	}
+	if len(p.Argv) > 0 {
+		buf = append(buf, `,"argv":`...)
+		buf = appendJSONStrings(buf, p.Argv)
+	}
+	buf = append(buf, `,"cgroup_id":`...)
+	buf = strconv.AppendUint(buf, p.CgroupID, 10)
+	if p.ContainerID != "" {
+		buf = append(buf, `,"container_id":`...)
+		buf = appendJSONString(buf, p.ContainerID)
+	}
+	u32(`,"mnt_ns":`, p.MntNS)
+	u32(`,"pid_ns":`, p.PidNS)
+	if p.StartTime != nil {
+		buf = append(buf, `,"start_time":`...)
+		var err error
+		if buf, err = appendJSONTime(buf, *p.StartTime); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Ancestors) > 0 {
+		buf = append(buf, `,"ancestors":[`...)
+		for i := range p.Ancestors {
+			a := &p.Ancestors[i]
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"pid":`...)
+			buf = strconv.AppendUint(buf, uint64(a.Pid), 10)
+			buf = append(buf, `,"host_pid":`...)
+			buf = strconv.AppendUint(buf, uint64(a.HostPid), 10)
+			buf = append(buf, `,"comm":`...)
+			buf = appendJSONString(buf, a.Comm)
+			if a.Exe != "" {
+				buf = append(buf, `,"exe":`...)
+				buf = appendJSONString(buf, a.Exe)
+			}
+			if len(a.Argv) > 0 {
+				buf = append(buf, `,"argv":`...)
+				buf = appendJSONStrings(buf, a.Argv)
+			}
+			buf = append(buf, `,"uid":`...)
+			buf = strconv.AppendUint(buf, uint64(a.UID), 10)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
+	}
+	return append(buf, '}'), nil
+}
+
+// appendJSONTime writes what time.Time.MarshalJSON does.
+func appendJSONTime(buf []byte, t time.Time) ([]byte, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		b, err := json.Marshal(t) // the same error json.Marshal gives
+		return append(buf, b...), err
+	}
+	buf = append(buf, '"')
+	buf = t.AppendFormat(buf, time.RFC3339Nano)
+	return append(buf, '"'), nil
+}
+
+func appendJSONArgs(buf []byte, args map[string]any) ([]byte, error) {
+	if args == nil {
+		return append(buf, "null"...), nil
+	}
+	var small [32]string
+	keys := small[:0]
+	for k := range args {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		switch v := args[k].(type) {
+		case string:
+			buf = appendJSONString(buf, v)
+		case int64:
+			buf = strconv.AppendInt(buf, v, 10)
+		case uint64:
+			buf = strconv.AppendUint(buf, v, 10)
+		case bool:
+			buf = strconv.AppendBool(buf, v)
+		case []string:
+			if v == nil {
+				buf = append(buf, "null"...)
+			} else {
+				buf = appendJSONStrings(buf, v)
+			}
+		case []byte:
+			if v == nil {
+				buf = append(buf, "null"...)
+			} else {
+				buf = append(buf, '"')
+				buf = base64.StdEncoding.AppendEncode(buf, v)
+				buf = append(buf, '"')
+			}
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			buf = append(buf, b...)
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+func appendJSONStrings(buf []byte, ss []string) []byte {
+	buf = append(buf, '[')
+	for i, s := range ss {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, s)
+	}
+	return append(buf, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
+// appendJSONString escapes s the way encoding/json does with HTML escaping
+// on: control characters, '"', '\\', '<', '>', '&', U+2028 and U+2029 are
+// escaped and invalid UTF-8 becomes U+FFFD.
+func appendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				buf = append(buf, '\\', b)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}

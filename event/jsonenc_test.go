@@ -1,0 +1,89 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func jsonSample() *Event {
+	st := time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	return &Event{
+		Name: "sched_process_exec", ID: IDSchedProcessExec, Time: time.Date(2026, 12, 5, 17, 0, 0, 123456789, time.FixedZone("x", 3600)),
+		Host: "h<&>", Probe: "tp_btf/sched_process_exec",
+		Process: Process{Pid: 1, Tid: 2, Ppid: 3, HostPid: 4, HostTid: 5, HostPpid: 6, UID: 7, GID: 8, EUID: 9, EGID: 10,
+			Comm: "a\"b\\c\n\t\x01\x7f", Exe: "/usr/bin/\u2028x\u2029", Argv: []string{"x", "", "\xff\xfe bad utf8 é"},
+			CgroupID: 1 << 63, ContainerID: "abc", MntNS: 11, PidNS: 12, StartTime: &st,
+			Ancestors: []Ancestor{{Pid: 1, HostPid: 2, Comm: "bash", Exe: "/bin/bash", Argv: []string{"-c", "x"}, UID: 0}, {Pid: 3, Comm: "init"}}},
+		ReturnValue: -22,
+		Args: map[string]any{"pathname": "/etc/<shadow>", "flags": uint64(0x8000), "neg": int64(-5), "ok": true, "argv": []string{"a", "b"},
+			"empty": []string{}, "nilarr": []string(nil), "header": []byte{0x7f, 'E', 'L', 'F'}, "nilbytes": []byte(nil), "num": json.Number("12"),
+			"other": map[string]any{"z": 1, "a": []any{"x", 2.5}}, "nothing": nil, "\u00e9key": "v"},
+		Unreadable: []string{"env"},
+	}
+}
+
+// AppendJSON writes the bytes json.Marshal writes, for every field and
+// argument type, the escaping of strings included.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	for _, e := range []*Event{jsonSample(), {}, {Name: "x", Args: map[string]any{}}} {
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("AppendJSON differs from json.Marshal:\n got %s\nwant %s", got, want)
+		}
+	}
+	bad := &Event{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := bad.AppendJSON(nil); err == nil {
+		t.Error("a time past year 9999 encoded without error")
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "<&>", "\u2028\u2029", "\xff", "a\x00b", "\"\\", "é漢字\U0001F600"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := &Event{Name: s, Args: map[string]any{s: s, "l": []string{s}}, Process: Process{Comm: s}}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("string %q:\n got %s\nwant %s", s, got, want)
+		}
+	})
+}
+
+func BenchmarkEventMarshal(b *testing.B) {
+	e := jsonSample()
+	delete(e.Args, "other")
+	delete(e.Args, "num")
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := json.Marshal(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("append-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := e.Marshal(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

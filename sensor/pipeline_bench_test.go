@@ -1,0 +1,100 @@
+package sensor
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"github.com/vigil-sec/vigil/sensor/load"
+	"os"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/proc"
+)
+
+// pipelineRecords are records of the kinds a busy host sends most (an open,
+// an exec with its argv, a connect), by this process, so that the process
+// table enriches them with its real ancestry from /proc.
+func pipelineRecords() [][]byte {
+	pid := uint32(os.Getpid())
+	u64 := func(b *recordBuilder, i int, v uint64) *recordBuilder {
+		return b.arg(i, byte(event.TypeUint64), binary.LittleEndian.AppendUint64(nil, v))
+	}
+	boolean := func(b *recordBuilder, i int, v bool) *recordBuilder {
+		x := byte(0)
+		if v {
+			x = 1
+		}
+		return b.arg(i, byte(event.TypeBool), []byte{x})
+	}
+	open := newRecord(event.IDSecurityFileOpen, pid, "bench").str(0, "/usr/lib/x86_64-linux-gnu/libc.so.6").u32(1, 0x8000).u32(2, 0o100644).u32(3, 0x800003)
+	open = boolean(u64(open, 4, 123456).str(5, "ext4"), 6, false)
+	exec := newRecord(event.IDSchedProcessExec, pid, "bench").str(0, "/usr/bin/curl").str(1, "/usr/bin/curl").str(2, "").
+		strArr(3, false, "curl", "-fsSL", "https://example.com/install.sh", "-o", "/tmp/install.sh").u32(4, 0x800003)
+	exec = u64(exec, 5, 99887766).u32(6, 0o100755).str(9, "ext4").str(10, "pipe").str(14, "tty").u32(15, 5)
+	out := [][]byte{open.bytes(), exec.bytes(), open.bytes(), open.bytes()}
+	for _, r := range out {
+		// as the kernel fills them: the parent, and a cgroup id (the
+		// table caches the container id per cgroup)
+		binary.LittleEndian.PutUint32(r[offHostPpid:], uint32(os.Getppid()))
+		binary.LittleEndian.PutUint32(r[offPpid:], uint32(os.Getppid()))
+		binary.LittleEndian.PutUint64(r[offCgroup:], 4242)
+	}
+	return out
+}
+
+// BenchmarkSensorPipeline measures the sensor's CPU per event between the
+// ring buffer and NATS: decoding a record, enriching it from the process
+// table and encoding its JSON (the publisher's queueing and the NATS client
+// are the bus's and not in it), with the event's JSON written directly
+// (append-json, what the sensor does) and through encoding/json's
+// reflection (encoding-json, the baseline) in the same run.
+// go test -bench SensorPipeline -cpuprofile.
+func BenchmarkSensorPipeline(b *testing.B) {
+	for _, enc := range []struct {
+		name    string
+		marshal func(*event.Event) ([]byte, error)
+	}{
+		{"encoding-json", func(ev *event.Event) ([]byte, error) { return json.Marshal(ev) }},
+		{"append-json", (*event.Event).Marshal},
+	} {
+		b.Run(enc.name, func(b *testing.B) {
+			s := &Sensor{procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, ld: &load.Loader{}}
+			s.cfg.Host = "bench-host"
+			recs := pipelineRecords()
+			var bytes int
+			// the machine may be shared: the thread's own CPU time is
+			// reported besides the wall clock
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPU(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev := s.handle(recs[i%len(recs)])
+				if ev == nil {
+					b.Fatal("a record did not decode")
+				}
+				data, err := enc.marshal(ev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = event.EventSubject(ev.Name, ev.Host)
+				bytes += len(data)
+			}
+			b.ReportMetric(float64(threadCPU(b)-cpu0)/float64(b.N), "cpu-ns/event")
+			b.ReportMetric(float64(bytes)/float64(b.N), "bytes/event")
+		})
+	}
+}
+
+// threadCPU is the CPU time the calling thread has used, in ns.
+func threadCPU(b *testing.B) int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
