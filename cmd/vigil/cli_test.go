@@ -216,7 +216,7 @@ func TestRulesExplain(t *testing.T) {
 			t.Errorf("explain fileless-exec lacks %q:\n%s", w, out)
 		}
 	}
-	out, _, err = runVigil(t, "rules", "explain", "masquerading-process")
+	out, _, err = runVigil(t, "rules", "explain", "self-deleting-program")
 	if err != nil || !strings.Contains(out, "fast path: no") || !strings.Contains(out, "why: ") {
 		t.Errorf("explain of a signature off the fast path: %v\n%s", err, out)
 	}
@@ -242,7 +242,7 @@ func TestRulesExplain(t *testing.T) {
 	for _, m := range fast.FindAllStringSubmatch(out, -1) {
 		marks[m[1]] = m[2]
 	}
-	if marks["fileless-exec"] != "yes" || marks["masquerading-process"] != "no" {
-		t.Errorf("rules list FAST column: fileless-exec %q, masquerading-process %q:\n%s", marks["fileless-exec"], marks["masquerading-process"], out)
+	if marks["fileless-exec"] != "yes" || marks["self-deleting-program"] != "no" {
+		t.Errorf("rules list FAST column: fileless-exec %q, self-deleting-program %q:\n%s", marks["fileless-exec"], marks["self-deleting-program"], out)
 	}
 }
