@@ -21,7 +21,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
-// faultRule fires on every execve of a program in the test's trigger folder
+// faultRule fires on every exec of a program in the test's trigger folder
 // and reports the argument the trigger was run with: each run is one finding.
 const faultRule = `package vigil.signatures.test_fault_exec
 
@@ -30,10 +30,10 @@ metadata := {
 	"name": "Trigger run by a fault test",
 	"version": "1.0.0",
 	"severity": "low",
-	"description": "An execve of the fault tests' trigger program.",
+	"description": "An exec of the fault tests' trigger program.",
 	"tactics": ["TA0002"],
 	"techniques": ["T1059"],
-	"events": ["execve"],
+	"events": ["sched_process_exec"],
 }
 
 finding contains {"run": input.args.argv[1]} if {
@@ -284,6 +284,7 @@ func TestFaultSIGTERMWithBacklog(t *testing.T) {
 	const n = 3000
 	for i := range n {
 		ev := sampleEvents()[0]
+		ev.Name, ev.ID = "sched_process_exec", event.IDSchedProcessExec
 		ev.Process.Pid = uint32(100000 + i)
 		ev.Args = map[string]any{"pathname": r.trigger, "argv": []string{r.trigger, strconv.Itoa(i)}}
 		data, _ := ev.Marshal()
