@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 )
 
 // RecordHeader is the context header every record starts with, as generated
@@ -45,4 +46,27 @@ func Objects() ([]Object, error) {
 type objectLoader struct {
 	name string
 	load func() (*ebpf.CollectionSpec, error)
+}
+
+// EnumValues returns the values of a C enum (event_id, event_arg, arg_type,
+// event_mode, ...) by name, from the BTF of the first object that has it:
+// the enums are in the objects that export them to Go (bpf2go-types) and in
+// those that use them. Tests check the Go side against it.
+func EnumValues(name string) (map[string]uint64, error) {
+	objs, err := Objects()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		var e *btf.Enum
+		if err := o.Spec.Types.TypeByName(name, &e); err != nil {
+			continue
+		}
+		out := make(map[string]uint64, len(e.Values))
+		for _, v := range e.Values {
+			out[v.Name] = v.Value
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("enum %s is in the BTF of no object", name)
 }

@@ -16,30 +16,8 @@ import (
 
 func startJSServer(t *testing.T, url string, eng *Engine, opts ServeOptions) (*Server, func()) {
 	t.Helper()
-	nc := connect(t, url)
 	opts.JetStream = JetStreamOn
-	srv := NewServer(nc, eng, opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("server stopped before ready: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("server not ready within 20s")
-	}
-	return srv, func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return within 30s of cancel")
-		}
-	}
+	return startServerWith(t, url, eng, opts)
 }
 
 // storedFindings reads every finding in VIGIL_FINDINGS, by id.

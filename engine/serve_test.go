@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -57,29 +56,7 @@ func (c *collectOutput) len() int {
 
 func startServer(t *testing.T, url string, eng *Engine, out Output, log zerolog.Logger) (*Server, func()) {
 	t.Helper()
-	nc := connect(t, url)
-	srv := NewServer(nc, eng, ServeOptions{Output: out, Logger: log, Workers: 2})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("server stopped before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready within 10s")
-	}
-	return srv, func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("Run did not return within 15s of cancel")
-		}
-	}
+	return startServerWith(t, url, eng, ServeOptions{Output: out, Logger: log, Workers: 2})
 }
 
 func TestServePublishesFindingsAndCountsBadMessages(t *testing.T) {
