@@ -87,17 +87,15 @@ func TestSensorSeesFileCopies(t *testing.T) {
 		t.Logf("no reflink-capable file system, FICLONE is not tested: %s", why)
 	}
 	for _, dir := range dirs {
-		from := src
-		if dir == rdir {
-			// copy_file_range and reflinks stay within one file system
-			from = filepath.Join(rdir, "true")
-			data, err := os.ReadFile(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(from, data, 0o755); err != nil {
-				t.Fatal(err)
-			}
+		// copy_file_range and reflinks stay within one file system: the
+		// source is a copy of /bin/true made beside the copies
+		from := filepath.Join(dir, "true")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(from, data, 0o755); err != nil {
+			t.Fatal(err)
 		}
 		var r copyReport
 		runTrigger(t, exec.Command(trig, "-run", from, dir), &r)
@@ -118,7 +116,7 @@ func TestSensorSeesFileCopies(t *testing.T) {
 				// the file system's: the inode is what identifies there
 				devOK := a.Dev() == uint32(c.Dev) || dir == rdir && a.Dev() != 0
 				if a.Syscall() != sys || !devOK || a.Inode() != c.Inode ||
-					a.Mode() != unix.S_IFREG|0o755 || a.Offset() != 0 || a.Bytes() != c.Size || ev.ReturnValue != c.Size && sys != "ioctl_ficlone" {
+					a.Mode() != unix.S_IFREG|0o755 || a.Offset() != 0 || !copiedAll(sys, a.Bytes(), c.Size) || ev.ReturnValue != a.Bytes() && sys != "ioctl_ficlone" {
 					t.Errorf("%s: file_copy %v (return %d), want dev/inode %d/%d, size %d", sys, ev.Args, ev.ReturnValue, c.Dev, c.Inode, c.Size)
 				}
 				if sys == "splice" {
@@ -147,6 +145,10 @@ func TestSensorSeesFileCopies(t *testing.T) {
 func TestSensorSeesIoUring(t *testing.T) {
 	ls := startSensor(t)
 	if st := probeOf(ls, "io_uring_submit_req"); st.Probe == "" {
+		spec, _ := event.Lookup("io_uring_submit_req")
+		if missing := missingTracepoints(t, spec); missing != "" {
+			t.Skipf("this kernel (%s) has no tracepoint %s, so no io_uring_submit_req event", kernelRelease(), missing)
+		}
 		t.Fatalf("io_uring_submit_req: no probe attached: %v", st.Err)
 	}
 	trig := filepath.Join(triggers(t), "uringops")
@@ -271,4 +273,14 @@ func TestSensorSeesNewMountAPI(t *testing.T) {
 		t.Errorf("open_tree: %v", ev.Args)
 	}
 	of("move_mount", func(ev *event.Event) bool { return ev.Args["pathname"] == r.Bind })
+}
+
+// copiedAll tells whether the first file_copy of a copy covers the file:
+// splice moves at most a pipe's capacity (64 KiB by default) per call, so its
+// first event is the first chunk; the other calls copy the file in one.
+func copiedAll(sys string, bytes, size int64) bool {
+	if sys == "splice" {
+		return bytes > 0 && bytes <= size
+	}
+	return bytes == size
 }

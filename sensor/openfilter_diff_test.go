@@ -2,7 +2,9 @@ package sensor
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +102,14 @@ func TestSensorOpenFilterDifferential(t *testing.T) {
 	// the last open is one the matcher wants: once it is in, the run's
 	// other opens are
 	const last = "/etc/shadow"
+	if _, err := os.Stat(last); errors.Is(err, fs.ErrNotExist) {
+		// a bare system (make vmtest's guests) may have none: an open
+		// that fails before the file is found is no event
+		if err := os.WriteFile(last, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(last) })
+	}
 	list = append(list, "r:"+last)
 
 	type open struct{ path, flags string }
