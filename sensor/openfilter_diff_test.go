@@ -188,6 +188,9 @@ func TestSensorOpenFilterDifferential(t *testing.T) {
 	t.Logf("%d opens: %d the matcher admits (all let out), %d let out it rejects, %d left in the kernel", len(every), wanted, kept, dropped)
 	// the filter must be worth something: the ordinary files stay in
 	for _, p := range []string{"/etc/hostname", "/etc/ld.so.cache", "/proc/PID/status", "/usr/lib/os-release", filepath.Join(dir, "plain.txt")} {
+		if _, err := os.Stat(p); err != nil && !strings.Contains(p, "/PID/") {
+			continue // a bare system (make vmtest's guests) lacks some
+		}
 		rd := open{p, fmt.Sprint(0x8800)} // O_RDONLY|O_NONBLOCK|O_LARGEFILE
 		if _, ok := every[rd]; !ok {
 			t.Errorf("no open of %s with flags %s in the unfiltered run", p, rd.flags)
