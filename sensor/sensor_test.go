@@ -317,10 +317,10 @@ func missingTracepoints(t *testing.T, spec event.Spec) string {
 	}
 	var names []string
 	for _, pb := range load.EventProbes(spec.ID) {
-		kind, rest, _ := strings.Cut(pb.Name, "/")
-		if kind != "tp_btf" && kind != "raw_tracepoint" {
+		if kind := pb.Kind(); kind != "tp_btf" && kind != "raw_tracepoint" {
 			return ""
 		}
+		_, rest, _ := strings.Cut(pb.Name, "/")
 		name, _, _ := strings.Cut(rest, "+")
 		var td *btf.Typedef
 		if err := kernel.TypeByName("btf_trace_"+name, &td); err == nil {
@@ -335,8 +335,7 @@ func missingTracepoints(t *testing.T, spec event.Spec) string {
 
 func hooksOnly(spec event.Spec) bool {
 	for _, pb := range load.EventProbes(spec.ID) {
-		kind, _, _ := strings.Cut(pb.Name, "/")
-		switch kind {
+		switch pb.Kind() {
 		case "fentry", "fexit", "kprobe", "kretprobe":
 		default:
 			return false
