@@ -465,8 +465,8 @@ func TestSensorSeesCredentialsRaisedToRoot(t *testing.T) {
 		return ev.Name == "commit_creds" && ev.Process.HostPid == r.Pid &&
 			ev.Args["old_euid"] == uint64(65534) && ev.Args["new_euid"] == uint64(0)
 	})
-	if ev.Process.Exe != helper {
-		t.Errorf("credential change at exec names exe %q, want the new program %q", ev.Process.Exe, helper)
+	if ev.Process.Exe != helper || ev.Args["exe"] != helper {
+		t.Errorf("credential change at exec names exe %q (argument exe %v), want the new program %q", ev.Process.Exe, ev.Args["exe"], helper)
 	}
 	ls.waitFor(t, "setuid(0)", func(ev *event.Event) bool {
 		return ev.Name == "setuid" && ev.Process.HostPid == r.Pid && ev.Args["uid"] == uint64(0) && ev.ReturnValue == 0
