@@ -12,7 +12,8 @@
 //
 // It prints one JSON line: the pid (as the host sees it) of the process that
 // did the switching and the helper's, the inodes of the namespaces it
-// started in and of those it unshared, and the result of each step.
+// started in and of those it unshared (every kind, switched or kept), and
+// the result of each step.
 package main
 
 import (
@@ -41,6 +42,10 @@ type report struct {
 }
 
 var kinds = []string{"mnt", "uts", "ipc", "net", "cgroup"}
+
+// every namespace file the report gives the inode of: the ones it switches
+// and those it keeps
+var reported = append(kinds, "pid_for_children", "time", "time_for_children", "user")
 
 // the helper's pidfd, handed to the inner process
 const pidfdFd = 3
@@ -101,7 +106,7 @@ func outer() (*report, error) {
 
 func inodes() map[string]uint64 {
 	out := map[string]uint64{}
-	for _, k := range kinds {
+	for _, k := range reported {
 		var st unix.Stat_t
 		if unix.Stat("/proc/thread-self/ns/"+k, &st) == nil {
 			out[k] = st.Ino
