@@ -439,6 +439,7 @@ func testMagicWrite(t *testing.T, ls *liveSensor, triggers string) {
 		Dev   uint64 `json:"dev"`
 		Inode uint64 `json:"inode"`
 		Head  []byte `json:"head"`
+		Size  uint64 `json:"size"`
 	}
 	for _, c := range []struct {
 		args  []string
@@ -467,6 +468,9 @@ func testMagicWrite(t *testing.T, ls *liveSensor, triggers string) {
 		}
 		if c.write == "vfs_writev" && argU(ev, "vlen") != 2 {
 			t.Errorf("writev: vlen = %v, want 2", ev.Args["vlen"])
+		}
+		if c.write == "vfs_write" && argU(ev, "count") != r.Size {
+			t.Errorf("%v: vfs_write count %v, want the %d bytes written", c.args, ev.Args["count"], r.Size)
 		}
 	}
 	t.Logf("magic_write fed by the fallback: %v", fallback)
@@ -527,12 +531,15 @@ func BenchmarkSensorOpen(b *testing.B) {
 }
 
 type setcapReport struct {
-	Pid       uint32 `json:"pid"`
-	ByPath    string `json:"by_path"`
-	ByFd      string `json:"by_fd"`
-	Permitted uint64 `json:"permitted"`
-	UserXattr string `json:"user_xattr"`
-	Error     string `json:"error"`
+	Pid         uint32 `json:"pid"`
+	ByPath      string `json:"by_path"`
+	ByFd        string `json:"by_fd"`
+	V3          string `json:"v3"`
+	RootID      uint32 `json:"rootid"`
+	Permitted   uint64 `json:"permitted"`
+	Inheritable uint64 `json:"inheritable"`
+	UserXattr   string `json:"user_xattr"`
+	Error       string `json:"error"`
 }
 
 // testSetxattr: file capabilities written by path and by descriptor come
@@ -543,19 +550,33 @@ func testSetxattr(t *testing.T, ls *liveSensor, triggers string) {
 	if r.Error != "" {
 		t.Fatalf("setcap: %s", r.Error)
 	}
-	for _, c := range []struct{ path, sys string }{{r.ByPath, "setxattr"}, {r.ByFd, "fsetxattr"}} {
+	for _, c := range []struct {
+		path, sys     string
+		flags         int
+		version, size int
+		rootid        uint32 // revision 3 only
+	}{
+		{r.ByPath, "setxattr", unix.XATTR_CREATE, 2, 20, 0},
+		{r.ByFd, "fsetxattr", 0, 2, 20, 0},
+		{r.V3, "setxattr", 0, 3, 24, r.RootID},
+	} {
 		ev := ls.waitFor(t, "setxattr", func(ev *event.Event) bool {
 			return ev.Name == "setxattr" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == c.path
 		})
-		if ev.Args["name"] != "security.capability" || ev.Args["syscall"] != c.sys || ev.ReturnValue != 0 {
-			t.Errorf("%s: name %v syscall %v return %d, want security.capability %s 0", c.path, ev.Args["name"], ev.Args["syscall"], ev.ReturnValue, c.sys)
+		if ev.Args["name"] != "security.capability" || ev.Args["syscall"] != c.sys || argU(ev, "flags") != uint64(c.flags) || ev.ReturnValue != 0 {
+			t.Errorf("%s: name %v syscall %v flags %v return %d, want security.capability %s %d 0", c.path, ev.Args["name"], ev.Args["syscall"], ev.Args["flags"], ev.ReturnValue, c.sys, c.flags)
 		}
-		if argU(ev, "cap_permitted") != r.Permitted || ev.Args["cap_effective"] != true || argU(ev, "cap_version") != 2 || argU(ev, "size") != 20 {
-			t.Errorf("%s: cap_permitted %#x effective %v version %d size %d, want %#x true 2 20",
-				c.path, argU(ev, "cap_permitted"), ev.Args["cap_effective"], argU(ev, "cap_version"), argU(ev, "size"), r.Permitted)
+		if argU(ev, "cap_permitted") != r.Permitted || argU(ev, "cap_inheritable") != r.Inheritable || ev.Args["cap_effective"] != true ||
+			argU(ev, "cap_version") != uint64(c.version) || argU(ev, "size") != uint64(c.size) {
+			t.Errorf("%s: cap_permitted %#x inheritable %#x effective %v version %d size %d, want %#x %#x true %d %d",
+				c.path, argU(ev, "cap_permitted"), argU(ev, "cap_inheritable"), ev.Args["cap_effective"], argU(ev, "cap_version"), argU(ev, "size"),
+				r.Permitted, r.Inheritable, c.version, c.size)
 		}
-		if v, _ := ev.Args["value"].([]byte); len(v) != 20 {
-			t.Errorf("%s: value %v, want the 20 bytes written", c.path, ev.Args["value"])
+		if rootid, ok := ev.Args["cap_rootid"]; (c.version == 3) != ok || (ok && rootid != uint64(c.rootid)) {
+			t.Errorf("%s: cap_rootid %v, want %d (revision 3 only)", c.path, rootid, c.rootid)
+		}
+		if v, _ := ev.Args["value"].([]byte); len(v) != c.size {
+			t.Errorf("%s: value %v, want the %d bytes written", c.path, ev.Args["value"], c.size)
 		}
 	}
 	// the user.* write came first, on the same CPU: had it been reported,

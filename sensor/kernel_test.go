@@ -286,8 +286,12 @@ func TestSensorSeesPtraceInjection(t *testing.T) {
 			return ev.Name == "ptrace" && ev.Process.HostPid == r.Pid && ev.Args["request_name"] == name
 		}
 	}
+	requests := map[string]int64{"PTRACE_ATTACH": unix.PTRACE_ATTACH, "PTRACE_POKEDATA": unix.PTRACE_POKEDATA, "PTRACE_SETREGSET": unix.PTRACE_SETREGSET}
 	for _, name := range []string{"PTRACE_ATTACH", "PTRACE_POKEDATA", "PTRACE_SETREGSET"} {
 		ev := ls.waitFor(t, name, req(name))
+		if ev.Args["request"] != requests[name] {
+			t.Errorf("%s: request %v, want %d", name, ev.Args["request"], requests[name])
+		}
 		if ev.Args["pid"] != int64(r.VictimPid) || ev.ReturnValue != 0 {
 			t.Errorf("%s: pid %v return %d, want %d 0", name, ev.Args["pid"], ev.ReturnValue, r.VictimPid)
 		}
@@ -311,7 +315,7 @@ func TestSensorSeesPtraceInjection(t *testing.T) {
 	for _, name := range []string{"process_vm_writev", "process_vm_readv"} {
 		ev := ls.waitFor(t, name, func(ev *event.Event) bool { return ev.Name == name && ev.Process.HostPid == r.Pid })
 		if ev.Args["pid"] != int64(r.VictimPid) || ev.Args["remote_addr"] != r.VMAddr || ev.Args["remote_len"] != uint64(8) ||
-			ev.Args["remote_iovcnt"] != uint64(1) || ev.ReturnValue != 8 {
+			ev.Args["remote_iovcnt"] != uint64(1) || ev.Args["local_iovcnt"] != uint64(1) || ev.Args["flags"] != uint64(0) || ev.ReturnValue != 8 {
 			t.Errorf("%s: %v return %d, want pid %d remote %#x len 8, 8 bytes", name, ev.Args, ev.ReturnValue, r.VictimPid, r.VMAddr)
 		}
 	}
@@ -583,17 +587,19 @@ func TestSensorSeesKexecLoads(t *testing.T) {
 		Cmdline       string `json:"cmdline"`
 		KexecLoad     string `json:"kexec_load"`
 		KexecFileLoad string `json:"kexec_file_load"`
+		Entry         uint64 `json:"entry"`
+		KernelFd      int    `json:"kernel_fd"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(dir, "kexec")), &r)
 	if r.KexecLoad == "ok" || r.KexecFileLoad == "ok" {
 		t.Fatalf("the kernel accepted a bogus kexec request: %+v", r)
 	}
 	ev := ls.waitFor(t, "kexec_load", func(ev *event.Event) bool { return ev.Name == "kexec_load" && ev.Process.HostPid == r.Pid })
-	if ev.Args["flags"] != uint64(0x8000) || ev.Args["nr_segments"] != uint64(0) || ev.ReturnValue >= 0 {
+	if ev.Args["flags"] != uint64(0x8000) || ev.Args["nr_segments"] != uint64(0) || ev.Args["entry"] != r.Entry || ev.ReturnValue >= 0 {
 		t.Errorf("kexec_load (%s): %v return %d", r.KexecLoad, ev.Args, ev.ReturnValue)
 	}
 	ev = ls.waitFor(t, "kexec_file_load", func(ev *event.Event) bool { return ev.Name == "kexec_file_load" && ev.Process.HostPid == r.Pid })
-	if ev.Args["kernel_path"] != r.File || ev.Args["cmdline"] != r.Cmdline || ev.Args["initrd_fd"] != int64(-1) ||
+	if ev.Args["kernel_path"] != r.File || ev.Args["kernel_fd"] != int64(r.KernelFd) || ev.Args["cmdline"] != r.Cmdline || ev.Args["initrd_fd"] != int64(-1) ||
 		ev.Args["flags"] != uint64(4) || ev.ReturnValue >= 0 {
 		t.Errorf("kexec_file_load (%s): %v return %d", r.KexecFileLoad, ev.Args, ev.ReturnValue)
 	}

@@ -352,13 +352,21 @@ func TestSensorSeesModuleLoads(t *testing.T) {
 		File        string `json:"file"`
 		InitModule  string `json:"init_module"`
 		FinitModule string `json:"finit_module"`
+		Fd          int    `json:"fd"`
+		Params      string `json:"params"`
+		Flags       int    `json:"flags"`
+		Dev         uint64 `json:"dev"`
+		Inode       uint64 `json:"inode"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(dir, "kmod")), &r)
+	if r.Params == "" || r.Flags == 0 {
+		t.Fatalf("kmod passed no parameters or flags: %+v", r)
+	}
 	ev := ls.waitFor(t, "init_module", func(ev *event.Event) bool {
 		return ev.Name == "init_module" && ev.Process.HostPid == r.Pid
 	})
-	if ev.Args["len"] != uint64(64) {
-		t.Errorf("init_module len = %v, want 64", ev.Args["len"])
+	if ev.Args["len"] != uint64(64) || ev.Args["param_values"] != r.Params {
+		t.Errorf("init_module len %v param_values %q, want 64 %q", ev.Args["len"], ev.Args["param_values"], r.Params)
 	}
 	if r.InitModule != "ok" && ev.ReturnValue >= 0 {
 		t.Errorf("init_module failed with %s but the event says %d", r.InitModule, ev.ReturnValue)
@@ -366,8 +374,8 @@ func TestSensorSeesModuleLoads(t *testing.T) {
 	ev = ls.waitFor(t, "finit_module", func(ev *event.Event) bool {
 		return ev.Name == "finit_module" && ev.Process.HostPid == r.Pid
 	})
-	if ev.Args["pathname"] != r.File {
-		t.Errorf("finit_module pathname = %q, want %q", ev.Args["pathname"], r.File)
+	if !argsMatch(ev, map[string]any{"pathname": r.File, "fd": r.Fd, "param_values": r.Params, "flags": r.Flags}) {
+		t.Errorf("finit_module %v, want pathname %s fd %d param_values %q flags %d", ev.Args, r.File, r.Fd, r.Params, r.Flags)
 	}
 	if !strings.HasSuffix(ev.Process.Exe, "/kmod") {
 		t.Errorf("exe = %q, want the kmod trigger", ev.Process.Exe)
@@ -388,8 +396,8 @@ func TestSensorSeesModuleLoads(t *testing.T) {
 	ev = ls.waitFor(t, "security_kernel_read_file of the module file", func(ev *event.Event) bool {
 		return ev.Name == "security_kernel_read_file" && ev.Process.HostPid == r.Pid && ev.Args["pathname"] == r.File
 	})
-	if ev.Args["type"] != "module" {
-		t.Errorf("security_kernel_read_file type = %v, want module", ev.Args["type"])
+	if ev.Args["type"] != "module" || argU(ev, "dev") != r.Dev || argU(ev, "inode") != r.Inode {
+		t.Errorf("security_kernel_read_file type %v dev %v inode %v, want module %d %d", ev.Args["type"], ev.Args["dev"], ev.Args["inode"], r.Dev, r.Inode)
 	}
 }
 
@@ -401,11 +409,14 @@ func TestSensorSeesMemfdExec(t *testing.T) {
 		Memfd string `json:"memfd"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(dir, "memfdexec"), "/bin/true"), &r)
-	ls.waitFor(t, "memfd_create", func(ev *event.Event) bool {
+	ev := ls.waitFor(t, "memfd_create", func(ev *event.Event) bool {
 		return ev.Name == "memfd_create" && ev.Process.HostPid == r.Pid && ev.Args["name"] == r.Memfd
 	})
+	if argU(ev, "flags") != unix.MFD_CLOEXEC {
+		t.Errorf("memfd_create flags %v, want MFD_CLOEXEC", ev.Args["flags"])
+	}
 	// the same pid first execs the trigger, then the memfd (argv[0] is its name)
-	ev := ls.waitFor(t, "sched_process_exec of the memfd", func(ev *event.Event) bool {
+	ev = ls.waitFor(t, "sched_process_exec of the memfd", func(ev *event.Event) bool {
 		a, _ := ev.Args["argv"].([]string)
 		return ev.Name == "sched_process_exec" && ev.Process.HostPid == r.Pid && len(a) > 0 && a[0] == r.Memfd
 	})

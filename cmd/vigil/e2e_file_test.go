@@ -164,18 +164,19 @@ func scenarioWXMemory(t *testing.T, env *e2eEnv) []expectation {
 	return out
 }
 
-// scenarioSetcap: two files given cap_setuid (and cap_net_raw) as setcap
-// +ep does, by path and by descriptor.
+// scenarioSetcap: three files given cap_setuid (and cap_net_raw) as setcap
+// +ep does, by path and by descriptor, and one for a user namespace's root.
 func scenarioSetcap(t *testing.T, env *e2eEnv) []expectation {
 	var r struct {
 		Pid    uint32 `json:"pid"`
 		Exe    string `json:"exe"`
 		ByPath string `json:"by_path"`
 		ByFd   string `json:"by_fd"`
+		V3     string `json:"v3"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "setcap"), t.TempDir()), &r)
 	var out []expectation
-	for _, p := range []string{r.ByPath, r.ByFd} {
+	for _, p := range []string{r.ByPath, r.ByFd, r.V3} {
 		out = append(out, expectation{what: "cap_setuid given to " + p, sigID: "file-capabilities-set", pid: r.Pid,
 			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "setcap", event: "setxattr", also: argIs("pathname", p)})
 	}

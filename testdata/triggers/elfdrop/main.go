@@ -28,6 +28,7 @@ type report struct {
 	Dev   uint64 `json:"dev"`
 	Inode uint64 `json:"inode"`
 	Head  []byte `json:"head"`
+	Size  int    `json:"size"` // bytes written, in one call
 }
 
 func main() {
@@ -81,7 +82,7 @@ func run(dir, via string, script, keep bool) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	r.Dev, r.Inode, r.Head = st.Dev, st.Ino, data[:20]
+	r.Dev, r.Inode, r.Head, r.Size = st.Dev, st.Ino, data[:20], len(data)
 	if !keep {
 		if err := os.Remove(r.File); err != nil {
 			return err

@@ -23,6 +23,8 @@ type report struct {
 	Cmdline       string `json:"cmdline"`
 	KexecLoad     string `json:"kexec_load"`
 	KexecFileLoad string `json:"kexec_file_load"`
+	Entry         uint64 `json:"entry"`
+	KernelFd      int    `json:"kernel_fd"`
 }
 
 // kexecNoSuchFlag is a kexec_load flag no kernel defines; kexecFileNoInitrd
@@ -54,8 +56,8 @@ func main() {
 }
 
 func run() error {
-	r := report{Pid: os.Getpid(), Cmdline: "vigil-kexec-test"}
-	_, _, errno := unix.Syscall6(unix.SYS_KEXEC_LOAD, 0, 0, 0, kexecNoSuchFlag, 0, 0)
+	r := report{Pid: os.Getpid(), Cmdline: "vigil-kexec-test", Entry: 0x7669676c000}
+	_, _, errno := unix.Syscall6(unix.SYS_KEXEC_LOAD, uintptr(r.Entry), 0, 0, kexecNoSuchFlag, 0, 0)
 	r.KexecLoad = errString(errno)
 
 	f, err := os.CreateTemp("", "vigil-kexec-*.img")
@@ -73,6 +75,7 @@ func run() error {
 		return err
 	}
 	defer ro.Close()
-	r.KexecFileLoad = errString(unix.KexecFileLoad(int(ro.Fd()), -1, r.Cmdline, kexecFileNoInitrd))
+	r.KernelFd = int(ro.Fd())
+	r.KexecFileLoad = errString(unix.KexecFileLoad(r.KernelFd, -1, r.Cmdline, kexecFileNoInitrd))
 	return json.NewEncoder(os.Stdout).Encode(r)
 }

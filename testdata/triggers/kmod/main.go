@@ -3,8 +3,9 @@
 // sensor sees both attempts. Neither image is a real module and both calls are
 // expected to fail: vigil detects the attempt, not the success.
 //
-// It prints one JSON line: its pid, the file it passed to finit_module and the
-// error each call returned.
+// Both pass the same module parameters, finit_module a flag as well. It prints
+// one JSON line: its pid, the file and descriptor it passed to finit_module,
+// the parameters and flags, and the error each call returned.
 package main
 
 import (
@@ -22,6 +23,11 @@ type report struct {
 	InitModule  string `json:"init_module"`
 	FinitModule string `json:"finit_module"`
 	File        string `json:"file"`
+	Fd          int    `json:"fd"`
+	Params      string `json:"params"`
+	Flags       int    `json:"flags"`
+	Dev         uint64 `json:"dev"`
+	Inode       uint64 `json:"inode"`
 }
 
 func main() {
@@ -33,11 +39,11 @@ func main() {
 
 func run() error {
 	exe, _ := os.Executable()
-	r := report{Pid: os.Getpid(), Exe: exe}
+	r := report{Pid: os.Getpid(), Exe: exe, Params: "vigil_test=1 debug", Flags: unix.MODULE_INIT_IGNORE_MODVERSIONS}
 
 	// A bogus image: an ELF magic followed by nothing the loader accepts.
 	image := append([]byte("\x7fELF"), make([]byte, 60)...)
-	r.InitModule = errString(unix.InitModule(image, ""))
+	r.InitModule = errString(unix.InitModule(image, r.Params))
 
 	f, err := os.CreateTemp("", "vigil-kmod-*.ko")
 	if err != nil {
@@ -59,7 +65,13 @@ func run() error {
 		return err
 	}
 	defer ro.Close()
-	r.FinitModule = errString(unix.FinitModule(int(ro.Fd()), "", 0))
+	var st unix.Stat_t
+	if err := unix.Fstat(int(ro.Fd()), &st); err != nil {
+		return err
+	}
+	r.Dev, r.Inode = st.Dev, st.Ino
+	r.Fd = int(ro.Fd())
+	r.FinitModule = errString(unix.FinitModule(r.Fd, r.Params, r.Flags))
 
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
