@@ -631,7 +631,7 @@ func startCapturingSensor(t *testing.T, dir string) *liveSensor {
 func checkCaptured(t *testing.T, ev *event.Event, dir string) []byte {
 	t.Helper()
 	sum, _ := ev.Args["sha256"].(string)
-	if ev.Args["complete"] != true || ev.Args["file"] != filepath.Join(dir, sum) {
+	if ev.Args["complete"] != true || ev.Args["file"] != filepath.Join(dir, sum) || ev.Args["received"] != ev.Args["size"] {
 		t.Fatalf("module_image_captured: %v", ev.Args)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, sum))

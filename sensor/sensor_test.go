@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -503,6 +504,14 @@ func TestSensorLongArgvIsOneEvent(t *testing.T) {
 	// the kernel's copy is read as one area of at most 8 KiB
 	if argv := ev.Args["argv"].([]string); len(argv) < 100 || !slices.Equal(argv[1:4], args[:3]) {
 		t.Errorf("sched_process_exec argv has %d elements starting %q, want at least 100 starting %q", len(argv), argv[:min(4, len(argv))], args[:3])
+	}
+	// header: the first 64 bytes of the program the kernel loaded
+	sh, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := ev.Args["header"].([]byte); !bytes.Equal(h, sh[:64]) {
+		t.Errorf("sched_process_exec header %q, want /bin/sh's first 64 bytes %q", h, sh[:64])
 	}
 	ev = ls.waitFor(t, "failed execve with a long argv", func(ev *event.Event) bool {
 		a, _ := ev.Args["argv"].([]string)
