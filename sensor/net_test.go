@@ -266,13 +266,19 @@ func TestSensorSeesDNS(t *testing.T) {
 		if !r.Answered {
 			t.Fatalf("dnsquery got no answer from its own responder: %+v", r)
 		}
+		// on loopback the kernel picks 127.0.0.1 as the query's source
 		q := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": false, "qname": tc.name, "qtype": "A", "id": r.ID,
-			"sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET", "opcode": 0, "attribution": "owner", "transport": transport})
+			"direction": "egress", "saddr": "127.0.0.1", "sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET",
+			"opcode": 0, "attribution": "owner", "transport": transport})
 		if q.Process.Comm != "dnsquery" {
 			t.Errorf("query attributed to comm %q", q.Process.Comm)
 		}
 		a := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": true, "qname": tc.name, "id": r.ID, "rcode": 0,
-			"answer_count": 1, "answers": []string{tc.answer}, "sport": 53, "dport": r.LocalPort, "transport": transport})
+			"answer_count": 1, "answers": []string{tc.answer}, "direction": "egress", "saddr": "127.0.53.53", "sport": 53,
+			"daddr": "127.0.0.1", "dport": r.LocalPort, "transport": transport})
+		if lo, err := net.InterfaceByName("lo"); err != nil || q.Args["ifindex"] != uint64(lo.Index) || a.Args["ifindex"] != uint64(lo.Index) {
+			t.Errorf("DNS on ifindex %v and %v (lo: %v, %v)", q.Args["ifindex"], a.Args["ifindex"], lo, err)
+		}
 		t.Logf("dns via %s: query %v; response %v", q.Probe, q.Args, a.Args)
 		// loopback is watched at egress only: each message once
 		time.Sleep(200 * time.Millisecond)
