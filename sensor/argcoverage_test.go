@@ -325,10 +325,6 @@ var uncovered = map[string]string{
 	"module_image_chunk.offset":     internal,
 	"module_image_chunk.total":      internal,
 	"module_image_chunk.data":       internal,
-	"security_bpf.attach_type":      todo,
-	"security_bpf.tracepoint":       todo,
-	"security_bpf.id":               todo,
-	"security_bpf.pathname":         todo,
 	"security_mmap_file.addr":       todo,
 }
 

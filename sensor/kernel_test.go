@@ -325,12 +325,15 @@ func TestSensorSeesBPFLoads(t *testing.T) {
 	ls := startSensor(t)
 	dir := triggers(t)
 	var r struct {
-		Pid       uint32 `json:"pid"`
-		MapName   string `json:"map_name"`
-		MapCreate string `json:"map_create"`
-		ProgName  string `json:"prog_name"`
-		ProgType  string `json:"prog_type"`
-		ProgLoad  string `json:"prog_load"`
+		Pid        uint32 `json:"pid"`
+		MapName    string `json:"map_name"`
+		MapCreate  string `json:"map_create"`
+		ProgName   string `json:"prog_name"`
+		ProgType   string `json:"prog_type"`
+		ProgLoad   string `json:"prog_load"`
+		PinPath    string `json:"pin_path"`
+		MapID      uint32 `json:"map_id"`
+		Tracepoint string `json:"tracepoint"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(dir, "bpfload")), &r)
 	if r.MapCreate != "ok" || r.ProgLoad != "ok" {
@@ -352,6 +355,11 @@ func TestSensorSeesBPFLoads(t *testing.T) {
 	if ev.Args["prog_type"] != r.ProgType || ev.Args["prog_name"] != r.ProgName || ev.Args["insn_cnt"] != uint64(2) {
 		t.Errorf("BPF_PROG_LOAD: %v", ev.Args)
 	}
+	// requests the kernel refuses still say what they asked for
+	ls.waitArgs(t, "security_bpf", r.Pid, map[string]any{"cmd": "BPF_OBJ_PIN", "pathname": r.PinPath})
+	ls.waitArgs(t, "security_bpf", r.Pid, map[string]any{"cmd": "BPF_MAP_GET_FD_BY_ID", "id": r.MapID})
+	ls.waitArgs(t, "security_bpf", r.Pid, map[string]any{"cmd": "BPF_RAW_TRACEPOINT_OPEN", "tracepoint": r.Tracepoint})
+	ls.waitArgs(t, "security_bpf", r.Pid, map[string]any{"cmd": "BPF_LINK_CREATE", "attach_type": "trace_fentry"})
 	ev = ls.waitFor(t, "security_bpf_map of the new map", func(ev *event.Event) bool {
 		return ev.Name == "security_bpf_map" && ev.Process.HostPid == r.Pid && ev.Args["map_name"] == r.MapName
 	})
