@@ -376,6 +376,7 @@ func testExecutableMemory(t *testing.T, ls *liveSensor, triggers string) {
 		MmapWX   uint64 `json:"mmap_wx"`
 		MprotWX  uint64 `json:"mprotect_wx"`
 		FileExec uint64 `json:"file_exec"`
+		FileHint uint64 `json:"file_hint"`
 		Len      uint64 `json:"len"`
 	}
 	runTrigger(t, exec.Command(filepath.Join(triggers, "wxmem")), &r)
@@ -415,6 +416,9 @@ func testExecutableMemory(t *testing.T, ls *liveSensor, triggers string) {
 	ev = of("security_mmap_file", func(ev *event.Event) bool { return ev.Args["pathname"] == exe })
 	if argU(ev, "prot") != rx || argU(ev, "flags")&unix.MAP_PRIVATE == 0 || argU(ev, "inode") != st.Ino || argU(ev, "dev") != st.Dev {
 		t.Errorf("mmap of the executable: %v (inode %d dev %d)", ev.Args, st.Ino, st.Dev)
+	}
+	if argU(ev, "addr") != r.FileHint {
+		t.Errorf("mmap of the executable: addr %#x, want the address asked for %#x", argU(ev, "addr"), r.FileHint)
 	}
 	if fallback && uint64(ev.ReturnValue) != r.FileExec {
 		t.Errorf("mmap fallback: return value %#x, want the mapped address %#x", ev.ReturnValue, r.FileExec)

@@ -23,6 +23,7 @@ type report struct {
 	MmapWX   uintptr `json:"mmap_wx"`     // mmap RWX
 	MprotWX  uintptr `json:"mprotect_wx"` // RW, then mprotect RWX
 	FileExec uintptr `json:"file_exec"`   // own executable, mmap RX
+	FileHint uintptr `json:"file_hint"`   // the address that mmap asked for
 	Len      int     `json:"len"`
 }
 
@@ -70,10 +71,12 @@ func run() error {
 		return err
 	}
 	defer f.Close()
-	lib, err := unix.Mmap(int(f.Fd()), 0, r.Len, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE)
-	if err != nil {
-		return fmt.Errorf("mmap of %s: %w", exe, err)
+	// at an address of its choosing (a hint: the kernel takes it when free)
+	r.FileHint = 0x7e5000000000
+	lib, _, errno := unix.Syscall6(unix.SYS_MMAP, r.FileHint, uintptr(r.Len), unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE, f.Fd(), 0)
+	if errno != 0 {
+		return fmt.Errorf("mmap of %s: %w", exe, errno)
 	}
-	r.FileExec = addr(lib)
+	r.FileExec = lib
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
