@@ -10,15 +10,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/sensor"
 )
 
@@ -173,8 +176,9 @@ func (e *Engine) Collect(ch chan<- prometheus.Metric) {
 
 // Sensor collects a sensor's and its publisher's counters.
 type Sensor struct {
-	s   *sensor.Sensor
-	pub *sensor.Publisher
+	s    *sensor.Sensor
+	pub  *sensor.Publisher
+	ncpu int // possible CPUs: the kernel drop series shown per CPU
 }
 
 var (
@@ -198,7 +202,11 @@ var (
 
 // NewSensor registers the sensor's and the publisher's counters on reg.
 func NewSensor(reg prometheus.Registerer, s *sensor.Sensor, pub *sensor.Publisher) {
-	reg.MustRegister(&Sensor{s: s, pub: pub})
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		ncpu = runtime.NumCPU()
+	}
+	reg.MustRegister(&Sensor{s: s, pub: pub, ncpu: ncpu})
 }
 
 // Describe implements prometheus.Collector.
@@ -217,14 +225,22 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		st := c.s.Stats()
 		counter(senRecords, st.Records)
 		counter(senDecodeErrs, st.DecodeErrors)
-		for kind, n := range st.ErrorKinds {
-			counter(senDecodeKinds, n, kind)
+		// Every kind, event and CPU from the start, at zero until it
+		// happens: a scrape (and an alert on rate()) sees the series
+		// before the first drop, not only after.
+		for _, kind := range sensor.DecodeErrorKinds() {
+			counter(senDecodeKinds, st.ErrorKinds[kind], kind)
 		}
 		var drops uint64
-		for name, perCPU := range st.KernelDrops {
-			for cpu, n := range perCPU {
+		for _, spec := range event.All() {
+			perCPU := st.KernelDrops[spec.Name]
+			for cpu := range max(len(perCPU), c.ncpu) {
+				var n uint64
+				if cpu < len(perCPU) {
+					n = perCPU[cpu]
+				}
 				drops += n
-				counter(senKernelPer, n, name, strconv.Itoa(cpu))
+				counter(senKernelPer, n, spec.Name, strconv.Itoa(cpu))
 			}
 		}
 		counter(senKernelDrops, drops)
@@ -235,9 +251,16 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		counter(pubErrs, ps.PublishErrors)
 		counter(pubMarshal, ps.MarshalErrors)
 		var dropped uint64
-		for name, n := range ps.DroppedByEvent {
+		for _, spec := range event.All() {
+			n := ps.DroppedByEvent[spec.Name]
 			dropped += n
-			counter(pubDroppedPer, n, name)
+			counter(pubDroppedPer, n, spec.Name)
+		}
+		for name, n := range ps.DroppedByEvent {
+			if _, known := event.Lookup(name); !known {
+				dropped += n
+				counter(pubDroppedPer, n, name)
+			}
 		}
 		counter(pubDropped, dropped)
 		ch <- prometheus.MustNewConstMetric(pubQueued, prometheus.GaugeValue, float64(ps.Queued))
