@@ -130,16 +130,16 @@ type Publisher struct {
 	// owned by the publishing goroutine
 	idPrefix  string
 	seq       uint64
-	mem, cmem fifo // routine and critical events waiting in memory, oldest first
-	inflight  fifo // published, waiting for their acknowledgement, in order
+	mem, cmem fifo      // routine and critical events waiting in memory, oldest first
+	inflight  fifo      // published, waiting for their acknowledgement, in order
 	coreUntil time.Time // publish as core NATS until then (no stream answered)
 	holdUntil time.Time // after a failure, send nothing until then
 
 	published, acked, unacked, retried, dropped, publishErrs, marshalErrs, critical atomic.Uint64
-	replayed, spoolDropped, spooled                                                atomic.Uint64
-	memBytes, inFlight                                                             atomic.Int64
-	byEvent                                                                        sync.Map     // event name -> *atomic.Uint64
-	lastReport                                                                     atomic.Int64 // unix nanos of the last drop/error log
+	replayed, spoolDropped, spooled                                                 atomic.Uint64
+	memBytes, inFlight                                                              atomic.Int64
+	byEvent                                                                         sync.Map     // event name -> *atomic.Uint64
+	lastReport                                                                      atomic.Int64 // unix nanos of the last drop/error log
 }
 
 type message struct {

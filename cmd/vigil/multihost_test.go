@@ -112,7 +112,9 @@ func TestMultiHostLayout(t *testing.T) {
 	// stream's acknowledgement in its own inbox.
 	{
 		nc, err := nats.Connect(ns.URL, nats.UserInfo("sensor-web1", pw["sensor-web1"]), nats.CustomInboxPrefix("_INBOX.web1"),
-			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- "sensor-web1 (acks): " + err.Error() }))
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+				violations <- "sensor-web1 (acks): " + err.Error()
+			}))
 		if err != nil {
 			t.Fatal(err)
 		}
