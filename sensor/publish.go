@@ -246,8 +246,12 @@ func (p *Publisher) watchStream() {
 	subject := "vigil.events.*." + event.Token(p.opts.Host)
 	known, lastErr := "", ""
 	for {
-		wait := 2 * time.Second
+		// While disconnected, look often: the first events after a
+		// (re)connection should not go out unacknowledged for want of
+		// asking.
+		wait := 200 * time.Millisecond
 		if p.nc.IsConnected() {
+			wait = 2 * time.Second
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			name, err := p.js.StreamNameBySubject(ctx, subject)
 			cancel()
