@@ -560,7 +560,10 @@ func (p *Publisher) send(m message) bool {
 	if p.js != nil && p.stream.Load() && !time.Now().Before(p.coreUntil) {
 		msg := &nats.Msg{Subject: m.subject, Data: m.data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.id}}}
 		var fut jetstream.PubAckFuture
-		fut, err = p.js.PublishMsgAsync(msg, jetstream.WithRetryAttempts(0), jetstream.WithStallWait(time.Millisecond))
+		// No options: they cost an allocation per event. A stream takes
+		// the subject (watchStream), so "no responders" retries are rare;
+		// the window is below the client's own limit, so it does not stall.
+		fut, err = p.js.PublishMsgAsync(msg)
 		if err == nil {
 			m.ok, m.err = fut.Ok(), fut.Err()
 			p.inflight.push(m)

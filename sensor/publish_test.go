@@ -113,7 +113,7 @@ func TestPublisherQueueFullDropsAndCounts(t *testing.T) {
 // counted as published) and publishing resumes: with acknowledgements and
 // without.
 func TestPublisherSurvivesServerOutage(t *testing.T) {
-	for _, mode := range publishModes[:2] {
+	for _, mode := range publishModes {
 		t.Run(mode.name, func(t *testing.T) {
 			store := t.TempDir()
 			srv := natstest.Start(t, 0, "-js", "-sd", store)
@@ -205,7 +205,7 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 // written towards the dead socket: nats.go drops its write buffer when the
 // write fails; the test logs how many for comparison.)
 func TestPublisherAcksSurviveServerKill(t *testing.T) {
-	for _, mode := range publishModes[:2] {
+	for _, mode := range publishModes {
 		t.Run(mode.name, func(t *testing.T) {
 			store := t.TempDir()
 			srv := natstest.Start(t, 0, "-js", "-sd", store)
