@@ -275,3 +275,48 @@ func TestPublisherCriticalFirst(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// A spooled event keeps its message id: sent after a restart, it carries
+// the id it had; a record from before ids were spooled gets a new one.
+func TestPublisherSpoolKeepsMessageIDs(t *testing.T) {
+	srv := natstest.Start(t, 0, "-js", "-sd", t.TempDir())
+	createStream(t, srv.URL)
+	dir := t.TempDir()
+	sp, err := OpenSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := testEvent("execve", 1).Marshal()
+	withID, _ := testEvent("execve", 2).Marshal()
+	if err := sp.Append("vigil.events.execve.h", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Append("vigil.events.execve.h kept-id-2", withID); err != nil {
+		t.Fatal(err)
+	}
+	nc := connect(t, srv.URL)
+	pub := NewPublisher(nc, PublisherOptions{Host: "h", Spool: sp, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	waitFor(t, "the spool replayed", func() bool { return pub.Stats().Replayed == 2 })
+	if err := pub.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := pub.Stats(); s.Acked != 2 {
+		t.Errorf("stats %+v: want both acknowledged", s)
+	}
+	js, _ := jetstream.New(nc)
+	cons, err := js.OrderedConsumer(context.Background(), "EVENTS", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for m := range batch.Messages() {
+		ids = append(ids, m.Headers().Get(jetstream.MsgIDHeader))
+	}
+	if len(ids) != 2 || ids[0] == "" || ids[0] == "kept-id-2" || ids[1] != "kept-id-2" {
+		t.Errorf("message ids %q: want a new one for the old record, then kept-id-2", ids)
+	}
+}
