@@ -173,6 +173,9 @@ func TestMultiHostLayout(t *testing.T) {
 		"--nats-user", "sensor-web1", "--nats-password", pw["sensor-web1"], "--log-format", "json")
 	sensor.waitLog(t, "sensor ready", 60*time.Second)
 	sensor.waitLog(t, "publishing events with JetStream acknowledgements", 30*time.Second)
+	if strings.Contains(sensor.stderr.String(), "no engine interest to follow") {
+		t.Errorf("the sensor could not read the engines' interest:\n%s", sensor.stderr)
+	}
 	var report struct{ Pid uint32 }
 	runTrigger(t, exec.Command(trig), &report)
 	deadline := time.Now().Add(30 * time.Second)
@@ -185,8 +188,10 @@ func TestMultiHostLayout(t *testing.T) {
 			break
 		}
 	}
-	if logs := sensor.stderr.String(); strings.Contains(logs, "Permissions Violation for Subscription") || strings.Contains(logs, "STREAM.NAMES") || strings.Contains(logs, "cannot ask JetStream") {
-		t.Errorf("the sensor was refused something the layout should allow:\n%s", logs)
+	for _, c := range []*child{sensor, eng} {
+		if logs := c.stderr.String(); strings.Contains(logs, "Permissions Violation") || strings.Contains(logs, "cannot ask JetStream") {
+			t.Errorf("%s was refused something the layout should allow:\n%s", c.name, logs)
+		}
 	}
 }
 
