@@ -664,12 +664,15 @@ func (p *Publisher) toSpool(m message) {
 }
 
 // drain runs after Close: it sends what waits and waits for the
-// acknowledgements, until closeCtx ends or NATS is unreachable. What is
-// left goes to the spool or is counted lost.
+// acknowledgements, until closeCtx ends, or NATS is unreachable and a spool
+// takes the rest. What is left goes to the spool or is counted lost.
 func (p *Publisher) drain(tick <-chan time.Time) {
 	ctx := p.closeCtx
 	for p.inflight.len()+p.cmem.len()+p.mem.len() > 0 || p.spoolPending() > 0 && p.nc.IsConnected() {
-		if ctx.Err() != nil || p.nc.IsClosed() || !p.nc.IsConnected() && p.inflight.len() == 0 {
+		// While NATS is unreachable: to the spool at once; without one,
+		// wait for it to come back until ctx ends rather than lose them.
+		if ctx.Err() != nil || p.nc.IsClosed() ||
+			!p.nc.IsConnected() && p.inflight.len() == 0 && (p.opts.Spool != nil || !p.nc.IsReconnecting()) {
 			break
 		}
 		p.pump()
@@ -753,8 +756,8 @@ func (p *Publisher) Stats() PublishStats {
 
 // Close stops accepting events and sends what is queued or waiting, and
 // waits for its acknowledgements, until ctx is done (10s when ctx has no
-// deadline) or NATS is unreachable; what is left then goes to the spool,
-// or is counted lost. Publish must not be called during or after Close.
+// deadline), or NATS is unreachable and there is a spool; what is left
+// then goes to the spool, or is counted lost. Publish must not be called during or after Close.
 func (p *Publisher) Close(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
