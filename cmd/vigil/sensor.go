@@ -77,8 +77,10 @@ func newSensorCmd(g *globalFlags) *cobra.Command {
 		Long: `sensor loads vigil's BPF programs, attaches for each event the best probe the
 kernel accepts, and publishes every event as JSON on vigil.events.<event>.<host>.
 While NATS is unreachable it keeps running, keeps events in memory (up to
---buffer-bytes) and sends them when it is back; events it cannot keep are
-counted per event and reported.`,
+--buffer-bytes, then --spool-dir) and sends them when it is back; events it
+cannot keep are counted per event and reported. Where a JetStream stream takes
+the events (the engines' VIGIL_EVENTS), each is acknowledged by the stream and
+sent again, with the same message id, when its acknowledgement does not come.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
