@@ -2,12 +2,17 @@ package sensor
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
@@ -21,17 +26,32 @@ type PublisherOptions struct {
 	// Host labels events whose Host field is empty and names the subject's
 	// host token (event.EventSubject).
 	Host string
-	// QueueLen bounds the events waiting to be handed to NATS (default 16384).
-	// When it is full, Publish drops the event and counts it rather than
-	// stall the ring buffer reader that calls it.
+	// QueueLen bounds the events waiting to be handed to the publishing
+	// goroutine (default 16384). When it is full, Publish drops the event
+	// and counts it rather than stall the ring buffer reader that calls it.
 	QueueLen int
 	// CriticalQueueLen bounds the critical events waiting (default 4096):
 	// they have a queue of their own, which the publisher empties first.
 	CriticalQueueLen int
-	// Spool, when set, takes the events that do not fit the NATS client's
-	// memory buffer while NATS is unreachable; they go out, in order, once
-	// it is back (also after a restart: the spool is a file). The Publisher
-	// closes it.
+	// BufferBytes bounds the events kept in memory while they cannot be
+	// sent (NATS unreachable, or sent again after a missing
+	// acknowledgement) (default 64 MiB). Beyond, they go to the Spool, or
+	// are dropped and counted per event.
+	BufferBytes int
+	// NoAcks publishes every event as a core NATS message, without asking
+	// JetStream to acknowledge it (the events the client holds when the
+	// server dies are lost, uncounted).
+	NoAcks bool
+	// AckWindow bounds the events published and not yet acknowledged
+	// (default 8192). With it full, the publisher waits for
+	// acknowledgements before sending more.
+	AckWindow int
+	// AckTimeout is how long an acknowledgement may take before the event
+	// is sent again (default 5s).
+	AckTimeout time.Duration
+	// Spool, when set, takes the events that do not fit BufferBytes while
+	// NATS is unreachable; they go out, in order, once it is back (also
+	// after a restart: the spool is a file). The Publisher closes it.
 	Spool *Spool
 	// Logger receives drop and error reports (rate-limited).
 	Logger zerolog.Logger
@@ -39,17 +59,28 @@ type PublisherOptions struct {
 
 // PublishStats counts what a Publisher did.
 type PublishStats struct {
-	Published     uint64 // handed to the NATS connection
-	Dropped       uint64 // queue full: the publisher could not keep up
-	PublishErrors uint64 // the NATS client refused the message (e.g. reconnect buffer full)
+	// Published counts the events delivered: stored by JetStream (its
+	// acknowledgement came; also in Acked) or, where no stream takes
+	// them, handed to the NATS connection as core messages.
+	Published uint64
+	// Acked counts, of Published, the events a JetStream stream
+	// acknowledged; Unacked those published as core NATS messages (no
+	// stream takes them, or NoAcks).
+	Acked, Unacked uint64
+	// Retried counts the events sent again after their acknowledgement
+	// did not come (NATS went away, or it timed out); the stream drops
+	// the copies it has by their message id.
+	Retried       uint64
+	Dropped       uint64 // lost: the queue, or the memory buffer without a spool, was full
+	PublishErrors uint64 // the NATS client or the stream refused the event for good (e.g. too large)
 	MarshalErrors uint64 // the event had no JSON form
-	// DroppedByEvent counts the events lost, queue full or refused by the
-	// NATS client (its reconnect buffer is full while NATS is unreachable),
-	// per event name.
+	// DroppedByEvent counts the events lost (Dropped, PublishErrors,
+	// SpoolDropped), per event name.
 	DroppedByEvent map[string]uint64
 	Queued         int    // events waiting in the queue now
+	InFlight       int    // events published and waiting for their acknowledgement
 	Critical       uint64 // of Published, sent through the critical lane
-	Buffered       int    // bytes the NATS client holds (while disconnected)
+	Buffered       int    // bytes of events held in memory until NATS takes them
 	// Spooled is the bytes of events waiting in the disk spool; Replayed
 	// counts the events sent from it (also in Published); SpoolDropped
 	// counts the events the full spool could not take (also in
@@ -61,32 +92,131 @@ type PublishStats struct {
 // Publisher publishes events as JSON on vigil.events.<event>.<host>.
 //
 // Publish never blocks: it marshals the event and queues the bytes; one
-// goroutine hands them to nats.go, which buffers while disconnected.
+// goroutine sends them. Where a JetStream stream takes the events, that
+// goroutine publishes asynchronously with a per-event message id and keeps
+// up to AckWindow events in flight; an event whose acknowledgement does not
+// come (the server died with it in the client's write buffer, or it timed
+// out) is sent again, in order, with the same id, so that the stream keeps
+// one copy. Where none does (the server answers "no responders"), events go
+// out as core NATS messages, and the publisher asks again every second.
+//
 // PublishCritical queues on a second queue, which that goroutine always
 // empties first: a critical event waits behind no backlog of routine ones.
-// With a Spool, what nats.go's buffer cannot take goes to disk and out again
-// when NATS is back. Events that do not fit the queue, messages nats.go
-// refuses and events the spool cannot take are counted per event and
-// reported, never lost silently. Close flushes what is queued.
+// While NATS is unreachable, events wait in memory (BufferBytes), then in
+// the Spool. Events that do not fit the queue, the memory buffer or the
+// spool are counted per event and reported, never lost silently. Close
+// sends what is queued.
 type Publisher struct {
 	nc    *nats.Conn
+	js    jetstream.JetStream // nil: core NATS only
 	opts  PublisherOptions
 	queue chan message
 	crit  chan message // the critical lane, sent first
 	done  chan struct{}
+	stop  chan struct{} // closed by Close: ends watchStream
 	once  sync.Once
+	// stream is set while a JetStream stream takes the host's events
+	// (watchStream asks the server).
+	stream atomic.Bool
+	// asked is set once watchStream had its first answer: until then (at
+	// most firstAsk after start) nothing is sent, so that the first
+	// events do not go out without acknowledgements for want of asking.
+	asked   atomic.Bool
+	started time.Time
+	// closeCtx bounds how long the goroutine drains after Close; written
+	// before the queues close, read after.
+	closeCtx context.Context
 
-	published, dropped, publishErrs, marshalErrs, critical atomic.Uint64
-	replayed, spoolDropped, spooled                        atomic.Uint64
-	byEvent                                                sync.Map     // event name -> *atomic.Uint64
-	lastReport                                             atomic.Int64 // unix nanos of the last drop/error log
+	// owned by the publishing goroutine
+	idPrefix  string
+	seq       uint64
+	mem, cmem fifo      // routine and critical events waiting in memory, oldest first
+	inflight  fifo      // published, waiting for their acknowledgement, in order
+	coreUntil time.Time // publish as core NATS until then (no stream answered)
+	holdUntil time.Time // after a failure, send nothing until then
+
+	published, acked, unacked, retried, dropped, publishErrs, marshalErrs, critical atomic.Uint64
+	replayed, spoolDropped, spooled                                                 atomic.Uint64
+	memBytes, inFlight                                                              atomic.Int64
+	byEvent                                                                         sync.Map     // event name -> *atomic.Uint64
+	lastReport                                                                      atomic.Int64 // unix nanos of the last drop/error log
 }
 
 type message struct {
 	name    string
 	subject string
+	id      string // Nats-Msg-Id: the same on every send of this event
 	data    []byte
+	// critical: through the critical lane; spooled: read back from the
+	// spool (counted in Replayed once delivered)
+	critical, spooled bool
+	refusals          int // times the stream refused it
+	// in flight: where its acknowledgement or error comes
+	ok  <-chan *jetstream.PubAck
+	err <-chan error
 }
+
+// fifo is a queue of messages, oldest first, that can take messages back
+// at its front.
+type fifo struct {
+	items []message
+	head  int
+}
+
+func (q *fifo) len() int { return len(q.items) - q.head }
+
+func (q *fifo) push(m message) {
+	if q.head > 0 && len(q.items) == cap(q.items) {
+		// Reuse the room popped at the front rather than grow.
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, m)
+}
+
+func (q *fifo) pop() message {
+	m := q.items[q.head]
+	q.items[q.head] = message{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return m
+}
+
+func (q *fifo) front() *message { return &q.items[q.head] }
+
+// pushFront puts ms, in their order, before what q holds.
+func (q *fifo) pushFront(ms []message) {
+	if len(ms) == 0 {
+		return
+	}
+	items := make([]message, 0, len(ms)+q.len())
+	items = append(append(items, ms...), q.items[q.head:]...)
+	q.items, q.head = items, 0
+}
+
+// take empties q, returning its messages in order.
+func (q *fifo) take() []message {
+	ms := append([]message(nil), q.items[q.head:]...)
+	q.items, q.head = q.items[:0], 0
+	return ms
+}
+
+const (
+	// coreRecheck is how long events go out as core NATS messages after
+	// no stream answered, before the next one asks JetStream again.
+	coreRecheck = time.Second
+	// firstAsk bounds the wait for watchStream's first answer.
+	firstAsk = 3 * time.Second
+	// retryHold is the pause before sending again after a failure.
+	retryHold = 100 * time.Millisecond
+	// maxRefusals is how often the stream may refuse an event (an error
+	// in its acknowledgement, or none within AckTimeout while connected)
+	// before it is counted lost.
+	maxRefusals = 5
+)
 
 // lost counts one event lost, per event name.
 func (p *Publisher) lost(name string) {
@@ -100,35 +230,120 @@ func (p *Publisher) lost(name string) {
 // NewPublisher starts a publisher on nc. The caller keeps ownership of nc and
 // closes it after Publisher.Close.
 func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
+	p := newPublisher(nc, opts)
+	if p.js != nil {
+		go p.watchStream()
+	}
+	go p.loop()
+	return p
+}
+
+// watchStream asks the server, now and then, whether a stream takes the
+// host's events: a JetStream publish to a subject no stream takes is
+// answered by nobody when a core subscriber (an engine without JetStream)
+// has it, and would time out.
+func (p *Publisher) watchStream() {
+	subject := "vigil.events.*." + event.Token(p.opts.Host)
+	known, lastErr := "", ""
+	for {
+		// While disconnected, look often: the first events after a
+		// (re)connection should not go out unacknowledged for want of
+		// asking.
+		wait := 200 * time.Millisecond
+		if p.nc.IsConnected() {
+			wait = 2 * time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			name, err := p.js.StreamNameBySubject(ctx, subject)
+			cancel()
+			switch {
+			case err == nil:
+				p.stream.Store(true)
+				if name != known {
+					p.opts.Logger.Info().Str("stream", name).Msg("publishing events with JetStream acknowledgements")
+				}
+				known, lastErr = name, ""
+				wait = 10 * time.Second
+			case errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+				errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+				p.stream.Store(false)
+				if known != "-" {
+					p.opts.Logger.Info().Str("subject", subject).Msg("no JetStream stream takes the events (yet): publishing them as core NATS messages, without acknowledgements")
+				}
+				known, lastErr = "-", ""
+			default:
+				// Unreachable or not allowed: keep what was known.
+				if err.Error() != lastErr && p.nc.IsConnected() {
+					p.opts.Logger.Warn().Err(err).Str("subject", subject).
+						Msg("cannot ask JetStream which stream takes the events (the sensor needs to publish on $JS.API.STREAM.NAMES)")
+				}
+				lastErr = err.Error()
+			}
+			p.asked.Store(true)
+		}
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// newPublisher is NewPublisher without starting its goroutine.
+func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 16384
 	}
 	if opts.CriticalQueueLen <= 0 {
 		opts.CriticalQueueLen = 4096
 	}
+	if opts.BufferBytes <= 0 {
+		opts.BufferBytes = 64 << 20
+	}
+	if opts.AckWindow <= 0 {
+		opts.AckWindow = 8192
+	}
+	if opts.AckTimeout <= 0 {
+		opts.AckTimeout = 5 * time.Second
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
 	p := &Publisher{
-		nc:    nc,
-		opts:  opts,
-		queue: make(chan message, opts.QueueLen),
-		crit:  make(chan message, opts.CriticalQueueLen),
-		done:  make(chan struct{}),
+		nc:       nc,
+		opts:     opts,
+		queue:    make(chan message, opts.QueueLen),
+		crit:     make(chan message, opts.CriticalQueueLen),
+		done:     make(chan struct{}),
+		stop:     make(chan struct{}),
+		started:  time.Now(),
+		idPrefix: event.Token(opts.Host) + "-" + hex.EncodeToString(rnd[:]) + "-",
+	}
+	if !opts.NoAcks {
+		// Futures the publisher gave up on (sent again after a failure)
+		// stay registered until their time-out: room for them beside the
+		// window.
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*opts.AckWindow),
+			jetstream.WithPublishAsyncTimeout(opts.AckTimeout))
+		if err != nil {
+			opts.Logger.Warn().Err(err).Msg("JetStream publishing unavailable: events go out as core NATS messages")
+		} else {
+			p.js = js
+		}
 	}
 	if opts.Spool != nil {
 		p.spooled.Store(uint64(opts.Spool.Pending()))
 	}
-	go p.loop()
 	return p
 }
 
 // Publish queues ev for publication. It is safe for concurrent use and does
 // not keep ev after it returns.
-func (p *Publisher) Publish(ev *event.Event) { p.enqueue(p.queue, ev) }
+func (p *Publisher) Publish(ev *event.Event) { p.enqueue(p.queue, ev, false) }
 
 // PublishCritical queues ev in the critical lane, sent before any routine
 // event waiting.
-func (p *Publisher) PublishCritical(ev *event.Event) { p.enqueue(p.crit, ev) }
+func (p *Publisher) PublishCritical(ev *event.Event) { p.enqueue(p.crit, ev, true) }
 
-func (p *Publisher) enqueue(queue chan message, ev *event.Event) {
+func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) {
 	host := ev.Host
 	if host == "" {
 		// Label a copy: the caller's event is left as it was.
@@ -143,7 +358,7 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event) {
 		return
 	}
 	select {
-	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data}:
+	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data, critical: critical}:
 	default:
 		p.dropped.Add(1)
 		p.lost(ev.Name)
@@ -153,16 +368,13 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event) {
 
 func (p *Publisher) loop() {
 	defer close(p.done)
-	// While the spool holds events, a tick replays them once NATS is back,
-	// even when no new event comes.
-	var tick <-chan time.Time
-	if p.opts.Spool != nil {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		tick = t.C
-	}
+	// A tick sends what waits once NATS is back, even when no new event
+	// comes.
+	tick := time.NewTicker(retryHold)
+	defer tick.Stop()
 	crit, queue := p.crit, p.queue // nil once closed and empty
 	for crit != nil || queue != nil {
+		p.pump()
 		// The critical lane first, whenever it holds something.
 		select {
 		case m, ok := <-crit:
@@ -170,58 +382,279 @@ func (p *Publisher) loop() {
 				crit = nil
 				continue
 			}
-			p.send(m, true)
+			p.accept(m)
 			continue
 		default:
 		}
+		q := queue
+		if p.windowFull() {
+			q = nil // acknowledgements first: the queue holds the rest
+		}
+		okc, errc := p.head()
 		select {
 		case m, ok := <-crit:
 			if !ok {
 				crit = nil
 				continue
 			}
-			p.send(m, true)
-		case m, ok := <-queue:
+			p.accept(m)
+		case m, ok := <-q:
 			if !ok {
 				queue = nil
 				continue
 			}
-			p.send(m, false)
-		case <-tick:
-			p.replay(4096)
+			p.accept(m)
+		case ack := <-okc:
+			p.ackHead(ack)
+		case err := <-errc:
+			p.failHead(err)
+		case <-tick.C:
+		}
+	}
+	p.drain(tick.C)
+}
+
+// head returns where the oldest event in flight hears back (nil, nil when
+// none is).
+func (p *Publisher) head() (<-chan *jetstream.PubAck, <-chan error) {
+	if p.inflight.len() == 0 {
+		return nil, nil
+	}
+	m := p.inflight.front()
+	return m.ok, m.err
+}
+
+func (p *Publisher) windowFull() bool { return p.inflight.len() >= p.opts.AckWindow }
+
+func (p *Publisher) canSend() bool {
+	if p.js != nil && !p.asked.Load() && time.Since(p.started) < firstAsk {
+		return false
+	}
+	return !p.windowFull() && !time.Now().Before(p.holdUntil) && p.nc.IsConnected()
+}
+
+// accept takes a new event: sent now when nothing older waits and NATS
+// takes it, else kept in order.
+func (p *Publisher) accept(m message) {
+	p.seq++
+	m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+	waiting := p.mem.len() > 0 || p.spoolPending() > 0
+	if m.critical {
+		waiting = p.cmem.len() > 0
+	}
+	if !waiting && p.canSend() && p.send(m) {
+		return
+	}
+	p.buffer(m)
+}
+
+// buffer keeps m until it can be sent: in memory while it fits, else in the
+// spool, else it is dropped and counted.
+func (p *Publisher) buffer(m message) {
+	sp := p.opts.Spool
+	if p.memBytes.Load()+int64(len(m.data)) <= int64(p.opts.BufferBytes) && (m.critical || p.spoolPending() == 0) {
+		p.hold(m)
+		return
+	}
+	if sp != nil {
+		p.toSpool(m)
+		return
+	}
+	p.dropped.Add(1)
+	p.lost(m.name)
+	p.report("dropping events: NATS does not take them and the memory buffer is full (--buffer-bytes; a --spool-dir takes more)", nil, m.name)
+}
+
+// hold puts m at the back of its memory queue.
+func (p *Publisher) hold(m message) {
+	p.memBytes.Add(int64(len(m.data)))
+	if m.critical {
+		p.cmem.push(m)
+	} else {
+		p.mem.push(m)
+	}
+}
+
+// requeue puts ms, in order, in front of what waits in memory (they are
+// older than all of it).
+func (p *Publisher) requeue(ms []message) {
+	var routine, crit []message
+	for _, m := range ms {
+		p.memBytes.Add(int64(len(m.data)))
+		if m.critical {
+			crit = append(crit, m)
+		} else {
+			routine = append(routine, m)
+		}
+	}
+	p.cmem.pushFront(crit)
+	p.mem.pushFront(routine)
+}
+
+func (p *Publisher) spoolPending() int64 {
+	if p.opts.Spool == nil {
+		return 0
+	}
+	return p.opts.Spool.Pending()
+}
+
+// pump sends what waits, oldest first (critical events before routine
+// ones), while NATS takes it.
+func (p *Publisher) pump() {
+	for p.canSend() {
+		m, ok := p.next()
+		if !ok || !p.send(m) {
+			return
 		}
 	}
 }
 
-func (p *Publisher) send(m message, critical bool) {
+// next takes the oldest waiting event: the critical ones, then memory, then
+// the spool.
+func (p *Publisher) next() (message, bool) {
+	for _, q := range []*fifo{&p.cmem, &p.mem} {
+		if q.len() > 0 {
+			m := q.pop()
+			p.memBytes.Add(-int64(len(m.data)))
+			return m, true
+		}
+	}
 	sp := p.opts.Spool
-	// While the spool holds events, routine ones join it behind them, to
-	// keep their order; a critical one goes first whenever NATS takes it.
-	if sp != nil && sp.Pending() > 0 && !critical {
-		p.toSpool(m)
-		p.replay(1024)
-		return
+	if sp == nil || sp.Pending() == 0 {
+		return message{}, false
 	}
-	err := p.nc.Publish(m.subject, m.data)
-	if sp != nil && errors.Is(err, nats.ErrReconnectBufExceeded) {
-		p.toSpool(m)
-		return
+	defer func() { p.spooled.Store(uint64(sp.Pending())) }()
+	key, data, err := sp.Next()
+	if err == nil {
+		// The record leaves the spool now; until acknowledged it is in
+		// memory (in flight, or back in front of the memory queue).
+		m := message{data: append([]byte(nil), data...), spooled: true}
+		m.subject, m.id, _ = strings.Cut(key, " ")
+		if m.id == "" {
+			p.seq++
+			m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+		}
+		m.name = eventOfSubject(m.subject)
+		if err = sp.Done(); err == nil {
+			return m, true
+		}
 	}
-	if err != nil {
-		p.publishErrs.Add(1)
-		p.lost(m.name)
-		p.report("publishing an event", err, m.subject)
-		return
+	p.report("replaying the spool", err, "")
+	return message{}, false
+}
+
+// eventOfSubject is the event name in vigil.events.<event>.<host>.
+func eventOfSubject(subject string) string {
+	rest, ok := strings.CutPrefix(subject, "vigil.events.")
+	if !ok {
+		return subject
 	}
+	name, _, _ := strings.Cut(rest, ".")
+	return name
+}
+
+// send publishes m; false when NATS did not take it now (m is back in front
+// of the memory queue).
+func (p *Publisher) send(m message) bool {
+	var err error
+	if p.js != nil && p.stream.Load() && !time.Now().Before(p.coreUntil) {
+		msg := &nats.Msg{Subject: m.subject, Data: m.data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.id}}}
+		var fut jetstream.PubAckFuture
+		// No options: they cost an allocation per event. A stream takes
+		// the subject (watchStream), so "no responders" retries are rare;
+		// the window is below the client's own limit, so it does not stall.
+		fut, err = p.js.PublishMsgAsync(msg)
+		if err == nil {
+			m.ok, m.err = fut.Ok(), fut.Err()
+			p.inflight.push(m)
+			p.inFlight.Store(int64(p.inflight.len()))
+			return true
+		}
+	} else if err = p.nc.Publish(m.subject, m.data); err == nil {
+		p.delivered(m, false)
+		return true
+	}
+	if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) ||
+		errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		p.requeue([]message{m})
+		p.holdUntil = time.Now().Add(retryHold)
+		return false
+	}
+	p.publishErrs.Add(1)
+	p.lost(m.name)
+	p.report("publishing an event", err, m.subject)
+	return true
+}
+
+func (p *Publisher) delivered(m message, acked bool) {
 	p.published.Add(1)
-	if critical {
+	if acked {
+		p.acked.Add(1)
+	} else {
+		p.unacked.Add(1)
+	}
+	if m.critical {
 		p.critical.Add(1)
 	}
+	if m.spooled {
+		p.replayed.Add(1)
+	}
+}
+
+func (p *Publisher) popHead() message {
+	m := p.inflight.pop()
+	m.ok, m.err = nil, nil
+	p.inFlight.Store(int64(p.inflight.len()))
+	return m
+}
+
+func (p *Publisher) ackHead(*jetstream.PubAck) {
+	p.delivered(p.popHead(), true)
+}
+
+func (p *Publisher) failHead(err error) {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, jetstream.ErrNoStreamResponse):
+		// No stream takes the subject (or the server has no JetStream):
+		// the server handed the event to its core subscribers only.
+		if time.Now().After(p.coreUntil.Add(time.Minute)) {
+			p.opts.Logger.Info().Str("subject", p.inflight.front().subject).
+				Msg("no JetStream stream takes the events: publishing them as core NATS messages, without acknowledgements, and asking again every second")
+		}
+		p.delivered(p.popHead(), false)
+		p.coreUntil = time.Now().Add(coreRecheck)
+		return
+	case errors.As(err, &apiErr) || errors.Is(err, jetstream.ErrAsyncPublishTimeout) && p.nc.IsConnected():
+		// Refused, or no answer on a connection that works: sent again
+		// a few times, then counted lost.
+		if p.inflight.front().refusals++; p.inflight.front().refusals >= maxRefusals {
+			m := p.popHead()
+			p.publishErrs.Add(1)
+			p.lost(m.name)
+			p.report("the stream refused an event", err, m.subject)
+			return
+		}
+	}
+	// No acknowledgement (NATS went away, it timed out) or a refusal that
+	// may pass: every event in flight goes back, in order, in front of
+	// those waiting, and is sent again with the same message id. The
+	// stream drops a copy of what it stored already; the late answers to
+	// the first sends are ignored.
+	ms := p.inflight.take()
+	for i := range ms {
+		ms[i].ok, ms[i].err = nil, nil
+	}
+	p.inFlight.Store(0)
+	p.retried.Add(uint64(len(ms)))
+	p.requeue(ms)
+	p.holdUntil = time.Now().Add(retryHold)
 }
 
 func (p *Publisher) toSpool(m message) {
 	sp := p.opts.Spool
-	if err := sp.Append(m.subject, m.data); err != nil {
+	if err := sp.Append(m.subject+" "+m.id, m.data); err != nil {
 		p.spoolDropped.Add(1)
 		p.lost(m.name)
 		p.report("dropping events: the spool cannot take them", err, m.name)
@@ -230,29 +663,50 @@ func (p *Publisher) toSpool(m message) {
 	p.spooled.Store(uint64(sp.Pending()))
 }
 
-// replay sends up to n spooled events, oldest first, while NATS is
-// connected and takes them.
-func (p *Publisher) replay(n int) {
-	sp := p.opts.Spool
-	if sp == nil {
+// drain runs after Close: it sends what waits and waits for the
+// acknowledgements, until closeCtx ends, or NATS is unreachable and a spool
+// takes the rest. What is left goes to the spool or is counted lost.
+func (p *Publisher) drain(tick <-chan time.Time) {
+	ctx := p.closeCtx
+	for p.inflight.len()+p.cmem.len()+p.mem.len() > 0 || p.spoolPending() > 0 && p.nc.IsConnected() {
+		// While NATS is unreachable: to the spool at once; without one,
+		// wait for it to come back until ctx ends rather than lose them.
+		if ctx.Err() != nil || p.nc.IsClosed() ||
+			!p.nc.IsConnected() && p.inflight.len() == 0 && (p.opts.Spool != nil || !p.nc.IsReconnecting()) {
+			break
+		}
+		p.pump()
+		okc, errc := p.head()
+		select {
+		case ack := <-okc:
+			p.ackHead(ack)
+		case err := <-errc:
+			p.failHead(err)
+		case <-tick:
+		case <-ctx.Done():
+		}
+	}
+	left := append(p.inflight.take(), p.cmem.take()...)
+	left = append(left, p.mem.take()...)
+	p.inFlight.Store(0)
+	p.memBytes.Store(0)
+	if len(left) == 0 {
 		return
 	}
-	defer func() { p.spooled.Store(uint64(sp.Pending())) }()
-	for ; n > 0 && sp.Pending() > 0 && p.nc.IsConnected(); n-- {
-		subject, data, err := sp.Next()
-		if err == nil {
-			if err = p.nc.Publish(subject, data); err != nil {
-				return // NATS went away again: the record stays
-			}
-			p.published.Add(1)
-			p.replayed.Add(1)
-			err = sp.Done()
+	if p.opts.Spool != nil {
+		// In flight ones may be stored already: sent again at the next
+		// start with the same id, the stream drops them as copies.
+		for _, m := range left {
+			p.toSpool(m)
 		}
-		if err != nil {
-			p.report("replaying the spool", err, "")
-			return
-		}
+		p.opts.Logger.Info().Int("events", len(left)).Msg("stopping before NATS took every event: the rest went to the spool")
+		return
 	}
+	for _, m := range left {
+		p.dropped.Add(1)
+		p.lost(m.name)
+	}
+	p.opts.Logger.Warn().Int("events", len(left)).Msg("stopping before NATS took every event: the rest is lost (counted as dropped; --spool-dir keeps them)")
 }
 
 // report logs at most once a second, with the running totals, so a storm of
@@ -273,11 +727,16 @@ func (p *Publisher) report(msg string, err error, what string) {
 func (p *Publisher) Stats() PublishStats {
 	st := PublishStats{
 		Published:      p.published.Load(),
+		Acked:          p.acked.Load(),
+		Unacked:        p.unacked.Load(),
+		Retried:        p.retried.Load(),
 		Dropped:        p.dropped.Load(),
 		PublishErrors:  p.publishErrs.Load(),
 		MarshalErrors:  p.marshalErrs.Load(),
 		DroppedByEvent: map[string]uint64{},
 		Queued:         len(p.queue) + len(p.crit),
+		InFlight:       int(p.inFlight.Load()),
+		Buffered:       int(p.memBytes.Load()),
 		Spooled:        p.spooled.Load(),
 		Replayed:       p.replayed.Load(),
 		SpoolDropped:   p.spoolDropped.Load(),
@@ -285,7 +744,7 @@ func (p *Publisher) Stats() PublishStats {
 	}
 	if p.nc != nil {
 		if n, err := p.nc.Buffered(); err == nil {
-			st.Buffered = n
+			st.Buffered += n
 		}
 	}
 	p.byEvent.Range(func(k, v any) bool {
@@ -295,49 +754,38 @@ func (p *Publisher) Stats() PublishStats {
 	return st
 }
 
-// Close stops accepting events, hands the queued ones to NATS and flushes the
-// connection, waiting at most until ctx is done (10s for the flush when ctx
-// has no deadline). Publish must not be called
-// during or after Close.
+// Close stops accepting events and sends what is queued or waiting, and
+// waits for its acknowledgements, until ctx is done (10s when ctx has no
+// deadline), or NATS is unreachable and there is a spool; what is left
+// then goes to the spool, or is counted lost. Publish must not be called during or after Close.
 func (p *Publisher) Close(ctx context.Context) error {
-	closed := false
-	p.once.Do(func() { close(p.queue); close(p.crit); closed = true })
-	if !closed {
-		return ErrPublisherClosed
-	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
+	closed := false
+	p.once.Do(func() {
+		close(p.stop)
+		p.closeCtx = ctx
+		close(p.queue)
+		close(p.crit)
+		closed = true
+	})
+	if !closed {
+		return ErrPublisherClosed
+	}
+	// The goroutine stops draining when ctx ends; what it still does then
+	// is bounded (writing the rest to the spool).
+	<-p.done
 	var spoolErr error
 	if sp := p.opts.Spool; sp != nil {
-		// Send what NATS takes before ctx ends; the rest stays on disk for
-		// the next start.
-		for sp.Pending() > 0 && p.nc.IsConnected() && ctx.Err() == nil {
-			before := sp.Pending()
-			p.replay(4096)
-			if sp.Pending() == before {
-				break
-			}
-		}
 		if n := sp.Pending(); n > 0 {
 			p.opts.Logger.Info().Int64("bytes", n).Str("spool", sp.f.Name()).Msg("events left in the spool: they go out at the next start")
 		}
 		spoolErr = sp.Close()
 	}
-	if p.nc.IsClosed() {
-		return spoolErr
-	}
-	if !p.nc.IsConnected() {
-		if n, err := p.nc.Buffered(); err == nil && n > 0 {
-			p.opts.Logger.Warn().Int("bytes", n).Msg("stopping while NATS is unreachable: the events in the client's memory buffer are lost")
-		}
+	if p.nc.IsClosed() || !p.nc.IsConnected() {
 		return spoolErr
 	}
 	if err := p.nc.FlushWithContext(ctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {

@@ -339,10 +339,25 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 	return ev
 }
 
+// decodeErrors are the kinds Stats.ErrorKinds counts decode errors by;
+// anything else is "other".
+var decodeErrors = []error{ErrShortRecord, ErrOversized, ErrUnknownEvent, ErrBadArgument}
+
+// DecodeErrorKinds lists every kind Stats.ErrorKinds can hold, so that a
+// metrics endpoint shows each from the start (at zero), not only once it
+// happened.
+func DecodeErrorKinds() []string {
+	kinds := make([]string, 0, len(decodeErrors)+1)
+	for _, k := range decodeErrors {
+		kinds = append(kinds, k.Error())
+	}
+	return append(kinds, "other")
+}
+
 func (s *Sensor) countDecodeError(err error) {
 	n := s.decodeErrs.Add(1)
 	kind := "other"
-	for _, k := range []error{ErrShortRecord, ErrOversized, ErrUnknownEvent, ErrBadArgument} {
+	for _, k := range decodeErrors {
 		if errors.Is(err, k) {
 			kind = k.Error()
 		}

@@ -20,7 +20,9 @@ var ErrSpoolFull = errors.New("spool full")
 //
 // The file is a sequence of records: subject length and data length
 // (uint32, little endian), the CRC-32 (Castagnoli) of subject and data,
-// then subject and data. A second file holds how far replay got, so a
+// then subject and data. The Publisher stores the event's message id after
+// its subject, separated by a space (subjects have none), so that an event
+// sent again after a restart keeps its id. A second file holds how far replay got, so a
 // restart does not send again what went out; it is written every 1 MiB of
 // replay and at Close (what was replayed after the last write is sent again
 // after a crash: the engines' stable finding ids make that harmless). A

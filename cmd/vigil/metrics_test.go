@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor"
 )
 
 // vigil run serves every counter on --metrics-listen; a forged event is
@@ -51,7 +53,19 @@ func TestMetricsEndpoint(t *testing.T) {
 		want = append(want, "vigil_sensor_records_total", "vigil_sensor_kernel_drops_total", "vigil_sensor_decode_errors_total",
 			"vigil_sensor_published_total", "vigil_sensor_dropped_total", "vigil_sensor_buffered_bytes", "vigil_sensor_publish_errors_total",
 			"vigil_sensor_marshal_errors_total", "vigil_sensor_queued_events", "vigil_sensor_critical_published_total",
-			"vigil_sensor_spooled_bytes", "vigil_sensor_spool_replayed_total", "vigil_sensor_spool_dropped_total")
+			"vigil_sensor_spooled_bytes", "vigil_sensor_spool_replayed_total", "vigil_sensor_spool_dropped_total",
+			"vigil_sensor_acked_total", "vigil_sensor_unacked_total", "vigil_sensor_retried_total", "vigil_sensor_in_flight_events")
+		// The series per kind, event and CPU are there from the start, at
+		// zero, not only once something was lost.
+		for _, kind := range sensor.DecodeErrorKinds() {
+			want = append(want, fmt.Sprintf("vigil_sensor_decode_errors_by_kind_total{kind=%q} 0\n", kind))
+		}
+		for _, spec := range event.All() {
+			want = append(want, fmt.Sprintf("vigil_sensor_dropped_by_event_total{event=%q} 0\n", spec.Name))
+			for cpu := range runtime.NumCPU() {
+				want = append(want, fmt.Sprintf("vigil_sensor_kernel_drops_by_event_total{cpu=\"%d\",event=%q} ", cpu, spec.Name))
+			}
+		}
 	}
 	var body string
 	deadline := time.Now().Add(20 * time.Second)

@@ -104,6 +104,42 @@ func TestMultiHostLayout(t *testing.T) {
 	web1.Subscribe(event.AllFindings, func(*nats.Msg) {})
 	web1.Flush()
 	expectViolation("sensor-web1 reading findings")
+	web1.Subscribe("_INBOX.db1.>", func(*nats.Msg) {})
+	web1.Flush()
+	expectViolation("sensor-web1 reading db1's acknowledgements")
+	drainViolations(violations)
+	// A sensor's acknowledged publishing: it finds the stream and reads the
+	// stream's acknowledgement in its own inbox.
+	{
+		nc, err := nats.Connect(ns.URL, nats.UserInfo("sensor-web1", pw["sensor-web1"]), nats.CustomInboxPrefix("_INBOX.web1"),
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+				violations <- "sensor-web1 (acks): " + err.Error()
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if name, err := js.StreamNameBySubject(ctx, "vigil.events.*.web1"); err != nil || name != engine.EventsStream {
+			t.Errorf("sensor-web1 asking which stream takes its events: %q, %v", name, err)
+		}
+		acked := *ev
+		acked.Process.Pid++ // another event: its finding is not the first one's
+		adata, _ := acked.Marshal()
+		if ack, err := js.Publish(ctx, event.EventSubject(ev.Name, "web1"), adata, jetstream.WithMsgID("layout-test-1")); err != nil || ack.Stream != engine.EventsStream {
+			t.Errorf("sensor-web1 publishing with an acknowledgement: %+v, %v", ack, err)
+		}
+		cancel()
+		nc.Close()
+		if _, err := findings.NextMsg(20 * time.Second); err != nil {
+			t.Errorf("no finding for the acknowledged event: %v", err)
+		}
+		select {
+		case v := <-violations:
+			t.Errorf("acknowledged publishing: %s", v)
+		default:
+		}
+	}
 
 	// The reader reads findings from the stream too, and nothing else.
 	js, _ := jetstream.New(reader)
@@ -136,6 +172,10 @@ func TestMultiHostLayout(t *testing.T) {
 	sensor := startChild(t, "vigil sensor", mustVigil(t), "sensor", "--host", "web1", "--nats", ns.URL,
 		"--nats-user", "sensor-web1", "--nats-password", pw["sensor-web1"], "--log-format", "json")
 	sensor.waitLog(t, "sensor ready", 60*time.Second)
+	sensor.waitLog(t, "publishing events with JetStream acknowledgements", 30*time.Second)
+	if strings.Contains(sensor.stderr.String(), "no engine interest to follow") {
+		t.Errorf("the sensor could not read the engines' interest:\n%s", sensor.stderr)
+	}
 	var report struct{ Pid uint32 }
 	runTrigger(t, exec.Command(trig), &report)
 	deadline := time.Now().Add(30 * time.Second)
@@ -146,6 +186,11 @@ func TestMultiHostLayout(t *testing.T) {
 		}
 		if strings.Contains(string(msg.Data), fmt.Sprintf(`"host_pid":%d`, report.Pid)) {
 			break
+		}
+	}
+	for _, c := range []*child{sensor, eng} {
+		if logs := c.stderr.String(); strings.Contains(logs, "Permissions Violation") || strings.Contains(logs, "cannot ask JetStream") {
+			t.Errorf("%s was refused something the layout should allow:\n%s", c.name, logs)
 		}
 	}
 }

@@ -92,7 +92,7 @@ restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 			running := 1
 			go func() { errs <- wrapErr("engine", runEngine(ctx, log, engineNC, &f.engine, cmd.OutOrStdout(), reg)) }()
 			if !f.noSensor {
-				sensorNC, err := connect("vigil-sensor", nats.ReconnectBufSize(f.sensor.bufferBytes))
+				sensorNC, err := connect("vigil-sensor", f.sensor.natsOptions()...)
 				if err != nil {
 					return err
 				}

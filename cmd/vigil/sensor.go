@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/internal/metrics"
 	"github.com/vigil-sec/vigil/sensor"
 )
@@ -29,6 +30,22 @@ type sensorFlags struct {
 	queueLen      int
 	spoolDir      string
 	spoolBytes    int64
+	noAcks        bool
+	ackWindow     int
+	inboxPrefix   string
+}
+
+// natsOptions are the sensor connection's options: its reply subjects
+// (JetStream acknowledgements) under a per-host inbox prefix, so that a
+// permission layout can let the sensor of host H read only its own.
+func (f *sensorFlags) natsOptions() []nats.Option {
+	prefix := f.inboxPrefix
+	if prefix == "" {
+		prefix = "_INBOX." + event.Token(f.host)
+	}
+	// The publisher keeps events itself while NATS is unreachable; the
+	// client's buffer only takes what races with a disconnection.
+	return []nats.Option{nats.CustomInboxPrefix(prefix), nats.ReconnectBufSize(1 << 20)}
 }
 
 func (f *sensorFlags) register(cmd *cobra.Command) {
@@ -40,7 +57,10 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.execEnv, "exec-env", sensor.ExecEnvSecurity, "environment variables exec events carry: security (LD_*, HISTFILE, GCONV_PATH, ... : what changes how programs load or log), all, or none")
 	fs.StringVar(&f.captureDir, "capture-dir", "", "keep the image of every kernel module being loaded in DIR, named by its sha256, and report it as a module_image_captured event")
 	f.interest.register(cmd)
-	fs.IntVar(&f.bufferBytes, "buffer-bytes", 64<<20, "bytes of events kept in memory while NATS is unreachable, sent when it is back; beyond, events are dropped and counted per event")
+	fs.IntVar(&f.bufferBytes, "buffer-bytes", 64<<20, "bytes of events kept in memory while NATS is unreachable (or until sent again after a missing acknowledgement), sent when it is back; beyond, they go to --spool-dir, or are dropped and counted per event")
+	fs.BoolVar(&f.noAcks, "no-publish-acks", false, "publish events as core NATS messages only; by default, where a JetStream stream takes them (the engines' VIGIL_EVENTS), each is acknowledged and sent again, with the same message id, when its acknowledgement does not come (e.g. NATS died with it in flight)")
+	fs.IntVar(&f.ackWindow, "publish-window", 8192, "the most events published and waiting for their JetStream acknowledgement")
+	fs.StringVar(&f.inboxPrefix, "nats-inbox-prefix", "", "subject prefix of the sensor's reply inbox, where JetStream acknowledgements come (default _INBOX.<host>: a permission layout lets each sensor subscribe to its own)")
 	fs.IntVar(&f.queueLen, "publish-queue", 16384, "events waiting to be handed to the NATS client; beyond, dropped and counted per event")
 	fs.StringVar(&f.spoolDir, "spool-dir", "", "keep the events that do not fit --buffer-bytes while NATS is unreachable in a file in DIR (created 0700), sent in order when NATS is back, also after a restart (default: no spool)")
 	fs.Int64Var(&f.spoolBytes, "spool-bytes", 1<<30, "the most bytes of events the spool holds; beyond, events are dropped and counted per event")
@@ -57,15 +77,17 @@ func newSensorCmd(g *globalFlags) *cobra.Command {
 		Long: `sensor loads vigil's BPF programs, attaches for each event the best probe the
 kernel accepts, and publishes every event as JSON on vigil.events.<event>.<host>.
 While NATS is unreachable it keeps running, keeps events in memory (up to
---buffer-bytes) and sends them when it is back; events it cannot keep are
-counted per event and reported.`,
+--buffer-bytes, then --spool-dir) and sends them when it is back; events it
+cannot keep are counted per event and reported. Where a JetStream stream takes
+the events (the engines' VIGIL_EVENTS), each is acknowledged by the stream and
+sent again, with the same message id, when its acknowledgement does not come.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
 			if err != nil {
 				return err
 			}
-			nc, err := nf.connect(log, "vigil-sensor", keepTrying, nats.ReconnectBufSize(f.bufferBytes))
+			nc, err := nf.connect(log, "vigil-sensor", keepTrying, f.natsOptions()...)
 			if err != nil {
 				return err
 			}
@@ -123,7 +145,8 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 			slog.Info().Int64("bytes", n).Str("dir", f.spoolDir).Msg("events left in the spool by the last run: sending them once NATS is reachable")
 		}
 	}
-	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen, Spool: spool})
+	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen, Spool: spool,
+		BufferBytes: f.bufferBytes, NoAcks: f.noAcks, AckWindow: f.ackWindow})
 	if reg != nil {
 		metrics.NewSensor(reg, s, pub)
 	}
@@ -147,7 +170,7 @@ loop:
 			if ps.Dropped+ps.PublishErrors+ps.MarshalErrors > 0 {
 				ev = slog.Warn()
 			}
-			ev.Uint64("published", ps.Published).Uint64("dropped", ps.Dropped).Uint64("publish_errors", ps.PublishErrors).
+			ev.Uint64("published", ps.Published).Uint64("acked", ps.Acked).Uint64("retried", ps.Retried).Uint64("dropped", ps.Dropped).Uint64("publish_errors", ps.PublishErrors).
 				Uint64("marshal_errors", ps.MarshalErrors).Interface("dropped_by_event", ps.DroppedByEvent).Msg("publisher counters")
 		case runErr = <-runDone:
 			break loop

@@ -10,15 +10,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/engine"
+	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/sensor"
 )
 
@@ -173,8 +176,9 @@ func (e *Engine) Collect(ch chan<- prometheus.Metric) {
 
 // Sensor collects a sensor's and its publisher's counters.
 type Sensor struct {
-	s   *sensor.Sensor
-	pub *sensor.Publisher
+	s    *sensor.Sensor
+	pub  *sensor.Publisher
+	ncpu int // possible CPUs: the kernel drop series shown per CPU
 }
 
 var (
@@ -183,27 +187,35 @@ var (
 	senDecodeKinds = desc("sensor_decode_errors_by_kind_total", "Records that failed to decode, by kind.", "kind")
 	senKernelDrops = desc("sensor_kernel_drops_total", "Records the ring buffer refused (it was full).")
 	senKernelPer   = desc("sensor_kernel_drops_by_event_total", "Records the ring buffer refused, per event and CPU.", "event", "cpu")
-	pubPublished   = desc("sensor_published_total", "Events handed to NATS.")
-	pubDropped     = desc("sensor_dropped_total", "Events dropped by the sensor (publish queue or NATS buffer full).")
+	pubPublished   = desc("sensor_published_total", "Events delivered: acknowledged by a JetStream stream, or handed to NATS as core messages.")
+	pubDropped     = desc("sensor_dropped_total", "Events the sensor lost (publish queue, memory buffer or spool full; refused by NATS).")
 	pubDroppedPer  = desc("sensor_dropped_by_event_total", "Events dropped by the sensor, per event.", "event")
-	pubErrs        = desc("sensor_publish_errors_total", "Events the NATS client refused (e.g. its reconnect buffer was full).")
+	pubErrs        = desc("sensor_publish_errors_total", "Events the NATS client or the stream refused for good (e.g. too large).")
 	pubMarshal     = desc("sensor_marshal_errors_total", "Events without a JSON form.")
 	pubQueued      = desc("sensor_queued_events", "Events waiting in the publisher's queue.")
 	pubCritical    = desc("sensor_critical_published_total", "Events sent through the critical lane, ahead of routine ones (also in sensor_published_total).")
 	pubSpooled     = desc("sensor_spooled_bytes", "Bytes of events waiting in the disk spool (--spool-dir).")
 	pubReplayed    = desc("sensor_spool_replayed_total", "Events sent from the disk spool (also in sensor_published_total).")
 	pubSpoolDrop   = desc("sensor_spool_dropped_total", "Events the full disk spool could not take (also in sensor_dropped_by_event_total).")
-	pubBuffered    = desc("sensor_buffered_bytes", "Bytes buffered by the NATS client (while NATS is unreachable).")
+	pubBuffered    = desc("sensor_buffered_bytes", "Bytes of events held in memory until NATS takes them (while it is unreachable, or to be sent again).")
+	pubAcked       = desc("sensor_acked_total", "Events a JetStream stream acknowledged (also in sensor_published_total).")
+	pubUnacked     = desc("sensor_unacked_total", "Events published as core NATS messages, without acknowledgement (no stream takes them, or --no-publish-acks; also in sensor_published_total).")
+	pubRetried     = desc("sensor_retried_total", "Events sent again after their JetStream acknowledgement did not come.")
+	pubInFlight    = desc("sensor_in_flight_events", "Events published and waiting for their JetStream acknowledgement.")
 )
 
 // NewSensor registers the sensor's and the publisher's counters on reg.
 func NewSensor(reg prometheus.Registerer, s *sensor.Sensor, pub *sensor.Publisher) {
-	reg.MustRegister(&Sensor{s: s, pub: pub})
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		ncpu = runtime.NumCPU()
+	}
+	reg.MustRegister(&Sensor{s: s, pub: pub, ncpu: ncpu})
 }
 
 // Describe implements prometheus.Collector.
 func (c *Sensor) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered, pubCritical, pubSpooled, pubReplayed, pubSpoolDrop} {
+	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered, pubCritical, pubSpooled, pubReplayed, pubSpoolDrop, pubAcked, pubUnacked, pubRetried, pubInFlight} {
 		ch <- d
 	}
 }
@@ -217,14 +229,22 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		st := c.s.Stats()
 		counter(senRecords, st.Records)
 		counter(senDecodeErrs, st.DecodeErrors)
-		for kind, n := range st.ErrorKinds {
-			counter(senDecodeKinds, n, kind)
+		// Every kind, event and CPU from the start, at zero until it
+		// happens: a scrape (and an alert on rate()) sees the series
+		// before the first drop, not only after.
+		for _, kind := range sensor.DecodeErrorKinds() {
+			counter(senDecodeKinds, st.ErrorKinds[kind], kind)
 		}
 		var drops uint64
-		for name, perCPU := range st.KernelDrops {
-			for cpu, n := range perCPU {
+		for _, spec := range event.All() {
+			perCPU := st.KernelDrops[spec.Name]
+			for cpu := range max(len(perCPU), c.ncpu) {
+				var n uint64
+				if cpu < len(perCPU) {
+					n = perCPU[cpu]
+				}
 				drops += n
-				counter(senKernelPer, n, name, strconv.Itoa(cpu))
+				counter(senKernelPer, n, spec.Name, strconv.Itoa(cpu))
 			}
 		}
 		counter(senKernelDrops, drops)
@@ -235,9 +255,16 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		counter(pubErrs, ps.PublishErrors)
 		counter(pubMarshal, ps.MarshalErrors)
 		var dropped uint64
-		for name, n := range ps.DroppedByEvent {
+		for _, spec := range event.All() {
+			n := ps.DroppedByEvent[spec.Name]
 			dropped += n
-			counter(pubDroppedPer, n, name)
+			counter(pubDroppedPer, n, spec.Name)
+		}
+		for name, n := range ps.DroppedByEvent {
+			if _, known := event.Lookup(name); !known {
+				dropped += n
+				counter(pubDroppedPer, n, name)
+			}
 		}
 		counter(pubDropped, dropped)
 		ch <- prometheus.MustNewConstMetric(pubQueued, prometheus.GaugeValue, float64(ps.Queued))
@@ -245,6 +272,10 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		counter(pubCritical, ps.Critical)
 		ch <- prometheus.MustNewConstMetric(pubSpooled, prometheus.GaugeValue, float64(ps.Spooled))
 		counter(pubReplayed, ps.Replayed)
+		counter(pubAcked, ps.Acked)
+		counter(pubUnacked, ps.Unacked)
+		counter(pubRetried, ps.Retried)
+		ch <- prometheus.MustNewConstMetric(pubInFlight, prometheus.GaugeValue, float64(ps.InFlight))
 		counter(pubSpoolDrop, ps.SpoolDropped)
 	}
 }
