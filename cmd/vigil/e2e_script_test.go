@@ -35,10 +35,10 @@ func scenarioScriptDropped(t *testing.T, env *e2eEnv) []expectation {
 		}
 		writer := uint64(write.Process.Pid)
 		pid := runQuiet(t, exec.Command(script))
-		expect = append(expect, expectation{what: "a script written by sh into " + script + " and run", sigID: "executable-dropped", pid: pid,
+		expect = append(expect, expectation{what: "a script written by " + comm(sh) + " into " + script + " and run", sigID: "executable-dropped", pid: pid,
 			exe: isExe(sh), exeDoc: sh, comm: comm(name), event: "sched_process_exec",
 			also: func(ev *event.Event) bool {
-				return ev.Args["script_pathname"] == script && ev.Args["script_writer_pid"] == writer && ev.Args["script_writer_comm"] == "sh"
+				return ev.Args["script_pathname"] == script && ev.Args["script_writer_pid"] == writer && ev.Args["script_writer_comm"] == comm(sh)
 			}})
 	}
 	return expect
