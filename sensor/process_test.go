@@ -80,6 +80,11 @@ func TestSensorSeesProcessLifecycle(t *testing.T) {
 	if exec.OldPid() != pid {
 		t.Errorf("exec: old_pid %d, want %d", exec.OldPid(), pid)
 	}
+	// the script itself, which the kernel dropped for its interpreter
+	if exec.ScriptPathname() != script || exec.ScriptDev() != uint32(scriptSt.Dev) || exec.ScriptInode() != scriptSt.Ino {
+		t.Errorf("exec: script_pathname %q script_dev %d script_inode %d, want %q %d %d",
+			exec.ScriptPathname(), exec.ScriptDev(), exec.ScriptInode(), script, scriptSt.Dev, scriptSt.Ino)
+	}
 
 	// the fallback sees the file exec settled on (the interpreter), the
 	// kernel hook each file tried (the script first)
