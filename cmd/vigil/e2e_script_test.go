@@ -12,11 +12,13 @@ import (
 // A #! script dropped into a scratch folder and run: the exec loads the
 // interpreter, and the script itself is what executable-dropped must judge.
 // A source tree unpacked into a scratch folder that runs its configure
-// (which writes config.status and runs it) must stay quiet.
+// (which writes config.status and runs it) and a Python virtual environment
+// made in a scratch folder whose pip is run must stay quiet.
 func init() {
 	scenarios = append(scenarios,
 		scenario{"script written into a scratch folder by a shell and run", scenarioScriptDropped},
 		scenario{"source tree unpacked into a scratch folder runs its configure", scenarioConfigureRun},
+		scenario{"Python virtual environment made in a scratch folder runs its pip", scenarioVenvPip},
 	)
 }
 
@@ -63,5 +65,15 @@ func scenarioConfigureRun(t *testing.T, env *e2eEnv) []expectation {
 		t.Fatalf("./configure: %v: %q", err, out)
 	}
 	env.benign = append(env.benign, uint32(run.Process.Pid))
+	return nil
+}
+
+// scenarioVenvPip: python3 -m venv in a scratch folder (ensurepip writes
+// bin/pip, a script whose #! line names the environment's python), then
+// bin/pip run by its path.
+func scenarioVenvPip(t *testing.T, env *e2eEnv) []expectation {
+	venv := filepath.Join(t.TempDir(), "venv")
+	runBenign(t, env, resolved(t, "python3"), "-m", "venv", venv)
+	runBenign(t, env, filepath.Join(venv, "bin", "pip"), "--version")
 	return nil
 }

@@ -32,8 +32,10 @@
 #   left out for them: the unpackers and git (building from a source tree
 #   unpacked or cloned into /tmp runs its configure, config.status and
 #   libtool), the build tools that write and run them (configure, make,
-#   cmake, ...), and any script run under a package manager (debconf runs
-#   the config scripts apt-extracttemplates unpacks into /tmp). Hidden
+#   cmake, ...), any script run under a package manager (debconf runs
+#   the config scripts apt-extracttemplates unpacks into /tmp), and a
+#   Python virtual environment's console scripts (written by its python,
+#   run by the python beside them in its bin/: a venv in /tmp). Hidden
 #   project folders where tools write the scripts they run (.venv, .tox,
 #   .nox, .direnv virtual environments, .git hooks) do not count as hidden
 #   places for a script.
@@ -173,6 +175,24 @@ writer_is_trusted if {
 writer_is_trusted if {
 	script_run
 	lib.from_package_manager
+}
+
+# a Python virtual environment's console scripts (bin/pip, bin/pytest),
+# wherever the environment is: written by its Python (venv, ensurepip, pip)
+# with a #! line naming the environment's own python, in the same folder
+writer_is_trusted if {
+	script_run
+	regex.match(`^(python[0-9.]*|pip[0-9.]*|uv|virtualenv|pipx|poetry)$`, lib.arg("script_writer_comm", ""))
+	interp := lib.arg("interpreter", "")
+	startswith(lib.basename(interp), "python")
+	same_folder(interp, path)
+}
+
+same_folder(a, b) if {
+	pa := split(a, "/")
+	pb := split(b, "/")
+	count(pa) == count(pb)
+	array.slice(pa, 0, count(pa) - 1) == array.slice(pb, 0, count(pb) - 1)
 }
 
 writer_is_trusted if {

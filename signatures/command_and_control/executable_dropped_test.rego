@@ -227,3 +227,15 @@ test_script_judged_not_its_interpreter if {
 	f.writer == "curl"
 	f.pathname == "/tmp/x.sh"
 }
+
+test_virtual_environment_scripts_are_quiet if {
+	# python3 -m venv /tmp/venv, then /tmp/venv/bin/pip: #!/tmp/venv/bin/python3
+	pip := json.patch(script_exec("/tmp/venv/bin/pip", "python3", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/tmp/venv/bin/python3"}])
+	count(finding) == 0 with input as pip
+	# the same writer, a script whose interpreter is elsewhere
+	other := json.patch(script_exec("/tmp/venv/bin/x", "python3", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/usr/bin/python3"}])
+	count(finding) == 1 with input as other
+	# another writer of a script beside a python
+	curl_pip := json.patch(script_exec("/tmp/venv/bin/pip", "curl", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/tmp/venv/bin/python3"}])
+	count(finding) == 1 with input as curl_pip
+}
