@@ -13,6 +13,11 @@
  * The file of a descriptor is not yet looked up at that point: it is read
  * from the task's table, or left unreadable for a registered (fixed) file.
  *
+ * Linux 6.1 to 6.3 name that tracepoint io_uring_submit_sqe (req,
+ * force_nonblock), fired at the same point of io_submit_sqe: the same body
+ * serves both. The op structs a kernel lacks (io_ftrunc before 6.9) are
+ * left out by a CO-RE check the verifier prunes on.
+ *
  * io_uring:io_uring_complete notes the files opened for writing by OPENAT,
  * as sys_exit_open does for the syscalls (inode_writes, lib/file.h).
  */
@@ -221,7 +226,8 @@ static __noinline void save_fd_len(struct event *e, struct io_kiocb *req, __u8 o
 	if (op == IORING_OP_SPLICE) {
 		save_s64(e, ARG_IO_URING_SUBMIT_REQ_OFFSET, off);
 		save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_splice *)req, len));
-	} else {
+	} else if (bpf_core_type_exists(struct io_ftrunc)) {
+		/* FTRUNCATE (6.9 and later) */
 		save_u64(e, ARG_IO_URING_SUBMIT_REQ_LEN, BPF_CORE_READ((struct io_ftrunc *)req, len));
 	}
 }
@@ -315,10 +321,31 @@ int raw_tp_io_uring_submit_req(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* the same tracepoint before Linux 6.4 (req, force_nonblock) */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(tp_btf_io_uring_submit_sqe, struct io_kiocb *req)
+{
+	on_submit(ctx, req);
+	return 0;
+}
+
+SEC("raw_tracepoint/io_uring_submit_sqe")
+int raw_tp_io_uring_submit_sqe(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_submit(ctx, (struct io_kiocb *)ctx->args[0]);
+	return 0;
+}
+
 /* an OPENAT that succeeded: its file counts as opened for writing when it
  * is, as for open(2) (sys_exit_open). The completion runs in the
- * submitter, its io-wq worker or SQPOLL thread: all share its files. */
-static __always_inline void on_complete(struct io_kiocb *req, struct io_uring_cqe *cqe)
+ * submitter, its io-wq worker or SQPOLL thread: all share its files.
+ *
+ * The result is read from the request (req->cqe.res, which the kernel
+ * copies into the ring's entry), not from the tracepoint's other
+ * arguments: up to 6.12 at least they are (user_data, res, cflags, extra1,
+ * extra2), later one struct io_uring_cqe pointer; ctx and req come first
+ * in both. An auxiliary completion has no request (NULL): no opcode. */
+static __always_inline void on_complete(struct io_kiocb *req)
 {
 	__u8 op = BPF_CORE_READ(req, opcode);
 	if (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2)
@@ -326,25 +353,27 @@ static __always_inline void on_complete(struct io_kiocb *req, struct io_uring_cq
 	/* a direct open into a registered-file slot returns 0, no descriptor */
 	if (BPF_CORE_READ((struct io_open *)req, file_slot))
 		return;
-	int fd = BPF_CORE_READ(cqe, res);
+	int fd = BPF_CORE_READ(req, cqe.res);
 	if (fd >= 0 && !is_self())
 		note_write_open(task_fd_file((struct task_struct *)bpf_get_current_task(), fd));
 }
 
 SEC("tp_btf/io_uring_complete")
-int BPF_PROG(tp_btf_io_uring_complete, struct io_ring_ctx *rctx, void *req, struct io_uring_cqe *cqe)
+int BPF_PROG(tp_btf_io_uring_complete, void *rctx, void *req)
 {
-	on_complete((struct io_kiocb *)req, cqe);
+	on_complete((struct io_kiocb *)req);
 	return 0;
 }
 
 SEC("raw_tracepoint/io_uring_complete")
 int raw_tp_io_uring_complete(struct bpf_raw_tracepoint_args *ctx)
 {
-	on_complete((struct io_kiocb *)ctx->args[1], (struct io_uring_cqe *)ctx->args[2]);
+	on_complete((struct io_kiocb *)ctx->args[1]);
 	return 0;
 }
 
 /* the completion notes the files OPENAT opened for writing */
 PROBE(IO_URING_SUBMIT_REQ, "tp_btf/io_uring_submit_req+io_uring_complete", tp_btf_io_uring_submit_req, tp_btf_io_uring_complete);
+PROBE(IO_URING_SUBMIT_REQ, "tp_btf/io_uring_submit_sqe+io_uring_complete", tp_btf_io_uring_submit_sqe, tp_btf_io_uring_complete);
 PROBE(IO_URING_SUBMIT_REQ, "raw_tracepoint/io_uring_submit_req+io_uring_complete", raw_tp_io_uring_submit_req, raw_tp_io_uring_complete);
+PROBE(IO_URING_SUBMIT_REQ, "raw_tracepoint/io_uring_submit_sqe+io_uring_complete", raw_tp_io_uring_submit_sqe, raw_tp_io_uring_complete);

@@ -131,8 +131,10 @@ const (
 	IouringMapUnlinkedInodes         = "unlinked_inodes"
 	IouringProgRawTpIoUringComplete  = "raw_tp_io_uring_complete"
 	IouringProgRawTpIoUringSubmitReq = "raw_tp_io_uring_submit_req"
+	IouringProgRawTpIoUringSubmitSqe = "raw_tp_io_uring_submit_sqe"
 	IouringProgTpBtfIoUringComplete  = "tp_btf_io_uring_complete"
 	IouringProgTpBtfIoUringSubmitReq = "tp_btf_io_uring_submit_req"
+	IouringProgTpBtfIoUringSubmitSqe = "tp_btf_io_uring_submit_sqe"
 	IouringVarSelfTgid               = "self_tgid"
 )
 
@@ -180,8 +182,10 @@ type IouringSpecs struct {
 type IouringProgramSpecs struct {
 	RawTpIoUringComplete  *ebpf.ProgramSpec `ebpf:"raw_tp_io_uring_complete"`
 	RawTpIoUringSubmitReq *ebpf.ProgramSpec `ebpf:"raw_tp_io_uring_submit_req"`
+	RawTpIoUringSubmitSqe *ebpf.ProgramSpec `ebpf:"raw_tp_io_uring_submit_sqe"`
 	TpBtfIoUringComplete  *ebpf.ProgramSpec `ebpf:"tp_btf_io_uring_complete"`
 	TpBtfIoUringSubmitReq *ebpf.ProgramSpec `ebpf:"tp_btf_io_uring_submit_req"`
+	TpBtfIoUringSubmitSqe *ebpf.ProgramSpec `ebpf:"tp_btf_io_uring_submit_sqe"`
 }
 
 // IouringMapSpecs contains maps before they are loaded into the kernel.
@@ -279,16 +283,20 @@ type IouringVariables struct {
 type IouringPrograms struct {
 	RawTpIoUringComplete  *ebpf.Program `ebpf:"raw_tp_io_uring_complete"`
 	RawTpIoUringSubmitReq *ebpf.Program `ebpf:"raw_tp_io_uring_submit_req"`
+	RawTpIoUringSubmitSqe *ebpf.Program `ebpf:"raw_tp_io_uring_submit_sqe"`
 	TpBtfIoUringComplete  *ebpf.Program `ebpf:"tp_btf_io_uring_complete"`
 	TpBtfIoUringSubmitReq *ebpf.Program `ebpf:"tp_btf_io_uring_submit_req"`
+	TpBtfIoUringSubmitSqe *ebpf.Program `ebpf:"tp_btf_io_uring_submit_sqe"`
 }
 
 func (p *IouringPrograms) Close() error {
 	return _IouringClose(
 		p.RawTpIoUringComplete,
 		p.RawTpIoUringSubmitReq,
+		p.RawTpIoUringSubmitSqe,
 		p.TpBtfIoUringComplete,
 		p.TpBtfIoUringSubmitReq,
+		p.TpBtfIoUringSubmitSqe,
 	)
 }
 

@@ -343,6 +343,48 @@ int BPF_PROG(fexit_cap_capable, const struct cred *cred, struct user_namespace *
 	return 0;
 }
 
+/* The kprobe variant, for kernels without trampolines: the arguments are
+ * kept per thread at entry and the event is sent at return, with the
+ * verdict. cap_capable does not call itself, so one slot per thread is
+ * enough; an LRU map, so returns that never come (a kretprobe instance
+ * missed under load) cannot fill it. */
+struct cap_call {
+	__u64 ns; /* struct user_namespace * */
+	int cap;
+	unsigned int opts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct cap_call);
+} cap_calls SEC(".maps");
+
+SEC("kprobe/cap_capable")
+int BPF_KPROBE(kprobe_cap_capable, const struct cred *cred, struct user_namespace *ns, int cap, unsigned int opts)
+{
+	if (is_self() || !emit_allowed(EVENT_CAP_CAPABLE, 0))
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cap_call c = {.ns = (__u64)ns, .cap = cap, .opts = opts};
+	bpf_map_update_elem(&cap_calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/cap_capable")
+int BPF_KRETPROBE(kretprobe_cap_capable, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cap_call *c = bpf_map_lookup_elem(&cap_calls, &tid);
+	if (!c)
+		return 0;
+	struct cap_call call = *c;
+	bpf_map_delete_elem(&cap_calls, &tid);
+	emit_cap_capable(ctx, (struct user_namespace *)call.ns, call.cap, call.opts, 1, ret, 0);
+	return 0;
+}
+
 /* capability:cap_capable (6.14 and later) has no options */
 SEC("tp_btf/cap_capable")
 int BPF_PROG(tp_btf_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
@@ -411,6 +453,7 @@ FALLBACK(SECURITY_BPF, "raw_tracepoint/sys_exit (bpf)", sys_enter_save(bpf), sys
 HOOK_PROBES(SECURITY_BPF_MAP, security_bpf_map);
 FALLBACK(SECURITY_BPF_MAP, "raw_tracepoint/sys_exit (bpf)", sys_enter_save(bpf), sys_exit_bpf);
 PROBE(CAP_CAPABLE, "fexit/cap_capable", fexit_cap_capable);
+PROBE(CAP_CAPABLE, "kprobe/cap_capable + kretprobe/cap_capable", kprobe_cap_capable, kretprobe_cap_capable);
 FALLBACK(CAP_CAPABLE, "tp_btf/cap_capable", tp_btf_cap_capable);
 PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
 PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));

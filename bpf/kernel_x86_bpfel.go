@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type KernelCapCall struct {
+	_    structs.HostLayout
+	Ns   uint64
+	Cap  int32
+	Opts uint32
+}
+
 type KernelPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
@@ -54,6 +61,7 @@ type KernelSyscallState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	KernelMapCapCalls              = "cap_calls"
 	KernelMapCriticalIds           = "critical_ids"
 	KernelMapDrops                 = "drops"
 	KernelMapEventModes            = "event_modes"
@@ -67,8 +75,10 @@ const (
 	KernelProgFentrySecurityBpfMap = "fentry_security_bpf_map"
 	KernelProgFexitCapCapable      = "fexit_cap_capable"
 	KernelProgFexitSecurityBpf     = "fexit_security_bpf"
+	KernelProgKprobeCapCapable     = "kprobe_cap_capable"
 	KernelProgKprobeSecurityBpf    = "kprobe_security_bpf"
 	KernelProgKprobeSecurityBpfMap = "kprobe_security_bpf_map"
+	KernelProgKretprobeCapCapable  = "kretprobe_cap_capable"
 	KernelProgSysExitBpf           = "sys_exit_bpf"
 	KernelProgSysExitKexec         = "sys_exit_kexec"
 	KernelProgSysExitProcessVm     = "sys_exit_process_vm"
@@ -122,8 +132,10 @@ type KernelProgramSpecs struct {
 	FentrySecurityBpfMap *ebpf.ProgramSpec `ebpf:"fentry_security_bpf_map"`
 	FexitCapCapable      *ebpf.ProgramSpec `ebpf:"fexit_cap_capable"`
 	FexitSecurityBpf     *ebpf.ProgramSpec `ebpf:"fexit_security_bpf"`
+	KprobeCapCapable     *ebpf.ProgramSpec `ebpf:"kprobe_cap_capable"`
 	KprobeSecurityBpf    *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
+	KretprobeCapCapable  *ebpf.ProgramSpec `ebpf:"kretprobe_cap_capable"`
 	SysExitBpf           *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
@@ -135,6 +147,7 @@ type KernelProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type KernelMapSpecs struct {
+	CapCalls       *ebpf.MapSpec `ebpf:"cap_calls"`
 	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
 	Drops          *ebpf.MapSpec `ebpf:"drops"`
 	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
@@ -174,6 +187,7 @@ func (o *KernelObjects) Close() error {
 //
 // It can be passed to LoadKernelObjects or ebpf.CollectionSpec.LoadAndAssign.
 type KernelMaps struct {
+	CapCalls       *ebpf.Map `ebpf:"cap_calls"`
 	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
 	Drops          *ebpf.Map `ebpf:"drops"`
 	EventModes     *ebpf.Map `ebpf:"event_modes"`
@@ -188,6 +202,7 @@ type KernelMaps struct {
 
 func (m *KernelMaps) Close() error {
 	return _KernelClose(
+		m.CapCalls,
 		m.CriticalIds,
 		m.Drops,
 		m.EventModes,
@@ -215,8 +230,10 @@ type KernelPrograms struct {
 	FentrySecurityBpfMap *ebpf.Program `ebpf:"fentry_security_bpf_map"`
 	FexitCapCapable      *ebpf.Program `ebpf:"fexit_cap_capable"`
 	FexitSecurityBpf     *ebpf.Program `ebpf:"fexit_security_bpf"`
+	KprobeCapCapable     *ebpf.Program `ebpf:"kprobe_cap_capable"`
 	KprobeSecurityBpf    *ebpf.Program `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
+	KretprobeCapCapable  *ebpf.Program `ebpf:"kretprobe_cap_capable"`
 	SysExitBpf           *ebpf.Program `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.Program `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.Program `ebpf:"sys_exit_process_vm"`
@@ -229,8 +246,10 @@ func (p *KernelPrograms) Close() error {
 		p.FentrySecurityBpfMap,
 		p.FexitCapCapable,
 		p.FexitSecurityBpf,
+		p.KprobeCapCapable,
 		p.KprobeSecurityBpf,
 		p.KprobeSecurityBpfMap,
+		p.KretprobeCapCapable,
 		p.SysExitBpf,
 		p.SysExitKexec,
 		p.SysExitProcessVm,

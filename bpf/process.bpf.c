@@ -13,6 +13,7 @@
 #include "lib/creds.h"
 #include "lib/path.h"
 #include "lib/file.h"
+#include "lib/exec_script.h"
 #include "lib/syscall_nr.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -164,6 +165,47 @@ HOOK(security_bprm_check, struct linux_binprm *bprm)
  * #! line gets the rest */
 #define EXEC_HEADER_LEN 64
 
+/* save_exec_writer saves who last opened ino for writing during this boot
+ * and when, as the executed file's (script 0) or the script's writer
+ * arguments; nothing when no write is known. */
+static __always_inline void save_exec_writer(struct event *e, struct inode *ino, int script)
+{
+	struct inode_key k;
+	inode_key_of(ino, &k);
+	struct inode_write *w = bpf_map_lookup_elem(&inode_writes, &k);
+	if (!w)
+		return;
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 ago = now > w->ts ? now - w->ts : 0;
+	if (script) {
+		save_u64(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_WRITTEN_NS_AGO, ago);
+		save_u32(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_WRITER_PID, w->host_pid);
+		save_str(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_WRITER_COMM, w->comm, 0);
+		save_bool(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_WRITER_CREATED, w->created != 0);
+	} else {
+		save_u64(e, ARG_SCHED_PROCESS_EXEC_WRITTEN_NS_AGO, ago);
+		save_u32(e, ARG_SCHED_PROCESS_EXEC_WRITER_PID, w->host_pid);
+		save_str(e, ARG_SCHED_PROCESS_EXEC_WRITER_COMM, w->comm, 0);
+		save_bool(e, ARG_SCHED_PROCESS_EXEC_WRITER_CREATED, w->created != 0);
+	}
+}
+
+/* save_exec_script saves the file an exec named when the kernel ran it
+ * through an interpreter (lib/exec_script.h): its path, identity and
+ * writer. A function of its own: a second path walk and the task_works
+ * walk inlined into emit_exec would make one long program of it. */
+static __noinline void save_exec_script(struct event *e, struct linux_binprm *bprm)
+{
+	struct file *f = exec_script_file(bprm);
+	if (!f)
+		return;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	save_file_path(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_PATHNAME, f);
+	save_u32(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_DEV, user_dev(BPF_CORE_READ(ino, i_sb, s_dev)));
+	save_u64(e, ARG_SCHED_PROCESS_EXEC_SCRIPT_INODE, BPF_CORE_READ(ino, i_ino));
+	save_exec_writer(e, ino, 1);
+}
+
 static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm, int empty_argv)
 {
 	struct event e;
@@ -208,16 +250,9 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	save_u32(&e, ARG_SCHED_PROCESS_EXEC_ARGC, empty_argv ? 0 : BPF_CORE_READ(bprm, argc));
 	save_bytes(&e, ARG_SCHED_PROCESS_EXEC_HEADER, bprm->buf, EXEC_HEADER_LEN, 0);
 	/* the file was opened for writing during this boot: by whom, when */
-	struct inode_key k;
-	inode_key_of(ino, &k);
-	struct inode_write *w = bpf_map_lookup_elem(&inode_writes, &k);
-	if (w) {
-		__u64 now = bpf_ktime_get_boot_ns();
-		save_u64(&e, ARG_SCHED_PROCESS_EXEC_WRITTEN_NS_AGO, now > w->ts ? now - w->ts : 0);
-		save_u32(&e, ARG_SCHED_PROCESS_EXEC_WRITER_PID, w->host_pid);
-		save_str(&e, ARG_SCHED_PROCESS_EXEC_WRITER_COMM, w->comm, 0);
-		save_bool(&e, ARG_SCHED_PROCESS_EXEC_WRITER_CREATED, w->created != 0);
-	}
+	save_exec_writer(&e, ino, 0);
+	/* a script: the file the exec named, and who wrote it */
+	save_exec_script(&e, bprm);
 	event_submit(&e, 0);
 }
 

@@ -876,6 +876,117 @@ func (a SchedProcessExecArgs) SetWriterCreated(v bool) { a["writer_created"] = v
 // DeleteWriterCreated removes argument writer_created.
 func (a SchedProcessExecArgs) DeleteWriterCreated() { delete(a, "writer_created") }
 
+// ScriptPathname is argument 21, script_pathname (string): present when the kernel ran the file the exec named through an interpreter (a #! script, whose interpreter is pathname, or a binfmt_misc format): that file's resolved path.
+func (a SchedProcessExecArgs) ScriptPathname() string { v, _ := a.LookupScriptPathname(); return v }
+
+// LookupScriptPathname returns argument script_pathname and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptPathname() (string, bool) {
+	v, ok := a["script_pathname"].(string)
+	return v, ok
+}
+
+// SetScriptPathname sets argument script_pathname.
+func (a SchedProcessExecArgs) SetScriptPathname(v string) { a["script_pathname"] = v }
+
+// DeleteScriptPathname removes argument script_pathname.
+func (a SchedProcessExecArgs) DeleteScriptPathname() { delete(a, "script_pathname") }
+
+// ScriptDev is argument 22, script_dev (uint32): device of the script (with script_pathname).
+func (a SchedProcessExecArgs) ScriptDev() uint32 { v, _ := a.LookupScriptDev(); return v }
+
+// LookupScriptDev returns argument script_dev and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptDev() (uint32, bool) {
+	v, ok := a["script_dev"].(uint64)
+	return uint32(v), ok
+}
+
+// SetScriptDev sets argument script_dev.
+func (a SchedProcessExecArgs) SetScriptDev(v uint32) { a["script_dev"] = uint64(v) }
+
+// DeleteScriptDev removes argument script_dev.
+func (a SchedProcessExecArgs) DeleteScriptDev() { delete(a, "script_dev") }
+
+// ScriptInode is argument 23, script_inode (uint64): inode of the script (with script_pathname).
+func (a SchedProcessExecArgs) ScriptInode() uint64 { v, _ := a.LookupScriptInode(); return v }
+
+// LookupScriptInode returns argument script_inode and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptInode() (uint64, bool) {
+	v, ok := a["script_inode"].(uint64)
+	return v, ok
+}
+
+// SetScriptInode sets argument script_inode.
+func (a SchedProcessExecArgs) SetScriptInode(v uint64) { a["script_inode"] = v }
+
+// DeleteScriptInode removes argument script_inode.
+func (a SchedProcessExecArgs) DeleteScriptInode() { delete(a, "script_inode") }
+
+// ScriptWrittenNSAgo is argument 24, script_written_ns_ago (uint64): as written_ns_ago, for the script: present when it was opened for writing (or created) during this boot.
+func (a SchedProcessExecArgs) ScriptWrittenNSAgo() uint64 {
+	v, _ := a.LookupScriptWrittenNSAgo()
+	return v
+}
+
+// LookupScriptWrittenNSAgo returns argument script_written_ns_ago and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptWrittenNSAgo() (uint64, bool) {
+	v, ok := a["script_written_ns_ago"].(uint64)
+	return v, ok
+}
+
+// SetScriptWrittenNSAgo sets argument script_written_ns_ago.
+func (a SchedProcessExecArgs) SetScriptWrittenNSAgo(v uint64) { a["script_written_ns_ago"] = v }
+
+// DeleteScriptWrittenNSAgo removes argument script_written_ns_ago.
+func (a SchedProcessExecArgs) DeleteScriptWrittenNSAgo() { delete(a, "script_written_ns_ago") }
+
+// ScriptWriterPid is argument 25, script_writer_pid (uint32): host pid of the process that last opened the script for writing (with script_written_ns_ago).
+func (a SchedProcessExecArgs) ScriptWriterPid() uint32 { v, _ := a.LookupScriptWriterPid(); return v }
+
+// LookupScriptWriterPid returns argument script_writer_pid and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptWriterPid() (uint32, bool) {
+	v, ok := a["script_writer_pid"].(uint64)
+	return uint32(v), ok
+}
+
+// SetScriptWriterPid sets argument script_writer_pid.
+func (a SchedProcessExecArgs) SetScriptWriterPid(v uint32) { a["script_writer_pid"] = uint64(v) }
+
+// DeleteScriptWriterPid removes argument script_writer_pid.
+func (a SchedProcessExecArgs) DeleteScriptWriterPid() { delete(a, "script_writer_pid") }
+
+// ScriptWriterComm is argument 26, script_writer_comm (string): comm of that process (with script_written_ns_ago).
+func (a SchedProcessExecArgs) ScriptWriterComm() string { v, _ := a.LookupScriptWriterComm(); return v }
+
+// LookupScriptWriterComm returns argument script_writer_comm and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptWriterComm() (string, bool) {
+	v, ok := a["script_writer_comm"].(string)
+	return v, ok
+}
+
+// SetScriptWriterComm sets argument script_writer_comm.
+func (a SchedProcessExecArgs) SetScriptWriterComm(v string) { a["script_writer_comm"] = v }
+
+// DeleteScriptWriterComm removes argument script_writer_comm.
+func (a SchedProcessExecArgs) DeleteScriptWriterComm() { delete(a, "script_writer_comm") }
+
+// ScriptWriterCreated is argument 27, script_writer_created (bool): one of those opens created the script (with script_written_ns_ago).
+func (a SchedProcessExecArgs) ScriptWriterCreated() bool {
+	v, _ := a.LookupScriptWriterCreated()
+	return v
+}
+
+// LookupScriptWriterCreated returns argument script_writer_created and whether the event has it.
+func (a SchedProcessExecArgs) LookupScriptWriterCreated() (bool, bool) {
+	v, ok := a["script_writer_created"].(bool)
+	return v, ok
+}
+
+// SetScriptWriterCreated sets argument script_writer_created.
+func (a SchedProcessExecArgs) SetScriptWriterCreated(v bool) { a["script_writer_created"] = v }
+
+// DeleteScriptWriterCreated removes argument script_writer_created.
+func (a SchedProcessExecArgs) DeleteScriptWriterCreated() { delete(a, "script_writer_created") }
+
 // SchedProcessExitArgs is the typed view of the arguments of the sched_process_exit event (id 102): a thread exited; group_exit tells whether the whole process is gone.
 type SchedProcessExitArgs map[string]any
 

@@ -128,6 +128,13 @@ var processSpecs = []Spec{
 			{Name: "writer_pid", Type: TypeUint32, Doc: "host pid of the process that last opened the file for writing (with written_ns_ago)"},
 			{Name: "writer_comm", Type: TypeString, Doc: "comm of that process (with written_ns_ago)"},
 			{Name: "writer_created", Type: TypeBool, Doc: "one of those opens created the file (with written_ns_ago)"},
+			{Name: "script_pathname", Type: TypeString, Doc: "present when the kernel ran the file the exec named through an interpreter (a #! script, whose interpreter is pathname, or a binfmt_misc format): that file's resolved path"},
+			{Name: "script_dev", Type: TypeUint32, Doc: "device of the script (with script_pathname)"},
+			{Name: "script_inode", Type: TypeUint64, Doc: "inode of the script (with script_pathname)"},
+			{Name: "script_written_ns_ago", Type: TypeUint64, Doc: "as written_ns_ago, for the script: present when it was opened for writing (or created) during this boot"},
+			{Name: "script_writer_pid", Type: TypeUint32, Doc: "host pid of the process that last opened the script for writing (with script_written_ns_ago)"},
+			{Name: "script_writer_comm", Type: TypeString, Doc: "comm of that process (with script_written_ns_ago)"},
+			{Name: "script_writer_created", Type: TypeBool, Doc: "one of those opens created the script (with script_written_ns_ago)"},
 		},
 	},
 	{

@@ -80,6 +80,11 @@ func TestSensorSeesProcessLifecycle(t *testing.T) {
 	if exec.OldPid() != pid {
 		t.Errorf("exec: old_pid %d, want %d", exec.OldPid(), pid)
 	}
+	// the script itself, which the kernel dropped for its interpreter
+	if exec.ScriptPathname() != script || exec.ScriptDev() != uint32(scriptSt.Dev) || exec.ScriptInode() != scriptSt.Ino {
+		t.Errorf("exec: script_pathname %q script_dev %d script_inode %d, want %q %d %d",
+			exec.ScriptPathname(), exec.ScriptDev(), exec.ScriptInode(), script, scriptSt.Dev, scriptSt.Ino)
+	}
 
 	// the fallback sees the file exec settled on (the interpreter), the
 	// kernel hook each file tried (the script first)
@@ -224,6 +229,74 @@ func TestExecProbesSeeTheCallersArgv(t *testing.T) {
 			if !slices.ContainsFunc(pb.Programs, func(p load.Program) bool { return p.Name == want }) {
 				t.Errorf("sched_process_exec probe %s lacks %s: argc would read 1 for an empty argv on 5.18+", pb.Name, want)
 			}
+		}
+	}
+}
+
+// A script written during this boot and then run: sched_process_exec loads
+// its interpreter, and must still name the script (script_pathname, its
+// device and inode) and who wrote it, as it does for a program. The script
+// is written by a shell (not the test: the sensor leaves its own process
+// out) into a scratch folder, then run by path from another shell, once
+// directly and once by a symbolic link; a program run directly has no
+// script arguments.
+func TestSensorSeesScriptWriters(t *testing.T) {
+	ls := startSensor(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "dropped.sh")
+	link := filepath.Join(dir, "link.sh")
+	writer := exec.Command("/bin/sh", "-c", `printf '#!/bin/sh\nexit 0\n' > "$0" && chmod 755 "$0" && ln -s "$0" "$1"`, script, link)
+	if out, err := writer.CombinedOutput(); err != nil {
+		t.Fatalf("writing %s: %v: %s", script, err, out)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(script, &st); err != nil {
+		t.Fatal(err)
+	}
+	run := func(path string) uint32 {
+		cmd := exec.Command("/bin/sh", "-c", `"$0" & echo $!; wait $!`, path)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("running %s: %v", path, err)
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 32)
+		if err != nil {
+			t.Fatalf("the shell's output %q: %v", out, err)
+		}
+		return uint32(n)
+	}
+	for _, path := range []string{script, link} {
+		pid := run(path)
+		ev := ls.waitFor(t, "sched_process_exec of "+path, func(ev *event.Event) bool {
+			return ev.Name == "sched_process_exec" && ev.Process.HostPid == pid
+		})
+		a := ev.Args
+		if a["filename"] != path || a["interpreter"] != "/bin/sh" {
+			t.Errorf("%s: filename %v interpreter %v, want %s /bin/sh", path, a["filename"], a["interpreter"], path)
+		}
+		if a["script_pathname"] != script || a["script_dev"] != uint64(st.Dev) || a["script_inode"] != st.Ino {
+			t.Errorf("%s: script_pathname %v script_dev %v script_inode %v, want %s %d %d",
+				path, a["script_pathname"], a["script_dev"], a["script_inode"], script, st.Dev, st.Ino)
+		}
+		if _, ok := a["script_written_ns_ago"].(uint64); !ok || a["script_writer_pid"] != uint64(writer.Process.Pid) ||
+			a["script_writer_comm"] != "sh" || a["script_writer_created"] != true {
+			t.Errorf("%s: script_written_ns_ago %v writer %v %v created %v, want the shell %d that created it",
+				path, a["script_written_ns_ago"], a["script_writer_pid"], a["script_writer_comm"], a["script_writer_created"], writer.Process.Pid)
+		}
+	}
+	// a program is no script
+	cmd := exec.Command("/bin/sh", "-c", `/bin/true & echo $!; wait $!`)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 32)
+	ev := ls.waitFor(t, "sched_process_exec of /bin/true", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exec" && ev.Process.HostPid == uint32(n)
+	})
+	for _, name := range []string{"script_pathname", "script_inode", "script_written_ns_ago"} {
+		if v, ok := ev.Args[name]; ok {
+			t.Errorf("the exec of /bin/true has %s %v", name, v)
 		}
 	}
 }

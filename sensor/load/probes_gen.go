@@ -188,7 +188,9 @@ var probeTable = map[event.ID][]Probe{
 	},
 	event.IDIoUringSubmitReq: { // bpf/iouring.bpf.c
 		{Name: "tp_btf/io_uring_submit_req+io_uring_complete", Programs: []Program{{Name: "tp_btf_io_uring_submit_req"}, {Name: "tp_btf_io_uring_complete"}}},
+		{Name: "tp_btf/io_uring_submit_sqe+io_uring_complete", Programs: []Program{{Name: "tp_btf_io_uring_submit_sqe"}, {Name: "tp_btf_io_uring_complete"}}},
 		{Name: "raw_tracepoint/io_uring_submit_req+io_uring_complete", Programs: []Program{{Name: "raw_tp_io_uring_submit_req"}, {Name: "raw_tp_io_uring_complete"}}},
+		{Name: "raw_tracepoint/io_uring_submit_sqe+io_uring_complete", Programs: []Program{{Name: "raw_tp_io_uring_submit_sqe"}, {Name: "raw_tp_io_uring_complete"}}},
 	},
 	event.IDSocket: { // bpf/net_sock.bpf.c
 		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},
@@ -284,6 +286,7 @@ var probeTable = map[event.ID][]Probe{
 	},
 	event.IDCapCapable: { // bpf/kernel.bpf.c
 		{Name: "fexit/cap_capable", Programs: []Program{{Name: "fexit_cap_capable"}}},
+		{Name: "kprobe/cap_capable + kretprobe/cap_capable", Programs: []Program{{Name: "kprobe_cap_capable"}, {Name: "kretprobe_cap_capable"}}},
 		{Name: "tp_btf/cap_capable", Fallback: true, Programs: []Program{{Name: "tp_btf_cap_capable"}}},
 	},
 	event.IDCgroupMkdir: { // bpf/sched.bpf.c

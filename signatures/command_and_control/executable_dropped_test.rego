@@ -158,3 +158,84 @@ test_installed_by_install_and_run_is_quiet if {
 	count(finding) == 0 with input as run
 	count(finding) == 1 with input as json.patch(run, [{"op": "replace", "path": "/args/writer_comm", "value": "cp"}])
 }
+
+# the exec of a #! script: the kernel loaded the interpreter (pathname), the
+# script is script_pathname; its writer is script_writer_comm
+script_exec(script, writer, proc) := {"name": "sched_process_exec", "process": proc, "args": {
+	"pathname": "/usr/bin/dash", "filename": script, "interpreter": "/bin/sh", "header": elf,
+	"script_pathname": script, "script_dev": 1, "script_inode": 9, "script_written_ns_ago": 5000,
+	"script_writer_pid": 7100, "script_writer_comm": writer, "script_writer_created": true,
+}}
+
+shell := {"pid": 7201, "comm": "sh", "exe": "/usr/bin/dash", "ancestors": [{"pid": 7000, "comm": "bash", "exe": "/usr/bin/bash"}]}
+
+test_script_dropped_and_run_fires if {
+	some f in finding with input as script_exec("/tmp/x.sh", "curl", shell)
+	f.pathname == "/tmp/x.sh"
+	f.dropped == "run"
+	f.format == "script"
+	f.writer == "curl"
+	f.places == ["temp_dir"]
+	some g in finding with input as script_exec("/dev/shm/.a/run", "bash", shell)
+	g.places == ["hidden_dir", "temp_dir"]
+	some h in finding with input as script_exec("/usr/share/.cache/update", "python3", shell)
+	h.places == ["hidden_dir"]
+	# a hidden script anywhere, a home folder too
+	some i in finding with input as script_exec("/root/.x", "cp", shell)
+	i.places == ["hidden_file"]
+}
+
+test_script_not_written_this_boot_or_elsewhere_is_quiet if {
+	# a script that was not written during this boot: no writer facts
+	old := json.remove(script_exec("/tmp/x.sh", "curl", shell), ["/args/script_written_ns_ago"])
+	count(finding) == 0 with input as old
+	# written this boot, outside the drop zones
+	count(finding) == 0 with input as script_exec("/usr/local/bin/deploy", "curl", shell)
+	count(finding) == 0 with input as script_exec("/home/ann/bin/x.sh", "vim", shell)
+}
+
+test_script_by_builders_unpackers_and_package_managers_is_quiet if {
+	# ./configure of a source tree unpacked or cloned into /tmp, and what it writes and runs
+	every w in ["tar", "git", "configure", "config.status", "make", "install", "pip", "dpkg"] {
+		count(finding) == 0 with input as script_exec("/tmp/src/pkg-1.0/configure", w, shell)
+	}
+	# debconf runs the config scripts apt-extracttemplates unpacked into /tmp
+	debconf := {"pid": 7300, "comm": "frontend", "exe": "/usr/bin/perl", "ancestors": [
+		{"pid": 7299, "comm": "dpkg-preconfigu", "exe": "/usr/bin/perl"},
+		{"pid": 7298, "comm": "apt-get", "exe": "/usr/bin/apt-get"},
+	]}
+	count(finding) == 0 with input as script_exec("/tmp/foo.config.Ab12Cd", "apt-extracttemp", debconf)
+}
+
+test_script_in_project_tool_folders_is_quiet if {
+	# a virtual environment's console scripts and git hooks in a checkout
+	count(finding) == 0 with input as script_exec("/builds/team/app/.venv/bin/pytest", "python3", shell)
+	count(finding) == 0 with input as script_exec("/srv/app/.tox/py311/bin/pip", "python3", shell)
+	count(finding) == 0 with input as script_exec("/srv/app/.git/hooks/pre-commit", "pre-commit", shell)
+	# the same folder names under a scratch folder still count as scratch
+	count(finding) == 1 with input as script_exec("/tmp/.venv/bin/x", "curl", shell)
+}
+
+test_script_judged_not_its_interpreter if {
+	# the interpreter was upgraded this boot by dpkg: its writer does not
+	# clear the script's drop
+	e := json.patch(script_exec("/tmp/x.sh", "curl", shell), [
+		{"op": "add", "path": "/args/written_ns_ago", "value": 9000},
+		{"op": "add", "path": "/args/writer_comm", "value": "dpkg"},
+	])
+	some f in finding with input as e
+	f.writer == "curl"
+	f.pathname == "/tmp/x.sh"
+}
+
+test_virtual_environment_scripts_are_quiet if {
+	# python3 -m venv /tmp/venv, then /tmp/venv/bin/pip: #!/tmp/venv/bin/python3
+	pip := json.patch(script_exec("/tmp/venv/bin/pip", "python3", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/tmp/venv/bin/python3"}])
+	count(finding) == 0 with input as pip
+	# the same writer, a script whose interpreter is elsewhere
+	other := json.patch(script_exec("/tmp/venv/bin/x", "python3", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/usr/bin/python3"}])
+	count(finding) == 1 with input as other
+	# another writer of a script beside a python
+	curl_pip := json.patch(script_exec("/tmp/venv/bin/pip", "curl", shell), [{"op": "replace", "path": "/args/interpreter", "value": "/tmp/venv/bin/python3"}])
+	count(finding) == 1 with input as curl_pip
+}

@@ -5,9 +5,11 @@
 // (IORING_OP_SETXATTR), links it as DIR/dropped.link (IORING_OP_LINKAT) and connects a TCP socket to ADDR
 // (IORING_OP_CONNECT, 127.0.0.1:PORT). The file is made executable by
 // fchmod; with -run it is then run (SRC must be a program that exits 0 with
-// no arguments, such as /bin/true).
+// no arguments, such as /bin/true). With -reopen FILE it then opens FILE for
+// writing through the ring as well (IORING_OP_OPENAT, nothing written),
+// closes it and, with -run, runs it too.
 //
-// Usage: uringops [-run] SRC DIR PORT
+// Usage: uringops [-run] [-reopen FILE] SRC DIR PORT
 //
 // It prints one JSON line: its pid, the file's path, device and inode, each
 // operation's result, and the pid of the run.
@@ -34,7 +36,9 @@ type report struct {
 	Inode   uint64         `json:"inode"`
 	Results map[string]int `json:"results"` // cqe res by op
 	RunPid  int            `json:"run_pid,omitempty"`
-	Error   string         `json:"error,omitempty"`
+	// the run of the -reopen file
+	ReopenRunPid int    `json:"reopen_run_pid,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 // io_uring ABI (include/uapi/linux/io_uring.h)
@@ -141,9 +145,10 @@ func cstr(mem []byte, s string) uint64 {
 
 func main() {
 	run := flag.Bool("run", false, "run the file written")
+	reopen := flag.String("reopen", "", "a file to open for writing through the ring, and run with -run")
 	flag.Parse()
 	if flag.NArg() != 3 {
-		fmt.Fprintln(os.Stderr, "usage: uringops [-run] SRC DIR PORT")
+		fmt.Fprintln(os.Stderr, "usage: uringops [-run] [-reopen FILE] SRC DIR PORT")
 		os.Exit(2)
 	}
 	port, _ := strconv.Atoi(flag.Arg(2))
@@ -220,13 +225,30 @@ func main() {
 		return
 	}
 	unix.Close(s)
-	if *run {
-		cmd := exec.Command(rep.Path)
-		if err := cmd.Run(); err != nil {
-			fail(fmt.Errorf("running it: %w", err))
+	if *reopen != "" {
+		fd, err := r.do(sqe{Opcode: opOpenat, Fd: unix.AT_FDCWD, Addr: cstr(mem[20480:], *reopen), OpFlags: unix.O_WRONLY | unix.O_CLOEXEC})
+		rep.Results["REOPEN"] = fd
+		if err != nil || fd < 0 {
+			fail(fmt.Errorf("openat %s: %v %d", *reopen, err, fd))
+			return
 		}
-		if cmd.Process != nil {
-			rep.RunPid = cmd.Process.Pid
+		unix.Close(fd)
+	}
+	if *run {
+		for _, f := range []struct {
+			path string
+			pid  *int
+		}{{rep.Path, &rep.RunPid}, {*reopen, &rep.ReopenRunPid}} {
+			if f.path == "" {
+				continue
+			}
+			cmd := exec.Command(f.path)
+			if err := cmd.Run(); err != nil {
+				fail(fmt.Errorf("running %s: %w", f.path, err))
+			}
+			if cmd.Process != nil {
+				*f.pid = cmd.Process.Pid
+			}
 		}
 	}
 }
