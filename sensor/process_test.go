@@ -270,18 +270,17 @@ func TestSensorSeesScriptWriters(t *testing.T) {
 		ev := ls.waitFor(t, "sched_process_exec of "+path, func(ev *event.Event) bool {
 			return ev.Name == "sched_process_exec" && ev.Process.HostPid == pid
 		})
-		a := ev.Args
-		if a["filename"] != path || a["interpreter"] != "/bin/sh" {
-			t.Errorf("%s: filename %v interpreter %v, want %s /bin/sh", path, a["filename"], a["interpreter"], path)
+		if ev.Args["filename"] != path || ev.Args["interpreter"] != "/bin/sh" {
+			t.Errorf("%s: filename %v interpreter %v, want %s /bin/sh", path, ev.Args["filename"], ev.Args["interpreter"], path)
 		}
-		if a["script_pathname"] != script || a["script_dev"] != uint64(st.Dev) || a["script_inode"] != st.Ino {
+		if ev.Args["script_pathname"] != script || ev.Args["script_dev"] != uint64(st.Dev) || ev.Args["script_inode"] != st.Ino {
 			t.Errorf("%s: script_pathname %v script_dev %v script_inode %v, want %s %d %d",
-				path, a["script_pathname"], a["script_dev"], a["script_inode"], script, st.Dev, st.Ino)
+				path, ev.Args["script_pathname"], ev.Args["script_dev"], ev.Args["script_inode"], script, st.Dev, st.Ino)
 		}
-		if _, ok := a["script_written_ns_ago"].(uint64); !ok || a["script_writer_pid"] != uint64(writer.Process.Pid) ||
-			a["script_writer_comm"] != "sh" || a["script_writer_created"] != true {
+		if _, ok := ev.Args["script_written_ns_ago"].(uint64); !ok || ev.Args["script_writer_pid"] != uint64(writer.Process.Pid) ||
+			ev.Args["script_writer_comm"] != "sh" || ev.Args["script_writer_created"] != true {
 			t.Errorf("%s: script_written_ns_ago %v writer %v %v created %v, want the shell %d that created it",
-				path, a["script_written_ns_ago"], a["script_writer_pid"], a["script_writer_comm"], a["script_writer_created"], writer.Process.Pid)
+				path, ev.Args["script_written_ns_ago"], ev.Args["script_writer_pid"], ev.Args["script_writer_comm"], ev.Args["script_writer_created"], writer.Process.Pid)
 		}
 	}
 	// a program is no script
