@@ -722,7 +722,9 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 			}
 			d.bindKeyVars(keys, e)
 			return dnfTrue, unknownVal
-		case s.isField && s.mask == 0 && s.def == nil && len(s.xf) == 0 && s.kind == "":
+		case s.isField && s.mask == 0 && (s.def == nil || isEmptyCollection(s.def)) && len(s.xf) == 0 && s.kind == "":
+			// (an empty default, object.get(input.process, "ancestors", []),
+			// has no element: only the field itself can be indexed)
 			path := slices.Clone(s.field)
 			for _, k := range keys {
 				seg, ok := d.keySegment(k, e)
@@ -771,6 +773,49 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 		return dnfNever(), aval{}
 	}
 	return dnfTrue, out
+}
+
+// elementsOf is what the elements of a collection value may be.
+func elementsOf(a aval) aval {
+	if a.elems != nil {
+		return *a.elems
+	}
+	if a.unknown {
+		return unknownVal
+	}
+	out := aval{}
+	for _, s := range a.srcs {
+		switch {
+		case s.isField && s.mask == 0 && (s.def == nil || isEmptyCollection(s.def)) && len(s.xf) == 0 && s.kind == "":
+			out.srcs = append(out.srcs, vsrc{field: append(slices.Clone(s.field), "[]"), isField: true})
+		case s.konst != nil:
+			arr, ok := s.konst.(*ast.Array)
+			if !ok {
+				return unknownVal
+			}
+			for i := range arr.Len() {
+				out.srcs = append(out.srcs, vsrc{konst: arr.Elem(i).Value, guard: s.guard})
+			}
+		default:
+			return unknownVal
+		}
+	}
+	if len(out.srcs) > maxAlternatives {
+		return unknownVal
+	}
+	return out
+}
+
+func isEmptyCollection(v ast.Value) bool {
+	switch x := v.(type) {
+	case *ast.Array:
+		return x.Len() == 0
+	case ast.Set:
+		return x.Len() == 0
+	case ast.Object:
+		return x.Len() == 0
+	}
+	return false
 }
 
 // indexByField: constant collections indexed by a field's value.
@@ -1313,7 +1358,68 @@ func (d *deriver) equal(a, b aval) dnf {
 	if cs, ok := a.consts(); ok {
 		return testEach(b, func(s vsrc) dnf { return eqTest(s, cs) })
 	}
-	return dnfTrue
+	// sources of both kinds: each pair of sources may make the two equal
+	if a.unknown || b.unknown || len(a.srcs)*len(b.srcs) > maxAlternatives {
+		return dnfTrue
+	}
+	out := dnfNever()
+	for _, sa := range a.srcs {
+		for _, sb := range b.srcs {
+			out = out.or(equalSrcs(sa, sb))
+			if out.always {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// equalSrcs is the condition for two sources to be equal: a constant and
+// a field, two constants, or two plain fields (a field-to-field equality:
+// process.exe == input.args.pathname). A field with a default (object.get)
+// equals the other side also when it is missing and the other side equals
+// the default.
+func equalSrcs(a, b vsrc) dnf {
+	switch {
+	case !a.isField && !b.isField:
+		if a.konst == nil || b.konst == nil {
+			return dnfTrue
+		}
+		if ast.Compare(a.konst, b.konst) != 0 {
+			return dnfNever()
+		}
+		return a.held().and(b.held())
+	case !a.isField:
+		if a.konst == nil {
+			return dnfTrue
+		}
+		return eqTest(b, []ast.Value{a.konst}).and(a.held())
+	case !b.isField:
+		if b.konst == nil {
+			return dnfTrue
+		}
+		return eqTest(a, []ast.Value{b.konst}).and(b.held())
+	}
+	plain := func(s vsrc) bool { return s.kind == "" && len(s.xf) == 0 && s.mask == 0 && len(s.field) > 0 }
+	if !plain(a) || !plain(b) {
+		return dnfTrue
+	}
+	if a.def != nil && b.def != nil && ast.Compare(a.def, b.def) == 0 {
+		return dnfTrue // both missing: equal
+	}
+	out := dnfTest(event.Test{Field: fieldString(a.field), Op: event.OpEqField, Strings: []string{fieldString(b.field)}})
+	// a missing (its default) against b present, and the other way round
+	if a.def != nil {
+		nb := b
+		nb.def = nil
+		out = out.or(eqTest(nb, []ast.Value{a.def}))
+	}
+	if b.def != nil {
+		na := a
+		na.def = nil
+		out = out.or(eqTest(na, []ast.Value{b.def}))
+	}
+	return out
 }
 
 // testEach ORs a test over a value's sources (unknown: no constraint).
@@ -1604,6 +1710,11 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		return out, true
 	}
 	switch name {
+	case "array.concat":
+		// its elements are the elements of either array
+		if len(args) == 2 {
+			return collection(elementsOf(args[0]).union(elementsOf(args[1])), dnfTrue), dnfTrue, true
+		}
 	case "concat":
 		// concat(sep, input.args.argv): the joined array (lib.cmdline)
 		if seps, ok := stringConsts(args[0]); ok && len(seps) == 1 && seps[0] != "" && allKind(args[1], "") && !hasConst(args[1]) {

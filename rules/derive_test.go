@@ -162,6 +162,25 @@ finding contains {} if base(lib.basename(input.args.pathname)) in {"kworker", "s
 			want: `args.pathname contains ["kworker" "sshd"]`,
 		},
 		{
+			name:   "field-to-field equality, a default on one side",
+			events: `["security_inode_unlink"]`,
+			body: `path := input.args.pathname
+finding contains {} if path == object.get(input.process, "exe", "")`,
+			want: "args.pathname eq_field [\"process.exe\"]\nor args.pathname eq [\"\"]",
+		},
+		{
+			name:   "field-to-field equality through iteration and a partial set",
+			events: `["security_inode_unlink"]`,
+			body: `path := input.args.pathname
+by contains "self" if path == input.process.exe
+by contains "ancestor" if {
+	some a in object.get(input.process, "ancestors", [])
+	path == object.get(a, "exe", "")
+}
+finding contains {} if count(by) > 0`,
+			want: "args.pathname eq_field [\"process.exe\"]\nor args.pathname eq_field [\"process.ancestors.[].exe\"]\nor args.pathname eq [\"\"]",
+		},
+		{
 			name:   "a regex that does not end at the end of the text is not followed",
 			events: `["sched_process_exec"]`,
 			body:   `finding contains {} if regex.replace(input.args.pathname, "x", "") == "sshd"`,

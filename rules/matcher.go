@@ -117,6 +117,9 @@ type fieldGroup struct {
 	bits     []bitAtom
 	cmps     []cmpAtom
 	empty    []int // null, "", [] or {}
+	// eqField: the group's one atom is a field-to-field equality, tested
+	// by reading both fields (evalFieldEq)
+	eqField []seg
 }
 
 type strAtom struct {
@@ -233,7 +236,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 			for _, conj := range cond.Any {
 				var alt []int
 				for _, t := range conj {
-					if exactFields[t.Field] {
+					if exactFields[t.Field] || (t.Op == event.OpEqField && len(t.Strings) == 1 && exactFields[t.Strings[0]]) {
 						continue // holds: not tested on raw JSON
 					}
 					key := t.String()
@@ -243,7 +246,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 						b.em.atoms++
 						b.byKey[key] = id
 						gkey := t.Field
-						if t.Op == event.OpRegex || t.Op == event.OpContains {
+						if t.Op == event.OpRegex || t.Op == event.OpContains || t.Op == event.OpEqField {
 							// costly tests run one by one, only when an
 							// alternative gets to them
 							gkey += "\x00" + key
@@ -255,6 +258,12 @@ func newMatcher(sigs []*Signature) *Matcher {
 							b.em.groups = append(b.em.groups, g)
 						}
 						g.add(id, t)
+						if t.Op == event.OpEqField && len(t.Strings) == 1 && (g.bytes || isBytesArg(name, t.Strings[0])) {
+							// base64 on one side: compared as text
+							// the two forms may differ; held
+							g.eqField = nil
+							g.always = append(g.always, id)
+						}
 						b.em.groupOf = append(b.em.groupOf, g)
 					}
 					alt = append(alt, id)
@@ -369,6 +378,12 @@ func (g *fieldGroup) add(id int, t event.Test) {
 		g.cmps = append(g.cmps, cmpAtom{atom: id, op: t.Op, bound: t.Ints[0]})
 	case event.OpEmpty:
 		g.empty = append(g.empty, id)
+	case event.OpEqField:
+		if len(t.Strings) != 1 {
+			g.always = append(g.always, id)
+			break
+		}
+		g.eqField = parsePath(t.Strings[0])
 	default:
 		// an op this matcher does not know holds (wider: sound)
 		g.always = append(g.always, id)
@@ -563,6 +578,10 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 // evalGroupOf reads the field of atom a and settles every atom of its group.
 func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 	g := em.groupOf[a]
+	if g.eqField != nil {
+		evalFieldEq(g, d, st)
+		return
+	}
 	d.each(g.path, func(v mval) bool {
 		if g.bytes && v.kind == 's' {
 			b, err := base64.StdEncoding.DecodeString(v.s)
@@ -579,6 +598,37 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 		if st[id] != atomTrue {
 			st[id] = atomFalse
 		}
+	}
+}
+
+// evalFieldEq settles a field-to-field equality: it holds when some value
+// of the group's field equals some value of the other field. Strings are
+// compared; a value of any other type on either side holds (Rego compares
+// numbers by value, not by text), a missing field on either side fails, as
+// the equality does in Rego.
+func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
+	id := g.atomIDs[0]
+	var buf [8]string
+	others := buf[:0]
+	held := false
+	d.each(g.eqField, func(v mval) bool {
+		if v.kind != 's' {
+			held = true
+			return true
+		}
+		others = append(others, v.s)
+		return false
+	})
+	if !held && len(others) > 0 {
+		d.each(g.path, func(v mval) bool {
+			held = v.kind != 's' || slices.Contains(others, v.s)
+			return held
+		})
+	}
+	if held {
+		st[id] = atomTrue
+	} else {
+		st[id] = atomFalse
 	}
 }
 
