@@ -129,7 +129,13 @@ type strAtom struct {
 
 type reAtom struct {
 	atom int
-	res  []*regexp.Regexp
+	res  []stringMatcher
+}
+
+// stringMatcher is a compiled regular expression: the regexp, or the
+// literal matcher where the pattern is a set of literals.
+type stringMatcher interface {
+	MatchString(string) bool
 }
 
 type bitAtom struct {
@@ -368,6 +374,10 @@ func (g *fieldGroup) add(id int, t event.Test) {
 			if err != nil {
 				// cannot happen for derived tests; hold rather than lose
 				re = regexp.MustCompile(``)
+			}
+			if lm, ok := newLitMatcher(re); ok {
+				ra.res = append(ra.res, lm)
+				continue
 			}
 			ra.res = append(ra.res, re)
 		}
