@@ -278,6 +278,14 @@ func fieldVal(path []string) aval {
 }
 
 func (a aval) union(b aval) aval {
+	// no value at all (nothing defined yet) joined with b is b: a rule
+	// whose one definition is a collection keeps what is known of it
+	if a.none() {
+		return b
+	}
+	if b.none() {
+		return a
+	}
 	if a.unknown || b.unknown {
 		return unknownVal
 	}
@@ -285,6 +293,11 @@ func (a aval) union(b aval) aval {
 		return unknownVal
 	}
 	return aval{srcs: slices.Concat(a.srcs, b.srcs)}
+}
+
+// none: no value at all (not unknown, no source, not a collection).
+func (a aval) none() bool {
+	return !a.unknown && len(a.srcs) == 0 && a.elems == nil && a.nonEmpty == nil && a.countOf == nil
 }
 
 // consts returns the constants when every source is one.
