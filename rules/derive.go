@@ -45,7 +45,13 @@ import (
 //     bodies holds (a default other than false makes it always hold); its
 //     value is one of its definitions' values.
 //
-// A negated expression, a comprehension, an expression under `with` and any
+//   - equality of two input fields (args.pathname == process.exe, an
+//     ancestor's exe through iteration): OpEqField;
+//   - a negated equality or membership of a field in constants (`not x in
+//     set`, x != "c"): OpNe, which also holds when the field is missing; an
+//     integer x != n is x < n or x > n.
+//
+// Any other negated expression, an expression under `with` and any
 // built-in not listed contribute nothing.
 
 // maxAlternatives bounds a derived condition: a conjunction whose cross
@@ -433,7 +439,10 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 		return dnfTrue
 	}
 	if expr.Negated {
-		d.note(expr, "a negation (not ...)")
+		if c, ok := d.negation(expr, e); ok {
+			return c
+		}
+		d.note(expr, "a negation (not ...) of anything but a field's equality with or membership in constants")
 		return dnfTrue
 	}
 	switch t := expr.Terms.(type) {
@@ -444,6 +453,156 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 	}
 	// every, some declarations
 	return dnfTrue
+}
+
+// negation derives a condition for `not x in cs` and `not x == c` with x
+// an input field and cs constants: the field is missing or none of them
+// (OpNe). The negated expression's own condition is exact there, so its
+// complement is necessary. Every variable in it must be bound (a negation
+// binds nothing outside itself).
+func (d *deriver) negation(expr *ast.Expr, e *env) (dnf, bool) {
+	terms, ok := expr.Terms.([]*ast.Term)
+	if !ok || len(terms) != 3 {
+		return dnfTrue, false
+	}
+	op, ok := terms[0].Value.(ast.Ref)
+	if !ok {
+		return dnfTrue, false
+	}
+	name := op.String()
+	if name != "internal.member_2" && name != ast.Equal.Name && name != ast.Equality.Name {
+		return dnfTrue, false
+	}
+	bound := true
+	for _, t := range terms[1:] {
+		ast.WalkVars(t, func(v ast.Var) bool {
+			if _, ok := e.vars[v]; !ok {
+				bound = false
+			}
+			return false
+		})
+		if _, isRef := t.Value.(ast.Ref); isRef {
+			// a reference must be a plain field or a rule, no iteration
+			for _, k := range t.Value.(ast.Ref)[1:] {
+				if _, isVar := k.Value.(ast.Var); isVar {
+					bound = false
+				}
+			}
+		}
+	}
+	if !bound {
+		return dnfTrue, false
+	}
+	cx, x := d.value(terms[1], e)
+	cy, y := d.value(terms[2], e)
+	if !cx.always || !cy.always {
+		return dnfTrue, false // the operands' own definedness: not negated here
+	}
+	var cs []ast.Value
+	if name == "internal.member_2" {
+		coll, ok := y.consts()
+		if !ok {
+			return dnfTrue, false
+		}
+		for _, c := range coll {
+			switch cv := c.(type) {
+			case ast.Set:
+				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
+			case *ast.Array:
+				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
+			case ast.Object:
+				cv.Foreach(func(_, t *ast.Term) { cs = append(cs, t.Value) })
+			default:
+				return dnfTrue, false
+			}
+		}
+	} else {
+		if c, ok := x.consts(); ok {
+			x, y = y, constVal(c[0])
+			if len(c) != 1 {
+				return dnfTrue, false
+			}
+		}
+		c, ok := y.consts()
+		if !ok || len(c) != 1 {
+			return dnfTrue, false
+		}
+		cs = c
+	}
+	if len(cs) == 0 {
+		return dnfTrue, true // not in an empty collection: always
+	}
+	return testEach(x, func(s vsrc) dnf { return neTest(s, cs) }), true
+}
+
+// neTest: the source is none of cs (a field may be missing too).
+func neTest(s vsrc, cs []ast.Value) dnf {
+	if !s.isField {
+		if s.konst == nil {
+			return dnfTrue
+		}
+		for _, c := range cs {
+			if ast.Compare(s.konst, c) == 0 {
+				return dnfNever()
+			}
+		}
+		return s.held()
+	}
+	if s.kind != "" || len(s.xf) > 0 || s.mask != 0 || slices.Contains(s.field, "[]") || len(s.field) == 0 {
+		return dnfTrue
+	}
+	// none of a subset of cs holds whenever none of cs does: constants of
+	// other types are left out
+	t := event.Test{Field: fieldString(s.field), Op: event.OpNe}
+	for _, c := range cs {
+		switch cv := c.(type) {
+		case ast.String:
+			t.Strings = append(t.Strings, string(cv))
+		case ast.Number:
+			if i, ok := cv.Int64(); ok {
+				t.Ints = append(t.Ints, i)
+			}
+		}
+	}
+	if len(t.Strings) == 0 && len(t.Ints) == 0 {
+		return dnfTrue
+	}
+	return dnfTest(t)
+}
+
+// neqTest is the condition x != c with c one constant: an integer field
+// is below or above it; a field is not a string constant (OpNe).
+func neqTest(args []aval) dnf {
+	x, y := args[0], args[1]
+	if _, ok := x.consts(); ok {
+		x, y = y, x
+	}
+	cs, ok := y.consts()
+	if !ok || len(cs) != 1 {
+		return dnfTrue
+	}
+	c := cs[0]
+	return testEach(x, func(s vsrc) dnf {
+		if !s.isField {
+			if s.konst == nil {
+				return dnfTrue
+			}
+			if ast.Compare(s.konst, c) == 0 {
+				return dnfNever()
+			}
+			return s.held()
+		}
+		if n, isNum := c.(ast.Number); isNum {
+			bound, ok := n.Int64()
+			if !ok || s.kind != "" || len(s.xf) > 0 || s.mask != 0 {
+				return dnfTrue
+			}
+			holds := func(v ast.Value) (bool, bool) { return ast.Compare(v, c) != 0, true }
+			return fieldTest(s, event.Test{Op: event.OpLT, Ints: []int64{bound}}, holds).
+				or(fieldTest(s, event.Test{Op: event.OpGT, Ints: []int64{bound}}, holds))
+		}
+		return neTest(s, cs)
+	})
 }
 
 // note records, for the reason given when nothing is derived, a kind of
@@ -1662,7 +1821,7 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 		return unknownVal, testEach(args[0], func(s vsrc) dnf { return eqTest(s, elems) })
 	case "neq":
 		// bits.and(field, mask) != 0
-		if cs, ok := args[1].consts(); ok && len(cs) == 1 && isZero(cs[0]) {
+		if cs, ok := args[1].consts(); ok && len(cs) == 1 && isZero(cs[0]) && hasMask(args[0]) {
 			return unknownVal, testEach(args[0], func(s vsrc) dnf {
 				if s.isField && s.mask != 0 {
 					return bitTest(s, event.OpBitsAny)
@@ -1670,7 +1829,7 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 				return dnfTrue
 			})
 		}
-		return unknownVal, dnfTrue
+		return unknownVal, neqTest(args)
 	case "lt", "lte", "gt", "gte":
 		return unknownVal, compareTest(name, args)
 	case "object.get":
@@ -2146,6 +2305,15 @@ func isTest(name string) bool {
 	case "startswith", "endswith", "contains", "regex.match", "internal.member_2",
 		"eq", "equal", "neq", "lt", "lte", "gt", "gte":
 		return true
+	}
+	return false
+}
+
+func hasMask(a aval) bool {
+	for _, s := range a.srcs {
+		if s.mask != 0 {
+			return true
+		}
 	}
 	return false
 }

@@ -120,6 +120,8 @@ type fieldGroup struct {
 	// eqField: the group's one atom is a field-to-field equality, tested
 	// by reading both fields (evalFieldEq)
 	eqField []seg
+	// ne: the group's one atom is a negated equality (evalNe)
+	ne *event.Test
 }
 
 type strAtom struct {
@@ -245,6 +247,9 @@ func newMatcher(sigs []*Signature) *Matcher {
 					if exactFields[t.Field] || (t.Op == event.OpEqField && len(t.Strings) == 1 && exactFields[t.Strings[0]]) {
 						continue // holds: not tested on raw JSON
 					}
+					if t.Op == event.OpNe && isBytesArg(name, t.Field) {
+						continue // base64 text may differ from the constant's form: holds
+					}
 					key := t.String()
 					id, ok := b.byKey[key]
 					if !ok {
@@ -252,7 +257,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 						b.em.atoms++
 						b.byKey[key] = id
 						gkey := t.Field
-						if t.Op == event.OpRegex || t.Op == event.OpContains || t.Op == event.OpEqField {
+						if t.Op == event.OpRegex || t.Op == event.OpContains || t.Op == event.OpEqField || t.Op == event.OpNe {
 							// costly tests run one by one, only when an
 							// alternative gets to them
 							gkey += "\x00" + key
@@ -388,6 +393,9 @@ func (g *fieldGroup) add(id int, t event.Test) {
 		g.cmps = append(g.cmps, cmpAtom{atom: id, op: t.Op, bound: t.Ints[0]})
 	case event.OpEmpty:
 		g.empty = append(g.empty, id)
+	case event.OpNe:
+		tt := t
+		g.ne = &tt
 	case event.OpEqField:
 		if len(t.Strings) != 1 {
 			g.always = append(g.always, id)
@@ -592,6 +600,10 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 		evalFieldEq(g, d, st)
 		return
 	}
+	if g.ne != nil {
+		evalNe(g, d, st)
+		return
+	}
 	d.each(g.path, func(v mval) bool {
 		if g.bytes && v.kind == 's' {
 			b, err := base64.StdEncoding.DecodeString(v.s)
@@ -639,6 +651,28 @@ func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
 		st[id] = atomTrue
 	} else {
 		st[id] = atomFalse
+	}
+}
+
+// evalNe settles a negated equality: false only when the field is there
+// and is one of the constants (a number read as an integer equal to one).
+func evalNe(g *fieldGroup, d doc, st []uint8) {
+	id := g.atomIDs[0]
+	eq := false
+	d.each(g.path, func(v mval) bool {
+		switch v.kind {
+		case 's':
+			eq = slices.Contains(g.ne.Strings, v.s)
+		case 'n':
+			i, ok := parseInt(v.s)
+			eq = ok && slices.Contains(g.ne.Ints, i)
+		}
+		return eq
+	})
+	if eq {
+		st[id] = atomFalse
+	} else {
+		st[id] = atomTrue
 	}
 }
 

@@ -78,3 +78,23 @@ finding contains {"by": by} if count(by) > 0`)
 		{ev(`{"pathname":"/tmp/x"}`, `{"exe":"/tmp/X"}`), false},
 	})
 }
+
+func TestMatcherNegations(t *testing.T) {
+	set, sig := loadDerived(t, "high", `["switch_task_namespaces"]`, `skip := {"setns", "unshare"}
+finding contains {} if {
+	not object.get(input.args, "syscall", "") in skip
+	input.args.target_pid != 0
+}`)
+	if !sig.FastPath() {
+		t.Fatalf("no condition derived: %s", sig.Derived().Reason)
+	}
+	ev := func(args string) string { return `{"name":"switch_task_namespaces","args":` + args + `}` }
+	checkMatcher(t, set, sig, []matchCase{
+		{ev(`{"syscall":"setns","target_pid":5}`), false},
+		{ev(`{"syscall":"unshare","target_pid":5}`), false},
+		{ev(`{"syscall":"ioctl","target_pid":5}`), true},
+		{ev(`{"target_pid":5}`), true},                // missing: not in the set
+		{ev(`{"syscall":"ioctl","target_pid":0}`), false},
+		{ev(`{"syscall":"ioctl"}`), false},                 // != needs the field
+	})
+}
