@@ -1713,9 +1713,22 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 					if uint64(i)&^s.mask != 0 {
 						return dnfNever() // bits outside the mask are never set in the result
 					}
-					t := s
-					t.mask = uint64(i)
-					return bitTest(t, event.OpBitsAny)
+					// every bit of c set (one test per bit), and the
+					// mask's other bits clear
+					c := dnfTrue
+					for b := uint64(1); b != 0; b <<= 1 {
+						if uint64(i)&b != 0 {
+							t := s
+							t.mask = b
+							c = c.and(bitTest(t, event.OpBitsAny))
+						}
+					}
+					if rest := s.mask &^ uint64(i); rest != 0 {
+						t := s
+						t.mask = rest
+						c = c.and(bitTest(t, event.OpBitsNone))
+					}
+					return c
 				}
 			}
 		}
@@ -2042,6 +2055,10 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
 			return substringOf(args[0], "trim:"+cut[0]), dnfTrue, true
 		}
+	case "trim_suffix":
+		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
+			return substringOf(args[0], "tsfx:"+cut[0]), dnfTrue, true
+		}
 	case "gt", "gte", "neq":
 		// count(collection) > 0, >= 1, != 0
 		if args[0].countOf != nil {
@@ -2078,8 +2095,8 @@ func substringOf(a aval, xf string) aval {
 			}
 			s.konst = v
 		case s.isField && s.mask == 0 && s.kind == "" && s.obj == nil:
-			for _, x := range s.xf {
-				if !substringXf(x) {
+			for i, x := range s.xf {
+				if !substringXf(x) && (i != 0 || x != "lower") {
 					return unknownVal
 				}
 			}
@@ -2094,7 +2111,53 @@ func substringOf(a aval, xf string) aval {
 
 // substringXf: a transform whose result is a substring of its input.
 func substringXf(x string) bool {
-	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:")
+	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:") || strings.HasPrefix(x, "tsfx:")
+}
+
+// lowerSubstring: the source is lower() of a field, then transforms that
+// each leave a substring (dns_name: trim_suffix(lower(name), ".")).
+func lowerSubstring(s vsrc) bool {
+	if !s.isField || s.mask != 0 || s.kind != "" || len(s.xf) < 2 || s.xf[0] != "lower" {
+		return false
+	}
+	for _, x := range s.xf[1:] {
+		if !substringXf(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerContainsTest: the field holds a piece that lowers to one of strs
+// (what any string test of lower(field), cut to a substring, implies).
+func lowerContainsTest(s vsrc, strs []string) dnf {
+	var alts []string
+	for _, str := range strs {
+		if str == "" {
+			return dnfTrue
+		}
+		re, ok := lowerPreimage(str)
+		if !ok {
+			return dnfTrue
+		}
+		alts = append(alts, re)
+	}
+	if len(alts) == 0 {
+		return dnfNever()
+	}
+	slices.Sort(alts)
+	alts = slices.Compact(alts)
+	return fieldTestNoDefault(s, event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:" + strings.Join(alts, "|") + ")"}})
+}
+
+// fieldTestNoDefault is a test on a field that holds only when the field
+// is there: with a default (whose transformed value is not tested here)
+// nothing is said.
+func fieldTestNoDefault(s vsrc, t event.Test) dnf {
+	if s.def != nil {
+		return dnfTrue
+	}
+	return dnfTest(t)
 }
 
 // endsAtEndOfText reports whether every match of the pattern ends at the
@@ -2218,6 +2281,8 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 			switch {
 			case strings.HasPrefix(x, "trim:"):
 				v = ast.String(strings.Trim(string(s), x[len("trim:"):]))
+			case strings.HasPrefix(x, "tsfx:"):
+				v = ast.String(strings.TrimSuffix(string(s), x[len("tsfx:"):]))
 			case strings.HasPrefix(x, "cut:"):
 				re, err := regexp.Compile(x[len("cut:"):])
 				if err != nil {
@@ -2251,6 +2316,9 @@ func xfEqTest(s vsrc, strs []string) dnf {
 	slices.Sort(alts)
 	alts = slices.Compact(alts)
 	body := "(?:" + strings.Join(alts, "|") + ")"
+	if lowerSubstring(s) {
+		return lowerContainsTest(s, strs)
+	}
 	switch {
 	case slices.Equal(s.xf, []string{"basename"}):
 		// exact test structures for the common case
@@ -2397,6 +2465,9 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 			bs = append(bs, string(b))
 		}
 		return base64PrefixTest(s, bs, holds)
+	}
+	if lowerSubstring(s) {
+		return lowerContainsTest(s, pats)
 	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue

@@ -93,8 +93,8 @@ finding contains {} if {
 		{ev(`{"syscall":"setns","target_pid":5}`), false},
 		{ev(`{"syscall":"unshare","target_pid":5}`), false},
 		{ev(`{"syscall":"ioctl","target_pid":5}`), true},
-		{ev(`{"target_pid":5}`), true},                // missing: not in the set
+		{ev(`{"target_pid":5}`), true}, // missing: not in the set
 		{ev(`{"syscall":"ioctl","target_pid":0}`), false},
-		{ev(`{"syscall":"ioctl"}`), false},                 // != needs the field
+		{ev(`{"syscall":"ioctl"}`), false}, // != needs the field
 	})
 }
