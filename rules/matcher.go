@@ -87,6 +87,7 @@ type eventMatcher struct {
 	groups  []*fieldGroup
 	atoms   int
 	groupOf []*fieldGroup // by atom
+	paths   int           // distinct field paths (fieldGroup.pathID)
 }
 
 // matchSig is one signature's condition for the event: always, or one of
@@ -100,6 +101,9 @@ type matchSig struct {
 // atomRef locates an atom in its group.
 type fieldGroup struct {
 	path []seg
+	// pathID: groups on the same field share its values, read once per
+	// event (scratch.vals)
+	pathID int
 	// bytes: a byte argument, base64 in JSON; tested in the canonical
 	// form the Rego input renders it in
 	bytes   bool
@@ -229,13 +233,14 @@ func newMatcher(sigs []*Signature) *Matcher {
 		em     *eventMatcher
 		byKey  map[string]int // test text -> atom
 		groups map[string]*fieldGroup
+		paths  map[string]int
 	}
 	bs := map[string]*builder{}
 	for _, sig := range sigs {
 		for _, name := range sig.Events {
 			b := bs[name]
 			if b == nil {
-				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}}
+				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
 				bs[name] = b
 				m.events[name] = b.em
 			}
@@ -264,7 +269,13 @@ func newMatcher(sigs []*Signature) *Matcher {
 						}
 						g := b.groups[gkey]
 						if g == nil {
-							g = &fieldGroup{path: parsePath(t.Field), bytes: isBytesArg(name, t.Field)}
+							pid, ok := b.paths[t.Field]
+							if !ok {
+								pid = len(b.paths)
+								b.paths[t.Field] = pid
+								b.em.paths = len(b.paths)
+							}
+							g = &fieldGroup{path: parsePath(t.Field), pathID: pid, bytes: isBytesArg(name, t.Field)}
 							b.groups[gkey] = g
 							b.em.groups = append(b.em.groups, g)
 						}
@@ -555,6 +566,29 @@ func (d doc) each(path []seg, fn func(mval) bool) bool {
 type scratch struct {
 	st  []uint8
 	doc jsonDoc
+	// vals[p]: the values of field path p, read (loaded[p]) at most once
+	// per event
+	vals   [][]mval
+	loaded []bool
+}
+
+// reset prepares the scratch for one event of em.
+func (s *scratch) reset(em *eventMatcher) {
+	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
+	clear(s.st)
+	if cap(s.vals) < em.paths {
+		s.vals = make([][]mval, em.paths)
+		s.loaded = make([]bool, em.paths)
+	}
+	// the last event's values alias its bytes: drop them
+	for i, ld := range s.loaded {
+		if ld {
+			clear(s.vals[i])
+		}
+	}
+	s.vals = s.vals[:em.paths]
+	s.loaded = s.loaded[:em.paths]
+	clear(s.loaded)
 }
 
 func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
@@ -562,8 +596,7 @@ func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 	if s == nil {
 		s = &scratch{}
 	}
-	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
-	clear(s.st)
+	s.reset(em)
 	return s
 }
 
@@ -580,7 +613,7 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 		for _, alt := range ms.alts {
 			for _, a := range alt {
 				if st[a] == atomUnknown {
-					em.evalGroupOf(a, d, st)
+					em.evalGroupOf(a, d, s)
 				}
 				if st[a] != atomTrue {
 					continue alts
@@ -594,7 +627,8 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 }
 
 // evalGroupOf reads the field of atom a and settles every atom of its group.
-func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
+func (em *eventMatcher) evalGroupOf(a int, d doc, s *scratch) {
+	st := s.st
 	g := em.groupOf[a]
 	if g.eqField != nil {
 		evalFieldEq(g, d, st)
@@ -604,18 +638,26 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
 		evalNe(g, d, st)
 		return
 	}
-	d.each(g.path, func(v mval) bool {
+	if !s.loaded[g.pathID] {
+		vs := s.vals[g.pathID][:0]
+		d.each(g.path, func(v mval) bool {
+			vs = append(vs, v)
+			return false
+		})
+		s.vals[g.pathID], s.loaded[g.pathID] = vs, true
+	}
+	// "some element": every element may add atoms
+	for _, v := range s.vals[g.pathID] {
 		if g.bytes && v.kind == 's' {
 			b, err := base64.StdEncoding.DecodeString(v.s)
 			if err != nil {
 				// the event does not decode: no signature fires on it
-				return false
+				continue
 			}
 			v.s = base64.StdEncoding.EncodeToString(b)
 		}
 		g.test(v, st)
-		return false // "some element": every element may add atoms
-	})
+	}
 	for _, id := range g.atomIDs {
 		if st[id] != atomTrue {
 			st[id] = atomFalse
@@ -716,8 +758,7 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 	if em == nil {
 		return name, host, out, true
 	}
-	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
-	clear(s.st)
+	s.reset(em)
 	return name, host, m.match(em, doc{j: d}, out, s), true
 }
 
