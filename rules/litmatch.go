@@ -266,3 +266,77 @@ func (m *litMatcher) MatchString(s string) bool {
 	}
 	return false
 }
+
+// prefiltered runs a regular expression that is not a set of literals
+// behind one that is: a run of its top-level concatenation (`(?:awk|perl)`
+// in `(?:^|/)(?:awk|perl)(?:[0-9][0-9.]*)?$`) that every match contains,
+// so text without any of those literals is settled without the regexp.
+type prefiltered struct {
+	need *litMatcher
+	re   *regexp.Regexp
+}
+
+func (p *prefiltered) MatchString(s string) bool {
+	return p.need.MatchString(s) && p.re.MatchString(s)
+}
+
+// newPrefiltered returns a prefiltered matcher for re, or ok=false when no
+// part of it makes a useful one.
+func newPrefiltered(re *regexp.Regexp) (*prefiltered, bool) {
+	p, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	p = p.Simplify()
+	for p.Op == syntax.OpCapture {
+		p = p.Sub[0]
+	}
+	subs := []*syntax.Regexp{p}
+	if p.Op == syntax.OpConcat {
+		subs = p.Sub
+	}
+	// the contiguous run of parts, free of anchors, that expands to
+	// literals whose shortest is longest
+	var best *syntax.Regexp
+	bestLen := 0
+	for i := range subs {
+		for j := i + 1; j <= len(subs); j++ {
+			run := &syntax.Regexp{Op: syntax.OpConcat, Sub: subs[i:j]}
+			if j == i+1 {
+				run = subs[i]
+			}
+			lits, ok := expandLits(run)
+			if !ok || len(lits) == 0 {
+				break
+			}
+			short := -1
+			for _, l := range lits {
+				if l.start || l.end {
+					short = 0
+					break
+				}
+				if short < 0 || len(l.b) < short {
+					short = len(l.b)
+				}
+			}
+			if short <= 0 {
+				break
+			}
+			if short > bestLen {
+				best, bestLen = run, short
+			}
+		}
+	}
+	if best == nil || bestLen < 2 {
+		return nil, false
+	}
+	sub, err := regexp.Compile(best.String())
+	if err != nil {
+		return nil, false
+	}
+	need, ok := newLitMatcher(sub)
+	if !ok {
+		return nil, false
+	}
+	return &prefiltered{need: need, re: re}, true
+}

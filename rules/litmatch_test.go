@@ -31,13 +31,23 @@ var litPatterns = []string{
 	`x$|^y`,
 }
 
+// prefilterPatterns are not sets of literals but contain one.
+var prefilterPatterns = []string{
+	`(?:^|/)(?:awk|busybox|gawk|lua|perl|php|php-cgi|python|python3|ruby)(?:[0-9][0-9.]*)?$`,
+	`(?:^|/)(?:ld)[^/]*$`,
+	`(?i)stratum[0-9]*\+(tcp|ssl|tls)://`,
+	`^/(?:root|home/[^/]+)/(?:\.bash_login|\.bashrc|\.ssh/authorized_keys)$`,
+	`x+(?i)ab`,
+}
+
 // litInputs are texts to try each pattern on: the patterns' own pieces,
 // cut, cased and combined, and some non-ASCII text.
 func litInputs(r *rand.Rand) []string {
 	pieces := []string{"", "base64", "BASE64", "-d", "stratum+tcp://", "STRATUM1+SSL://x", "--coin", "--algo=rx", "--Coin",
 		"permissive", "PERMISSIVE", "0", "00", "kawp", "KAWP", "\u212aawp", "xmr-s", "a.key", "a.pem.bak", "LD_PRELOAD=/x", "ld_preload=",
 		"/usr/bin/ld", "sh", "/bin/sh", "kit", "KIT", "sh", "SH", "\u017fh", "curl", "Curl", "/dev/tcp/1.2.3.4/80", "/DEV/TCP/", "SOCKET", "mkfifo", "MKFIFO",
-		"é", "net.connect", "netxconnect", "ab", "AB", "Ab", "x", "y", "yx", "xy", "a", "hex", "h\u00e9x"}
+		"é", "net.connect", "netxconnect", "ab", "AB", "Ab", "x", "y", "yx", "xy", "a", "hex", "h\u00e9x",
+		"/usr/bin/python3.11", "perl5", "/ld-linux.so", "ld", "/root/", "/home/u/", ".bashrc", ".ssh/authorized_keys", "stratum12+tls://", "xxAB"}
 	out := slices.Clone(pieces)
 	for range 3000 {
 		var b strings.Builder
@@ -64,8 +74,12 @@ func checkLit(t *testing.T, pattern string, inputs []string) bool {
 	if err != nil {
 		t.Fatalf("%s: %v", pattern, err)
 	}
-	m, ok := newLitMatcher(re)
-	if !ok {
+	var m stringMatcher
+	if lm, ok := newLitMatcher(re); ok {
+		m = lm
+	} else if pf, ok := newPrefiltered(re); ok {
+		m = pf
+	} else {
 		return false
 	}
 	for _, s := range inputs {
@@ -88,6 +102,13 @@ func TestLiteralMatcherAgreesWithRegexp(t *testing.T) {
 		if _, ok := newLitMatcher(regexp.MustCompile(p)); ok {
 			t.Errorf("%s taken as a set of literals", p)
 		}
+	}
+	// a literal part every match contains: the regexp behind a prefilter
+	for _, p := range prefilterPatterns {
+		if _, ok := newPrefiltered(regexp.MustCompile(p)); !ok {
+			t.Errorf("%s: no prefilter", p)
+		}
+		checkLit(t, p, inputs)
 	}
 }
 
@@ -120,10 +141,11 @@ func TestLiteralMatcherShipped(t *testing.T) {
 	}
 }
 
-// FuzzLiteralMatcher: on any pattern that is a set of literals and any
+// FuzzLiteralMatcher: on any pattern that is a set of literals (or has a
+// literal part for a prefilter) and any
 // text, the literal matcher says what regexp says.
 func FuzzLiteralMatcher(f *testing.F) {
-	for i, p := range litPatterns {
+	for i, p := range append(slices.Clone(litPatterns), prefilterPatterns...) {
 		f.Add(p, []string{"base64", "x", "--coin", "\u212aawp", "a.key"}[i%5])
 	}
 	f.Fuzz(func(t *testing.T, pattern, s string) {
@@ -131,8 +153,12 @@ func FuzzLiteralMatcher(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m, ok := newLitMatcher(re)
-		if !ok {
+		var m stringMatcher
+		if lm, ok := newLitMatcher(re); ok {
+			m = lm
+		} else if pf, ok := newPrefiltered(re); ok {
+			m = pf
+		} else {
 			return
 		}
 		if got, want := m.MatchString(s), re.MatchString(s); got != want {

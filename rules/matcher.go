@@ -395,6 +395,10 @@ func (g *fieldGroup) add(id int, t event.Test) {
 				ra.res = append(ra.res, lm)
 				continue
 			}
+			if pf, ok := newPrefiltered(re); ok {
+				ra.res = append(ra.res, pf)
+				continue
+			}
 			ra.res = append(ra.res, re)
 		}
 		g.regex = append(g.regex, ra)
