@@ -364,7 +364,7 @@ func (d *deriver) derive(pkg ast.Ref) Derived {
 	out := Derived{}
 	if c.always {
 		out.Condition.Always = true
-		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants, integer comparisons and bit masks are)"
+		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants or another field, their negations, integer comparisons and bit masks are)"
 		if len(d.notes) > 0 {
 			out.Reason += "; what decides instead: " + strings.Join(d.notes, "; ")
 		}
