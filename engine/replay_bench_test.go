@@ -309,3 +309,32 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReplayVigil is vigil's path of BenchmarkReplay alone (the corpus
+// through Engine.EvaluateJSON, one goroutine), one replay per iteration:
+// the benchmark to profile (go test -cpuprofile) the fast path with, since
+// BenchmarkReplay spends most of its time in the baselines.
+func BenchmarkReplayVigil(b *testing.B) {
+	lines := corpusMapped(b)
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := New(set, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	var n int
+	start := time.Now()
+	for b.Loop() {
+		for _, l := range lines {
+			if _, err := eng.EvaluateJSON(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n += len(lines)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+}

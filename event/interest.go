@@ -64,6 +64,13 @@ const (
 	OpGE       Op = "ge"
 	// OpEmpty holds when the field is there and is null, "", [] or {}.
 	OpEmpty Op = "empty"
+	// OpEqField holds when the field is there and equals the field named
+	// by Strings[0] (some element of each where a path has "[]"):
+	// args.pathname eq_field ["process.exe"].
+	OpEqField Op = "eq_field"
+	// OpNe holds when the field is missing or is none of Strings and Ints
+	// (the negation of Eq).
+	OpNe Op = "ne"
 )
 
 // Test is one test on one field of an event.
@@ -207,6 +214,14 @@ func (t Test) validate() error {
 			return fmt.Errorf("test %s: %s needs one integer", t.Field, t.Op)
 		}
 	case OpEmpty:
+	case OpNe:
+		if len(t.Strings) == 0 && len(t.Ints) == 0 {
+			return fmt.Errorf("test %s: ne needs strings or ints", t.Field)
+		}
+	case OpEqField:
+		if len(t.Strings) != 1 || t.Strings[0] == "" {
+			return fmt.Errorf("test %s: eq_field needs one field", t.Field)
+		}
 	default:
 		return fmt.Errorf("test %s: unknown op %q", t.Field, t.Op)
 	}

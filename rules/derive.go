@@ -45,7 +45,13 @@ import (
 //     bodies holds (a default other than false makes it always hold); its
 //     value is one of its definitions' values.
 //
-// A negated expression, a comprehension, an expression under `with` and any
+//   - equality of two input fields (args.pathname == process.exe, an
+//     ancestor's exe through iteration): OpEqField;
+//   - a negated equality or membership of a field in constants (`not x in
+//     set`, x != "c"): OpNe, which also holds when the field is missing; an
+//     integer x != n is x < n or x > n.
+//
+// Any other negated expression, an expression under `with` and any
 // built-in not listed contribute nothing.
 
 // maxAlternatives bounds a derived condition: a conjunction whose cross
@@ -278,6 +284,14 @@ func fieldVal(path []string) aval {
 }
 
 func (a aval) union(b aval) aval {
+	// no value at all (nothing defined yet) joined with b is b: a rule
+	// whose one definition is a collection keeps what is known of it
+	if a.none() {
+		return b
+	}
+	if b.none() {
+		return a
+	}
 	if a.unknown || b.unknown {
 		return unknownVal
 	}
@@ -285,6 +299,11 @@ func (a aval) union(b aval) aval {
 		return unknownVal
 	}
 	return aval{srcs: slices.Concat(a.srcs, b.srcs)}
+}
+
+// none: no value at all (not unknown, no source, not a collection).
+func (a aval) none() bool {
+	return !a.unknown && len(a.srcs) == 0 && a.elems == nil && a.nonEmpty == nil && a.countOf == nil
 }
 
 // consts returns the constants when every source is one.
@@ -345,7 +364,7 @@ func (d *deriver) derive(pkg ast.Ref) Derived {
 	out := Derived{}
 	if c.always {
 		out.Condition.Always = true
-		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants, integer comparisons and bit masks are)"
+		out.Reason = "no test on the input in the finding rule's bodies could be expressed as a field condition (only string tests, equality and membership with constants or another field, their negations, integer comparisons and bit masks are)"
 		if len(d.notes) > 0 {
 			out.Reason += "; what decides instead: " + strings.Join(d.notes, "; ")
 		}
@@ -420,7 +439,10 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 		return dnfTrue
 	}
 	if expr.Negated {
-		d.note(expr, "a negation (not ...)")
+		if c, ok := d.negation(expr, e); ok {
+			return c
+		}
+		d.note(expr, "a negation (not ...) of anything but a field's equality with or membership in constants")
 		return dnfTrue
 	}
 	switch t := expr.Terms.(type) {
@@ -431,6 +453,156 @@ func (d *deriver) expr(expr *ast.Expr, e *env) dnf {
 	}
 	// every, some declarations
 	return dnfTrue
+}
+
+// negation derives a condition for `not x in cs` and `not x == c` with x
+// an input field and cs constants: the field is missing or none of them
+// (OpNe). The negated expression's own condition is exact there, so its
+// complement is necessary. Every variable in it must be bound (a negation
+// binds nothing outside itself).
+func (d *deriver) negation(expr *ast.Expr, e *env) (dnf, bool) {
+	terms, ok := expr.Terms.([]*ast.Term)
+	if !ok || len(terms) != 3 {
+		return dnfTrue, false
+	}
+	op, ok := terms[0].Value.(ast.Ref)
+	if !ok {
+		return dnfTrue, false
+	}
+	name := op.String()
+	if name != "internal.member_2" && name != ast.Equal.Name && name != ast.Equality.Name {
+		return dnfTrue, false
+	}
+	bound := true
+	for _, t := range terms[1:] {
+		ast.WalkVars(t, func(v ast.Var) bool {
+			if _, ok := e.vars[v]; !ok {
+				bound = false
+			}
+			return false
+		})
+		if _, isRef := t.Value.(ast.Ref); isRef {
+			// a reference must be a plain field or a rule, no iteration
+			for _, k := range t.Value.(ast.Ref)[1:] {
+				if _, isVar := k.Value.(ast.Var); isVar {
+					bound = false
+				}
+			}
+		}
+	}
+	if !bound {
+		return dnfTrue, false
+	}
+	cx, x := d.value(terms[1], e)
+	cy, y := d.value(terms[2], e)
+	if !cx.always || !cy.always {
+		return dnfTrue, false // the operands' own definedness: not negated here
+	}
+	var cs []ast.Value
+	if name == "internal.member_2" {
+		coll, ok := y.consts()
+		if !ok {
+			return dnfTrue, false
+		}
+		for _, c := range coll {
+			switch cv := c.(type) {
+			case ast.Set:
+				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
+			case *ast.Array:
+				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
+			case ast.Object:
+				cv.Foreach(func(_, t *ast.Term) { cs = append(cs, t.Value) })
+			default:
+				return dnfTrue, false
+			}
+		}
+	} else {
+		if c, ok := x.consts(); ok {
+			x, y = y, constVal(c[0])
+			if len(c) != 1 {
+				return dnfTrue, false
+			}
+		}
+		c, ok := y.consts()
+		if !ok || len(c) != 1 {
+			return dnfTrue, false
+		}
+		cs = c
+	}
+	if len(cs) == 0 {
+		return dnfTrue, true // not in an empty collection: always
+	}
+	return testEach(x, func(s vsrc) dnf { return neTest(s, cs) }), true
+}
+
+// neTest: the source is none of cs (a field may be missing too).
+func neTest(s vsrc, cs []ast.Value) dnf {
+	if !s.isField {
+		if s.konst == nil {
+			return dnfTrue
+		}
+		for _, c := range cs {
+			if ast.Compare(s.konst, c) == 0 {
+				return dnfNever()
+			}
+		}
+		return s.held()
+	}
+	if s.kind != "" || len(s.xf) > 0 || s.mask != 0 || slices.Contains(s.field, "[]") || len(s.field) == 0 {
+		return dnfTrue
+	}
+	// none of a subset of cs holds whenever none of cs does: constants of
+	// other types are left out
+	t := event.Test{Field: fieldString(s.field), Op: event.OpNe}
+	for _, c := range cs {
+		switch cv := c.(type) {
+		case ast.String:
+			t.Strings = append(t.Strings, string(cv))
+		case ast.Number:
+			if i, ok := cv.Int64(); ok {
+				t.Ints = append(t.Ints, i)
+			}
+		}
+	}
+	if len(t.Strings) == 0 && len(t.Ints) == 0 {
+		return dnfTrue
+	}
+	return dnfTest(t)
+}
+
+// neqTest is the condition x != c with c one constant: an integer field
+// is below or above it; a field is not a string constant (OpNe).
+func neqTest(args []aval) dnf {
+	x, y := args[0], args[1]
+	if _, ok := x.consts(); ok {
+		x, y = y, x
+	}
+	cs, ok := y.consts()
+	if !ok || len(cs) != 1 {
+		return dnfTrue
+	}
+	c := cs[0]
+	return testEach(x, func(s vsrc) dnf {
+		if !s.isField {
+			if s.konst == nil {
+				return dnfTrue
+			}
+			if ast.Compare(s.konst, c) == 0 {
+				return dnfNever()
+			}
+			return s.held()
+		}
+		if n, isNum := c.(ast.Number); isNum {
+			bound, ok := n.Int64()
+			if !ok || s.kind != "" || len(s.xf) > 0 || s.mask != 0 {
+				return dnfTrue
+			}
+			holds := func(v ast.Value) (bool, bool) { return ast.Compare(v, c) != 0, true }
+			return fieldTest(s, event.Test{Op: event.OpLT, Ints: []int64{bound}}, holds).
+				or(fieldTest(s, event.Test{Op: event.OpGT, Ints: []int64{bound}}, holds))
+		}
+		return neTest(s, cs)
+	})
 }
 
 // note records, for the reason given when nothing is derived, a kind of
@@ -722,7 +894,9 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 			}
 			d.bindKeyVars(keys, e)
 			return dnfTrue, unknownVal
-		case s.isField && s.mask == 0 && s.def == nil && len(s.xf) == 0 && s.kind == "":
+		case s.isField && s.mask == 0 && (s.def == nil || isEmptyCollection(s.def)) && len(s.xf) == 0 && s.kind == "":
+			// (an empty default, object.get(input.process, "ancestors", []),
+			// has no element: only the field itself can be indexed)
 			path := slices.Clone(s.field)
 			for _, k := range keys {
 				seg, ok := d.keySegment(k, e)
@@ -771,6 +945,49 @@ func (d *deriver) index(base aval, keys []*ast.Term, e *env) (dnf, aval) {
 		return dnfNever(), aval{}
 	}
 	return dnfTrue, out
+}
+
+// elementsOf is what the elements of a collection value may be.
+func elementsOf(a aval) aval {
+	if a.elems != nil {
+		return *a.elems
+	}
+	if a.unknown {
+		return unknownVal
+	}
+	out := aval{}
+	for _, s := range a.srcs {
+		switch {
+		case s.isField && s.mask == 0 && (s.def == nil || isEmptyCollection(s.def)) && len(s.xf) == 0 && s.kind == "":
+			out.srcs = append(out.srcs, vsrc{field: append(slices.Clone(s.field), "[]"), isField: true})
+		case s.konst != nil:
+			arr, ok := s.konst.(*ast.Array)
+			if !ok {
+				return unknownVal
+			}
+			for i := range arr.Len() {
+				out.srcs = append(out.srcs, vsrc{konst: arr.Elem(i).Value, guard: s.guard})
+			}
+		default:
+			return unknownVal
+		}
+	}
+	if len(out.srcs) > maxAlternatives {
+		return unknownVal
+	}
+	return out
+}
+
+func isEmptyCollection(v ast.Value) bool {
+	switch x := v.(type) {
+	case *ast.Array:
+		return x.Len() == 0
+	case ast.Set:
+		return x.Len() == 0
+	case ast.Object:
+		return x.Len() == 0
+	}
+	return false
 }
 
 // indexByField: constant collections indexed by a field's value.
@@ -1313,7 +1530,68 @@ func (d *deriver) equal(a, b aval) dnf {
 	if cs, ok := a.consts(); ok {
 		return testEach(b, func(s vsrc) dnf { return eqTest(s, cs) })
 	}
-	return dnfTrue
+	// sources of both kinds: each pair of sources may make the two equal
+	if a.unknown || b.unknown || len(a.srcs)*len(b.srcs) > maxAlternatives {
+		return dnfTrue
+	}
+	out := dnfNever()
+	for _, sa := range a.srcs {
+		for _, sb := range b.srcs {
+			out = out.or(equalSrcs(sa, sb))
+			if out.always {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// equalSrcs is the condition for two sources to be equal: a constant and
+// a field, two constants, or two plain fields (a field-to-field equality:
+// process.exe == input.args.pathname). A field with a default (object.get)
+// equals the other side also when it is missing and the other side equals
+// the default.
+func equalSrcs(a, b vsrc) dnf {
+	switch {
+	case !a.isField && !b.isField:
+		if a.konst == nil || b.konst == nil {
+			return dnfTrue
+		}
+		if ast.Compare(a.konst, b.konst) != 0 {
+			return dnfNever()
+		}
+		return a.held().and(b.held())
+	case !a.isField:
+		if a.konst == nil {
+			return dnfTrue
+		}
+		return eqTest(b, []ast.Value{a.konst}).and(a.held())
+	case !b.isField:
+		if b.konst == nil {
+			return dnfTrue
+		}
+		return eqTest(a, []ast.Value{b.konst}).and(b.held())
+	}
+	plain := func(s vsrc) bool { return s.kind == "" && len(s.xf) == 0 && s.mask == 0 && len(s.field) > 0 }
+	if !plain(a) || !plain(b) {
+		return dnfTrue
+	}
+	if a.def != nil && b.def != nil && ast.Compare(a.def, b.def) == 0 {
+		return dnfTrue // both missing: equal
+	}
+	out := dnfTest(event.Test{Field: fieldString(a.field), Op: event.OpEqField, Strings: []string{fieldString(b.field)}})
+	// a missing (its default) against b present, and the other way round
+	if a.def != nil {
+		nb := b
+		nb.def = nil
+		out = out.or(eqTest(nb, []ast.Value{a.def}))
+	}
+	if b.def != nil {
+		na := a
+		na.def = nil
+		out = out.or(eqTest(na, []ast.Value{b.def}))
+	}
+	return out
 }
 
 // testEach ORs a test over a value's sources (unknown: no constraint).
@@ -1435,9 +1713,22 @@ func eqTest(s vsrc, cs []ast.Value) dnf {
 					if uint64(i)&^s.mask != 0 {
 						return dnfNever() // bits outside the mask are never set in the result
 					}
-					t := s
-					t.mask = uint64(i)
-					return bitTest(t, event.OpBitsAny)
+					// every bit of c set (one test per bit), and the
+					// mask's other bits clear
+					c := dnfTrue
+					for b := uint64(1); b != 0; b <<= 1 {
+						if uint64(i)&b != 0 {
+							t := s
+							t.mask = b
+							c = c.and(bitTest(t, event.OpBitsAny))
+						}
+					}
+					if rest := s.mask &^ uint64(i); rest != 0 {
+						t := s
+						t.mask = rest
+						c = c.and(bitTest(t, event.OpBitsNone))
+					}
+					return c
 				}
 			}
 		}
@@ -1543,7 +1834,7 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 		return unknownVal, testEach(args[0], func(s vsrc) dnf { return eqTest(s, elems) })
 	case "neq":
 		// bits.and(field, mask) != 0
-		if cs, ok := args[1].consts(); ok && len(cs) == 1 && isZero(cs[0]) {
+		if cs, ok := args[1].consts(); ok && len(cs) == 1 && isZero(cs[0]) && hasMask(args[0]) {
 			return unknownVal, testEach(args[0], func(s vsrc) dnf {
 				if s.isField && s.mask != 0 {
 					return bitTest(s, event.OpBitsAny)
@@ -1551,7 +1842,7 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 				return dnfTrue
 			})
 		}
-		return unknownVal, dnfTrue
+		return unknownVal, neqTest(args)
 	case "lt", "lte", "gt", "gte":
 		return unknownVal, compareTest(name, args)
 	case "object.get":
@@ -1604,6 +1895,11 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		return out, true
 	}
 	switch name {
+	case "array.concat":
+		// its elements are the elements of either array
+		if len(args) == 2 {
+			return collection(elementsOf(args[0]).union(elementsOf(args[1])), dnfTrue), dnfTrue, true
+		}
 	case "concat":
 		// concat(sep, input.args.argv): the joined array (lib.cmdline)
 		if seps, ok := stringConsts(args[0]); ok && len(seps) == 1 && seps[0] != "" && allKind(args[1], "") && !hasConst(args[1]) {
@@ -1759,6 +2055,10 @@ func structural(name string, args []aval) (aval, dnf, bool) {
 		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
 			return substringOf(args[0], "trim:"+cut[0]), dnfTrue, true
 		}
+	case "trim_suffix":
+		if cut, ok := stringConsts(args[1]); ok && len(cut) == 1 {
+			return substringOf(args[0], "tsfx:"+cut[0]), dnfTrue, true
+		}
 	case "gt", "gte", "neq":
 		// count(collection) > 0, >= 1, != 0
 		if args[0].countOf != nil {
@@ -1795,8 +2095,8 @@ func substringOf(a aval, xf string) aval {
 			}
 			s.konst = v
 		case s.isField && s.mask == 0 && s.kind == "" && s.obj == nil:
-			for _, x := range s.xf {
-				if !substringXf(x) {
+			for i, x := range s.xf {
+				if !substringXf(x) && (i != 0 || x != "lower") {
 					return unknownVal
 				}
 			}
@@ -1811,7 +2111,53 @@ func substringOf(a aval, xf string) aval {
 
 // substringXf: a transform whose result is a substring of its input.
 func substringXf(x string) bool {
-	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:")
+	return x == "basename" || x == "unversioned" || strings.HasPrefix(x, "trim:") || strings.HasPrefix(x, "cut:") || strings.HasPrefix(x, "tsfx:")
+}
+
+// lowerSubstring: the source is lower() of a field, then transforms that
+// each leave a substring (dns_name: trim_suffix(lower(name), ".")).
+func lowerSubstring(s vsrc) bool {
+	if !s.isField || s.mask != 0 || s.kind != "" || len(s.xf) < 2 || s.xf[0] != "lower" {
+		return false
+	}
+	for _, x := range s.xf[1:] {
+		if !substringXf(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerContainsTest: the field holds a piece that lowers to one of strs
+// (what any string test of lower(field), cut to a substring, implies).
+func lowerContainsTest(s vsrc, strs []string) dnf {
+	var alts []string
+	for _, str := range strs {
+		if str == "" {
+			return dnfTrue
+		}
+		re, ok := lowerPreimage(str)
+		if !ok {
+			return dnfTrue
+		}
+		alts = append(alts, re)
+	}
+	if len(alts) == 0 {
+		return dnfNever()
+	}
+	slices.Sort(alts)
+	alts = slices.Compact(alts)
+	return fieldTestNoDefault(s, event.Test{Field: fieldString(s.field), Op: event.OpRegex, Strings: []string{"(?:" + strings.Join(alts, "|") + ")"}})
+}
+
+// fieldTestNoDefault is a test on a field that holds only when the field
+// is there: with a default (whose transformed value is not tested here)
+// nothing is said.
+func fieldTestNoDefault(s vsrc, t event.Test) dnf {
+	if s.def != nil {
+		return dnfTrue
+	}
+	return dnfTest(t)
 }
 
 // endsAtEndOfText reports whether every match of the pattern ends at the
@@ -1935,6 +2281,8 @@ func applyXf(v ast.Value, xf []string) (ast.Value, bool) {
 			switch {
 			case strings.HasPrefix(x, "trim:"):
 				v = ast.String(strings.Trim(string(s), x[len("trim:"):]))
+			case strings.HasPrefix(x, "tsfx:"):
+				v = ast.String(strings.TrimSuffix(string(s), x[len("tsfx:"):]))
 			case strings.HasPrefix(x, "cut:"):
 				re, err := regexp.Compile(x[len("cut:"):])
 				if err != nil {
@@ -1968,6 +2316,9 @@ func xfEqTest(s vsrc, strs []string) dnf {
 	slices.Sort(alts)
 	alts = slices.Compact(alts)
 	body := "(?:" + strings.Join(alts, "|") + ")"
+	if lowerSubstring(s) {
+		return lowerContainsTest(s, strs)
+	}
 	switch {
 	case slices.Equal(s.xf, []string{"basename"}):
 		// exact test structures for the common case
@@ -2022,6 +2373,15 @@ func isTest(name string) bool {
 	case "startswith", "endswith", "contains", "regex.match", "internal.member_2",
 		"eq", "equal", "neq", "lt", "lte", "gt", "gte":
 		return true
+	}
+	return false
+}
+
+func hasMask(a aval) bool {
+	for _, s := range a.srcs {
+		if s.mask != 0 {
+			return true
+		}
 	}
 	return false
 }
@@ -2105,6 +2465,9 @@ func stringTest(s vsrc, op event.Op, pats []string) dnf {
 			bs = append(bs, string(b))
 		}
 		return base64PrefixTest(s, bs, holds)
+	}
+	if lowerSubstring(s) {
+		return lowerContainsTest(s, pats)
 	}
 	if s.mask != 0 || s.kind != "" || len(s.xf) > 0 {
 		return dnfTrue

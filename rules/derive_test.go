@@ -79,7 +79,13 @@ finding contains {"p": p} if {
 			name:   "all bits of a mask set",
 			events: `["security_path_chmod"]`,
 			body:   `finding contains {} if bits.and(input.args.mode, 1032) == 1032`,
-			want:   `args.mode bits_any 0x408`,
+			want:   `args.mode bits_any 0x8 and args.mode bits_any 0x400`,
+		},
+		{
+			name:   "some bits of a mask set, the others clear",
+			events: `["security_path_chmod"]`,
+			body:   `finding contains {} if bits.and(input.args.mode, 1033) == 1024`,
+			want:   `args.mode bits_any 0x400 and args.mode bits_none 0x9`,
 		},
 		{
 			name:   "object.get with a default the test rejects",
@@ -160,6 +166,47 @@ finding contains {} if object.get(input.args, "envp", "absent") == null`,
 			body: `base(n) := regex.replace(trim(n, "[]"), "[/:].*$", "")
 finding contains {} if base(lib.basename(input.args.pathname)) in {"kworker", "sshd"}`,
 			want: `args.pathname contains ["kworker" "sshd"]`,
+		},
+		{
+			name:   "field-to-field equality, a default on one side",
+			events: `["security_inode_unlink"]`,
+			body: `path := input.args.pathname
+finding contains {} if path == object.get(input.process, "exe", "")`,
+			want: "args.pathname eq_field [\"process.exe\"]\nor args.pathname eq [\"\"]",
+		},
+		{
+			name:   "field-to-field equality through iteration and a partial set",
+			events: `["security_inode_unlink"]`,
+			body: `path := input.args.pathname
+by contains "self" if path == input.process.exe
+by contains "ancestor" if {
+	some a in object.get(input.process, "ancestors", [])
+	path == object.get(a, "exe", "")
+}
+finding contains {} if count(by) > 0`,
+			want: "args.pathname eq_field [\"process.exe\"]\nor args.pathname eq_field [\"process.ancestors.[].exe\"]\nor args.pathname eq [\"\"]",
+		},
+		{
+			name:   "a DNS name lowered and cut under domains: the field holds a piece that lowers to one",
+			events: `["net_packet_dns"]`,
+			body:   `finding contains {} if lib.dns_under(input.args.qname, {"ab.io"})`,
+			want: `args.qname regex ["(?:[Aa][Bb][\\x{2e}][Ii\\x{130}][Oo])"]` + "\n" +
+				`or args.qname regex ["(?:[\\x{2e}][Aa][Bb][\\x{2e}][Ii\\x{130}][Oo])"]`,
+		},
+		{
+			name:   "bits of a mask all set: one test per bit",
+			events: `["security_path_chmod"]`,
+			body:   `finding contains {} if bits.and(input.args.mode, 3) == 3`,
+			want:   "args.mode bits_any 0x1 and args.mode bits_any 0x2",
+		},
+		{
+			name:   "negated membership and integer inequality",
+			events: `["switch_task_namespaces"]`,
+			body: `finding contains {} if {
+	not input.args.syscall in {"setns", "unshare"}
+	input.args.target_pid != 1
+}`,
+			want: "args.syscall ne [\"setns\" \"unshare\"] and args.target_pid lt [1]\nor args.syscall ne [\"setns\" \"unshare\"] and args.target_pid gt [1]",
 		},
 		{
 			name:   "a regex that does not end at the end of the text is not followed",

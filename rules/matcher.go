@@ -87,6 +87,7 @@ type eventMatcher struct {
 	groups  []*fieldGroup
 	atoms   int
 	groupOf []*fieldGroup // by atom
+	paths   int           // distinct field paths (fieldGroup.pathID)
 }
 
 // matchSig is one signature's condition for the event: always, or one of
@@ -100,6 +101,9 @@ type matchSig struct {
 // atomRef locates an atom in its group.
 type fieldGroup struct {
 	path []seg
+	// pathID: groups on the same field share its values, read once per
+	// event (scratch.vals)
+	pathID int
 	// bytes: a byte argument, base64 in JSON; tested in the canonical
 	// form the Rego input renders it in
 	bytes   bool
@@ -117,6 +121,11 @@ type fieldGroup struct {
 	bits     []bitAtom
 	cmps     []cmpAtom
 	empty    []int // null, "", [] or {}
+	// eqField: the group's one atom is a field-to-field equality, tested
+	// by reading both fields (evalFieldEq)
+	eqField []seg
+	// ne: the group's one atom is a negated equality (evalNe)
+	ne *event.Test
 }
 
 type strAtom struct {
@@ -126,7 +135,13 @@ type strAtom struct {
 
 type reAtom struct {
 	atom int
-	res  []*regexp.Regexp
+	res  []stringMatcher
+}
+
+// stringMatcher is a compiled regular expression: the regexp, or the
+// literal matcher where the pattern is a set of literals.
+type stringMatcher interface {
+	MatchString(string) bool
 }
 
 type bitAtom struct {
@@ -218,13 +233,14 @@ func newMatcher(sigs []*Signature) *Matcher {
 		em     *eventMatcher
 		byKey  map[string]int // test text -> atom
 		groups map[string]*fieldGroup
+		paths  map[string]int
 	}
 	bs := map[string]*builder{}
 	for _, sig := range sigs {
 		for _, name := range sig.Events {
 			b := bs[name]
 			if b == nil {
-				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}}
+				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
 				bs[name] = b
 				m.events[name] = b.em
 			}
@@ -233,8 +249,11 @@ func newMatcher(sigs []*Signature) *Matcher {
 			for _, conj := range cond.Any {
 				var alt []int
 				for _, t := range conj {
-					if exactFields[t.Field] {
+					if exactFields[t.Field] || (t.Op == event.OpEqField && len(t.Strings) == 1 && exactFields[t.Strings[0]]) {
 						continue // holds: not tested on raw JSON
+					}
+					if t.Op == event.OpNe && isBytesArg(name, t.Field) {
+						continue // base64 text may differ from the constant's form: holds
 					}
 					key := t.String()
 					id, ok := b.byKey[key]
@@ -243,18 +262,30 @@ func newMatcher(sigs []*Signature) *Matcher {
 						b.em.atoms++
 						b.byKey[key] = id
 						gkey := t.Field
-						if t.Op == event.OpRegex || t.Op == event.OpContains {
+						if t.Op == event.OpRegex || t.Op == event.OpContains || t.Op == event.OpEqField || t.Op == event.OpNe {
 							// costly tests run one by one, only when an
 							// alternative gets to them
 							gkey += "\x00" + key
 						}
 						g := b.groups[gkey]
 						if g == nil {
-							g = &fieldGroup{path: parsePath(t.Field), bytes: isBytesArg(name, t.Field)}
+							pid, ok := b.paths[t.Field]
+							if !ok {
+								pid = len(b.paths)
+								b.paths[t.Field] = pid
+								b.em.paths = len(b.paths)
+							}
+							g = &fieldGroup{path: parsePath(t.Field), pathID: pid, bytes: isBytesArg(name, t.Field)}
 							b.groups[gkey] = g
 							b.em.groups = append(b.em.groups, g)
 						}
 						g.add(id, t)
+						if t.Op == event.OpEqField && len(t.Strings) == 1 && (g.bytes || isBytesArg(name, t.Strings[0])) {
+							// base64 on one side: compared as text
+							// the two forms may differ; held
+							g.eqField = nil
+							g.always = append(g.always, id)
+						}
 						b.em.groupOf = append(b.em.groupOf, g)
 					}
 					alt = append(alt, id)
@@ -360,6 +391,14 @@ func (g *fieldGroup) add(id int, t event.Test) {
 				// cannot happen for derived tests; hold rather than lose
 				re = regexp.MustCompile(``)
 			}
+			if lm, ok := newLitMatcher(re); ok {
+				ra.res = append(ra.res, lm)
+				continue
+			}
+			if pf, ok := newPrefiltered(re); ok {
+				ra.res = append(ra.res, pf)
+				continue
+			}
 			ra.res = append(ra.res, re)
 		}
 		g.regex = append(g.regex, ra)
@@ -369,6 +408,15 @@ func (g *fieldGroup) add(id int, t event.Test) {
 		g.cmps = append(g.cmps, cmpAtom{atom: id, op: t.Op, bound: t.Ints[0]})
 	case event.OpEmpty:
 		g.empty = append(g.empty, id)
+	case event.OpNe:
+		tt := t
+		g.ne = &tt
+	case event.OpEqField:
+		if len(t.Strings) != 1 {
+			g.always = append(g.always, id)
+			break
+		}
+		g.eqField = parsePath(t.Strings[0])
 	default:
 		// an op this matcher does not know holds (wider: sound)
 		g.always = append(g.always, id)
@@ -522,6 +570,29 @@ func (d doc) each(path []seg, fn func(mval) bool) bool {
 type scratch struct {
 	st  []uint8
 	doc jsonDoc
+	// vals[p]: the values of field path p, read (loaded[p]) at most once
+	// per event
+	vals   [][]mval
+	loaded []bool
+}
+
+// reset prepares the scratch for one event of em.
+func (s *scratch) reset(em *eventMatcher) {
+	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
+	clear(s.st)
+	if cap(s.vals) < em.paths {
+		s.vals = make([][]mval, em.paths)
+		s.loaded = make([]bool, em.paths)
+	}
+	// the last event's values alias its bytes: drop them
+	for i, ld := range s.loaded {
+		if ld {
+			clear(s.vals[i])
+		}
+	}
+	s.vals = s.vals[:em.paths]
+	s.loaded = s.loaded[:em.paths]
+	clear(s.loaded)
 }
 
 func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
@@ -529,8 +600,7 @@ func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 	if s == nil {
 		s = &scratch{}
 	}
-	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
-	clear(s.st)
+	s.reset(em)
 	return s
 }
 
@@ -547,7 +617,7 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 		for _, alt := range ms.alts {
 			for _, a := range alt {
 				if st[a] == atomUnknown {
-					em.evalGroupOf(a, d, st)
+					em.evalGroupOf(a, d, s)
 				}
 				if st[a] != atomTrue {
 					continue alts
@@ -561,24 +631,94 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 }
 
 // evalGroupOf reads the field of atom a and settles every atom of its group.
-func (em *eventMatcher) evalGroupOf(a int, d doc, st []uint8) {
+func (em *eventMatcher) evalGroupOf(a int, d doc, s *scratch) {
+	st := s.st
 	g := em.groupOf[a]
-	d.each(g.path, func(v mval) bool {
+	if g.eqField != nil {
+		evalFieldEq(g, d, st)
+		return
+	}
+	if g.ne != nil {
+		evalNe(g, d, st)
+		return
+	}
+	if !s.loaded[g.pathID] {
+		vs := s.vals[g.pathID][:0]
+		d.each(g.path, func(v mval) bool {
+			vs = append(vs, v)
+			return false
+		})
+		s.vals[g.pathID], s.loaded[g.pathID] = vs, true
+	}
+	// "some element": every element may add atoms
+	for _, v := range s.vals[g.pathID] {
 		if g.bytes && v.kind == 's' {
 			b, err := base64.StdEncoding.DecodeString(v.s)
 			if err != nil {
 				// the event does not decode: no signature fires on it
-				return false
+				continue
 			}
 			v.s = base64.StdEncoding.EncodeToString(b)
 		}
 		g.test(v, st)
-		return false // "some element": every element may add atoms
-	})
+	}
 	for _, id := range g.atomIDs {
 		if st[id] != atomTrue {
 			st[id] = atomFalse
 		}
+	}
+}
+
+// evalFieldEq settles a field-to-field equality: it holds when some value
+// of the group's field equals some value of the other field. Strings are
+// compared; a value of any other type on either side holds (Rego compares
+// numbers by value, not by text), a missing field on either side fails, as
+// the equality does in Rego.
+func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
+	id := g.atomIDs[0]
+	var buf [8]string
+	others := buf[:0]
+	held := false
+	d.each(g.eqField, func(v mval) bool {
+		if v.kind != 's' {
+			held = true
+			return true
+		}
+		others = append(others, v.s)
+		return false
+	})
+	if !held && len(others) > 0 {
+		d.each(g.path, func(v mval) bool {
+			held = v.kind != 's' || slices.Contains(others, v.s)
+			return held
+		})
+	}
+	if held {
+		st[id] = atomTrue
+	} else {
+		st[id] = atomFalse
+	}
+}
+
+// evalNe settles a negated equality: false only when the field is there
+// and is one of the constants (a number read as an integer equal to one).
+func evalNe(g *fieldGroup, d doc, st []uint8) {
+	id := g.atomIDs[0]
+	eq := false
+	d.each(g.path, func(v mval) bool {
+		switch v.kind {
+		case 's':
+			eq = slices.Contains(g.ne.Strings, v.s)
+		case 'n':
+			i, ok := parseInt(v.s)
+			eq = ok && slices.Contains(g.ne.Ints, i)
+		}
+		return eq
+	})
+	if eq {
+		st[id] = atomFalse
+	} else {
+		st[id] = atomTrue
 	}
 }
 
@@ -622,8 +762,7 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 	if em == nil {
 		return name, host, out, true
 	}
-	s.st = slices.Grow(s.st[:0], em.atoms)[:em.atoms]
-	clear(s.st)
+	s.reset(em)
 	return name, host, m.match(em, doc{j: d}, out, s), true
 }
 
