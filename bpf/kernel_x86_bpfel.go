@@ -61,8 +61,6 @@ const (
 	KernelMapEventsCritical        = "events_critical"
 	KernelMapPathbufs              = "pathbufs"
 	KernelMapScratch               = "scratch"
-	KernelMapSysEnterProgs         = "sys_enter_progs"
-	KernelMapSysExitProgs          = "sys_exit_progs"
 	KernelMapSyscallStates         = "syscall_states"
 	KernelProgFentrySecurityBpfMap = "fentry_security_bpf_map"
 	KernelProgFexitCapCapable      = "fexit_cap_capable"
@@ -142,8 +140,6 @@ type KernelMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -181,8 +177,6 @@ type KernelMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -195,8 +189,6 @@ func (m *KernelMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

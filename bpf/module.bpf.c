@@ -56,15 +56,17 @@ HOOK(security_kernel_post_read_file, struct file *file, char *buf, loff_t size, 
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_module(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 
 	if (!take_syscall_state(&s))
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 
 	if (s.nr == NR_init_module) {
 		/* init_module(void *umod, unsigned long len, const char *uargs):
@@ -98,13 +100,13 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
-PROBE(INIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(init_module), sys_exit_module(init_module));
-PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(finit_module), sys_exit_module(finit_module));
+PROBE(INIT_MODULE, "syscalls", sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(FINIT_MODULE, "syscalls", sys_enter_save(finit_module), sys_exit_module(finit_module));
 HOOK_PROBES(SECURITY_KERNEL_READ_FILE, security_kernel_read_file);
-FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
+FALLBACK(SECURITY_KERNEL_READ_FILE, "syscalls (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
 HOOK_PROBES(SECURITY_KERNEL_POST_READ_FILE, security_kernel_post_read_file);
-FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
-PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
-PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
-FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "syscalls (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + syscalls", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + syscalls", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(MODULE_IMAGE_CHUNK, "syscalls (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
 PROBE(MODULE_IMAGE_CAPTURED, "sensor (module_image_chunk reassembled)");

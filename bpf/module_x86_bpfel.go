@@ -61,8 +61,6 @@ const (
 	ModuleMapEventsCritical                    = "events_critical"
 	ModuleMapPathbufs                          = "pathbufs"
 	ModuleMapScratch                           = "scratch"
-	ModuleMapSysEnterProgs                     = "sys_enter_progs"
-	ModuleMapSysExitProgs                      = "sys_exit_progs"
 	ModuleMapSyscallStates                     = "syscall_states"
 	ModuleProgFentrySecurityKernelPostReadFile = "fentry_security_kernel_post_read_file"
 	ModuleProgFentrySecurityKernelReadFile     = "fentry_security_kernel_read_file"
@@ -132,8 +130,6 @@ type ModuleMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -171,8 +167,6 @@ type ModuleMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -185,8 +179,6 @@ func (m *ModuleMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

@@ -22,7 +22,9 @@ import (
 //
 //   - raw-tp-empty: one empty program on raw_tracepoint/sys_enter and one on
 //     sys_exit, the floor of any raw tracepoint design;
-//   - dispatchers: vigil's two dispatchers (self check, tail-call miss);
+//   - handlers-openat: vigil's open handler attached as the file_open
+//     fallback attaches it (syscalls/sys_exit_openat and the other opens):
+//     getppid runs none of it;
 //   - tracepoints: per-syscall tracepoints (syscalls/sys_enter_openat and
 //     sys_exit_openat) with empty programs: getppid runs none of them.
 func BenchmarkUnselectedSyscall(b *testing.B) {
@@ -60,15 +62,15 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			}
 			return out
 		}},
-		{"dispatchers", func(b *testing.B) []io.Closer {
+		{"handlers-openat", func(b *testing.B) []io.Closer {
+			// vigil's open handler on syscalls/sys_exit_openat and
+			// friends, as the file_open fallback attaches it
 			ld, err := load.New(zerolog.Nop(), 0)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, name := range []string{"raw_tp_sys_enter", "raw_tp_sys_exit"} {
-				if err := ld.Ensure(load.Program{Name: name}); err != nil {
-					b.Fatal(err)
-				}
+			if err := ld.Ensure(load.Program{Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}); err != nil {
+				b.Fatal(err)
 			}
 			return []io.Closer{closerFunc(ld.Close)}
 		}},

@@ -63,15 +63,17 @@ func TestEveryProbeProgramExists(t *testing.T) {
 					t.Errorf("event %s, probe %s: no BPF program %s", spec.Name, pb.Name, pr.Name)
 					continue
 				}
-				// a syscall program without slots would be attached to
-				// every syscall's tracepoint instead of tail-called for its own
-				tailCalled := ps.Type == ebpf.RawTracepoint && (ps.SectionName == "raw_tracepoint/sys_enter" || ps.SectionName == "raw_tracepoint/sys_exit") &&
-					pr.Name != dispatchers["sys_enter_progs"] && pr.Name != dispatchers["sys_exit_progs"]
-				if tailCalled && len(pr.Syscalls) == 0 {
+				// a syscall handler without syscalls would be attached
+				// to no trace event at all
+				handler := syscallDirection(ps) != ""
+				if handler && len(pr.Syscalls) == 0 {
 					t.Errorf("event %s, probe %s: syscall program %s has no syscalls: declare SYSCALLS(%s, ...) or write %s(syscall, ...) in the probe", spec.Name, pb.Name, pr.Name, pr.Name, pr.Name)
 				}
-				if !tailCalled && len(pr.Syscalls) > 0 {
-					t.Errorf("event %s, probe %s: program %s (section %s) is not tail-called from a syscall table, yet has syscalls %v", spec.Name, pb.Name, pr.Name, ps.SectionName, pr.Syscalls)
+				if !handler && len(pr.Syscalls) > 0 {
+					t.Errorf("event %s, probe %s: program %s (section %s) is no syscall handler, yet has syscalls %v", spec.Name, pb.Name, pr.Name, ps.SectionName, pr.Syscalls)
+				}
+				if ps.Type == ebpf.RawTracepoint && (ps.SectionName == "raw_tracepoint/sys_enter" || ps.SectionName == "raw_tracepoint/sys_exit") {
+					t.Errorf("event %s, probe %s: program %s hangs on %s, which runs for every syscall: make it a handler of its syscalls' trace events (SEC(\"tracepoint/syscalls/sys_enter\") or sys_exit, with SYSCALLS)", spec.Name, pb.Name, pr.Name, ps.SectionName)
 				}
 				for _, sc := range pr.Syscalls {
 					if _, ok := syscallNumbers[sc]; !ok {
