@@ -256,7 +256,7 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 		if owner := l.slots[dir][sc]; owner != "" && owner != pr.Name {
 			return fmt.Errorf("program %s: %s of %s already has handler %s", pr.Name, dir, sc, owner)
 		}
-		event := dir + "_" + sc
+		event := syscallEvent(dir, sc)
 		if l.absent[event] {
 			continue
 		}
@@ -275,7 +275,11 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 		attached++
 	}
 	if attached == 0 {
-		return fmt.Errorf("program %s: this kernel has none of the trace events syscalls/%s_{%s}", pr.Name, dir, strings.Join(pr.Syscalls, ","))
+		var events []string
+		for _, sc := range pr.Syscalls {
+			events = append(events, "syscalls/"+syscallEvent(dir, sc))
+		}
+		return fmt.Errorf("program %s: this kernel has none of the trace events %s (a kernel built without these syscalls)", pr.Name, strings.Join(events, ", "))
 	}
 	p.done = true
 	return nil
@@ -384,7 +388,7 @@ func (l *Loader) prune(needed map[string]map[string]bool) {
 				continue
 			}
 			if err := p.tps[sc].Close(); err != nil {
-				l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+dir+"_"+sc).Msg("detaching a syscall handler")
+				l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+syscallEvent(dir, sc)).Msg("detaching a syscall handler")
 				continue
 			}
 			delete(p.tps, sc)
@@ -400,7 +404,7 @@ func (l *Loader) SyscallLinks() map[string]string {
 	out := map[string]string{}
 	for dir, slots := range l.slots {
 		for sc, owner := range slots {
-			out[dir+"_"+sc] = owner
+			out[syscallEvent(dir, sc)] = owner
 		}
 	}
 	return out
