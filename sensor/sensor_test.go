@@ -592,12 +592,12 @@ func TestSensorEventSelection(t *testing.T) {
 	}
 }
 
-// A dispatch slot holds one program: a second program claiming it is an
-// error of the event table, not a silent overwrite.
+// A syscall has one handler per direction: a second program claiming it is
+// an error of the event table, not a second handler saving state for it.
 func TestSensorSyscallSlotHasOneOwner(t *testing.T) {
 	ls := startSensor(t)
 	err := ls.s.ld.Ensure(load.Program{Name: "sys_enter_save", Syscalls: []string{"execve"}})
-	if err == nil || !strings.Contains(err.Error(), "already holds sys_enter_execve") {
+	if err == nil || !strings.Contains(err.Error(), "already has handler sys_enter_execve") {
 		t.Fatalf("claiming execve's sys_enter slot twice: %v", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-sec/vigil/event"
 )
 
-// TestSyscallLayerRunsOnlyForSelectedSyscalls checks, from the kernel's side,
+// TestSensorSyscallLayerRunsOnlyForSelectedSyscalls checks, from the kernel's side,
 // that the syscall layer costs a syscall nothing unless a wanted event needs
 // that syscall: vigil's syscall handlers hang on the trace events of the
 // syscalls they handle and nowhere else, and do not run for other syscalls.
@@ -23,7 +23,7 @@ import (
 // The process table's events (sched_process_exec keeps execve's arguments at
 // entry, commit_creds' fallback compares credentials around set*id) are
 // disabled here so that the interest alone decides.
-func TestSyscallLayerRunsOnlyForSelectedSyscalls(t *testing.T) {
+func TestSensorSyscallLayerRunsOnlyForSelectedSyscalls(t *testing.T) {
 	needRoot(t)
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-sec/vigil/sensor/load/sysevent"
 )
 
 // The probe declarations of the BPF sources (bpf/lib/probe.h): PROBE,
@@ -166,6 +168,7 @@ func (d *probeDecls) syscallEvents(progs []cProgram) string {
 			continue
 		}
 		for _, sc := range d.syscallsOf(p) {
+			sc = sysevent.Name(sc)
 			if !seen[dir+" "+sc] {
 				seen[dir+" "+sc] = true
 				sets[dir] = append(sets[dir], sc)

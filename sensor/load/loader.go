@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load/sysevent"
 )
 
 // Maps are shared by name: each object declares the maps it uses (see
@@ -256,7 +257,7 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 		if owner := l.slots[dir][sc]; owner != "" && owner != pr.Name {
 			return fmt.Errorf("program %s: %s of %s already has handler %s", pr.Name, dir, sc, owner)
 		}
-		event := syscallEvent(dir, sc)
+		event := sysevent.Event(dir, sc)
 		if l.absent[event] {
 			continue
 		}
@@ -277,7 +278,7 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 	if attached == 0 {
 		var events []string
 		for _, sc := range pr.Syscalls {
-			events = append(events, "syscalls/"+syscallEvent(dir, sc))
+			events = append(events, "syscalls/"+sysevent.Event(dir, sc))
 		}
 		return fmt.Errorf("program %s: this kernel has none of the trace events %s (a kernel built without these syscalls)", pr.Name, strings.Join(events, ", "))
 	}
@@ -388,7 +389,7 @@ func (l *Loader) prune(needed map[string]map[string]bool) {
 				continue
 			}
 			if err := p.tps[sc].Close(); err != nil {
-				l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+syscallEvent(dir, sc)).Msg("detaching a syscall handler")
+				l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+sysevent.Event(dir, sc)).Msg("detaching a syscall handler")
 				continue
 			}
 			delete(p.tps, sc)
@@ -404,7 +405,7 @@ func (l *Loader) SyscallLinks() map[string]string {
 	out := map[string]string{}
 	for dir, slots := range l.slots {
 		for sc, owner := range slots {
-			out[syscallEvent(dir, sc)] = owner
+			out[sysevent.Event(dir, sc)] = owner
 		}
 	}
 	return out

@@ -145,7 +145,7 @@ var probeTable = map[event.ID][]Probe{
 	event.IDSecuritySbUmount: { // bpf/file_meta.bpf.c
 		{Name: "fentry/security_sb_umount", Programs: []Program{{Name: "fentry_security_sb_umount"}}},
 		{Name: "kprobe/security_sb_umount", Programs: []Program{{Name: "kprobe_security_sb_umount"}}},
-		{Name: "tracepoint/syscalls/sys_exit_umount2", Fallback: true, Programs: []Program{{Name: "sys_exit_umount", Syscalls: []string{"umount2"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_umount", Fallback: true, Programs: []Program{{Name: "sys_exit_umount", Syscalls: []string{"umount2"}}}},
 	},
 	event.IDSecurityInodeMknod: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_mknod", Programs: []Program{{Name: "fentry_security_path_mknod"}}},
@@ -169,7 +169,7 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "tracepoint/syscalls/sys_exit_{utimensat,futimesat,utimes,utime}", Programs: []Program{{Name: "sys_exit_utimes", Syscalls: []string{"utimensat", "futimesat", "utimes", "utime"}}}},
 	},
 	event.IDFileCopy: { // bpf/copy.bpf.c
-		{Name: "tracepoint/syscalls/sys_enter_mmap+sys_exit_{copy_file_range,sendfile,splice,ioctl}", Programs: []Program{{Name: "sys_exit_file_copy", Syscalls: []string{"copy_file_range", "sendfile", "splice", "ioctl"}}, {Name: "sys_enter_mmap_shared", Syscalls: []string{"mmap"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_mmap+sys_exit_{copy_file_range,sendfile64,splice,ioctl}", Programs: []Program{{Name: "sys_exit_file_copy", Syscalls: []string{"copy_file_range", "sendfile", "splice", "ioctl"}}, {Name: "sys_enter_mmap_shared", Syscalls: []string{"mmap"}}}},
 	},
 	event.IDFsopen: { // bpf/mountapi.bpf.c
 		{Name: "tracepoint/syscalls/sys_exit_fsopen", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen"}}}},
