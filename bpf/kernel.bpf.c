@@ -360,17 +360,12 @@ int BPF_PROG(tp_btf_cap_capable, const struct cred *cred, struct user_namespace 
 
 /* ======== kexec_load, kexec_file_load ======== */
 
-SEC("tracepoint/syscalls/sys_exit")
-int sys_exit_kexec(struct syscall_exit_ctx *ctx)
+/* kexec_load and kexec_file_load at exit, with their arguments saved at entry */
+static __always_inline int kexec_exit(void *ctx, struct syscall_state *sp, long ret)
 {
-	if (is_self())
-		return 0;
-	struct syscall_state s;
+	struct syscall_state s = *sp;
 	struct event e;
 
-	if (!take_syscall_state(&s))
-		return 0;
-	long ret = ctx->ret;
 	if (s.nr == NR_kexec_load) {
 		/* kexec_load(entry, nr_segments, segments, flags) */
 		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
@@ -406,6 +401,33 @@ int sys_exit_kexec(struct syscall_exit_ctx *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_kexec(struct syscall_exit_ctx *ctx)
+{
+	struct syscall_state s;
+
+	if (is_self() || !take_syscall_state(&s))
+		return 0;
+	return kexec_exit(ctx, &s, ctx->ret);
+}
+
+/* A kernel built without kexec answers kexec_load and kexec_file_load with
+ * ENOSYS and has no trace events for them: as raw_tp_sys_exit_module
+ * (module.bpf.c), attached only there. */
+SEC("raw_tracepoint/sys_exit")
+int raw_tp_sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct syscall_state s = {};
+
+	if ((nr != NR_kexec_load && nr != NR_kexec_file_load) || is_self())
+		return 0;
+	s.nr = nr;
+	read_syscall_args(regs, s.args);
+	return kexec_exit(ctx, &s, (long)ctx->args[1]);
+}
+
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 SYSCALLS(sys_exit_bpf, bpf);
@@ -421,4 +443,6 @@ FALLBACK(SECURITY_BPF_MAP, "syscalls", sys_enter_save(bpf), sys_exit_bpf);
 PROBE(CAP_CAPABLE, "fexit/cap_capable", fexit_cap_capable);
 FALLBACK(CAP_CAPABLE, "tp_btf/cap_capable", tp_btf_cap_capable);
 PROBE(KEXEC_LOAD, "syscalls", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
+PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit (kexec_load: a kernel without kexec)", raw_tp_sys_exit_kexec);
 PROBE(KEXEC_FILE_LOAD, "syscalls", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit (kexec_file_load: a kernel without kexec)", raw_tp_sys_exit_kexec);

@@ -67,6 +67,7 @@ const (
 	KernelProgFexitSecurityBpf     = "fexit_security_bpf"
 	KernelProgKprobeSecurityBpf    = "kprobe_security_bpf"
 	KernelProgKprobeSecurityBpfMap = "kprobe_security_bpf_map"
+	KernelProgRawTpSysExitKexec    = "raw_tp_sys_exit_kexec"
 	KernelProgSysExitBpf           = "sys_exit_bpf"
 	KernelProgSysExitKexec         = "sys_exit_kexec"
 	KernelProgSysExitProcessVm     = "sys_exit_process_vm"
@@ -122,6 +123,7 @@ type KernelProgramSpecs struct {
 	FexitSecurityBpf     *ebpf.ProgramSpec `ebpf:"fexit_security_bpf"`
 	KprobeSecurityBpf    *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
+	RawTpSysExitKexec    *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
@@ -209,6 +211,7 @@ type KernelPrograms struct {
 	FexitSecurityBpf     *ebpf.Program `ebpf:"fexit_security_bpf"`
 	KprobeSecurityBpf    *ebpf.Program `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
+	RawTpSysExitKexec    *ebpf.Program `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.Program `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.Program `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.Program `ebpf:"sys_exit_process_vm"`
@@ -223,6 +226,7 @@ func (p *KernelPrograms) Close() error {
 		p.FexitSecurityBpf,
 		p.KprobeSecurityBpf,
 		p.KprobeSecurityBpfMap,
+		p.RawTpSysExitKexec,
 		p.SysExitBpf,
 		p.SysExitKexec,
 		p.SysExitProcessVm,

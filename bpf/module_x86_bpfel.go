@@ -66,6 +66,7 @@ const (
 	ModuleProgFentrySecurityKernelReadFile     = "fentry_security_kernel_read_file"
 	ModuleProgKprobeSecurityKernelPostReadFile = "kprobe_security_kernel_post_read_file"
 	ModuleProgKprobeSecurityKernelReadFile     = "kprobe_security_kernel_read_file"
+	ModuleProgRawTpSysExitModule               = "raw_tp_sys_exit_module"
 	ModuleProgSysExitModule                    = "sys_exit_module"
 	ModuleVarSelfTgid                          = "self_tgid"
 )
@@ -116,6 +117,7 @@ type ModuleProgramSpecs struct {
 	FentrySecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_read_file"`
+	RawTpSysExitModule               *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_module"`
 	SysExitModule                    *ebpf.ProgramSpec `ebpf:"sys_exit_module"`
 }
 
@@ -198,6 +200,7 @@ type ModulePrograms struct {
 	FentrySecurityKernelReadFile     *ebpf.Program `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.Program `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.Program `ebpf:"kprobe_security_kernel_read_file"`
+	RawTpSysExitModule               *ebpf.Program `ebpf:"raw_tp_sys_exit_module"`
 	SysExitModule                    *ebpf.Program `ebpf:"sys_exit_module"`
 }
 
@@ -207,6 +210,7 @@ func (p *ModulePrograms) Close() error {
 		p.FentrySecurityKernelReadFile,
 		p.KprobeSecurityKernelPostReadFile,
 		p.KprobeSecurityKernelReadFile,
+		p.RawTpSysExitModule,
 		p.SysExitModule,
 	)
 }

@@ -211,7 +211,7 @@ PROBE(SECURITY_INODE_SYMLINK, "syscalls", sys_enter_save(symlink), sys_exit_unli
 		{"name not a string", "a.bpf.c:1: FALLBACK: the probe's name must be a string literal", map[string]string{"a.bpf.c": "FALLBACK(EXECVE, sys_enter_execve);\n"}},
 		{"one event in two files", "keep an event's probes in one file", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p);\n", "b.bpf.c": "PROBE(EXECVE, \"y\", q);\n"}},
 		{"syscalls twice", "bpf/a.bpf.c:2: SYSCALLS of p already declared at bpf/a.bpf.c:1", map[string]string{"a.bpf.c": "SYSCALLS(p, open);\nSYSCALLS(p, creat);\n"}},
-		{"raw sys_exit", `a.bpf.c:1: FALLBACK: probe name "raw_tracepoint/sys_exit (open)": syscall handlers hang on their syscalls' trace events`, map[string]string{"a.bpf.c": "FALLBACK(EXECVE, \"raw_tracepoint/sys_exit (open)\", p);\n"}},
+		{"raw sys_exit", `a.bpf.c:4: probe name "raw_tracepoint/sys_exit (open)": syscall handler p hangs on its syscalls' trace events`, map[string]string{"a.bpf.c": "SEC(\"tracepoint/syscalls/sys_exit\")\nint p(struct syscall_exit_ctx *ctx)\n{ return 0; }\nFALLBACK(EXECVE, \"raw_tracepoint/sys_exit (open)\", p(open));\n"}},
 		{"syscalls without a handler", `a.bpf.c:1: probe "syscalls" says syscalls, but none of its programs is a syscall handler`, map[string]string{"a.bpf.c": "PROBE(EXECVE, \"syscalls\", p(open));\n"}},
 		{"unclosed", "a.bpf.c:1: PROBE( without its closing parenthesis", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p(open;\n"}},
 	} {

@@ -132,9 +132,6 @@ func readProbes(t *table, root string) (*probeDecls, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %s: the probe's name must be a string literal, got %s", at, kind, args[1])
 				}
-				if strings.Contains(pname, "raw_tracepoint/sys_enter") || strings.Contains(pname, "raw_tracepoint/sys_exit") {
-					return nil, fmt.Errorf("%s: %s: probe name %q: syscall handlers hang on their syscalls' trace events, not on raw_tracepoint/sys_enter or sys_exit; write the word syscalls for them", at, kind, pname)
-				}
 				declaredAt[fmt.Sprintf("%s/%d", ev, len(d.byEvent[ev]))] = at
 				d.byEvent[ev] = append(d.byEvent[ev], cProbe{name: pname, fallback: kind == "FALLBACK", programs: progs})
 			}
@@ -142,12 +139,20 @@ func readProbes(t *table, root string) (*probeDecls, error) {
 	}
 	for ev, pbs := range d.byEvent {
 		for i := range pbs {
+			at := declaredAt[fmt.Sprintf("%s/%d", ev, i)]
+			if strings.Contains(pbs[i].name, "raw_tracepoint/sys_enter") || strings.Contains(pbs[i].name, "raw_tracepoint/sys_exit") {
+				for _, p := range pbs[i].programs {
+					if d.handlers[p.name] != "" {
+						return nil, fmt.Errorf("%s: probe name %q: syscall handler %s hangs on its syscalls' trace events, not on raw_tracepoint/sys_enter or sys_exit; write the word syscalls for them", at, pbs[i].name, p.name)
+					}
+				}
+			}
 			if !syscallsWordRE.MatchString(pbs[i].name) {
 				continue
 			}
 			tps := d.syscallEvents(pbs[i].programs)
 			if tps == "" {
-				return nil, fmt.Errorf("%s: probe %q says syscalls, but none of its programs is a syscall handler (SEC(\"tracepoint/syscalls/sys_enter\") or sys_exit)", declaredAt[fmt.Sprintf("%s/%d", ev, i)], pbs[i].name)
+				return nil, fmt.Errorf("%s: probe %q says syscalls, but none of its programs is a syscall handler (SEC(\"tracepoint/syscalls/sys_enter\") or sys_exit)", at, pbs[i].name)
 			}
 			pbs[i].name = syscallsWordRE.ReplaceAllString(pbs[i].name, "${1}"+tps+"${2}")
 		}
