@@ -76,15 +76,17 @@ static __always_inline __s64 write_start(struct file *f, const __s64 *uoff, long
 }
 
 /* copy_file_range, sendfile, splice, ioctl(FICLONE, FICLONERANGE) at exit */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_file_copy(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_file_copy(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	if (ret < 0 || is_self())
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	int in = -1, out = -1;
 	const __s64 *uoff = NULL;
@@ -169,9 +171,11 @@ int sys_exit_file_copy(struct bpf_raw_tracepoint_args *ctx)
  * of a regular file lets the process write it with plain stores, no syscall
  * per write. The mapping needs the file open for writing (the kernel refuses
  * it otherwise), so note_write_open's test holds. */
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_mmap_shared(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_mmap_shared(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	if (!(a[2] & PROT_WRITE) || !(a[3] & MAP_SHARED) || (a[3] & MAP_ANONYMOUS) || is_self())
@@ -187,4 +191,4 @@ int sys_enter_mmap_shared(struct bpf_raw_tracepoint_args *ctx)
  * (a write path of the same kind: no write(2) of the bytes). */
 SYSCALLS(sys_exit_file_copy, copy_file_range, sendfile, splice, ioctl);
 SYSCALLS(sys_enter_mmap_shared, mmap);
-PROBE(FILE_COPY, "raw_tracepoint/sys_exit (copy_file_range, sendfile, splice, ioctl)+sys_enter (mmap)", sys_exit_file_copy, sys_enter_mmap_shared);
+PROBE(FILE_COPY, "syscalls", sys_exit_file_copy, sys_enter_mmap_shared);

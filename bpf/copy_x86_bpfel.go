@@ -84,8 +84,6 @@ const (
 	CopyMapInodeWrites         = "inode_writes"
 	CopyMapPathbufs            = "pathbufs"
 	CopyMapScratch             = "scratch"
-	CopyMapSysEnterProgs       = "sys_enter_progs"
-	CopyMapSysExitProgs        = "sys_exit_progs"
 	CopyMapSyscallStates       = "syscall_states"
 	CopyMapUnlinkedInodes      = "unlinked_inodes"
 	CopyProgSysEnterMmapShared = "sys_enter_mmap_shared"
@@ -151,8 +149,6 @@ type CopyMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -192,8 +188,6 @@ type CopyMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -208,8 +202,6 @@ func (m *CopyMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

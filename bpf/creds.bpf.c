@@ -14,14 +14,16 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_setid(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_setid(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	if (!take_syscall_state(&s))
 		return 0;
 
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	__u32 id = 0, nargs = 0;
 	char name[16] = {};
 	switch (s.nr) {
@@ -97,14 +99,14 @@ HOOK(commit_creds, struct cred *new)
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 SYSCALLS(sys_exit_setid, setuid, setreuid, setresuid, setgid, setregid, setresgid, setfsuid, setfsgid, capset);
-PROBE(SETUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETREUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETRESUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETREGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETRESGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETFSUID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(SETFSGID, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
-PROBE(CAPSET, "raw_tracepoint/sys_exit", sys_enter_save(sys_exit_setid), sys_exit_setid);
+PROBE(SETUID, "syscalls", sys_enter_save(setuid), sys_exit_setid(setuid));
+PROBE(SETREUID, "syscalls", sys_enter_save(setreuid), sys_exit_setid(setreuid));
+PROBE(SETRESUID, "syscalls", sys_enter_save(setresuid), sys_exit_setid(setresuid));
+PROBE(SETGID, "syscalls", sys_enter_save(setgid), sys_exit_setid(setgid));
+PROBE(SETREGID, "syscalls", sys_enter_save(setregid), sys_exit_setid(setregid));
+PROBE(SETRESGID, "syscalls", sys_enter_save(setresgid), sys_exit_setid(setresgid));
+PROBE(SETFSUID, "syscalls", sys_enter_save(setfsuid), sys_exit_setid(setfsuid));
+PROBE(SETFSGID, "syscalls", sys_enter_save(setfsgid), sys_exit_setid(setfsgid));
+PROBE(CAPSET, "syscalls", sys_enter_save(capset), sys_exit_setid(capset));
 HOOK_PROBES(COMMIT_CREDS, commit_creds);
-FALLBACK(COMMIT_CREDS, "raw_tracepoint/sys_exit+sched_process_exec (credential compare)", sys_enter_save(sys_exit_setid), sys_exit_setid, sys_enter_execve, sys_enter_execveat);
+FALLBACK(COMMIT_CREDS, "tracepoint/syscalls/sys_{enter,exit}_{set*id,capset}+sys_enter_execve{,at} (credential compare)", sys_enter_save(sys_exit_setid), sys_exit_setid, sys_enter_execve, sys_enter_execveat);

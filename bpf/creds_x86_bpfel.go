@@ -61,8 +61,6 @@ const (
 	CredsMapEventsCritical     = "events_critical"
 	CredsMapPathbufs           = "pathbufs"
 	CredsMapScratch            = "scratch"
-	CredsMapSysEnterProgs      = "sys_enter_progs"
-	CredsMapSysExitProgs       = "sys_exit_progs"
 	CredsMapSyscallStates      = "syscall_states"
 	CredsProgFentryCommitCreds = "fentry_commit_creds"
 	CredsProgKprobeCommitCreds = "kprobe_commit_creds"
@@ -128,8 +126,6 @@ type CredsMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -167,8 +163,6 @@ type CredsMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -181,8 +175,6 @@ func (m *CredsMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

@@ -18,10 +18,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_exec(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_exec(struct syscall_exit_ctx *ctx)
 {
-	long ret = (long)ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = (long)ctx->ret;
 	struct syscall_state s;
 	struct event e;
 
@@ -47,5 +49,5 @@ int sys_exit_exec(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* the entry (process.bpf.c) saves the arguments, the exit reports a failure */
-PROBE(EXECVE, "raw_tracepoint/sys_exit (execve that failed)", sys_enter_execve, sys_exit_exec(execve));
-PROBE(EXECVEAT, "raw_tracepoint/sys_exit (execveat that failed)", sys_enter_execveat, sys_exit_exec(execveat));
+PROBE(EXECVE, "syscalls (execve that failed)", sys_enter_execve, sys_exit_exec(execve));
+PROBE(EXECVEAT, "syscalls (execveat that failed)", sys_enter_execveat, sys_exit_exec(execveat));

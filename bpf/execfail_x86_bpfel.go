@@ -61,8 +61,6 @@ const (
 	ExecfailMapEventsCritical = "events_critical"
 	ExecfailMapPathbufs       = "pathbufs"
 	ExecfailMapScratch        = "scratch"
-	ExecfailMapSysEnterProgs  = "sys_enter_progs"
-	ExecfailMapSysExitProgs   = "sys_exit_progs"
 	ExecfailMapSyscallStates  = "syscall_states"
 	ExecfailProgSysExitExec   = "sys_exit_exec"
 	ExecfailVarSelfTgid       = "self_tgid"
@@ -124,8 +122,6 @@ type ExecfailMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -163,8 +159,6 @@ type ExecfailMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -177,8 +171,6 @@ func (m *ExecfailMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

@@ -132,15 +132,17 @@ static long vma_at(struct task_struct *task, struct vm_area_struct *vma, void *d
 /* mprotect(start, len, prot), pkey_mprotect(start, len, prot, pkey) at entry,
  * while the mapping still has its old protection. Only the mapping at start
  * is looked at. */
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_mprotect(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_mprotect(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	if (!emit_allowed(EVENT_SECURITY_FILE_MPROTECT, 1) && !emit_allowed(EVENT_MEM_PROT_ALERT, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	char sys[16] = {};
-	if (ctx->args[1] == NR_pkey_mprotect)
+	if (ctx->nr == NR_pkey_mprotect)
 		SYSNAME(sys, "pkey_mprotect");
 	else
 		SYSNAME(sys, "mprotect");
@@ -197,9 +199,11 @@ HOOK(security_mmap_file, struct file *file, unsigned long prot, unsigned long fl
 
 /* mmap(addr, len, prot, flags, fd, off) at exit: the return value is the
  * mapped address. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_mmap(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_mmap(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	if (!(a[2] & PROT_EXEC))
@@ -207,7 +211,7 @@ int sys_exit_mmap(struct bpf_raw_tracepoint_args *ctx)
 	struct file *f = NULL;
 	if (!(a[3] & MAP_ANONYMOUS))
 		f = task_fd_file((struct task_struct *)bpf_get_current_task(), a[4]);
-	emit_mmap(ctx, a[0], a[1], a[2], a[3], f, ctx->args[1], 1);
+	emit_mmap(ctx, a[0], a[1], a[2], a[3], f, ctx->ret, 1);
 	return 0;
 }
 
@@ -216,8 +220,8 @@ int sys_exit_mmap(struct bpf_raw_tracepoint_args *ctx)
 SYSCALLS(sys_enter_mprotect, mprotect, pkey_mprotect);
 SYSCALLS(sys_exit_mmap, mmap);
 HOOK_PROBES(SECURITY_FILE_MPROTECT, security_file_mprotect);
-FALLBACK(SECURITY_FILE_MPROTECT, "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)", sys_enter_mprotect);
+FALLBACK(SECURITY_FILE_MPROTECT, "syscalls", sys_enter_mprotect);
 HOOK_PROBES(MEM_PROT_ALERT, security_file_mprotect + security_mmap_file);
-FALLBACK(MEM_PROT_ALERT, "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)+sys_exit (mmap)", sys_enter_mprotect, sys_exit_mmap);
+FALLBACK(MEM_PROT_ALERT, "syscalls", sys_enter_mprotect, sys_exit_mmap);
 HOOK_PROBES(SECURITY_MMAP_FILE, security_mmap_file);
-FALLBACK(SECURITY_MMAP_FILE, "raw_tracepoint/sys_exit (mmap)", sys_exit_mmap);
+FALLBACK(SECURITY_MMAP_FILE, "syscalls", sys_exit_mmap);

@@ -41,9 +41,11 @@ HOOK(security_sb_mount, const char *dev_name, const struct path *path, const cha
 }
 
 /* mount(source, target, fstype, flags, data) at exit, refusals included */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_mount(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_mount(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct event e;
 	if (!emit_allowed(EVENT_SECURITY_SB_MOUNT, 1) || !event_init(&e, ctx, EVENT_SECURITY_SB_MOUNT))
 		return 0;
@@ -55,7 +57,7 @@ int sys_exit_mount(struct bpf_raw_tracepoint_args *ctx)
 	save_str(&e, ARG_SECURITY_SB_MOUNT_FS_TYPE, (const char *)a[2], 1);
 	save_u64(&e, ARG_SECURITY_SB_MOUNT_FLAGS, a[3]);
 	save_str(&e, ARG_SECURITY_SB_MOUNT_SYSCALL, sys, 0);
-	event_submit(&e, ctx->args[1]);
+	event_submit(&e, ctx->ret);
 	return 0;
 }
 
@@ -77,10 +79,12 @@ HOOK(security_sb_umount, struct vfsmount *mnt, int flags)
 }
 
 /* umount2(target, flags) at exit */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_umount(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_umount(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_SB_UMOUNT, 1) || !event_init(&e, ctx, EVENT_SECURITY_SB_UMOUNT))
 		return 0;
@@ -128,16 +132,18 @@ HOOK(security_path_chmod, const struct path *path, umode_t mode)
 
 /* chmod(path, mode), fchmod(fd, mode), fchmodat(dirfd, path, mode),
  * fchmodat2(dirfd, path, mode, flags) at exit, when the old mode is gone. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_chmod(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_chmod(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_PATH_CHMOD, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	char sys[12] = {};
 	__u32 mode;
 	switch (nr) {
@@ -180,16 +186,18 @@ struct cap_value {
 /* setxattr args: 0 pathname, 1 name, 2 value (its first bytes), 3 size,
  * 4 flags, 5 syscall; for security.capability also 6 cap_permitted,
  * 7 cap_inheritable, 8 cap_effective, 9 cap_version, 10 cap_rootid. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_setxattr(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_setxattr(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SETXATTR, 0))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	char sys[12] = {};
 	const char *uname, *uvalue;
 	__u32 size, flags;
@@ -272,16 +280,18 @@ int sys_exit_setxattr(struct bpf_raw_tracepoint_args *ctx)
  * reported. At exit: the kernel has read the times array, so its pages are
  * there. Args: 0 pathname, 1 atime, 2 mtime (seconds; each present only when
  * set to a given value), 3 flags, 4 syscall. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_utimes(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_utimes(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_UTIMENSAT, 0))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	char sys[12] = {};
 	int dirfd = AT_FDCWD;
 	const char *upath;
@@ -358,10 +368,10 @@ SYSCALLS(sys_exit_setxattr, setxattr, lsetxattr, fsetxattr, setxattrat);
 SYSCALLS(sys_exit_umount, umount2);
 SYSCALLS(sys_exit_utimes, utimensat, futimesat, utimes, utime);
 HOOK_PROBES(SECURITY_SB_MOUNT, security_sb_mount);
-FALLBACK(SECURITY_SB_MOUNT, "raw_tracepoint/sys_exit (mount)", sys_exit_mount);
+FALLBACK(SECURITY_SB_MOUNT, "syscalls", sys_exit_mount);
 HOOK_PROBES(SECURITY_SB_UMOUNT, security_sb_umount);
-FALLBACK(SECURITY_SB_UMOUNT, "raw_tracepoint/sys_exit (umount2)", sys_exit_umount);
+FALLBACK(SECURITY_SB_UMOUNT, "syscalls", sys_exit_umount);
 HOOK_PROBES(SECURITY_PATH_CHMOD, security_path_chmod);
-FALLBACK(SECURITY_PATH_CHMOD, "raw_tracepoint/sys_exit (chmod, fchmod, fchmodat, fchmodat2)", sys_exit_chmod);
-PROBE(SETXATTR, "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", sys_exit_setxattr);
-PROBE(UTIMENSAT, "raw_tracepoint/sys_exit (utimensat, futimesat, utimes, utime)", sys_exit_utimes);
+FALLBACK(SECURITY_PATH_CHMOD, "syscalls", sys_exit_chmod);
+PROBE(SETXATTR, "syscalls", sys_exit_setxattr);
+PROBE(UTIMENSAT, "syscalls", sys_exit_utimes);

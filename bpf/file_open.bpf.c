@@ -73,10 +73,12 @@ static __always_inline void emit_open_truncate(void *ctx, struct file *f, const 
  * the hook sees it. A refused open never reaches the LSM hook (permission is
  * checked before it), so refusals are reported from here whichever probe
  * feeds the event, with the path the caller gave. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_open(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	/* the write-open record is kept whichever probe feeds the event: the
 	 * kernel hook does it too, and the newest writer wins */
 	if (ret >= 0)
@@ -88,7 +90,7 @@ int sys_exit_open(struct bpf_raw_tracepoint_args *ctx)
 
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int dirfd = AT_FDCWD;
 	const char *upath;
 	__u32 flags;
@@ -202,17 +204,19 @@ HOOK(security_path_truncate, const struct path *path)
 }
 
 /* truncate(path, length), ftruncate(fd, length) at exit */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_truncate(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_truncate(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_DO_TRUNCATE, 1) || !event_init(&e, ctx, EVENT_DO_TRUNCATE))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
 	char sys[12] = {};
-	if (BPF_CORE_READ(syscall_regs(ctx), orig_ax) == NR_ftruncate) {
+	if (ctx->nr == NR_ftruncate) {
 		SYSNAME(sys, "ftruncate");
 		save_file_path(&e, ARG_DO_TRUNCATE_PATHNAME, task_fd_file(e.task, a[0]));
 	} else {
@@ -230,6 +234,6 @@ int sys_exit_truncate(struct bpf_raw_tracepoint_args *ctx)
 SYSCALLS(sys_exit_open, open, openat, openat2, creat);
 SYSCALLS(sys_exit_truncate, truncate, ftruncate);
 HOOK_PROBES(SECURITY_FILE_OPEN, security_file_open, sys_exit_open);
-FALLBACK(SECURITY_FILE_OPEN, "raw_tracepoint/sys_exit (open, openat, openat2, creat)", sys_exit_open);
+FALLBACK(SECURITY_FILE_OPEN, "syscalls", sys_exit_open);
 HOOK_PROBES(DO_TRUNCATE, do_truncate + security_path_truncate);
-FALLBACK(DO_TRUNCATE, "raw_tracepoint/sys_exit (truncate, ftruncate, and O_TRUNC opens)", sys_exit_truncate, sys_exit_open);
+FALLBACK(DO_TRUNCATE, "syscalls (truncate, ftruncate, and O_TRUNC opens)", sys_exit_truncate, sys_exit_open);

@@ -50,10 +50,12 @@ HOOK(security_path_rmdir, const struct path *dir, struct dentry *dentry)
 /* unlink, unlinkat, rmdir at exit; the entry is gone by then: inode and dev
  * come from the file system's unlink tracepoint (unlink.bpf.c), else they
  * are unreadable. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_unlink(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct unlinked_inode gone;
 	int known = take_unlinked_inode(&gone);
 	struct event e;
@@ -61,7 +63,7 @@ int sys_exit_unlink(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int dirfd = AT_FDCWD, rmdir = 0;
 	const char *upath = (const char *)a[0];
 	char sys[12] = {};
@@ -110,16 +112,18 @@ HOOK(security_path_rename, const struct path *old_dir, struct dentry *old_dentry
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_rename(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_rename(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_RENAME, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int olddfd = AT_FDCWD, newdfd = AT_FDCWD;
 	const char *oldp = (const char *)a[0], *newp = (const char *)a[1];
 	__u32 flags = 0;
@@ -173,16 +177,18 @@ HOOK(security_path_symlink, const struct path *dir, struct dentry *dentry, const
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_symlink(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_symlink(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_SYMLINK, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int dirfd = AT_FDCWD;
 	const char *linkp = (const char *)a[1];
 	char sys[12] = {};
@@ -228,16 +234,18 @@ HOOK(security_path_link, struct dentry *old_dentry, const struct path *new_dir, 
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_link(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_link(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_LINK, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int olddfd = AT_FDCWD, newdfd = AT_FDCWD;
 	const char *oldp = (const char *)a[0], *newp = (const char *)a[1];
 	char sys[8] = {};
@@ -296,16 +304,18 @@ HOOK(security_path_mknod, const struct path *dir, struct dentry *dentry, umode_t
 }
 
 /* mknod(path, mode, dev), mknodat(dirfd, path, mode, dev) at exit */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_mknod(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_mknod(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	struct event e;
 	if (!reportable(ret) || !emit_allowed(EVENT_SECURITY_INODE_MKNOD, 1))
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	int dirfd = AT_FDCWD;
 	const char *upath = (const char *)a[0];
 	__u32 mode = a[1], dev = a[2];
@@ -339,14 +349,14 @@ SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
 HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir);
 /* the fallback takes dev and inode from ext4's unlink tracepoint
  * (unlink.bpf.c) where the kernel has it, else marks them unreadable */
-FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+tp_btf/ext4_unlink_enter", sys_exit_unlink, tp_btf_ext4_unlink_enter);
-FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+raw_tracepoint/ext4_unlink_enter", sys_exit_unlink, raw_tp_ext4_unlink_enter);
-FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
+FALLBACK(SECURITY_INODE_UNLINK, "syscalls+tp_btf/ext4_unlink_enter", sys_exit_unlink, tp_btf_ext4_unlink_enter);
+FALLBACK(SECURITY_INODE_UNLINK, "syscalls+raw_tracepoint/ext4_unlink_enter", sys_exit_unlink, raw_tp_ext4_unlink_enter);
+FALLBACK(SECURITY_INODE_UNLINK, "syscalls", sys_exit_unlink);
 HOOK_PROBES(SECURITY_INODE_RENAME, security_path_rename);
-FALLBACK(SECURITY_INODE_RENAME, "raw_tracepoint/sys_exit (rename, renameat, renameat2)", sys_exit_rename);
+FALLBACK(SECURITY_INODE_RENAME, "syscalls", sys_exit_rename);
 HOOK_PROBES(SECURITY_INODE_SYMLINK, security_path_symlink);
-FALLBACK(SECURITY_INODE_SYMLINK, "raw_tracepoint/sys_exit (symlink, symlinkat)", sys_exit_symlink);
+FALLBACK(SECURITY_INODE_SYMLINK, "syscalls", sys_exit_symlink);
 HOOK_PROBES(SECURITY_INODE_LINK, security_path_link);
-FALLBACK(SECURITY_INODE_LINK, "raw_tracepoint/sys_exit (link, linkat)", sys_exit_link);
+FALLBACK(SECURITY_INODE_LINK, "syscalls", sys_exit_link);
 HOOK_PROBES(SECURITY_INODE_MKNOD, security_path_mknod);
-FALLBACK(SECURITY_INODE_MKNOD, "raw_tracepoint/sys_exit (mknod, mknodat)", sys_exit_mknod);
+FALLBACK(SECURITY_INODE_MKNOD, "syscalls", sys_exit_mknod);

@@ -116,12 +116,12 @@ HOOK(vfs_writev, struct file *file, const struct iovec *vec, unsigned long vlen,
 
 /* write, pwrite64, writev, pwritev, pwritev2 at entry, where the file
  * position is still where the write starts. */
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_write(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_write(struct syscall_enter_ctx *ctx)
 {
 	if (is_self())
 		return 0;
-	long nr = ctx->args[1];
+	long nr = ctx->nr;
 	int vec = nr == NR_writev || nr == NR_pwritev || nr == NR_pwritev2;
 	__u32 id = vec ? EVENT_VFS_WRITEV : EVENT_VFS_WRITE;
 	int magic = emit_allowed(EVENT_MAGIC_WRITE, 1), all = emit_allowed(id, 1);
@@ -157,8 +157,8 @@ int sys_enter_write(struct bpf_raw_tracepoint_args *ctx)
 
 SYSCALLS(sys_enter_write, write, pwrite64, writev, pwritev, pwritev2);
 HOOK_PROBES(MAGIC_WRITE, vfs_write + vfs_writev);
-FALLBACK(MAGIC_WRITE, "raw_tracepoint/sys_enter (write, pwrite64, writev, pwritev, pwritev2)", sys_enter_write);
+FALLBACK(MAGIC_WRITE, "syscalls", sys_enter_write);
 HOOK_PROBES(VFS_WRITE, vfs_write);
-FALLBACK(VFS_WRITE, "raw_tracepoint/sys_enter (write, pwrite64)", sys_enter_write);
+FALLBACK(VFS_WRITE, "syscalls", sys_enter_write(write, pwrite64));
 HOOK_PROBES(VFS_WRITEV, vfs_writev);
-FALLBACK(VFS_WRITEV, "raw_tracepoint/sys_enter (writev, pwritev, pwritev2)", sys_enter_write);
+FALLBACK(VFS_WRITEV, "syscalls", sys_enter_write(writev, pwritev, pwritev2));

@@ -84,8 +84,6 @@ const (
 	FileMemMapInodeWrites                 = "inode_writes"
 	FileMemMapPathbufs                    = "pathbufs"
 	FileMemMapScratch                     = "scratch"
-	FileMemMapSysEnterProgs               = "sys_enter_progs"
-	FileMemMapSysExitProgs                = "sys_exit_progs"
 	FileMemMapSyscallStates               = "syscall_states"
 	FileMemMapUnlinkedInodes              = "unlinked_inodes"
 	FileMemProgFentrySecurityFileMprotect = "fentry_security_file_mprotect"
@@ -159,8 +157,6 @@ type FileMemMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -200,8 +196,6 @@ type FileMemMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -216,8 +210,6 @@ func (m *FileMemMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

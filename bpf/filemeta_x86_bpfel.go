@@ -84,8 +84,6 @@ const (
 	FileMetaMapInodeWrites              = "inode_writes"
 	FileMetaMapPathbufs                 = "pathbufs"
 	FileMetaMapScratch                  = "scratch"
-	FileMetaMapSysEnterProgs            = "sys_enter_progs"
-	FileMetaMapSysExitProgs             = "sys_exit_progs"
 	FileMetaMapSyscallStates            = "syscall_states"
 	FileMetaMapUnlinkedInodes           = "unlinked_inodes"
 	FileMetaProgFentrySecurityPathChmod = "fentry_security_path_chmod"
@@ -169,8 +167,6 @@ type FileMetaMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -210,8 +206,6 @@ type FileMetaMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -226,8 +220,6 @@ func (m *FileMetaMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

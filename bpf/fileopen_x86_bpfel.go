@@ -109,8 +109,6 @@ const (
 	FileOpenMapOpenFilterPaths             = "open_filter_paths"
 	FileOpenMapPathbufs                    = "pathbufs"
 	FileOpenMapScratch                     = "scratch"
-	FileOpenMapSysEnterProgs               = "sys_enter_progs"
-	FileOpenMapSysExitProgs                = "sys_exit_progs"
 	FileOpenMapSyscallStates               = "syscall_states"
 	FileOpenMapUnlinkedInodes              = "unlinked_inodes"
 	FileOpenProgFentryDoTruncate           = "fentry_do_truncate"
@@ -194,8 +192,6 @@ type FileOpenMapSpecs struct {
 	OpenFilterPaths    *ebpf.MapSpec `ebpf:"open_filter_paths"`
 	Pathbufs           *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch            *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs      *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs       *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes     *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -241,8 +237,6 @@ type FileOpenMaps struct {
 	OpenFilterPaths    *ebpf.Map `ebpf:"open_filter_paths"`
 	Pathbufs           *ebpf.Map `ebpf:"pathbufs"`
 	Scratch            *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs      *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs       *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes     *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -263,8 +257,6 @@ func (m *FileOpenMaps) Close() error {
 		m.OpenFilterPaths,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

@@ -84,8 +84,6 @@ const (
 	FilePathMapInodeWrites                = "inode_writes"
 	FilePathMapPathbufs                   = "pathbufs"
 	FilePathMapScratch                    = "scratch"
-	FilePathMapSysEnterProgs              = "sys_enter_progs"
-	FilePathMapSysExitProgs               = "sys_exit_progs"
 	FilePathMapSyscallStates              = "syscall_states"
 	FilePathMapUnlinkedInodes             = "unlinked_inodes"
 	FilePathProgFentrySecurityPathLink    = "fentry_security_path_link"
@@ -181,8 +179,6 @@ type FilePathMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -222,8 +218,6 @@ type FilePathMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -238,8 +232,6 @@ func (m *FilePathMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

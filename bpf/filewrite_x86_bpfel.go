@@ -84,8 +84,6 @@ const (
 	FileWriteMapInodeWrites      = "inode_writes"
 	FileWriteMapPathbufs         = "pathbufs"
 	FileWriteMapScratch          = "scratch"
-	FileWriteMapSysEnterProgs    = "sys_enter_progs"
-	FileWriteMapSysExitProgs     = "sys_exit_progs"
 	FileWriteMapSyscallStates    = "syscall_states"
 	FileWriteMapUnlinkedInodes   = "unlinked_inodes"
 	FileWriteProgFentryVfsWrite  = "fentry_vfs_write"
@@ -157,8 +155,6 @@ type FileWriteMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -198,8 +194,6 @@ type FileWriteMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -214,8 +208,6 @@ func (m *FileWriteMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

@@ -125,8 +125,6 @@ const (
 	IouringMapPathbufs               = "pathbufs"
 	IouringMapScratch                = "scratch"
 	IouringMapSockOwners             = "sock_owners"
-	IouringMapSysEnterProgs          = "sys_enter_progs"
-	IouringMapSysExitProgs           = "sys_exit_progs"
 	IouringMapSyscallStates          = "syscall_states"
 	IouringMapUnlinkedInodes         = "unlinked_inodes"
 	IouringProgRawTpIoUringComplete  = "raw_tp_io_uring_complete"
@@ -202,8 +200,6 @@ type IouringMapSpecs struct {
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -245,8 +241,6 @@ type IouringMaps struct {
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -263,8 +257,6 @@ func (m *IouringMaps) Close() error {
 		m.Pathbufs,
 		m.Scratch,
 		m.SockOwners,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

@@ -80,9 +80,11 @@ static __always_inline struct task_struct *find_tracee(struct task_struct *trace
 	return NULL;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_ptrace(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_ptrace(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 	char name[40] = {};
@@ -108,14 +110,16 @@ int sys_exit_ptrace(struct bpf_raw_tracepoint_args *ctx)
 		save_str(&e, ARG_PTRACE_TARGET_COMM, BPF_CORE_READ(tracee, comm), 0);
 		save_file_path(&e, ARG_PTRACE_TARGET_EXE, BPF_CORE_READ(tracee, mm, exe_file));
 	}
-	event_submit(&e, (long)ctx->args[1]);
+	event_submit(&e, (long)ctx->ret);
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
+SEC("tracepoint/syscalls/sys_exit")
 /* args: EVENT_PROCESS_VM_READV, EVENT_PROCESS_VM_WRITEV */
-int sys_exit_process_vm(struct bpf_raw_tracepoint_args *ctx)
+int sys_exit_process_vm(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 
@@ -135,7 +139,7 @@ int sys_exit_process_vm(struct bpf_raw_tracepoint_args *ctx)
 	save_u64(&e, ARG_PROCESS_VM_READV_REMOTE_ADDR, (__u64)iov.iov_base);
 	save_u64(&e, ARG_PROCESS_VM_READV_REMOTE_LEN, iov.iov_len);
 	save_u64(&e, ARG_PROCESS_VM_READV_FLAGS, s.args[5]);
-	event_submit(&e, (long)ctx->args[1]);
+	event_submit(&e, (long)ctx->ret);
 	return 0;
 }
 
@@ -287,13 +291,15 @@ HOOK(security_bpf_map, struct bpf_map *map, fmode_t fmode)
 
 /* The fallback of both: the syscall's exit. A map descriptor it returned is
  * a file named "bpf-map" (an anon inode) with the map behind it. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_bpf(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_bpf(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	if (!take_syscall_state(&s))
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	__u32 cmd = s.args[0];
 	emit_security_bpf(ctx, cmd, (void *)s.args[1], (__u32)s.args[2], 1, ret, 1);
 	if (ret < 0 || (cmd != BPF_MAP_CREATE && cmd != BPF_MAP_GET_FD_BY_ID && cmd != BPF_OBJ_GET))
@@ -396,15 +402,12 @@ int BPF_PROG(tp_btf_cap_capable, const struct cred *cred, struct user_namespace 
 
 /* ======== kexec_load, kexec_file_load ======== */
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
+/* kexec_load and kexec_file_load at exit, with their arguments saved at entry */
+static __always_inline int kexec_exit(void *ctx, struct syscall_state *sp, long ret)
 {
-	struct syscall_state s;
+	struct syscall_state s = *sp;
 	struct event e;
 
-	if (!take_syscall_state(&s))
-		return 0;
-	long ret = ctx->args[1];
 	if (s.nr == NR_kexec_load) {
 		/* kexec_load(entry, nr_segments, segments, flags) */
 		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
@@ -440,20 +443,49 @@ int sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_kexec(struct syscall_exit_ctx *ctx)
+{
+	struct syscall_state s;
+
+	if (is_self() || !take_syscall_state(&s))
+		return 0;
+	return kexec_exit(ctx, &s, ctx->ret);
+}
+
+/* A kernel built without kexec answers kexec_load and kexec_file_load with
+ * ENOSYS and has no trace events for them: as raw_tp_sys_exit_module
+ * (module.bpf.c), attached only there. */
+SEC("raw_tracepoint/sys_exit")
+int raw_tp_sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct syscall_state s = {};
+
+	if ((nr != NR_kexec_load && nr != NR_kexec_file_load) || is_self())
+		return 0;
+	s.nr = nr;
+	read_syscall_args(regs, s.args);
+	return kexec_exit(ctx, &s, (long)ctx->args[1]);
+}
+
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 SYSCALLS(sys_exit_bpf, bpf);
 SYSCALLS(sys_exit_ptrace, ptrace);
-PROBE(PTRACE, "raw_tracepoint/sys_exit", sys_enter_save(ptrace), sys_exit_ptrace);
-PROBE(PROCESS_VM_READV, "raw_tracepoint/sys_exit", sys_enter_save(process_vm_readv), sys_exit_process_vm(process_vm_readv));
-PROBE(PROCESS_VM_WRITEV, "raw_tracepoint/sys_exit", sys_enter_save(process_vm_writev), sys_exit_process_vm(process_vm_writev));
+PROBE(PTRACE, "syscalls", sys_enter_save(ptrace), sys_exit_ptrace);
+PROBE(PROCESS_VM_READV, "syscalls", sys_enter_save(process_vm_readv), sys_exit_process_vm(process_vm_readv));
+PROBE(PROCESS_VM_WRITEV, "syscalls", sys_enter_save(process_vm_writev), sys_exit_process_vm(process_vm_writev));
 PROBE(SECURITY_BPF, "fexit/security_bpf", fexit_security_bpf);
 PROBE(SECURITY_BPF, "kprobe/security_bpf", kprobe_security_bpf);
-FALLBACK(SECURITY_BPF, "raw_tracepoint/sys_exit (bpf)", sys_enter_save(bpf), sys_exit_bpf);
+FALLBACK(SECURITY_BPF, "syscalls", sys_enter_save(bpf), sys_exit_bpf);
 HOOK_PROBES(SECURITY_BPF_MAP, security_bpf_map);
-FALLBACK(SECURITY_BPF_MAP, "raw_tracepoint/sys_exit (bpf)", sys_enter_save(bpf), sys_exit_bpf);
+FALLBACK(SECURITY_BPF_MAP, "syscalls", sys_enter_save(bpf), sys_exit_bpf);
 PROBE(CAP_CAPABLE, "fexit/cap_capable", fexit_cap_capable);
 PROBE(CAP_CAPABLE, "kprobe/cap_capable + kretprobe/cap_capable", kprobe_cap_capable, kretprobe_cap_capable);
 FALLBACK(CAP_CAPABLE, "tp_btf/cap_capable", tp_btf_cap_capable);
-PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
-PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(KEXEC_LOAD, "syscalls", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
+PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit (kexec_load: a kernel without kexec)", raw_tp_sys_exit_kexec);
+PROBE(KEXEC_FILE_LOAD, "syscalls", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit (kexec_file_load: a kernel without kexec)", raw_tp_sys_exit_kexec);

@@ -69,8 +69,6 @@ const (
 	KernelMapEventsCritical        = "events_critical"
 	KernelMapPathbufs              = "pathbufs"
 	KernelMapScratch               = "scratch"
-	KernelMapSysEnterProgs         = "sys_enter_progs"
-	KernelMapSysExitProgs          = "sys_exit_progs"
 	KernelMapSyscallStates         = "syscall_states"
 	KernelProgFentrySecurityBpfMap = "fentry_security_bpf_map"
 	KernelProgFexitCapCapable      = "fexit_cap_capable"
@@ -79,6 +77,7 @@ const (
 	KernelProgKprobeSecurityBpf    = "kprobe_security_bpf"
 	KernelProgKprobeSecurityBpfMap = "kprobe_security_bpf_map"
 	KernelProgKretprobeCapCapable  = "kretprobe_cap_capable"
+	KernelProgRawTpSysExitKexec    = "raw_tp_sys_exit_kexec"
 	KernelProgSysExitBpf           = "sys_exit_bpf"
 	KernelProgSysExitKexec         = "sys_exit_kexec"
 	KernelProgSysExitProcessVm     = "sys_exit_process_vm"
@@ -136,6 +135,7 @@ type KernelProgramSpecs struct {
 	KprobeSecurityBpf    *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
 	KretprobeCapCapable  *ebpf.ProgramSpec `ebpf:"kretprobe_cap_capable"`
+	RawTpSysExitKexec    *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
@@ -155,8 +155,6 @@ type KernelMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -195,8 +193,6 @@ type KernelMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -210,8 +206,6 @@ func (m *KernelMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }
@@ -234,6 +228,7 @@ type KernelPrograms struct {
 	KprobeSecurityBpf    *ebpf.Program `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
 	KretprobeCapCapable  *ebpf.Program `ebpf:"kretprobe_cap_capable"`
+	RawTpSysExitKexec    *ebpf.Program `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.Program `ebpf:"sys_exit_bpf"`
 	SysExitKexec         *ebpf.Program `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.Program `ebpf:"sys_exit_process_vm"`
@@ -250,6 +245,7 @@ func (p *KernelPrograms) Close() error {
 		p.KprobeSecurityBpf,
 		p.KprobeSecurityBpfMap,
 		p.KretprobeCapCapable,
+		p.RawTpSysExitKexec,
 		p.SysExitBpf,
 		p.SysExitKexec,
 		p.SysExitProcessVm,

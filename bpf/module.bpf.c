@@ -56,15 +56,11 @@ HOOK(security_kernel_post_read_file, struct file *file, char *buf, loff_t size, 
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
+/* init_module and finit_module at exit, with their arguments saved at entry */
+static __always_inline int module_exit(void *ctx, struct syscall_state *sp, long ret)
 {
-	struct syscall_state s;
+	struct syscall_state s = *sp;
 	struct event e;
-
-	if (!take_syscall_state(&s))
-		return 0;
-	long ret = ctx->args[1];
 
 	if (s.nr == NR_init_module) {
 		/* init_module(void *umod, unsigned long len, const char *uargs):
@@ -96,15 +92,49 @@ int sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_module(struct syscall_exit_ctx *ctx)
+{
+	struct syscall_state s;
+
+	if (is_self() || !take_syscall_state(&s))
+		return 0;
+	return module_exit(ctx, &s, ctx->ret);
+}
+
+/* A kernel built without module support answers init_module and
+ * finit_module with ENOSYS (sys_ni_syscall) and has no trace events for
+ * them: an attempt is seen only at the raw sys_exit, which runs for every
+ * syscall of every task. The sensor attaches this only where the syscalls'
+ * trace events are missing (the probes after theirs). The registers still
+ * hold the arguments: nothing ran that could change them. */
+SEC("raw_tracepoint/sys_exit")
+int raw_tp_sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct syscall_state s = {};
+
+	if ((nr != NR_init_module && nr != NR_finit_module) || is_self())
+		return 0;
+	s.nr = nr;
+	read_syscall_args(regs, s.args);
+	return module_exit(ctx, &s, (long)ctx->args[1]);
+}
+
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
-PROBE(INIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(init_module), sys_exit_module(init_module));
-PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit", sys_enter_save(finit_module), sys_exit_module(finit_module));
+PROBE(INIT_MODULE, "syscalls", sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(INIT_MODULE, "raw_tracepoint/sys_exit (init_module: a kernel without modules)", raw_tp_sys_exit_module);
+PROBE(FINIT_MODULE, "syscalls", sys_enter_save(finit_module), sys_exit_module(finit_module));
+PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit (finit_module: a kernel without modules)", raw_tp_sys_exit_module);
 HOOK_PROBES(SECURITY_KERNEL_READ_FILE, security_kernel_read_file);
-FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
+FALLBACK(SECURITY_KERNEL_READ_FILE, "syscalls (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
+FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file: a kernel without modules)", raw_tp_sys_exit_module);
 HOOK_PROBES(SECURITY_KERNEL_POST_READ_FILE, security_kernel_post_read_file);
-FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
-PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
-PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
-FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "syscalls (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + syscalls", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + syscalls", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(MODULE_IMAGE_CHUNK, "syscalls (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
+FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only: a kernel without modules)", raw_tp_sys_exit_module);
 PROBE(MODULE_IMAGE_CAPTURED, "sensor (module_image_chunk reassembled)");

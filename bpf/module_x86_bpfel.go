@@ -61,13 +61,12 @@ const (
 	ModuleMapEventsCritical                    = "events_critical"
 	ModuleMapPathbufs                          = "pathbufs"
 	ModuleMapScratch                           = "scratch"
-	ModuleMapSysEnterProgs                     = "sys_enter_progs"
-	ModuleMapSysExitProgs                      = "sys_exit_progs"
 	ModuleMapSyscallStates                     = "syscall_states"
 	ModuleProgFentrySecurityKernelPostReadFile = "fentry_security_kernel_post_read_file"
 	ModuleProgFentrySecurityKernelReadFile     = "fentry_security_kernel_read_file"
 	ModuleProgKprobeSecurityKernelPostReadFile = "kprobe_security_kernel_post_read_file"
 	ModuleProgKprobeSecurityKernelReadFile     = "kprobe_security_kernel_read_file"
+	ModuleProgRawTpSysExitModule               = "raw_tp_sys_exit_module"
 	ModuleProgSysExitModule                    = "sys_exit_module"
 	ModuleVarSelfTgid                          = "self_tgid"
 )
@@ -118,6 +117,7 @@ type ModuleProgramSpecs struct {
 	FentrySecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_read_file"`
+	RawTpSysExitModule               *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_module"`
 	SysExitModule                    *ebpf.ProgramSpec `ebpf:"sys_exit_module"`
 }
 
@@ -132,8 +132,6 @@ type ModuleMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -171,8 +169,6 @@ type ModuleMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -185,8 +181,6 @@ func (m *ModuleMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }
@@ -206,6 +200,7 @@ type ModulePrograms struct {
 	FentrySecurityKernelReadFile     *ebpf.Program `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.Program `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.Program `ebpf:"kprobe_security_kernel_read_file"`
+	RawTpSysExitModule               *ebpf.Program `ebpf:"raw_tp_sys_exit_module"`
 	SysExitModule                    *ebpf.Program `ebpf:"sys_exit_module"`
 }
 
@@ -215,6 +210,7 @@ func (p *ModulePrograms) Close() error {
 		p.FentrySecurityKernelReadFile,
 		p.KprobeSecurityKernelPostReadFile,
 		p.KprobeSecurityKernelReadFile,
+		p.RawTpSysExitModule,
 		p.SysExitModule,
 	)
 }

@@ -49,15 +49,17 @@ static __always_inline void save_fsconfig_cmd(struct event *e, __u32 cmd)
 	save_str(e, ARG_FSCONFIG_CMD, s, 0);
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_mount_api(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_mount_api(struct syscall_exit_ctx *ctx)
 {
-	long ret = ctx->args[1];
+	if (is_self())
+		return 0;
+	long ret = ctx->ret;
 	if (!reportable(ret) || is_self())
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
+	long nr = ctx->nr;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct event e;
 	switch (nr) {
@@ -133,8 +135,8 @@ int sys_exit_mount_api(struct bpf_raw_tracepoint_args *ctx)
 }
 
 SYSCALLS(sys_exit_mount_api, fsopen, fsconfig, fsmount, move_mount, open_tree);
-PROBE(FSOPEN, "raw_tracepoint/sys_exit (fsopen)", sys_exit_mount_api);
-PROBE(FSCONFIG, "raw_tracepoint/sys_exit (fsconfig)", sys_exit_mount_api);
-PROBE(FSMOUNT, "raw_tracepoint/sys_exit (fsmount)", sys_exit_mount_api);
-PROBE(MOVE_MOUNT, "raw_tracepoint/sys_exit (move_mount)", sys_exit_mount_api);
-PROBE(OPEN_TREE, "raw_tracepoint/sys_exit (open_tree)", sys_exit_mount_api);
+PROBE(FSOPEN, "syscalls", sys_exit_mount_api(fsopen));
+PROBE(FSCONFIG, "syscalls", sys_exit_mount_api(fsconfig));
+PROBE(FSMOUNT, "syscalls", sys_exit_mount_api(fsmount));
+PROBE(MOVE_MOUNT, "syscalls", sys_exit_mount_api(move_mount));
+PROBE(OPEN_TREE, "syscalls", sys_exit_mount_api(open_tree));

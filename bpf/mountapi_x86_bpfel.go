@@ -84,8 +84,6 @@ const (
 	MountapiMapInodeWrites      = "inode_writes"
 	MountapiMapPathbufs         = "pathbufs"
 	MountapiMapScratch          = "scratch"
-	MountapiMapSysEnterProgs    = "sys_enter_progs"
-	MountapiMapSysExitProgs     = "sys_exit_progs"
 	MountapiMapSyscallStates    = "syscall_states"
 	MountapiMapUnlinkedInodes   = "unlinked_inodes"
 	MountapiProgSysExitMountApi = "sys_exit_mount_api"
@@ -149,8 +147,6 @@ type MountapiMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -190,8 +186,6 @@ type MountapiMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -206,8 +200,6 @@ func (m *MountapiMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

@@ -115,16 +115,18 @@ HOOK(switch_task_namespaces, struct task_struct *p, struct nsproxy *new)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_namespaces(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_namespaces(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct pt_regs *regs = syscall_regs(ctx);
 	struct ns_call c = {};
 	__u32 tid = current_tid();
 
 	c.arg0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	c.arg1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	c.nr = ctx->args[1];
+	c.nr = ctx->nr;
 	read_task_ns((struct task_struct *)bpf_get_current_task(), &c.before);
 	bpf_map_update_elem(&ns_calls, &tid, &c, BPF_ANY);
 	return 0;
@@ -158,9 +160,11 @@ static __always_inline __u32 pidfd_host_pid(struct file *f, char kind[8])
 	return pid_nr_at(pid, 0);
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_namespaces(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_namespaces(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	__u32 tid = current_tid();
 	struct ns_call *c = bpf_map_lookup_elem(&ns_calls, &tid);
 	if (!c)
@@ -183,7 +187,7 @@ int sys_exit_namespaces(struct bpf_raw_tracepoint_args *ctx)
 		if (f)
 			target = pidfd_host_pid(f, kind);
 	}
-	emit_ns_switch(ctx, call.nr, flags, target, kind, &call.before, &now, (long)ctx->args[1]);
+	emit_ns_switch(ctx, call.nr, flags, target, kind, &call.before, &now, (long)ctx->ret);
 	return 0;
 }
 
@@ -234,5 +238,5 @@ int raw_tp_sched_process_fork_ns(struct bpf_raw_tracepoint_args *ctx)
 SYSCALLS(sys_enter_namespaces, setns, unshare);
 SYSCALLS(sys_exit_namespaces, setns, unshare);
 HOOK_PROBES(SWITCH_TASK_NAMESPACES, switch_task_namespaces, sys_enter_namespaces, sys_exit_namespaces, tp_btf_sched_process_fork_ns);
-FALLBACK(SWITCH_TASK_NAMESPACES, "raw_tracepoint/sys_exit setns, unshare + tp_btf/sched_process_fork", sys_enter_namespaces, sys_exit_namespaces, tp_btf_sched_process_fork_ns);
-FALLBACK(SWITCH_TASK_NAMESPACES, "raw_tracepoint/sys_exit setns, unshare + raw_tracepoint/sched_process_fork", sys_enter_namespaces, sys_exit_namespaces, raw_tp_sched_process_fork_ns);
+FALLBACK(SWITCH_TASK_NAMESPACES, "syscalls + tp_btf/sched_process_fork", sys_enter_namespaces, sys_exit_namespaces, tp_btf_sched_process_fork_ns);
+FALLBACK(SWITCH_TASK_NAMESPACES, "syscalls + raw_tracepoint/sched_process_fork", sys_enter_namespaces, sys_exit_namespaces, raw_tp_sched_process_fork_ns);

@@ -74,8 +74,6 @@ const (
 	NamespacesMapNsCalls                     = "ns_calls"
 	NamespacesMapPathbufs                    = "pathbufs"
 	NamespacesMapScratch                     = "scratch"
-	NamespacesMapSysEnterProgs               = "sys_enter_progs"
-	NamespacesMapSysExitProgs                = "sys_exit_progs"
 	NamespacesMapSyscallStates               = "syscall_states"
 	NamespacesProgFentrySwitchTaskNamespaces = "fentry_switch_task_namespaces"
 	NamespacesProgKprobeSwitchTaskNamespaces = "kprobe_switch_task_namespaces"
@@ -148,8 +146,6 @@ type NamespacesMapSpecs struct {
 	NsCalls        *ebpf.MapSpec `ebpf:"ns_calls"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -188,8 +184,6 @@ type NamespacesMaps struct {
 	NsCalls        *ebpf.Map `ebpf:"ns_calls"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -203,8 +197,6 @@ func (m *NamespacesMaps) Close() error {
 		m.NsCalls,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

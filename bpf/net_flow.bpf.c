@@ -177,9 +177,11 @@ HOOK(udpv6_sendmsg, struct sock *sk, struct msghdr *msg, size_t len)
 /* udp_sendmsg fallback: sendto, sendmsg and sendmmsg on a UDP socket (one
  * event per syscall: sendmmsg reports its first message). write(2) on a
  * connected UDP socket is not seen here. */
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_send(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_send(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct sock_desc d;
 
@@ -187,7 +189,7 @@ int sys_exit_send(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (s.nr != NR_sendto && s.nr != NR_sendmsg && s.nr != NR_sendmmsg)
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
 	if (!is_udp(&d))
 		return 0;
@@ -270,7 +272,7 @@ HOOK_PROBES(TCP_CONNECT, tcp_connect);
 FALLBACK(TCP_CONNECT, "tp_btf/inet_sock_set_state (to SYN_SENT)", tp_btf_inet_sock_set_state);
 FALLBACK(TCP_CONNECT, "tracepoint/sock/inet_sock_set_state (to SYN_SENT)", tracepoint_inet_sock_set_state);
 HOOK_PROBES(UDP_SENDMSG, udp_sendmsg + udpv6_sendmsg);
-FALLBACK(UDP_SENDMSG, "raw_tracepoint/sys_exit (sendto, sendmsg, sendmmsg)", sys_enter_save(sendto, sendmsg, sendmmsg), sys_exit_send);
+FALLBACK(UDP_SENDMSG, "syscalls", sys_enter_save(sendto, sendmsg, sendmmsg), sys_exit_send);
 HOOK_PROBES(UDP_DISCONNECT, __udp_disconnect);
-FALLBACK(UDP_DISCONNECT, "raw_tracepoint/sys_enter (connect to AF_UNSPEC)", sys_enter_connect, sys_exit_connect);
+FALLBACK(UDP_DISCONNECT, "syscalls (connect to AF_UNSPEC)", sys_enter_connect, sys_exit_connect);
 HOOK_PROBES(UDP_DESTROY_SOCK, udp_destroy_sock + udpv6_destroy_sock);

@@ -41,15 +41,17 @@ HOOK(security_socket_create, int family, int type, int protocol, int kern)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_socket(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_socket(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 
 	if (!take_syscall_state(&s) || s.nr != NR_socket)
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	__u32 family = s.args[0], type = s.args[1], protocol = s.args[2];
 
 	if (emit_allowed(EVENT_SOCKET, 0) && event_init(&e, ctx, EVENT_SOCKET)) {
@@ -114,15 +116,17 @@ HOOK(security_socket_bind, struct socket *sock, struct sockaddr *address, int ad
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_bind(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_bind(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct sock_desc d;
 
 	if (!take_syscall_state(&s) || s.nr != NR_bind)
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	struct sock *sk = fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
 	read_sock((__u64)sk, &d);
 	__builtin_memset(d.raddr, 0, sizeof(d.raddr));
@@ -154,15 +158,17 @@ HOOK(security_socket_listen, struct socket *sock, int backlog)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_listen(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_listen(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct sock_desc d;
 
 	if (!take_syscall_state(&s) || s.nr != NR_listen)
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	read_sock((__u64)fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]), &d);
 	emit_sock_event(ctx, EVENT_SECURITY_SOCKET_LISTEN, 1, &d, (int)s.args[0], (int)s.args[1], ret);
 	if (ret == 0)
@@ -193,14 +199,16 @@ HOOK(security_socket_connect, struct socket *sock, struct sockaddr *address, int
 /* The connect entry keeps the arguments for the exit like sys_enter_save,
  * and sees a UDP disconnect (connect to AF_UNSPEC) while the socket still
  * has the peer it is about to forget. */
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_connect(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_connect(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state st = {};
 	__u32 tid = current_tid();
 
 	read_syscall_args(syscall_regs(ctx), st.args);
-	st.nr = ctx->args[1];
+	st.nr = ctx->nr;
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 
 	__u16 fam = AF_UNIX;
@@ -215,15 +223,17 @@ int sys_enter_connect(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_connect(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_connect(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct sock_desc d;
 
 	if (!take_syscall_state(&s) || s.nr != NR_connect)
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	struct sock *sk = fd_sock((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
 	read_sock((__u64)sk, &d);
 	desc_set_sockaddr(&d, (__u64)s.args[1], (int)s.args[2], 1, 1);
@@ -272,14 +282,16 @@ int BPF_KRETPROBE(kretprobe_do_accept, struct file *f)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_accept(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_accept(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 
 	if (!take_syscall_state(&s) || (s.nr != NR_accept && s.nr != NR_accept4))
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	/* a failed accept (EAGAIN of every event loop) accepted nothing */
 	if (ret < 0)
 		return 0;
@@ -291,10 +303,12 @@ int sys_exit_accept(struct bpf_raw_tracepoint_args *ctx)
  * Args: oldfd, newfd, flags, fd_type, path (not a socket), the socket
  * (5-11), its state (12) and how it got its owner (13: connect, accept...):
  * "stdin of a shell is a TCP socket connected out" in one event. */
-SEC("raw_tracepoint/sys_exit")
+SEC("tracepoint/syscalls/sys_exit")
 /* args: EVENT_DUP, EVENT_DUP2, EVENT_DUP3 */
-int sys_exit_dup(struct bpf_raw_tracepoint_args *ctx)
+int sys_exit_dup(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 	__u32 id;
@@ -302,7 +316,7 @@ int sys_exit_dup(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!take_syscall_state(&s))
 		return 0;
-	long ret = ctx->args[1];
+	long ret = ctx->ret;
 	switch (s.nr) {
 	case NR_dup: id = EVENT_DUP; newfd = ret; break;
 	case NR_dup2: id = EVENT_DUP2; newfd = s.args[1]; break;
@@ -342,18 +356,18 @@ SYSCALLS(sys_exit_connect, connect);
 SYSCALLS(sys_exit_dup, dup, dup2, dup3);
 SYSCALLS(sys_exit_listen, listen);
 SYSCALLS(sys_exit_socket, socket);
-PROBE(SOCKET, "raw_tracepoint/sys_exit", sys_enter_save(socket), sys_exit_socket);
+PROBE(SOCKET, "syscalls", sys_enter_save(socket), sys_exit_socket);
 HOOK_PROBES(SECURITY_SOCKET_CREATE, security_socket_create);
-FALLBACK(SECURITY_SOCKET_CREATE, "raw_tracepoint/sys_exit (socket)", sys_enter_save(socket), sys_exit_socket);
+FALLBACK(SECURITY_SOCKET_CREATE, "syscalls", sys_enter_save(socket), sys_exit_socket);
 HOOK_PROBES(SECURITY_SOCKET_BIND, security_socket_bind);
-FALLBACK(SECURITY_SOCKET_BIND, "raw_tracepoint/sys_exit (bind)", sys_enter_save(bind), sys_exit_bind);
+FALLBACK(SECURITY_SOCKET_BIND, "syscalls", sys_enter_save(bind), sys_exit_bind);
 HOOK_PROBES(SECURITY_SOCKET_LISTEN, security_socket_listen);
-FALLBACK(SECURITY_SOCKET_LISTEN, "raw_tracepoint/sys_exit (listen)", sys_enter_save(listen), sys_exit_listen);
+FALLBACK(SECURITY_SOCKET_LISTEN, "syscalls", sys_enter_save(listen), sys_exit_listen);
 HOOK_PROBES(SECURITY_SOCKET_CONNECT, security_socket_connect);
-FALLBACK(SECURITY_SOCKET_CONNECT, "raw_tracepoint/sys_exit (connect)", sys_enter_connect, sys_exit_connect);
+FALLBACK(SECURITY_SOCKET_CONNECT, "syscalls", sys_enter_connect, sys_exit_connect);
 PROBE(SECURITY_SOCKET_ACCEPT, "fexit/do_accept", fexit_do_accept);
 PROBE(SECURITY_SOCKET_ACCEPT, "kretprobe/do_accept", kretprobe_do_accept);
-FALLBACK(SECURITY_SOCKET_ACCEPT, "raw_tracepoint/sys_exit (accept, accept4)", sys_enter_save(accept, accept4), sys_exit_accept);
-PROBE(DUP, "raw_tracepoint/sys_exit", sys_enter_save(dup, dup2, dup3), sys_exit_dup);
-PROBE(DUP2, "raw_tracepoint/sys_exit", sys_enter_save(dup, dup2, dup3), sys_exit_dup);
-PROBE(DUP3, "raw_tracepoint/sys_exit", sys_enter_save(dup, dup2, dup3), sys_exit_dup);
+FALLBACK(SECURITY_SOCKET_ACCEPT, "syscalls", sys_enter_save(accept, accept4), sys_exit_accept);
+PROBE(DUP, "syscalls", sys_enter_save(dup, dup2, dup3), sys_exit_dup);
+PROBE(DUP2, "syscalls", sys_enter_save(dup, dup2, dup3), sys_exit_dup);
+PROBE(DUP3, "syscalls", sys_enter_save(dup, dup2, dup3), sys_exit_dup);

@@ -102,8 +102,6 @@ const (
 	NetFlowMapPathbufs                    = "pathbufs"
 	NetFlowMapScratch                     = "scratch"
 	NetFlowMapSockOwners                  = "sock_owners"
-	NetFlowMapSysEnterProgs               = "sys_enter_progs"
-	NetFlowMapSysExitProgs                = "sys_exit_progs"
 	NetFlowMapSyscallStates               = "syscall_states"
 	NetFlowProgFentryUdpDisconnect        = "fentry___udp_disconnect"
 	NetFlowProgFentryTcpConnect           = "fentry_tcp_connect"
@@ -195,8 +193,6 @@ type NetFlowMapSpecs struct {
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -236,8 +232,6 @@ type NetFlowMaps struct {
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -252,8 +246,6 @@ func (m *NetFlowMaps) Close() error {
 		m.Pathbufs,
 		m.Scratch,
 		m.SockOwners,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

@@ -102,8 +102,6 @@ const (
 	NetSockMapPathbufs                     = "pathbufs"
 	NetSockMapScratch                      = "scratch"
 	NetSockMapSockOwners                   = "sock_owners"
-	NetSockMapSysEnterProgs                = "sys_enter_progs"
-	NetSockMapSysExitProgs                 = "sys_exit_progs"
 	NetSockMapSyscallStates                = "syscall_states"
 	NetSockProgFentrySecuritySocketBind    = "fentry_security_socket_bind"
 	NetSockProgFentrySecuritySocketConnect = "fentry_security_socket_connect"
@@ -199,8 +197,6 @@ type NetSockMapSpecs struct {
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -240,8 +236,6 @@ type NetSockMaps struct {
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -256,8 +250,6 @@ func (m *NetSockMaps) Close() error {
 		m.Pathbufs,
 		m.Scratch,
 		m.SockOwners,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

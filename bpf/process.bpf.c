@@ -29,11 +29,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * args[EXEC_STATE_EMPTY_ARGV] (a register execve and execveat do not use)
  * says whether the caller's argv was empty: Linux 5.18 and later replace an
  * empty argv with {""} before sched_process_exec, whose argc then reads 1. */
-static __always_inline void keep_exec_state(struct bpf_raw_tracepoint_args *ctx, int argv_arg)
+static __always_inline void keep_exec_state(struct syscall_enter_ctx *ctx, int argv_arg)
 {
 	struct syscall_state st = {};
 	__u32 tid = current_tid();
-	st.nr = ctx->args[1];
+	st.nr = ctx->nr;
 	read_syscall_args(syscall_regs(ctx), st.args);
 	const char *const *argv = (const char *const *)st.args[argv_arg & 7];
 	const char *first = NULL;
@@ -42,23 +42,29 @@ static __always_inline void keep_exec_state(struct bpf_raw_tracepoint_args *ctx,
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 }
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_execve(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_execve(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	keep_exec_state(ctx, 1);
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_execveat(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_execveat(struct syscall_enter_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	keep_exec_state(ctx, 2);
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit_memfd_create(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_memfd_create(struct syscall_exit_ctx *ctx)
 {
+	if (is_self())
+		return 0;
 	struct syscall_state s;
 	struct event e;
 
@@ -68,7 +74,7 @@ int sys_exit_memfd_create(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	save_str(&e, ARG_MEMFD_CREATE_NAME, (void *)s.args[0], 1);
 	save_u32(&e, ARG_MEMFD_CREATE_FLAGS, (__u32)s.args[1]);
-	event_submit(&e, (long)ctx->args[1]);
+	event_submit(&e, (long)ctx->ret);
 	return 0;
 }
 
@@ -333,7 +339,7 @@ int raw_tp_sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 SYSCALLS(sys_enter_execve, execve);
 SYSCALLS(sys_enter_execveat, execveat);
 SYSCALLS(sys_exit_memfd_create, memfd_create);
-PROBE(MEMFD_CREATE, "raw_tracepoint/sys_exit", sys_enter_save(memfd_create), sys_exit_memfd_create);
+PROBE(MEMFD_CREATE, "syscalls", sys_enter_save(memfd_create), sys_exit_memfd_create);
 PROBE(SCHED_PROCESS_FORK, "tp_btf/sched_process_fork", tp_btf_sched_process_fork);
 PROBE(SCHED_PROCESS_FORK, "raw_tracepoint/sched_process_fork", raw_tp_sched_process_fork);
 /* sched_process_exec brings the exec entries with it: they tell it whether

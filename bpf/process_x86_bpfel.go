@@ -84,8 +84,6 @@ const (
 	ProcessMapInodeWrites              = "inode_writes"
 	ProcessMapPathbufs                 = "pathbufs"
 	ProcessMapScratch                  = "scratch"
-	ProcessMapSysEnterProgs            = "sys_enter_progs"
-	ProcessMapSysExitProgs             = "sys_exit_progs"
 	ProcessMapSyscallStates            = "syscall_states"
 	ProcessMapUnlinkedInodes           = "unlinked_inodes"
 	ProcessProgFentrySecurityBprmCheck = "fentry_security_bprm_check"
@@ -169,8 +167,6 @@ type ProcessMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -210,8 +206,6 @@ type ProcessMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -226,8 +220,6 @@ func (m *ProcessMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

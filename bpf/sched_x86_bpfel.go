@@ -61,8 +61,6 @@ const (
 	SchedMapEventsCritical              = "events_critical"
 	SchedMapPathbufs                    = "pathbufs"
 	SchedMapScratch                     = "scratch"
-	SchedMapSysEnterProgs               = "sys_enter_progs"
-	SchedMapSysExitProgs                = "sys_exit_progs"
 	SchedMapSyscallStates               = "syscall_states"
 	SchedProgFentryDoExit               = "fentry_do_exit"
 	SchedProgKprobeDoExit               = "kprobe_do_exit"
@@ -146,8 +144,6 @@ type SchedMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -185,8 +181,6 @@ type SchedMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -199,8 +193,6 @@ func (m *SchedMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

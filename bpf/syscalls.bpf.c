@@ -3,44 +3,41 @@
 // bpf2go-types: record_header event_id arg_type event_mode
 
 /*
- * The syscall layer: one raw tracepoint on sys_enter and one on sys_exit, each
- * dispatching by syscall number through a prog array, so a syscall nobody
- * asked for costs one tail-call miss. Handlers live with their families.
+ * The syscall layer. Each syscall handler is a tracepoint program, written
+ * with its family (file_open.bpf.c, net_sock.bpf.c, ...):
+ *
+ *	SEC("tracepoint/syscalls/sys_exit")
+ *	int sys_exit_unlink(struct syscall_exit_ctx *ctx)
+ *	SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
+ *
+ * and the loader attaches it to the trace event of each syscall its SYSCALLS
+ * declaration (or the probe) names: syscalls/sys_exit_unlink,
+ * syscalls/sys_exit_unlinkat, syscalls/sys_exit_rmdir. There is no
+ * dispatcher: a syscall no wanted event needs has no program on its trace
+ * events and runs none. (While any syscall trace event has a program, every
+ * task takes the kernel's slower syscall path, which costs each syscall some
+ * tens of ns; with raw sys_enter/sys_exit programs, every syscall also ran
+ * them.) A syscall the running kernel lacks (fchmodat2 before 6.6) has no
+ * trace event and is skipped with a note. ctx and the argument accessors are
+ * in lib/common.h.
  */
 #include "lib/common.h"
 #include "lib/creds.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("raw_tracepoint/sys_enter")
-int raw_tp_sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	if (is_self())
-		return 0;
-	bpf_tail_call(ctx, &sys_enter_progs, (__u32)ctx->args[1]);
-	return 0;
-}
-
-SEC("raw_tracepoint/sys_exit")
-int raw_tp_sys_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	if (is_self())
-		return 0;
-	__u32 nr = BPF_CORE_READ(syscall_regs(ctx), orig_ax);
-	bpf_tail_call(ctx, &sys_exit_progs, nr);
-	return 0;
-}
-
 /* sys_enter_save keeps a syscall's arguments and the caller's credentials for
  * the handler at exit, which sees the return value and the changed creds. */
-SEC("raw_tracepoint/sys_enter")
-int sys_enter_save(struct bpf_raw_tracepoint_args *ctx)
+SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_save(struct syscall_enter_ctx *ctx)
 {
 	struct syscall_state st = {};
 	__u32 tid = current_tid();
 
+	if (is_self())
+		return 0;
 	read_syscall_args(syscall_regs(ctx), st.args);
-	st.nr = ctx->args[1];
+	st.nr = ctx->nr;
 	read_task_creds((struct task_struct *)bpf_get_current_task(), &st.creds);
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 	return 0;

@@ -195,11 +195,7 @@ const (
 	SyscallsMapEventsCritical     = "events_critical"
 	SyscallsMapPathbufs           = "pathbufs"
 	SyscallsMapScratch            = "scratch"
-	SyscallsMapSysEnterProgs      = "sys_enter_progs"
-	SyscallsMapSysExitProgs       = "sys_exit_progs"
 	SyscallsMapSyscallStates      = "syscall_states"
-	SyscallsProgRawTpSysEnter     = "raw_tp_sys_enter"
-	SyscallsProgRawTpSysExit      = "raw_tp_sys_exit"
 	SyscallsProgSysEnterSave      = "sys_enter_save"
 	SyscallsVarSelfTgid           = "self_tgid"
 	SyscallsVarUnusedArgType      = "unused_arg_type"
@@ -251,9 +247,7 @@ type SyscallsSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallsProgramSpecs struct {
-	RawTpSysEnter *ebpf.ProgramSpec `ebpf:"raw_tp_sys_enter"`
-	RawTpSysExit  *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit"`
-	SysEnterSave  *ebpf.ProgramSpec `ebpf:"sys_enter_save"`
+	SysEnterSave *ebpf.ProgramSpec `ebpf:"sys_enter_save"`
 }
 
 // SyscallsMapSpecs contains maps before they are loaded into the kernel.
@@ -267,8 +261,6 @@ type SyscallsMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -311,8 +303,6 @@ type SyscallsMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -325,8 +315,6 @@ func (m *SyscallsMaps) Close() error {
 		m.EventsCritical,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }
@@ -347,15 +335,11 @@ type SyscallsVariables struct {
 //
 // It can be passed to LoadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallsPrograms struct {
-	RawTpSysEnter *ebpf.Program `ebpf:"raw_tp_sys_enter"`
-	RawTpSysExit  *ebpf.Program `ebpf:"raw_tp_sys_exit"`
-	SysEnterSave  *ebpf.Program `ebpf:"sys_enter_save"`
+	SysEnterSave *ebpf.Program `ebpf:"sys_enter_save"`
 }
 
 func (p *SyscallsPrograms) Close() error {
 	return _SyscallsClose(
-		p.RawTpSysEnter,
-		p.RawTpSysExit,
 		p.SysEnterSave,
 	)
 }

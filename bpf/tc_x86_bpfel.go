@@ -131,8 +131,6 @@ const (
 	TcMapPathbufs       = "pathbufs"
 	TcMapScratch        = "scratch"
 	TcMapSockOwners     = "sock_owners"
-	TcMapSysEnterProgs  = "sys_enter_progs"
-	TcMapSysExitProgs   = "sys_exit_progs"
 	TcMapSyscallStates  = "syscall_states"
 	TcProgTcEgress      = "tc_egress"
 	TcProgTcIngress     = "tc_ingress"
@@ -199,8 +197,6 @@ type TcMapSpecs struct {
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -241,8 +237,6 @@ type TcMaps struct {
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -258,8 +252,6 @@ func (m *TcMaps) Close() error {
 		m.Pathbufs,
 		m.Scratch,
 		m.SockOwners,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 	)
 }

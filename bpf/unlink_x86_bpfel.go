@@ -84,8 +84,6 @@ const (
 	UnlinkMapInodeWrites           = "inode_writes"
 	UnlinkMapPathbufs              = "pathbufs"
 	UnlinkMapScratch               = "scratch"
-	UnlinkMapSysEnterProgs         = "sys_enter_progs"
-	UnlinkMapSysExitProgs          = "sys_exit_progs"
 	UnlinkMapSyscallStates         = "syscall_states"
 	UnlinkMapUnlinkedInodes        = "unlinked_inodes"
 	UnlinkProgRawTpExt4UnlinkEnter = "raw_tp_ext4_unlink_enter"
@@ -151,8 +149,6 @@ type UnlinkMapSpecs struct {
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.MapSpec `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.MapSpec `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
 }
@@ -192,8 +188,6 @@ type UnlinkMaps struct {
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
-	SysEnterProgs  *ebpf.Map `ebpf:"sys_enter_progs"`
-	SysExitProgs   *ebpf.Map `ebpf:"sys_exit_progs"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
 }
@@ -208,8 +202,6 @@ func (m *UnlinkMaps) Close() error {
 		m.InodeWrites,
 		m.Pathbufs,
 		m.Scratch,
-		m.SysEnterProgs,
-		m.SysExitProgs,
 		m.SyscallStates,
 		m.UnlinkedInodes,
 	)

@@ -529,7 +529,7 @@ func BenchmarkSensorOpen(b *testing.B) {
 		}
 	}
 	b.Run("without-sensor", loop)
-	// every other event on: the cost of the syscall dispatch alone
+	// every other event on: the cost of the rest of the syscall layer
 	b.Run("sensor-without-open-events", withSensor("security_file_open", "do_truncate"))
 	b.Run("sensor", withSensor())
 }

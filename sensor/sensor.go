@@ -188,7 +188,7 @@ func New(cfg Config) (*Sensor, error) {
 	return s, nil
 }
 
-// apply makes a selection the sensor's: probes, dispatch slots, event
+// apply makes a selection the sensor's: probes, syscall handlers, event
 // modes, the critical ring's events, the open filter, what is published.
 func (s *Sensor) apply(sel selection) error {
 	s.ld.Choose(sel.kernel)

@@ -29,12 +29,41 @@
 /* SYSNAME writes a syscall's name, a string literal, into a char array. */
 #define SYSNAME(buf, lit) __builtin_memcpy(buf, lit, sizeof(lit))
 
-/* ctx of raw_tracepoint/sys_enter and sys_exit (and the programs they tail-call):
- * args[0] is the task's struct pt_regs *, args[1] the syscall number (enter)
- * or the return value (exit). */
-static __always_inline struct pt_regs *syscall_regs(struct bpf_raw_tracepoint_args *ctx)
+/*
+ * ctx of a syscall handler: a tracepoint program attached to the syscall
+ * trace events syscalls/sys_enter_<name> or syscalls/sys_exit_<name> of each
+ * syscall it handles (the loader attaches it; SEC says which direction).
+ * The kernel builds this record for BPF (perf_call_bpf_enter/exit): its
+ * first 8 bytes hold what a program may not read, then the syscall's number
+ * as an int, then the arguments (enter) or the return value (exit).
+ *
+ * Only the fields every syscall's event has are read from ctx: the loader
+ * refuses to attach a program that reads past the end of an event's record
+ * (getppid has no arguments), so the arguments come from the task's saved
+ * user registers instead (syscall_regs), the same ones the kernel read them
+ * from, at entry and at exit alike.
+ */
+struct syscall_enter_ctx {
+	__u64 common;
+	int nr;
+	int pad;
+	unsigned long args[6];
+};
+
+struct syscall_exit_ctx {
+	__u64 common;
+	int nr;
+	int pad;
+	long ret;
+};
+
+/* syscall_regs returns the current task's user registers at syscall entry;
+ * ctx is unused: every syscall handler runs in the calling task. */
+#define syscall_regs(ctx) current_syscall_regs()
+
+static __always_inline struct pt_regs *current_syscall_regs(void)
 {
-	return (struct pt_regs *)ctx->args[0];
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 static __always_inline void read_syscall_args(struct pt_regs *regs, __u64 args[6])

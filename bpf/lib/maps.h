@@ -109,22 +109,6 @@ struct {
 	__type(value, struct syscall_state);
 } syscall_states SEC(".maps");
 
-/* Tail-call tables indexed by syscall number. */
-#define MAX_SYSCALL 512
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, MAX_SYSCALL);
-	__type(key, __u32);
-	__type(value, __u32);
-} sys_enter_progs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, MAX_SYSCALL);
-	__type(key, __u32);
-	__type(value, __u32);
-} sys_exit_progs SEC(".maps");
-
 /* The sensor's own process: its activity is not reported. Set before load. */
 volatile const __u32 self_tgid = 0;
 

@@ -22,19 +22,23 @@
  *	the two probes of a HOOK: "fentry/fn+..." with fentry_fn..., then
  *	"kprobe/fn+..." with kprobe_fn..., each with the programs that follow.
  * SYSCALLS(program, syscall, ...)
- *	the syscalls whose dispatch slot (sys_enter_progs or sys_exit_progs,
- *	by the program's section) a tail-called syscall program takes when a
- *	probe names it bare.
+ *	the syscalls to whose trace events (syscalls/sys_enter_<syscall> or
+ *	sys_exit_<syscall>, by the program's section) a syscall handler is
+ *	attached when a probe names it bare.
  *
- * A program is written by name, or as name(syscall, ...) to give a
- * tail-called syscall program the slots it takes in this probe (for
- * sys_enter_save, which saves the arguments of whichever syscall calls it);
- * in that list, a program with a SYSCALLS declaration stands for its
- * syscalls: sys_enter_save(sys_exit_setid).
+ * A program is written by name, or as name(syscall, ...) to give a syscall
+ * handler the syscalls it is attached to in this probe (for sys_enter_save,
+ * which saves the arguments of whichever syscall calls it, or to narrow a
+ * handler to its event's syscalls); in that list, a program with a SYSCALLS
+ * declaration stands for its syscalls: sys_enter_save(sys_exit_setid).
+ *
+ * In a probe's name, the word syscalls stands for the trace events its
+ * syscall handlers are attached to: genevents writes them out,
+ * "tracepoint/syscalls/sys_exit_{unlink,unlinkat,rmdir}".
  *
  *	SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
  *	HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir);
- *	FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
+ *	FALLBACK(SECURITY_INODE_UNLINK, "syscalls", sys_exit_unlink);
  */
 #define PROBE(ev, name, ...) _Static_assert(EVENT_##ev >= 0, "probe of " #ev)
 #define FALLBACK(ev, name, ...) _Static_assert(EVENT_##ev >= 0, "probe of " #ev)

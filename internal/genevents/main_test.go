@@ -142,11 +142,24 @@ func TestReadProbes(t *testing.T) {
 		return root
 	}
 	root := write(t, map[string]string{"a.bpf.c": `/* PROBE(EXECVE, "in a comment", nope); */
+SEC("tracepoint/syscalls/sys_exit")
+/* args: EVENT_SECURITY_INODE_UNLINK */
+int sys_exit_unlink(struct syscall_exit_ctx *ctx)
+{
+	return 0;
+}
 SYSCALLS(sys_exit_unlink, unlink, unlinkat, rmdir);
 HOOK_PROBES(SECURITY_INODE_UNLINK, security_path_unlink + security_path_rmdir, sys_enter_save(unlink));
-FALLBACK(SECURITY_INODE_UNLINK, "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", sys_exit_unlink);
+FALLBACK(SECURITY_INODE_UNLINK, "syscalls+tp_btf/ext4_unlink_enter", sys_exit_unlink, tp_btf_ext4_unlink_enter);
 PROBE(MODULE_IMAGE_CAPTURED, "sensor (reassembled)");
 PROBE(SECURITY_INODE_RENAME, "saved like unlink", sys_enter_save(sys_exit_unlink, rename));
+`, "b.bpf.c": `SEC("tracepoint/syscalls/sys_enter")
+int sys_enter_save(struct syscall_enter_ctx *ctx)
+{
+	return 0;
+}
+PROBE(SECURITY_INODE_LINK, "syscalls (in two directions)", sys_enter_save(link), sys_exit_unlink(link));
+PROBE(SECURITY_INODE_SYMLINK, "syscalls", sys_enter_save(symlink), sys_exit_unlink(unlink));
 `})
 	d, err := readProbes(tb, root)
 	if err != nil {
@@ -156,10 +169,19 @@ PROBE(SECURITY_INODE_RENAME, "saved like unlink", sys_enter_save(sys_exit_unlink
 	want := []cProbe{
 		{name: "fentry/security_path_unlink+security_path_rmdir", programs: []cProgram{{name: "fentry_security_path_unlink"}, {name: "fentry_security_path_rmdir"}, {name: "sys_enter_save", syscalls: []string{"unlink"}}}},
 		{name: "kprobe/security_path_unlink+security_path_rmdir", programs: []cProgram{{name: "kprobe_security_path_unlink"}, {name: "kprobe_security_path_rmdir"}, {name: "sys_enter_save", syscalls: []string{"unlink"}}}},
-		{name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", fallback: true, programs: []cProgram{{name: "sys_exit_unlink"}}},
+		{name: "tracepoint/syscalls/sys_exit_{unlink,unlinkat,rmdir}+tp_btf/ext4_unlink_enter", fallback: true, programs: []cProgram{{name: "sys_exit_unlink"}, {name: "tp_btf_ext4_unlink_enter"}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	for ev, want := range map[string]string{
+		"EVENT_SECURITY_INODE_LINK":    "tracepoint/syscalls/sys_{enter,exit}_link (in two directions)",
+		"EVENT_SECURITY_INODE_SYMLINK": "tracepoint/syscalls/sys_enter_symlink+sys_exit_unlink",
+		"EVENT_SECURITY_INODE_RENAME":  "saved like unlink",
+	} {
+		if pb := d.byEvent[ev]; len(pb) != 1 || pb[0].name != want {
+			t.Errorf("%s: probes %+v, want one named %q", ev, pb, want)
+		}
 	}
 	if len(d.byEvent["EVENT_EXECVE"]) != 0 {
 		t.Errorf("a declaration in a comment was read: %+v", d.byEvent["EVENT_EXECVE"])
@@ -189,6 +211,8 @@ PROBE(SECURITY_INODE_RENAME, "saved like unlink", sys_enter_save(sys_exit_unlink
 		{"name not a string", "a.bpf.c:1: FALLBACK: the probe's name must be a string literal", map[string]string{"a.bpf.c": "FALLBACK(EXECVE, sys_enter_execve);\n"}},
 		{"one event in two files", "keep an event's probes in one file", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p);\n", "b.bpf.c": "PROBE(EXECVE, \"y\", q);\n"}},
 		{"syscalls twice", "bpf/a.bpf.c:2: SYSCALLS of p already declared at bpf/a.bpf.c:1", map[string]string{"a.bpf.c": "SYSCALLS(p, open);\nSYSCALLS(p, creat);\n"}},
+		{"raw sys_exit", `a.bpf.c:4: probe name "raw_tracepoint/sys_exit (open)": syscall handler p hangs on its syscalls' trace events`, map[string]string{"a.bpf.c": "SEC(\"tracepoint/syscalls/sys_exit\")\nint p(struct syscall_exit_ctx *ctx)\n{ return 0; }\nFALLBACK(EXECVE, \"raw_tracepoint/sys_exit (open)\", p(open));\n"}},
+		{"syscalls without a handler", `a.bpf.c:1: probe "syscalls" says syscalls, but none of its programs is a syscall handler`, map[string]string{"a.bpf.c": "PROBE(EXECVE, \"syscalls\", p(open));\n"}},
 		{"unclosed", "a.bpf.c:1: PROBE( without its closing parenthesis", map[string]string{"a.bpf.c": "PROBE(EXECVE, \"x\", p(open;\n"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-sec/vigil/sensor/load/sysevent"
 )
 
 // The probe declarations of the BPF sources (bpf/lib/probe.h): PROBE,
@@ -33,9 +36,19 @@ type probeDecls struct {
 	byEvent  map[string][]cProbe // by C id (EVENT_...)
 	fileOf   map[string]string   // the file that declares an event's probes
 	syscalls map[string][]string // SYSCALLS, by program
+	handlers map[string]string   // syscall handlers: sys_enter or sys_exit, by program
 }
 
 var declRE = regexp.MustCompile(`\b(PROBE|FALLBACK|HOOK_PROBES|SYSCALLS)\s*\(`)
+
+// handlerRE finds the syscall handlers: tracepoint programs whose section
+// names a direction, not a trace event (the loader attaches them to the
+// trace event of each of their syscalls).
+var handlerRE = regexp.MustCompile(`SEC\("tracepoint/syscalls/(sys_enter|sys_exit)"\)\s*(?:/\*[^*]*\*/\s*)?int\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+
+// syscallsWordRE finds the word "syscalls" in a probe's name, which stands
+// for the trace events its syscall handlers are attached to.
+var syscallsWordRE = regexp.MustCompile(`(^|[ +])syscalls($|[ +(])`)
 
 // readProbes reads the declarations of every bpf/*.bpf.c.
 func readProbes(t *table, root string) (*probeDecls, error) {
@@ -43,7 +56,8 @@ func readProbes(t *table, root string) (*probeDecls, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &probeDecls{byEvent: map[string][]cProbe{}, fileOf: map[string]string{}, syscalls: map[string][]string{}}
+	d := &probeDecls{byEvent: map[string][]cProbe{}, fileOf: map[string]string{}, syscalls: map[string][]string{}, handlers: map[string]string{}}
+	declaredAt := map[string]string{} // probes, by C id then index: where, for errors
 	sysFile := map[string]string{}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
@@ -52,6 +66,9 @@ func readProbes(t *table, root string) (*probeDecls, error) {
 		}
 		name := filepath.ToSlash(rel(root, f))
 		masked := maskComments(src)
+		for _, m := range handlerRE.FindAllSubmatch(src, -1) {
+			d.handlers[string(m[2])] = string(m[1])
+		}
 		for _, m := range declRE.FindAllSubmatchIndex(masked, -1) {
 			kind := string(masked[m[2]:m[3]])
 			at := fmt.Sprintf("%s:%d", name, lineOf(src, m[0]))
@@ -115,11 +132,72 @@ func readProbes(t *table, root string) (*probeDecls, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %s: the probe's name must be a string literal, got %s", at, kind, args[1])
 				}
+				declaredAt[fmt.Sprintf("%s/%d", ev, len(d.byEvent[ev]))] = at
 				d.byEvent[ev] = append(d.byEvent[ev], cProbe{name: pname, fallback: kind == "FALLBACK", programs: progs})
 			}
 		}
 	}
+	for ev, pbs := range d.byEvent {
+		for i := range pbs {
+			at := declaredAt[fmt.Sprintf("%s/%d", ev, i)]
+			if strings.Contains(pbs[i].name, "raw_tracepoint/sys_enter") || strings.Contains(pbs[i].name, "raw_tracepoint/sys_exit") {
+				for _, p := range pbs[i].programs {
+					if d.handlers[p.name] != "" {
+						return nil, fmt.Errorf("%s: probe name %q: syscall handler %s hangs on its syscalls' trace events, not on raw_tracepoint/sys_enter or sys_exit; write the word syscalls for them", at, pbs[i].name, p.name)
+					}
+				}
+			}
+			if !syscallsWordRE.MatchString(pbs[i].name) {
+				continue
+			}
+			tps := d.syscallEvents(pbs[i].programs)
+			if tps == "" {
+				return nil, fmt.Errorf("%s: probe %q says syscalls, but none of its programs is a syscall handler (SEC(\"tracepoint/syscalls/sys_enter\") or sys_exit)", at, pbs[i].name)
+			}
+			pbs[i].name = syscallsWordRE.ReplaceAllString(pbs[i].name, "${1}"+tps+"${2}")
+		}
+	}
 	return d, nil
+}
+
+// syscallEvents names the syscall trace events the handlers among progs are
+// attached to, as "tracepoint/syscalls/sys_enter_bind+sys_exit_{bind,listen}"
+// (sys_{enter,exit}_x when both directions have the same syscalls); "" when
+// no program is a handler.
+func (d *probeDecls) syscallEvents(progs []cProgram) string {
+	sets := map[string][]string{}
+	seen := map[string]bool{}
+	for _, p := range progs {
+		dir := d.handlers[p.name]
+		if dir == "" {
+			continue
+		}
+		for _, sc := range d.syscallsOf(p) {
+			sc = sysevent.Name(sc)
+			if !seen[dir+" "+sc] {
+				seen[dir+" "+sc] = true
+				sets[dir] = append(sets[dir], sc)
+			}
+		}
+	}
+	list := func(s []string) string {
+		if len(s) == 1 {
+			return s[0]
+		}
+		return "{" + strings.Join(s, ",") + "}"
+	}
+	enter, exit := sets["sys_enter"], sets["sys_exit"]
+	switch {
+	case len(enter) == 0 && len(exit) == 0:
+		return ""
+	case slices.Equal(enter, exit):
+		return "tracepoint/syscalls/sys_{enter,exit}_" + list(enter)
+	case len(exit) == 0:
+		return "tracepoint/syscalls/sys_enter_" + list(enter)
+	case len(enter) == 0:
+		return "tracepoint/syscalls/sys_exit_" + list(exit)
+	}
+	return "tracepoint/syscalls/sys_enter_" + list(enter) + "+sys_exit_" + list(exit)
 }
 
 func isLineStart(b []byte, at int) bool {

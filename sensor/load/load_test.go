@@ -2,6 +2,7 @@ package load
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -63,15 +64,20 @@ func TestEveryProbeProgramExists(t *testing.T) {
 					t.Errorf("event %s, probe %s: no BPF program %s", spec.Name, pb.Name, pr.Name)
 					continue
 				}
-				// a syscall program without slots would be attached to
-				// every syscall's tracepoint instead of tail-called for its own
-				tailCalled := ps.Type == ebpf.RawTracepoint && (ps.SectionName == "raw_tracepoint/sys_enter" || ps.SectionName == "raw_tracepoint/sys_exit") &&
-					pr.Name != dispatchers["sys_enter_progs"] && pr.Name != dispatchers["sys_exit_progs"]
-				if tailCalled && len(pr.Syscalls) == 0 {
+				// a syscall handler without syscalls would be attached
+				// to no trace event at all
+				handler := syscallDirection(ps) != ""
+				if handler && len(pr.Syscalls) == 0 {
 					t.Errorf("event %s, probe %s: syscall program %s has no syscalls: declare SYSCALLS(%s, ...) or write %s(syscall, ...) in the probe", spec.Name, pb.Name, pr.Name, pr.Name, pr.Name)
 				}
-				if !tailCalled && len(pr.Syscalls) > 0 {
-					t.Errorf("event %s, probe %s: program %s (section %s) is not tail-called from a syscall table, yet has syscalls %v", spec.Name, pb.Name, pr.Name, ps.SectionName, pr.Syscalls)
+				if !handler && len(pr.Syscalls) > 0 {
+					t.Errorf("event %s, probe %s: program %s (section %s) is no syscall handler, yet has syscalls %v", spec.Name, pb.Name, pr.Name, ps.SectionName, pr.Syscalls)
+				}
+				// raw sys_enter and sys_exit run for every syscall: only
+				// where the kernel lacks a syscall's trace events (no
+				// module support) does a later probe hang on them
+				if ps.Type == ebpf.RawTracepoint && (ps.SectionName == "raw_tracepoint/sys_enter" || ps.SectionName == "raw_tracepoint/sys_exit") && !afterSyscallProbe(spec.ID, pb.Name) {
+					t.Errorf("event %s, probe %s: program %s hangs on %s, which runs for every syscall: make it a handler of its syscalls' trace events (SEC(\"tracepoint/syscalls/sys_enter\") or sys_exit, with SYSCALLS)", spec.Name, pb.Name, pr.Name, ps.SectionName)
 				}
 				for _, sc := range pr.Syscalls {
 					if _, ok := syscallNumbers[sc]; !ok {
@@ -132,4 +138,18 @@ func TestSharedStructLayouts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// afterSyscallProbe tells whether an event has a probe of its syscalls'
+// trace events before the one named.
+func afterSyscallProbe(id event.ID, name string) bool {
+	for _, pb := range EventProbes(id) {
+		if pb.Name == name {
+			return false
+		}
+		if strings.Contains(pb.Name, "tracepoint/syscalls/") {
+			return true
+		}
+	}
+	return false
 }

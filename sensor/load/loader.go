@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/sensor/load/sysevent"
 )
 
 // Maps are shared by name: each object declares the maps it uses (see
@@ -24,7 +25,7 @@ import (
 //
 // requiredMaps are the ones the sensor itself reads or writes.
 var requiredMaps = []string{"events", "events_critical", "critical_ids", "scratch", "pathbufs", "drops", "event_modes", "syscall_states",
-	"sys_enter_progs", "sys_exit_progs", "open_filter", "open_filter_paths", "open_filter_names", "open_filter_flagsets", "open_filter_needles"}
+	"open_filter", "open_filter_paths", "open_filter_names", "open_filter_flagsets", "open_filter_needles"}
 
 // Values of enum event_mode in bpf/lib/record.h.
 const (
@@ -46,12 +47,14 @@ type ProbeStatus struct {
 }
 
 type program struct {
-	spec    *ebpf.ProgramSpec
-	prog    *ebpf.Program
-	err     error
-	done    bool // attached or put in its dispatch tables
-	links   []io.Closer
-	inTable map[string]bool // syscalls whose table slot holds it
+	spec  *ebpf.ProgramSpec
+	prog  *ebpf.Program
+	err   error
+	done  bool // attached (a syscall handler: to one syscall at least)
+	links []io.Closer
+	// tps holds a syscall handler's links, by the syscall whose trace
+	// event it is attached to
+	tps map[string]io.Closer
 }
 
 type Loader struct {
@@ -62,9 +65,13 @@ type Loader struct {
 	cache   *btf.Cache
 	status  []ProbeStatus
 	tier    string // SetTier: which probes Choose may use
-	// slots names the program in each syscall's dispatch slot, per table:
-	// a slot holds one program, so two claiming one slot is a table error.
+	// slots names the handler attached to each syscall, per direction
+	// (sys_enter, sys_exit): one handler per syscall and direction, so that
+	// two claiming one (and saving state for it twice) is a table error.
 	slots map[string]map[string]string
+	// absent holds the syscall trace events this kernel lacks
+	// (syscalls/sys_exit_fchmodat2 before 6.6), noted once and skipped.
+	absent map[string]bool
 }
 
 // New reads the objects and creates their maps; ringBytes, when above 0,
@@ -79,7 +86,7 @@ func New(log zerolog.Logger, ringBytes int) (*Loader, error) {
 		return nil, fmt.Errorf("counting CPUs: %w", err)
 	}
 	l := &Loader{log: log, objects: objs, shared: map[string]*ebpf.Map{}, progs: map[string]*program{}, cache: btf.NewCache(),
-		slots: map[string]map[string]string{"sys_enter_progs": {}, "sys_exit_progs": {}}}
+		slots: map[string]map[string]string{"sys_enter": {}, "sys_exit": {}}, absent: map[string]bool{}}
 	self := uint32(os.Getpid())
 	for _, o := range objs {
 		if v, ok := o.Spec.Variables["self_tgid"]; ok {
@@ -147,7 +154,7 @@ func (l *Loader) load(name string) *program {
 	if p, ok := l.progs[name]; ok {
 		return p
 	}
-	p := &program{inTable: map[string]bool{}}
+	p := &program{tps: map[string]io.Closer{}}
 	l.progs[name] = p
 	for _, o := range l.objects {
 		ps, ok := o.Spec.Programs[name]
@@ -190,15 +197,18 @@ func (l *Loader) load(name string) *program {
 	return p
 }
 
-// Ensure loads a program and attaches it, or, when it is a syscall handler,
-// puts it in the dispatch table slot of each of its syscalls.
+// Ensure loads a program and attaches it; a syscall handler is attached to
+// the trace event of each of its syscalls (pr.Syscalls).
 func (l *Loader) Ensure(pr Program) error {
 	p := l.load(pr.Name)
 	if p.err != nil {
 		return p.err
 	}
+	if dir := syscallDirection(p.spec); dir != "" {
+		return l.attachSyscalls(p, pr, dir)
+	}
 	if len(pr.Syscalls) > 0 {
-		return l.putSyscalls(p, pr)
+		return fmt.Errorf("program %s (section %s) is no syscall handler, yet is given syscalls %v", pr.Name, p.spec.SectionName, pr.Syscalls)
 	}
 	if p.done {
 		return nil
@@ -212,29 +222,67 @@ func (l *Loader) Ensure(pr Program) error {
 	return nil
 }
 
-func (l *Loader) putSyscalls(p *program, pr Program) error {
-	table := tableOf(p.spec)
-	dispatcher := dispatchers[table]
-	if err := l.Ensure(Program{Name: dispatcher}); err != nil {
-		return err
+// syscallDirection says whether a program is a syscall handler, by its
+// section: "sys_enter" or "sys_exit", "" for any other program.
+func syscallDirection(ps *ebpf.ProgramSpec) string {
+	if ps.Type != ebpf.TracePoint {
+		return ""
 	}
+	switch ps.SectionName {
+	case "tracepoint/syscalls/sys_enter":
+		return "sys_enter"
+	case "tracepoint/syscalls/sys_exit":
+		return "sys_exit"
+	}
+	return ""
+}
+
+// attachSyscalls attaches a syscall handler to syscalls/<dir>_<syscall> for
+// each of pr's syscalls it is not yet attached to. A syscall whose trace
+// event this kernel lacks is skipped with a note; a handler none of whose
+// syscalls has one fails.
+func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
+	if len(pr.Syscalls) == 0 {
+		return fmt.Errorf("syscall handler %s: no syscalls to attach it to", pr.Name)
+	}
+	attached := 0
 	for _, sc := range pr.Syscalls {
-		if p.inTable[sc] {
+		if p.tps[sc] != nil {
+			attached++
 			continue
 		}
-		nr, ok := syscallNumbers[sc]
-		if !ok {
+		if _, ok := syscallNumbers[sc]; !ok {
 			return fmt.Errorf("program %s: unknown syscall %q", pr.Name, sc)
 		}
-		if owner := l.slots[table][sc]; owner != "" && owner != pr.Name {
-			return fmt.Errorf("program %s: the %s slot of %s already holds %s", pr.Name, table, sc, owner)
+		if owner := l.slots[dir][sc]; owner != "" && owner != pr.Name {
+			return fmt.Errorf("program %s: %s of %s already has handler %s", pr.Name, dir, sc, owner)
 		}
-		if err := l.shared[table].Update(uint32(nr), p.prog, ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("putting %s in %s[%s]: %w", pr.Name, table, sc, err)
+		event := sysevent.Event(dir, sc)
+		if l.absent[event] {
+			continue
 		}
-		p.inTable[sc] = true
-		l.slots[table][sc] = pr.Name
+		lk, err := link.Tracepoint("syscalls", event, p.prog, nil)
+		if errors.Is(err, os.ErrNotExist) {
+			l.absent[event] = true
+			l.log.Info().Str("program", pr.Name).Str("tracepoint", "syscalls/"+event).
+				Msgf("this kernel has no trace event syscalls/%s (no %s syscall): %s runs without it", event, sc, pr.Name)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("attaching %s to syscalls/%s: %w", pr.Name, event, err)
+		}
+		p.tps[sc] = lk
+		l.slots[dir][sc] = pr.Name
+		attached++
 	}
+	if attached == 0 {
+		var events []string
+		for _, sc := range pr.Syscalls {
+			events = append(events, "syscalls/"+sysevent.Event(dir, sc))
+		}
+		return fmt.Errorf("program %s: this kernel has none of the trace events %s (a kernel built without these syscalls)", pr.Name, strings.Join(events, ", "))
+	}
+	p.done = true
 	return nil
 }
 
@@ -271,12 +319,12 @@ func (l *Loader) attach(ps *ebpf.ProgramSpec, p *ebpf.Program) (io.Closer, error
 
 // Choose attaches, for every wanted event, the first probe that works and
 // tells the BPF side which one feeds it; unwanted events are switched off.
-// It can run again with another want: the syscall dispatch slots no wanted
-// event needs any more are emptied, and a dispatcher left with an empty
-// table is detached, so that syscalls nobody asked for pay nothing.
+// It can run again with another want: a syscall handler is detached from the
+// trace events of the syscalls no wanted event needs any more, so that
+// syscalls nobody asked for run no program.
 func (l *Loader) Choose(want func(event.Spec) bool) {
 	l.status = nil
-	needed := map[string]map[string]bool{"sys_enter_progs": {}, "sys_exit_progs": {}}
+	needed := map[string]map[string]bool{"sys_enter": {}, "sys_exit": {}}
 	for _, spec := range event.All() {
 		st := ProbeStatus{Event: spec.Name}
 		mode := modeAny
@@ -302,9 +350,11 @@ func (l *Loader) Choose(want func(event.Spec) bool) {
 				}
 				st.Probe, st.Fallback = pb.Name, pb.Fallback
 				for _, pr := range pb.Programs {
-					if p := l.progs[pr.Name]; p != nil && p.spec != nil && len(pr.Syscalls) > 0 {
-						for _, sc := range pr.Syscalls {
-							needed[tableOf(p.spec)][sc] = true
+					if p := l.progs[pr.Name]; p != nil && p.spec != nil {
+						if dir := syscallDirection(p.spec); dir != "" {
+							for _, sc := range pr.Syscalls {
+								needed[dir][sc] = true
+							}
 						}
 					}
 				}
@@ -327,43 +377,38 @@ func (l *Loader) Choose(want func(event.Spec) bool) {
 	l.prune(needed)
 }
 
-// tableOf names the dispatch table a tail-called program goes in.
-func tableOf(ps *ebpf.ProgramSpec) string {
-	if strings.HasSuffix(ps.SectionName, "sys_exit") {
-		return "sys_exit_progs"
+// prune detaches each syscall handler from the syscalls not in needed.
+func (l *Loader) prune(needed map[string]map[string]bool) {
+	for dir, slots := range l.slots {
+		for sc, owner := range slots {
+			if needed[dir][sc] {
+				continue
+			}
+			p := l.progs[owner]
+			if p == nil || p.tps[sc] == nil {
+				continue
+			}
+			if err := p.tps[sc].Close(); err != nil {
+				l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+sysevent.Event(dir, sc)).Msg("detaching a syscall handler")
+				continue
+			}
+			delete(p.tps, sc)
+			delete(slots, sc)
+			p.done = len(p.tps) > 0
+		}
 	}
-	return "sys_enter_progs"
 }
 
-var dispatchers = map[string]string{"sys_enter_progs": "raw_tp_sys_enter", "sys_exit_progs": "raw_tp_sys_exit"}
-
-// prune empties the dispatch slots not in needed and detaches the
-// dispatcher of a table left empty.
-func (l *Loader) prune(needed map[string]map[string]bool) {
-	for table, slots := range l.slots {
+// SyscallLinks returns, for each syscall trace event (sys_exit_openat) a
+// handler is attached to, the handler's name.
+func (l *Loader) SyscallLinks() map[string]string {
+	out := map[string]string{}
+	for dir, slots := range l.slots {
 		for sc, owner := range slots {
-			if needed[table][sc] {
-				continue
-			}
-			if err := l.shared[table].Delete(uint32(syscallNumbers[sc])); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-				l.log.Warn().Err(err).Str("table", table).Str("syscall", sc).Msg("emptying a dispatch slot")
-				continue
-			}
-			delete(slots, sc)
-			if p := l.progs[owner]; p != nil {
-				delete(p.inTable, sc)
-			}
-		}
-		if len(slots) > 0 {
-			continue
-		}
-		if p := l.progs[dispatchers[table]]; p != nil && p.done {
-			for _, lk := range p.links {
-				lk.Close()
-			}
-			p.links, p.done = nil, false
+			out[sysevent.Event(dir, sc)] = owner
 		}
 	}
+	return out
 }
 
 // SetCritical routes the events in ids through the critical ring buffer and
@@ -385,6 +430,9 @@ func (l *Loader) SetCritical(ids map[event.ID]bool) error {
 func (l *Loader) Close() {
 	for _, p := range l.progs {
 		for _, lk := range p.links {
+			lk.Close()
+		}
+		for _, lk := range p.tps {
 			lk.Close()
 		}
 		if p.prog != nil {

@@ -14,11 +14,11 @@ import (
 // generated from them into probes_gen.go by internal/genevents (make
 // generate). TestEveryProbeProgramExists checks that every event of the
 // table has probes and every probe names programs that exist, with the
-// syscall slots a tail-called program needs.
+// syscalls a syscall handler is attached to.
 
-// Program is one BPF program a probe needs. Syscalls, when set, are the
-// syscalls whose number indexes the sys_enter or sys_exit dispatch table for a
-// tail-called program.
+// Program is one BPF program a probe needs. Syscalls, for a syscall handler
+// (section tracepoint/syscalls/sys_enter or sys_exit), are the syscalls to
+// whose trace events (syscalls/sys_enter_<syscall>) it is attached.
 type Program struct {
 	Name     string
 	Syscalls []string

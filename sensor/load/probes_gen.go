@@ -11,46 +11,48 @@ import "github.com/vigil-sec/vigil/event"
 // attaches the first the running kernel accepts.
 var probeTable = map[event.ID][]Probe{
 	event.IDExecve: { // bpf/execfail.bpf.c
-		{Name: "raw_tracepoint/sys_exit (execve that failed)", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_exit_exec", Syscalls: []string{"execve"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_execve (execve that failed)", Programs: []Program{{Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_exit_exec", Syscalls: []string{"execve"}}}},
 	},
 	event.IDExecveat: { // bpf/execfail.bpf.c
-		{Name: "raw_tracepoint/sys_exit (execveat that failed)", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}, {Name: "sys_exit_exec", Syscalls: []string{"execveat"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_execveat (execveat that failed)", Programs: []Program{{Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}, {Name: "sys_exit_exec", Syscalls: []string{"execveat"}}}},
 	},
 	event.IDInitModule: { // bpf/module.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "raw_tracepoint/sys_exit (init_module: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
 	},
 	event.IDFinitModule: { // bpf/module.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_finit_module", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
+		{Name: "raw_tracepoint/sys_exit (finit_module: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
 	},
 	event.IDMemfdCreate: { // bpf/process.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"memfd_create"}}, {Name: "sys_exit_memfd_create", Syscalls: []string{"memfd_create"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_memfd_create", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"memfd_create"}}, {Name: "sys_exit_memfd_create", Syscalls: []string{"memfd_create"}}}},
 	},
 	event.IDSetuid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setuid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid"}}}},
 	},
 	event.IDSetreuid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setreuid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setreuid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setreuid"}}}},
 	},
 	event.IDSetresuid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setresuid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setresuid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setresuid"}}}},
 	},
 	event.IDSetgid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setgid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setgid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setgid"}}}},
 	},
 	event.IDSetregid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setregid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setregid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setregid"}}}},
 	},
 	event.IDSetresgid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setresgid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setresgid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setresgid"}}}},
 	},
 	event.IDSetfsuid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setfsuid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setfsuid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setfsuid"}}}},
 	},
 	event.IDSetfsgid: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_setfsgid", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setfsgid"}}, {Name: "sys_exit_setid", Syscalls: []string{"setfsgid"}}}},
 	},
 	event.IDCapset: { // bpf/creds.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_capset", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"capset"}}}},
 	},
 	event.IDSchedProcessFork: { // bpf/process.bpf.c
 		{Name: "tp_btf/sched_process_fork", Programs: []Program{{Name: "tp_btf_sched_process_fork"}}},
@@ -67,7 +69,7 @@ var probeTable = map[event.ID][]Probe{
 	event.IDCommitCreds: { // bpf/creds.bpf.c
 		{Name: "fentry/commit_creds", Programs: []Program{{Name: "fentry_commit_creds"}}},
 		{Name: "kprobe/commit_creds", Programs: []Program{{Name: "kprobe_commit_creds"}}},
-		{Name: "raw_tracepoint/sys_exit+sched_process_exec (credential compare)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{set*id,capset}+sys_enter_execve{,at} (credential compare)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_exit_setid", Syscalls: []string{"setuid", "setreuid", "setresuid", "setgid", "setregid", "setresgid", "setfsuid", "setfsgid", "capset"}}, {Name: "sys_enter_execve", Syscalls: []string{"execve"}}, {Name: "sys_enter_execveat", Syscalls: []string{"execveat"}}}},
 	},
 	event.IDSecurityBprmCheck: { // bpf/process.bpf.c
 		{Name: "fentry/security_bprm_check", Programs: []Program{{Name: "fentry_security_bprm_check"}}},
@@ -78,113 +80,114 @@ var probeTable = map[event.ID][]Probe{
 	event.IDSecurityKernelReadFile: { // bpf/module.bpf.c
 		{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
 		{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
-		{Name: "raw_tracepoint/sys_exit (finit_module's file)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_finit_module (finit_module's file)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
+		{Name: "raw_tracepoint/sys_exit (finit_module's file: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
 	},
 	event.IDSecurityFileOpen: { // bpf/file_open.bpf.c
 		{Name: "fentry/security_file_open", Programs: []Program{{Name: "fentry_security_file_open"}, {Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
 		{Name: "kprobe/security_file_open", Programs: []Program{{Name: "kprobe_security_file_open"}, {Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
-		{Name: "raw_tracepoint/sys_exit (open, openat, openat2, creat)", Fallback: true, Programs: []Program{{Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{open,openat,openat2,creat}", Fallback: true, Programs: []Program{{Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
 	},
 	event.IDSecurityInodeUnlink: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_unlink+security_path_rmdir", Programs: []Program{{Name: "fentry_security_path_unlink"}, {Name: "fentry_security_path_rmdir"}}},
 		{Name: "kprobe/security_path_unlink+security_path_rmdir", Programs: []Program{{Name: "kprobe_security_path_unlink"}, {Name: "kprobe_security_path_rmdir"}}},
-		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+tp_btf/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "tp_btf_ext4_unlink_enter"}}},
-		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)+raw_tracepoint/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "raw_tp_ext4_unlink_enter"}}},
-		{Name: "raw_tracepoint/sys_exit (unlink, unlinkat, rmdir)", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{unlink,unlinkat,rmdir}+tp_btf/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "tp_btf_ext4_unlink_enter"}}},
+		{Name: "tracepoint/syscalls/sys_exit_{unlink,unlinkat,rmdir}+raw_tracepoint/ext4_unlink_enter", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}, {Name: "raw_tp_ext4_unlink_enter"}}},
+		{Name: "tracepoint/syscalls/sys_exit_{unlink,unlinkat,rmdir}", Fallback: true, Programs: []Program{{Name: "sys_exit_unlink", Syscalls: []string{"unlink", "unlinkat", "rmdir"}}}},
 	},
 	event.IDSecurityInodeRename: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_rename", Programs: []Program{{Name: "fentry_security_path_rename"}}},
 		{Name: "kprobe/security_path_rename", Programs: []Program{{Name: "kprobe_security_path_rename"}}},
-		{Name: "raw_tracepoint/sys_exit (rename, renameat, renameat2)", Fallback: true, Programs: []Program{{Name: "sys_exit_rename", Syscalls: []string{"rename", "renameat", "renameat2"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{rename,renameat,renameat2}", Fallback: true, Programs: []Program{{Name: "sys_exit_rename", Syscalls: []string{"rename", "renameat", "renameat2"}}}},
 	},
 	event.IDSecurityInodeSymlink: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_symlink", Programs: []Program{{Name: "fentry_security_path_symlink"}}},
 		{Name: "kprobe/security_path_symlink", Programs: []Program{{Name: "kprobe_security_path_symlink"}}},
-		{Name: "raw_tracepoint/sys_exit (symlink, symlinkat)", Fallback: true, Programs: []Program{{Name: "sys_exit_symlink", Syscalls: []string{"symlink", "symlinkat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{symlink,symlinkat}", Fallback: true, Programs: []Program{{Name: "sys_exit_symlink", Syscalls: []string{"symlink", "symlinkat"}}}},
 	},
 	event.IDSecurityInodeLink: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_link", Programs: []Program{{Name: "fentry_security_path_link"}}},
 		{Name: "kprobe/security_path_link", Programs: []Program{{Name: "kprobe_security_path_link"}}},
-		{Name: "raw_tracepoint/sys_exit (link, linkat)", Fallback: true, Programs: []Program{{Name: "sys_exit_link", Syscalls: []string{"link", "linkat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{link,linkat}", Fallback: true, Programs: []Program{{Name: "sys_exit_link", Syscalls: []string{"link", "linkat"}}}},
 	},
 	event.IDSecurityFileMprotect: { // bpf/file_mem.bpf.c
 		{Name: "fentry/security_file_mprotect", Programs: []Program{{Name: "fentry_security_file_mprotect"}}},
 		{Name: "kprobe/security_file_mprotect", Programs: []Program{{Name: "kprobe_security_file_mprotect"}}},
-		{Name: "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)", Fallback: true, Programs: []Program{{Name: "sys_enter_mprotect", Syscalls: []string{"mprotect", "pkey_mprotect"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_{mprotect,pkey_mprotect}", Fallback: true, Programs: []Program{{Name: "sys_enter_mprotect", Syscalls: []string{"mprotect", "pkey_mprotect"}}}},
 	},
 	event.IDMemProtAlert: { // bpf/file_mem.bpf.c
 		{Name: "fentry/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "fentry_security_file_mprotect"}, {Name: "fentry_security_mmap_file"}}},
 		{Name: "kprobe/security_file_mprotect+security_mmap_file", Programs: []Program{{Name: "kprobe_security_file_mprotect"}, {Name: "kprobe_security_mmap_file"}}},
-		{Name: "raw_tracepoint/sys_enter (mprotect, pkey_mprotect)+sys_exit (mmap)", Fallback: true, Programs: []Program{{Name: "sys_enter_mprotect", Syscalls: []string{"mprotect", "pkey_mprotect"}}, {Name: "sys_exit_mmap", Syscalls: []string{"mmap"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_{mprotect,pkey_mprotect}+sys_exit_mmap", Fallback: true, Programs: []Program{{Name: "sys_enter_mprotect", Syscalls: []string{"mprotect", "pkey_mprotect"}}, {Name: "sys_exit_mmap", Syscalls: []string{"mmap"}}}},
 	},
 	event.IDSecurityMmapFile: { // bpf/file_mem.bpf.c
 		{Name: "fentry/security_mmap_file", Programs: []Program{{Name: "fentry_security_mmap_file"}}},
 		{Name: "kprobe/security_mmap_file", Programs: []Program{{Name: "kprobe_security_mmap_file"}}},
-		{Name: "raw_tracepoint/sys_exit (mmap)", Fallback: true, Programs: []Program{{Name: "sys_exit_mmap", Syscalls: []string{"mmap"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_mmap", Fallback: true, Programs: []Program{{Name: "sys_exit_mmap", Syscalls: []string{"mmap"}}}},
 	},
 	event.IDMagicWrite: { // bpf/file_write.bpf.c
 		{Name: "fentry/vfs_write+vfs_writev", Programs: []Program{{Name: "fentry_vfs_write"}, {Name: "fentry_vfs_writev"}}},
 		{Name: "kprobe/vfs_write+vfs_writev", Programs: []Program{{Name: "kprobe_vfs_write"}, {Name: "kprobe_vfs_writev"}}},
-		{Name: "raw_tracepoint/sys_enter (write, pwrite64, writev, pwritev, pwritev2)", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"write", "pwrite64", "writev", "pwritev", "pwritev2"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_{write,pwrite64,writev,pwritev,pwritev2}", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"write", "pwrite64", "writev", "pwritev", "pwritev2"}}}},
 	},
 	event.IDVfsWrite: { // bpf/file_write.bpf.c
 		{Name: "fentry/vfs_write", Programs: []Program{{Name: "fentry_vfs_write"}}},
 		{Name: "kprobe/vfs_write", Programs: []Program{{Name: "kprobe_vfs_write"}}},
-		{Name: "raw_tracepoint/sys_enter (write, pwrite64)", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"write", "pwrite64", "writev", "pwritev", "pwritev2"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_{write,pwrite64}", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"write", "pwrite64"}}}},
 	},
 	event.IDVfsWritev: { // bpf/file_write.bpf.c
 		{Name: "fentry/vfs_writev", Programs: []Program{{Name: "fentry_vfs_writev"}}},
 		{Name: "kprobe/vfs_writev", Programs: []Program{{Name: "kprobe_vfs_writev"}}},
-		{Name: "raw_tracepoint/sys_enter (writev, pwritev, pwritev2)", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"write", "pwrite64", "writev", "pwritev", "pwritev2"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_{writev,pwritev,pwritev2}", Fallback: true, Programs: []Program{{Name: "sys_enter_write", Syscalls: []string{"writev", "pwritev", "pwritev2"}}}},
 	},
 	event.IDSecuritySbMount: { // bpf/file_meta.bpf.c
 		{Name: "fentry/security_sb_mount", Programs: []Program{{Name: "fentry_security_sb_mount"}}},
 		{Name: "kprobe/security_sb_mount", Programs: []Program{{Name: "kprobe_security_sb_mount"}}},
-		{Name: "raw_tracepoint/sys_exit (mount)", Fallback: true, Programs: []Program{{Name: "sys_exit_mount", Syscalls: []string{"mount"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_mount", Fallback: true, Programs: []Program{{Name: "sys_exit_mount", Syscalls: []string{"mount"}}}},
 	},
 	event.IDSecuritySbUmount: { // bpf/file_meta.bpf.c
 		{Name: "fentry/security_sb_umount", Programs: []Program{{Name: "fentry_security_sb_umount"}}},
 		{Name: "kprobe/security_sb_umount", Programs: []Program{{Name: "kprobe_security_sb_umount"}}},
-		{Name: "raw_tracepoint/sys_exit (umount2)", Fallback: true, Programs: []Program{{Name: "sys_exit_umount", Syscalls: []string{"umount2"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_umount", Fallback: true, Programs: []Program{{Name: "sys_exit_umount", Syscalls: []string{"umount2"}}}},
 	},
 	event.IDSecurityInodeMknod: { // bpf/file_path.bpf.c
 		{Name: "fentry/security_path_mknod", Programs: []Program{{Name: "fentry_security_path_mknod"}}},
 		{Name: "kprobe/security_path_mknod", Programs: []Program{{Name: "kprobe_security_path_mknod"}}},
-		{Name: "raw_tracepoint/sys_exit (mknod, mknodat)", Fallback: true, Programs: []Program{{Name: "sys_exit_mknod", Syscalls: []string{"mknod", "mknodat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{mknod,mknodat}", Fallback: true, Programs: []Program{{Name: "sys_exit_mknod", Syscalls: []string{"mknod", "mknodat"}}}},
 	},
 	event.IDSecurityPathChmod: { // bpf/file_meta.bpf.c
 		{Name: "fentry/security_path_chmod", Programs: []Program{{Name: "fentry_security_path_chmod"}}},
 		{Name: "kprobe/security_path_chmod", Programs: []Program{{Name: "kprobe_security_path_chmod"}}},
-		{Name: "raw_tracepoint/sys_exit (chmod, fchmod, fchmodat, fchmodat2)", Fallback: true, Programs: []Program{{Name: "sys_exit_chmod", Syscalls: []string{"chmod", "fchmod", "fchmodat", "fchmodat2"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{chmod,fchmod,fchmodat,fchmodat2}", Fallback: true, Programs: []Program{{Name: "sys_exit_chmod", Syscalls: []string{"chmod", "fchmod", "fchmodat", "fchmodat2"}}}},
 	},
 	event.IDDoTruncate: { // bpf/file_open.bpf.c
 		{Name: "fentry/do_truncate+security_path_truncate", Programs: []Program{{Name: "fentry_do_truncate"}, {Name: "fentry_security_path_truncate"}}},
 		{Name: "kprobe/do_truncate+security_path_truncate", Programs: []Program{{Name: "kprobe_do_truncate"}, {Name: "kprobe_security_path_truncate"}}},
-		{Name: "raw_tracepoint/sys_exit (truncate, ftruncate, and O_TRUNC opens)", Fallback: true, Programs: []Program{{Name: "sys_exit_truncate", Syscalls: []string{"truncate", "ftruncate"}}, {Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{truncate,ftruncate,open,openat,openat2,creat} (truncate, ftruncate, and O_TRUNC opens)", Fallback: true, Programs: []Program{{Name: "sys_exit_truncate", Syscalls: []string{"truncate", "ftruncate"}}, {Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
 	},
 	event.IDSetxattr: { // bpf/file_meta.bpf.c
-		{Name: "raw_tracepoint/sys_exit (setxattr, lsetxattr, fsetxattr, setxattrat)", Programs: []Program{{Name: "sys_exit_setxattr", Syscalls: []string{"setxattr", "lsetxattr", "fsetxattr", "setxattrat"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{setxattr,lsetxattr,fsetxattr,setxattrat}", Programs: []Program{{Name: "sys_exit_setxattr", Syscalls: []string{"setxattr", "lsetxattr", "fsetxattr", "setxattrat"}}}},
 	},
 	event.IDUtimensat: { // bpf/file_meta.bpf.c
-		{Name: "raw_tracepoint/sys_exit (utimensat, futimesat, utimes, utime)", Programs: []Program{{Name: "sys_exit_utimes", Syscalls: []string{"utimensat", "futimesat", "utimes", "utime"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_{utimensat,futimesat,utimes,utime}", Programs: []Program{{Name: "sys_exit_utimes", Syscalls: []string{"utimensat", "futimesat", "utimes", "utime"}}}},
 	},
 	event.IDFileCopy: { // bpf/copy.bpf.c
-		{Name: "raw_tracepoint/sys_exit (copy_file_range, sendfile, splice, ioctl)+sys_enter (mmap)", Programs: []Program{{Name: "sys_exit_file_copy", Syscalls: []string{"copy_file_range", "sendfile", "splice", "ioctl"}}, {Name: "sys_enter_mmap_shared", Syscalls: []string{"mmap"}}}},
+		{Name: "tracepoint/syscalls/sys_enter_mmap+sys_exit_{copy_file_range,sendfile64,splice,ioctl}", Programs: []Program{{Name: "sys_exit_file_copy", Syscalls: []string{"copy_file_range", "sendfile", "splice", "ioctl"}}, {Name: "sys_enter_mmap_shared", Syscalls: []string{"mmap"}}}},
 	},
 	event.IDFsopen: { // bpf/mountapi.bpf.c
-		{Name: "raw_tracepoint/sys_exit (fsopen)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_fsopen", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen"}}}},
 	},
 	event.IDFsconfig: { // bpf/mountapi.bpf.c
-		{Name: "raw_tracepoint/sys_exit (fsconfig)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_fsconfig", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsconfig"}}}},
 	},
 	event.IDFsmount: { // bpf/mountapi.bpf.c
-		{Name: "raw_tracepoint/sys_exit (fsmount)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_fsmount", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsmount"}}}},
 	},
 	event.IDMoveMount: { // bpf/mountapi.bpf.c
-		{Name: "raw_tracepoint/sys_exit (move_mount)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_move_mount", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"move_mount"}}}},
 	},
 	event.IDOpenTree: { // bpf/mountapi.bpf.c
-		{Name: "raw_tracepoint/sys_exit (open_tree)", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"fsopen", "fsconfig", "fsmount", "move_mount", "open_tree"}}}},
+		{Name: "tracepoint/syscalls/sys_exit_open_tree", Programs: []Program{{Name: "sys_exit_mount_api", Syscalls: []string{"open_tree"}}}},
 	},
 	event.IDIoUringSubmitReq: { // bpf/iouring.bpf.c
 		{Name: "tp_btf/io_uring_submit_req+io_uring_complete", Programs: []Program{{Name: "tp_btf_io_uring_submit_req"}, {Name: "tp_btf_io_uring_complete"}}},
@@ -193,41 +196,41 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "raw_tracepoint/io_uring_submit_sqe+io_uring_complete", Programs: []Program{{Name: "raw_tp_io_uring_submit_sqe"}, {Name: "raw_tp_io_uring_complete"}}},
 	},
 	event.IDSocket: { // bpf/net_sock.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_socket", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},
 	},
 	event.IDSecuritySocketCreate: { // bpf/net_sock.bpf.c
 		{Name: "fentry/security_socket_create", Programs: []Program{{Name: "fentry_security_socket_create"}}},
 		{Name: "kprobe/security_socket_create", Programs: []Program{{Name: "kprobe_security_socket_create"}}},
-		{Name: "raw_tracepoint/sys_exit (socket)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_socket", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"socket"}}, {Name: "sys_exit_socket", Syscalls: []string{"socket"}}}},
 	},
 	event.IDSecuritySocketBind: { // bpf/net_sock.bpf.c
 		{Name: "fentry/security_socket_bind", Programs: []Program{{Name: "fentry_security_socket_bind"}}},
 		{Name: "kprobe/security_socket_bind", Programs: []Program{{Name: "kprobe_security_socket_bind"}}},
-		{Name: "raw_tracepoint/sys_exit (bind)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bind"}}, {Name: "sys_exit_bind", Syscalls: []string{"bind"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_bind", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bind"}}, {Name: "sys_exit_bind", Syscalls: []string{"bind"}}}},
 	},
 	event.IDSecuritySocketListen: { // bpf/net_sock.bpf.c
 		{Name: "fentry/security_socket_listen", Programs: []Program{{Name: "fentry_security_socket_listen"}}},
 		{Name: "kprobe/security_socket_listen", Programs: []Program{{Name: "kprobe_security_socket_listen"}}},
-		{Name: "raw_tracepoint/sys_exit (listen)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"listen"}}, {Name: "sys_exit_listen", Syscalls: []string{"listen"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_listen", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"listen"}}, {Name: "sys_exit_listen", Syscalls: []string{"listen"}}}},
 	},
 	event.IDSecuritySocketConnect: { // bpf/net_sock.bpf.c
 		{Name: "fentry/security_socket_connect", Programs: []Program{{Name: "fentry_security_socket_connect"}}},
 		{Name: "kprobe/security_socket_connect", Programs: []Program{{Name: "kprobe_security_socket_connect"}}},
-		{Name: "raw_tracepoint/sys_exit (connect)", Fallback: true, Programs: []Program{{Name: "sys_enter_connect", Syscalls: []string{"connect"}}, {Name: "sys_exit_connect", Syscalls: []string{"connect"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_connect", Fallback: true, Programs: []Program{{Name: "sys_enter_connect", Syscalls: []string{"connect"}}, {Name: "sys_exit_connect", Syscalls: []string{"connect"}}}},
 	},
 	event.IDSecuritySocketAccept: { // bpf/net_sock.bpf.c
 		{Name: "fexit/do_accept", Programs: []Program{{Name: "fexit_do_accept"}}},
 		{Name: "kretprobe/do_accept", Programs: []Program{{Name: "kretprobe_do_accept"}}},
-		{Name: "raw_tracepoint/sys_exit (accept, accept4)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"accept", "accept4"}}, {Name: "sys_exit_accept", Syscalls: []string{"accept", "accept4"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{accept,accept4}", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"accept", "accept4"}}, {Name: "sys_exit_accept", Syscalls: []string{"accept", "accept4"}}}},
 	},
 	event.IDDup: { // bpf/net_sock.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{dup,dup2,dup3}", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
 	},
 	event.IDDup2: { // bpf/net_sock.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{dup,dup2,dup3}", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
 	},
 	event.IDDup3: { // bpf/net_sock.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{dup,dup2,dup3}", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"dup", "dup2", "dup3"}}, {Name: "sys_exit_dup", Syscalls: []string{"dup", "dup2", "dup3"}}}},
 	},
 	event.IDInetSockSetState: { // bpf/net_flow.bpf.c
 		{Name: "tp_btf/inet_sock_set_state", Programs: []Program{{Name: "tp_btf_inet_sock_set_state"}}},
@@ -242,12 +245,12 @@ var probeTable = map[event.ID][]Probe{
 	event.IDUDPSendmsg: { // bpf/net_flow.bpf.c
 		{Name: "fentry/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "fentry_udp_sendmsg"}, {Name: "fentry_udpv6_sendmsg"}}},
 		{Name: "kprobe/udp_sendmsg+udpv6_sendmsg", Programs: []Program{{Name: "kprobe_udp_sendmsg"}, {Name: "kprobe_udpv6_sendmsg"}}},
-		{Name: "raw_tracepoint/sys_exit (sendto, sendmsg, sendmmsg)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}, {Name: "sys_exit_send", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{sendto,sendmsg,sendmmsg}", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}, {Name: "sys_exit_send", Syscalls: []string{"sendto", "sendmsg", "sendmmsg"}}}},
 	},
 	event.IDUDPDisconnect: { // bpf/net_flow.bpf.c
 		{Name: "fentry/__udp_disconnect", Programs: []Program{{Name: "fentry___udp_disconnect"}}},
 		{Name: "kprobe/__udp_disconnect", Programs: []Program{{Name: "kprobe___udp_disconnect"}}},
-		{Name: "raw_tracepoint/sys_enter (connect to AF_UNSPEC)", Fallback: true, Programs: []Program{{Name: "sys_enter_connect", Syscalls: []string{"connect"}}, {Name: "sys_exit_connect", Syscalls: []string{"connect"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_connect (connect to AF_UNSPEC)", Fallback: true, Programs: []Program{{Name: "sys_enter_connect", Syscalls: []string{"connect"}}, {Name: "sys_exit_connect", Syscalls: []string{"connect"}}}},
 	},
 	event.IDUDPDestroySock: { // bpf/net_flow.bpf.c
 		{Name: "fentry/udp_destroy_sock+udpv6_destroy_sock", Programs: []Program{{Name: "fentry_udp_destroy_sock"}, {Name: "fentry_udpv6_destroy_sock"}}},
@@ -262,27 +265,27 @@ var probeTable = map[event.ID][]Probe{
 	event.IDSwitchTaskNamespaces: { // bpf/namespaces.bpf.c
 		{Name: "fentry/switch_task_namespaces", Programs: []Program{{Name: "fentry_switch_task_namespaces"}, {Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "tp_btf_sched_process_fork_ns"}}},
 		{Name: "kprobe/switch_task_namespaces", Programs: []Program{{Name: "kprobe_switch_task_namespaces"}, {Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "tp_btf_sched_process_fork_ns"}}},
-		{Name: "raw_tracepoint/sys_exit setns, unshare + tp_btf/sched_process_fork", Fallback: true, Programs: []Program{{Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "tp_btf_sched_process_fork_ns"}}},
-		{Name: "raw_tracepoint/sys_exit setns, unshare + raw_tracepoint/sched_process_fork", Fallback: true, Programs: []Program{{Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "raw_tp_sched_process_fork_ns"}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{setns,unshare} + tp_btf/sched_process_fork", Fallback: true, Programs: []Program{{Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "tp_btf_sched_process_fork_ns"}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{setns,unshare} + raw_tracepoint/sched_process_fork", Fallback: true, Programs: []Program{{Name: "sys_enter_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "sys_exit_namespaces", Syscalls: []string{"setns", "unshare"}}, {Name: "raw_tp_sched_process_fork_ns"}}},
 	},
 	event.IDPtrace: { // bpf/kernel.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"ptrace"}}, {Name: "sys_exit_ptrace", Syscalls: []string{"ptrace"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_ptrace", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"ptrace"}}, {Name: "sys_exit_ptrace", Syscalls: []string{"ptrace"}}}},
 	},
 	event.IDProcessVMReadv: { // bpf/kernel.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"process_vm_readv"}}, {Name: "sys_exit_process_vm", Syscalls: []string{"process_vm_readv"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_process_vm_readv", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"process_vm_readv"}}, {Name: "sys_exit_process_vm", Syscalls: []string{"process_vm_readv"}}}},
 	},
 	event.IDProcessVMWritev: { // bpf/kernel.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"process_vm_writev"}}, {Name: "sys_exit_process_vm", Syscalls: []string{"process_vm_writev"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_process_vm_writev", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"process_vm_writev"}}, {Name: "sys_exit_process_vm", Syscalls: []string{"process_vm_writev"}}}},
 	},
 	event.IDSecurityBPF: { // bpf/kernel.bpf.c
 		{Name: "fexit/security_bpf", Programs: []Program{{Name: "fexit_security_bpf"}}},
 		{Name: "kprobe/security_bpf", Programs: []Program{{Name: "kprobe_security_bpf"}}},
-		{Name: "raw_tracepoint/sys_exit (bpf)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bpf"}}, {Name: "sys_exit_bpf", Syscalls: []string{"bpf"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_bpf", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bpf"}}, {Name: "sys_exit_bpf", Syscalls: []string{"bpf"}}}},
 	},
 	event.IDSecurityBPFMap: { // bpf/kernel.bpf.c
 		{Name: "fentry/security_bpf_map", Programs: []Program{{Name: "fentry_security_bpf_map"}}},
 		{Name: "kprobe/security_bpf_map", Programs: []Program{{Name: "kprobe_security_bpf_map"}}},
-		{Name: "raw_tracepoint/sys_exit (bpf)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bpf"}}, {Name: "sys_exit_bpf", Syscalls: []string{"bpf"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_bpf", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"bpf"}}, {Name: "sys_exit_bpf", Syscalls: []string{"bpf"}}}},
 	},
 	event.IDCapCapable: { // bpf/kernel.bpf.c
 		{Name: "fexit/cap_capable", Programs: []Program{{Name: "fexit_cap_capable"}}},
@@ -312,20 +315,23 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "raw_tracepoint/sched_switch", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_switch"}}},
 	},
 	event.IDKexecLoad: { // bpf/kernel.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_load"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_kexec_load", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_load"}}}},
+		{Name: "raw_tracepoint/sys_exit (kexec_load: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_kexec"}}},
 	},
 	event.IDKexecFileLoad: { // bpf/kernel.bpf.c
-		{Name: "raw_tracepoint/sys_exit", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_file_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_file_load"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_kexec_file_load", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_file_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_file_load"}}}},
+		{Name: "raw_tracepoint/sys_exit (kexec_file_load: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_kexec"}}},
 	},
 	event.IDSecurityKernelPostReadFile: { // bpf/module.bpf.c
 		{Name: "fentry/security_kernel_post_read_file", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}}},
 		{Name: "kprobe/security_kernel_post_read_file", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}}},
-		{Name: "raw_tracepoint/sys_exit (finit_module, kexec_file_load that succeeded)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}, {Name: "sys_enter_save", Syscalls: []string{"kexec_file_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_file_load"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_{finit_module,kexec_file_load} (finit_module, kexec_file_load that succeeded)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}, {Name: "sys_enter_save", Syscalls: []string{"kexec_file_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_file_load"}}}},
 	},
 	event.IDModuleImageChunk: { // bpf/module.bpf.c
-		{Name: "fentry/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
-		{Name: "kprobe/security_kernel_post_read_file + raw_tracepoint/sys_exit (init_module)", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
-		{Name: "raw_tracepoint/sys_exit (init_module only)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "fentry/security_kernel_post_read_file + tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "kprobe/security_kernel_post_read_file + tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "tracepoint/syscalls/sys_{enter,exit}_init_module (init_module only)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
+		{Name: "raw_tracepoint/sys_exit (init_module only: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
 	},
 	event.IDModuleImageCaptured: { // bpf/module.bpf.c
 		{Name: "sensor (module_image_chunk reassembled)"},

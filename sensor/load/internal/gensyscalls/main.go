@@ -1,8 +1,8 @@
 // Command gensyscalls writes the x86_64 syscall number tables of both sides
 // of the sensor from one source, golang.org/x/sys/unix's SYS_* constants (the
 // version go.mod pins): bpf/lib/syscall_nr.h for the BPF programs, which
-// switch on numbers, and sensor/load/syscalls_amd64.go for the loader, which fills
-// the dispatch tables by name.
+// switch on numbers, and sensor/load/syscalls_amd64.go for the loader, which
+// checks the syscall names of the probe table against it.
 //
 // Run from the sensor folder by go generate.
 package main
