@@ -31,7 +31,7 @@ type IouringInodeKey struct {
 	_   structs.HostLayout
 	Ino uint64
 	Dev uint32
-	Pad uint32
+	Gen uint32
 }
 
 type IouringInodeWrite struct {

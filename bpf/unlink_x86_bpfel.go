@@ -17,7 +17,7 @@ type UnlinkInodeKey struct {
 	_   structs.HostLayout
 	Ino uint64
 	Dev uint32
-	Pad uint32
+	Gen uint32
 }
 
 type UnlinkInodeWrite struct {

@@ -46,10 +46,13 @@
  * its bytes got there (write, copy_file_range, sendfile, splice, a shared
  * mapping, a reflink): all of them need a file opened for writing first. An
  * LRU map, so a busy host forgets the oldest writes, never fails a lookup. */
+/* An inode number is reused once its file is gone: the generation the file
+ * system gives each new inode (ext4, tmpfs, xfs...) keeps a new file from
+ * inheriting the facts of an old one with the same number. */
 struct inode_key {
 	__u64 ino;
 	__u32 dev; /* stat(2) encoding */
-	__u32 pad;
+	__u32 gen; /* i_generation */
 };
 
 struct inode_write {
@@ -70,7 +73,7 @@ static __always_inline void inode_key_of(struct inode *ino, struct inode_key *k)
 {
 	k->ino = BPF_CORE_READ(ino, i_ino);
 	k->dev = user_dev(BPF_CORE_READ(ino, i_sb, s_dev));
-	k->pad = 0;
+	k->gen = BPF_CORE_READ(ino, i_generation);
 }
 
 /* note_write_open remembers f's inode when f is a regular file opened for
