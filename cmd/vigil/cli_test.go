@@ -216,7 +216,13 @@ func TestRulesExplain(t *testing.T) {
 			t.Errorf("explain fileless-exec lacks %q:\n%s", w, out)
 		}
 	}
-	out, _, err = runVigil(t, "rules", "explain", "self-deleting-program")
+	// every shipped signature is on the fast path: one of the user's is not
+	// (arithmetic on two arguments is nothing the derivation follows)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "off.rego"), []byte(offFastPathRule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runVigil(t, "rules", "explain", "test-off-fast-path", "--rules", dir)
 	if err != nil || !strings.Contains(out, "fast path: no") || !strings.Contains(out, "why: ") {
 		t.Errorf("explain of a signature off the fast path: %v\n%s", err, out)
 	}
@@ -233,16 +239,36 @@ func TestRulesExplain(t *testing.T) {
 	if _, _, err := runVigil(t, "rules", "explain", "no-such-signature"); err == nil || !strings.Contains(err.Error(), "no-such-signature") {
 		t.Errorf("explain of an unknown id: %v", err)
 	}
-	out, _, err = runVigil(t, "rules", "list")
+	out, _, err = runVigil(t, "rules", "list", "--rules", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := regexp.MustCompile(`(?m)^(\S+)\s.*\s(yes|no)\s+signatures/`)
+	fast := regexp.MustCompile(`(?m)^(\S+)\s.*\s(yes|no)\s+\S+\.rego:`)
 	marks := map[string]string{}
 	for _, m := range fast.FindAllStringSubmatch(out, -1) {
 		marks[m[1]] = m[2]
 	}
-	if marks["fileless-exec"] != "yes" || marks["self-deleting-program"] != "no" {
-		t.Errorf("rules list FAST column: fileless-exec %q, self-deleting-program %q:\n%s", marks["fileless-exec"], marks["self-deleting-program"], out)
+	if marks["fileless-exec"] != "yes" || marks["self-deleting-program"] != "yes" || marks["test-off-fast-path"] != "no" {
+		t.Errorf("rules list FAST column: fileless-exec %q, self-deleting-program %q, test-off-fast-path %q:\n%s",
+			marks["fileless-exec"], marks["self-deleting-program"], marks["test-off-fast-path"], out)
 	}
 }
+
+const offFastPathRule = `package vigil.signatures.off_fast_path
+
+metadata := {
+	"id": "test-off-fast-path",
+	"name": "A write larger than twice its offset",
+	"version": "1.0.0",
+	"severity": "low",
+	"description": "Arithmetic on two arguments: nothing the derivation follows.",
+	"tactics": ["TA0005"],
+	"techniques": ["T1070"],
+	"tags": ["test"],
+	"events": ["vfs_write"],
+}
+
+finding contains {"count": input.args.count} if {
+	input.args.count > 2 * input.args.pos
+}
+`
