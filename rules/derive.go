@@ -504,17 +504,8 @@ func (d *deriver) negation(expr *ast.Expr, e *env) (dnf, bool) {
 		if !ok {
 			return dnfTrue, false
 		}
-		for _, c := range coll {
-			switch cv := c.(type) {
-			case ast.Set:
-				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
-			case *ast.Array:
-				cv.Foreach(func(t *ast.Term) { cs = append(cs, t.Value) })
-			case ast.Object:
-				cv.Foreach(func(_, t *ast.Term) { cs = append(cs, t.Value) })
-			default:
-				return dnfTrue, false
-			}
+		if cs, ok = constElements(coll); !ok {
+			return dnfTrue, false
 		}
 	} else {
 		if c, ok := x.consts(); ok {
@@ -1054,18 +1045,11 @@ func constIndex(v ast.Value, keys []*ast.Term, e *env) ([]ast.Value, bool) {
 		}
 		for _, c := range cur {
 			if kv == nil {
-				switch cv := c.(type) {
-				case *ast.Array:
-					for i := range cv.Len() {
-						next = append(next, cv.Elem(i).Value)
-					}
-				case ast.Set:
-					cv.Foreach(func(t *ast.Term) { next = append(next, t.Value) })
-				case ast.Object:
-					cv.Foreach(func(_, t *ast.Term) { next = append(next, t.Value) })
-				default:
+				elems, ok := constElements([]ast.Value{c})
+				if !ok {
 					return nil, false
 				}
+				next = append(next, elems...)
 				continue
 			}
 			got, err := c.Find(ast.Ref{ast.NewTerm(kv)})
@@ -1818,18 +1802,9 @@ func (d *deriver) builtin(name string, args []aval) (aval, dnf) {
 		if !ok {
 			return unknownVal, dnfTrue
 		}
-		var elems []ast.Value
-		for _, c := range coll {
-			switch cv := c.(type) {
-			case ast.Set:
-				cv.Foreach(func(t *ast.Term) { elems = append(elems, t.Value) })
-			case *ast.Array:
-				cv.Foreach(func(t *ast.Term) { elems = append(elems, t.Value) })
-			case ast.Object:
-				cv.Foreach(func(_, t *ast.Term) { elems = append(elems, t.Value) })
-			default:
-				return unknownVal, dnfTrue
-			}
+		elems, ok := constElements(coll)
+		if !ok {
+			return unknownVal, dnfTrue
 		}
 		return unknownVal, testEach(args[0], func(s vsrc) dnf { return eqTest(s, elems) })
 	case "neq":
@@ -3011,4 +2986,23 @@ func (a dnf) simplify() dnf {
 		}
 	}
 	return out
+}
+
+// constElements returns the elements of constant collections (set, array or
+// object values, in order), or false when one of them is not a collection.
+func constElements(colls []ast.Value) ([]ast.Value, bool) {
+	var out []ast.Value
+	for _, c := range colls {
+		switch cv := c.(type) {
+		case ast.Set:
+			cv.Foreach(func(t *ast.Term) { out = append(out, t.Value) })
+		case *ast.Array:
+			cv.Foreach(func(t *ast.Term) { out = append(out, t.Value) })
+		case ast.Object:
+			cv.Foreach(func(_, t *ast.Term) { out = append(out, t.Value) })
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
