@@ -261,14 +261,7 @@ func BenchmarkEvaluateExec(b *testing.B) {
 			execs = append(execs, ev)
 		}
 	}
-	set, err := rules.Load(rules.LoadOptions{Builtin: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := New(set, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng := builtinEngine(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -276,4 +269,18 @@ func BenchmarkEvaluateExec(b *testing.B) {
 		eng.Evaluate(ctx, execs[i%len(execs)])
 		i++
 	}
+}
+
+// builtinEngine is an engine with the shipped signatures and no log.
+func builtinEngine(tb testing.TB) *Engine {
+	tb.Helper()
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eng, err := New(set, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return eng
 }

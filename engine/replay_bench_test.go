@@ -316,14 +316,7 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkReplay spends most of its time in the baselines.
 func BenchmarkReplayVigil(b *testing.B) {
 	lines := corpusMapped(b)
-	set, err := rules.Load(rules.LoadOptions{Builtin: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := New(set, Options{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng := builtinEngine(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	var n int

@@ -2106,16 +2106,12 @@ func lowerSubstring(s vsrc) bool {
 // lowerContainsTest: the field holds a piece that lowers to one of strs
 // (what any string test of lower(field), cut to a substring, implies).
 func lowerContainsTest(s vsrc, strs []string) dnf {
-	var alts []string
-	for _, str := range strs {
-		if str == "" {
-			return dnfTrue
-		}
-		re, ok := lowerPreimage(str)
-		if !ok {
-			return dnfTrue
-		}
-		alts = append(alts, re)
+	if slices.Contains(strs, "") {
+		return dnfTrue
+	}
+	alts, ok := lowerPreimages(strs)
+	if !ok {
+		return dnfTrue
 	}
 	if len(alts) == 0 {
 		return dnfNever()
@@ -2188,6 +2184,20 @@ func allKind(a aval, kind string) bool {
 		}
 	}
 	return true
+}
+
+// lowerPreimages is lowerPreimage of each of strs, or false when one has
+// none.
+func lowerPreimages(strs []string) ([]string, bool) {
+	alts := make([]string, 0, len(strs))
+	for _, str := range strs {
+		re, ok := lowerPreimage(str)
+		if !ok {
+			return nil, false
+		}
+		alts = append(alts, re)
+	}
+	return alts, true
 }
 
 // lowerPreimage returns a regular expression matching exactly the strings
@@ -2308,13 +2318,9 @@ func xfEqTest(s vsrc, strs []string) dnf {
 	case slices.Equal(s.xf, []string{"lower"}):
 		// lower(f) == s: each character of f lowers to s's; for ASCII s, a
 		// class of the runes that lower to each character
-		var alts []string
-		for _, str := range strs {
-			re, ok := lowerPreimage(str)
-			if !ok {
-				return dnfTrue
-			}
-			alts = append(alts, re)
+		alts, ok := lowerPreimages(strs)
+		if !ok {
+			return dnfTrue
 		}
 		if len(alts) == 0 {
 			return dnfNever()
