@@ -20,6 +20,12 @@ type jsonDoc struct {
 	top  []jkv
 	sub  []jkv // the keys of indexed objects under top, contiguous per object
 	ok   bool
+	// plan, when set, replaces the index: only the keys it lists were
+	// recorded (slots), every other value skipped (newPlannedDoc)
+	plan             *jplan
+	slots            []jslot
+	objStart, objEnd int // the top-level object
+	memo             *scanMemo
 }
 
 // jkv is one key of an indexed object and the span of its value; sub holds
@@ -206,25 +212,7 @@ func skipValue(data []byte, i int) (int, bool) {
 	case c == '"':
 		return skipString(data, i)
 	case c == '{' || c == '[':
-		depth := 0
-		for j := i; j < len(data); j++ {
-			switch data[j] {
-			case '"':
-				end, ok := skipString(data, j)
-				if !ok {
-					return 0, false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return 0, false
+		return skipContainer(data, i)
 	default:
 		j := i
 		for j < len(data) {
@@ -327,6 +315,9 @@ func zeroDefault(path []seg) (mval, bool) {
 func (d *jsonDoc) lookupPlain(path []seg, fn func(mval) bool) bool {
 	if !d.ok {
 		return false // not one well-formed JSON object: nothing to read
+	}
+	if d.plan != nil {
+		return d.lookupPlanned(path, fn)
 	}
 	kvs, subOK := d.top, true
 	for pi, sg := range path {
