@@ -185,6 +185,17 @@ func skipString(data []byte, i int) (int, bool) {
 		return 0, false
 	}
 	j := i + 1
+	// most strings of an event are short: look at the first bytes one by
+	// one before calling IndexByte
+short:
+	for lim := min(len(data), j+24); j < lim; j++ {
+		switch data[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			break short // escapes: the quotes below count backslashes
+		}
+	}
 	for {
 		k := bytes.IndexByte(data[j:], '"')
 		if k < 0 {

@@ -280,12 +280,21 @@ func FuzzSkipContainer(f *testing.F) {
 		f.Add(l)
 	}
 	f.Add([]byte(`["a\\\"]",{"b":"\\"}]`))
+	f.Add([]byte(`"0123456789012345678901\\\"x\\"`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkSkip(t, data) })
 }
 
 func checkSkip(t *testing.T, data []byte) {
 	t.Helper()
 	for i, c := range data {
+		if c == '"' {
+			gotEnd, gotOK := skipString(data, i)
+			wantEnd, wantOK := skipStringBytes(data, i)
+			if gotEnd != wantEnd || gotOK != wantOK {
+				t.Fatalf("at %d: skipString %d %v, byte loop %d %v\n%q", i, gotEnd, gotOK, wantEnd, wantOK, data)
+			}
+			continue
+		}
 		if c != '{' && c != '[' {
 			continue
 		}
@@ -295,6 +304,19 @@ func checkSkip(t *testing.T, data []byte) {
 			t.Fatalf("at %d: skipContainer %d %v, byte loop %d %v\n%q", i, gotEnd, gotOK, wantEnd, wantOK, data)
 		}
 	}
+}
+
+// skipStringBytes is the byte-by-byte reference for a string.
+func skipStringBytes(data []byte, i int) (int, bool) {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
 }
 
 // skipBytes is the byte-by-byte reference: strings end at an unescaped
