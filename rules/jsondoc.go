@@ -245,6 +245,11 @@ func valueAt(data []byte, i, end int) mval {
 	}
 	switch data[i] {
 	case '"':
+		if end-i >= 2 && end <= len(data) && data[end-1] == '"' {
+			if b := data[i+1 : end-1]; plainASCII(b) {
+				return mval{kind: 's', s: unsafe.String(unsafe.SliceData(b), len(b))}
+			}
+		}
 		s, _, ok := readString(data, i)
 		if !ok {
 			return mval{kind: 'x'}

@@ -511,3 +511,22 @@ func (m *scanMemo) put(data []byte, i, end int, ok bool, r *jreq, sub []jslot) {
 		e.sub = append(e.sub, sl)
 	}
 }
+
+// plainASCII reports whether b is printable ASCII without backslashes (a
+// string's bytes that read as they are), eight bytes at a time.
+func plainASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// a high bit, a byte below 0x20 or a backslash
+		if x&msb != 0 || (x-lsb*0x20)&^x&msb != 0 || bytesEq(x, '\\') != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

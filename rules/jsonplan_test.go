@@ -281,6 +281,7 @@ func FuzzSkipContainer(f *testing.F) {
 	}
 	f.Add([]byte(`["a\\\"]",{"b":"\\"}]`))
 	f.Add([]byte(`"0123456789012345678901\\\"x\\"`))
+	f.Add([]byte("\"abc\x01defghijk\xc3\xa9\\u0041\""))
 	f.Fuzz(func(t *testing.T, data []byte) { checkSkip(t, data) })
 }
 
@@ -292,6 +293,19 @@ func checkSkip(t *testing.T, data []byte) {
 			wantEnd, wantOK := skipStringBytes(data, i)
 			if gotEnd != wantEnd || gotOK != wantOK {
 				t.Fatalf("at %d: skipString %d %v, byte loop %d %v\n%q", i, gotEnd, gotOK, wantEnd, wantOK, data)
+			}
+			if gotOK {
+				// the value read is the string readString reads
+				v := valueAt(data, i, gotEnd)
+				str, _, ok := readString(data, i)
+				if want := (mval{kind: 's', s: str}); !ok {
+					want = mval{kind: 'x'}
+					if v != want {
+						t.Fatalf("at %d: valueAt %+v, readString fails\n%q", i, v, data)
+					}
+				} else if v != want {
+					t.Fatalf("at %d: valueAt %+v, readString %q\n%q", i, v, str, data)
+				}
 			}
 			continue
 		}
