@@ -312,7 +312,9 @@ func (e *Engine) admit(sel *selecting, sigs []*rules.Signature) bool {
 // condition admitted it run Rego. An error means data is not a valid event
 // (the caller counts it): JSON that is not an object with a string name
 // and host, or, for an admitted event, what decoding reports. A rejected
-// event is checked for JSON syntax only.
+// event is checked for JSON structure only: one object whose strings end
+// and whose brackets balance, the keys the conditions read well formed
+// (EvaluateMessage with validate decodes it all the same).
 func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, error) {
 	_, fs, err := e.EvaluateMessage(ctx, data, false, nil)
 	return fs, err

@@ -9,12 +9,14 @@ import (
 )
 
 // jsonDoc reads fields out of one event's JSON form without decoding it:
-// the matcher's view of a NATS payload or capture line. It indexes the keys
-// of the top-level object and of the objects directly under it (process,
-// args) in one pass over the bytes, skipping everything else; deeper
-// fields are found by scanning from there. Duplicate keys resolve to the
-// last one, as encoding/json does. Malformed JSON reads as missing fields;
-// the event's full decoding reports it.
+// the matcher's view of a NATS payload or capture line. An event in the
+// producer's layout (its name first) is read by the plan of its kind
+// (newPlannedDoc: only the keys its conditions read are recorded). Any
+// other is indexed: the keys of the top-level object and of the objects
+// directly under it (process, args) in one pass over the bytes, skipping
+// everything else. Deeper fields are found by scanning from there.
+// Duplicate keys resolve to the last one, as encoding/json does. Malformed
+// JSON reads as missing fields; the event's full decoding reports it.
 type jsonDoc struct {
 	data []byte
 	top  []jkv
