@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -81,10 +82,12 @@ func (c *planChecker) check(t testing.TB, data []byte) {
 	if again {
 		return // the matcher starts over with the index
 	}
-	if full.ok && !d.ok {
-		t.Fatalf("the planned reading refuses what the index reads\n%s", data)
+	// valid JSON is read both ways; on anything else they may differ in
+	// what they notice (no event decodes from it either way)
+	if json.Valid(data) && (!full.ok || !d.ok) {
+		t.Fatalf("valid JSON not read (index: %v, plan: %v)\n%s", full.ok, d.ok, data)
 	}
-	if !full.ok {
+	if !full.ok || !d.ok {
 		return
 	}
 	c.planned++
