@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -42,7 +43,7 @@ type jslot struct {
 func newPlan(paths [][]seg) *jplan {
 	p := &jplan{top: []jreq{{sg: nameSeg[0]}, {sg: hostSeg[0]}}}
 	for _, path := range paths {
-		if len(path) == 0 || path[0].kind != segKey {
+		if len(path) == 0 || path[0].kind != segKey || foldConflict(p.top, path[0]) {
 			continue // read by scanning the whole object (lookupPlanned)
 		}
 		r := findReq(p.top, path[0])
@@ -50,7 +51,7 @@ func newPlan(paths [][]seg) *jplan {
 			p.top = append(p.top, jreq{sg: path[0]})
 			r = &p.top[len(p.top)-1]
 		}
-		if len(path) < 2 || path[1].kind != segKey {
+		if len(path) < 2 || path[1].kind != segKey || foldConflict(r.sub, path[1]) {
 			continue
 		}
 		if findReq(r.sub, path[1]) == nil {
@@ -82,6 +83,19 @@ func findReq(reqs []jreq, sg seg) *jreq {
 		}
 	}
 	return nil
+}
+
+// foldConflict: reqs has a request other than sg's that a key of the JSON
+// could answer too (the same key matched the other way, case-folded or
+// exactly, or a key in another case). A key is recorded for one request
+// only: such a path is not planned.
+func foldConflict(reqs []jreq, sg seg) bool {
+	for _, r := range reqs {
+		if strings.EqualFold(r.sg.key, sg.key) && (r.sg.key != sg.key || r.sg.fold != sg.fold) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchReq returns the request a key of the JSON answers, or nil: every

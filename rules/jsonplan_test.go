@@ -365,3 +365,29 @@ func skipBytes(data []byte, i int) (int, bool) {
 	}
 	return 0, false
 }
+
+// TestPlanFoldConflicts: paths whose keys one JSON key could answer
+// together are read correctly (left out of the plan), as the index reads
+// them.
+func TestPlanFoldConflicts(t *testing.T) {
+	paths := [][]seg{parsePath("process.exe"), parsePath("process.Exe"), parsePath("args.Mode"), parsePath("args.mode")}
+	// a path whose second key is matched exactly under a folded parent
+	exact := parsePath("process.comm")
+	exact[1].fold = false
+	paths = append(paths, exact, parsePath("process.comm"))
+	p := newPlan(paths)
+	data := []byte(`{"name":"x","host":"h","process":{"EXE":"/a","Comm":"c","comm":"d"},"args":{"mode":1,"Mode":2}}`)
+	d, again := newPlannedDoc(data, p, nil, nil)
+	full := newJSONDoc(data, nil, nil)
+	if again || !d.ok || !full.ok {
+		t.Fatalf("not read: again=%v planned=%v index=%v", again, d.ok, full.ok)
+	}
+	for _, path := range paths {
+		var got, want []mval
+		d.eachRef(p.ref(path), func(v mval) bool { got = append(got, v); return false })
+		full.each(path, func(v mval) bool { want = append(want, v); return false })
+		if !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s (fold %v): planned %v, index %v", pathString(path), path[len(path)-1].fold, got, want)
+		}
+	}
+}
