@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,14 +157,6 @@ type counters struct {
 type loaded struct {
 	set      *rules.Set
 	counters map[*rules.Signature]*counters
-	// byName: per event name, the signatures selecting it (Set.ForEvent)
-	// with their counters, in the same order, found with one lookup
-	byName map[string]*selecting
-}
-
-type selecting struct {
-	all      []*rules.Signature
-	counters []*counters
 }
 
 // Engine evaluates signatures on events. Safe for concurrent use.
@@ -213,7 +206,7 @@ func New(set *rules.Set, opts Options) (*Engine, error) {
 func (e *Engine) prepare(set *rules.Set) *loaded {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	l := &loaded{set: set, counters: make(map[*rules.Signature]*counters, len(set.Signatures())), byName: map[string]*selecting{}}
+	l := &loaded{set: set, counters: make(map[*rules.Signature]*counters, len(set.Signatures()))}
 	for _, sig := range set.Signatures() {
 		c := e.byID[sig.ID]
 		if c == nil {
@@ -221,16 +214,6 @@ func (e *Engine) prepare(set *rules.Set) *loaded {
 			e.byID[sig.ID] = c
 		}
 		l.counters[sig] = c
-		for _, name := range sig.Events {
-			if l.byName[name] == nil {
-				l.byName[name] = &selecting{all: set.ForEvent(name)}
-			}
-		}
-	}
-	for _, sel := range l.byName {
-		for _, sig := range sel.all {
-			sel.counters = append(sel.counters, l.counters[sig])
-		}
 	}
 	return l
 }
@@ -261,19 +244,19 @@ func (e *Engine) Set() *rules.Set {
 func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 	e.events.Add(1)
 	l := e.cur.Load()
-	sel := l.byName[ev.Name]
-	if sel == nil {
+	all := l.set.ForEvent(ev.Name)
+	if len(all) == 0 {
 		e.unselected.Add(1)
 		return nil
 	}
 	input := rules.Input(ev)
-	sigs := sel.all
+	sigs := all
 	if !e.FullEval {
 		bp := sigBufs.Get().(*[]*rules.Signature)
 		defer sigBufs.Put(bp)
 		sigs = l.set.Matcher().MatchInput(ev.Name, input, (*bp)[:0])
 		*bp = sigs[:0]
-		if !e.admit(sel, sigs) {
+		if !e.admit(l, all, sigs) {
 			return nil
 		}
 	}
@@ -283,17 +266,13 @@ func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 var sigBufs = sync.Pool{New: func() any { s := make([]*rules.Signature, 0, 16); return &s }}
 
 // admit counts what the fast path decided; false when no signature is left.
-// sigs is what the matcher kept of sel.all, in its order.
-func (e *Engine) admit(sel *selecting, sigs []*rules.Signature) bool {
-	if n := len(sel.all) - len(sigs); n > 0 {
+func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
+	if n := len(all) - len(sigs); n > 0 {
 		e.skipped.Add(uint64(n))
-		j := 0
-		for i, s := range sel.all {
-			if j < len(sigs) && sigs[j] == s {
-				j++
-				continue
+		for _, s := range all {
+			if !slices.Contains(sigs, s) {
+				l.counters[s].skipped.Add(1)
 			}
-			sel.counters[i].skipped.Add(1)
 		}
 	}
 	if len(sigs) == 0 {
@@ -370,12 +349,12 @@ func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool
 		}
 	}
 	e.events.Add(1)
-	sel := l.byName[name]
-	if sel == nil {
+	all := l.set.ForEvent(name)
+	if len(all) == 0 {
 		e.unselected.Add(1)
 		return name, nil, nil
 	}
-	if !e.admit(sel, sigs) {
+	if !e.admit(l, all, sigs) {
 		return name, nil, nil
 	}
 	return name, e.run(ctx, l, sigs, ev, rules.Input(ev)), nil
