@@ -306,15 +306,6 @@ func newMatcher(sigs []*Signature) *Matcher {
 			b.em.sigs = append(b.em.sigs, ms)
 		}
 	}
-	// within an alternative (a conjunction) the cheap tests go first:
-	// a costly one runs only for events the cheap ones let through
-	for _, em := range m.events {
-		for i := range em.sigs {
-			for _, alt := range em.sigs[i].alts {
-				slices.SortStableFunc(alt, func(a, b int) int { return em.groupOf[a].cost() - em.groupOf[b].cost() })
-			}
-		}
-	}
 	m.base = newPlan(nil)
 	for _, em := range m.events {
 		var paths [][]seg
@@ -455,34 +446,6 @@ func (g *fieldGroup) add(id int, t event.Test) {
 		// an op this matcher does not know holds (wider: sound)
 		g.always = append(g.always, id)
 	}
-}
-
-// cost ranks what testing the group takes: a lookup in a hash set, trie
-// or mask (0), substrings (1), a literal-set expression (2), a regular
-// expression behind a literal prefilter or a test reading two fields (3),
-// any other regular expression (4).
-func (g *fieldGroup) cost() int {
-	switch {
-	case g.eqField != nil || g.ne != nil:
-		return 3
-	case len(g.regex) > 0:
-		c := 2
-		for _, r := range g.regex {
-			for _, re := range r.res {
-				switch re.(type) {
-				case *litMatcher:
-				case *prefiltered:
-					c = max(c, 3)
-				default:
-					c = 4
-				}
-			}
-		}
-		return c
-	case len(g.contains) > 0:
-		return 1
-	}
-	return 0
 }
 
 // test marks the group's atoms that v meets.
