@@ -18,9 +18,8 @@ import (
 // per event name, the distinct tests of all signatures grouped by field
 // (a hash set for equalities, a trie for prefixes and one for suffixes, bit
 // masks and bounds), each field read and tested once and only when some
-// signature's alternative needs it, the cheap tests of an alternative
-// first. It answers which signatures an event may interest; only those run
-// Rego. Safe for concurrent use.
+// signature's alternative needs it. It answers which signatures an event
+// may interest; only those run Rego. Safe for concurrent use.
 type Matcher struct {
 	events map[string]*eventMatcher
 	// base is the plan for events no signature selects: their name and
