@@ -42,6 +42,8 @@ test: build ## go vet, all Go tests (root-only tests run as root), vigil test ov
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./engine/
 	@# the literal-set matcher says what regexp says, on any pattern and text
 	$(GO) test -run '^$$' -fuzz '^FuzzLiteralMatcher$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./rules/
+	@# the planned reading of an event's JSON reads what the full index reads
+	$(GO) test -run '^$$' -fuzz '^FuzzPlannedDoc$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./rules/
 	./$(BIN) test
 
 .PHONY: run

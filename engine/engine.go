@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,6 +156,14 @@ type counters struct {
 type loaded struct {
 	set      *rules.Set
 	counters map[*rules.Signature]*counters
+	// byName: per event name, the signatures selecting it (Set.ForEvent)
+	// with their counters, in the same order, found with one lookup
+	byName map[string]*selecting
+}
+
+type selecting struct {
+	all      []*rules.Signature
+	counters []*counters
 }
 
 // Engine evaluates signatures on events. Safe for concurrent use.
@@ -206,7 +213,7 @@ func New(set *rules.Set, opts Options) (*Engine, error) {
 func (e *Engine) prepare(set *rules.Set) *loaded {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	l := &loaded{set: set, counters: make(map[*rules.Signature]*counters, len(set.Signatures()))}
+	l := &loaded{set: set, counters: make(map[*rules.Signature]*counters, len(set.Signatures())), byName: map[string]*selecting{}}
 	for _, sig := range set.Signatures() {
 		c := e.byID[sig.ID]
 		if c == nil {
@@ -214,6 +221,16 @@ func (e *Engine) prepare(set *rules.Set) *loaded {
 			e.byID[sig.ID] = c
 		}
 		l.counters[sig] = c
+		for _, name := range sig.Events {
+			if l.byName[name] == nil {
+				l.byName[name] = &selecting{all: set.ForEvent(name)}
+			}
+		}
+	}
+	for _, sel := range l.byName {
+		for _, sig := range sel.all {
+			sel.counters = append(sel.counters, l.counters[sig])
+		}
 	}
 	return l
 }
@@ -244,19 +261,19 @@ func (e *Engine) Set() *rules.Set {
 func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 	e.events.Add(1)
 	l := e.cur.Load()
-	all := l.set.ForEvent(ev.Name)
-	if len(all) == 0 {
+	sel := l.byName[ev.Name]
+	if sel == nil {
 		e.unselected.Add(1)
 		return nil
 	}
 	input := rules.Input(ev)
-	sigs := all
+	sigs := sel.all
 	if !e.FullEval {
 		bp := sigBufs.Get().(*[]*rules.Signature)
 		defer sigBufs.Put(bp)
 		sigs = l.set.Matcher().MatchInput(ev.Name, input, (*bp)[:0])
 		*bp = sigs[:0]
-		if !e.admit(l, all, sigs) {
+		if !e.admit(sel, sigs) {
 			return nil
 		}
 	}
@@ -266,13 +283,17 @@ func (e *Engine) Evaluate(ctx context.Context, ev *event.Event) []Finding {
 var sigBufs = sync.Pool{New: func() any { s := make([]*rules.Signature, 0, 16); return &s }}
 
 // admit counts what the fast path decided; false when no signature is left.
-func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
-	if n := len(all) - len(sigs); n > 0 {
+// sigs is what the matcher kept of sel.all, in its order.
+func (e *Engine) admit(sel *selecting, sigs []*rules.Signature) bool {
+	if n := len(sel.all) - len(sigs); n > 0 {
 		e.skipped.Add(uint64(n))
-		for _, s := range all {
-			if !slices.Contains(sigs, s) {
-				l.counters[s].skipped.Add(1)
+		j := 0
+		for i, s := range sel.all {
+			if j < len(sigs) && sigs[j] == s {
+				j++
+				continue
 			}
+			sel.counters[i].skipped.Add(1)
 		}
 	}
 	if len(sigs) == 0 {
@@ -291,7 +312,9 @@ func (e *Engine) admit(l *loaded, all, sigs []*rules.Signature) bool {
 // condition admitted it run Rego. An error means data is not a valid event
 // (the caller counts it): JSON that is not an object with a string name
 // and host, or, for an admitted event, what decoding reports. A rejected
-// event is checked for JSON syntax only.
+// event is checked for JSON structure only: one object whose strings end
+// and whose brackets balance, the keys the conditions read well formed
+// (EvaluateMessage with validate decodes it all the same).
 func (e *Engine) EvaluateJSON(ctx context.Context, data []byte) ([]Finding, error) {
 	_, fs, err := e.EvaluateMessage(ctx, data, false, nil)
 	return fs, err
@@ -347,12 +370,12 @@ func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool
 		}
 	}
 	e.events.Add(1)
-	all := l.set.ForEvent(name)
-	if len(all) == 0 {
+	sel := l.byName[name]
+	if sel == nil {
 		e.unselected.Add(1)
 		return name, nil, nil
 	}
-	if !e.admit(l, all, sigs) {
+	if !e.admit(sel, sigs) {
 		return name, nil, nil
 	}
 	return name, e.run(ctx, l, sigs, ev, rules.Input(ev)), nil

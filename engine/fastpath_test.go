@@ -409,3 +409,39 @@ func TestEvaluateJSONAgreesWithFullRego(t *testing.T) {
 		t.Errorf("the fast path turned nothing away: %+v", st)
 	}
 }
+
+// TestPerSignatureSkippedCounts: every event a signature selects is either
+// evaluated by it or counted as skipped by it, signature by signature.
+func TestPerSignatureSkippedCounts(t *testing.T) {
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected := map[string]uint64{}
+	lines := append(corpusLines(t, 7), fixtureEvents(t)...)
+	for _, l := range lines {
+		name, _, err := eng.EvaluateMessage(context.Background(), l, false, nil)
+		if err != nil {
+			continue
+		}
+		for _, sig := range set.ForEvent(name) {
+			selected[sig.ID]++
+		}
+	}
+	st := eng.Stats()
+	some := false
+	for _, sig := range set.Signatures() {
+		ps := st.PerSignature[sig.ID]
+		if ps.Evaluations+ps.Skipped != selected[sig.ID] {
+			t.Errorf("%s: %d evaluations and %d skipped, %d events select it", sig.ID, ps.Evaluations, ps.Skipped, selected[sig.ID])
+		}
+		some = some || (ps.Skipped > 0 && ps.Evaluations > 0)
+	}
+	if !some {
+		t.Error("no signature both skipped and evaluated events: the test proves little")
+	}
+}

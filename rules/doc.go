@@ -15,7 +15,11 @@
 // tests an event must meet for the signature to be able to fire. Matcher
 // tests the conditions of every signature of a set together, on an event's
 // JSON bytes or on its Rego input, so the engine runs Rego only where it
-// can matter; Set.Interest hands the same conditions to the sensor. The
+// can matter. On JSON it reads only the keys the conditions of the event's
+// kind read (jsonplan.go: everything else is skipped eight bytes at a
+// time, and a process object met in the last few events is recognised by
+// its bytes instead of being walked again). Set.Interest hands the same
+// conditions to the sensor. The
 // analysis is sound by construction (what it cannot express constrains
 // nothing), and the engine's differential tests and fuzz target hold it
 // to that against Rego itself.

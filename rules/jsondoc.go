@@ -9,17 +9,25 @@ import (
 )
 
 // jsonDoc reads fields out of one event's JSON form without decoding it:
-// the matcher's view of a NATS payload or capture line. It indexes the keys
-// of the top-level object and of the objects directly under it (process,
-// args) in one pass over the bytes, skipping everything else; deeper
-// fields are found by scanning from there. Duplicate keys resolve to the
-// last one, as encoding/json does. Malformed JSON reads as missing fields;
-// the event's full decoding reports it.
+// the matcher's view of a NATS payload or capture line. An event in the
+// producer's layout (its name first) is read by the plan of its kind
+// (newPlannedDoc: only the keys its conditions read are recorded). Any
+// other is indexed: the keys of the top-level object and of the objects
+// directly under it (process, args) in one pass over the bytes, skipping
+// everything else. Deeper fields are found by scanning from there.
+// Duplicate keys resolve to the last one, as encoding/json does. Malformed
+// JSON reads as missing fields; the event's full decoding reports it.
 type jsonDoc struct {
 	data []byte
 	top  []jkv
 	sub  []jkv // the keys of indexed objects under top, contiguous per object
 	ok   bool
+	// plan, when set, replaces the index: only the keys it lists were
+	// recorded (slots), every other value skipped (newPlannedDoc)
+	plan             *jplan
+	slots            []jslot
+	objStart, objEnd int // the top-level object
+	memo             *scanMemo
 }
 
 // jkv is one key of an indexed object and the span of its value; sub holds
@@ -179,6 +187,17 @@ func skipString(data []byte, i int) (int, bool) {
 		return 0, false
 	}
 	j := i + 1
+	// most strings of an event are short: look at the first bytes one by
+	// one before calling IndexByte
+short:
+	for lim := min(len(data), j+24); j < lim; j++ {
+		switch data[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			break short // escapes: the quotes below count backslashes
+		}
+	}
 	for {
 		k := bytes.IndexByte(data[j:], '"')
 		if k < 0 {
@@ -206,25 +225,7 @@ func skipValue(data []byte, i int) (int, bool) {
 	case c == '"':
 		return skipString(data, i)
 	case c == '{' || c == '[':
-		depth := 0
-		for j := i; j < len(data); j++ {
-			switch data[j] {
-			case '"':
-				end, ok := skipString(data, j)
-				if !ok {
-					return 0, false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return 0, false
+		return skipContainer(data, i)
 	default:
 		j := i
 		for j < len(data) {
@@ -246,6 +247,11 @@ func valueAt(data []byte, i, end int) mval {
 	}
 	switch data[i] {
 	case '"':
+		if end-i >= 2 && end <= len(data) && data[end-1] == '"' {
+			if b := data[i+1 : end-1]; plainASCII(b) {
+				return mval{kind: 's', s: unsafe.String(unsafe.SliceData(b), len(b))}
+			}
+		}
 		s, _, ok := readString(data, i)
 		if !ok {
 			return mval{kind: 'x'}
@@ -327,6 +333,9 @@ func zeroDefault(path []seg) (mval, bool) {
 func (d *jsonDoc) lookupPlain(path []seg, fn func(mval) bool) bool {
 	if !d.ok {
 		return false // not one well-formed JSON object: nothing to read
+	}
+	if d.plan != nil {
+		return d.lookupPlanned(path, fn)
 	}
 	kvs, subOK := d.top, true
 	for pi, sg := range path {

@@ -22,7 +22,10 @@ import (
 // may interest; only those run Rego. Safe for concurrent use.
 type Matcher struct {
 	events map[string]*eventMatcher
-	pool   sync.Pool
+	// base is the plan for events no signature selects: their name and
+	// host
+	base *jplan
+	pool sync.Pool
 }
 
 type segKind uint8
@@ -88,6 +91,8 @@ type eventMatcher struct {
 	atoms   int
 	groupOf []*fieldGroup // by atom
 	paths   int           // distinct field paths (fieldGroup.pathID)
+	// plan: the keys of the event's JSON the conditions read
+	plan *jplan
 }
 
 // matchSig is one signature's condition for the event: always, or one of
@@ -101,6 +106,8 @@ type matchSig struct {
 // atomRef locates an atom in its group.
 type fieldGroup struct {
 	path []seg
+	// ref is path resolved against the event's plan (and eqRef eqField)
+	ref, eqRef *fieldRef
 	// pathID: groups on the same field share its values, read once per
 	// event (scratch.vals)
 	pathID int
@@ -296,6 +303,23 @@ func newMatcher(sigs []*Signature) *Matcher {
 				ms.alts = append(ms.alts, alt)
 			}
 			b.em.sigs = append(b.em.sigs, ms)
+		}
+	}
+	m.base = newPlan(nil)
+	for _, em := range m.events {
+		var paths [][]seg
+		for _, g := range em.groups {
+			paths = append(paths, g.path)
+			if g.eqField != nil {
+				paths = append(paths, g.eqField)
+			}
+		}
+		em.plan = newPlan(paths)
+		for _, g := range em.groups {
+			g.ref = em.plan.ref(g.path)
+			if g.eqField != nil {
+				g.eqRef = em.plan.ref(g.eqField)
+			}
 		}
 	}
 	return m
@@ -560,16 +584,19 @@ type doc struct {
 	a ast.Value
 }
 
-func (d doc) each(path []seg, fn func(mval) bool) bool {
+func (d doc) each(r *fieldRef, fn func(mval) bool) bool {
 	if d.j != nil {
-		return d.j.each(path, fn)
+		return d.j.eachRef(r, fn)
 	}
-	return astEach(d.a, path, fn)
+	return astEach(d.a, r.path, fn)
 }
 
 type scratch struct {
 	st  []uint8
 	doc jsonDoc
+	// slots of a planned document (newPlannedDoc)
+	slots []jslot
+	memo  scanMemo
 	// vals[p]: the values of field path p, read (loaded[p]) at most once
 	// per event
 	vals   [][]mval
@@ -644,7 +671,7 @@ func (em *eventMatcher) evalGroupOf(a int, d doc, s *scratch) {
 	}
 	if !s.loaded[g.pathID] {
 		vs := s.vals[g.pathID][:0]
-		d.each(g.path, func(v mval) bool {
+		d.each(g.ref, func(v mval) bool {
 			vs = append(vs, v)
 			return false
 		})
@@ -679,7 +706,7 @@ func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
 	var buf [8]string
 	others := buf[:0]
 	held := false
-	d.each(g.eqField, func(v mval) bool {
+	d.each(g.eqRef, func(v mval) bool {
 		if v.kind != 's' {
 			held = true
 			return true
@@ -688,7 +715,7 @@ func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
 		return false
 	})
 	if !held && len(others) > 0 {
-		d.each(g.path, func(v mval) bool {
+		d.each(g.ref, func(v mval) bool {
 			held = v.kind != 's' || slices.Contains(others, v.s)
 			return held
 		})
@@ -705,7 +732,7 @@ func evalFieldEq(g *fieldGroup, d doc, st []uint8) {
 func evalNe(g *fieldGroup, d doc, st []uint8) {
 	id := g.atomIDs[0]
 	eq := false
-	d.each(g.path, func(v mval) bool {
+	d.each(g.ref, func(v mval) bool {
 		switch v.kind {
 		case 's':
 			eq = slices.Contains(g.ne.Strings, v.s)
@@ -741,9 +768,25 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 	if s == nil {
 		s = &scratch{}
 	}
-	s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
-	d := &s.doc
 	defer m.pool.Put(s)
+	planned := false
+	if name, ok := peekName(data); ok {
+		// the producer's layout: record only what the conditions of the
+		// event's kind read
+		plan := m.base
+		if em := m.events[name]; em != nil {
+			plan = em.plan
+		}
+		var again bool
+		top, sub := s.doc.top, s.doc.sub
+		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo)
+		s.slots, s.doc.top, s.doc.sub = s.doc.slots, top, sub
+		planned = !again
+	}
+	if !planned {
+		s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
+	}
+	d := &s.doc
 	if v, found := d.value(nameSeg); found && v.kind == 's' {
 		name, ok = v.s, true
 	}
