@@ -79,7 +79,9 @@ type replayItem struct {
 	line     int
 	data     []byte
 	err      error // the line is bad: reason
-	ev       *event.Event
+	name     string
+	host     string
+	ev       *event.Event // the decoded event when there are findings
 	findings []engine.Finding
 }
 
@@ -214,10 +216,7 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 			defer wg.Done()
 			for it := range items {
 				if it.err == nil {
-					it.ev, it.err = decodeLine(it.data)
-				}
-				if it.err == nil {
-					it.findings = eng.Evaluate(ctx, it.ev)
+					it.err = evaluateLine(ctx, eng, it)
 				}
 				results <- it
 			}
@@ -257,7 +256,7 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 			}
 			sum.events++
 			if nc != nil && f.publishEvents {
-				if err := nc.Publish(event.EventSubject(it.ev.Name, it.ev.Host), it.data); err != nil {
+				if err := nc.Publish(event.EventSubject(it.name, it.host), it.data); err != nil {
 					sum.publishErr++
 				}
 			}
@@ -313,19 +312,36 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	return nil
 }
 
-// decodeLine parses one capture line; the error says why it is not an event.
-func decodeLine(data []byte) (*event.Event, error) {
-	if len(data) == 0 {
-		return nil, errors.New("empty line")
+// evaluateLine evaluates one capture line on the engine's fast path, as a
+// running engine evaluates a NATS message: the conditions derived from the
+// signatures read the line's bytes and only the signatures they admit run
+// Rego. Every line is decoded all the same (without reflection), so that a
+// malformed line is reported whatever the signatures want; the error says
+// why the line is not an event.
+func evaluateLine(ctx context.Context, eng *engine.Engine, it *replayItem) error {
+	if len(it.data) == 0 {
+		return errors.New("empty line")
 	}
-	ev, err := event.Unmarshal(data)
-	if err != nil {
-		return nil, err
+	var unknown error
+	name, fs, err := eng.EvaluateMessage(ctx, it.data, true, func(name, host string) error {
+		if _, ok := event.Lookup(name); !ok {
+			unknown = fmt.Errorf("unknown event %q", name)
+			return unknown
+		}
+		it.host = host
+		return nil
+	})
+	switch {
+	case unknown != nil:
+		return unknown
+	case err != nil:
+		return err
 	}
-	if _, ok := event.Lookup(ev.Name); !ok {
-		return nil, fmt.Errorf("unknown event %q", ev.Name)
+	it.name, it.findings = name, fs
+	if len(fs) > 0 {
+		it.ev = fs[0].Event
 	}
-	return ev, nil
+	return nil
 }
 
 func newReplayBar(mode string, total int64, stderr io.Writer) *progressbar.ProgressBar {
