@@ -158,7 +158,8 @@ type Publisher struct {
 	published, acked, unacked, retried, dropped, publishErrs, marshalErrs, critical atomic.Uint64
 	replayed, spoolDropped, spooled                                                 atomic.Uint64
 	memBytes, inFlight                                                              atomic.Int64
-	byEvent                                                                         sync.Map     // event name -> *atomic.Uint64
+	byEvent                                                                         sync.Map // event name -> *atomic.Uint64
+	subjects                                                                        [event.IDLimit]atomic.Pointer[cachedSubject]
 	lastReport                                                                      atomic.Int64 // unix nanos of the last drop/error log
 }
 
@@ -394,20 +395,53 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		cp.Host = p.opts.Host
 		ev, host = &cp, cp.Host
 	}
-	data, err := ev.Marshal()
+	// Encoded in a reused buffer, kept at its exact size: a queued event
+	// holds its bytes only.
+	bp := encodeBuffers.Get().(*[]byte)
+	buf, err := ev.AppendJSON((*bp)[:0])
 	if err != nil {
+		encodeBuffers.Put(bp)
 		p.marshalErrs.Add(1)
 		p.report("marshalling an event", err, ev.Name)
 		return
 	}
+	data := append(make([]byte, 0, len(buf)), buf...)
+	if cap(buf) <= maxEncodeBuffer {
+		*bp = buf
+		encodeBuffers.Put(bp)
+	}
 	select {
-	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data, critical: critical}:
+	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical}:
 	default:
 		p.dropped.Add(1)
 		p.lost(ev.Name)
 		p.report("dropping events: the NATS publisher queue is full", nil, ev.Name)
 	}
 }
+
+// encodeBuffers are the buffers events are encoded in before they are
+// copied to their exact size; one that grew beyond maxEncodeBuffer (a huge
+// event) is left to the collector.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxEncodeBuffer = 64 << 10
+
+// subject is event.EventSubject(ev.Name, host), made once per event for
+// the publisher's own host (by event id; the name is checked, an event read
+// back from JSON may have none).
+func (p *Publisher) subject(ev *event.Event, host string) string {
+	if host != p.opts.Host || ev.ID == 0 || ev.ID >= event.IDLimit {
+		return event.EventSubject(ev.Name, host)
+	}
+	if c := p.subjects[ev.ID].Load(); c != nil && c.name == ev.Name {
+		return c.subject
+	}
+	c := &cachedSubject{name: ev.Name, subject: event.EventSubject(ev.Name, host)}
+	p.subjects[ev.ID].Store(c)
+	return c.subject
+}
+
+type cachedSubject struct{ name, subject string }
 
 func (p *Publisher) loop() {
 	defer close(p.done)
@@ -585,7 +619,7 @@ func (p *Publisher) canSend() bool {
 // takes it, else kept in order.
 func (p *Publisher) accept(m message) {
 	p.seq++
-	m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+	m.id = p.messageID()
 	waiting := p.mem.len() > 0 || p.spoolPending() > 0
 	if m.critical {
 		waiting = p.cmem.len() > 0
@@ -594,6 +628,12 @@ func (p *Publisher) accept(m message) {
 		return
 	}
 	p.buffer(m)
+}
+
+// messageID is the Nats-Msg-Id of the event numbered p.seq.
+func (p *Publisher) messageID() string {
+	var b [64]byte
+	return string(strconv.AppendUint(append(b[:0], p.idPrefix...), p.seq, 36))
 }
 
 // buffer keeps m until it can be sent: in memory while it fits, else in the
@@ -680,7 +720,7 @@ func (p *Publisher) next() (message, bool) {
 		m.subject, m.id, _ = strings.Cut(key, " ")
 		if m.id == "" {
 			p.seq++
-			m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+			m.id = p.messageID()
 		}
 		m.name = eventOfSubject(m.subject)
 		if err = sp.Done(); err == nil {

@@ -279,7 +279,7 @@ func TestPublisherAcksSurviveServerKill(t *testing.T) {
 	}
 }
 
-func createStream(t *testing.T, url string) {
+func createStream(t testing.TB, url string) {
 	t.Helper()
 	admin := connect(t, url)
 	js, _ := jetstream.New(admin)
@@ -333,7 +333,7 @@ func streamPids(t *testing.T, js jetstream.JetStream) map[uint32]int {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
