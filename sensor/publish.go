@@ -395,20 +395,11 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		cp.Host = p.opts.Host
 		ev, host = &cp, cp.Host
 	}
-	// Encoded in a reused buffer, kept at its exact size: a queued event
-	// holds its bytes only.
-	bp := encodeBuffers.Get().(*[]byte)
-	buf, err := ev.AppendJSON((*bp)[:0])
+	data, err := encodeEvent(ev)
 	if err != nil {
-		encodeBuffers.Put(bp)
 		p.marshalErrs.Add(1)
 		p.report("marshalling an event", err, ev.Name)
 		return
-	}
-	data := append(make([]byte, 0, len(buf)), buf...)
-	if cap(buf) <= maxEncodeBuffer {
-		*bp = buf
-		encodeBuffers.Put(bp)
 	}
 	select {
 	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical}:
@@ -425,6 +416,23 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 const maxEncodeBuffer = 64 << 10
+
+// encodeEvent is ev's JSON form, encoded in a reused buffer and kept at its
+// exact size: a queued event holds its bytes only.
+func encodeEvent(ev *event.Event) ([]byte, error) {
+	bp := encodeBuffers.Get().(*[]byte)
+	buf, err := ev.AppendJSON((*bp)[:0])
+	if err != nil {
+		encodeBuffers.Put(bp)
+		return nil, err
+	}
+	data := append(make([]byte, 0, len(buf)), buf...)
+	if cap(buf) <= maxEncodeBuffer {
+		*bp = buf
+		encodeBuffers.Put(bp)
+	}
+	return data, nil
+}
 
 // subject is event.EventSubject(ev.Name, host), made once per event for
 // the publisher's own host (by event id; the name is checked, an event read
