@@ -260,8 +260,10 @@ func (d *argDecoder) next(args map[string]any) error {
 		b = bytes.TrimRight(b, "\x00")
 		var out []string
 		if len(b) > 0 {
-			for _, s := range bytes.Split(b, []byte{0}) {
-				out = append(out, string(s))
+			out = make([]string, 0, bytes.Count(b, []byte{0})+2)
+			for len(b) > 0 {
+				s, rest, _ := bytes.Cut(b, []byte{0})
+				out, b = append(out, string(s)), rest
 			}
 		}
 		if truncated {

@@ -404,6 +404,7 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 	select {
 	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical}:
 	default:
+		eventBuffers.put(data)
 		p.dropped.Add(1)
 		p.lost(ev.Name)
 		p.report("dropping events: the NATS publisher queue is full", nil, ev.Name)
@@ -417,8 +418,10 @@ var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retu
 
 const maxEncodeBuffer = 64 << 10
 
-// encodeEvent is ev's JSON form, encoded in a reused buffer and kept at its
-// exact size: a queued event holds its bytes only.
+// encodeEvent is ev's JSON form, encoded in a reused buffer and kept in a
+// slice of about its size from eventBuffers: a queued event holds its bytes
+// only. The publisher puts the slice back once it is done with the event
+// (release).
 func encodeEvent(ev *event.Event) ([]byte, error) {
 	bp := encodeBuffers.Get().(*[]byte)
 	buf, err := ev.AppendJSON((*bp)[:0])
@@ -426,7 +429,7 @@ func encodeEvent(ev *event.Event) ([]byte, error) {
 		encodeBuffers.Put(bp)
 		return nil, err
 	}
-	data := append(make([]byte, 0, len(buf)), buf...)
+	data := append(eventBuffers.get(len(buf)), buf...)
 	if cap(buf) <= maxEncodeBuffer {
 		*bp = buf
 		encodeBuffers.Put(bp)
@@ -658,6 +661,7 @@ func (p *Publisher) buffer(m message) {
 	}
 	p.dropped.Add(1)
 	p.lost(m.name)
+	p.release(m)
 	p.report("dropping events: NATS does not take them and the memory buffer is full (--buffer-bytes; a --spool-dir takes more)", nil, m.name)
 }
 
@@ -724,7 +728,7 @@ func (p *Publisher) next() (message, bool) {
 	if err == nil {
 		// The record leaves the spool now; until acknowledged it is in
 		// memory (in flight, or back in front of the memory queue).
-		m := message{data: append([]byte(nil), data...), spooled: true}
+		m := message{data: append(eventBuffers.get(len(data)), data...), spooled: true}
 		m.subject, m.id, _ = strings.Cut(key, " ")
 		if m.id == "" {
 			p.seq++
@@ -777,11 +781,17 @@ func (p *Publisher) send(m message) bool {
 	}
 	p.publishErrs.Add(1)
 	p.lost(m.name)
+	p.release(m)
 	p.report("publishing an event", err, m.subject)
 	return true
 }
 
+// release gives m's bytes back to the pool: m was delivered (the NATS client
+// copied them), spooled or counted lost, and nothing refers to them.
+func (p *Publisher) release(m message) { eventBuffers.put(m.data) }
+
 func (p *Publisher) delivered(m message, acked bool) {
+	p.release(m)
 	p.published.Add(1)
 	if acked {
 		p.acked.Add(1)
@@ -828,6 +838,7 @@ func (p *Publisher) failHead(err error) {
 			m := p.popHead()
 			p.publishErrs.Add(1)
 			p.lost(m.name)
+			p.release(m)
 			p.report("the stream refused an event", err, m.subject)
 			return
 		}
@@ -849,7 +860,9 @@ func (p *Publisher) failHead(err error) {
 
 func (p *Publisher) toSpool(m message) {
 	sp := p.opts.Spool
-	if err := sp.Append(m.subject+" "+m.id, m.data); err != nil {
+	err := sp.Append(m.subject+" "+m.id, m.data) // a copy
+	p.release(m)
+	if err != nil {
 		p.spoolDropped.Add(1)
 		p.lost(m.name)
 		p.report("dropping events: the spool cannot take them", err, m.name)
@@ -900,6 +913,7 @@ func (p *Publisher) drain(tick <-chan time.Time) {
 	for _, m := range left {
 		p.dropped.Add(1)
 		p.lost(m.name)
+		p.release(m)
 	}
 	p.opts.Logger.Warn().Int("events", len(left)).Msg("stopping before NATS took every event: the rest is lost (counted as dropped; --spool-dir keeps them)")
 }
