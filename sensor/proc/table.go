@@ -55,10 +55,10 @@ type proc struct {
 	containerID       string
 	exitedAt          time.Time
 	seen              uint64 // the table's clock when last used: eviction order
-	// anc is the ancestry last built for this process's events; it
-	// stands while the table is unchanged (gen) and the event's header
-	// names the same parent.
-	anc ancestry
+	// kids is the ancestry that the events of this process's children
+	// carry (this process, its parent, ...): one list for all of them,
+	// which stands while the table is unchanged (gen).
+	kids ancestry
 	// ancestor is set once the process was listed in an ancestry: from
 	// then on, a change to it builds ancestries again (see changed).
 	ancestor bool
@@ -68,9 +68,8 @@ type proc struct {
 // shared by the events that carry it and never changed in place: a change
 // builds a new one.
 type ancestry struct {
-	gen         uint64 // Table.gen when built; 0: none
-	ppid, nsPid uint32 // where the chain started: the event's parent, and its own pid in its namespace
-	list        *event.SharedAncestors
+	gen  uint64 // Table.gen when built; 0: none
+	list *event.SharedAncestors
 }
 
 // Table keeps process context for enrichment.
@@ -284,7 +283,7 @@ func (t *Table) exit(ev *event.Event, a event.SchedProcessExitArgs) {
 	defer t.mu.Unlock()
 	if p := t.procs[ev.Process.HostPid]; p != nil {
 		p.exitedAt = time.Now()
-		p.anc = ancestry{} // its events are few now: not worth keeping
+		p.kids = ancestry{} // its children's events are few now: not worth keeping
 	}
 }
 
@@ -318,20 +317,24 @@ func (t *Table) Enrich(ev *event.Event) {
 		p.comm = pr.Comm
 		t.changed(p)
 	}
-	if p != nil && p.anc.gen == t.gen && p.anc.ppid == pr.HostPpid && p.anc.nsPid == pr.Pid {
-		// The common case: another event of a process whose ancestry
-		// did not change. (The ancestors' use clocks are not advanced:
-		// an ancestor evicted under pressure is read again from /proc.)
-		pr.ShareAncestors(p.anc.list)
+	if pr.HostPpid == 0 || pr.Pid == 1 {
+		pr.Ancestors = nil // the init of its pid namespace shows none
 		return
 	}
-	list := t.ancestors(pr.HostPpid, pr.Pid)
-	if p == nil {
-		pr.Ancestors = list
+	par := t.lookup(pr.HostPpid)
+	if par == nil {
+		pr.Ancestors = nil
 		return
 	}
-	p.anc = ancestry{gen: t.gen, ppid: pr.HostPpid, nsPid: pr.Pid, list: event.NewSharedAncestors(list)}
-	pr.ShareAncestors(p.anc.list)
+	if par.kids.gen != t.gen {
+		// The first event of a child since the table changed. (An
+		// ancestor above the parent is not marked used on the events
+		// that share the list: evicted under pressure, it is read again
+		// from /proc.)
+		list := t.ancestors(pr.HostPpid, pr.Pid) // may read processes from /proc: gen after
+		par.kids = ancestry{gen: t.gen, list: event.NewSharedAncestors(list)}
+	}
+	pr.ShareAncestors(par.kids.list)
 }
 
 // ancestors lists the processes up the parent chain from ppid (nearest

@@ -187,8 +187,8 @@ func TestCgroupCacheBounded(t *testing.T) {
 	}
 }
 
-// The ancestry is built once per process and shared by its events while
-// nothing it is made of changes; an ancestor's exec, its renaming, a new
+// The ancestry is built once per parent and shared by the events of its
+// children while nothing it is made of changes; an ancestor's exec, its renaming, a new
 // parent in the event's header or an ancestor forgotten builds it again.
 func TestAncestryCache(t *testing.T) {
 	pt := emptyTable(t, 0)
@@ -217,6 +217,11 @@ func TestAncestryCache(t *testing.T) {
 	want(second, "bash=/bin/bash", "init=/sbin/init")
 	if &first.Process.Ancestors[0] != &second.Process.Ancestors[0] {
 		t.Error("two events of an unchanged process built the ancestry twice")
+	}
+	pt.Update(forkEv(100, 201, false)) // a sibling: the table changed
+	third, sibling := open(200, 100, "cat"), open(201, 100, "bash")
+	if &third.Process.Ancestors[0] != &sibling.Process.Ancestors[0] {
+		t.Error("two children of one parent carry two copies of the same ancestry")
 	}
 	// a thread of a leaf process with a name of its own changes nothing
 	gen := pt.gen
