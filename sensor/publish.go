@@ -103,8 +103,9 @@ type PublishStats struct {
 // nats.go's PublishMsgAsync has). An event whose acknowledgement does not
 // come (the server died with it in the client's write buffer, the
 // connection dropped, or it timed out) is sent again, in order, with the
-// same id, so that the stream keeps one copy. Where none does (the server answers "no responders"), events go
-// out as core NATS messages, and the publisher asks again every second.
+// same id, so that the stream keeps one copy. Where none does (the server
+// answers "no responders"), events go out as core NATS messages, and the
+// publisher asks again every second.
 //
 // PublishCritical queues on a second queue, which that goroutine always
 // empties first: a critical event waits behind no backlog of routine ones.
