@@ -62,6 +62,9 @@ type Process struct {
 	// Ancestors lists the parent, grandparent, ... up to the init of the task's
 	// pid namespace (nearest first), as far as the process table knows them.
 	Ancestors []Ancestor `json:"ancestors,omitempty"`
+	// shared, when Ancestors is its list, has their JSON encoded once
+	// (ShareAncestors; the encoder's, not part of the JSON form).
+	shared *SharedAncestors
 }
 
 // Ancestor is one process up the parent chain of an event's process.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -87,10 +88,57 @@ func (p *Process) appendJSON(buf []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if len(p.Ancestors) > 0 {
+	if sh := p.shared; sh != nil && sh.is(p.Ancestors) {
+		sh.once.Do(sh.encode)
+		buf = append(buf, sh.json...)
+	} else {
+		buf = appendJSONAncestors(buf, p.Ancestors)
+	}
+	return append(buf, '}'), nil
+}
+
+// SharedAncestors is a list of ancestors that many events carry (the
+// sensor's process table keeps one per process until its ancestry
+// changes), with their JSON encoded once, the first time an event that
+// carries them is encoded. The list is never changed in place.
+type SharedAncestors struct {
+	list []Ancestor
+	once sync.Once
+	json []byte // what appendJSONAncestors writes for list
+}
+
+// NewSharedAncestors shares list; the caller does not change it after.
+func NewSharedAncestors(list []Ancestor) *SharedAncestors {
+	return &SharedAncestors{list: list}
+}
+
+// List is the shared list (nil when empty).
+func (s *SharedAncestors) List() []Ancestor { return s.list }
+
+// is tells whether list is the shared one (the same elements in memory):
+// an event whose Ancestors were set anew since is encoded in full.
+func (s *SharedAncestors) is(list []Ancestor) bool {
+	if len(list) != len(s.list) {
+		return false
+	}
+	return len(list) == 0 || &list[0] == &s.list[0]
+}
+
+func (s *SharedAncestors) encode() { s.json = appendJSONAncestors(nil, s.list) }
+
+// ShareAncestors sets p's ancestors to the shared list, so that encoding p
+// copies their JSON rather than writing it again.
+func (p *Process) ShareAncestors(s *SharedAncestors) {
+	p.Ancestors, p.shared = s.list, s
+}
+
+// appendJSONAncestors writes the "ancestors" member of a process object
+// (nothing when there are none).
+func appendJSONAncestors(buf []byte, ancestors []Ancestor) []byte {
+	if len(ancestors) > 0 {
 		buf = append(buf, `,"ancestors":[`...)
-		for i := range p.Ancestors {
-			a := &p.Ancestors[i]
+		for i := range ancestors {
+			a := &ancestors[i]
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -114,7 +162,7 @@ func (p *Process) appendJSON(buf []byte) ([]byte, error) {
 		}
 		buf = append(buf, ']')
 	}
-	return append(buf, '}'), nil
+	return buf
 }
 
 // appendJSONTime writes what time.Time.MarshalJSON does.

@@ -46,6 +46,37 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// Events that share their ancestors' list encode the same bytes as
+// json.Marshal, the shared JSON made once; an event whose Ancestors were
+// set anew after sharing is encoded from them, not from the stale copy.
+func TestSharedAncestorsJSON(t *testing.T) {
+	e := jsonSample()
+	sh := NewSharedAncestors(e.Process.Ancestors)
+	for _, list := range []*SharedAncestors{sh, NewSharedAncestors(nil)} {
+		for range 2 {
+			e.Process.ShareAncestors(list)
+			want, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("with shared ancestors %v:\n got %s\nwant %s", list.List(), got, want)
+			}
+		}
+	}
+	e.Process.ShareAncestors(sh)
+	cp := *e
+	cp.Process.Ancestors = []Ancestor{{Pid: 99, Comm: "other"}}
+	want, _ := json.Marshal(&cp)
+	if got, _ := cp.AppendJSON(nil); !bytes.Equal(got, want) {
+		t.Errorf("ancestors replaced after sharing:\n got %s\nwant %s", got, want)
+	}
+}
+
 func FuzzAppendJSONString(f *testing.F) {
 	for _, s := range []string{"", "plain", "<&>", "\u2028\u2029", "\xff", "a\x00b", "\"\\", "é漢字\U0001F600"} {
 		f.Add(s)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"github.com/vigil-sec/vigil/bpf"
@@ -144,7 +145,25 @@ type argDecoder struct {
 	ev   *event.Event
 }
 
-func (d *argDecoder) take(n int, what string) ([]byte, error) {
+// part names the bytes being read, for an error's message: built only
+// then, not for every argument that decodes.
+type part struct {
+	name   string
+	elem   int    // the element of a string array; -1: none
+	suffix string // " length", " count"
+}
+
+func (p part) String() string {
+	s := p.name
+	if p.elem >= 0 {
+		s += "[" + strconv.Itoa(p.elem) + "]"
+	}
+	return s + p.suffix
+}
+
+func named(name string) part { return part{name: name, elem: -1} }
+
+func (d *argDecoder) take(n int, what part) ([]byte, error) {
 	if n < 0 || d.off+n > len(d.raw) {
 		return nil, fmt.Errorf("%w: %s needs %d bytes, %d left", ErrBadArgument, what, n, len(d.raw)-d.off)
 	}
@@ -155,7 +174,7 @@ func (d *argDecoder) take(n int, what string) ([]byte, error) {
 
 func (d *argDecoder) next(args map[string]any) error {
 	le := binary.LittleEndian
-	hd, err := d.take(2, "argument header")
+	hd, err := d.take(2, named("argument header"))
 	if err != nil {
 		return err
 	}
@@ -173,37 +192,37 @@ func (d *argDecoder) next(args map[string]any) error {
 	var v any
 	switch event.ArgType(wire) {
 	case event.TypeInt32:
-		b, err := d.take(4, a.Name)
+		b, err := d.take(4, named(a.Name))
 		if err != nil {
 			return err
 		}
 		v = int64(int32(le.Uint32(b)))
 	case event.TypeUint32:
-		b, err := d.take(4, a.Name)
+		b, err := d.take(4, named(a.Name))
 		if err != nil {
 			return err
 		}
 		v = uint64(le.Uint32(b))
 	case event.TypeInt64:
-		b, err := d.take(8, a.Name)
+		b, err := d.take(8, named(a.Name))
 		if err != nil {
 			return err
 		}
 		v = int64(le.Uint64(b))
 	case event.TypeUint64:
-		b, err := d.take(8, a.Name)
+		b, err := d.take(8, named(a.Name))
 		if err != nil {
 			return err
 		}
 		v = le.Uint64(b)
 	case event.TypeBool:
-		b, err := d.take(1, a.Name)
+		b, err := d.take(1, named(a.Name))
 		if err != nil {
 			return err
 		}
 		v = b[0] != 0
 	case event.TypeString, event.TypeBytes:
-		b, err := d.lenPrefixed(a.Name)
+		b, err := d.lenPrefixed(named(a.Name))
 		if err != nil {
 			return err
 		}
@@ -213,7 +232,7 @@ func (d *argDecoder) next(args map[string]any) error {
 			v = bytes.Clone(b)
 		}
 	case event.TypeStrArray:
-		cb, err := d.take(2, a.Name+" count")
+		cb, err := d.take(2, part{name: a.Name, elem: -1, suffix: " count"})
 		if err != nil {
 			return err
 		}
@@ -223,7 +242,7 @@ func (d *argDecoder) next(args map[string]any) error {
 		}
 		out := make([]string, 0, n+1)
 		for j := 0; j < n; j++ {
-			b, err := d.lenPrefixed(fmt.Sprintf("%s[%d]", a.Name, j))
+			b, err := d.lenPrefixed(part{name: a.Name, elem: j})
 			if err != nil {
 				return err
 			}
@@ -234,15 +253,17 @@ func (d *argDecoder) next(args map[string]any) error {
 		}
 		v = out
 	case wireStrList:
-		b, err := d.lenPrefixed(a.Name)
+		b, err := d.lenPrefixed(named(a.Name))
 		if err != nil {
 			return err
 		}
 		b = bytes.TrimRight(b, "\x00")
 		var out []string
 		if len(b) > 0 {
-			for _, s := range bytes.Split(b, []byte{0}) {
-				out = append(out, string(s))
+			out = make([]string, 0, bytes.Count(b, []byte{0})+2)
+			for len(b) > 0 {
+				s, rest, _ := bytes.Cut(b, []byte{0})
+				out, b = append(out, string(s)), rest
 			}
 		}
 		if truncated {
@@ -261,8 +282,10 @@ func (d *argDecoder) next(args map[string]any) error {
 	return nil
 }
 
-func (d *argDecoder) lenPrefixed(what string) ([]byte, error) {
-	lb, err := d.take(4, what+" length")
+func (d *argDecoder) lenPrefixed(what part) ([]byte, error) {
+	w := what
+	w.suffix = " length"
+	lb, err := d.take(4, w)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 package sensor
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -93,12 +95,17 @@ type PublishStats struct {
 //
 // Publish never blocks: it marshals the event and queues the bytes; one
 // goroutine sends them. Where a JetStream stream takes the events, that
-// goroutine publishes asynchronously with a per-event message id and keeps
-// up to AckWindow events in flight; an event whose acknowledgement does not
-// come (the server died with it in the client's write buffer, or it timed
-// out) is sent again, in order, with the same id, so that the stream keeps
-// one copy. Where none does (the server answers "no responders"), events go
-// out as core NATS messages, and the publisher asks again every second.
+// goroutine publishes each with a per-event message id (Nats-Msg-Id) and a
+// reply subject of its own under one inbox the publisher subscribes to, and
+// keeps up to AckWindow events in flight; the stream's acknowledgements
+// come back on that one subscription and are matched to the events by the
+// send number in their subject (no future, timer or channel per event, as
+// nats.go's PublishMsgAsync has). An event whose acknowledgement does not
+// come (the server died with it in the client's write buffer, the
+// connection dropped, or it timed out) is sent again, in order, with the
+// same id, so that the stream keeps one copy. Where none does (the server
+// answers "no responders"), events go out as core NATS messages, and the
+// publisher asks again every second.
 //
 // PublishCritical queues on a second queue, which that goroutine always
 // empties first: a critical event waits behind no backlog of routine ones.
@@ -127,18 +134,33 @@ type Publisher struct {
 	// before the queues close, read after.
 	closeCtx context.Context
 
+	// Acknowledgements: sub receives them on inbox + send number;
+	// onAck (the subscription's goroutine) appends them to acks and
+	// notes it on ackNote; the publishing goroutine takes them. sub is
+	// nil when events go out as core NATS messages only.
+	sub     *nats.Subscription
+	inbox   string
+	status  chan nats.Status // RECONNECTING, CLOSED: what is in flight is sent again
+	ackMu   sync.Mutex
+	acks    []ackResult
+	ackNote chan struct{}
+
 	// owned by the publishing goroutine
 	idPrefix  string
 	seq       uint64
-	mem, cmem fifo      // routine and critical events waiting in memory, oldest first
-	inflight  fifo      // published, waiting for their acknowledgement, in order
-	coreUntil time.Time // publish as core NATS until then (no stream answered)
-	holdUntil time.Time // after a failure, send nothing until then
+	sendSeq   uint64      // numbers every acknowledged send (the reply subject's last token)
+	spareAcks []ackResult // the other half of acks' double buffer
+	out       nats.Msg    // reused for every acknowledged send (PublishMsg keeps nothing)
+	mem, cmem fifo        // routine and critical events waiting in memory, oldest first
+	inflight  fifo        // published, waiting for their acknowledgement, in order
+	coreUntil time.Time   // publish as core NATS until then (no stream answered)
+	holdUntil time.Time   // after a failure, send nothing until then
 
 	published, acked, unacked, retried, dropped, publishErrs, marshalErrs, critical atomic.Uint64
 	replayed, spoolDropped, spooled                                                 atomic.Uint64
 	memBytes, inFlight                                                              atomic.Int64
-	byEvent                                                                         sync.Map     // event name -> *atomic.Uint64
+	byEvent                                                                         sync.Map // event name -> *atomic.Uint64
+	subjects                                                                        [event.IDLimit]atomic.Pointer[cachedSubject]
 	lastReport                                                                      atomic.Int64 // unix nanos of the last drop/error log
 }
 
@@ -151,9 +173,28 @@ type message struct {
 	// spool (counted in Replayed once delivered)
 	critical, spooled bool
 	refusals          int // times the stream refused it
-	// in flight: where its acknowledgement or error comes
-	ok  <-chan *jetstream.PubAck
-	err <-chan error
+	// in flight: its send number (the reply subject's), when it was sent,
+	// and what its acknowledgement said once it came
+	sendSeq uint64
+	sentAt  time.Time
+	state   ackState
+	ackErr  error
+}
+
+// ackState is what became of an event in flight.
+type ackState uint8
+
+const (
+	ackPending ackState = iota
+	ackOK
+	ackFailed
+)
+
+// ackResult is one acknowledgement, as onAck read it.
+type ackResult struct {
+	seq   uint64
+	state ackState
+	err   error
 }
 
 // fifo is a queue of messages, oldest first, that can take messages back
@@ -318,15 +359,19 @@ func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 		idPrefix: event.Token(opts.Host) + "-" + hex.EncodeToString(rnd[:]) + "-",
 	}
 	if !opts.NoAcks {
-		// Futures the publisher gave up on (sent again after a failure)
-		// stay registered until their time-out: room for them beside the
-		// window.
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*opts.AckWindow),
-			jetstream.WithPublishAsyncTimeout(opts.AckTimeout))
+		js, err := jetstream.New(nc)
+		if err == nil {
+			p.inbox = nc.NewInbox() + "."
+			p.ackNote = make(chan struct{}, 1)
+			p.sub, err = nc.Subscribe(p.inbox+"*", p.onAck)
+		}
 		if err != nil {
+			p.sub, p.ackNote = nil, nil
 			opts.Logger.Warn().Err(err).Msg("JetStream publishing unavailable: events go out as core NATS messages")
 		} else {
 			p.js = js
+			p.status = nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+			p.out.Header = nats.Header{jetstream.MsgIDHeader: []string{""}}
 		}
 	}
 	if opts.Spool != nil {
@@ -351,20 +396,64 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		cp.Host = p.opts.Host
 		ev, host = &cp, cp.Host
 	}
-	data, err := ev.Marshal()
+	data, err := encodeEvent(ev)
 	if err != nil {
 		p.marshalErrs.Add(1)
 		p.report("marshalling an event", err, ev.Name)
 		return
 	}
 	select {
-	case queue <- message{name: ev.Name, subject: event.EventSubject(ev.Name, host), data: data, critical: critical}:
+	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical}:
 	default:
+		eventBuffers.put(data)
 		p.dropped.Add(1)
 		p.lost(ev.Name)
 		p.report("dropping events: the NATS publisher queue is full", nil, ev.Name)
 	}
 }
+
+// encodeBuffers are the buffers events are encoded in before they are
+// copied to their exact size; one that grew beyond maxEncodeBuffer (a huge
+// event) is left to the collector.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxEncodeBuffer = 64 << 10
+
+// encodeEvent is ev's JSON form, encoded in a reused buffer and kept in a
+// slice of about its size from eventBuffers: a queued event holds its bytes
+// only. The publisher puts the slice back once it is done with the event
+// (release).
+func encodeEvent(ev *event.Event) ([]byte, error) {
+	bp := encodeBuffers.Get().(*[]byte)
+	buf, err := ev.AppendJSON((*bp)[:0])
+	if err != nil {
+		encodeBuffers.Put(bp)
+		return nil, err
+	}
+	data := append(eventBuffers.get(len(buf)), buf...)
+	if cap(buf) <= maxEncodeBuffer {
+		*bp = buf
+		encodeBuffers.Put(bp)
+	}
+	return data, nil
+}
+
+// subject is event.EventSubject(ev.Name, host), made once per event for
+// the publisher's own host (by event id; the name is checked, an event read
+// back from JSON may have none).
+func (p *Publisher) subject(ev *event.Event, host string) string {
+	if host != p.opts.Host || ev.ID == 0 || ev.ID >= event.IDLimit {
+		return event.EventSubject(ev.Name, host)
+	}
+	if c := p.subjects[ev.ID].Load(); c != nil && c.name == ev.Name {
+		return c.subject
+	}
+	c := &cachedSubject{name: ev.Name, subject: event.EventSubject(ev.Name, host)}
+	p.subjects[ev.ID].Store(c)
+	return c.subject
+}
+
+type cachedSubject struct{ name, subject string }
 
 func (p *Publisher) loop() {
 	defer close(p.done)
@@ -390,7 +479,6 @@ func (p *Publisher) loop() {
 		if p.windowFull() {
 			q = nil // acknowledgements first: the queue holds the rest
 		}
-		okc, errc := p.head()
 		select {
 		case m, ok := <-crit:
 			if !ok {
@@ -404,24 +492,130 @@ func (p *Publisher) loop() {
 				continue
 			}
 			p.accept(m)
-		case ack := <-okc:
-			p.ackHead(ack)
-		case err := <-errc:
-			p.failHead(err)
+		case <-p.ackNote:
+			p.takeAcks()
+		case st := <-p.status:
+			p.connChanged(st)
 		case <-tick.C:
+			p.checkTimeout()
 		}
 	}
 	p.drain(tick.C)
 }
 
-// head returns where the oldest event in flight hears back (nil, nil when
-// none is).
-func (p *Publisher) head() (<-chan *jetstream.PubAck, <-chan error) {
-	if p.inflight.len() == 0 {
-		return nil, nil
+// onAck runs on the acknowledgement subscription's goroutine: it reads
+// which send the message answers and what it says, and leaves that for the
+// publishing goroutine. An answer it cannot read is left out: its event
+// is sent again when its time-out passes.
+func (p *Publisher) onAck(msg *nats.Msg) {
+	seq, err := strconv.ParseUint(msg.Subject[min(len(p.inbox), len(msg.Subject)):], 36, 64)
+	if err != nil {
+		return
 	}
-	m := p.inflight.front()
-	return m.ok, m.err
+	r := ackResult{seq: seq, state: ackOK}
+	if r.err = readAck(msg); r.err != nil {
+		r.state = ackFailed
+	}
+	p.ackMu.Lock()
+	p.acks = append(p.acks, r)
+	p.ackMu.Unlock()
+	select {
+	case p.ackNote <- struct{}{}:
+	default:
+	}
+}
+
+// errMalformedAck is an answer to a publish that is no JetStream
+// acknowledgement.
+var errMalformedAck = errors.New("malformed JetStream acknowledgement")
+
+// readAck reads a JetStream publish acknowledgement: nil when the stream
+// stored the event (or had it already: a duplicate), the stream's
+// *jetstream.APIError when it refused it, jetstream.ErrNoStreamResponse
+// when nothing took the subject.
+func readAck(msg *nats.Msg) error {
+	data := msg.Data
+	if len(data) == 0 {
+		if msg.Header.Get("Status") == "503" {
+			return jetstream.ErrNoStreamResponse
+		}
+		return errMalformedAck
+	}
+	// {"stream":"EVENTS","seq":12} (with "duplicate":true, "domain"):
+	// the common answer is told apart without decoding it.
+	if data[0] != '{' {
+		return errMalformedAck
+	}
+	if !bytes.Contains(data, []byte(`"error"`)) {
+		return nil
+	}
+	var resp struct {
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(data, &resp); err != nil || resp.Error == nil {
+		return errMalformedAck
+	}
+	return resp.Error
+}
+
+// takeAcks applies the acknowledgements onAck left: each to its event in
+// flight by its send number (an answer to an earlier send of an event sent
+// again since, or to one given up, matches none and is ignored), then
+// settles the events at the front that have their answer, in order.
+func (p *Publisher) takeAcks() {
+	p.ackMu.Lock()
+	rs := p.acks
+	p.acks = p.spareAcks[:0]
+	p.ackMu.Unlock()
+	for _, r := range rs {
+		n := p.inflight.len()
+		if n == 0 {
+			break
+		}
+		base := p.inflight.front().sendSeq
+		if r.seq < base || r.seq-base >= uint64(n) {
+			continue
+		}
+		if m := &p.inflight.items[p.inflight.head+int(r.seq-base)]; m.state == ackPending {
+			m.state, m.ackErr = r.state, r.err
+		}
+	}
+	clear(rs)
+	p.spareAcks = rs[:0]
+	p.settle()
+}
+
+// settle takes the events at the front of those in flight that have their
+// answer: delivered, or failed (the oldest failure decides, as if the
+// answers came in order).
+func (p *Publisher) settle() {
+	for p.inflight.len() > 0 {
+		switch h := p.inflight.front(); h.state {
+		case ackOK:
+			p.ackHead()
+		case ackFailed:
+			p.failHead(h.ackErr)
+		default:
+			return
+		}
+	}
+}
+
+// checkTimeout fails the oldest event in flight once its acknowledgement
+// is later than AckTimeout.
+func (p *Publisher) checkTimeout() {
+	if p.inflight.len() > 0 && time.Since(p.inflight.front().sentAt) > p.opts.AckTimeout {
+		p.failHead(jetstream.ErrAsyncPublishTimeout)
+	}
+}
+
+// connChanged: when the connection drops, what is in flight may have died
+// in the client's buffer or the server's socket; it is sent again (with
+// the same ids) once the connection is back.
+func (p *Publisher) connChanged(st nats.Status) {
+	if st == nats.RECONNECTING && p.inflight.len() > 0 {
+		p.failHead(nats.ErrDisconnected)
+	}
 }
 
 func (p *Publisher) windowFull() bool { return p.inflight.len() >= p.opts.AckWindow }
@@ -437,7 +631,7 @@ func (p *Publisher) canSend() bool {
 // takes it, else kept in order.
 func (p *Publisher) accept(m message) {
 	p.seq++
-	m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+	m.id = p.messageID()
 	waiting := p.mem.len() > 0 || p.spoolPending() > 0
 	if m.critical {
 		waiting = p.cmem.len() > 0
@@ -446,6 +640,12 @@ func (p *Publisher) accept(m message) {
 		return
 	}
 	p.buffer(m)
+}
+
+// messageID is the Nats-Msg-Id of the event numbered p.seq.
+func (p *Publisher) messageID() string {
+	var b [64]byte
+	return string(strconv.AppendUint(append(b[:0], p.idPrefix...), p.seq, 36))
 }
 
 // buffer keeps m until it can be sent: in memory while it fits, else in the
@@ -462,6 +662,7 @@ func (p *Publisher) buffer(m message) {
 	}
 	p.dropped.Add(1)
 	p.lost(m.name)
+	p.release(m)
 	p.report("dropping events: NATS does not take them and the memory buffer is full (--buffer-bytes; a --spool-dir takes more)", nil, m.name)
 }
 
@@ -528,11 +729,11 @@ func (p *Publisher) next() (message, bool) {
 	if err == nil {
 		// The record leaves the spool now; until acknowledged it is in
 		// memory (in flight, or back in front of the memory queue).
-		m := message{data: append([]byte(nil), data...), spooled: true}
+		m := message{data: append(eventBuffers.get(len(data)), data...), spooled: true}
 		m.subject, m.id, _ = strings.Cut(key, " ")
 		if m.id == "" {
 			p.seq++
-			m.id = p.idPrefix + strconv.FormatUint(p.seq, 36)
+			m.id = p.messageID()
 		}
 		m.name = eventOfSubject(m.subject)
 		if err = sp.Done(); err == nil {
@@ -557,15 +758,14 @@ func eventOfSubject(subject string) string {
 // of the memory queue).
 func (p *Publisher) send(m message) bool {
 	var err error
-	if p.js != nil && p.stream.Load() && !time.Now().Before(p.coreUntil) {
-		msg := &nats.Msg{Subject: m.subject, Data: m.data, Header: nats.Header{jetstream.MsgIDHeader: []string{m.id}}}
-		var fut jetstream.PubAckFuture
-		// No options: they cost an allocation per event. A stream takes
-		// the subject (watchStream), so "no responders" retries are rare;
-		// the window is below the client's own limit, so it does not stall.
-		fut, err = p.js.PublishMsgAsync(msg)
+	if now := time.Now(); p.sub != nil && p.stream.Load() && !now.Before(p.coreUntil) {
+		p.sendSeq++
+		m.sendSeq, m.sentAt, m.state, m.ackErr = p.sendSeq, now, ackPending, nil
+		p.out.Subject, p.out.Reply, p.out.Data = m.subject, p.inbox+strconv.FormatUint(p.sendSeq, 36), m.data
+		p.out.Header[jetstream.MsgIDHeader][0] = m.id
+		err = p.nc.PublishMsg(&p.out)
+		p.out.Data = nil
 		if err == nil {
-			m.ok, m.err = fut.Ok(), fut.Err()
 			p.inflight.push(m)
 			p.inFlight.Store(int64(p.inflight.len()))
 			return true
@@ -575,19 +775,24 @@ func (p *Publisher) send(m message) bool {
 		return true
 	}
 	if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) ||
-		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) ||
-		errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) {
 		p.requeue([]message{m})
 		p.holdUntil = time.Now().Add(retryHold)
 		return false
 	}
 	p.publishErrs.Add(1)
 	p.lost(m.name)
+	p.release(m)
 	p.report("publishing an event", err, m.subject)
 	return true
 }
 
+// release gives m's bytes back to the pool: m was delivered (the NATS client
+// copied them), spooled or counted lost, and nothing refers to them.
+func (p *Publisher) release(m message) { eventBuffers.put(m.data) }
+
 func (p *Publisher) delivered(m message, acked bool) {
+	p.release(m)
 	p.published.Add(1)
 	if acked {
 		p.acked.Add(1)
@@ -604,12 +809,12 @@ func (p *Publisher) delivered(m message, acked bool) {
 
 func (p *Publisher) popHead() message {
 	m := p.inflight.pop()
-	m.ok, m.err = nil, nil
+	m.state, m.ackErr = ackPending, nil
 	p.inFlight.Store(int64(p.inflight.len()))
 	return m
 }
 
-func (p *Publisher) ackHead(*jetstream.PubAck) {
+func (p *Publisher) ackHead() {
 	p.delivered(p.popHead(), true)
 }
 
@@ -626,13 +831,15 @@ func (p *Publisher) failHead(err error) {
 		p.delivered(p.popHead(), false)
 		p.coreUntil = time.Now().Add(coreRecheck)
 		return
-	case errors.As(err, &apiErr) || errors.Is(err, jetstream.ErrAsyncPublishTimeout) && p.nc.IsConnected():
+	case errors.As(err, &apiErr) || errors.Is(err, errMalformedAck) ||
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout) && p.nc.IsConnected():
 		// Refused, or no answer on a connection that works: sent again
 		// a few times, then counted lost.
 		if p.inflight.front().refusals++; p.inflight.front().refusals >= maxRefusals {
 			m := p.popHead()
 			p.publishErrs.Add(1)
 			p.lost(m.name)
+			p.release(m)
 			p.report("the stream refused an event", err, m.subject)
 			return
 		}
@@ -644,7 +851,7 @@ func (p *Publisher) failHead(err error) {
 	// the first sends are ignored.
 	ms := p.inflight.take()
 	for i := range ms {
-		ms[i].ok, ms[i].err = nil, nil
+		ms[i].state, ms[i].ackErr = ackPending, nil
 	}
 	p.inFlight.Store(0)
 	p.retried.Add(uint64(len(ms)))
@@ -654,7 +861,9 @@ func (p *Publisher) failHead(err error) {
 
 func (p *Publisher) toSpool(m message) {
 	sp := p.opts.Spool
-	if err := sp.Append(m.subject+" "+m.id, m.data); err != nil {
+	err := sp.Append(m.subject+" "+m.id, m.data) // a copy
+	p.release(m)
+	if err != nil {
 		p.spoolDropped.Add(1)
 		p.lost(m.name)
 		p.report("dropping events: the spool cannot take them", err, m.name)
@@ -676,13 +885,13 @@ func (p *Publisher) drain(tick <-chan time.Time) {
 			break
 		}
 		p.pump()
-		okc, errc := p.head()
 		select {
-		case ack := <-okc:
-			p.ackHead(ack)
-		case err := <-errc:
-			p.failHead(err)
+		case <-p.ackNote:
+			p.takeAcks()
+		case st := <-p.status:
+			p.connChanged(st)
 		case <-tick:
+			p.checkTimeout()
 		case <-ctx.Done():
 		}
 	}
@@ -705,6 +914,7 @@ func (p *Publisher) drain(tick <-chan time.Time) {
 	for _, m := range left {
 		p.dropped.Add(1)
 		p.lost(m.name)
+		p.release(m)
 	}
 	p.opts.Logger.Warn().Int("events", len(left)).Msg("stopping before NATS took every event: the rest is lost (counted as dropped; --spool-dir keeps them)")
 }
@@ -778,6 +988,10 @@ func (p *Publisher) Close(ctx context.Context) error {
 	// The goroutine stops draining when ctx ends; what it still does then
 	// is bounded (writing the rest to the spool).
 	<-p.done
+	if p.sub != nil {
+		p.sub.Unsubscribe()
+		p.nc.RemoveStatusListener(p.status)
+	}
 	var spoolErr error
 	if sp := p.opts.Spool; sp != nil {
 		if n := sp.Pending(); n > 0 {

@@ -279,7 +279,7 @@ func TestPublisherAcksSurviveServerKill(t *testing.T) {
 	}
 }
 
-func createStream(t *testing.T, url string) {
+func createStream(t testing.TB, url string) {
 	t.Helper()
 	admin := connect(t, url)
 	js, _ := jetstream.New(admin)
@@ -333,7 +333,7 @@ func streamPids(t *testing.T, js jetstream.JetStream) map[uint32]int {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -363,4 +363,40 @@ func connect(t testing.TB, url string) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// Buffer classes hold what is asked, waste under a quarter, and a slice
+// comes back from the pool only for its own class.
+func TestBufferClasses(t *testing.T) {
+	last, sizes := -1, map[int]int{}
+	for n := 1; n <= 1<<maxBufferShift; n++ {
+		c, size := bufferClass(n)
+		if s, ok := sizes[c]; ok && s != size {
+			t.Fatalf("class %d has sizes %d and %d", c, s, size)
+		}
+		sizes[c] = size
+		if c < last || c >= numBufferClasses || size < n || n > 1<<minBufferShift && size-n > size/4 {
+			t.Fatalf("bufferClass(%d) = %d, %d (previous class %d)", n, c, size, last)
+		}
+		if c2, size2 := bufferClass(size); c2 != c || size2 != size {
+			t.Fatalf("class %d of size %d: its size is in class %d, %d", c, size, c2, size2)
+		}
+		last = c
+	}
+	if c, _ := bufferClass(1<<maxBufferShift + 1); c != -1 {
+		t.Errorf("a slice beyond the largest class has class %d", c)
+	}
+	var p bufferPool
+	b := p.get(1000)
+	if cap(b) < 1000 || len(b) != 0 {
+		t.Fatalf("get(1000): len %d cap %d", len(b), cap(b))
+	}
+	p.put(b)
+	p.put(make([]byte, 0, 1001)) // not a class size: not kept
+	if again := p.get(900); cap(again) != cap(b) || &again[:1][0] != &b[:1][0] {
+		t.Error("the slice put back was not reused for the next of its class")
+	}
+	if p.bytes != 0 {
+		t.Errorf("pool holds %d bytes after taking back what it had", p.bytes)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -153,6 +154,11 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 	runDone := make(chan error, 1)
 	go func() { runDone <- s.RunLanes(ctx, pub.Publish, pub.PublishCritical) }()
 	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
+	// Loading the BPF objects parsed the kernel's BTF and the objects'
+	// specs: tens of MiB of garbage that the collector frees but the
+	// runtime keeps mapped for a while. Handing it back now takes the idle
+	// RSS of vigil run from about 155 to about 115 MiB (issue 9: <= 150).
+	debug.FreeOSMemory()
 
 	var tick <-chan time.Time
 	if f.statsInterval > 0 {

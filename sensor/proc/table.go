@@ -55,6 +55,21 @@ type proc struct {
 	containerID       string
 	exitedAt          time.Time
 	seen              uint64 // the table's clock when last used: eviction order
+	// kids is the ancestry that the events of this process's children
+	// carry (this process, its parent, ...): one list for all of them,
+	// which stands while the table is unchanged (gen).
+	kids ancestry
+	// ancestor is set once the process was listed in an ancestry: from
+	// then on, a change to it builds ancestries again (see changed).
+	ancestor bool
+}
+
+// ancestry is a process's list of ancestors as events carry it. The list is
+// shared by the events that carry it and never changed in place: a change
+// builds a new one.
+type ancestry struct {
+	gen  uint64 // Table.gen when built; 0: none
+	list *event.SharedAncestors
 }
 
 // Table keeps process context for enrichment.
@@ -66,7 +81,11 @@ type Table struct {
 	linger  time.Duration
 	max     int
 	clock   uint64 // counts uses, orders entries for eviction
-	stats   Stats
+	// gen counts changes to what ancestries are made of (entries added,
+	// replaced or removed, an ancestor's identity changed); an ancestry
+	// built at an older gen is built again.
+	gen   uint64
+	stats Stats
 }
 
 const maxAncestors = 32
@@ -82,7 +101,7 @@ func New(cfg Config) *Table {
 	if cfg.Linger <= 0 {
 		cfg.Linger = DefaultLinger
 	}
-	return &Table{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, root: cfg.Root, linger: cfg.Linger, max: cfg.MaxEntries}
+	return &Table{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, root: cfg.Root, linger: cfg.Linger, max: cfg.MaxEntries, gen: 1}
 }
 
 // Stats reports the table's counters.
@@ -119,6 +138,7 @@ func (t *Table) put(p *proc) {
 		t.makeRoom()
 	}
 	t.clock++
+	t.gen++
 	p.seen = t.clock
 	t.procs[p.hostPid] = p
 }
@@ -230,6 +250,7 @@ func (t *Table) exec(ev *event.Event, a event.SchedProcessExecArgs) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.entry(ev)
+	t.changed(p)
 	p.nsPid, p.uid, p.comm = ev.Process.Pid, ev.Process.UID, ev.Process.Comm
 	if s := a.Pathname(); s != "" {
 		p.exe = s
@@ -249,6 +270,7 @@ func (t *Table) commitCreds(ev *event.Event, a event.CommitCredsArgs) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.entry(ev)
+	t.changed(p)
 	p.exe, p.comm = exe, ev.Process.Comm
 }
 
@@ -261,6 +283,7 @@ func (t *Table) exit(ev *event.Event, a event.SchedProcessExitArgs) {
 	defer t.mu.Unlock()
 	if p := t.procs[ev.Process.HostPid]; p != nil {
 		p.exitedAt = time.Now()
+		p.kids = ancestry{} // its children's events are few now: not worth keeping
 	}
 }
 
@@ -285,29 +308,61 @@ func (t *Table) Enrich(ev *event.Event) {
 		pr.Exe, pr.Argv = p.exe, p.argv
 		if p.hostPpid == 0 {
 			p.hostPpid = pr.HostPpid
+			t.changed(p)
 		}
 	}
 	pr.ContainerID = t.containerID(pr.CgroupID, pr.HostPid, p)
-	if p != nil && ev.ID != event.IDSchedProcessExec {
+	if p != nil && ev.ID != event.IDSchedProcessExec && p.comm != pr.Comm {
 		// exec changes identity: the table already has the new one
 		p.comm = pr.Comm
+		t.changed(p)
 	}
-	pr.Ancestors = pr.Ancestors[:0]
-	ppid := pr.HostPpid
-	nsPid := pr.Pid
+	if pr.HostPpid == 0 || pr.Pid == 1 {
+		pr.Ancestors = nil // the init of its pid namespace shows none
+		return
+	}
+	par := t.lookup(pr.HostPpid)
+	if par == nil {
+		pr.Ancestors = nil
+		return
+	}
+	if par.kids.gen != t.gen {
+		// The first event of a child since the table changed. (An
+		// ancestor above the parent is not marked used on the events
+		// that share the list: evicted under pressure, it is read again
+		// from /proc.)
+		list := t.ancestors(pr.HostPpid, pr.Pid) // may read processes from /proc: gen after
+		par.kids = ancestry{gen: t.gen, list: event.NewSharedAncestors(list)}
+	}
+	pr.ShareAncestors(par.kids.list)
+}
+
+// ancestors lists the processes up the parent chain from ppid (nearest
+// first), to the init of the pid namespace of the process whose pid there
+// is nsPid; nil when the table knows none. Callers hold t.mu.
+func (t *Table) ancestors(ppid, nsPid uint32) []event.Ancestor {
+	var list []event.Ancestor
 	for i := 0; i < maxAncestors && ppid != 0 && nsPid != 1; i++ {
 		a := t.lookup(ppid)
 		if a == nil {
 			break
 		}
-		pr.Ancestors = append(pr.Ancestors, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: a.ancestorArgv(), UID: a.uid})
+		a.ancestor = true
+		list = append(list, event.Ancestor{Pid: a.nsPid, HostPid: a.hostPid, Comm: a.comm, Exe: a.exe, Argv: a.ancestorArgv(), UID: a.uid})
 		if a.hostPpid == ppid {
 			break
 		}
 		ppid, nsPid = a.hostPpid, a.nsPid
 	}
-	if len(pr.Ancestors) == 0 {
-		pr.Ancestors = nil
+	return slices.Clip(list)
+}
+
+// changed notes a change to p's identity: ancestries that list it are
+// built again (a change to a process no ancestry lists, a thread renaming
+// itself in a leaf process, costs nothing). Callers hold t.mu.
+func (t *Table) changed(p *proc) {
+	if p.ancestor {
+		t.gen++
 	}
 }
 
@@ -355,6 +410,7 @@ func (t *Table) Sweep(now time.Time) {
 		if !p.exitedAt.IsZero() && now.Sub(p.exitedAt) > t.linger {
 			delete(t.procs, pid)
 			t.stats.Expired++
+			t.gen++
 		}
 	}
 }

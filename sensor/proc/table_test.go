@@ -186,3 +186,62 @@ func TestCgroupCacheBounded(t *testing.T) {
 		t.Errorf("no cgroup cache reset counted: %+v", st)
 	}
 }
+
+// The ancestry is built once per parent and shared by the events of its
+// children while nothing it is made of changes; an ancestor's exec, its renaming, a new
+// parent in the event's header or an ancestor forgotten builds it again.
+func TestAncestryCache(t *testing.T) {
+	pt := emptyTable(t, 0)
+	pt.procs[1] = &proc{hostPid: 1, nsPid: 1, comm: "init", exe: "/sbin/init"}
+	pt.procs[100] = &proc{hostPid: 100, hostPpid: 1, nsPid: 100, comm: "bash", exe: "/bin/bash", argv: []string{"bash"}}
+	pt.Update(forkEv(100, 200, false))
+	pt.Update(execEv(200, "cat", "/bin/cat", "cat", "f"))
+	open := func(pid, ppid uint32, comm string) *event.Event {
+		ev := &event.Event{ID: event.IDSecurityFileOpen, Name: "security_file_open", Process: event.Process{HostPid: pid, Pid: pid, HostPpid: ppid, Comm: comm}}
+		pt.Enrich(ev)
+		return ev
+	}
+	chain := func(ev *event.Event) (s []string) {
+		for _, a := range ev.Process.Ancestors {
+			s = append(s, a.Comm+"="+a.Exe)
+		}
+		return s
+	}
+	want := func(ev *event.Event, w ...string) {
+		t.Helper()
+		if got := chain(ev); !reflect.DeepEqual(got, w) {
+			t.Errorf("ancestry %v, want %v", got, w)
+		}
+	}
+	first, second := open(200, 100, "cat"), open(200, 100, "cat")
+	want(second, "bash=/bin/bash", "init=/sbin/init")
+	if &first.Process.Ancestors[0] != &second.Process.Ancestors[0] {
+		t.Error("two events of an unchanged process built the ancestry twice")
+	}
+	pt.Update(forkEv(100, 201, false)) // a sibling: the table changed
+	third, sibling := open(200, 100, "cat"), open(201, 100, "bash")
+	if &third.Process.Ancestors[0] != &sibling.Process.Ancestors[0] {
+		t.Error("two children of one parent carry two copies of the same ancestry")
+	}
+	// a thread of a leaf process with a name of its own changes nothing
+	gen := pt.gen
+	open(200, 100, "cat-worker")
+	open(200, 100, "cat")
+	if pt.gen != gen {
+		t.Errorf("renaming a thread of a leaf process invalidated the ancestries (gen %d -> %d)", gen, pt.gen)
+	}
+	// the parent runs another program
+	pt.Update(execEv(100, "python3", "/usr/bin/python3", "python3"))
+	want(open(200, 100, "cat"), "python3=/usr/bin/python3", "init=/sbin/init")
+	// the parent renames itself (an event of its own says so)
+	open(100, 1, "worker")
+	want(open(200, 100, "cat"), "worker=/usr/bin/python3", "init=/sbin/init")
+	// reparented to init: the header names the new parent
+	want(open(200, 1, "cat"), "init=/sbin/init")
+	// the list handed out before is not changed by later builds
+	want(first, "bash=/bin/bash", "init=/sbin/init")
+	// an ancestor forgotten (exited, swept) is no longer listed
+	pt.Update(exitEv(100, true))
+	pt.Sweep(time.Now().Add(time.Hour))
+	want(open(200, 100, "cat"))
+}
