@@ -44,9 +44,7 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 	__u64 alts = open_filter_flags(flags);
 	if (!alts || !event_begin(&e, ctx))
 		return;
-	__u32 at = e.off;
-	save_file_path(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, f);
-	if (!open_filter_path(&e, at, alts, f))
+	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, alts, f))
 		return;
 	event_header(&e, EVENT_SECURITY_FILE_OPEN);
 	save_open_file(&e, f);
@@ -141,11 +139,14 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 		struct event e;
 		if (event_begin(&e, ctx)) {
 			__u32 at = e.off;
-			if (f)
-				save_file_path(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, f);
-			else
+			int keep;
+			if (f) {
+				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, alts, f);
+			} else {
 				save_user_path_at(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, dirfd, upath);
-			if (open_filter_path(&e, at, alts, f)) {
+				keep = open_filter_held(&e, at, alts, NULL) != 0;
+			}
+			if (keep) {
 				event_header(&e, EVENT_SECURITY_FILE_OPEN);
 				if (f) {
 					save_open_file(&e, f);
