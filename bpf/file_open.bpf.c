@@ -19,12 +19,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* ---- security_file_open ---- */
 
 /* Args: 0 pathname, 1 flags, 2 mode (the inode's), 3 dev, 4 inode, 5 fs_type,
- * 6 created, 7 syscall (fallback only). */
+ * 6 created, 7 syscall (fallback only). The path is saved first, with the
+ * record's header left for later (event_begin): the open filter decides on
+ * it, and most opens go no further. */
 /* args: EVENT_SECURITY_FILE_OPEN */
 static __always_inline void save_open_file(struct event *e, struct file *f)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	save_file_path(e, ARG_SECURITY_FILE_OPEN_PATHNAME, f);
 	save_u32(e, ARG_SECURITY_FILE_OPEN_MODE, BPF_CORE_READ(ino, i_mode));
 	save_inode(e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, ino);
 	save_str(e, ARG_SECURITY_FILE_OPEN_FS_TYPE, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
@@ -41,12 +42,12 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 		return;
 	__u32 flags = BPF_CORE_READ(f, f_flags);
 	__u64 alts = open_filter_flags(flags);
-	if (!alts || !event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN))
+	if (!alts || !event_begin(&e, ctx))
 		return;
-	__u32 at = e.off;
+	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, alts, f))
+		return;
+	event_header(&e, EVENT_SECURITY_FILE_OPEN);
 	save_open_file(&e, f);
-	if (!open_filter_path(&e, at, alts, f))
-		return;
 	save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
 	event_submit(&e, 0);
 }
@@ -136,21 +137,29 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	__u64 alts = want_open ? open_filter_flags(flags) : 0;
 	if (alts) {
 		struct event e;
-		if (event_init(&e, ctx, EVENT_SECURITY_FILE_OPEN)) {
+		if (event_begin(&e, ctx)) {
 			__u32 at = e.off;
+			int keep;
 			if (f) {
-				save_open_file(&e, f);
+				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, alts, f);
 			} else {
 				save_user_path_at(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, dirfd, upath);
-				save_u32(&e, ARG_SECURITY_FILE_OPEN_MODE, 0);
-				save_inode(&e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, NULL);
-				save_str(&e, ARG_SECURITY_FILE_OPEN_FS_TYPE, "", 0);
-				save_bool(&e, ARG_SECURITY_FILE_OPEN_CREATED, 0);
+				keep = open_filter_held(&e, at, alts, NULL) != 0;
 			}
-			save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
-			save_str(&e, ARG_SECURITY_FILE_OPEN_SYSCALL, sys, 0);
-			if (open_filter_path(&e, at, alts, f))
+			if (keep) {
+				event_header(&e, EVENT_SECURITY_FILE_OPEN);
+				if (f) {
+					save_open_file(&e, f);
+				} else {
+					save_u32(&e, ARG_SECURITY_FILE_OPEN_MODE, 0);
+					save_inode(&e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, NULL);
+					save_str(&e, ARG_SECURITY_FILE_OPEN_FS_TYPE, "", 0);
+					save_bool(&e, ARG_SECURITY_FILE_OPEN_CREATED, 0);
+				}
+				save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
+				save_str(&e, ARG_SECURITY_FILE_OPEN_SYSCALL, sys, 0);
 				event_submit(&e, ret);
+			}
 		}
 	}
 	/* do_truncate fallback: O_TRUNC truncates an existing regular file (one

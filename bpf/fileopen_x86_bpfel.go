@@ -39,12 +39,24 @@ type FileOpenOpenFilter struct {
 	Starts     [4]uint64
 	HasNeedles uint32
 	HasNames   uint32
+	Gen        uint64
 }
 
 type FileOpenOpenFilterKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
 	Data      [256]uint8
+}
+
+type FileOpenOpenVerdict struct {
+	_    structs.HostLayout
+	Held uint64
+	Gen  uint64
+}
+
+type FileOpenOpenVerdictKey struct {
+	_  structs.HostLayout
+	Id [2]uint64
 }
 
 type FileOpenPathbuf struct {
@@ -58,6 +70,8 @@ type FileOpenPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 
@@ -107,6 +121,7 @@ const (
 	FileOpenMapOpenFilterNames             = "open_filter_names"
 	FileOpenMapOpenFilterNeedles           = "open_filter_needles"
 	FileOpenMapOpenFilterPaths             = "open_filter_paths"
+	FileOpenMapOpenVerdicts                = "open_verdicts"
 	FileOpenMapPathbufs                    = "pathbufs"
 	FileOpenMapScratch                     = "scratch"
 	FileOpenMapSyscallStates               = "syscall_states"
@@ -190,6 +205,7 @@ type FileOpenMapSpecs struct {
 	OpenFilterNames    *ebpf.MapSpec `ebpf:"open_filter_names"`
 	OpenFilterNeedles  *ebpf.MapSpec `ebpf:"open_filter_needles"`
 	OpenFilterPaths    *ebpf.MapSpec `ebpf:"open_filter_paths"`
+	OpenVerdicts       *ebpf.MapSpec `ebpf:"open_verdicts"`
 	Pathbufs           *ebpf.MapSpec `ebpf:"pathbufs"`
 	Scratch            *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
@@ -235,6 +251,7 @@ type FileOpenMaps struct {
 	OpenFilterNames    *ebpf.Map `ebpf:"open_filter_names"`
 	OpenFilterNeedles  *ebpf.Map `ebpf:"open_filter_needles"`
 	OpenFilterPaths    *ebpf.Map `ebpf:"open_filter_paths"`
+	OpenVerdicts       *ebpf.Map `ebpf:"open_verdicts"`
 	Pathbufs           *ebpf.Map `ebpf:"pathbufs"`
 	Scratch            *ebpf.Map `ebpf:"scratch"`
 	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
@@ -255,6 +272,7 @@ func (m *FileOpenMaps) Close() error {
 		m.OpenFilterNames,
 		m.OpenFilterNeedles,
 		m.OpenFilterPaths,
+		m.OpenVerdicts,
 		m.Pathbufs,
 		m.Scratch,
 		m.SyscallStates,

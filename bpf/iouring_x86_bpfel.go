@@ -53,6 +53,8 @@ type IouringPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 

@@ -3,12 +3,11 @@
 
 /*
  * The kernel's own facilities: process injection (ptrace, process_vm_*), the
- * bpf() syscall, capabilities, kexec.
+ * bpf() syscall, capabilities. (kexec, which loads a kernel, is in module.bpf.c.)
  */
 #include "lib/common.h"
 #include "lib/path.h"
 #include "lib/kernel.h"
-#include "lib/kernel_capture.h"
 #include "lib/syscall_nr.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -400,76 +399,6 @@ int BPF_PROG(tp_btf_cap_capable, const struct cred *cred, struct user_namespace 
 	return 0;
 }
 
-/* ======== kexec_load, kexec_file_load ======== */
-
-/* kexec_load and kexec_file_load at exit, with their arguments saved at entry */
-static __always_inline int kexec_exit(void *ctx, struct syscall_state *sp, long ret)
-{
-	struct syscall_state s = *sp;
-	struct event e;
-
-	if (s.nr == NR_kexec_load) {
-		/* kexec_load(entry, nr_segments, segments, flags) */
-		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
-			return 0;
-		save_u64(&e, ARG_KEXEC_LOAD_ENTRY, s.args[0]);
-		save_u64(&e, ARG_KEXEC_LOAD_NR_SEGMENTS, s.args[1]);
-		save_u64(&e, ARG_KEXEC_LOAD_FLAGS, s.args[3]);
-	} else if (s.nr == NR_kexec_file_load) {
-		/* kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags) */
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-		if (ret == 0) {
-			/* security_kernel_post_read_file fallback: a loaded kernel
-			 * (and initrd) was read whole */
-			struct file *k = task_fd_file(t, (int)s.args[0]), *i = task_fd_file(t, (int)s.args[1]);
-			emit_post_read_file(ctx, k, BPF_CORE_READ(k, f_inode, i_size), READING_KEXEC_IMAGE, 1);
-			if (i)
-				emit_post_read_file(ctx, i, BPF_CORE_READ(i, f_inode, i_size), READING_KEXEC_INITRAMFS, 1);
-		}
-		if (!emit_allowed(EVENT_KEXEC_FILE_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_FILE_LOAD))
-			return 0;
-		save_s32(&e, ARG_KEXEC_FILE_LOAD_KERNEL_FD, (__s32)s.args[0]);
-		save_file_path(&e, ARG_KEXEC_FILE_LOAD_KERNEL_PATH, task_fd_file(e.task, (int)s.args[0]));
-		save_s32(&e, ARG_KEXEC_FILE_LOAD_INITRD_FD, (__s32)s.args[1]);
-		if ((__s32)s.args[1] >= 0)
-			save_file_path(&e, ARG_KEXEC_FILE_LOAD_INITRD_PATH, task_fd_file(e.task, (int)s.args[1]));
-		if (s.args[2])
-			save_str(&e, ARG_KEXEC_FILE_LOAD_CMDLINE, (void *)s.args[3], 1);
-		save_u64(&e, ARG_KEXEC_FILE_LOAD_FLAGS, s.args[4]);
-	} else {
-		return 0;
-	}
-	event_submit(&e, ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit")
-int sys_exit_kexec(struct syscall_exit_ctx *ctx)
-{
-	struct syscall_state s;
-
-	if (is_self() || !take_syscall_state(&s))
-		return 0;
-	return kexec_exit(ctx, &s, ctx->ret);
-}
-
-/* A kernel built without kexec answers kexec_load and kexec_file_load with
- * ENOSYS and has no trace events for them: as raw_tp_sys_exit_module
- * (module.bpf.c), attached only there. */
-SEC("raw_tracepoint/sys_exit")
-int raw_tp_sys_exit_kexec(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long nr = BPF_CORE_READ(regs, orig_ax);
-	struct syscall_state s = {};
-
-	if ((nr != NR_kexec_load && nr != NR_kexec_file_load) || is_self())
-		return 0;
-	s.nr = nr;
-	read_syscall_args(regs, s.args);
-	return kexec_exit(ctx, &s, (long)ctx->args[1]);
-}
-
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 SYSCALLS(sys_exit_bpf, bpf);
@@ -485,7 +414,3 @@ FALLBACK(SECURITY_BPF_MAP, "syscalls", sys_enter_save(bpf), sys_exit_bpf);
 PROBE(CAP_CAPABLE, "fexit/cap_capable", fexit_cap_capable);
 PROBE(CAP_CAPABLE, "kprobe/cap_capable + kretprobe/cap_capable", kprobe_cap_capable, kretprobe_cap_capable);
 FALLBACK(CAP_CAPABLE, "tp_btf/cap_capable", tp_btf_cap_capable);
-PROBE(KEXEC_LOAD, "syscalls", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
-PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit (kexec_load: a kernel without kexec)", raw_tp_sys_exit_kexec);
-PROBE(KEXEC_FILE_LOAD, "syscalls", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
-PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit (kexec_file_load: a kernel without kexec)", raw_tp_sys_exit_kexec);

@@ -31,6 +31,8 @@ type KernelPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 
@@ -77,9 +79,7 @@ const (
 	KernelProgKprobeSecurityBpf    = "kprobe_security_bpf"
 	KernelProgKprobeSecurityBpfMap = "kprobe_security_bpf_map"
 	KernelProgKretprobeCapCapable  = "kretprobe_cap_capable"
-	KernelProgRawTpSysExitKexec    = "raw_tp_sys_exit_kexec"
 	KernelProgSysExitBpf           = "sys_exit_bpf"
-	KernelProgSysExitKexec         = "sys_exit_kexec"
 	KernelProgSysExitProcessVm     = "sys_exit_process_vm"
 	KernelProgSysExitPtrace        = "sys_exit_ptrace"
 	KernelProgTpBtfCapCapable      = "tp_btf_cap_capable"
@@ -135,9 +135,7 @@ type KernelProgramSpecs struct {
 	KprobeSecurityBpf    *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.ProgramSpec `ebpf:"kprobe_security_bpf_map"`
 	KretprobeCapCapable  *ebpf.ProgramSpec `ebpf:"kretprobe_cap_capable"`
-	RawTpSysExitKexec    *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.ProgramSpec `ebpf:"sys_exit_bpf"`
-	SysExitKexec         *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.ProgramSpec `ebpf:"sys_exit_process_vm"`
 	SysExitPtrace        *ebpf.ProgramSpec `ebpf:"sys_exit_ptrace"`
 	TpBtfCapCapable      *ebpf.ProgramSpec `ebpf:"tp_btf_cap_capable"`
@@ -228,9 +226,7 @@ type KernelPrograms struct {
 	KprobeSecurityBpf    *ebpf.Program `ebpf:"kprobe_security_bpf"`
 	KprobeSecurityBpfMap *ebpf.Program `ebpf:"kprobe_security_bpf_map"`
 	KretprobeCapCapable  *ebpf.Program `ebpf:"kretprobe_cap_capable"`
-	RawTpSysExitKexec    *ebpf.Program `ebpf:"raw_tp_sys_exit_kexec"`
 	SysExitBpf           *ebpf.Program `ebpf:"sys_exit_bpf"`
-	SysExitKexec         *ebpf.Program `ebpf:"sys_exit_kexec"`
 	SysExitProcessVm     *ebpf.Program `ebpf:"sys_exit_process_vm"`
 	SysExitPtrace        *ebpf.Program `ebpf:"sys_exit_ptrace"`
 	TpBtfCapCapable      *ebpf.Program `ebpf:"tp_btf_cap_capable"`
@@ -245,9 +241,7 @@ func (p *KernelPrograms) Close() error {
 		p.KprobeSecurityBpf,
 		p.KprobeSecurityBpfMap,
 		p.KretprobeCapCapable,
-		p.RawTpSysExitKexec,
 		p.SysExitBpf,
-		p.SysExitKexec,
 		p.SysExitProcessVm,
 		p.SysExitPtrace,
 		p.TpBtfCapCapable,

@@ -2,10 +2,12 @@
 //go:build ignore
 
 /*
- * Kernel modules: init_module and finit_module, recorded at syscall exit so the
- * event carries the verdict; every attempt is reported, refused ones too. The
- * module's bytes can be captured (lib/kernel_capture.h): init_module's buffer
- * at its exit, the file finit_module names when the kernel has read it
+ * Code loaded into the kernel: modules (init_module, finit_module) and new
+ * kernels (kexec_load, kexec_file_load), recorded at syscall exit so the
+ * event carries the verdict; every attempt is reported, refused ones too, and
+ * ENOSYS on a kernel built without the facility. The module's bytes can be
+ * captured (lib/kernel_capture.h): init_module's buffer at its exit, the file
+ * finit_module names when the kernel has read it
  * (security_kernel_post_read_file, kernel hook only).
  */
 #include "lib/common.h"
@@ -102,39 +104,118 @@ int sys_exit_module(struct syscall_exit_ctx *ctx)
 	return module_exit(ctx, &s, ctx->ret);
 }
 
-/* A kernel built without module support answers init_module and
- * finit_module with ENOSYS (sys_ni_syscall) and has no trace events for
- * them: an attempt is seen only at the raw sys_exit, which runs for every
- * syscall of every task. The sensor attaches this only where the syscalls'
- * trace events are missing (the probes after theirs). The registers still
- * hold the arguments: nothing ran that could change them. */
-SEC("raw_tracepoint/sys_exit")
-int raw_tp_sys_exit_module(struct bpf_raw_tracepoint_args *ctx)
+/* ======== kexec_load, kexec_file_load ======== */
+
+/* kexec_load and kexec_file_load at exit, with their arguments saved at entry */
+static __always_inline int kexec_exit(void *ctx, struct syscall_state *sp, long ret)
 {
+	struct syscall_state s = *sp;
+	struct event e;
+
+	if (s.nr == NR_kexec_load) {
+		/* kexec_load(entry, nr_segments, segments, flags) */
+		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
+			return 0;
+		save_u64(&e, ARG_KEXEC_LOAD_ENTRY, s.args[0]);
+		save_u64(&e, ARG_KEXEC_LOAD_NR_SEGMENTS, s.args[1]);
+		save_u64(&e, ARG_KEXEC_LOAD_FLAGS, s.args[3]);
+	} else if (s.nr == NR_kexec_file_load) {
+		/* kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags) */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		if (ret == 0) {
+			/* security_kernel_post_read_file fallback: a loaded kernel
+			 * (and initrd) was read whole */
+			struct file *k = task_fd_file(t, (int)s.args[0]), *i = task_fd_file(t, (int)s.args[1]);
+			emit_post_read_file(ctx, k, BPF_CORE_READ(k, f_inode, i_size), READING_KEXEC_IMAGE, 1);
+			if (i)
+				emit_post_read_file(ctx, i, BPF_CORE_READ(i, f_inode, i_size), READING_KEXEC_INITRAMFS, 1);
+		}
+		if (!emit_allowed(EVENT_KEXEC_FILE_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_FILE_LOAD))
+			return 0;
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_KERNEL_FD, (__s32)s.args[0]);
+		save_file_path(&e, ARG_KEXEC_FILE_LOAD_KERNEL_PATH, task_fd_file(e.task, (int)s.args[0]));
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_INITRD_FD, (__s32)s.args[1]);
+		if ((__s32)s.args[1] >= 0)
+			save_file_path(&e, ARG_KEXEC_FILE_LOAD_INITRD_PATH, task_fd_file(e.task, (int)s.args[1]));
+		if (s.args[2])
+			save_str(&e, ARG_KEXEC_FILE_LOAD_CMDLINE, (void *)s.args[3], 1);
+		save_u64(&e, ARG_KEXEC_FILE_LOAD_FLAGS, s.args[4]);
+	} else {
+		return 0;
+	}
+	event_submit(&e, ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_kexec(struct syscall_exit_ctx *ctx)
+{
+	struct syscall_state s;
+
+	if (is_self() || !take_syscall_state(&s))
+		return 0;
+	return kexec_exit(ctx, &s, ctx->ret);
+}
+
+/* ENOSYS is the errno of a syscall the kernel does not have (sys_ni_syscall) */
+#define ENOSYS 38
+
+/* A kernel built without module or kexec support answers init_module,
+ * finit_module, kexec_load and kexec_file_load with ENOSYS (sys_ni_syscall)
+ * and has no trace events for them: an attempt is seen only at the raw
+ * sys_exit, which runs for every syscall of every task. The sensor attaches
+ * this one program only where some of these syscalls' trace events are
+ * missing (the probes after theirs). It is cheap for every other syscall:
+ * the return value comes first, straight from the context, and a kernel
+ * without the syscall returns ENOSYS for every call of it, while few other
+ * calls return it; only then is the syscall number read. The registers still
+ * hold the arguments: nothing ran that could change them. Where the kernel
+ * has the syscall (modules but no kexec, say), its own handler reports it:
+ * that call does not return ENOSYS. */
+SEC("raw_tracepoint/sys_exit")
+int raw_tp_sys_exit_enosys(struct bpf_raw_tracepoint_args *ctx)
+{
+	if ((long)ctx->args[1] != -ENOSYS)
+		return 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long nr = BPF_CORE_READ(regs, orig_ax);
 	struct syscall_state s = {};
 
-	if ((nr != NR_init_module && nr != NR_finit_module) || is_self())
+	switch (nr) {
+	case NR_init_module:
+	case NR_finit_module:
+	case NR_kexec_load:
+	case NR_kexec_file_load:
+		break;
+	default:
+		return 0;
+	}
+	if (is_self())
 		return 0;
 	s.nr = nr;
 	read_syscall_args(regs, s.args);
-	return module_exit(ctx, &s, (long)ctx->args[1]);
+	if (nr == NR_kexec_load || nr == NR_kexec_file_load)
+		return kexec_exit(ctx, &s, -ENOSYS);
+	return module_exit(ctx, &s, -ENOSYS);
 }
 
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */
 
 PROBE(INIT_MODULE, "syscalls", sys_enter_save(init_module), sys_exit_module(init_module));
-PROBE(INIT_MODULE, "raw_tracepoint/sys_exit (init_module: a kernel without modules)", raw_tp_sys_exit_module);
+PROBE(INIT_MODULE, "raw_tracepoint/sys_exit (init_module ENOSYS: a kernel without modules)", raw_tp_sys_exit_enosys);
 PROBE(FINIT_MODULE, "syscalls", sys_enter_save(finit_module), sys_exit_module(finit_module));
-PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit (finit_module: a kernel without modules)", raw_tp_sys_exit_module);
+PROBE(FINIT_MODULE, "raw_tracepoint/sys_exit (finit_module ENOSYS: a kernel without modules)", raw_tp_sys_exit_enosys);
 HOOK_PROBES(SECURITY_KERNEL_READ_FILE, security_kernel_read_file);
 FALLBACK(SECURITY_KERNEL_READ_FILE, "syscalls (finit_module's file)", sys_enter_save(finit_module), sys_exit_module(finit_module));
-FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file: a kernel without modules)", raw_tp_sys_exit_module);
+FALLBACK(SECURITY_KERNEL_READ_FILE, "raw_tracepoint/sys_exit (finit_module's file, ENOSYS: a kernel without modules)", raw_tp_sys_exit_enosys);
 HOOK_PROBES(SECURITY_KERNEL_POST_READ_FILE, security_kernel_post_read_file);
 FALLBACK(SECURITY_KERNEL_POST_READ_FILE, "syscalls (finit_module, kexec_file_load that succeeded)", sys_enter_save(finit_module), sys_exit_module(finit_module), sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
 PROBE(MODULE_IMAGE_CHUNK, "fentry/security_kernel_post_read_file + syscalls", fentry_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
 PROBE(MODULE_IMAGE_CHUNK, "kprobe/security_kernel_post_read_file + syscalls", kprobe_security_kernel_post_read_file, sys_enter_save(init_module), sys_exit_module(init_module));
 FALLBACK(MODULE_IMAGE_CHUNK, "syscalls (init_module only)", sys_enter_save(init_module), sys_exit_module(init_module));
-FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only: a kernel without modules)", raw_tp_sys_exit_module);
+FALLBACK(MODULE_IMAGE_CHUNK, "raw_tracepoint/sys_exit (init_module only, ENOSYS: a kernel without modules)", raw_tp_sys_exit_enosys);
 PROBE(MODULE_IMAGE_CAPTURED, "sensor (module_image_chunk reassembled)");
+PROBE(KEXEC_LOAD, "syscalls", sys_enter_save(kexec_load), sys_exit_kexec(kexec_load));
+PROBE(KEXEC_LOAD, "raw_tracepoint/sys_exit (kexec_load ENOSYS: a kernel without kexec)", raw_tp_sys_exit_enosys);
+PROBE(KEXEC_FILE_LOAD, "syscalls", sys_enter_save(kexec_file_load), sys_exit_kexec(kexec_file_load));
+PROBE(KEXEC_FILE_LOAD, "raw_tracepoint/sys_exit (kexec_file_load ENOSYS: a kernel without kexec)", raw_tp_sys_exit_enosys);

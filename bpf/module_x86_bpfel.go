@@ -24,6 +24,8 @@ type ModulePathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 
@@ -66,7 +68,8 @@ const (
 	ModuleProgFentrySecurityKernelReadFile     = "fentry_security_kernel_read_file"
 	ModuleProgKprobeSecurityKernelPostReadFile = "kprobe_security_kernel_post_read_file"
 	ModuleProgKprobeSecurityKernelReadFile     = "kprobe_security_kernel_read_file"
-	ModuleProgRawTpSysExitModule               = "raw_tp_sys_exit_module"
+	ModuleProgRawTpSysExitEnosys               = "raw_tp_sys_exit_enosys"
+	ModuleProgSysExitKexec                     = "sys_exit_kexec"
 	ModuleProgSysExitModule                    = "sys_exit_module"
 	ModuleVarSelfTgid                          = "self_tgid"
 )
@@ -117,7 +120,8 @@ type ModuleProgramSpecs struct {
 	FentrySecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_kernel_read_file"`
-	RawTpSysExitModule               *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_module"`
+	RawTpSysExitEnosys               *ebpf.ProgramSpec `ebpf:"raw_tp_sys_exit_enosys"`
+	SysExitKexec                     *ebpf.ProgramSpec `ebpf:"sys_exit_kexec"`
 	SysExitModule                    *ebpf.ProgramSpec `ebpf:"sys_exit_module"`
 }
 
@@ -200,7 +204,8 @@ type ModulePrograms struct {
 	FentrySecurityKernelReadFile     *ebpf.Program `ebpf:"fentry_security_kernel_read_file"`
 	KprobeSecurityKernelPostReadFile *ebpf.Program `ebpf:"kprobe_security_kernel_post_read_file"`
 	KprobeSecurityKernelReadFile     *ebpf.Program `ebpf:"kprobe_security_kernel_read_file"`
-	RawTpSysExitModule               *ebpf.Program `ebpf:"raw_tp_sys_exit_module"`
+	RawTpSysExitEnosys               *ebpf.Program `ebpf:"raw_tp_sys_exit_enosys"`
+	SysExitKexec                     *ebpf.Program `ebpf:"sys_exit_kexec"`
 	SysExitModule                    *ebpf.Program `ebpf:"sys_exit_module"`
 }
 
@@ -210,7 +215,8 @@ func (p *ModulePrograms) Close() error {
 		p.FentrySecurityKernelReadFile,
 		p.KprobeSecurityKernelPostReadFile,
 		p.KprobeSecurityKernelReadFile,
-		p.RawTpSysExitModule,
+		p.RawTpSysExitEnosys,
+		p.SysExitKexec,
 		p.SysExitModule,
 	)
 }

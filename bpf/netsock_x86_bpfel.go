@@ -38,6 +38,8 @@ type NetSockPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 

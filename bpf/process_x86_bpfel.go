@@ -39,6 +39,8 @@ type ProcessPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 

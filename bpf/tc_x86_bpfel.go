@@ -66,6 +66,8 @@ type TcPathbuf struct {
 		MntParent uint64
 		Off       uint32
 		Pad       uint32
+		MntRoot   uint64
+		Id        [2]uint64
 	}
 }
 

@@ -21,11 +21,14 @@ import (
 //
 //   - raw-tp-empty: one empty program on raw_tracepoint/sys_enter and one on
 //     sys_exit, the floor of any raw tracepoint design;
+//   - raw-exit-empty: one empty program on raw_tracepoint/sys_exit, the
+//     floor of a raw sys_exit watcher;
 //   - handlers-openat: vigil's open handler attached as the file_open
 //     fallback attaches it (syscalls/sys_exit_openat and the other opens):
 //     getppid runs none of it;
-//   - enosys-watchers: the raw sys_exit programs that see init_module and
-//     kexec on a kernel built without them (no trace events there);
+//   - enosys-watcher: the raw sys_exit program that sees init_module,
+//     finit_module and kexec on a kernel built without them (no trace events
+//     there): one program, out after one compare of the return value;
 //   - tracepoints: per-syscall tracepoints (syscalls/sys_enter_openat and
 //     sys_exit_openat) with empty programs: getppid runs none of them.
 func BenchmarkUnselectedSyscall(b *testing.B) {
@@ -63,6 +66,13 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			}
 			return out
 		}},
+		{"raw-exit-empty", func(b *testing.B) []io.Closer {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: empty(b, ebpf.RawTracepoint)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return []io.Closer{l}
+		}},
 		{"handlers-openat", func(b *testing.B) []io.Closer {
 			// vigil's open handler on syscalls/sys_exit_openat and
 			// friends, as the file_open fallback attaches it
@@ -75,18 +85,16 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			}
 			return []io.Closer{closerFunc(ld.Close)}
 		}},
-		{"enosys-watchers", func(b *testing.B) []io.Closer {
-			// the raw sys_exit watchers of init_module and kexec that a
-			// kernel without modules and kexec gets instead of their
-			// trace events
+		{"enosys-watcher", func(b *testing.B) []io.Closer {
+			// the raw sys_exit watcher of init_module, finit_module and
+			// kexec that a kernel without modules and kexec gets instead
+			// of their trace events
 			ld, err := load.New(zerolog.Nop(), 0)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, name := range []string{"raw_tp_sys_exit_module", "raw_tp_sys_exit_kexec"} {
-				if err := ld.Ensure(load.Program{Name: name}); err != nil {
-					b.Fatal(err)
-				}
+			if err := ld.Ensure(load.Program{Name: "raw_tp_sys_exit_enosys"}); err != nil {
+				b.Fatal(err)
 			}
 			return []io.Closer{closerFunc(ld.Close)}
 		}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"math/bits"
 
@@ -435,7 +436,8 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 			return fmt.Errorf("open filter name %q: %w", s, err)
 		}
 	}
-	v := bpf.OpenFilter{On: 1, FlagMask: p.flagMask(), NeedPath: p.needPath, NeedName: p.needName, NeedNeedle: p.needNeedle, All: p.live()}
+	v := bpf.OpenFilter{On: 1, FlagMask: p.flagMask(), NeedPath: p.needPath, NeedName: p.needName, NeedNeedle: p.needNeedle, All: p.live(),
+		Gen: openFilterGen.Add(1)} // the kernel's cached verdicts of other filters no longer count
 	for s, bits := range p.needleEntries() {
 		k := bpf.OpenFilterKey{Prefixlen: uint32(len(s) * 8)}
 		copy(k.Data[:], s)
@@ -453,6 +455,10 @@ func (p openFilterPlan) apply(maps map[string]*ebpf.Map) error {
 	}
 	return nil
 }
+
+// openFilterGen numbers the filters written to the kernel (open_verdicts
+// in bpf/lib/open_filter.h keeps verdicts per generation).
+var openFilterGen atomic.Uint64
 
 func (p openFilterPlan) String() string {
 	if !p.on {

@@ -203,3 +203,87 @@ func TestSensorOpenFilterDifferential(t *testing.T) {
 		t.Errorf("a corpus with %d wanted and %d dropped opens tests nothing", wanted, dropped)
 	}
 }
+
+// The kernel keeps its open filter's verdicts per file (open_verdicts, by
+// the identity of the file's path): a file opened under a path no signature
+// watches and then moved, itself or a folder above it, under one that is
+// watched must leave the kernel at its next open. The move of a folder
+// changes none of the file's own fields: the cache must see it anyway.
+func TestSensorOpenFilterSeesRenames(t *testing.T) {
+	needRoot(t)
+	trig := triggers(t)
+	in, _ := shippedInterest(t)
+	if st, err := os.Stat("/root"); err != nil || !st.IsDir() {
+		t.Skip("skipped: no /root folder here, where the SSH key signature looks")
+	}
+	home, err := os.MkdirTemp("/root", "vigil-rename-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	// /root/<tmp>/keys/id_rsa: no signature watches it; renamed to
+	// /root/<tmp>/.ssh/id_rsa (the folder moves), then the file itself
+	// moves from /root/<tmp>/.ssh/notes to /root/<tmp>/.ssh/id_ecdsa
+	for _, d := range []string{"keys"} {
+		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := filepath.Join(home, "keys", "id_rsa")
+	notes := filepath.Join(home, "keys", "notes")
+	for _, p := range []string{before, notes} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls := ownSensor(t, Config{Interest: &in})
+	if st := probeOf(ls, "security_file_open"); st.Probe == "" {
+		t.Fatalf("security_file_open has no probe: %v", st.Err)
+	}
+	open := func(paths ...string) int {
+		var r struct {
+			Pid int `json:"pid"`
+		}
+		var args []string
+		for _, p := range paths {
+			args = append(args, "r:"+p)
+		}
+		runTrigger(t, exec.Command(filepath.Join(trig, "openlist"), args...), &r)
+		return r.Pid
+	}
+	seen := func(pid int, path string) bool {
+		ls.mu.Lock()
+		defer ls.mu.Unlock()
+		for _, ev := range ls.events {
+			if ev.Name == "security_file_open" && ev.Process.HostPid == uint32(pid) && argS(ev, "pathname") == path {
+				return true
+			}
+		}
+		return false
+	}
+	// twice: the second open of each is decided by the cached verdict
+	for i := 0; i < 2; i++ {
+		pid := open(before, notes, "/etc/shadow")
+		ls.waitFor(t, "the open of /etc/shadow", func(ev *event.Event) bool {
+			return ev.Name == "security_file_open" && ev.Process.HostPid == uint32(pid) && argS(ev, "pathname") == "/etc/shadow"
+		})
+		if seen(pid, before) || seen(pid, notes) {
+			t.Fatalf("an open of %s or %s left the kernel: the test needs paths no signature watches", before, notes)
+		}
+	}
+	ssh := filepath.Join(home, ".ssh")
+	if err := os.Rename(filepath.Join(home, "keys"), ssh); err != nil {
+		t.Fatal(err)
+	}
+	after := filepath.Join(ssh, "id_rsa")
+	renamed := filepath.Join(ssh, "id_ecdsa")
+	if err := os.Rename(filepath.Join(ssh, "notes"), renamed); err != nil {
+		t.Fatal(err)
+	}
+	pid := open(after, renamed)
+	for _, p := range []string{after, renamed} {
+		ls.waitFor(t, "the open of "+p+" after the rename", func(ev *event.Event) bool {
+			return ev.Name == "security_file_open" && ev.Process.HostPid == uint32(pid) && argS(ev, "pathname") == p
+		})
+	}
+}

@@ -275,8 +275,8 @@ func (s *Sensor) RunLanes(ctx context.Context, out, critical func(*event.Event))
 	// The critical ring has a reader of its own: its records are handled
 	// between two of the main ring's, not after its backlog.
 	critDone := make(chan error, 1)
-	go func() { critDone <- s.read(ctx, crd, critical) }()
-	err = s.read(ctx, rd, out)
+	go func() { critDone <- s.read(ctx, crd, critical, 0) }()
+	err = s.read(ctx, rd, out, ringPoll)
 	if cerr := <-critDone; err == nil {
 		err = cerr
 	}
@@ -285,10 +285,21 @@ func (s *Sensor) RunLanes(ctx context.Context, out, critical func(*event.Event))
 	return err
 }
 
-func (s *Sensor) read(ctx context.Context, rd *ringbuf.Reader, out func(*event.Event)) error {
+// ringPoll is how often the main ring is read when no record woke its
+// reader: routine records do not wake it (ring_wakeup in bpf/lib/event.h).
+const ringPoll = 5 * time.Millisecond
+
+func (s *Sensor) read(ctx context.Context, rd *ringbuf.Reader, out func(*event.Event), poll time.Duration) error {
 	var rec ringbuf.Record
+	if poll > 0 {
+		rd.SetDeadline(time.Now().Add(poll))
+	}
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
+			if poll > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+				rd.SetDeadline(time.Now().Add(poll))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
 				return nil
 			}

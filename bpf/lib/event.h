@@ -130,11 +130,49 @@ static __always_inline int event_init(struct event *e, void *ctx, __u32 id)
 	return 1;
 }
 
+/* event_begin starts a record as event_init does but leaves its header to
+ * event_header: a program whose filter looks at the arguments (the open
+ * filter, at the path) saves those first and fills the header, two dozen
+ * reads of the task, only for a record it keeps. */
+static __always_inline int event_begin(struct event *e, void *ctx)
+{
+	e->s = scratch_buf();
+	if (!e->s)
+		return 0;
+	e->ctx = ctx;
+	e->task = (struct task_struct *)bpf_get_current_task();
+	e->off = sizeof(struct record_header);
+	e->argnum = 0;
+	return 1;
+}
+
+static __always_inline void event_header(struct event *e, __u32 id)
+{
+	fill_header((struct record_header *)e->s->buf, e->task, id);
+}
+
 static __always_inline void count_drop(__u32 id)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &id);
 	if (n)
 		__sync_fetch_and_add(n, 1);
+}
+
+/* Waking the ring's reader costs the writer an interrupt (irq_work, a
+ * self-IPI: 10-12 µs in a VM), and the kernel wakes it for every record
+ * written to a ring the reader has drained, which on a quiet host is every
+ * record: a fork, an exec and an exit paid ~12 µs each for it. Routine
+ * records wake the reader only when the ring fills past an eighth; the
+ * sensor reads the ring every few milliseconds otherwise (ringPoll in
+ * sensor/sensor.go), and a reader about to sleep finds what is there
+ * (ring_buffer poll reports unread data). Critical records always wake it. */
+static __always_inline __u64 ring_wakeup(__u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 mark = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+	/* crossing the mark, not above it: one interrupt, not one per record
+	 * while the reader catches up */
+	return avail < mark && avail + size >= mark ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int event_submit(struct event *e, long retval)
@@ -155,7 +193,7 @@ static __always_inline int event_submit(struct event *e, long retval)
 	if (crit && *crit)
 		err = bpf_ringbuf_output(&events_critical, e->s->buf, size, 0);
 	else
-		err = bpf_ringbuf_output(&events, e->s->buf, size, 0);
+		err = bpf_ringbuf_output(&events, e->s->buf, size, ring_wakeup(size));
 	if (err) {
 		count_drop(h->event_id);
 		return 0;

@@ -31,6 +31,7 @@
 #define VIGIL_OPEN_FILTER_H
 
 #include "event.h"
+#include "path.h"
 
 #define OPEN_FILTER_ALTS 64
 #define OPEN_FILTER_KEY 256
@@ -45,6 +46,7 @@ struct open_filter {
 	__u64 all;         /* every alternative */
 	__u64 starts[4]; /* first bytes of the substrings, a 256-bit set */
 	__u32 has_needles, has_names;
+	__u64 gen; /* changes with every filter the loader writes (open_verdicts) */
 };
 
 struct open_filter_key {
@@ -88,6 +90,29 @@ struct {
 	__type(key, struct open_filter_key);
 	__type(value, __u64);
 } open_filter_needles SEC(".maps");
+
+/* The filter's verdict on the paths of files opened before, by the path's
+ * identity (path_id in lib/path.h): the alternatives whose path, name and
+ * substring tests the path passes, under filter generation gen. An open of
+ * a file whose identity is known costs a walk of its dentries, not the
+ * path's string and the filter's lookups; one whose path changed (a rename
+ * of it or of a directory above it, a mount moved) has another identity.
+ * An LRU map: a busy host forgets the oldest. */
+struct open_verdict_key {
+	__u64 id[2];
+};
+
+struct open_verdict {
+	__u64 held;
+	__u64 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct open_verdict_key);
+	__type(value, struct open_verdict);
+} open_verdicts SEC(".maps");
 
 /* Where the trie keys are built (0: the path, 1: its tail for substrings):
  * the stack has no room for them. */
@@ -146,21 +171,34 @@ static long needle_step(__u64 i, struct needle_search *ns)
 	return (ns->want & ~ns->found) == 0;
 }
 
-/* open_filter_path tells whether some alternative in alts holds for the
- * path string the record holds at byte `at` (its [index][type][u32 len]
- * head) and the file's own name (NULL when there is no file: then name
- * tests are widened to pass). */
-static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alts, struct file *f)
+/* open_filter_held returns the alternatives in alts that hold for the path
+ * string the record holds at byte `at` (its [index][type][u32 len] head)
+ * and the file's own name (NULL when there is no file: then name tests are
+ * widened to pass); alts itself where the filter is off or a test could
+ * not be made (widened). */
+static __always_inline __u64 open_filter_tests(struct event *e, __u32 at, __u64 alts, struct file *f, struct open_filter *of);
+
+static __always_inline __u64 open_filter_held(struct event *e, __u32 at, __u64 alts, struct file *f)
 {
 	__u32 zero = 0;
 	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
 	if (!of || !of->on)
-		return 1;
-	if (alts & ~(of->need_path | of->need_name | of->need_needle))
-		return 1; /* an alternative the flags alone decide */
+		return alts;
+	/* the alternatives no path test narrows: the flags alone decide them */
+	__u64 free = alts & ~(of->need_path | of->need_name | of->need_needle);
+	if (free == alts)
+		return alts;
+	return free | open_filter_tests(e, at, alts & ~free, f, of);
+}
+
+/* open_filter_tests: open_filter_held for alternatives that all have a
+ * path, name or substring test. */
+static __always_inline __u64 open_filter_tests(struct event *e, __u32 at, __u64 alts, struct file *f, struct open_filter *of)
+{
+	__u32 zero = 0;
 	struct open_filter_key *k = bpf_map_lookup_elem(&open_filter_keys, &zero);
 	if (!k)
-		return 1;
+		return alts;
 	__u32 len = 0;
 	bpf_probe_read_kernel(&len, sizeof(len), &e->s->buf[OFF(at + 2)]);
 	/* len counts the NUL: "<path>\0" matches prefixes and exact names */
@@ -168,10 +206,10 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 	if (len > OPEN_FILTER_KEY)
 		len = OPEN_FILTER_KEY;
 	if (len == 0)
-		return 1;
+		return alts;
 	if (bpf_probe_read_kernel(k->data, len & (OPEN_FILTER_KEY - 1) ? len & (OPEN_FILTER_KEY - 1) : OPEN_FILTER_KEY,
 				  &e->s->buf[OFF(at + 6)]))
-		return 1;
+		return alts;
 	if (alts & of->need_path) {
 		k->prefixlen = len * 8;
 		__u64 *hit = bpf_map_lookup_elem(&open_filter_paths, k);
@@ -181,7 +219,7 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 	}
 	if (alts & of->need_name) {
 		if (!f)
-			return 1; /* no file, no name to test: widened */
+			return alts; /* no file, no name to test: widened */
 		char name[OPEN_FILTER_NAME] = {};
 		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
 		__u64 *hit = bpf_map_lookup_elem(&open_filter_names, name);
@@ -190,19 +228,55 @@ static __always_inline int open_filter_path(struct event *e, __u32 at, __u64 alt
 			return 0;
 	}
 	if (!(alts & of->need_needle))
-		return 1;
+		return alts;
 	if (full > OPEN_FILTER_KEY)
-		return 1; /* past the bytes searched: widened */
+		return alts; /* past the bytes searched: widened */
 	__u32 one = 1;
 	struct open_filter_key *tail = bpf_map_lookup_elem(&open_filter_keys, &one);
 	if (!tail)
-		return 1;
+		return alts;
 	/* bpf_loop: the verifier checks the step once, not once per byte for
 	 * every path of the caller that reaches here */
 	struct needle_search ns = {.of = of, .k = k, .tail = tail, .want = alts & of->need_needle, .len = len};
 	bpf_loop(OPEN_FILTER_KEY - 1, needle_step, &ns, 0);
-	alts &= ns.found | ~of->need_needle;
-	return alts != 0;
+	return alts & (ns.found | ~of->need_needle);
+}
+
+/* open_filter_file saves the path of the opened file f as argument index
+ * of e, the record at byte `at`, when some alternative in alts (from the
+ * open's flags) may hold for it, and says whether one may: 0 drops the
+ * record. A file whose path identity has a verdict of this filter's
+ * generation is decided by it before its path is built. */
+static __always_inline int open_filter_file(struct event *e, __u8 index, __u32 at, __u64 alts, struct file *f)
+{
+	__u32 zero = 0;
+	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
+	if (!of || !of->on || (alts & ~(of->need_path | of->need_name | of->need_needle))) {
+		save_file_path(e, index, f);
+		return 1;
+	}
+	__u64 gen = of->gen, all = of->all;
+	struct pathbuf *pb = pathbuf();
+	struct open_verdict_key k = {};
+	int known = pb && path_id(pb, f, k.id);
+	if (known) {
+		struct open_verdict *v = bpf_map_lookup_elem(&open_verdicts, &k);
+		if (v && v->gen == gen) {
+			if (!(alts & v->held))
+				return 0;
+			save_file_path(e, index, f);
+			return 1;
+		}
+	}
+	save_file_path(e, index, f);
+	/* the verdict for every alternative, whatever these flags allow:
+	 * the next open of the file may have other flags */
+	__u64 held = open_filter_held(e, at, all, f);
+	if (known) {
+		struct open_verdict v = {.held = held, .gen = gen};
+		bpf_map_update_elem(&open_verdicts, &k, &v, BPF_ANY);
+	}
+	return (alts & held) != 0;
 }
 
 #endif

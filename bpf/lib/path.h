@@ -94,6 +94,111 @@ static __always_inline __u32 build_path(struct pathbuf *pb, const struct path *p
 	return off & PATHBUF_END;
 }
 
+static __always_inline struct pathbuf *pathbuf(void);
+
+/* ---- a path's identity ----
+ *
+ * What a path string is made of, without building it: every dentry from
+ * the file up to the global root with its name's hash and length and its
+ * rename count (d_seq, which every d_move of that dentry bumps), and every
+ * mount crossed. A rename of the file or of any directory above it, a
+ * mount moved, a dentry freed and reused for another name: each changes
+ * the identity. Two walks with one identity walked the same dentries under
+ * the same names: the same path. Mixed into 128 bits; the pointers mixed
+ * in are kernel addresses no caller knows, so no caller can aim at a
+ * collision. */
+static __always_inline void path_id_mix(struct path_walk *w, __u64 v)
+{
+	w->id[0] = (w->id[0] ^ v) * 0x9e3779b97f4a7c15ULL;
+	w->id[1] = (w->id[1] + v) * 0xc2b2ae3d27d4eb4fULL;
+	w->id[1] ^= w->id[1] >> 29;
+}
+
+/* The first words of struct dentry hold d_seq, d_parent and d_name (they
+ * have since 2.6): one read for the three where this kernel's layout has
+ * them there, three reads otherwise. */
+#define DENTRY_HEAD_WORDS 8
+
+static __always_inline int dentry_head(struct dentry *d, __u64 *parent, __u64 *hash_len, __u64 *seq)
+{
+	__u32 op = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 oh = bpf_core_field_offset(struct dentry, d_name.hash_len);
+	__u32 os = bpf_core_field_offset(struct dentry, d_seq.seqcount.sequence);
+	if (op / 8 < DENTRY_HEAD_WORDS && oh / 8 < DENTRY_HEAD_WORDS && os / 4 < 2 * DENTRY_HEAD_WORDS) {
+		__u64 w[DENTRY_HEAD_WORDS];
+		if (bpf_probe_read_kernel(w, sizeof(w), d))
+			return 0;
+		*parent = w[op / 8];
+		*hash_len = w[oh / 8];
+		*seq = ((__u32 *)w)[os / 4];
+		return 1;
+	}
+	*parent = (__u64)BPF_CORE_READ(d, d_parent);
+	*hash_len = BPF_CORE_READ(d, d_name.hash_len);
+	*seq = BPF_CORE_READ(d, d_seq.seqcount.sequence);
+	return 1;
+}
+
+static long path_id_step(__u64 i, void *data)
+{
+	struct pathbuf *pb = ((struct path_walk_ctx *)data)->pb;
+	struct path_walk *w = &pb->walk;
+	struct mount *mnt = (struct mount *)w->mnt;
+	__u64 parent = 0, hash_len = 0, seq = 0;
+	if (!dentry_head((struct dentry *)w->dentry, &parent, &hash_len, &seq)) {
+		path_id_mix(w, ~0ULL); /* unreadable: the walk ends here, marked */
+		return 1;
+	}
+	struct dentry *d_parent = (struct dentry *)parent;
+	struct dentry *dentry = (struct dentry *)w->dentry;
+	if (w->dentry == w->mnt_root || dentry == d_parent) {
+		if (w->dentry == w->mnt_root && (__u64)mnt != w->mnt_parent) {
+			/* as path_walk_step: onto the mount this one hangs on */
+			w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = (struct mount *)w->mnt_parent;
+			w->mnt = (__u64)mnt;
+			w->mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+			w->mnt_root = (__u64)BPF_CORE_READ(mnt, mnt.mnt_root);
+			path_id_mix(w, (__u64)mnt);
+			return 0;
+		}
+		if (w->dentry == w->mnt_root)
+			return 1;
+		/* a pseudo file system's root: its name ends the path */
+		path_id_mix(w, w->dentry);
+		path_id_mix(w, hash_len);
+		return 1;
+	}
+	path_id_mix(w, w->dentry);
+	path_id_mix(w, hash_len);
+	path_id_mix(w, seq);
+	w->dentry = parent;
+	return 0;
+}
+
+/* path_id computes f's path identity into id; 0 when f's path cannot be
+ * read. A walk deeper than MAX_PATH_DEPTH covers the components
+ * build_path keeps. */
+static __always_inline int path_id(struct pathbuf *pb, struct file *f, __u64 id[2])
+{
+	struct path p;
+	if (!f || bpf_core_read(&p, sizeof(p), &f->f_path))
+		return 0;
+	struct mount *mnt = container_of(p.mnt, struct mount, mnt);
+	struct path_walk_ctx c = {.pb = pb};
+	pb->walk.dentry = (__u64)p.dentry;
+	pb->walk.vfsmnt = (__u64)p.mnt;
+	pb->walk.mnt = (__u64)mnt;
+	pb->walk.mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+	pb->walk.mnt_root = (__u64)BPF_CORE_READ(p.mnt, mnt_root);
+	pb->walk.id[0] = (__u64)mnt;
+	pb->walk.id[1] = 0x51ed27a3ULL;
+	bpf_loop(MAX_PATH_DEPTH, path_id_step, &c, 0);
+	id[0] = pb->walk.id[0];
+	id[1] = pb->walk.id[1];
+	return 1;
+}
+
 static __always_inline struct pathbuf *pathbuf(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();

@@ -13,6 +13,10 @@
 // a kernel module load (testdata/triggers/kmod) fired during the open burst
 // and during the exec loop takes to come back as a finding on NATS.
 //
+// With -bpf-stats it also runs one more open burst and exec loop under vigil
+// with the kernel's BPF run-time statistics on and prints what each of
+// vigil's programs cost per operation.
+//
 // Numbers are ratios against the bare runs of the same invocation: the
 // machine is shared, absolute times drift.
 package main
@@ -51,6 +55,7 @@ type config struct {
 	file      string
 	port      int
 	settle    time.Duration
+	bpfStats  bool
 }
 
 func main() {
@@ -65,6 +70,7 @@ func main() {
 	flag.StringVar(&c.file, "file", "/etc/hostname", "the file opened")
 	flag.IntVar(&c.port, "port", 14222, "port of vigil run's embedded NATS server")
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "idle time after vigil is ready before measuring")
+	flag.BoolVar(&c.bpfStats, "bpf-stats", false, "under vigil, after the timed runs, one more open burst and exec loop with BPF run-time statistics on: ns per operation of each of vigil's BPF programs")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "benchsensor: needs root (it runs vigil run)")
@@ -93,6 +99,9 @@ type vigilRun struct {
 	latOpen, latExec  time.Duration // finding latency, -1 when no finding came
 	findingsDuringRun int
 	eventSizes        []int // bytes of each event on NATS (the first maxSizes)
+	openProgs         []progCost
+	execProgs         []progCost
+	statsErr          error
 }
 
 const maxSizes = 1 << 20
@@ -290,6 +299,15 @@ func underVigil(c config) (vigilRun, error) {
 	waitIdle(pid)
 	v.cpu = procCPU(pid) - cpu0
 	v.peakRSS = procStatusKiB(pid, "VmHWM")
+	if c.bpfStats {
+		// untimed: the statistics cost every program run two clock reads
+		v.openProgs, v.statsErr = bpfCosts(pid, c.opens, func() { openBurst(c.file, c.opens) })
+		waitIdle(pid)
+		if v.statsErr == nil {
+			v.execProgs, v.statsErr = bpfCosts(pid, c.execs, func() { execLoop(c.execs, nil) })
+			waitIdle(pid)
+		}
+	}
 	esub.Unsubscribe()
 	sizeMu.Lock()
 	defer sizeMu.Unlock()
@@ -551,6 +569,12 @@ func report(c config, bare []times, under []vigilRun) {
 		}
 		fmt.Fprintf(w, "  RSS idle %d MiB, peak %d MiB\n", v.idleRSS/1024, v.peakRSS/1024)
 		fmt.Fprintf(w, "  module-load finding latency: during open burst %s, during exec loop %s\n", lat(v.latOpen), lat(v.latExec))
+		if v.statsErr != nil {
+			fmt.Fprintf(w, "  BPF program statistics: %v\n", v.statsErr)
+		} else if c.bpfStats {
+			printCosts(w, "open+close", v.openProgs)
+			printCosts(w, "fork+exec", v.execProgs)
+		}
 	}
 }
 

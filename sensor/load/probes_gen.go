@@ -18,11 +18,11 @@ var probeTable = map[event.ID][]Probe{
 	},
 	event.IDInitModule: { // bpf/module.bpf.c
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
-		{Name: "raw_tracepoint/sys_exit (init_module: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
+		{Name: "raw_tracepoint/sys_exit (init_module ENOSYS: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
 	event.IDFinitModule: { // bpf/module.bpf.c
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_finit_module", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
-		{Name: "raw_tracepoint/sys_exit (finit_module: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
+		{Name: "raw_tracepoint/sys_exit (finit_module ENOSYS: a kernel without modules)", Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
 	event.IDMemfdCreate: { // bpf/process.bpf.c
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_memfd_create", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"memfd_create"}}, {Name: "sys_exit_memfd_create", Syscalls: []string{"memfd_create"}}}},
@@ -81,7 +81,7 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "fentry/security_kernel_read_file", Programs: []Program{{Name: "fentry_security_kernel_read_file"}}},
 		{Name: "kprobe/security_kernel_read_file", Programs: []Program{{Name: "kprobe_security_kernel_read_file"}}},
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_finit_module (finit_module's file)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"finit_module"}}, {Name: "sys_exit_module", Syscalls: []string{"finit_module"}}}},
-		{Name: "raw_tracepoint/sys_exit (finit_module's file: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
+		{Name: "raw_tracepoint/sys_exit (finit_module's file, ENOSYS: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
 	event.IDSecurityFileOpen: { // bpf/file_open.bpf.c
 		{Name: "fentry/security_file_open", Programs: []Program{{Name: "fentry_security_file_open"}, {Name: "sys_exit_open", Syscalls: []string{"open", "openat", "openat2", "creat"}}}},
@@ -314,13 +314,13 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "tp_btf/sched_switch", Programs: []Program{{Name: "tp_btf_sched_switch"}}},
 		{Name: "raw_tracepoint/sched_switch", Fallback: true, Programs: []Program{{Name: "raw_tp_sched_switch"}}},
 	},
-	event.IDKexecLoad: { // bpf/kernel.bpf.c
+	event.IDKexecLoad: { // bpf/module.bpf.c
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_kexec_load", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_load"}}}},
-		{Name: "raw_tracepoint/sys_exit (kexec_load: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_kexec"}}},
+		{Name: "raw_tracepoint/sys_exit (kexec_load ENOSYS: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
-	event.IDKexecFileLoad: { // bpf/kernel.bpf.c
+	event.IDKexecFileLoad: { // bpf/module.bpf.c
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_kexec_file_load", Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"kexec_file_load"}}, {Name: "sys_exit_kexec", Syscalls: []string{"kexec_file_load"}}}},
-		{Name: "raw_tracepoint/sys_exit (kexec_file_load: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_kexec"}}},
+		{Name: "raw_tracepoint/sys_exit (kexec_file_load ENOSYS: a kernel without kexec)", Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
 	event.IDSecurityKernelPostReadFile: { // bpf/module.bpf.c
 		{Name: "fentry/security_kernel_post_read_file", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}}},
@@ -331,7 +331,7 @@ var probeTable = map[event.ID][]Probe{
 		{Name: "fentry/security_kernel_post_read_file + tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "fentry_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
 		{Name: "kprobe/security_kernel_post_read_file + tracepoint/syscalls/sys_{enter,exit}_init_module", Programs: []Program{{Name: "kprobe_security_kernel_post_read_file"}, {Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
 		{Name: "tracepoint/syscalls/sys_{enter,exit}_init_module (init_module only)", Fallback: true, Programs: []Program{{Name: "sys_enter_save", Syscalls: []string{"init_module"}}, {Name: "sys_exit_module", Syscalls: []string{"init_module"}}}},
-		{Name: "raw_tracepoint/sys_exit (init_module only: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_module"}}},
+		{Name: "raw_tracepoint/sys_exit (init_module only, ENOSYS: a kernel without modules)", Fallback: true, Programs: []Program{{Name: "raw_tp_sys_exit_enosys"}}},
 	},
 	event.IDModuleImageCaptured: { // bpf/module.bpf.c
 		{Name: "sensor (module_image_chunk reassembled)"},
