@@ -40,6 +40,8 @@ test: build ## go vet, all Go tests (root-only tests run as root), vigil test ov
 	$(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) -count=1 ./...
 	@# the fast path's promise (rejected => Rego yields nothing) on arbitrary input, briefly
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./engine/
+	@# validating an event without building it says what decoding it says
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateEvent$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./engine/
 	@# the literal-set matcher says what regexp says, on any pattern and text
 	$(GO) test -run '^$$' -fuzz '^FuzzLiteralMatcher$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./rules/
 	@# the planned reading of an event's JSON reads what the full index reads

@@ -328,8 +328,8 @@ var ErrRefused = errors.New("event refused")
 // read from the bytes as decoding reads them, before anything is
 // evaluated; when it returns an error, nothing is evaluated and the error
 // is returned wrapped in ErrRefused. With validate, an event the derived
-// conditions reject is decoded all the same (rules.DecodeEvent, no Rego),
-// so that a malformed event is reported whatever the signatures want; the
+// conditions reject is checked all the same (rules.ValidateEvent: what
+// rules.DecodeEvent reports, without building the event; no Rego), so that a malformed event is reported whatever the signatures want; the
 // decoding error comes before the check's, as it would when decoding
 // first. It returns the event's name ("" when data is not an event).
 func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool, check func(name, host string) error) (string, []Finding, error) {
@@ -358,9 +358,14 @@ func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool
 		return "", nil, err
 	}
 	var ev *event.Event
-	if validate || len(sigs) > 0 {
+	if len(sigs) > 0 {
 		var err error
 		if ev, err = rules.DecodeEvent(data); err != nil {
+			return name, nil, err
+		}
+	} else if validate {
+		// checked as decoding checks it, without building it
+		if err := rules.ValidateEvent(data); err != nil {
 			return name, nil, err
 		}
 	}

@@ -26,15 +26,27 @@ func DecodeEvent(data []byte) (*event.Event, error) {
 
 var errBail = errors.New("not the plain layout")
 
-// decoder reads the plain layout; any surprise bails out.
+// decoder reads the plain layout; any surprise bails out. With validate
+// it walks the same path and checks the same things but keeps no strings,
+// argv or ancestors (ValidateEvent).
 type decoder struct {
-	data []byte
-	i    int
+	data     []byte
+	i        int
+	validate bool
 }
 
 func decodeFast(data []byte) (*event.Event, bool) {
-	d := decoder{data: data}
-	var ev event.Event
+	ev := new(event.Event)
+	if !decodePlain(data, ev, false) {
+		return nil, false
+	}
+	return ev, true
+}
+
+// decodePlain is decodeFast into ev; with validate, ev's strings alias
+// data and its argv and ancestors are left empty.
+func decodePlain(data []byte, ev *event.Event, validate bool) bool {
+	d := decoder{data: data, validate: validate}
 	seen := 0
 	err := d.object(func(key string) error {
 		bit := 0
@@ -90,12 +102,9 @@ func decodeFast(data []byte) (*event.Event, bool) {
 		return errBail
 	})
 	if err != nil || skipWS(data, d.i) != len(data) || ev.Name == "" {
-		return nil, false
+		return false
 	}
-	if err := ev.Normalize(); err != nil {
-		return nil, false
-	}
-	return &ev, true
+	return ev.Normalize() == nil
 }
 
 // once fails a key seen before (encoding/json's last-wins is left to it).
@@ -194,6 +203,9 @@ func (d *decoder) str() (string, error) {
 		return "", errBail
 	}
 	d.i = ni
+	if d.validate {
+		return s, nil
+	}
 	// readString aliases plain strings into data: the event outlives it
 	return string([]byte(s)), nil
 }
@@ -252,7 +264,9 @@ func (d *decoder) strings() ([]string, error) {
 	out := []string{}
 	err := d.array(func() error {
 		s, err := d.str()
-		out = append(out, s)
+		if !d.validate {
+			out = append(out, s)
+		}
 		return err
 	})
 	return out, err
@@ -312,6 +326,10 @@ func (d *decoder) process(p *event.Process) error {
 		case "pid_ns":
 			return u32(&p.PidNS, 1<<16)
 		case "start_time":
+			if d.validate {
+				_, err := d.time()
+				return d.once(&seen, 1<<17, err)
+			}
 			t, err := d.time()
 			p.StartTime = &t
 			return d.once(&seen, 1<<17, err)
@@ -322,7 +340,9 @@ func (d *decoder) process(p *event.Process) error {
 				if err := d.ancestor(&a); err != nil {
 					return err
 				}
-				anc = append(anc, a)
+				if !d.validate {
+					anc = append(anc, a)
+				}
 				return nil
 			})
 			if anc == nil && err == nil {

@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/vigil-sec/vigil/rules"
+)
+
+// rules.ValidateEvent must say what rules.DecodeEvent says (the same error,
+// or none) on every input: replay validates the events no signature admits
+// with it instead of decoding them.
+
+func checkValidate(t testing.TB, line []byte, what string) bool {
+	t.Helper()
+	_, decErr := rules.DecodeEvent(line)
+	valErr := rules.ValidateEvent(line)
+	if (decErr == nil) != (valErr == nil) || (decErr != nil && decErr.Error() != valErr.Error()) {
+		t.Errorf("%s: rules.ValidateEvent says %v, rules.DecodeEvent %v\nevent: %q", what, valErr, decErr, line)
+	}
+	return decErr == nil
+}
+
+// byteMutate breaks line at the byte level: a byte cut, changed, doubled
+// or a cut tail, so that malformed JSON is compared as well.
+func byteMutate(r *rand.Rand, line []byte) []byte {
+	out := slices.Clone(line)
+	if len(out) == 0 {
+		return out
+	}
+	i := r.IntN(len(out))
+	switch r.IntN(4) {
+	case 0:
+		return append(out[:i], out[i+1:]...)
+	case 1:
+		out[i] = `{}[]",:0-.eE\ ntfu1`[r.IntN(19)]
+		return out
+	case 2:
+		return slices.Insert(out, i, out[i])
+	}
+	return out[:i]
+}
+
+func TestValidateEventAgrees(t *testing.T) {
+	valid, bad := 0, 0
+	count := func(ok bool) {
+		if ok {
+			valid++
+		} else {
+			bad++
+		}
+	}
+	k := 1
+	if testing.Short() {
+		k = 10
+	}
+	corpus := corpusLines(t, k)
+	for i, line := range corpus {
+		count(checkValidate(t, line, "corpus line "+itoa(i*k+1)))
+	}
+	evs := fixtureEvents(t)
+	for i, line := range evs {
+		count(checkValidate(t, line, "fixture event "+itoa(i)))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	pool := stringPool(evs)
+	seeds := append(slices.Clone(evs), corpus[:min(len(corpus), 2000)]...)
+	n := 20000
+	if testing.Short() {
+		n = 3000
+	}
+	for i := range n {
+		line := seeds[r.IntN(len(seeds))]
+		count(checkValidate(t, mutate(r, slices.Clone(line), pool), "value mutation "+itoa(i)))
+		count(checkValidate(t, byteMutate(r, line), "byte mutation "+itoa(i)))
+	}
+	if valid == 0 || bad == 0 {
+		t.Fatalf("%d valid and %d malformed inputs: the comparison needs both", valid, bad)
+	}
+	t.Logf("%d valid, %d malformed inputs agree", valid, bad)
+}
+
+func FuzzValidateEvent(f *testing.F) {
+	for _, ev := range fixtureEvents(f) {
+		f.Add(ev)
+	}
+	for _, line := range corpusLines(f, 500) {
+		f.Add(line)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkValidate(t, data, "fuzz input")
+	})
+}
