@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -15,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/corpus"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/signatures"
@@ -62,27 +60,7 @@ func fixtureEvents(t testing.TB) [][]byte {
 
 // corpusLines returns every k-th line of the captured corpus.
 func corpusLines(t testing.TB, k int) [][]byte {
-	f, err := os.Open("../testdata/corpus/host-work.jsonl.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var out [][]byte
-	for i := 0; sc.Scan(); i++ {
-		if i%k == 0 {
-			out = append(out, slices.Clone(sc.Bytes()))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return corpus.Lines(t, "../testdata/corpus/host-work.jsonl.gz", k)
 }
 
 // checker compares the fast path with Rego on events.

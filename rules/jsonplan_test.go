@@ -1,16 +1,15 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/corpus"
 )
 
 // The planned reading of an event's JSON (newPlannedDoc: only the keys the
@@ -24,27 +23,7 @@ import (
 
 // planCorpus returns every k-th line of the captured corpus.
 func planCorpus(t testing.TB, k int) [][]byte {
-	f, err := os.Open("../testdata/corpus/host-work.jsonl.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var out [][]byte
-	for i := 0; sc.Scan(); i++ {
-		if i%k == 0 {
-			out = append(out, slices.Clone(sc.Bytes()))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return corpus.Lines(t, "../testdata/corpus/host-work.jsonl.gz", k)
 }
 
 // planChecker reads events both ways with one scratch memo, as the
