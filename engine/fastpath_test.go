@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-sec/vigil/internal/corpus"
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/corpus"
 	"github.com/vigil-sec/vigil/rules"
 	"github.com/vigil-sec/vigil/signatures"
 )

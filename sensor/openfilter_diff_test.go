@@ -102,14 +102,7 @@ func TestSensorOpenFilterDifferential(t *testing.T) {
 	// the last open is one the matcher wants: once it is in, the run's
 	// other opens are
 	const last = "/etc/shadow"
-	if _, err := os.Stat(last); errors.Is(err, fs.ErrNotExist) {
-		// a bare system (make vmtest's guests) may have none: an open
-		// that fails before the file is found is no event
-		if err := os.WriteFile(last, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove(last) })
-	}
+	ensureFile(t, last)
 	list = append(list, "r:"+last)
 
 	type open struct{ path, flags string }
@@ -216,6 +209,7 @@ func TestSensorOpenFilterSeesRenames(t *testing.T) {
 	if st, err := os.Stat("/root"); err != nil || !st.IsDir() {
 		t.Skip("skipped: no /root folder here, where the SSH key signature looks")
 	}
+	ensureFile(t, "/etc/shadow") // the marker open below
 	home, err := os.MkdirTemp("/root", "vigil-rename-")
 	if err != nil {
 		t.Fatal(err)
@@ -286,4 +280,18 @@ func TestSensorOpenFilterSeesRenames(t *testing.T) {
 			return ev.Name == "security_file_open" && ev.Process.HostPid == uint32(pid) && argS(ev, "pathname") == p
 		})
 	}
+}
+
+// ensureFile creates path (empty, mode 0600) for the test when it does not
+// exist: a bare system (make vmtest's guests) may have no /etc/shadow, and
+// an open that fails before the file is found is no event.
+func ensureFile(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
 }
