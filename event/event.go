@@ -62,6 +62,11 @@ type Process struct {
 	// Ancestors lists the parent, grandparent, ... up to the init of the task's
 	// pid namespace (nearest first), as far as the process table knows them.
 	Ancestors []Ancestor `json:"ancestors,omitempty"`
+	// Ctx is the key of the process context (every field but Tid and
+	// HostTid) when the event came from a sensor that sends contexts by
+	// reference: a lean event has only Tid, HostTid and Ctx until a
+	// ContextTable resolves it (see ContextEncoder).
+	Ctx string `json:"ctx,omitempty"`
 	// shared, when Ancestors is its list, has their JSON encoded once
 	// (ShareAncestors; the encoder's, not part of the JSON form).
 	shared *SharedAncestors

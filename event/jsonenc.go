@@ -16,6 +16,11 @@ import (
 // instead of through reflection. Argument values of other types (an event
 // read back from JSON) go through encoding/json.
 func (e *Event) AppendJSON(buf []byte) ([]byte, error) {
+	return e.appendJSON(buf, e.Process.appendJSON)
+}
+
+// appendJSON is AppendJSON with the process object written by proc.
+func (e *Event) appendJSON(buf []byte, proc func([]byte) ([]byte, error)) ([]byte, error) {
 	buf = append(buf, `{"name":`...)
 	buf = appendJSONString(buf, e.Name)
 	buf = append(buf, `,"id":`...)
@@ -32,7 +37,7 @@ func (e *Event) AppendJSON(buf []byte) ([]byte, error) {
 		buf = appendJSONString(buf, e.Probe)
 	}
 	buf = append(buf, `,"process":`...)
-	if buf, err = e.Process.appendJSON(buf); err != nil {
+	if buf, err = proc(buf); err != nil {
 		return nil, err
 	}
 	buf = append(buf, `,"return_value":`...)
@@ -93,6 +98,10 @@ func (p *Process) appendJSON(buf []byte) ([]byte, error) {
 		buf = append(buf, sh.json...)
 	} else {
 		buf = appendJSONAncestors(buf, p.Ancestors)
+	}
+	if p.Ctx != "" {
+		buf = append(buf, `,"ctx":`...)
+		buf = appendJSONString(buf, p.Ctx)
 	}
 	return append(buf, '}'), nil
 }

@@ -24,6 +24,14 @@ func FindingSubject(signatureID, host string) string {
 	return FindingsPrefix + "." + Token(signatureID) + "." + Token(host)
 }
 
+// ContextSubject is where a sensor answers requests for the process
+// contexts it sent (vigil.context.<host>; the request's data is the key,
+// the answer the full process object, or an empty message with a
+// Vigil-Error header when the sensor no longer has it).
+func ContextSubject(host string) string {
+	return SubjectRoot + ".context." + Token(host)
+}
+
 // Token makes s safe as one NATS subject token: dots, wildcards and white
 // space become '_', and an empty string becomes "_".
 func Token(s string) string {

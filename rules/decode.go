@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/jsonscan"
+
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -101,7 +103,7 @@ func decodePlain(data []byte, ev *event.Event, validate bool) bool {
 		}
 		return errBail
 	})
-	if err != nil || skipWS(data, d.i) != len(data) || ev.Name == "" {
+	if err != nil || jsonscan.WS(data, d.i) != len(data) || ev.Name == "" {
 		return false
 	}
 	return ev.Normalize() == nil
@@ -119,7 +121,7 @@ func (d *decoder) once(seen *int, bit int, err error) error {
 	return nil
 }
 
-func (d *decoder) ws() { d.i = skipWS(d.data, d.i) }
+func (d *decoder) ws() { d.i = jsonscan.WS(d.data, d.i) }
 
 // object reads an object, calling f with the decoder at each value.
 func (d *decoder) object(f func(key string) error) error {
@@ -139,7 +141,7 @@ func (d *decoder) object(f func(key string) error) error {
 		if !ok {
 			return errBail
 		}
-		d.i = skipWS(d.data, ni)
+		d.i = jsonscan.WS(d.data, ni)
 		if d.i >= len(d.data) || d.data[d.i] != ':' {
 			return errBail
 		}
@@ -211,7 +213,7 @@ func (d *decoder) str() (string, error) {
 }
 
 func (d *decoder) number() (string, error) {
-	end, ok := skipValue(d.data, d.i)
+	end, ok := jsonscan.Value(d.data, d.i)
 	if !ok {
 		return "", errBail
 	}
@@ -248,7 +250,7 @@ func (d *decoder) int() (int64, error) {
 }
 
 func (d *decoder) time() (time.Time, error) {
-	end, ok := skipString(d.data, d.i)
+	end, ok := jsonscan.String(d.data, d.i)
 	if !ok {
 		return time.Time{}, errBail
 	}

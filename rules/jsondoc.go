@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/vigil-sec/vigil/internal/jsonscan"
 )
 
 // jsonDoc reads fields out of one event's JSON form without decoding it:
@@ -51,7 +53,7 @@ type mval struct {
 
 func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
 	d := jsonDoc{data: data, top: top[:0], sub: sub[:0]}
-	i := skipWS(data, 0)
+	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return d
 	}
@@ -61,7 +63,7 @@ func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
 	}
 	// what follows the object: nothing, or what event.Unmarshal lets pass
 	// (its decoder stops at a closing bracket or brace)
-	if rest := skipWS(data, end); rest != len(data) && data[rest] != '}' && data[rest] != ']' {
+	if rest := jsonscan.WS(data, end); rest != len(data) && data[rest] != '}' && data[rest] != ']' {
 		return d
 	}
 	d.ok = true
@@ -74,21 +76,21 @@ func newJSONDoc(data []byte, top, sub []jkv) jsonDoc {
 func (d *jsonDoc) indexObject(i int, isTop bool) (int, bool) {
 	data := d.data
 	i++ // {
-	i = skipWS(data, i)
+	i = jsonscan.WS(data, i)
 	if i < len(data) && data[i] == '}' {
 		return i + 1, true
 	}
 	for {
-		i = skipWS(data, i)
+		i = jsonscan.WS(data, i)
 		key, ni, ok := readString(data, i)
 		if !ok {
 			return 0, false
 		}
-		i = skipWS(data, ni)
+		i = jsonscan.WS(data, ni)
 		if i >= len(data) || data[i] != ':' {
 			return 0, false
 		}
-		i = skipWS(data, i+1)
+		i = jsonscan.WS(data, i+1)
 		kv := jkv{key: key, start: i}
 		if isTop && i < len(data) && data[i] == '{' {
 			kv.subStart = len(d.sub)
@@ -99,7 +101,7 @@ func (d *jsonDoc) indexObject(i int, isTop bool) (int, bool) {
 			kv.subEnd, kv.subOK, kv.end = len(d.sub), true, end
 			i = end
 		} else {
-			end, ok := skipValue(data, i)
+			end, ok := jsonscan.Value(data, i)
 			if !ok {
 				return 0, false
 			}
@@ -113,7 +115,7 @@ func (d *jsonDoc) indexObject(i int, isTop bool) (int, bool) {
 		} else {
 			d.sub = append(d.sub, kv)
 		}
-		i = skipWS(data, i)
+		i = jsonscan.WS(data, i)
 		if i >= len(data) {
 			return 0, false
 		}
@@ -126,18 +128,6 @@ func (d *jsonDoc) indexObject(i int, isTop bool) (int, bool) {
 		}
 		return 0, false
 	}
-}
-
-func skipWS(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // readString reads the string at data[i] ('"'), unescaped. A plain
@@ -182,63 +172,6 @@ func readString(data []byte, i int) (string, int, bool) {
 	return s, j + 1, true
 }
 
-func skipString(data []byte, i int) (int, bool) {
-	if i >= len(data) || data[i] != '"' {
-		return 0, false
-	}
-	j := i + 1
-	// most strings of an event are short: look at the first bytes one by
-	// one before calling IndexByte
-short:
-	for lim := min(len(data), j+24); j < lim; j++ {
-		switch data[j] {
-		case '"':
-			return j + 1, true
-		case '\\':
-			break short // escapes: the quotes below count backslashes
-		}
-	}
-	for {
-		k := bytes.IndexByte(data[j:], '"')
-		if k < 0 {
-			return 0, false
-		}
-		q := j + k
-		// the quote is escaped when an odd number of backslashes precede it
-		n := 0
-		for p := q - 1; p > i && data[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1, true
-		}
-		j = q + 1
-	}
-}
-
-// skipValue returns the index after the value at data[i].
-func skipValue(data []byte, i int) (int, bool) {
-	if i >= len(data) {
-		return 0, false
-	}
-	switch c := data[i]; {
-	case c == '"':
-		return skipString(data, i)
-	case c == '{' || c == '[':
-		return skipContainer(data, i)
-	default:
-		j := i
-		for j < len(data) {
-			switch data[j] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return j, j > i
-			}
-			j++
-		}
-		return j, j > i
-	}
-}
-
 // valueAt reads the value at data[i] (scalars in full, containers as
 // spans).
 func valueAt(data []byte, i, end int) mval {
@@ -262,7 +195,7 @@ func valueAt(data []byte, i, end int) mval {
 		if data[i] == '[' {
 			k = 'a'
 		}
-		j := skipWS(data, i+1)
+		j := jsonscan.WS(data, i+1)
 		return mval{kind: k, start: i, end: end, empty: j < len(data) && (data[j] == '}' || data[j] == ']')}
 	case 't':
 		return mval{kind: 't'}
@@ -373,7 +306,7 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 	switch {
 	case sg.kind == segKey && v.kind == 'o':
 		// last duplicate wins: find the last matching key
-		i := skipWS(data, v.start+1)
+		i := jsonscan.WS(data, v.start+1)
 		last := -1
 		lastEnd := 0
 		if i < len(data) && data[i] == '}' {
@@ -384,21 +317,21 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 			if !ok {
 				return false
 			}
-			i = skipWS(data, ni)
+			i = jsonscan.WS(data, ni)
 			if i >= len(data) || data[i] != ':' {
 				return false
 			}
-			i = skipWS(data, i+1)
-			end, ok := skipValue(data, i)
+			i = jsonscan.WS(data, i+1)
+			end, ok := jsonscan.Value(data, i)
 			if !ok {
 				return false
 			}
 			if keyMatch(key, sg) {
 				last, lastEnd = i, end
 			}
-			i = skipWS(data, end)
+			i = jsonscan.WS(data, end)
 			if i < len(data) && data[i] == ',' {
-				i = skipWS(data, i+1)
+				i = jsonscan.WS(data, i+1)
 				continue
 			}
 			break
@@ -408,13 +341,13 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 		}
 		return scanEach(data, valueAt(data, last, lastEnd), path[1:], fn)
 	case (sg.kind == segAny || sg.kind == segIndex) && v.kind == 'a':
-		i := skipWS(data, v.start+1)
+		i := jsonscan.WS(data, v.start+1)
 		if i < len(data) && data[i] == ']' {
 			return false
 		}
 		n := 0
 		for i < v.end {
-			end, ok := skipValue(data, i)
+			end, ok := jsonscan.Value(data, i)
 			if !ok {
 				return false
 			}
@@ -427,9 +360,9 @@ func scanEach(data []byte, v mval, path []seg, fn func(mval) bool) bool {
 				}
 			}
 			n++
-			i = skipWS(data, end)
+			i = jsonscan.WS(data, end)
 			if i < len(data) && data[i] == ',' {
-				i = skipWS(data, i+1)
+				i = jsonscan.WS(data, i+1)
 				continue
 			}
 			break

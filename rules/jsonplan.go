@@ -3,11 +3,12 @@ package rules
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/vigil-sec/vigil/internal/jsonscan"
 )
 
 // jplan lists the keys the conditions of one event kind read, at the top
@@ -154,19 +155,19 @@ func readKey(data []byte, i int) (key string, next int, ascii, ok bool) {
 // (the producer's layout), so the plan for its kind can be chosen before
 // the scan.
 func peekName(data []byte) (string, bool) {
-	i := skipWS(data, 0)
+	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return "", false
 	}
-	key, i, ok := readString(data, skipWS(data, i+1))
+	key, i, ok := readString(data, jsonscan.WS(data, i+1))
 	if !ok || key != "name" {
 		return "", false
 	}
-	i = skipWS(data, i)
+	i = jsonscan.WS(data, i)
 	if i >= len(data) || data[i] != ':' {
 		return "", false
 	}
-	name, _, ok := readString(data, skipWS(data, i+1))
+	name, _, ok := readString(data, jsonscan.WS(data, i+1))
 	return name, ok
 }
 
@@ -177,7 +178,7 @@ func peekName(data []byte) (string, bool) {
 func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d jsonDoc, again bool) {
 	d = jsonDoc{data: data, plan: plan, slots: slices.Grow(slots[:0], plan.slots)[:plan.slots], memo: memo}
 	clear(d.slots)
-	i := skipWS(data, 0)
+	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return d, false
 	}
@@ -187,7 +188,7 @@ func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d j
 		return d, again
 	}
 	d.objEnd = end
-	if rest := skipWS(data, end); rest != len(data) && data[rest] != '}' && data[rest] != ']' {
+	if rest := jsonscan.WS(data, end); rest != len(data) && data[rest] != '}' && data[rest] != ']' {
 		return d, false
 	}
 	d.ok = true
@@ -199,7 +200,7 @@ func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d j
 // keys their sub-requests list inside them.
 func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again bool) {
 	data := d.data
-	i = skipWS(data, i+1)
+	i = jsonscan.WS(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1, true, false
 	}
@@ -208,11 +209,11 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 		if !ok {
 			return 0, false, false
 		}
-		i = skipWS(data, ni)
+		i = jsonscan.WS(data, ni)
 		if i >= len(data) || data[i] != ':' {
 			return 0, false, false
 		}
-		i = skipWS(data, i+1)
+		i = jsonscan.WS(data, i+1)
 		r := matchReq(reqs, key, ascii)
 		var end int
 		switch {
@@ -228,15 +229,15 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 					d.memo.put(data, i, end, ok, r, sub)
 				}
 			} else {
-				end, ok = skipValue(data, i)
+				end, ok = jsonscan.Value(data, i)
 			}
 		case isTop && i < len(data) && (data[i] == '{' || data[i] == '['):
 			if end, ok = d.memo.find(data, i, r, nil); !ok {
-				end, ok = skipValue(data, i)
+				end, ok = jsonscan.Value(data, i)
 				d.memo.put(data, i, end, ok, r, nil)
 			}
 		default:
-			end, ok = skipValue(data, i)
+			end, ok = jsonscan.Value(data, i)
 		}
 		if !ok {
 			return 0, false, false
@@ -244,12 +245,12 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 		if r != nil {
 			d.slots[r.slot] = jslot{start: i, end: end, set: true}
 		}
-		i = skipWS(data, end)
+		i = jsonscan.WS(data, end)
 		if i >= len(data) {
 			return 0, false, false
 		}
 		if data[i] == ',' {
-			i = skipWS(data, i+1)
+			i = jsonscan.WS(data, i+1)
 			continue
 		}
 		if data[i] == '}' {
@@ -290,89 +291,6 @@ func (d *jsonDoc) lookupPlanned(path []seg, fn func(mval) bool) bool {
 		reqs = r.sub
 	}
 	return false
-}
-
-const (
-	lsb  = 0x0101010101010101
-	msb  = 0x8080808080808080
-	low7 = 0x7f7f7f7f7f7f7f7f
-)
-
-// bytesEq marks (high bit of each byte) the bytes of x equal to c.
-func bytesEq(x uint64, c byte) uint64 {
-	y := x ^ (lsb * uint64(c))
-	return ^(((y & low7) + low7) | y) & msb
-}
-
-// skipContainer returns the index after the object or array at data[i],
-// eight bytes at a time: the quotes of a word tell which of its bytes lie
-// inside strings (a running parity), and only brackets outside strings
-// count. A word with a backslash, and the last few bytes, go byte by byte.
-// Like the byte-by-byte scanner, it checks that strings end and brackets
-// balance, not the rest of the grammar.
-func skipContainer(data []byte, i int) (int, bool) {
-	n := len(data)
-	depth := 0
-	var inStr uint64 // msb when the word starts inside a string
-	j := i
-	for j+8 <= n {
-		x := binary.LittleEndian.Uint64(data[j:])
-		if bytesEq(x, '\\') != 0 {
-			break
-		}
-		q := bytesEq(x, '"')
-		if q == 0 && inStr != 0 {
-			j += 8
-			continue
-		}
-		// '[' and ']' are '{' and '}' without the 0x20 bit
-		y := x | (lsb * 0x20)
-		m := bytesEq(y, '{') | bytesEq(y, '}')
-		// bytes after an odd number of quotes (counting the word's start)
-		p := q
-		p ^= p << 8
-		p ^= p << 16
-		p ^= p << 32
-		s := p ^ inStr
-		for m &^= s; m != 0; m &= m - 1 {
-			k := j + bits.TrailingZeros64(m)>>3
-			if data[k]|0x20 == '{' {
-				depth++
-				continue
-			}
-			depth--
-			if depth == 0 {
-				return k + 1, true
-			}
-		}
-		inStr = (s >> 63) * msb
-		j += 8
-	}
-	in := inStr != 0
-	for ; j < n; j++ {
-		c := data[j]
-		if in {
-			switch c {
-			case '\\':
-				j++
-			case '"':
-				in = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			in = true
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return j + 1, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // fieldRef is a field path resolved against a plan: the slots its first
@@ -533,7 +451,7 @@ func plainASCII(b []byte) bool {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		// a high bit, a byte below 0x20 or a backslash
-		if x&msb != 0 || (x-lsb*0x20)&^x&msb != 0 || bytesEq(x, '\\') != 0 {
+		if x&jsonscan.MSB != 0 || (x-jsonscan.LSB*0x20)&^x&jsonscan.MSB != 0 || jsonscan.EqMask(x, '\\') != 0 {
 			return false
 		}
 	}

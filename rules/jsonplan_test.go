@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/jsonscan"
+
 	"github.com/vigil-sec/vigil/internal/corpus"
 )
 
@@ -197,7 +199,7 @@ func editOnce(r *rand.Rand, data []byte) []byte {
 	k := keys[r.IntN(len(keys))]
 	keyEnd := bytes.IndexByte(data[k+1:], '"') + k + 2
 	valStart := keyEnd + 1
-	valEnd, ok := skipValue(data, valStart)
+	valEnd, ok := jsonscan.Value(data, valStart)
 	if !ok {
 		return data
 	}
@@ -231,7 +233,7 @@ func editOnce(r *rand.Rand, data []byte) []byte {
 	default: // a key-value pair copied from elsewhere in the event
 		k2 := keys[r.IntN(len(keys))]
 		ke := bytes.IndexByte(data[k2+1:], '"') + k2 + 2
-		ve, ok := skipValue(data, ke+1)
+		ve, ok := jsonscan.Value(data, ke+1)
 		if !ok {
 			return data
 		}
@@ -271,7 +273,7 @@ func checkSkip(t *testing.T, data []byte) {
 	t.Helper()
 	for i, c := range data {
 		if c == '"' {
-			gotEnd, gotOK := skipString(data, i)
+			gotEnd, gotOK := jsonscan.String(data, i)
 			wantEnd, wantOK := skipStringBytes(data, i)
 			if gotEnd != wantEnd || gotOK != wantOK {
 				t.Fatalf("at %d: skipString %d %v, byte loop %d %v\n%q", i, gotEnd, gotOK, wantEnd, wantOK, data)
@@ -294,7 +296,7 @@ func checkSkip(t *testing.T, data []byte) {
 		if c != '{' && c != '[' {
 			continue
 		}
-		gotEnd, gotOK := skipContainer(data, i)
+		gotEnd, gotOK := jsonscan.Container(data, i)
 		wantEnd, wantOK := skipBytes(data, i)
 		if gotEnd != wantEnd || gotOK != wantOK {
 			t.Fatalf("at %d: skipContainer %d %v, byte loop %d %v\n%q", i, gotEnd, gotOK, wantEnd, wantOK, data)
