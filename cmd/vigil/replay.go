@@ -72,9 +72,17 @@ byte for byte as they are in the file (to feed a running engine).`,
 	return cmd
 }
 
+// replayBatchLines is how many lines go to a worker at once.
+const replayBatchLines = 256
+
+// replayBatch is lines on their way through the pipeline, in file order.
+type replayBatch struct {
+	seq   int
+	items []replayItem
+}
+
 // replayItem is one line on its way through the pipeline.
 type replayItem struct {
-	seq      int
 	file     string
 	line     int
 	data     []byte
@@ -174,56 +182,6 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Reader -> workers -> in-order collector.
-	items := make(chan *replayItem, 4*f.workers)
-	results := make(chan *replayItem, 4*f.workers)
-	var readErr error
-	go func() {
-		defer close(items)
-		seq := 0
-		for _, r := range readers {
-			base := done.Load()
-			for {
-				data, line, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				it := &replayItem{seq: seq, file: r.path, line: line, data: data}
-				seq++
-				if err != nil {
-					if !errors.Is(err, errLineTooLong) {
-						readErr = err
-						return
-					}
-					it.err = err
-				}
-				select {
-				case items <- it:
-				case <-ctx.Done():
-					return
-				}
-				if bar != nil {
-					done.Store(base + r.BytesRead())
-				}
-			}
-			done.Store(base + r.BytesRead())
-		}
-	}()
-	var wg sync.WaitGroup
-	for range f.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range items {
-				if it.err == nil {
-					it.err = evaluateLine(ctx, eng, it)
-				}
-				results <- it
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(results) }()
-
 	// The engine server's finding sink: findings are completed (host, id),
 	// published, printed and counted the same way as by a running engine.
 	sink := &engine.Sink{Logger: log}
@@ -234,45 +192,143 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 		sink.Publisher = engine.CorePublisher{NC: nc}
 	}
 	sum := replaySummary{files: len(files), findings: map[string]int{}}
-	pending := map[int]*replayItem{}
-	next := 0
 	var writeErr error
-	for it := range results {
-		pending[it.seq] = it
-		for {
-			it, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if it.err != nil {
-				sum.badLines++
-				if bar != nil {
-					bar.Clear()
-				}
-				fmt.Fprintf(stderr, "%s:%d: %v\n", it.file, it.line, it.err)
-				continue
-			}
-			sum.events++
-			if nc != nil && f.publishEvents {
-				if err := nc.Publish(event.EventSubject(it.name, it.host), it.data); err != nil {
-					sum.publishErr++
-				}
-			}
-			if len(it.findings) == 0 {
-				continue
-			}
+	// handle takes the lines in file order, evaluated.
+	handle := func(it *replayItem) {
+		if it.err != nil {
+			sum.badLines++
 			if bar != nil {
 				bar.Clear()
 			}
-			before := sink.Stats().OutputErrors
-			err := sink.Emit(ctx, it.ev, it.findings)
-			if sink.Stats().OutputErrors > before && writeErr == nil {
-				// The output is gone (a closed pipe): stop writing to it.
-				writeErr = err
-				sink.Output = nil
-				cancel()
+			fmt.Fprintf(stderr, "%s:%d: %v\n", it.file, it.line, it.err)
+			return
+		}
+		sum.events++
+		if nc != nil && f.publishEvents {
+			if err := nc.Publish(event.EventSubject(it.name, it.host), it.data); err != nil {
+				sum.publishErr++
+			}
+		}
+		if len(it.findings) == 0 {
+			return
+		}
+		if bar != nil {
+			bar.Clear()
+		}
+		before := sink.Stats().OutputErrors
+		err := sink.Emit(ctx, it.ev, it.findings)
+		if sink.Stats().OutputErrors > before && writeErr == nil {
+			// The output is gone (a closed pipe): stop writing to it.
+			writeErr = err
+			sink.Output = nil
+			cancel()
+		}
+	}
+
+	// readAll calls each with every line of every file in order (the item
+	// is reused: each copies what it keeps), with whether more input is
+	// buffered, until each returns false or reading fails (readErr).
+	var readErr error
+	readAll := func(each func(it *replayItem, buffered bool) bool) {
+		var it replayItem
+		for _, r := range readers {
+			base := done.Load()
+			for {
+				data, line, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				it = replayItem{file: r.path, line: line, data: data}
+				if err != nil {
+					if !errors.Is(err, errLineTooLong) {
+						readErr = err
+						return
+					}
+					it.err = err
+				}
+				if bar != nil {
+					done.Store(base + r.BytesRead())
+				}
+				if !each(&it, r.r.Buffered() > 0) {
+					return
+				}
+			}
+			done.Store(base + r.BytesRead())
+		}
+	}
+
+	if f.workers == 1 {
+		// One worker: each line is evaluated and handled as it is read.
+		readAll(func(it *replayItem, _ bool) bool {
+			if it.err == nil {
+				it.err = evaluateLine(ctx, eng, it)
+			}
+			handle(it)
+			return ctx.Err() == nil
+		})
+	} else {
+		// Reader -> workers -> in-order collector, lines in batches (a
+		// batch goes as soon as the input has no more lines buffered, so
+		// that a slow stream is not held back).
+		batches := make(chan *replayBatch, 2*f.workers)
+		results := make(chan *replayBatch, 2*f.workers)
+		go func() {
+			defer close(batches)
+			seq := 0
+			b := &replayBatch{items: make([]replayItem, 0, replayBatchLines)}
+			send := func() bool {
+				if len(b.items) == 0 {
+					return true
+				}
+				b.seq = seq
+				seq++
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return false
+				}
+				b = &replayBatch{items: make([]replayItem, 0, replayBatchLines)}
+				return true
+			}
+			readAll(func(it *replayItem, buffered bool) bool {
+				b.items = append(b.items, *it)
+				if len(b.items) >= replayBatchLines || !buffered {
+					return send()
+				}
+				return true
+			})
+			send()
+		}()
+		var wg sync.WaitGroup
+		for range f.workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range batches {
+					for i := range b.items {
+						if it := &b.items[i]; it.err == nil {
+							it.err = evaluateLine(ctx, eng, it)
+						}
+					}
+					results <- b
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(results) }()
+		pending := map[int]*replayBatch{}
+		next := 0
+		for b := range results {
+			pending[b.seq] = b
+			for {
+				b, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				for i := range b.items {
+					handle(&b.items[i])
+				}
 			}
 		}
 	}
