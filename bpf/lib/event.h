@@ -116,24 +116,11 @@ static __always_inline void fill_header(struct record_header *h, struct task_str
 	h->argnum = 0;
 }
 
-/* event_init starts a record for the current task in this CPU's scratch buffer. */
-static __always_inline int event_init(struct event *e, void *ctx, __u32 id)
-{
-	e->s = scratch_buf();
-	if (!e->s)
-		return 0;
-	e->ctx = ctx;
-	e->task = (struct task_struct *)bpf_get_current_task();
-	e->off = sizeof(struct record_header);
-	e->argnum = 0;
-	fill_header((struct record_header *)e->s->buf, e->task, id);
-	return 1;
-}
-
-/* event_begin starts a record as event_init does but leaves its header to
- * event_header: a program whose filter looks at the arguments (the open
- * filter, at the path) saves those first and fills the header, two dozen
- * reads of the task, only for a record it keeps. */
+/* event_begin starts a record for the current task in this CPU's scratch
+ * buffer and leaves its header to event_header: a program whose filter
+ * looks at the arguments (the open filter, at the path) saves those first
+ * and fills the header, two dozen reads of the task, only for a record it
+ * keeps. */
 static __always_inline int event_begin(struct event *e, void *ctx)
 {
 	e->s = scratch_buf();
@@ -149,6 +136,15 @@ static __always_inline int event_begin(struct event *e, void *ctx)
 static __always_inline void event_header(struct event *e, __u32 id)
 {
 	fill_header((struct record_header *)e->s->buf, e->task, id);
+}
+
+/* event_init starts a record with its header filled. */
+static __always_inline int event_init(struct event *e, void *ctx, __u32 id)
+{
+	if (!event_begin(e, ctx))
+		return 0;
+	event_header(e, id);
+	return 1;
 }
 
 static __always_inline void count_drop(__u32 id)
