@@ -82,7 +82,7 @@ int sys_exit_file_copy(struct syscall_exit_ctx *ctx)
 	if (is_self())
 		return 0;
 	long ret = ctx->ret;
-	if (ret < 0 || is_self())
+	if (ret < 0)
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
