@@ -100,6 +100,11 @@ func decodePlain(data []byte, ev *event.Event, validate bool) bool {
 				return errBail
 			}
 			return d.once(&seen, bit, nil)
+		case "unreadable":
+			bit = 256
+			a, err := d.strings()
+			ev.Unreadable = a
+			return d.once(&seen, bit, err)
 		}
 		return errBail
 	})
@@ -352,6 +357,10 @@ func (d *decoder) process(p *event.Process) error {
 			}
 			p.Ancestors = anc
 			return d.once(&seen, 1<<18, err)
+		case "ctx":
+			s, err := d.str()
+			p.Ctx = s
+			return d.once(&seen, 1<<19, err)
 		}
 		return errBail
 	})

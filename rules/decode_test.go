@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"reflect"
 	"testing"
+
+	"github.com/vigil-sec/vigil/event"
 )
 
 // TestDecodeFastTakesThePlainLayout: events as vigil writes them take the
@@ -21,6 +24,34 @@ func TestDecodeFastTakesThePlainLayout(t *testing.T) {
 	} {
 		if _, ok := decodeFast([]byte(odd)); ok {
 			t.Errorf("%s: decoded without falling back", odd)
+		}
+	}
+}
+
+// Events with unreadable arguments and events that carry their process
+// context by reference (lean, or full with its key) are vigil's own
+// layout too: they decode without reflection, to what event.Unmarshal
+// gives.
+func TestDecodeFastTakesUnreadableAndContextKeys(t *testing.T) {
+	for _, data := range []string{
+		`{"name":"security_inode_unlink","id":301,"time":"2026-12-06T02:29:25.985825299Z","host":"vm","process":{"pid":5,"tid":6,"ppid":1,"host_pid":5,"host_tid":6,"host_ppid":1,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"go","cgroup_id":1,"mnt_ns":2,"pid_ns":3},"return_value":0,"args":{"dir":true,"pathname":"/tmp/x","syscall":"unlinkat"},"unreadable":["dev","inode"]}`,
+		`{"name":"security_file_open","id":300,"time":"2026-12-06T02:29:25Z","host":"vm","process":{"tid":6,"host_tid":6,"ctx":"9f1c0e4d2a7b3c51"},"return_value":3,"args":{"pathname":"/etc/passwd","flags":0}}`,
+		`{"name":"security_file_open","id":300,"time":"2026-12-06T02:29:25Z","host":"vm","process":{"pid":5,"tid":6,"ppid":1,"host_pid":5,"host_tid":6,"host_ppid":1,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"go","cgroup_id":1,"mnt_ns":2,"pid_ns":3,"ctx":"9f1c0e4d2a7b3c51"},"return_value":3,"args":{"pathname":"/etc/passwd","flags":0},"unreadable":[]}`,
+	} {
+		fast, ok := decodeFast([]byte(data))
+		if !ok {
+			t.Errorf("fell back: %s", data)
+			continue
+		}
+		if !validFast([]byte(data)) {
+			t.Errorf("validation fell back: %s", data)
+		}
+		slow, err := event.Unmarshal([]byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("decoded differently:\nfast %+v\nslow %+v", fast, slow)
 		}
 	}
 }
