@@ -40,9 +40,9 @@ longest_label := [l | some l in labels; count(l) == longest][0]
 # Every reason needs a label of 32 characters or more, a dozen labels or a
 # name of 180 characters; ordinary names have none of them. These tests on
 # the name as looked up hold whenever a reason does (lowering keeps the
-# number of characters and the dots, the root's dot only shortens the name), cost one
-# pass over it, and come first: most lookups stop here, and the engine reads
-# them off the rule to keep the others out of Rego altogether.
+# number of characters and the dots; the root's dot only shortens the
+# name), cost one pass over it, and come first: most lookups stop here, and
+# the engine reads them off the rule to keep the others out of Rego.
 data_shaped if regex.match(`[^.]{32}`, input.args.qname)
 
 data_shaped if regex.match(`^\.*(?:[^.]+\.+){11}[^.]`, input.args.qname)
