@@ -54,10 +54,11 @@ run: build ## build and run vigil: sensor, engine and an embedded NATS server on
 
 .PHONY: bench
 bench: ## engine benchmarks: the captured corpus through vigil, full Rego and a naive engine in the same run
-	@# BenchmarkReplay and BenchmarkDispatch replay a whole corpus per iteration: once is the measurement.
+	@# BenchmarkReplay, BenchmarkDispatch and BenchmarkDNS replay a whole corpus per iteration: once is the measurement.
 	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/
 	$(GO) test -run '^$$' -bench '^BenchmarkDispatch$$' -benchtime=1x -benchmem -timeout $(TEST_TIMEOUT) ./engine/
-	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Dispatch|Replay)$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/
+	$(GO) test -run '^$$' -bench '^BenchmarkDNS$$' -benchtime=1x -timeout $(TEST_TIMEOUT) ./engine/
+	$(GO) test -run '^$$' -bench . -skip '^Benchmark(Dispatch|Replay|DNS)$$' -benchmem -timeout $(TEST_TIMEOUT) ./engine/
 
 .PHONY: bench-sensor
 bench-sensor: build triggers ## (root) what vigil costs the host: syscalls, opens, execs bare and under vigil run, drops, CPU, RSS, finding latency

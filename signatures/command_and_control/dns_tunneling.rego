@@ -31,11 +31,23 @@ metadata := {
 
 name := lib.dns_name(input.args.qname)
 
-labels := lib.dns_labels(input.args.qname)
+labels := [l | some l in split(name, "."); l != ""] # lib.dns_labels, name computed once
 
 longest := max([count(l) | some l in labels])
 
 longest_label := [l | some l in labels; count(l) == longest][0]
+
+# Every reason needs a label of 32 characters or more, a dozen labels or a
+# name of 180 characters; ordinary names have none of them. These tests on
+# the name as looked up hold whenever a reason does (lowering keeps the
+# number of characters and the dots; the root's dot only shortens the
+# name), cost one pass over it, and come first: most lookups stop here, and
+# the engine reads them off the rule to keep the others out of Rego.
+data_shaped if regex.match(`[^.]{32}`, input.args.qname)
+
+data_shaped if regex.match(`^\.*(?:[^.]+\.+){11}[^.]`, input.args.qname)
+
+data_shaped if regex.match(`^(?s).{180}`, input.args.qname)
 
 # Queried with hashed or encoded names by design.
 reputation_services := {
@@ -45,9 +57,11 @@ reputation_services := {
 	"e5.sk", "trendmicro.com", "webroot.com", "bitdefender.net", "shadowserver.org",
 }
 
-excluded if endswith(name, ".in-addr.arpa")
+# reverse lookups: long by design (an IPv6 one has 34 labels), tested
+# before the reasons
+reverse_lookup if endswith(name, ".in-addr.arpa")
 
-excluded if endswith(name, ".ip6.arpa")
+reverse_lookup if endswith(name, ".ip6.arpa")
 
 excluded if "_domainkey" in labels
 
@@ -66,16 +80,20 @@ encoded(l) if {
 	dashes(l) <= 3
 }
 
-reasons contains "long-label" if {
-	some l in labels
-	count(l) >= 52
-	encoded(l)
-}
-
-reasons contains "random-label" if {
+# the labels the label reasons look at, each tested once
+encoded_labels contains l if {
 	some l in labels
 	count(l) >= 32
 	encoded(l)
+}
+
+reasons contains "long-label" if {
+	some l in encoded_labels
+	count(l) >= 52
+}
+
+reasons contains "random-label" if {
+	some l in encoded_labels
 	lib.entropy(l) > 4.1
 }
 
@@ -95,7 +113,9 @@ finding contains {
 	"ancestry": lib.ancestry,
 } if {
 	input.args.response == false
-	# the reasons first: they are rare, and the exclusions cost more
+	data_shaped
+	not reverse_lookup
+	# the reasons next: they are rare, and the other exclusions cost more
 	count(reasons) > 0
 	not excluded
 }

@@ -70,3 +70,86 @@ test_dkim_and_reputation_lookups_are_quiet if {
 	count(finding) == 0 with input as q(concat(".", [hex63, "malware.hash.cymru.com"]))
 	count(finding) == 0 with input as q(concat(".", [b32, "avqs.mcafee.com"]))
 }
+
+# Boundaries of the reasons and of data_shaped, the tests on the name as
+# looked up that come first: each must hold wherever a reason does.
+
+b32_32 := "abcdefghijklmnopqrstuvwxyz234567"
+
+hex52 := substring(concat("", [hex63, hex63]), 0, 52)
+
+# n labels of two characters under example.com (n >= 2)
+labels_of(n) := concat(".", array.concat([concat("", ["a", format_int(i % 10, 10)]) | some i in numbers.range(1, n - 2)], ["example", "com"]))
+
+# an ordinary name of n characters (n >= 14): labels of words and dashes
+# shorter than 32 characters, fewer than 12 of them, no digits
+word_name(n) := concat("", [
+	substring(concat("", [w | some _ in numbers.range(1, 8); w := "frontend-service-name-westeur."]), 0, n - 13),
+	"z.example.com",
+])
+
+test_random_label_from_32_characters if {
+	some f in finding with input as q(concat(".", [b32_32, "t.example.net"]))
+	f.reasons == ["random-label"]
+	f.longest_label == 32
+	data_shaped with input as q(concat(".", [b32_32, "t.example.net"]))
+}
+
+test_31_character_label_is_quiet if {
+	name := concat(".", [substring(b32_32, 1, 31), "t.example.net"])
+	count(finding) == 0 with input as q(name)
+	not data_shaped with input as q(name)
+}
+
+test_long_label_from_52_characters if {
+	some f in finding with input as q(concat(".", [hex52, "d2.example.net"]))
+	f.reasons == ["long-label"]
+	count(finding) == 0 with input as q(concat(".", [substring(hex52, 0, 51), "d2.example.net"]))
+}
+
+test_encoded_label_in_upper_case_fires_the_same if {
+	some f in finding with input as q(upper(concat(".", [b32, "t.example.net"])))
+	f.reasons == ["long-label", "random-label"]
+}
+
+test_many_labels_from_twelve if {
+	count(split(labels_of(12), ".")) == 12
+	some f in finding with input as q(labels_of(12))
+	f.reasons == ["many-labels"]
+	f.labels == 12
+	count(finding) == 0 with input as q(labels_of(11))
+	not data_shaped with input as q(labels_of(11))
+}
+
+test_empty_labels_and_the_root_dot_do_not_count if {
+	# eleven labels, written with doubled dots, a leading and a trailing dot
+	name := concat("", [".", replace(labels_of(11), ".", ".."), "."])
+	count(finding) == 0 with input as q(name)
+	# twelve the same way
+	some f in finding with input as q(concat("", [".", replace(labels_of(12), ".", ".."), "."]))
+	f.reasons == ["many-labels"]
+}
+
+test_long_name_from_180_characters if {
+	count(word_name(180)) == 180
+	some f in finding with input as q(word_name(180))
+	f.reasons == ["long-name"]
+	count(finding) == 0 with input as q(word_name(179))
+	not data_shaped with input as q(word_name(179))
+}
+
+test_root_dot_does_not_lengthen_the_name if {
+	# 180 characters looked up, 179 without the root's dot
+	name := concat("", [word_name(179), "."])
+	count(name) == 180
+	data_shaped with input as q(name)
+	count(finding) == 0 with input as q(name)
+}
+
+test_ordinary_names_are_not_data_shaped if {
+	not data_shaped with input as q("proxy.golang.org")
+	not data_shaped with input as q("github.com.default.svc.cluster.local")
+	not data_shaped with input as q("_ldap._tcp.dc._msdcs.corp.example.com")
+	not data_shaped with input as q("e6858.dsce9.akamaiedge.net")
+	not data_shaped with input as q("ip-10-0-12-34.eu-central-1.compute.internal")
+}

@@ -69,3 +69,27 @@ test_entropy if {
 	entropy("mail") == 2
 	entropy(concat("", [x | some _ in numbers.range(1, 300); x := "a"])) == 0
 }
+
+# entropy_by_comparison is entropy as first written: each character's
+# count by comparing it with every character.
+entropy_by_comparison(s) := h if {
+	chars := split(s, "")
+	n := count(chars)
+	n > 0
+	n <= 256
+	counts := [c | some ch in {x | some x in chars}; c := count([1 | some y in chars; y == ch])]
+	weighted := [w | some c in counts; w := c * log2_table[c]]
+	h := log2_table[n] - (sum(weighted) / n)
+}
+
+test_entropy_counts_characters_as_comparison_does if {
+	strs := [
+		"a", "aab", "mail", "s4m6q3xfq4tyow4klkf77ymmzrzd5xe56e43frnlzqlqd7z7xhiofmxc72d4a3v",
+		"9719e86ee58727875b8a5a8bffe18ccc723edc9df139b2c5abcc1701ff3fb9d", "aAaA--..__",
+		"héllo-wörld-ñandú", "日本語のラベル日本", "\u0000x\u0000", "ve2bda5wczvzufr7lkhooubr4gck3zfot5apkd2u",
+		concat("", [x | some i in numbers.range(1, 256); x := substring("abcdefghijklmnopqrstuvwxyz0123456789-", i % 37, 1)]),
+	]
+	every s in strs {
+		entropy(s) == entropy_by_comparison(s)
+	}
+}
