@@ -352,6 +352,10 @@ func (d *decoder) process(p *event.Process) error {
 			}
 			p.Ancestors = anc
 			return d.once(&seen, 1<<18, err)
+		case "ctx":
+			s, err := d.str()
+			p.Ctx = s
+			return d.once(&seen, 1<<19, err)
 		}
 		return errBail
 	})
