@@ -49,6 +49,16 @@ import (
 //	                 Go heap, so this is the engine's
 //	engine-heap-MB   the peak of the heap including garbage not yet
 //	                 collected (vigil runs with GOGC=400)
+//	lean-events/s, lean-cpu-ns/event   the corpus encoded as a sensor
+//	                 sending process contexts by reference sends it
+//	                 (event.ContextEncoder: each context in full once,
+//	                 lean after), each line resolved with a fresh
+//	                 event.ContextTable per replay (as the engine server
+//	                 does: Resolve into a new buffer) and evaluated;
+//	                 full-events/s, full-cpu-ns/event the original lines,
+//	                 passes alternating with the lean ones;
+//	                 lean-vs-full the ratio of the rates, full-B/event and
+//	                 lean-B/event the input's size
 //	exec-median-µs   sched_process_exec events through EvaluateJSON, median
 //	worst-kind-median-µs    the slowest event kind's median
 //
@@ -70,6 +80,7 @@ func BenchmarkReplay(b *testing.B) {
 		b.Fatal(err)
 	}
 	ref.FullEval = true
+	leanLines, fullBytes, leanBytes := leanCorpus(b, lines)
 	var naive *naiveEngine // built after vigil's replay: its 49 compiled copies would count in the heap
 	ctx := context.Background()
 
@@ -133,6 +144,46 @@ func BenchmarkReplay(b *testing.B) {
 			b.Fatalf("vigil found %d findings (%d through Evaluate), the full Rego evaluation %d", vigilFindings, decodedFindings, regoFindings)
 		}
 
+		// full and lean input, passes alternating
+		var fullRates, leanRates []float64
+		var fullCPU, leanCPU time.Duration
+		for range envInt(b, "VIGIL_BENCH_PASSES", 5) {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(lines), func() {
+				for _, l := range lines {
+					if _, err := eng.EvaluateJSON(ctx, l); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			fullRates = append(fullRates, r)
+			c1 := processCPU(b)
+			fullCPU += c1 - c0
+			leanFindings := 0
+			r, _, _ = measure(len(leanLines), func() {
+				table := event.NewContextTable(DefaultContexts)
+				for _, l := range leanLines {
+					full, missing, err := table.Resolve(nil, l)
+					if err != nil {
+						b.Fatalf("resolving: %v (%s)", err, missing)
+					}
+					fs, err := eng.EvaluateJSON(ctx, full)
+					if err != nil {
+						b.Fatal(err)
+					}
+					leanFindings += len(fs)
+				}
+			})
+			leanRates = append(leanRates, r)
+			leanCPU += processCPU(b) - c1
+			if leanFindings != vigilFindings {
+				b.Fatalf("lean input: %d findings, full input %d", leanFindings, vigilFindings)
+			}
+		}
+		slices.Sort(fullRates)
+		slices.Sort(leanRates)
+		fullRate, leanRate := fullRates[len(fullRates)/2], leanRates[len(leanRates)/2]
+
 		if naive == nil {
 			naive = newNaiveEngine(b, set)
 		}
@@ -192,6 +243,13 @@ func BenchmarkReplay(b *testing.B) {
 		b.ReportMetric(vigilAllocs, "vigil-allocs/event")
 		b.ReportMetric(float64(peakLive)/(1<<20), "engine-live-MB")
 		b.ReportMetric(float64(peakHeap)/(1<<20), "engine-heap-MB")
+		b.ReportMetric(fullRate, "full-events/s")
+		b.ReportMetric(leanRate, "lean-events/s")
+		b.ReportMetric(leanRate/fullRate, "lean-vs-full")
+		b.ReportMetric(float64(fullCPU.Nanoseconds())/float64(len(fullRates)*len(lines)), "full-cpu-ns/event")
+		b.ReportMetric(float64(leanCPU.Nanoseconds())/float64(len(leanRates)*len(lines)), "lean-cpu-ns/event")
+		b.ReportMetric(float64(fullBytes)/float64(len(lines)), "full-B/event")
+		b.ReportMetric(float64(leanBytes)/float64(len(lines)), "lean-B/event")
 		b.ReportMetric(execMedian, "exec-median-µs")
 		b.ReportMetric(worst, "worst-kind-median-µs")
 		b.ReportMetric(float64(vigilFindings), "findings")
@@ -212,7 +270,32 @@ func eventName(line []byte) (string, bool) {
 // so the events live outside the Go heap and the heap measured is the
 // engine's alone.
 func corpusMapped(b *testing.B) [][]byte {
-	lines := corpusLines(b, 1)
+	return mapLines(b, corpusLines(b, 1))
+}
+
+// leanCorpus encodes the corpus as a sensor sending process contexts by
+// reference does (rare events in full), mapped like the corpus, and
+// returns the sizes of both.
+func leanCorpus(b *testing.B, lines [][]byte) (lean [][]byte, fullBytes, leanBytes int) {
+	enc := event.NewContextEncoder(DefaultContexts)
+	for _, l := range lines {
+		ev, err := event.Unmarshal(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := enc.AppendEvent(nil, ev, event.Rare(ev.Name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		lean = append(lean, data)
+		fullBytes += len(l)
+		leanBytes += len(data)
+	}
+	return mapLines(b, lean), fullBytes, leanBytes
+}
+
+// mapLines copies lines into a mapped temporary file, out of the Go heap.
+func mapLines(b *testing.B, lines [][]byte) [][]byte {
 	f, err := os.CreateTemp(b.TempDir(), "corpus")
 	if err != nil {
 		b.Fatal(err)
