@@ -448,3 +448,79 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkReplayLean is BenchmarkReplay's full-versus-lean comparison
+// alone (for profiling): the corpus as it is and encoded lean, resolved
+// and evaluated, passes alternating.
+func BenchmarkReplayLean(b *testing.B) {
+	lines := corpusMapped(b)
+	leanLines, fullBytes, leanBytes := leanCorpus(b, lines)
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := New(set, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var fullCPU, leanCPU time.Duration
+	var fullRates, leanRates []float64
+	only := os.Getenv("VIGIL_BENCH_ONLY") // "full" or "lean": one of the two (profiles)
+	for b.Loop() {
+		if only != "lean" {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(lines), func() {
+				for _, l := range lines {
+					if _, err := eng.EvaluateJSON(ctx, l); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			fullCPU += processCPU(b) - c0
+			fullRates = append(fullRates, r)
+		}
+		if only != "full" {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(leanLines), func() {
+				table := event.NewContextTable(DefaultContexts)
+				var buf []byte
+				for _, l := range leanLines {
+					full, _, err := table.Resolve(buf[:0], l)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(full) > 0 && &full[0] != &l[0] {
+						buf = full // rebuilt: the buffer serves again (as the server's pool)
+					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			leanCPU += processCPU(b) - c0
+			leanRates = append(leanRates, r)
+		}
+	}
+	med := func(r []float64) float64 {
+		if len(r) == 0 {
+			return 0
+		}
+		slices.Sort(r)
+		return r[len(r)/2]
+	}
+	n := float64(len(lines))
+	if len(fullRates) > 0 {
+		b.ReportMetric(med(fullRates), "full-events/s")
+		b.ReportMetric(float64(fullCPU.Nanoseconds())/(n*float64(len(fullRates))), "full-cpu-ns/event")
+	}
+	if len(leanRates) > 0 {
+		b.ReportMetric(med(leanRates), "lean-events/s")
+		b.ReportMetric(float64(leanCPU.Nanoseconds())/(n*float64(len(leanRates))), "lean-cpu-ns/event")
+	}
+	if len(fullRates) > 0 && len(leanRates) > 0 {
+		b.ReportMetric(med(leanRates)/med(fullRates), "lean-vs-full")
+	}
+	b.ReportMetric(float64(fullBytes)/n, "full-B/event")
+	b.ReportMetric(float64(leanBytes)/n, "lean-B/event")
+}

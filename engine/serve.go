@@ -396,13 +396,14 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	// Each lane resolves lean events in the order its consumer delivers
 	// them, before they go to the workers.
 	lane := func(queue chan jsJob, requests int) *ctxLane {
-		return s.ctxr.lane(requests, func(msg any, data []byte) {
+		return s.ctxr.lane(requests, func(msg any, data []byte, buf *[]byte) {
 			m := msg.(jetstream.Msg)
 			select {
-			case queue <- jsJob{m: m, data: data}:
+			case queue <- jsJob{m: m, data: data, buf: buf}:
 			case <-stopping:
 				s.handedBack.Add(1)
 				m.Nak()
+				putCtxBuf(buf)
 			}
 		}, func(msg any) {
 			// Counted and logged; delivering it again would not help.
@@ -481,12 +482,14 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 				if d := deadline.Load(); d != 0 && time.Now().UnixNano() > d {
 					s.handedBack.Add(1)
 					j.m.Nak()
+					putCtxBuf(j.buf)
 					continue
 				}
 				if crit {
 					s.critical.Add(1)
 				}
 				s.handleJS(j.m, j.data)
+				putCtxBuf(j.buf)
 			}
 		}()
 	}
@@ -585,10 +588,19 @@ func (s *Server) watchLag(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
-// jsJob is an event from JetStream with its data in full form.
+// jsJob is an event from JetStream with its data in full form (in buf,
+// pooled, when it was rebuilt from a lean event).
 type jsJob struct {
 	m    jetstream.Msg
 	data []byte
+	buf  *[]byte
+}
+
+// coreJob is an event from core NATS, its data in full form (m.Data; in
+// buf, pooled, when it was rebuilt from a lean event).
+type coreJob struct {
+	m   *nats.Msg
+	buf *[]byte
 }
 
 // handleJS evaluates one event from JetStream and acknowledges it once its
@@ -617,8 +629,8 @@ func (s *Server) runCore(ctx context.Context) error {
 	if !s.opts.NoPublish {
 		s.sink.Publisher = CorePublisher{NC: s.nc}
 	}
-	jobs := make(chan *nats.Msg, 4*s.opts.Workers)
-	critJobs := make(chan *nats.Msg, s.opts.Workers)
+	jobs := make(chan coreJob, 4*s.opts.Workers)
+	critJobs := make(chan coreJob, s.opts.Workers)
 	stopping := make(chan struct{})
 	// The critical lane: critical events also come through a queue
 	// subscription of their own (group <queue>-critical), whose messages the
@@ -628,23 +640,24 @@ func (s *Server) runCore(ctx context.Context) error {
 	for _, n := range s.criticalEvents() {
 		crit[event.Token(n)] = true
 	}
-	enqueue := func(queue chan *nats.Msg) nats.MsgHandler {
-		return func(m *nats.Msg) {
+	enqueue := func(queue chan coreJob) func(coreJob) {
+		return func(j coreJob) {
 			select {
-			case queue <- m:
+			case queue <- j:
 			case <-stopping:
 				s.lostAtStop.Add(1)
+				putCtxBuf(j.buf)
 			}
 		}
 	}
 	// Each lane resolves lean events in the order its subscription
 	// delivers them, before they go to the workers.
-	lane := func(queue chan *nats.Msg, requests int) *ctxLane {
+	lane := func(queue chan coreJob, requests int) *ctxLane {
 		toQueue := enqueue(queue)
-		return s.ctxr.lane(requests, func(msg any, data []byte) {
+		return s.ctxr.lane(requests, func(msg any, data []byte, buf *[]byte) {
 			m := msg.(*nats.Msg)
 			m.Data = data
-			toQueue(m)
+			toQueue(coreJob{m: m, buf: buf})
 		}, func(any) {})
 	}
 	routineLane, critLane := lane(jobs, s.opts.ContextRequests), lane(critJobs, 8)
@@ -693,14 +706,15 @@ func (s *Server) runCore(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for {
-				m, critical, ok := nextJob(critJobs, jobs, stopping)
+				j, critical, ok := nextJob(critJobs, jobs, stopping)
 				if !ok {
 					return
 				}
 				if critical {
 					s.critical.Add(1)
 				}
-				s.handleCore(m)
+				s.handleCore(j.m)
+				putCtxBuf(j.buf)
 			}
 		}()
 	}

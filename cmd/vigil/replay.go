@@ -249,6 +249,7 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	// events are resolved here, in input order, before any worker sees
 	// them: the table learns every context from its full event first.
 	table := event.NewContextTable(replayContexts)
+	var arena []byte
 	var readErr error
 	readAll := func(each func(it *replayItem, buffered bool) bool) {
 		var it replayItem
@@ -267,7 +268,7 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 					}
 					it.err = err
 				} else {
-					resolveLine(table, &it)
+					resolveLine(table, &arena, &it)
 				}
 				if bar != nil {
 					done.Store(base + r.BytesRead())
@@ -391,15 +392,27 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	return nil
 }
 
+// replayArena is the size of the chunks lean lines are rebuilt in: one
+// allocation for many lines rather than a growing buffer each (which cost
+// more than the rest of the resolving; see engine's BenchmarkReplay).
+const replayArena = 1 << 20
+
 // resolveLine rebuilds a lean event line in full from the table (which
-// learns the contexts of full lines). A line whose context the table does
+// learns the contexts of full lines), in the arena: appended after the
+// lines already there, which stay as they are (a chunk that fills up is
+// left to them and a new one taken). A line whose context the table does
 // not hold gets an error; a line that is not an event is left for
 // evaluation to report.
-func resolveLine(table *event.ContextTable, it *replayItem) {
-	out, key, err := table.Resolve(nil, it.data)
+func resolveLine(table *event.ContextTable, arena *[]byte, it *replayItem) {
+	if cap(*arena)-len(*arena) < 64<<10 {
+		*arena = make([]byte, 0, replayArena)
+	}
+	n := len(*arena)
+	out, key, err := table.Resolve(*arena, it.data)
 	switch {
-	case err == nil:
-		it.data = out
+	case err == nil && len(out) > n && len(it.data) > 0 && &out[0] != &it.data[0]:
+		*arena = out
+		it.data = out[n:len(out):len(out)]
 	case errors.Is(err, event.ErrUnknownContext):
 		it.unknown = true
 		it.err = fmt.Errorf("lean event: its process context %s is not in an earlier line (not evaluated; was the file cut, or not written by vigil capture?)", key)
