@@ -53,8 +53,8 @@ import (
 //	                 sending process contexts by reference sends it
 //	                 (event.ContextEncoder: each context in full once,
 //	                 lean after), each line resolved with a fresh
-//	                 event.ContextTable per replay (as the engine server
-//	                 does: Resolve into a new buffer) and evaluated;
+//	                 event.ContextTable per replay (the engine server's
+//	                 resolver: pooled buffers) and evaluated;
 //	                 full-events/s, full-cpu-ns/event the original lines,
 //	                 passes alternating with the lean ones;
 //	                 lean-vs-full the ratio of the rates, full-B/event and
@@ -161,9 +161,10 @@ func BenchmarkReplay(b *testing.B) {
 			fullCPU += c1 - c0
 			leanFindings := 0
 			r, _, _ = measure(len(leanLines), func() {
-				table := event.NewContextTable(DefaultContexts)
+				// the server's resolver: a fresh table, pooled buffers
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
 				for _, l := range leanLines {
-					full, missing, err := table.Resolve(nil, l)
+					full, buf, missing, err := r.resolveInto(l)
 					if err != nil {
 						b.Fatalf("resolving: %v (%s)", err, missing)
 					}
@@ -171,6 +172,7 @@ func BenchmarkReplay(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					putCtxBuf(buf)
 					leanFindings += len(fs)
 				}
 			})
@@ -483,19 +485,17 @@ func BenchmarkReplayLean(b *testing.B) {
 		if only != "full" {
 			c0 := processCPU(b)
 			r, _, _ := measure(len(leanLines), func() {
-				table := event.NewContextTable(DefaultContexts)
-				var buf []byte
+				// the server's resolver: a fresh table, pooled buffers
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
 				for _, l := range leanLines {
-					full, _, err := table.Resolve(buf[:0], l)
+					full, buf, _, err := r.resolveInto(l)
 					if err != nil {
 						b.Fatal(err)
-					}
-					if len(full) > 0 && &full[0] != &l[0] {
-						buf = full // rebuilt: the buffer serves again (as the server's pool)
 					}
 					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
 						b.Fatal(err)
 					}
+					putCtxBuf(buf)
 				}
 			})
 			leanCPU += processCPU(b) - c0
