@@ -46,6 +46,8 @@ const (
 	ctxErrorHeader = "Vigil-Error"
 )
 
+var errHostQuiet = errors.New("host quiet")
+
 // ctxResolver resolves lean events for a server. Events go through it in
 // arrival order (each lane's NATS callback): a full event teaches the
 // table before any later lean event of its context is resolved.
@@ -183,11 +185,23 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 // request asks host's sensor for the context key and resolves the events
 // waiting for it.
 func (r *ctxResolver) request(host, key, k string, req *ctxRequest) {
-	r.requests.Add(1)
 	subject := event.ContextSubject(host)
-	m, err := r.nc.Request(subject, []byte(key), r.timeout)
+	var m *nats.Msg
+	var err error
+	// the host may have gone quiet while this request waited for its turn
+	r.mu.Lock()
+	until, quiet := r.quiet[host]
+	r.mu.Unlock()
+	if quiet && time.Now().Before(until) {
+		err = errHostQuiet
+	} else {
+		r.requests.Add(1)
+		m, err = r.nc.Request(subject, []byte(key), r.timeout)
+	}
 	var why error
 	switch {
+	case errors.Is(err, errHostQuiet):
+		why = fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
 	case errors.Is(err, nats.ErrTimeout):
 		why = fmt.Errorf("no answer on %s within %s", subject, r.timeout)
 		r.mu.Lock()

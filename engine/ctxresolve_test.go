@@ -368,3 +368,49 @@ func TestLeanCorpusSameVerdicts(t *testing.T) {
 	t.Logf("%d events, %d lean; %d findings alike; %.0f bytes per event in full, %.0f lean", len(lines), nLean, fired,
 		float64(fullBytes)/float64(len(lines)), float64(leanBytes)/float64(len(lines)))
 }
+
+// Routine lean events waiting for a sensor that does not answer do not
+// hold back the critical lane: a module load is evaluated while they wait.
+func TestServeCriticalLaneNotBehindContextRequests(t *testing.T) {
+	ns := natstest.Start(t, 0)
+	client := connect(t, ns.URL)
+	// web-9's sensor takes requests and never answers
+	if _, err := client.Subscribe(event.ContextSubject("web-9"), func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	client.Flush()
+	out := &collectOutput{}
+	eng := testEngine(t, writeTempRules(t))
+	srv, stop := startServerWith(t, ns.URL, eng, ServeOptions{Workers: 2, Output: out, JetStream: JetStreamOff,
+		ContextTimeout: 3 * time.Second, ContextRequests: 1, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)})
+	defer stop()
+	enc := event.NewContextEncoder(64)
+	for i := range 3 { // three contexts: the first request takes the one slot, the second waits for it
+		ev := execEvent(uint32(100+i), "/tmp/x")
+		ev.Host = "web-9"
+		enc.AppendEvent(nil, ev, false)
+		lean, _ := enc.AppendEvent(nil, ev, false)
+		if err := client.Publish(event.EventSubject(ev.Name, ev.Host), lean); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client.Flush()
+	waitFor(t, "a context request in flight", func() bool { return srv.Stats().ContextRequests == 1 })
+	mod := moduleEvent(7)
+	mod.Host = "web-9"
+	data, _ := enc.AppendEvent(nil, mod, true)
+	if err := client.Publish(event.EventSubject(mod.Name, mod.Host), data); err != nil {
+		t.Fatal(err)
+	}
+	client.Flush()
+	waitFor(t, "the module load's finding", func() bool { return out.len() == 1 })
+	if st := srv.Stats(); st.Unresolved != 0 || st.Evaluated != 1 {
+		t.Errorf("unresolved %d, evaluated %d when the critical finding came: want 0 and 1 (the routine events still waiting)", st.Unresolved, st.Evaluated)
+	}
+	// then the routine ones are counted: the first timed out, the others
+	// are not asked for (the sensor did not answer lately)
+	waitForLong(t, "the routine events counted", 20*time.Second, func() bool { return srv.Stats().Unresolved == 3 })
+	if st := srv.Stats(); st.ContextRequests != 1 || out.len() != 1 {
+		t.Errorf("requests %d, findings %d; want 1, 1", st.ContextRequests, out.len())
+	}
+}
