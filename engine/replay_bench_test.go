@@ -55,8 +55,9 @@ import (
 //	                 lean after), each line resolved with a fresh
 //	                 event.ContextTable per replay (the engine server's
 //	                 resolver: pooled buffers) and evaluated;
-//	                 full-events/s, full-cpu-ns/event the original lines,
-//	                 passes alternating with the lean ones;
+//	                 full-events/s, full-cpu-ns/event the original lines
+//	                 (no ctx) through the same resolver, passes
+//	                 alternating with the lean ones;
 //	                 lean-vs-full the ratio of the rates, full-B/event and
 //	                 lean-B/event the input's size
 //	exec-median-µs   sched_process_exec events through EvaluateJSON, median
@@ -150,10 +151,17 @@ func BenchmarkReplay(b *testing.B) {
 		for range envInt(b, "VIGIL_BENCH_PASSES", 5) {
 			c0 := processCPU(b)
 			r, _, _ := measure(len(lines), func() {
+				// through the server's resolver too: nothing to resolve
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
 				for _, l := range lines {
-					if _, err := eng.EvaluateJSON(ctx, l); err != nil {
+					full, buf, _, err := r.resolveInto(l)
+					if err != nil {
 						b.Fatal(err)
 					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
 				}
 			})
 			fullRates = append(fullRates, r)
@@ -473,10 +481,16 @@ func BenchmarkReplayLean(b *testing.B) {
 		if only != "lean" {
 			c0 := processCPU(b)
 			r, _, _ := measure(len(lines), func() {
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
 				for _, l := range lines {
-					if _, err := eng.EvaluateJSON(ctx, l); err != nil {
+					full, buf, _, err := r.resolveInto(l)
+					if err != nil {
 						b.Fatal(err)
 					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
 				}
 			})
 			fullCPU += processCPU(b) - c0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -404,6 +405,9 @@ const replayArena = 1 << 20
 // not hold gets an error; a line that is not an event is left for
 // evaluation to report.
 func resolveLine(table *event.ContextTable, arena *[]byte, it *replayItem) {
+	if !bytes.Contains(it.data, []byte(`"ctx"`)) {
+		return // no ctx member: nothing to resolve (an older capture's line)
+	}
 	if cap(*arena)-len(*arena) < 64<<10 {
 		*arena = make([]byte, 0, replayArena)
 	}
