@@ -184,7 +184,10 @@ func (s *captureSink) addRaw(subject string, data []byte) {
 		}
 		data = b.Bytes()
 	}
-	full, key, err := s.table.Resolve(nil, data)
+	full, key, err := data, "", error(nil)
+	if bytes.Contains(data, []byte(`"ctx"`)) { // else no ctx member: nothing to resolve
+		full, key, err = s.table.Resolve(nil, data)
+	}
 	if errors.Is(err, event.ErrUnknownContext) {
 		full, err = s.fetch(subject, data, key)
 		if err != nil {
