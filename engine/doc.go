@@ -15,5 +15,8 @@
 //
 // The NATS side (serve.go), the finding outputs (output.go) and hot reload
 // (reload.go) build on Engine; the engine itself owns no goroutines and
-// needs no Close.
+// needs no Close. The Server rebuilds lean events (process context by
+// reference, event.ContextEncoder) to their full form before evaluating
+// them (ctxresolve.go): a Server holds the contexts it has seen and asks
+// the event's sensor for one it has not.
 package engine

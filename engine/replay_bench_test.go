@@ -49,6 +49,17 @@ import (
 //	                 Go heap, so this is the engine's
 //	engine-heap-MB   the peak of the heap including garbage not yet
 //	                 collected (vigil runs with GOGC=400)
+//	lean-events/s, lean-cpu-ns/event   the corpus encoded as a sensor
+//	                 sending process contexts by reference sends it
+//	                 (event.ContextEncoder: each context in full once,
+//	                 lean after), each line resolved with a fresh
+//	                 event.ContextTable per replay (the engine server's
+//	                 resolver: pooled buffers) and evaluated;
+//	                 full-events/s, full-cpu-ns/event the original lines
+//	                 (no ctx) through the same resolver, passes
+//	                 alternating with the lean ones;
+//	                 lean-vs-full the ratio of the rates, full-B/event and
+//	                 lean-B/event the input's size
 //	exec-median-µs   sched_process_exec events through EvaluateJSON, median
 //	worst-kind-median-µs    the slowest event kind's median
 //
@@ -70,6 +81,7 @@ func BenchmarkReplay(b *testing.B) {
 		b.Fatal(err)
 	}
 	ref.FullEval = true
+	leanLines, fullBytes, leanBytes := leanCorpus(b, lines)
 	var naive *naiveEngine // built after vigil's replay: its 49 compiled copies would count in the heap
 	ctx := context.Background()
 
@@ -133,6 +145,55 @@ func BenchmarkReplay(b *testing.B) {
 			b.Fatalf("vigil found %d findings (%d through Evaluate), the full Rego evaluation %d", vigilFindings, decodedFindings, regoFindings)
 		}
 
+		// full and lean input, passes alternating
+		var fullRates, leanRates []float64
+		var fullCPU, leanCPU time.Duration
+		for range envInt(b, "VIGIL_BENCH_PASSES", 5) {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(lines), func() {
+				// through the server's resolver too: nothing to resolve
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+				for _, l := range lines {
+					full, buf, _, err := r.resolveInto(l)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
+				}
+			})
+			fullRates = append(fullRates, r)
+			c1 := processCPU(b)
+			fullCPU += c1 - c0
+			leanFindings := 0
+			r, _, _ = measure(len(leanLines), func() {
+				// the server's resolver: a fresh table, pooled buffers
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+				for _, l := range leanLines {
+					full, buf, missing, err := r.resolveInto(l)
+					if err != nil {
+						b.Fatalf("resolving: %v (%s)", err, missing)
+					}
+					fs, err := eng.EvaluateJSON(ctx, full)
+					if err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
+					leanFindings += len(fs)
+				}
+			})
+			leanRates = append(leanRates, r)
+			leanCPU += processCPU(b) - c1
+			if leanFindings != vigilFindings {
+				b.Fatalf("lean input: %d findings, full input %d", leanFindings, vigilFindings)
+			}
+		}
+		slices.Sort(fullRates)
+		slices.Sort(leanRates)
+		fullRate, leanRate := fullRates[len(fullRates)/2], leanRates[len(leanRates)/2]
+
 		if naive == nil {
 			naive = newNaiveEngine(b, set)
 		}
@@ -192,6 +253,13 @@ func BenchmarkReplay(b *testing.B) {
 		b.ReportMetric(vigilAllocs, "vigil-allocs/event")
 		b.ReportMetric(float64(peakLive)/(1<<20), "engine-live-MB")
 		b.ReportMetric(float64(peakHeap)/(1<<20), "engine-heap-MB")
+		b.ReportMetric(fullRate, "full-events/s")
+		b.ReportMetric(leanRate, "lean-events/s")
+		b.ReportMetric(leanRate/fullRate, "lean-vs-full")
+		b.ReportMetric(float64(fullCPU.Nanoseconds())/float64(len(fullRates)*len(lines)), "full-cpu-ns/event")
+		b.ReportMetric(float64(leanCPU.Nanoseconds())/float64(len(leanRates)*len(lines)), "lean-cpu-ns/event")
+		b.ReportMetric(float64(fullBytes)/float64(len(lines)), "full-B/event")
+		b.ReportMetric(float64(leanBytes)/float64(len(lines)), "lean-B/event")
 		b.ReportMetric(execMedian, "exec-median-µs")
 		b.ReportMetric(worst, "worst-kind-median-µs")
 		b.ReportMetric(float64(vigilFindings), "findings")
@@ -212,7 +280,32 @@ func eventName(line []byte) (string, bool) {
 // so the events live outside the Go heap and the heap measured is the
 // engine's alone.
 func corpusMapped(b *testing.B) [][]byte {
-	lines := corpusLines(b, 1)
+	return mapLines(b, corpusLines(b, 1))
+}
+
+// leanCorpus encodes the corpus as a sensor sending process contexts by
+// reference does (rare events in full), mapped like the corpus, and
+// returns the sizes of both.
+func leanCorpus(b *testing.B, lines [][]byte) (lean [][]byte, fullBytes, leanBytes int) {
+	enc := event.NewContextEncoder(DefaultContexts)
+	for _, l := range lines {
+		ev, err := event.Unmarshal(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := enc.AppendEvent(nil, ev, event.Rare(ev.Name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		lean = append(lean, data)
+		fullBytes += len(l)
+		leanBytes += len(data)
+	}
+	return mapLines(b, lean), fullBytes, leanBytes
+}
+
+// mapLines copies lines into a mapped temporary file, out of the Go heap.
+func mapLines(b *testing.B, lines [][]byte) [][]byte {
 	f, err := os.CreateTemp(b.TempDir(), "corpus")
 	if err != nil {
 		b.Fatal(err)
@@ -364,4 +457,84 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReplayLean is BenchmarkReplay's full-versus-lean comparison
+// alone (for profiling): the corpus as it is and encoded lean, resolved
+// and evaluated, passes alternating.
+func BenchmarkReplayLean(b *testing.B) {
+	lines := corpusMapped(b)
+	leanLines, fullBytes, leanBytes := leanCorpus(b, lines)
+	set, err := rules.Load(rules.LoadOptions{Builtin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := New(set, Options{Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var fullCPU, leanCPU time.Duration
+	var fullRates, leanRates []float64
+	only := os.Getenv("VIGIL_BENCH_ONLY") // "full" or "lean": one of the two (profiles)
+	for b.Loop() {
+		if only != "lean" {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(lines), func() {
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+				for _, l := range lines {
+					full, buf, _, err := r.resolveInto(l)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
+				}
+			})
+			fullCPU += processCPU(b) - c0
+			fullRates = append(fullRates, r)
+		}
+		if only != "full" {
+			c0 := processCPU(b)
+			r, _, _ := measure(len(leanLines), func() {
+				// the server's resolver: a fresh table, pooled buffers
+				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+				for _, l := range leanLines {
+					full, buf, _, err := r.resolveInto(l)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+						b.Fatal(err)
+					}
+					putCtxBuf(buf)
+				}
+			})
+			leanCPU += processCPU(b) - c0
+			leanRates = append(leanRates, r)
+		}
+	}
+	med := func(r []float64) float64 {
+		if len(r) == 0 {
+			return 0
+		}
+		slices.Sort(r)
+		return r[len(r)/2]
+	}
+	n := float64(len(lines))
+	if len(fullRates) > 0 {
+		b.ReportMetric(med(fullRates), "full-events/s")
+		b.ReportMetric(float64(fullCPU.Nanoseconds())/(n*float64(len(fullRates))), "full-cpu-ns/event")
+	}
+	if len(leanRates) > 0 {
+		b.ReportMetric(med(leanRates), "lean-events/s")
+		b.ReportMetric(float64(leanCPU.Nanoseconds())/(n*float64(len(leanRates))), "lean-cpu-ns/event")
+	}
+	if len(fullRates) > 0 && len(leanRates) > 0 {
+		b.ReportMetric(med(leanRates)/med(fullRates), "lean-vs-full")
+	}
+	b.ReportMetric(float64(fullBytes)/n, "full-B/event")
+	b.ReportMetric(float64(leanBytes)/n, "lean-B/event")
 }

@@ -76,7 +76,17 @@ type ServeOptions struct {
 	// Observe, when set, is called after each evaluation with the event's
 	// name and how long evaluating it took (for latency histograms).
 	Observe func(eventName string, took time.Duration)
-	Logger  zerolog.Logger
+	// Contexts is the size of the table of process contexts that lean
+	// events are resolved with (default DefaultContexts; it holds about
+	// twice as many, the ones in use stay).
+	Contexts int
+	// ContextTimeout bounds the wait for a sensor's answer to a request
+	// for a context the table does not hold (default
+	// DefaultContextTimeout); ContextRequests bounds such requests in
+	// flight (default DefaultContextRequests).
+	ContextTimeout  time.Duration
+	ContextRequests int
+	Logger          zerolog.Logger
 }
 
 // ServeStats counts what a Server did.
@@ -109,6 +119,16 @@ type ServeStats struct {
 	// AckPending the events delivered and not yet acknowledged, as last
 	// read from JetStream.
 	Pending, AckPending uint64
+	// Lean events (process context by reference): Resolved counts the
+	// events rebuilt to their full form, ContextRequests the contexts
+	// asked of sensors (ContextAnswers were answered), Contexts is the
+	// size of the context table. Unresolved counts the lean events whose
+	// context could not be found (not evaluated; logged), in all and per
+	// event name.
+	Resolved, ContextRequests, ContextAnswers uint64
+	Contexts                                  int
+	Unresolved                                uint64
+	UnresolvedByEvent                         map[string]uint64
 }
 
 // Server feeds events from NATS to an Engine and publishes its findings on
@@ -121,6 +141,7 @@ type Server struct {
 	ready chan struct{}
 	sub   atomic.Pointer[nats.Subscription]
 	js    atomic.Bool
+	ctxr  *ctxResolver
 
 	received, bad, refused, evaluated, critical atomic.Uint64
 	redelivered, retried, handedBack            atomic.Uint64
@@ -160,7 +181,17 @@ func NewServer(nc *nats.Conn, eng *Engine, opts ServeOptions) *Server {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 10 * time.Second
 	}
+	if opts.Contexts <= 0 {
+		opts.Contexts = DefaultContexts
+	}
+	if opts.ContextTimeout <= 0 {
+		opts.ContextTimeout = DefaultContextTimeout
+	}
+	if opts.ContextRequests <= 0 {
+		opts.ContextRequests = DefaultContextRequests
+	}
 	s := &Server{nc: nc, eng: eng, opts: opts, ready: make(chan struct{})}
+	s.ctxr = newCtxResolver(nc, &s.opts)
 	s.sink = &Sink{Output: opts.Output, Logger: opts.Logger}
 	return s
 }
@@ -359,10 +390,28 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	}
 	s.js.Store(true)
 
-	jobs := make(chan jetstream.Msg, s.opts.Workers)
-	critJobs := make(chan jetstream.Msg, s.opts.Workers)
+	jobs := make(chan jsJob, s.opts.Workers)
+	critJobs := make(chan jsJob, s.opts.Workers)
 	stopping := make(chan struct{})
-	handler := func(queue chan jetstream.Msg, routine bool) jetstream.MessageHandler {
+	// Each lane resolves lean events in the order its consumer delivers
+	// them, before they go to the workers.
+	lane := func(queue chan jsJob, requests int) *ctxLane {
+		return s.ctxr.lane(requests, func(msg any, data []byte, buf *[]byte) {
+			m := msg.(jetstream.Msg)
+			select {
+			case queue <- jsJob{m: m, data: data, buf: buf}:
+			case <-stopping:
+				s.handedBack.Add(1)
+				m.Nak()
+				putCtxBuf(buf)
+			}
+		}, func(msg any) {
+			// Counted and logged; delivering it again would not help.
+			msg.(jetstream.Msg).Term()
+		})
+	}
+	routineLane, critLane := lane(jobs, s.opts.ContextRequests), lane(critJobs, 8)
+	handler := func(ln *ctxLane, routine bool) jetstream.MessageHandler {
 		return func(m jetstream.Msg) {
 			if routine && critStart > 0 && rare[subjectEvent(m.Subject())] {
 				if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= critStart {
@@ -379,12 +428,7 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 				return
 			default:
 			}
-			select {
-			case queue <- m:
-			case <-stopping:
-				s.handedBack.Add(1)
-				m.Nak()
-			}
+			ln.resolve(m.Subject(), m.Data(), m)
 		}
 	}
 	errHandler := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -401,13 +445,13 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	// kill took 30-40s).
 	expiry := jetstream.PullExpiry(5 * time.Second)
 	batch := min(max(4*s.opts.Workers, 16), s.opts.MaxInFlight)
-	consumeCtx, err := cons.Consume(handler(jobs, true), jetstream.PullMaxMessages(batch), expiry, errHandler)
+	consumeCtx, err := cons.Consume(handler(routineLane, true), jetstream.PullMaxMessages(batch), expiry, errHandler)
 	if err != nil {
 		return fmt.Errorf("consuming from %s: %w", EventsStream, err)
 	}
 	contexts := []jetstream.ConsumeContext{consumeCtx}
 	if critCons != nil {
-		cctx, err := critCons.Consume(handler(critJobs, false), jetstream.PullMaxMessages(16), expiry, errHandler)
+		cctx, err := critCons.Consume(handler(critLane, false), jetstream.PullMaxMessages(16), expiry, errHandler)
 		if err != nil {
 			log.Warn().Err(err).Msg("no critical lane: consuming from its consumer failed; critical events go with the rest")
 		} else {
@@ -431,19 +475,21 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 		go func() {
 			defer wg.Done()
 			for {
-				m, crit, ok := nextJob(critJobs, jobs, consumerStopped)
+				j, crit, ok := nextJob(critJobs, jobs, consumerStopped)
 				if !ok {
 					return
 				}
 				if d := deadline.Load(); d != 0 && time.Now().UnixNano() > d {
 					s.handedBack.Add(1)
-					m.Nak()
+					j.m.Nak()
+					putCtxBuf(j.buf)
 					continue
 				}
 				if crit {
 					s.critical.Add(1)
 				}
-				s.handleJS(m)
+				s.handleJS(j.m, j.data)
+				putCtxBuf(j.buf)
 			}
 		}()
 	}
@@ -465,7 +511,10 @@ func (s *Server) runJetStream(ctx context.Context, js jetstream.JetStream) error
 	}
 	// jobs is never closed: a late handler call must not send on a closed
 	// channel. What it queues after the workers are gone stays
-	// unacknowledged and is delivered again after AckWait.
+	// unacknowledged and is delivered again after AckWait. Context
+	// requests in flight end within their timeout; their events are
+	// handed back (stopping is closed).
+	s.ctxr.wait()
 	close(consumerStopped)
 	wg.Wait()
 	<-lagDone
@@ -539,14 +588,29 @@ func (s *Server) watchLag(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
+// jsJob is an event from JetStream with its data in full form (in buf,
+// pooled, when it was rebuilt from a lean event).
+type jsJob struct {
+	m    jetstream.Msg
+	data []byte
+	buf  *[]byte
+}
+
+// coreJob is an event from core NATS, its data in full form (m.Data; in
+// buf, pooled, when it was rebuilt from a lean event).
+type coreJob struct {
+	m   *nats.Msg
+	buf *[]byte
+}
+
 // handleJS evaluates one event from JetStream and acknowledges it once its
 // findings are stored; when one could not be, the event is handed back to be
 // evaluated again (the findings already stored are de-duplicated by id).
-func (s *Server) handleJS(m jetstream.Msg) {
+func (s *Server) handleJS(m jetstream.Msg, data []byte) {
 	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 		s.redelivered.Add(1)
 	}
-	ev, fs, ok := s.evaluate(m.Subject(), m.Data())
+	ev, fs, ok := s.evaluate(m.Subject(), data)
 	if !ok {
 		// Counted and logged; delivering it again would not help.
 		m.Term()
@@ -565,8 +629,8 @@ func (s *Server) runCore(ctx context.Context) error {
 	if !s.opts.NoPublish {
 		s.sink.Publisher = CorePublisher{NC: s.nc}
 	}
-	jobs := make(chan *nats.Msg, 4*s.opts.Workers)
-	critJobs := make(chan *nats.Msg, s.opts.Workers)
+	jobs := make(chan coreJob, 4*s.opts.Workers)
+	critJobs := make(chan coreJob, s.opts.Workers)
 	stopping := make(chan struct{})
 	// The critical lane: critical events also come through a queue
 	// subscription of their own (group <queue>-critical), whose messages the
@@ -576,22 +640,33 @@ func (s *Server) runCore(ctx context.Context) error {
 	for _, n := range s.criticalEvents() {
 		crit[event.Token(n)] = true
 	}
-	enqueue := func(queue chan *nats.Msg) nats.MsgHandler {
-		return func(m *nats.Msg) {
+	enqueue := func(queue chan coreJob) func(coreJob) {
+		return func(j coreJob) {
 			select {
-			case queue <- m:
+			case queue <- j:
 			case <-stopping:
 				s.lostAtStop.Add(1)
+				putCtxBuf(j.buf)
 			}
 		}
 	}
-	toRoutine := enqueue(jobs)
+	// Each lane resolves lean events in the order its subscription
+	// delivers them, before they go to the workers.
+	lane := func(queue chan coreJob, requests int) *ctxLane {
+		toQueue := enqueue(queue)
+		return s.ctxr.lane(requests, func(msg any, data []byte, buf *[]byte) {
+			m := msg.(*nats.Msg)
+			m.Data = data
+			toQueue(coreJob{m: m, buf: buf})
+		}, func(any) {})
+	}
+	routineLane, critLane := lane(jobs, s.opts.ContextRequests), lane(critJobs, 8)
 	sub, err := s.nc.QueueSubscribe(s.opts.Subject, s.opts.Queue, func(m *nats.Msg) {
 		if len(crit) > 0 && crit[subjectEvent(m.Subject)] {
 			return
 		}
 		s.received.Add(1)
-		toRoutine(m)
+		routineLane.resolve(m.Subject, m.Data, m)
 	})
 	if err != nil {
 		return fmt.Errorf("subscribing to %s: %w", s.opts.Subject, err)
@@ -602,11 +677,10 @@ func (s *Server) runCore(ctx context.Context) error {
 	}
 	s.sub.Store(sub)
 	var critSubs []*nats.Subscription
-	toCritical := enqueue(critJobs)
 	for n := range crit {
 		cs, err := s.nc.QueueSubscribe(event.EventsPrefix+"."+n+".>", s.opts.Queue+CriticalSuffix, func(m *nats.Msg) {
 			s.received.Add(1)
-			toCritical(m)
+			critLane.resolve(m.Subject, m.Data, m)
 		})
 		if err != nil {
 			sub.Unsubscribe()
@@ -632,14 +706,15 @@ func (s *Server) runCore(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for {
-				m, critical, ok := nextJob(critJobs, jobs, stopping)
+				j, critical, ok := nextJob(critJobs, jobs, stopping)
 				if !ok {
 					return
 				}
 				if critical {
 					s.critical.Add(1)
 				}
-				s.handleCore(m)
+				s.handleCore(j.m)
+				putCtxBuf(j.buf)
 			}
 		}()
 	}
@@ -650,6 +725,9 @@ func (s *Server) runCore(ctx context.Context) error {
 		s.drain(cs)
 	}
 	s.drain(sub)
+	// Context requests in flight end within their timeout and hand their
+	// events to the workers, still running.
+	s.ctxr.wait()
 	close(stopping)
 	wg.Wait()
 	if n := s.lostAtStop.Load(); n > 0 {
@@ -771,6 +849,13 @@ func (s *Server) Stats() ServeStats {
 		HandedBack:    s.handedBack.Load(),
 		Pending:       s.pending.Load(),
 		AckPending:    s.ackPending.Load(),
+
+		Resolved:          s.ctxr.resolved.Load(),
+		ContextRequests:   s.ctxr.requests.Load(),
+		ContextAnswers:    s.ctxr.answered.Load(),
+		Contexts:          s.ctxr.table.Len(),
+		Unresolved:        s.ctxr.unresolvedN.Load(),
+		UnresolvedByEvent: s.ctxr.unresolvedByEvent(),
 	}
 	if sub := s.sub.Load(); sub != nil {
 		s.recordDropped(sub)

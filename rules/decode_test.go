@@ -2,6 +2,7 @@ package rules
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/event"
@@ -13,6 +14,14 @@ func TestDecodeFastTakesThePlainLayout(t *testing.T) {
 	plain := `{"name":"execve","id":100,"time":"2025-03-02T10:00:00.123456789Z","host":"h","probe":"p","process":{"pid":1,"tid":1,"ppid":0,"host_pid":1,"host_tid":1,"host_ppid":0,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"sh","exe":"/bin/sh","argv":["sh","-c","x"],"cgroup_id":1,"mnt_ns":2,"pid_ns":3,"start_time":"2025-03-02T09:00:00Z","ancestors":[{"pid":1,"host_pid":1,"comm":"init","argv":["/sbin/init"],"uid":0}]},"return_value":0,"args":{"pathname":"/bin/sh","argv":["sh"],"env":[]}}`
 	if _, ok := decodeFast([]byte(plain)); !ok {
 		t.Errorf("the plain layout fell back")
+	}
+	// a sensor sending contexts by reference adds the context's key
+	withCtx := strings.Replace(plain, `}]},"return_value"`, `}],"ctx":"9f1c0e4d2a7b3c51"},"return_value"`, 1)
+	if ev, ok := decodeFast([]byte(withCtx)); !ok || ev.Process.Ctx != "9f1c0e4d2a7b3c51" {
+		t.Errorf("the plain layout with a process ctx fell back (or lost it)")
+	}
+	if !validFast([]byte(withCtx)) {
+		t.Errorf("the plain layout with a process ctx is not valid on the fast path")
 	}
 	for _, odd := range []string{
 		`{"NAME":"execve"}`,                    // another case: encoding/json's business

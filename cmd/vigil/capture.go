@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,13 @@ func newCaptureCmd(g *globalFlags) *cobra.Command {
 		Long: `capture records events as one JSON object per line, exactly as they travel
 on NATS, so that "vigil replay" evaluates them later without a kernel. The file
 is gzip-compressed when its name ends in .gz; "-" writes to standard output.
+
+Sensors send a process's context in full once and refer to it by key after
+("lean" events). A capture file stands on its own: the first event of each
+process context in the file is written in full (a context capture has not
+seen is asked of the sensor on vigil.context.<host>), later ones stay lean.
+An event whose context cannot be found is not written (counted).
+--local writes its own sensor's events the same way.
 
 Events come from NATS (vigil.events.>) by default, or straight from a sensor
 started in this process with --local (needs root). Filters combine: an event is
@@ -123,6 +131,12 @@ func (ef *eventFilter) subjects() []string {
 	return out
 }
 
+// captureContexts bounds the process contexts a capture remembers having
+// written in full (about twice this; the ones in use stay): past it, a
+// context is written in full again. Replay's table is larger
+// (replayContexts), so a lean line always finds its context.
+const captureContexts = 1 << 16
+
 // captureSink writes kept events to the file and counts.
 type captureSink struct {
 	mu      sync.Mutex
@@ -135,11 +149,62 @@ type captureSink struct {
 	closed  bool
 	log     zerolog.Logger
 	err     error
+
+	// Lean events. From NATS: table resolves them (ask fetches a context
+	// it lacks from the sensor), inFile has the contexts written in full
+	// to the file. From a local sensor: enc encodes them.
+	table      *event.ContextTable
+	ask        func(host, key string) ([]byte, error)
+	inFile     genSet
+	enc        *event.ContextEncoder
+	unresolved int
+	lastLog    time.Time
 }
 
-// addRaw records one message from NATS: its bytes are written unchanged.
+func newCaptureSink(w *captureWriter, filter *eventFilter, limit int, log zerolog.Logger) *captureSink {
+	return &captureSink{w: w, filter: filter, limit: limit, full: make(chan struct{}), log: log,
+		table: event.NewContextTable(captureContexts), inFile: newGenSet(captureContexts),
+		enc: event.NewContextEncoder(captureContexts)}
+}
+
+// addRaw records one message from NATS: its bytes are written unchanged,
+// but for the first event of a process context in the file, written in
+// full.
 func (s *captureSink) addRaw(subject string, data []byte) {
-	ev, err := event.Unmarshal(data)
+	if bytes.IndexByte(data, '\n') >= 0 {
+		// JSON strings escape newlines, so raw ones are white space
+		// between tokens: compact the message onto one line.
+		var b bytes.Buffer
+		if err := json.Compact(&b, data); err != nil {
+			s.mu.Lock()
+			s.bad++
+			s.mu.Unlock()
+			s.log.Warn().Str("subject", subject).Err(err).Msg("skipping a message that is not one JSON event")
+			return
+		}
+		data = b.Bytes()
+	}
+	full, key, err := data, "", error(nil)
+	if bytes.Contains(data, []byte(`"ctx"`)) { // else no ctx member: nothing to resolve
+		full, key, err = s.table.Resolve(nil, data)
+	}
+	if errors.Is(err, event.ErrUnknownContext) {
+		full, err = s.fetch(subject, data, key)
+		if err != nil {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.unresolved++
+			if now := time.Now(); s.unresolved <= 10 || now.Sub(s.lastLog) >= time.Second {
+				s.lastLog = now
+				s.log.Warn().Str("subject", subject).Str("ctx", key).Err(err).Int("count", s.unresolved).
+					Msg("not writing a lean event whose process context is unknown")
+			}
+			return
+		}
+	} else if err != nil {
+		full = data // for Unmarshal to say what is wrong
+	}
+	ev, err := event.Unmarshal(full)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -150,28 +215,121 @@ func (s *captureSink) addRaw(subject string, data []byte) {
 	if !s.filter.keep(ev) {
 		return
 	}
-	if bytes.IndexByte(data, '\n') >= 0 {
-		// JSON strings escape newlines, so raw ones are white space
-		// between tokens: compact the message onto one line.
-		var b bytes.Buffer
-		if err := json.Compact(&b, data); err != nil {
-			s.bad++
-			s.log.Warn().Str("subject", subject).Err(err).Msg("skipping a message that is not one JSON event")
-			return
-		}
-		data = b.Bytes()
+	if k := ev.Process.Ctx; k != "" && !s.inFile.get(k) {
+		s.inFile.put(k)
+		data = full
 	}
 	s.writeLocked(data)
 }
 
-// addEvent records one event from a local sensor.
+// fetch asks the sensor of the event's host for the context key, and
+// resolves the event with it.
+func (s *captureSink) fetch(subject string, data []byte, key string) ([]byte, error) {
+	if s.ask == nil {
+		return nil, event.ErrUnknownContext
+	}
+	obj, err := s.ask(subjectHost(subject, data), key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.table.Add(obj); err != nil {
+		return nil, fmt.Errorf("the sensor's answer: %w", err)
+	}
+	full, _, err := s.table.Resolve(nil, data)
+	return full, err
+}
+
+// askSensor returns the ask function of a capture from NATS: a request on
+// vigil.context.<host>; after a time-out, that host is not asked for a few
+// seconds.
+func askSensor(nc *nats.Conn, timeout time.Duration) func(host, key string) ([]byte, error) {
+	var mu sync.Mutex
+	quiet := map[string]time.Time{}
+	return func(host, key string) ([]byte, error) {
+		mu.Lock()
+		until, q := quiet[host]
+		mu.Unlock()
+		if q && time.Now().Before(until) {
+			return nil, fmt.Errorf("the sensor of host %q did not answer lately", host)
+		}
+		subject := event.ContextSubject(host)
+		m, err := nc.Request(subject, []byte(key), timeout)
+		switch {
+		case errors.Is(err, nats.ErrTimeout):
+			mu.Lock()
+			quiet[host] = time.Now().Add(5 * time.Second)
+			mu.Unlock()
+			return nil, fmt.Errorf("no answer on %s within %s", subject, timeout)
+		case errors.Is(err, nats.ErrNoResponders):
+			return nil, fmt.Errorf("no sensor answers on %s", subject)
+		case err != nil:
+			return nil, fmt.Errorf("asking %s: %w", subject, err)
+		case m.Header.Get("Vigil-Error") != "":
+			return nil, fmt.Errorf("the sensor (%s): %s", subject, m.Header.Get("Vigil-Error"))
+		}
+		return m.Data, nil
+	}
+}
+
+// subjectHost is the host of an event: its subject's last token
+// (vigil.events.<event>.<host>), or its "host" member.
+func subjectHost(subject string, data []byte) string {
+	if rest, ok := strings.CutPrefix(subject, event.EventsPrefix+"."); ok {
+		if _, host, ok := strings.Cut(rest, "."); ok && host != "" && !strings.Contains(host, ".") {
+			return host
+		}
+	}
+	var h struct {
+		Host string `json:"host"`
+	}
+	json.Unmarshal(data, &h)
+	return h.Host
+}
+
+// genSet is a set bounded like event.ContextTable (two generations of
+// limit keys; a key found moves to the current one; a full current
+// generation pushes the old one out), so that it forgets no sooner than a
+// replay's table, four times larger, fed the same lines.
+type genSet struct {
+	cur, old map[string]struct{}
+	limit    int
+}
+
+func newGenSet(limit int) genSet {
+	return genSet{cur: map[string]struct{}{}, limit: max(limit, 1)}
+}
+
+func (g *genSet) get(k string) bool {
+	if _, ok := g.cur[k]; ok {
+		return true
+	}
+	if _, ok := g.old[k]; ok {
+		g.put(k)
+		return true
+	}
+	return false
+}
+
+func (g *genSet) put(k string) {
+	if len(g.cur) >= g.limit {
+		g.old, g.cur = g.cur, make(map[string]struct{}, g.limit)
+	}
+	g.cur[k] = struct{}{}
+}
+
+// addEvent records one event from a local sensor, lean when its context
+// is in the file already.
 func (s *captureSink) addEvent(ev *event.Event) {
 	if !s.filter.keep(ev) {
 		return
 	}
-	data, err := ev.Marshal()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed || s.err != nil || (s.limit > 0 && s.written >= s.limit) {
+		return
+	}
+	// encoded under the lock: the file's order is the encoder's
+	data, err := s.enc.AppendEvent(nil, ev, false)
 	if err != nil {
 		s.bad++
 		s.log.Warn().Str("event", ev.Name).Err(err).Msg("skipping an event without a JSON form")
@@ -215,7 +373,7 @@ func runCapture(ctx context.Context, log zerolog.Logger, f *captureFlags) error 
 	if err != nil {
 		return err
 	}
-	sink := &captureSink{w: w, filter: filter, limit: f.count, full: make(chan struct{}), log: log}
+	sink := newCaptureSink(w, filter, f.count, log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -252,10 +410,16 @@ func runCapture(ctx context.Context, log zerolog.Logger, f *captureFlags) error 
 	defer sink.mu.Unlock()
 	sink.closed = true
 	closeErr := w.Close()
-	ev := log.Info().Str("file", f.output).Int("events", sink.written).Int("bad_messages", sink.bad)
+	ev := log.Info()
+	if dropped > 0 || sink.unresolved > 0 {
+		ev = log.Warn()
+	}
+	ev = ev.Str("file", f.output).Int("events", sink.written).Int("bad_messages", sink.bad)
 	if dropped > 0 {
-		ev = log.Warn().Str("file", f.output).Int("events", sink.written).Int("bad_messages", sink.bad).
-			Int("dropped_slow_consumer", dropped)
+		ev = ev.Int("dropped_slow_consumer", dropped)
+	}
+	if sink.unresolved > 0 {
+		ev = ev.Int("unresolved_lean_events", sink.unresolved)
 	}
 	ev.Msg("capture finished")
 	return errors.Join(runErr, sink.err, closeErr)
@@ -270,6 +434,7 @@ func captureNATS(ctx context.Context, log zerolog.Logger, f *captureFlags, filte
 		return 0, err
 	}
 	defer nc.Close()
+	sink.ask = askSensor(nc, time.Second)
 	var subs []*nats.Subscription
 	for _, subj := range filter.subjects() {
 		sub, err := nc.Subscribe(subj, func(m *nats.Msg) { sink.addRaw(m.Subject, m.Data) })

@@ -204,6 +204,35 @@ func TestCaptureLocal(t *testing.T) {
 			t.Errorf("captured %v: %s", err, l)
 		}
 	}
+
+	// Several events of one process: the first in full, the next lean,
+	// and the file replays on its own.
+	out = filepath.Join(t.TempDir(), "opens.jsonl")
+	c = startChild(t, "capture --local", mustVigil(t), "capture", "--local", "-o", out, "--event", "security_file_open", "--comm", "cat", "--count", "6", "--log-format", "json")
+	c.waitLog(t, "capturing from the local sensor", 60*time.Second)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		exec.Command("cat", "/etc/hostname", "/etc/hostname", "/etc/hostname", "/etc/hostname", "/etc/hostname", "/etc/hostname").Run()
+		select {
+		case <-c.done:
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
+			t.Fatal("capture --local did not stop after 6 events")
+		}
+		break
+	}
+	if c.err != nil {
+		t.Fatalf("capture --local: %v", c.err)
+	}
+	lines = readCapture(t, out)
+	if lean := checkStandsAlone(t, lines); lean == 0 {
+		t.Errorf("no lean line among %d opens of cat", len(lines))
+	}
+	if _, errOut, err := runVigil(t, "replay", out, "--output", "none", "--strict"); err != nil || !strings.Contains(errOut, "6 events, 0 bad line(s)") {
+		t.Errorf("replay of the lean capture (err %v): %s", err, errOut)
+	}
 }
 
 func TestRulesExplain(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -139,6 +140,47 @@ func TestMultiHostLayout(t *testing.T) {
 			t.Errorf("acknowledged publishing: %s", v)
 		default:
 		}
+	}
+
+	// Lean events: the engine asks web1's sensor for a process context it
+	// never saw, and the sensor answers; it may not take db1's requests.
+	{
+		enc := event.NewContextEncoder(16)
+		ctxEv := *ev
+		ctxEv.Process.Pid += 2              // another process: not a duplicate finding
+		enc.AppendEvent(nil, &ctxEv, false) // sent in full, lost
+		lean, _ := enc.AppendEvent(nil, &ctxEv, false)
+		if !strings.Contains(string(lean), `"process":{"tid"`) {
+			t.Fatalf("not a lean event: %s", lean)
+		}
+		asked := make(chan struct{}, 1)
+		if _, err := web1.Subscribe(event.ContextSubject("web1"), func(m *nats.Msg) {
+			obj, _ := enc.Context(string(m.Data))
+			m.Respond(obj)
+			asked <- struct{}{}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		web1.Flush()
+		web1.Publish(event.EventSubject(ev.Name, "web1"), lean)
+		web1.Flush()
+		msg, err := findings.NextMsg(20 * time.Second)
+		if err != nil {
+			t.Fatalf("no finding for web1's lean event: %v\n%s", err, eng.stderr)
+		}
+		var f jsonFinding
+		if err := json.Unmarshal(msg.Data, &f); err != nil || f.Event.Process.Pid != ctxEv.Process.Pid || f.Event.Process.Exe != "/usr/sbin/insmod" {
+			t.Errorf("the lean event's finding lacks its process (%v): %s", err, msg.Data)
+		}
+		select {
+		case <-asked:
+		default:
+			t.Error("the engine did not ask web1's sensor")
+		}
+		web1.Subscribe(event.ContextSubject("db1"), func(*nats.Msg) {})
+		web1.Flush()
+		expectViolation("sensor-web1 taking db1's context requests")
+		drainViolations(violations)
 	}
 
 	// The reader reads findings from the stream too, and nothing else.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,9 +49,16 @@ findings in file order and a summary on standard error: events read, findings
 per signature, bad lines. A malformed line is reported as FILE:LINE: reason
 and skipped. No kernel and no root are needed.
 
+Lean events (a process context sent by reference, as sensors publish them)
+are rebuilt in full from the event of their context earlier in the input, as
+"vigil capture" writes it; a lean line whose context is not earlier in the
+input is reported as FILE:LINE and not evaluated. Files without lean events
+(older captures) replay as they are.
+
 With --publish the findings also go to NATS on vigil.findings.<id>.<host>;
 with --publish-events the events themselves go to vigil.events.<event>.<host>,
-byte for byte as they are in the file (to feed a running engine).`,
+byte for byte as they are in the file, lean ones in full (to feed a running
+engine).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			log, err := g.logger()
@@ -72,6 +80,12 @@ byte for byte as they are in the file (to feed a running engine).`,
 	return cmd
 }
 
+// replayContexts is the size of the process context table that resolves a
+// replay's lean events (it holds about twice this; the contexts in use
+// stay). It is four times capture's bound (captureContexts): whatever a
+// capture file refers to lean, the table still holds.
+const replayContexts = 4 * captureContexts
+
 // replayBatchLines is how many lines go to a worker at once.
 const replayBatchLines = 256
 
@@ -87,6 +101,7 @@ type replayItem struct {
 	line     int
 	data     []byte
 	err      error // the line is bad: reason
+	unknown  bool  // a lean event whose context is not earlier in the input
 	name     string
 	host     string
 	ev       *event.Event // the decoded event when there are findings
@@ -98,6 +113,7 @@ type replaySummary struct {
 	files      int
 	events     int
 	badLines   int
+	unresolved int // lean lines whose context was not earlier (in badLines too)
 	findings   map[string]int
 	publishErr int
 	ruleErrors int // evaluations that failed
@@ -197,6 +213,9 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	handle := func(it *replayItem) {
 		if it.err != nil {
 			sum.badLines++
+			if it.unknown {
+				sum.unresolved++
+			}
 			if bar != nil {
 				bar.Clear()
 			}
@@ -227,7 +246,11 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 
 	// readAll calls each with every line of every file in order (the item
 	// is reused: each copies what it keeps), with whether more input is
-	// buffered, until each returns false or reading fails (readErr).
+	// buffered, until each returns false or reading fails (readErr). Lean
+	// events are resolved here, in input order, before any worker sees
+	// them: the table learns every context from its full event first.
+	table := event.NewContextTable(replayContexts)
+	var arena []byte
 	var readErr error
 	readAll := func(each func(it *replayItem, buffered bool) bool) {
 		var it replayItem
@@ -245,6 +268,8 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 						return
 					}
 					it.err = err
+				} else {
+					resolveLine(table, &arena, &it)
 				}
 				if bar != nil {
 					done.Store(base + r.BytesRead())
@@ -368,6 +393,36 @@ func runReplay(ctx context.Context, log zerolog.Logger, f *replayFlags, files []
 	return nil
 }
 
+// replayArena is the size of the chunks lean lines are rebuilt in: one
+// allocation for many lines rather than a growing buffer each (which cost
+// more than the rest of the resolving; see engine's BenchmarkReplay).
+const replayArena = 1 << 20
+
+// resolveLine rebuilds a lean event line in full from the table (which
+// learns the contexts of full lines), in the arena: appended after the
+// lines already there, which stay as they are (a chunk that fills up is
+// left to them and a new one taken). A line whose context the table does
+// not hold gets an error; a line that is not an event is left for
+// evaluation to report.
+func resolveLine(table *event.ContextTable, arena *[]byte, it *replayItem) {
+	if !bytes.Contains(it.data, []byte(`"ctx"`)) {
+		return // no ctx member: nothing to resolve (an older capture's line)
+	}
+	if cap(*arena)-len(*arena) < 64<<10 {
+		*arena = make([]byte, 0, replayArena)
+	}
+	n := len(*arena)
+	out, key, err := table.Resolve(*arena, it.data)
+	switch {
+	case err == nil && len(out) > n && len(it.data) > 0 && &out[0] != &it.data[0]:
+		*arena = out
+		it.data = out[n:len(out):len(out)]
+	case errors.Is(err, event.ErrUnknownContext):
+		it.unknown = true
+		it.err = fmt.Errorf("lean event: its process context %s is not in an earlier line (not evaluated; was the file cut, or not written by vigil capture?)", key)
+	}
+}
+
 // evaluateLine evaluates one capture line on the engine's fast path, as a
 // running engine evaluates a NATS message: the conditions derived from the
 // signatures read the line's bytes and only the signatures they admit run
@@ -442,6 +497,9 @@ func printReplaySummary(w io.Writer, s replaySummary) {
 			fmt.Fprintf(tw, "  %s\t%d\n", id, s.findings[id])
 		}
 		tw.Flush()
+	}
+	if s.unresolved > 0 {
+		fmt.Fprintf(w, "replay: %d lean event(s) whose process context is not in an earlier line (among the bad lines, not evaluated)\n", s.unresolved)
 	}
 	if s.ruleErrors+s.timeouts > 0 {
 		fmt.Fprintf(w, "replay: %d evaluation error(s), %d time-out(s) (logged)\n", s.ruleErrors, s.timeouts)

@@ -85,6 +85,11 @@ var (
 	engAckPending  = desc("engine_consumer_ack_pending", "Events delivered to engines and not yet acknowledged.")
 	engCritical    = desc("engine_critical_total", "Events taken through the critical lane (rare events that signatures of high severity select), evaluated ahead of the rest.")
 	engDuplicates  = desc("engine_duplicate_findings_total", "Findings the findings stream had stored already (an event evaluated again), not counted or written again.")
+	engResolved    = desc("engine_resolved_total", "Lean events (process context by reference) rebuilt to their full form.")
+	engUnresolved  = desc("engine_unresolved_total", "Lean events whose process context could not be found (not evaluated), per event.", "event")
+	engCtxRequests = desc("engine_context_requests_total", "Process contexts asked of sensors (on vigil.context.<host>).")
+	engCtxAnswers  = desc("engine_context_answers_total", "Process contexts sensors answered.")
+	engContexts    = desc("engine_contexts", "Process contexts the engine holds.")
 	engJetStream   = desc("engine_jetstream", "1 when the engine consumes from JetStream, 0 with core NATS.")
 	engUnselected  = desc("engine_unselected_total", "Events no signature selects.")
 	engSuppressed  = desc("engine_suppressed_total", "Findings suppressed as duplicates.")
@@ -122,7 +127,7 @@ func (e *Engine) Observe(eventName string, took time.Duration) {
 // Describe implements prometheus.Collector.
 func (e *Engine) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{engReceived, engBad, engRefused, engEvaluated, engFindings, engPubErrs, engOutErrs, engDropped,
-		engRedelivered, engRetried, engHandedBack, engCritical, engDuplicates, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
+		engRedelivered, engRetried, engHandedBack, engCritical, engDuplicates, engResolved, engUnresolved, engCtxRequests, engCtxAnswers, engContexts, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
 		sigEvals, sigFindings, sigSuppressed, sigErrors, sigTimeouts, sigSeconds} {
 		ch <- d
 	}
@@ -151,6 +156,13 @@ func (e *Engine) Collect(ch chan<- prometheus.Metric) {
 		counter(engHandedBack, s.HandedBack)
 		counter(engCritical, s.Critical)
 		counter(engDuplicates, s.Duplicates)
+		counter(engResolved, s.Resolved)
+		counter(engCtxRequests, s.ContextRequests)
+		counter(engCtxAnswers, s.ContextAnswers)
+		gauge(engContexts, float64(s.Contexts))
+		for name, n := range s.UnresolvedByEvent {
+			counter(engUnresolved, n, name)
+		}
 		gauge(engLag, float64(s.Pending))
 		gauge(engAckPending, float64(s.AckPending))
 		js := 0.0
