@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strconv"
@@ -29,6 +30,9 @@ import (
 // ContextTable; a context it has not seen is asked of the sensor on
 // ContextSubject. Events without a ctx (older sensors, capture files written
 // before lean events) are full and pass through unchanged.
+
+// ContextKeyLen is the length of a context key: 16 hexadecimal digits.
+const ContextKeyLen = 16
 
 // ErrUnknownContext is returned for a lean event whose context the table
 // does not hold.
@@ -155,7 +159,7 @@ func (c *ContextEncoder) version(p *Process) *ctxVersion {
 		v.p.shared = nil
 	}
 	obj, _ := v.p.appendJSON(nil) // a start time out of range: written as 0001, hashed the same way each time
-	var kb [16]byte
+	var kb [ContextKeyLen]byte
 	v.key = string(appendHex16(kb[:0], xxhash.Sum64(obj)))
 	obj = append(obj[:len(obj)-1], `,"ctx":"`...)
 	obj = append(obj, v.key...)
@@ -228,10 +232,35 @@ type processSpan struct {
 	ctx        []byte // its ctx (aliases the event)
 	full       bool   // it has a "pid": the context in full
 	tid, htid  [2]int // spans of the tid and host_tid values, relative to start; -1 when absent
+	quick      bool   // full, found by its layout (findProcess): tid and htid not read
 }
 
-// findProcess finds the top-level "process" object of the event data.
-func findProcess(data []byte) (ps processSpan, found bool, err error) {
+// encoderLayout recognises a full process object as ContextEncoder writes
+// it, "pid" first and the key last, without reading its members: most
+// whole events of a lean stream are of contexts the consumer holds, and
+// only the key matters for those. It returns the key.
+func encoderLayout(obj []byte) ([]byte, bool) {
+	const head, tail = `{"pid":`, `,"ctx":"`
+	n := len(obj) - len(tail) - ContextKeyLen - 2
+	if n < len(head) || string(obj[:len(head)]) != head || string(obj[n:n+len(tail)]) != tail ||
+		string(obj[len(obj)-2:]) != `"}` {
+		return nil, false
+	}
+	key := obj[n+len(tail) : len(obj)-2]
+	for _, c := range key {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return nil, false
+		}
+	}
+	return key, true
+}
+
+// findProcess finds the top-level "process" object of the event data. With
+// quick, a full object in ContextEncoder's layout followed by the member
+// the encoder writes next is found by searching for that member rather
+// than by skipping the object (ps.quick): right only for vigil's own
+// layout, which is all a caller relies on it for (see Resolve).
+func findProcess(data []byte, quick bool) (ps processSpan, found bool, err error) {
 	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return ps, false, errors.New("an event is a JSON object")
@@ -247,6 +276,14 @@ func findProcess(data []byte) (ps processSpan, found bool, err error) {
 			return ps, false, errors.New("bad object key at byte " + strconv.Itoa(i))
 		}
 		i = jsonscan.WS(data, next)
+		if quick && string(key) == "process" {
+			if k := bytes.Index(data[i:], processEnd); k >= 0 {
+				end := i + k + 2
+				if ctx, ok := encoderLayout(data[i:end]); ok {
+					return processSpan{start: i, end: end, ctx: ctx, full: true, quick: true}, true, nil
+				}
+			}
+		}
 		end, ok := jsonscan.Value(data, i)
 		if !ok {
 			return ps, false, errors.New("bad value at byte " + strconv.Itoa(i))
@@ -264,6 +301,10 @@ func findProcess(data []byte) (ps processSpan, found bool, err error) {
 		return ps, false, nil
 	}
 }
+
+// processEnd is how a process object in ContextEncoder's layout ends (its
+// key's closing quote and brace) and what follows it.
+var processEnd = []byte(`"},"return_value":`)
 
 // readProcess reads the members of a process object that tell its form.
 func readProcess(obj []byte) (ps processSpan, err error) {
@@ -328,9 +369,15 @@ func readPlainKey(data []byte, i int) ([]byte, int, bool) {
 // ErrUnknownContext and the key to ask for (Add what the sensor answers,
 // then Resolve again).
 func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, err error) {
-	ps, found, err := findProcess(data)
+	ps, found, err := findProcess(data, true)
 	if err != nil || !found || len(ps.ctx) == 0 {
 		return data, "", err
+	}
+	if ps.quick && !t.holds(ps.ctx) {
+		// a context to learn: read the object with care
+		if ps, found, err = findProcess(data, false); err != nil || !found || len(ps.ctx) == 0 {
+			return data, "", err
+		}
 	}
 	t.mu.Lock()
 	co, ok := t.m.cur[string(ps.ctx)]
@@ -352,6 +399,17 @@ func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, er
 	dst = append(dst, data[:ps.start]...)
 	dst = co.appendWithThread(dst, lean, ps)
 	return append(dst, data[ps.end:]...), "", nil
+}
+
+// holds tells whether the table has the context key.
+func (t *ContextTable) holds(key []byte) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.m.cur[string(key)]; ok {
+		return true
+	}
+	_, ok := t.m.old[string(key)]
+	return ok
 }
 
 // appendWithThread appends the context object with the thread fields of

@@ -40,7 +40,7 @@ func fullWithCtx(t *testing.T, ev *Event, key string) []byte {
 
 func processCtx(t *testing.T, data []byte) (string, bool) {
 	t.Helper()
-	ps, found, err := findProcess(data)
+	ps, found, err := findProcess(data, false)
 	if err != nil || !found {
 		t.Fatalf("no process object (%v) in %s", err, data)
 	}
@@ -224,5 +224,19 @@ func BenchmarkContextEncode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf, _ = enc.AppendEvent(buf[:0], ev, false)
+	}
+}
+
+// A full event with its key, of a context the table holds: what most
+// whole events in a lean stream cost the consumer.
+func BenchmarkContextResolveFull(b *testing.B) {
+	enc := NewContextEncoder(64)
+	ev := ctxTestEvent()
+	tab := NewContextTable(64)
+	first, _ := enc.AppendEvent(nil, ev, false)
+	tab.Resolve(nil, first)
+	b.ReportAllocs()
+	for b.Loop() {
+		tab.Resolve(nil, first)
 	}
 }
