@@ -132,7 +132,7 @@ type PublishStats struct {
 	// context, ContextMisses those answered with an error (a context this
 	// publisher never sent or no longer remembers, or a bad request);
 	// ContextDropped those the NATS client dropped unanswered because the
-	// responder was ContextPending requests behind.
+	// responder was thousands of requests behind (not in ContextRequests).
 	ContextRequests, ContextAnswers, ContextMisses, ContextDropped uint64
 }
 
@@ -217,6 +217,7 @@ type Publisher struct {
 	ctxSub                                          *nats.Subscription
 	spoolCtx                                        *event.ContextTable
 	bytes, lean, ctxRequests, ctxAnswers, ctxMisses atomic.Uint64
+	ctxDroppedAtClose                               atomic.Uint64
 }
 
 type message struct {
@@ -1123,6 +1124,7 @@ func (p *Publisher) Stats() PublishStats {
 		ContextAnswers:  p.ctxAnswers.Load(),
 		ContextMisses:   p.ctxMisses.Load(),
 	}
+	st.ContextDropped = p.ctxDroppedAtClose.Load()
 	if p.ctxSub != nil {
 		if n, err := p.ctxSub.Dropped(); err == nil {
 			st.ContextDropped = uint64(n)
@@ -1164,9 +1166,12 @@ func (p *Publisher) Close(ctx context.Context) error {
 	// The goroutine stops draining when ctx ends; what it still does then
 	// is bounded (writing the rest to the spool).
 	<-p.done
-	if p.ctxSub != nil {
+	if sub := p.ctxSub; sub != nil {
 		// The events are out: no consumer learns of a new context now.
-		p.ctxSub.Unsubscribe()
+		if n, err := sub.Dropped(); err == nil {
+			p.ctxDroppedAtClose.Store(uint64(n))
+		}
+		sub.Unsubscribe()
 	}
 	if p.sub != nil {
 		p.sub.Unsubscribe()
