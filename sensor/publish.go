@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/jsonscan"
 	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
@@ -466,8 +467,10 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 	if p.enc != nil && host == p.opts.Host {
 		// Contexts are asked of this publisher by its own host's name:
 		// another host's events go out whole.
-		data, err = encodeWith(func(buf []byte) ([]byte, error) { return p.enc.AppendEvent(buf, ev, critical) })
-		lean = err == nil && isLean(data)
+		data, err = encodeWith(func(buf []byte) (out []byte, err error) {
+			out, lean, err = appendRef(p.enc, buf, ev, critical)
+			return out, err
+		})
 	} else {
 		data, err = encodeEvent(ev)
 	}
@@ -520,7 +523,39 @@ func encodeWith(appendJSON func([]byte) ([]byte, error)) ([]byte, error) {
 // string value cannot hold these bytes: its quotes are escaped.
 var leanMark = []byte(`,"process":{"tid":`)
 
-func isLean(data []byte) bool { return bytes.Contains(data, leanMark) }
+// probeMember begins an event's probe member.
+var probeMember = []byte(`,"probe":`)
+
+// appendRef appends ev's JSON form through enc (see
+// event.ContextEncoder.AppendEvent) and tells whether it is lean. A lean
+// event also leaves out its probe: the hook that fed it is the same for
+// every event of its kind while the sensor runs (vigil events and the
+// sensor's log name it), no rule reads it, and its ~30-70 bytes would be
+// a fifth of a lean event. Whole events (the first of each context,
+// critical ones, --full-context) keep it.
+func appendRef(enc *event.ContextEncoder, buf []byte, ev *event.Event, critical bool) ([]byte, bool, error) {
+	start := len(buf)
+	buf, err := enc.AppendEvent(buf, ev, critical)
+	if err != nil || critical {
+		return buf, false, err
+	}
+	i := bytes.Index(buf[start:], leanMark)
+	if i < 0 {
+		return buf, false, nil
+	}
+	i += start
+	if ev.Probe != "" {
+		// name, id, time, host, probe, process: the probe member ends
+		// where the process member begins.
+		if j := bytes.Index(buf[start:i], probeMember); j >= 0 {
+			j += start
+			if end, ok := jsonscan.String(buf, j+len(probeMember)); ok && end == i {
+				buf = append(buf[:j], buf[i:]...)
+			}
+		}
+	}
+	return buf, true, nil
+}
 
 // startResponder subscribes to event.ContextSubject(Host) to answer
 // requests for the contexts the encoder sent (a consumer that missed the

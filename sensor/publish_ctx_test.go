@@ -59,8 +59,9 @@ func askContext(nc *nats.Conn, host, key string) ([]byte, error) {
 	return msg.Data, nil
 }
 
-// The routine events of a process go out whole once, then lean; critical
-// ones always whole; a changed context (a new argv) is whole again. A
+// The routine events of a process go out whole once, then lean (without
+// their probe); critical ones always whole; a changed context (a new argv)
+// is whole again. A
 // consumer that never saw the whole events asks the publisher for the
 // contexts on event.ContextSubject, and event.ContextTable rebuilds each
 // lean event byte for byte as the whole form. Unknown keys get an error
@@ -95,6 +96,7 @@ func TestPublisherLeanEventsAndContextResponder(t *testing.T) {
 			base.Process.Tid, base.Process.HostTid = 4100, 4100
 			base.Process.Argv = []string{"tester", "--once"}
 			base.Process.Ancestors = []event.Ancestor{{Pid: 1, HostPid: 1, Comm: "systemd", Exe: "/usr/lib/systemd/systemd", Argv: []string{"/sbin/init"}}}
+			base.Probe = "raw_tracepoint/sys_exit (open, openat, openat2, creat)"
 			thread := *base
 			thread.Name = "security_file_mprotect"
 			thread.Process.Tid, thread.Process.HostTid = 4107, 4107
@@ -146,8 +148,13 @@ func TestPublisherLeanEventsAndContextResponder(t *testing.T) {
 					if want := wholeForm(t, st.ev, host, key); !bytes.Equal(msg.Data, want) {
 						t.Errorf("step %d: the whole form is not the event with its key:\n got %s\nwant %s", i, msg.Data, want)
 					}
-				} else if len(msg.Data) >= len(raw[st.ctxOf])/2 {
-					t.Errorf("step %d: lean event of %d bytes, its whole one %d", i, len(msg.Data), len(raw[st.ctxOf]))
+				} else {
+					if len(msg.Data) >= len(raw[st.ctxOf])/2 {
+						t.Errorf("step %d: lean event of %d bytes, its whole one %d", i, len(msg.Data), len(raw[st.ctxOf]))
+					}
+					if bytes.Contains(msg.Data, []byte(`"probe"`)) {
+						t.Errorf("step %d: a lean event with its probe:\n%s", i, msg.Data)
+					}
 				}
 			}
 			if keys[0] == keys[3] {
@@ -174,7 +181,10 @@ func TestPublisherLeanEventsAndContextResponder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := wholeForm(t, st.ev, host, keys[i]); !bytes.Equal(got, want) {
+				// the whole form but for the probe, which lean events leave out
+				noProbe := *st.ev
+				noProbe.Probe = ""
+				if want := wholeForm(t, &noProbe, host, keys[i]); !bytes.Equal(got, want) {
 					t.Errorf("step %d: resolved through the responder:\n got %s\nwant %s", i, got, want)
 				}
 			}
