@@ -76,7 +76,7 @@ func TestSensorLeanEventsResolve(t *testing.T) {
 	const opens = 20
 	var pid uint32
 	table := event.NewContextTable(1 << 12)
-	var opensOf []*event.Event // the shell's opens of file, resolved
+	var opensOf []*event.Event  // the shell's opens of file, resolved
 	var lean, resolved [][]byte // the lean ones as they came, and resolved in order
 	seen := 0
 	var lastRun time.Time
