@@ -73,13 +73,15 @@ type PublisherOptions struct {
 }
 
 // DefaultContextLimit is PublisherOptions.ContextLimit's default, sized from
-// the sensor's process table bound (proc.DefaultMaxEntries): the encoder
-// remembers between a quarter and half as many contexts as the table holds
-// processes at most, far more than a host has processes alive at once (the
-// contexts of processes gone are what is forgotten), at a bounded cost of
-// about 1-2 KB a context (the full process object, the last version of
-// each process).
-const DefaultContextLimit = proc.DefaultMaxEntries / 4
+// the sensor's process table bound (proc.DefaultMaxEntries, 65,536): the
+// encoder remembers between 8,192 and 16,384 contexts, the last version of
+// each process and the contexts sent, far more than a host has processes
+// alive at once (those of processes long gone, or quiet for a long time,
+// are what is forgotten: sent whole again, or answered with an error to a
+// consumer that asks that late). A context holds its full process object,
+// 0.5-2.5 KB with the ancestry's argv: at most ~40 MB on the build VM,
+// whose ancestry is unusually long.
+const DefaultContextLimit = proc.DefaultMaxEntries / 8
 
 // ContextErrorHeader is the header of an empty answer on
 // event.ContextSubject: why the context cannot be given.
