@@ -89,8 +89,9 @@ An event's process context (ids, credentials, exe, argv, namespaces,
 ancestry) is most of its bytes and the same for every event of a process: the
 first routine event of a context carries it in full with its key
 ("process":{...,"ctx":"<key>"}), later ones only the thread and the key
-("process":{"tid":..,"host_tid":..,"ctx":"<key>"}); critical events always
-carry it in full. Consumers (vigil engine, vigil capture) put the contexts
+("process":{"tid":..,"ctx":"<key>"}, host_tid too where it differs) and
+leave out the probe (the same for every event of a kind: vigil events names
+it); critical events always carry it in full. Consumers (vigil engine, vigil capture) put the contexts
 back; one that missed a context asks the sensor for it on
 vigil.context.<host> (the request's data is the key). --full-context sends
 every event whole, as a self-contained JSON object.`,
