@@ -91,7 +91,7 @@ const ContextErrorHeader = "Vigil-Error"
 // client drops them (counted in PublishStats.ContextDropped) and the
 // requester times out and may ask again.
 const (
-	contextPendingMsgs  = 4096
+	contextPendingMsgs  = 16384
 	contextPendingBytes = 1 << 20
 )
 
@@ -135,7 +135,7 @@ type PublishStats struct {
 	// context, ContextMisses those answered with an error (a context this
 	// publisher never sent or no longer remembers, or a bad request);
 	// ContextDropped those the NATS client dropped unanswered because the
-	// responder was thousands of requests behind (not in ContextRequests).
+	// responder was 16,384 requests behind (not in ContextRequests).
 	ContextRequests, ContextAnswers, ContextMisses, ContextDropped uint64
 }
 

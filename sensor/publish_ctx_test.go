@@ -340,3 +340,57 @@ func spoolFiles(dir string) []string {
 	}
 	return names
 }
+
+// A flood of context requests (a consumer gone wrong) does not hold up the
+// events: they all go out while the responder answers what it can, and
+// every request is either answered or counted dropped.
+func TestContextRequestFloodLeavesEventsAlone(t *testing.T) {
+	srv := natstest.Start(t, 0)
+	nc := connect(t, srv.URL)
+	flooder := connect(t, srv.URL)
+	sink := connect(t, srv.URL)
+	sub, _ := sink.SubscribeSync(event.AllEvents)
+	sub.SetPendingLimits(-1, -1)
+	sink.Flush()
+	pub := NewPublisher(nc, PublisherOptions{Host: "h", NoAcks: true, Logger: zerolog.Nop()})
+	ev := testEvent("security_file_open", 80)
+	pub.Publish(ev)
+	msg, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ctxProcess(t, msg.Data)
+
+	const requests, events = 50000, 5000
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range requests {
+			k := key
+			if i%2 == 1 {
+				k = "0123456789abcdef"
+			}
+			// answers go to an inbox nobody reads: the responder's work only
+			flooder.PublishRequest(event.ContextSubject("h"), "_INBOX.nobody", []byte(k))
+		}
+		flooder.Flush()
+	}()
+	for i := range events {
+		pub.Publish(testEvent("security_file_open", uint32(1000+i%10)))
+	}
+	<-done
+	waitFor(t, "every event delivered", func() bool { return pub.Stats().Published == events+1 })
+	waitFor(t, "every request answered or counted dropped", func() bool {
+		s := pub.Stats()
+		return s.ContextRequests+s.ContextDropped == requests
+	})
+	pub.Close(context.Background())
+	s := pub.Stats()
+	if s.Dropped+s.PublishErrors != 0 || s.ContextAnswers+s.ContextMisses != s.ContextRequests {
+		t.Errorf("stats %+v: want no event lost, every request taken answered", s)
+	}
+	if s.ContextAnswers == 0 || s.ContextMisses == 0 {
+		t.Errorf("stats %+v: want answers and misses", s)
+	}
+	t.Logf("%d requests: %d answered, %d missed, %d dropped by the client", requests, s.ContextAnswers, s.ContextMisses, s.ContextDropped)
+}
