@@ -21,8 +21,9 @@ import (
 // a consumer that reads them in order resolves every one with an
 // event.ContextTable, and one that saw none of the whole events asks the
 // sensor's responder and rebuilds the same bytes. Run as root (it loads
-// the BPF programs).
-func TestSensorLeanEventsResolve(t *testing.T) {
+// the BPF programs). Not named TestSensor*: make vmtest's guests run those,
+// and they have no Go toolchain to build nats-server (internal/natstest).
+func TestLiveLeanEventsResolve(t *testing.T) {
 	needRoot(t)
 	srv := natstest.Start(t, 0)
 	const host = "lean-live"
