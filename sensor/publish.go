@@ -132,8 +132,9 @@ type PublishStats struct {
 	Lean uint64
 	// ContextRequests counts the requests for a process context on
 	// event.ContextSubject; ContextAnswers those answered with the
-	// context, ContextMisses those answered with an error (a context this
-	// publisher never sent or no longer remembers, or a bad request);
+	// context, ContextMisses the others (a context this publisher never
+	// sent or no longer remembers, or a bad request: answered with an
+	// error, unless it has no reply subject);
 	// ContextDropped those the NATS client dropped unanswered because the
 	// responder was 16,384 requests behind (not in ContextRequests).
 	ContextRequests, ContextAnswers, ContextMisses, ContextDropped uint64
