@@ -21,7 +21,10 @@ import (
 // context in full once and refers to it by key afterwards:
 //
 //	full: "process":{"pid":12,"tid":12,...,"ancestors":[...],"ctx":"9f1c0e4d2a7b3c51"}
-//	lean: "process":{"tid":12,"host_tid":12,"ctx":"9f1c0e4d2a7b3c51"}
+//	lean: "process":{"tid":12,"ctx":"9f1c0e4d2a7b3c51"}
+//
+// A lean object holds host_tid only where it differs from tid (a task in
+// a pid namespace of its own); absent, it is tid.
 //
 // The key is a hash of the context's content (the full object with tid and
 // host_tid set to 0, without ctx): equal contexts share a key on any host,
@@ -118,8 +121,10 @@ func (c *ContextEncoder) AppendEvent(buf []byte, ev *Event, critical bool) ([]by
 		return ev.appendJSON(buf, func(buf []byte) ([]byte, error) {
 			buf = append(buf, `{"tid":`...)
 			buf = strconv.AppendUint(buf, uint64(ev.Process.Tid), 10)
-			buf = append(buf, `,"host_tid":`...)
-			buf = strconv.AppendUint(buf, uint64(ev.Process.HostTid), 10)
+			if ev.Process.HostTid != ev.Process.Tid {
+				buf = append(buf, `,"host_tid":`...)
+				buf = strconv.AppendUint(buf, uint64(ev.Process.HostTid), 10)
+			}
 			buf = append(buf, `,"ctx":"`...)
 			buf = append(buf, v.key...)
 			return append(buf, `"}`...), nil
@@ -396,6 +401,9 @@ func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, er
 		return nil, string(ps.ctx), ErrUnknownContext
 	}
 	lean := data[ps.start:ps.end]
+	if ps.htid[0] < 0 {
+		ps.htid = ps.tid // a lean object's host_tid, absent, is its tid
+	}
 	dst = append(dst, data[:ps.start]...)
 	dst = co.appendWithThread(dst, lean, ps)
 	return append(dst, data[ps.end:]...), "", nil

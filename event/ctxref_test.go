@@ -69,7 +69,7 @@ func TestContextEncoderSendsEachContextOnce(t *testing.T) {
 	if k, full := processCtx(t, second); full || k != key {
 		t.Fatalf("second event: full %v key %q, want lean with %q:\n%s", full, k, key, second)
 	}
-	if !bytes.Contains(second, []byte(`"process":{"tid":7860,"host_tid":7860,"ctx":"`+key+`"}`)) {
+	if !bytes.Contains(second, []byte(`"process":{"tid":7860,"ctx":"`+key+`"}`)) {
 		t.Fatalf("lean process object not as documented:\n%s", second)
 	}
 	if len(second) >= len(first)/2 {

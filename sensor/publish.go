@@ -18,6 +18,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/jsonscan"
+	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
 // ErrPublisherClosed is returned by Publisher.Close when called twice.
@@ -55,9 +57,43 @@ type PublisherOptions struct {
 	// NATS is unreachable; they go out, in order, once it is back (also
 	// after a restart: the spool is a file). The Publisher closes it.
 	Spool *Spool
+	// FullContext sends every event whole, with its full process context,
+	// as it was before lean events: each message stands alone. By default a
+	// routine event whose process context this publisher sent before
+	// carries only a reference to it ("ctx", see event.ContextEncoder), and
+	// the publisher answers requests for contexts on
+	// event.ContextSubject(Host). Critical events are always whole.
+	FullContext bool
+	// ContextLimit bounds the process contexts remembered to send events
+	// lean and to answer requests (about 2*ContextLimit; default
+	// DefaultContextLimit). A context forgotten is sent whole again.
+	ContextLimit int
 	// Logger receives drop and error reports (rate-limited).
 	Logger zerolog.Logger
 }
+
+// DefaultContextLimit is PublisherOptions.ContextLimit's default, sized from
+// the sensor's process table bound (proc.DefaultMaxEntries, 65,536): the
+// encoder remembers between 8,192 and 16,384 contexts, the last version of
+// each process and the contexts sent, far more than a host has processes
+// alive at once (those of processes long gone, or quiet for a long time,
+// are what is forgotten: sent whole again, or answered with an error to a
+// consumer that asks that late). A context holds its full process object,
+// 0.5-2.5 KB with the ancestry's argv: at most ~40 MB on the build VM,
+// whose ancestry is unusually long.
+const DefaultContextLimit = proc.DefaultMaxEntries / 8
+
+// ContextErrorHeader is the header of an empty answer on
+// event.ContextSubject: why the context cannot be given.
+const ContextErrorHeader = "Vigil-Error"
+
+// Bounds of the context requests waiting for the responder; beyond, the NATS
+// client drops them (counted in PublishStats.ContextDropped) and the
+// requester times out and may ask again.
+const (
+	contextPendingMsgs  = 16384
+	contextPendingBytes = 1 << 20
+)
 
 // PublishStats counts what a Publisher did.
 type PublishStats struct {
@@ -89,6 +125,19 @@ type PublishStats struct {
 	// DroppedByEvent).
 	Spooled                uint64
 	Replayed, SpoolDropped uint64
+	// Bytes counts the bytes of the events delivered (their JSON).
+	Bytes uint64
+	// Lean counts, of Published, the events sent with their process
+	// context by reference.
+	Lean uint64
+	// ContextRequests counts the requests for a process context on
+	// event.ContextSubject; ContextAnswers those answered with the
+	// context, ContextMisses the others (a context this publisher never
+	// sent or no longer remembers, or a bad request: answered with an
+	// error, unless it has no reply subject);
+	// ContextDropped those the NATS client dropped unanswered because the
+	// responder was 16,384 requests behind (not in ContextRequests).
+	ContextRequests, ContextAnswers, ContextMisses, ContextDropped uint64
 }
 
 // Publisher publishes events as JSON on vigil.events.<event>.<host>.
@@ -162,6 +211,17 @@ type Publisher struct {
 	byEvent                                                                         sync.Map // event name -> *atomic.Uint64
 	subjects                                                                        [event.IDLimit]atomic.Pointer[cachedSubject]
 	lastReport                                                                      atomic.Int64 // unix nanos of the last drop/error log
+
+	// Lean events (nil enc: every event whole, PublisherOptions.FullContext).
+	// enc encodes the events labelled with the publisher's own host;
+	// ctxSub answers requests for the contexts it sent; spoolCtx makes
+	// lean events whole again before they go to the spool, which outlives
+	// the encoder's memory (a restart).
+	enc                                             *event.ContextEncoder
+	ctxSub                                          *nats.Subscription
+	spoolCtx                                        *event.ContextTable
+	bytes, lean, ctxRequests, ctxAnswers, ctxMisses atomic.Uint64
+	ctxDroppedAtClose                               atomic.Uint64
 }
 
 type message struct {
@@ -170,9 +230,10 @@ type message struct {
 	id      string // Nats-Msg-Id: the same on every send of this event
 	data    []byte
 	// critical: through the critical lane; spooled: read back from the
-	// spool (counted in Replayed once delivered)
-	critical, spooled bool
-	refusals          int // times the stream refused it
+	// spool (counted in Replayed once delivered); lean: with its process
+	// context by reference
+	critical, spooled, lean bool
+	refusals                int // times the stream refused it
 	// in flight: its send number (the reply subject's), when it was sent,
 	// and what its acknowledgement said once it came
 	sendSeq uint64
@@ -272,6 +333,7 @@ func (p *Publisher) lost(name string) {
 // closes it after Publisher.Close.
 func NewPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	p := newPublisher(nc, opts)
+	p.startResponder()
 	if p.js != nil {
 		go p.watchStream()
 	}
@@ -346,6 +408,9 @@ func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	if opts.AckTimeout <= 0 {
 		opts.AckTimeout = 5 * time.Second
 	}
+	if opts.ContextLimit <= 0 {
+		opts.ContextLimit = DefaultContextLimit
+	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	p := &Publisher{
@@ -357,6 +422,9 @@ func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 		stop:     make(chan struct{}),
 		started:  time.Now(),
 		idPrefix: event.Token(opts.Host) + "-" + hex.EncodeToString(rnd[:]) + "-",
+	}
+	if !opts.FullContext {
+		p.enc = event.NewContextEncoder(opts.ContextLimit)
 	}
 	if !opts.NoAcks {
 		js, err := jetstream.New(nc)
@@ -396,14 +464,26 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		cp.Host = p.opts.Host
 		ev, host = &cp, cp.Host
 	}
-	data, err := encodeEvent(ev)
+	var data []byte
+	var err error
+	lean := false
+	if p.enc != nil && host == p.opts.Host {
+		// Contexts are asked of this publisher by its own host's name:
+		// another host's events go out whole.
+		data, err = encodeWith(func(buf []byte) (out []byte, err error) {
+			out, lean, err = appendRef(p.enc, buf, ev, critical)
+			return out, err
+		})
+	} else {
+		data, err = encodeEvent(ev)
+	}
 	if err != nil {
 		p.marshalErrs.Add(1)
 		p.report("marshalling an event", err, ev.Name)
 		return
 	}
 	select {
-	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical}:
+	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical, lean: lean}:
 	default:
 		eventBuffers.put(data)
 		p.dropped.Add(1)
@@ -423,9 +503,12 @@ const maxEncodeBuffer = 64 << 10
 // slice of about its size from eventBuffers: a queued event holds its bytes
 // only. The publisher puts the slice back once it is done with the event
 // (release).
-func encodeEvent(ev *event.Event) ([]byte, error) {
+func encodeEvent(ev *event.Event) ([]byte, error) { return encodeWith(ev.AppendJSON) }
+
+// encodeWith is encodeEvent with the JSON written by appendJSON.
+func encodeWith(appendJSON func([]byte) ([]byte, error)) ([]byte, error) {
 	bp := encodeBuffers.Get().(*[]byte)
-	buf, err := ev.AppendJSON((*bp)[:0])
+	buf, err := appendJSON((*bp)[:0])
 	if err != nil {
 		encodeBuffers.Put(bp)
 		return nil, err
@@ -436,6 +519,118 @@ func encodeEvent(ev *event.Event) ([]byte, error) {
 		encodeBuffers.Put(bp)
 	}
 	return data, nil
+}
+
+// leanMark begins the process object of a lean event
+// (event.ContextEncoder.AppendEvent); a full one begins with "pid". A
+// string value cannot hold these bytes: its quotes are escaped.
+var leanMark = []byte(`,"process":{"tid":`)
+
+// probeMember begins an event's probe member.
+var probeMember = []byte(`,"probe":`)
+
+// appendRef appends ev's JSON form through enc (see
+// event.ContextEncoder.AppendEvent) and tells whether it is lean. A lean
+// event also leaves out its probe: the hook that fed it is the same for
+// every event of its kind while the sensor runs (vigil events and the
+// sensor's log name it), no rule reads it, and its ~30-70 bytes would be
+// a fifth of a lean event. Whole events (the first of each context,
+// critical ones, --full-context) keep it.
+func appendRef(enc *event.ContextEncoder, buf []byte, ev *event.Event, critical bool) ([]byte, bool, error) {
+	start := len(buf)
+	buf, err := enc.AppendEvent(buf, ev, critical)
+	if err != nil || critical {
+		return buf, false, err
+	}
+	i := bytes.Index(buf[start:], leanMark)
+	if i < 0 {
+		return buf, false, nil
+	}
+	i += start
+	if ev.Probe != "" {
+		// name, id, time, host, probe, process: the probe member ends
+		// where the process member begins.
+		if j := bytes.Index(buf[start:i], probeMember); j >= 0 {
+			j += start
+			if end, ok := jsonscan.String(buf, j+len(probeMember)); ok && end == i {
+				buf = append(buf[:j], buf[i:]...)
+			}
+		}
+	}
+	return buf, true, nil
+}
+
+// startResponder subscribes to event.ContextSubject(Host) to answer
+// requests for the contexts the encoder sent (a consumer that missed the
+// whole event: dropped, reordered by a resend, or read after a restart).
+// The answers come from the subscription's goroutine: they take the
+// encoder's lock for a map lookup and never wait for the publishing
+// goroutine.
+func (p *Publisher) startResponder() {
+	if p.enc == nil {
+		return
+	}
+	subject := event.ContextSubject(p.opts.Host)
+	sub, err := p.nc.Subscribe(subject, p.answerContext)
+	if err == nil {
+		err = sub.SetPendingLimits(contextPendingMsgs, contextPendingBytes)
+	}
+	if err != nil {
+		p.opts.Logger.Warn().Err(err).Str("subject", subject).Msg("cannot answer requests for process contexts: consumers that miss a context cannot resolve the events that refer to it")
+		if sub != nil {
+			sub.Unsubscribe()
+		}
+		return
+	}
+	p.ctxSub = sub
+}
+
+// answerContext answers one request for a process context: its data is
+// the key, the answer the full process object, or an empty message with a
+// ContextErrorHeader.
+func (p *Publisher) answerContext(msg *nats.Msg) {
+	p.ctxRequests.Add(1)
+	if msg.Reply == "" {
+		p.ctxMisses.Add(1)
+		return
+	}
+	key := string(bytes.TrimSpace(msg.Data))
+	reply := nats.Msg{Subject: msg.Reply}
+	if obj, ok := p.enc.Context(key); ok {
+		reply.Data = obj
+		p.ctxAnswers.Add(1)
+	} else {
+		p.ctxMisses.Add(1)
+		why := "unknown process context " + strconv.Quote(key) + " (never sent by this sensor, or forgotten)"
+		if len(key) != 16 {
+			why = "a request for a process context holds its 16-digit key, not " + strconv.Quote(key[:min(len(key), 64)])
+		}
+		reply.Header = nats.Header{ContextErrorHeader: []string{why}}
+	}
+	if err := p.nc.PublishMsg(&reply); err != nil {
+		p.report("answering a request for a process context", err, msg.Subject)
+	}
+}
+
+// whole returns the event data with its process context in full: a lean
+// event is made whole again from the encoder's context (the data as it
+// is when the encoder no longer has it).
+func (p *Publisher) whole(data []byte) []byte {
+	if p.spoolCtx == nil {
+		p.spoolCtx = event.NewContextTable(256)
+	}
+	out, missing, err := p.spoolCtx.Resolve(nil, data)
+	if errors.Is(err, event.ErrUnknownContext) {
+		if obj, ok := p.enc.Context(missing); ok {
+			if _, err = p.spoolCtx.Add(obj); err == nil {
+				out, _, err = p.spoolCtx.Resolve(nil, data)
+			}
+		}
+	}
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // subject is event.EventSubject(ev.Name, host), made once per event for
@@ -792,6 +987,10 @@ func (p *Publisher) send(m message) bool {
 func (p *Publisher) release(m message) { eventBuffers.put(m.data) }
 
 func (p *Publisher) delivered(m message, acked bool) {
+	p.bytes.Add(uint64(len(m.data)))
+	if m.lean {
+		p.lean.Add(1)
+	}
 	p.release(m)
 	p.published.Add(1)
 	if acked {
@@ -861,7 +1060,13 @@ func (p *Publisher) failHead(err error) {
 
 func (p *Publisher) toSpool(m message) {
 	sp := p.opts.Spool
-	err := sp.Append(m.subject+" "+m.id, m.data) // a copy
+	data := m.data
+	if m.lean {
+		// The spool may be read after a restart, by a sensor that never
+		// sent the context: it keeps events whole.
+		data = p.whole(data)
+	}
+	err := sp.Append(m.subject+" "+m.id, data) // a copy
 	p.release(m)
 	if err != nil {
 		p.spoolDropped.Add(1)
@@ -936,21 +1141,32 @@ func (p *Publisher) report(msg string, err error, what string) {
 // Stats returns the counters so far.
 func (p *Publisher) Stats() PublishStats {
 	st := PublishStats{
-		Published:      p.published.Load(),
-		Acked:          p.acked.Load(),
-		Unacked:        p.unacked.Load(),
-		Retried:        p.retried.Load(),
-		Dropped:        p.dropped.Load(),
-		PublishErrors:  p.publishErrs.Load(),
-		MarshalErrors:  p.marshalErrs.Load(),
-		DroppedByEvent: map[string]uint64{},
-		Queued:         len(p.queue) + len(p.crit),
-		InFlight:       int(p.inFlight.Load()),
-		Buffered:       int(p.memBytes.Load()),
-		Spooled:        p.spooled.Load(),
-		Replayed:       p.replayed.Load(),
-		SpoolDropped:   p.spoolDropped.Load(),
-		Critical:       p.critical.Load(),
+		Published:       p.published.Load(),
+		Acked:           p.acked.Load(),
+		Unacked:         p.unacked.Load(),
+		Retried:         p.retried.Load(),
+		Dropped:         p.dropped.Load(),
+		PublishErrors:   p.publishErrs.Load(),
+		MarshalErrors:   p.marshalErrs.Load(),
+		DroppedByEvent:  map[string]uint64{},
+		Queued:          len(p.queue) + len(p.crit),
+		InFlight:        int(p.inFlight.Load()),
+		Buffered:        int(p.memBytes.Load()),
+		Spooled:         p.spooled.Load(),
+		Replayed:        p.replayed.Load(),
+		SpoolDropped:    p.spoolDropped.Load(),
+		Critical:        p.critical.Load(),
+		Bytes:           p.bytes.Load(),
+		Lean:            p.lean.Load(),
+		ContextRequests: p.ctxRequests.Load(),
+		ContextAnswers:  p.ctxAnswers.Load(),
+		ContextMisses:   p.ctxMisses.Load(),
+	}
+	st.ContextDropped = p.ctxDroppedAtClose.Load()
+	if p.ctxSub != nil {
+		if n, err := p.ctxSub.Dropped(); err == nil {
+			st.ContextDropped = uint64(n)
+		}
 	}
 	if p.nc != nil {
 		if n, err := p.nc.Buffered(); err == nil {
@@ -988,6 +1204,13 @@ func (p *Publisher) Close(ctx context.Context) error {
 	// The goroutine stops draining when ctx ends; what it still does then
 	// is bounded (writing the rest to the spool).
 	<-p.done
+	if sub := p.ctxSub; sub != nil {
+		// The events are out: no consumer learns of a new context now.
+		if n, err := sub.Dropped(); err == nil {
+			p.ctxDroppedAtClose.Store(uint64(n))
+		}
+		sub.Unsubscribe()
+	}
 	if p.sub != nil {
 		p.sub.Unsubscribe()
 		p.nc.RemoveStatusListener(p.status)

@@ -35,7 +35,8 @@ func TestPublisherSubjectsAndBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pub := NewPublisher(nc, PublisherOptions{Host: "host-a.example", Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	// Every event whole, as JSON stands alone (lean events: publish_ctx_test.go).
+	pub := NewPublisher(nc, PublisherOptions{Host: "host-a.example", FullContext: true, Logger: zerolog.New(zerolog.NewTestWriter(t))})
 	labelled := testEvent("execve", 10)
 	labelled.Host = "other"
 	unlabelled := testEvent("sched_process_exec", 11)

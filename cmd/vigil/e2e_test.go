@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -182,14 +183,23 @@ func TestEndToEnd(t *testing.T) {
 	events := newInbox[*event.Event]()
 	rawEvents := map[string]bool{}
 	var rawMu sync.Mutex
+	// Lean events (the process context by reference) are resolved as a
+	// consumer does: from the whole events seen, else by asking the sensor.
+	contexts := event.NewContextTable(1 << 16)
 	evSub, err := nc.Subscribe(event.AllEvents, func(m *nats.Msg) {
-		ev, err := event.Unmarshal(m.Data)
+		data, err := resolveLean(nc, contexts, m.Subject, m.Data)
+		if err != nil {
+			events.addBad(fmt.Sprintf("%s: %v", m.Subject, err))
+			return
+		}
+		ev, err := event.Unmarshal(data)
 		if err != nil {
 			events.addBad(fmt.Sprintf("%s: %v", m.Subject, err))
 			return
 		}
 		rawMu.Lock()
 		rawEvents[string(m.Data)] = true
+		rawEvents[string(data)] = true // a capture may keep events resolved
 		rawMu.Unlock()
 		events.add(ev)
 	})
@@ -475,4 +485,27 @@ func readCapture(t *testing.T, path string) []string {
 		}
 		lines = append(lines, string(l))
 	}
+}
+
+// resolveLean gives an event from NATS in its whole form: a lean one's
+// process context comes from table, else from the sensor that sent it
+// (event.ContextSubject of the host token ending subject).
+func resolveLean(nc *nats.Conn, table *event.ContextTable, subject string, data []byte) ([]byte, error) {
+	out, missing, err := table.Resolve(nil, data)
+	if !errors.Is(err, event.ErrUnknownContext) {
+		return out, err
+	}
+	host := subject[strings.LastIndexByte(subject, '.')+1:]
+	msg, err := nc.Request(event.SubjectRoot+".context."+host, []byte(missing), 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("asking %s's sensor for process context %s: %w", host, missing, err)
+	}
+	if why := msg.Header.Get("Vigil-Error"); why != "" {
+		return nil, fmt.Errorf("process context %s: %s", missing, why)
+	}
+	if _, err := table.Add(msg.Data); err != nil {
+		return nil, fmt.Errorf("process context %s from the sensor: %w", missing, err)
+	}
+	out, _, err = table.Resolve(nil, data)
+	return out, err
 }

@@ -54,7 +54,9 @@ func TestMetricsEndpoint(t *testing.T) {
 			"vigil_sensor_published_total", "vigil_sensor_dropped_total", "vigil_sensor_buffered_bytes", "vigil_sensor_publish_errors_total",
 			"vigil_sensor_marshal_errors_total", "vigil_sensor_queued_events", "vigil_sensor_critical_published_total",
 			"vigil_sensor_spooled_bytes", "vigil_sensor_spool_replayed_total", "vigil_sensor_spool_dropped_total",
-			"vigil_sensor_acked_total", "vigil_sensor_unacked_total", "vigil_sensor_retried_total", "vigil_sensor_in_flight_events")
+			"vigil_sensor_acked_total", "vigil_sensor_unacked_total", "vigil_sensor_retried_total", "vigil_sensor_in_flight_events",
+			"vigil_sensor_published_bytes_total", "vigil_sensor_lean_published_total", "vigil_sensor_context_requests_total",
+			"vigil_sensor_context_answers_total", "vigil_sensor_context_misses_total", "vigil_sensor_context_dropped_total")
 		// The series per kind, event and CPU are there from the start, at
 		// zero, not only once something was lost.
 		for _, kind := range sensor.DecodeErrorKinds() {

@@ -108,7 +108,32 @@ func TestMultiHostLayout(t *testing.T) {
 	web1.Subscribe("_INBOX.db1.>", func(*nats.Msg) {})
 	web1.Flush()
 	expectViolation("sensor-web1 reading db1's acknowledgements")
+	web1.Subscribe(event.ContextSubject("db1"), func(*nats.Msg) {})
+	web1.Flush()
+	expectViolation("sensor-web1 answering for db1's process contexts")
 	drainViolations(violations)
+	// A sensor answers requests for its process contexts (lean events),
+	// which the engine may ask and the reader may not.
+	{
+		ctxSub, err := web1.Subscribe(event.ContextSubject("web1"), func(m *nats.Msg) {
+			m.Respond(append([]byte(`{"pid":1,"ctx":"`), append(m.Data, `"}`...)...))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		web1.Flush()
+		eng := as("engine")
+		if msg, err := eng.Request(event.ContextSubject("web1"), []byte("0123456789abcdef"), 5*time.Second); err != nil || string(msg.Data) != `{"pid":1,"ctx":"0123456789abcdef"}` {
+			t.Errorf("the engine asking web1 for a process context: %v", err)
+		}
+		reader := as("reader")
+		if _, err := reader.Request(event.ContextSubject("web1"), []byte("0123456789abcdef"), time.Second); err == nil {
+			t.Error("the reader asked a sensor for a process context")
+		}
+		expectViolation("the reader asking for a process context")
+		ctxSub.Unsubscribe()
+		drainViolations(violations)
+	}
 	// A sensor's acknowledged publishing: it finds the stream and reads the
 	// stream's acknowledgement in its own inbox.
 	{

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -162,6 +164,11 @@ func TestRunWithSensor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events, err := nc.SubscribeSync(event.AllEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events.SetPendingLimits(-1, -1)
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +187,39 @@ func TestRunWithSensor(t *testing.T) {
 		if f.Event.Process.HostPid == report.Pid {
 			break
 		}
+	}
+	// Routine events come lean, and the sensor answers for their contexts.
+	for i := range 20 {
+		cmd := exec.Command("/bin/sh", "-c", `i=0; while [ $i -lt 10 ]; do : > /dev/null; i=$((i+1)); done`)
+		cmd.Run()
+		if i == 19 {
+			t.Fatal("no lean event from vigil run's sensor")
+		}
+		msg, err := events.NextMsg(time.Second)
+		for ; err == nil && !bytes.Contains(msg.Data, []byte(`"process":{"tid":`)); msg, err = events.NextMsg(time.Second) {
+		}
+		if err != nil {
+			continue
+		}
+		table := event.NewContextTable(4)
+		_, key, err := table.Resolve(nil, msg.Data)
+		if !errors.Is(err, event.ErrUnknownContext) {
+			t.Fatalf("a lean event without a context key: %v:\n%s", err, msg.Data)
+		}
+		host := msg.Subject[strings.LastIndexByte(msg.Subject, '.')+1:]
+		answer, err := nc.Request(event.SubjectRoot+".context."+host, []byte(key), 5*time.Second)
+		if err != nil {
+			t.Fatalf("asking vigil run's sensor for context %s: %v", key, err)
+		}
+		if _, err := table.Add(answer.Data); err != nil {
+			t.Fatalf("the sensor's answer for %s (%s): %v", key, answer.Header.Get("Vigil-Error"), err)
+		}
+		whole, _, err := table.Resolve(nil, msg.Data)
+		ev, uerr := event.Unmarshal(whole)
+		if err != nil || uerr != nil || ev.Process.HostPid == 0 || ev.Process.Comm == "" {
+			t.Fatalf("resolved lean event: %v %v:\n%s", err, uerr, whole)
+		}
+		break
 	}
 	stopRun(t, run)
 	if !strings.Contains(run.stderr.String(), "sensor stopped") {

@@ -34,6 +34,7 @@ type sensorFlags struct {
 	noAcks        bool
 	ackWindow     int
 	inboxPrefix   string
+	fullContext   bool
 }
 
 // natsOptions are the sensor connection's options: its reply subjects
@@ -65,6 +66,7 @@ func (f *sensorFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&f.queueLen, "publish-queue", 16384, "events waiting to be handed to the NATS client; beyond, dropped and counted per event")
 	fs.StringVar(&f.spoolDir, "spool-dir", "", "keep the events that do not fit --buffer-bytes while NATS is unreachable in a file in DIR (created 0700), sent in order when NATS is back, also after a restart (default: no spool)")
 	fs.Int64Var(&f.spoolBytes, "spool-bytes", 1<<30, "the most bytes of events the spool holds; beyond, events are dropped and counted per event")
+	fs.BoolVar(&f.fullContext, "full-context", false, "send every event with its full process context (ids, credentials, exe, argv, ancestry), each message standing alone; by default an event whose process context was sent before carries only its key (process.ctx), and the sensor answers requests for contexts on vigil.context.<host>")
 	fs.DurationVar(&f.statsInterval, "publisher-stats-interval", 5*time.Minute, "log the event publisher's counters this often (0: only at exit); the sensor logs its own when they change")
 }
 
@@ -81,7 +83,18 @@ While NATS is unreachable it keeps running, keeps events in memory (up to
 --buffer-bytes, then --spool-dir) and sends them when it is back; events it
 cannot keep are counted per event and reported. Where a JetStream stream takes
 the events (the engines' VIGIL_EVENTS), each is acknowledged by the stream and
-sent again, with the same message id, when its acknowledgement does not come.`,
+sent again, with the same message id, when its acknowledgement does not come.
+
+An event's process context (ids, credentials, exe, argv, namespaces,
+ancestry) is most of its bytes and the same for every event of a process: the
+first routine event of a context carries it in full with its key
+("process":{...,"ctx":"<key>"}), later ones only the thread and the key
+("process":{"tid":..,"ctx":"<key>"}, host_tid too where it differs) and
+leave out the probe (the same for every event of a kind: vigil events names
+it); critical events always carry it in full. Consumers (vigil engine, vigil capture) put the contexts
+back; one that missed a context asks the sensor for it on
+vigil.context.<host> (the request's data is the key). --full-context sends
+every event whole, as a self-contained JSON object.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -147,7 +160,7 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 		}
 	}
 	pub := sensor.NewPublisher(nc, sensor.PublisherOptions{Host: f.host, Logger: slog, QueueLen: f.queueLen, Spool: spool,
-		BufferBytes: f.bufferBytes, NoAcks: f.noAcks, AckWindow: f.ackWindow})
+		BufferBytes: f.bufferBytes, NoAcks: f.noAcks, AckWindow: f.ackWindow, FullContext: f.fullContext})
 	if reg != nil {
 		metrics.NewSensor(reg, s, pub)
 	}
@@ -177,6 +190,7 @@ loop:
 				ev = slog.Warn()
 			}
 			ev.Uint64("published", ps.Published).Uint64("acked", ps.Acked).Uint64("retried", ps.Retried).Uint64("dropped", ps.Dropped).Uint64("publish_errors", ps.PublishErrors).
+				Uint64("lean", ps.Lean).Uint64("bytes", ps.Bytes).Uint64("context_requests", ps.ContextRequests).Uint64("context_misses", ps.ContextMisses).
 				Uint64("marshal_errors", ps.MarshalErrors).Interface("dropped_by_event", ps.DroppedByEvent).Msg("publisher counters")
 		case runErr = <-runDone:
 			break loop

@@ -214,6 +214,12 @@ var (
 	pubUnacked     = desc("sensor_unacked_total", "Events published as core NATS messages, without acknowledgement (no stream takes them, or --no-publish-acks; also in sensor_published_total).")
 	pubRetried     = desc("sensor_retried_total", "Events sent again after their JetStream acknowledgement did not come.")
 	pubInFlight    = desc("sensor_in_flight_events", "Events published and waiting for their JetStream acknowledgement.")
+	pubBytes       = desc("sensor_published_bytes_total", "Bytes of the events delivered (their JSON).")
+	pubLean        = desc("sensor_lean_published_total", "Events delivered with their process context by reference (also in sensor_published_total).")
+	pubCtxReq      = desc("sensor_context_requests_total", "Requests for a process context on vigil.context.<host>.")
+	pubCtxAns      = desc("sensor_context_answers_total", "Requests for a process context answered with the context.")
+	pubCtxMiss     = desc("sensor_context_misses_total", "Requests for a process context the sensor did not have (never sent, or forgotten), answered with an error.")
+	pubCtxDrop     = desc("sensor_context_dropped_total", "Requests for a process context dropped unanswered (the responder was too far behind).")
 )
 
 // NewSensor registers the sensor's and the publisher's counters on reg.
@@ -227,7 +233,7 @@ func NewSensor(reg prometheus.Registerer, s *sensor.Sensor, pub *sensor.Publishe
 
 // Describe implements prometheus.Collector.
 func (c *Sensor) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered, pubCritical, pubSpooled, pubReplayed, pubSpoolDrop, pubAcked, pubUnacked, pubRetried, pubInFlight} {
+	for _, d := range []*prometheus.Desc{senRecords, senDecodeErrs, senDecodeKinds, senKernelDrops, senKernelPer, pubPublished, pubDropped, pubDroppedPer, pubErrs, pubMarshal, pubQueued, pubBuffered, pubCritical, pubSpooled, pubReplayed, pubSpoolDrop, pubAcked, pubUnacked, pubRetried, pubInFlight, pubBytes, pubLean, pubCtxReq, pubCtxAns, pubCtxMiss, pubCtxDrop} {
 		ch <- d
 	}
 }
@@ -289,5 +295,11 @@ func (c *Sensor) Collect(ch chan<- prometheus.Metric) {
 		counter(pubRetried, ps.Retried)
 		ch <- prometheus.MustNewConstMetric(pubInFlight, prometheus.GaugeValue, float64(ps.InFlight))
 		counter(pubSpoolDrop, ps.SpoolDropped)
+		counter(pubBytes, ps.Bytes)
+		counter(pubLean, ps.Lean)
+		counter(pubCtxReq, ps.ContextRequests)
+		counter(pubCtxAns, ps.ContextAnswers)
+		counter(pubCtxMiss, ps.ContextMisses)
+		counter(pubCtxDrop, ps.ContextDropped)
 	}
 }
