@@ -21,7 +21,7 @@ import (
 // context in full once and refers to it by key afterwards:
 //
 //	full: "process":{"pid":12,"tid":12,...,"ancestors":[...],"ctx":"9f1c0e4d2a7b3c51"}
-//	lean: "process":{"tid":12,"ctx":"9f1c0e4d2a7b3c51"}
+//	lean: "process":{"tid":12,"ctx":"9f1c0e4d2a7b3c51"} (and no "probe": see Encode)
 //
 // A lean object holds host_tid only where it differs from tid (a task in
 // a pid namespace of its own); absent, it is tid.
@@ -101,14 +101,23 @@ func NewContextEncoder(limit int) *ContextEncoder {
 	}
 }
 
-// AppendEvent appends ev's JSON form to buf. A critical event is always
-// full (it must stand alone: it may overtake the event that sent its
-// context); a routine one is full, with its context's key, the first time
-// its context is encoded and lean after. ev's Process.Ctx is ignored.
+// AppendEvent appends ev's JSON form to buf (Encode without the verdict).
 func (c *ContextEncoder) AppendEvent(buf []byte, ev *Event, critical bool) ([]byte, error) {
+	buf, _, err := c.Encode(buf, ev, critical)
+	return buf, err
+}
+
+// Encode appends ev's JSON form to buf and tells whether it is lean. A
+// critical event is always whole (it must stand alone: it may overtake the
+// event that sent its context); a routine one is whole, with its context's
+// key, the first time its context is encoded and lean after. A lean event
+// also leaves out its probe: the hook that fed it is the same for every
+// event of its kind while a sensor runs (vigil events and the sensor's log
+// name it), no rule reads it, and it would be a fifth of a lean event.
+// ev's Process.Ctx is ignored.
+func (c *ContextEncoder) Encode(buf []byte, ev *Event, critical bool) (out []byte, lean bool, err error) {
 	c.mu.Lock()
 	v := c.version(&ev.Process)
-	lean := false
 	if !critical {
 		if _, ok := c.sent.get(v.key); ok {
 			lean = true
@@ -118,7 +127,9 @@ func (c *ContextEncoder) AppendEvent(buf []byte, ev *Event, critical bool) ([]by
 	}
 	c.mu.Unlock()
 	if lean {
-		return ev.appendJSON(buf, func(buf []byte) ([]byte, error) {
+		e := *ev
+		e.Probe = ""
+		out, err = e.appendJSON(buf, func(buf []byte) ([]byte, error) {
 			buf = append(buf, `{"tid":`...)
 			buf = strconv.AppendUint(buf, uint64(ev.Process.Tid), 10)
 			if ev.Process.HostTid != ev.Process.Tid {
@@ -129,10 +140,12 @@ func (c *ContextEncoder) AppendEvent(buf []byte, ev *Event, critical bool) ([]by
 			buf = append(buf, v.key...)
 			return append(buf, `"}`...), nil
 		})
+		return out, true, err
 	}
 	p := ev.Process
 	p.Ctx = v.key
-	return ev.appendJSON(buf, p.appendJSON)
+	out, err = ev.appendJSON(buf, p.appendJSON)
+	return out, false, err
 }
 
 // Context returns the full process object (tid and host_tid 0) of a context
@@ -209,7 +222,15 @@ func (p *Process) sameContext(q *Process) bool {
 type ContextTable struct {
 	mu sync.Mutex
 	m  genMap[string, *ctxObject]
+	// probes is the probe member last seen in a whole event of each host
+	// and event id (the key: the raw host and id values), which a lean
+	// event of theirs gets back (a sensor names the same hook for every
+	// event of a kind while it runs).
+	probes map[string][]byte
 }
+
+// maxProbes bounds the probes a table learns (hosts × event kinds).
+const maxProbes = 1 << 14
 
 // ctxObject is a full process object with where its thread fields' values
 // lie (start and end offsets; -1 when absent).
@@ -220,7 +241,7 @@ type ctxObject struct {
 
 // NewContextTable returns a table of about limit contexts.
 func NewContextTable(limit int) *ContextTable {
-	return &ContextTable{m: newGenMap[string, *ctxObject](limit)}
+	return &ContextTable{m: newGenMap[string, *ctxObject](limit), probes: make(map[string][]byte)}
 }
 
 // Len is the number of contexts the table holds.
@@ -238,6 +259,9 @@ type processSpan struct {
 	full       bool   // it has a "pid": the context in full
 	tid, htid  [2]int // spans of the tid and host_tid values, relative to start; -1 when absent
 	quick      bool   // full, found by its layout (findProcess): tid and htid not read
+	keyAt      int    // where the "process" key begins
+	id, host   []byte // the raw values of the event's id and host members (when before process)
+	probe      []byte // the raw value of its probe member (when before process)
 }
 
 // encoderLayout recognises a full process object as ContextEncoder writes
@@ -276,6 +300,7 @@ func findProcess(data []byte, quick bool) (ps processSpan, found bool, err error
 		if i < len(data) && data[i] == '}' {
 			return ps, false, nil
 		}
+		keyAt := i
 		key, next, ok := readPlainKey(data, i)
 		if !ok {
 			return ps, false, errors.New("bad object key at byte " + strconv.Itoa(i))
@@ -285,7 +310,8 @@ func findProcess(data []byte, quick bool) (ps processSpan, found bool, err error
 			if k := bytes.Index(data[i:], processEnd); k >= 0 {
 				end := i + k + 2
 				if ctx, ok := encoderLayout(data[i:end]); ok {
-					return processSpan{start: i, end: end, ctx: ctx, full: true, quick: true}, true, nil
+					ps.start, ps.end, ps.ctx, ps.full, ps.quick, ps.keyAt = i, end, ctx, true, true, keyAt
+					return ps, true, nil
 				}
 			}
 		}
@@ -293,10 +319,21 @@ func findProcess(data []byte, quick bool) (ps processSpan, found bool, err error
 		if !ok {
 			return ps, false, errors.New("bad value at byte " + strconv.Itoa(i))
 		}
-		if string(key) == "process" && data[i] == '{' {
-			ps, err = readProcess(data[i:end])
-			ps.start, ps.end = i, end
-			return ps, err == nil, err
+		switch string(key) {
+		case "id":
+			ps.id = data[i:end]
+		case "host":
+			ps.host = data[i:end]
+		case "probe":
+			ps.probe = data[i:end]
+		case "process":
+			if data[i] != '{' {
+				break
+			}
+			rp, err := readProcess(data[i:end])
+			rp.start, rp.end, rp.keyAt = i, end, keyAt
+			rp.id, rp.host, rp.probe = ps.id, ps.host, ps.probe
+			return rp, err == nil, err
 		}
 		i = jsonscan.WS(data, end)
 		if i < len(data) && data[i] == ',' {
@@ -367,10 +404,12 @@ func readPlainKey(data []byte, i int) ([]byte, int, bool) {
 }
 
 // Resolve returns the event data in its full form. An event with a full
-// process object and a ctx teaches the table that context and is returned
-// as it is, like an event without a ctx. A lean event's process object is
-// replaced by its context's, with the event's tid and host_tid; the result
-// is appended to dst. A lean event whose context is not in the table gives
+// process object and a ctx teaches the table that context (and its kind's
+// probe on its host) and is returned as it is, like an event without a
+// ctx. A lean event's process object is replaced by its context's, with
+// the event's tid and host_tid, and it gets its kind's probe back when a
+// whole event of that kind from that host named it; the result is
+// appended to dst. A lean event whose context is not in the table gives
 // ErrUnknownContext and the key to ask for (Add what the sensor answers,
 // then Resolve again).
 func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, err error) {
@@ -384,6 +423,8 @@ func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, er
 			return data, "", err
 		}
 	}
+	var kb [64]byte
+	kind := append(append(kb[:0], ps.host...), ps.id...)
 	t.mu.Lock()
 	co, ok := t.m.cur[string(ps.ctx)]
 	if !ok {
@@ -392,6 +433,17 @@ func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, er
 	if !ok && ps.full {
 		obj := slices.Clone(data[ps.start:ps.end])
 		t.m.put(string(ps.ctx), &ctxObject{obj: obj, tid: ps.tid, htid: ps.htid})
+	}
+	var probe []byte
+	if ps.full {
+		if ps.probe != nil && ps.id != nil && ps.host != nil && string(t.probes[string(kind)]) != string(ps.probe) {
+			if len(t.probes) >= maxProbes {
+				clear(t.probes)
+			}
+			t.probes[string(kind)] = slices.Clone(ps.probe)
+		}
+	} else if ps.probe == nil && ps.id != nil && ps.host != nil {
+		probe = t.probes[string(kind)]
 	}
 	t.mu.Unlock()
 	if ps.full {
@@ -404,7 +456,16 @@ func (t *ContextTable) Resolve(dst, data []byte) (out []byte, missing string, er
 	if ps.htid[0] < 0 {
 		ps.htid = ps.tid // a lean object's host_tid, absent, is its tid
 	}
-	dst = append(dst, data[:ps.start]...)
+	if probe != nil && ps.keyAt > 0 && data[ps.keyAt-1] == ',' {
+		// the probe goes back where the encoder writes it, before the
+		// process member
+		dst = append(dst, data[:ps.keyAt-1]...)
+		dst = append(dst, `,"probe":`...)
+		dst = append(dst, probe...)
+		dst = append(dst, data[ps.keyAt-1:ps.start]...)
+	} else {
+		dst = append(dst, data[:ps.start]...)
+	}
 	dst = co.appendWithThread(dst, lean, ps)
 	return append(dst, data[ps.end:]...), "", nil
 }

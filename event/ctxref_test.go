@@ -167,6 +167,7 @@ func TestContextRoundTripOnCorpus(t *testing.T) {
 	tab := NewContextTable(1 << 12)
 	var fullBytes, wireBytes int
 	var sizes []int
+	probes := map[string]string{}
 	leanCount := 0
 	for i, line := range lines {
 		ev, err := Unmarshal(line)
@@ -184,6 +185,13 @@ func TestContextRoundTripOnCorpus(t *testing.T) {
 		got, missing, err := tab.Resolve(nil, wire)
 		if err != nil {
 			t.Fatalf("line %d: %v (missing %q)", i, err, missing)
+		}
+		// a lean event leaves its probe out; the table puts back the one a
+		// whole event of its kind named
+		if full {
+			probes[ev.Name] = ev.Probe
+		} else {
+			ev.Probe = probes[ev.Name]
 		}
 		if want := fullWithCtx(t, ev, key); !bytes.Equal(got, want) {
 			t.Fatalf("line %d:\n got %s\nwant %s", i, got, want)
@@ -238,5 +246,40 @@ func BenchmarkContextResolveFull(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tab.Resolve(nil, first)
+	}
+}
+
+// A lean event leaves its probe out; the table gives it back the probe a
+// whole event of the same kind from the same host named, and no other.
+func TestContextTableRestoresProbes(t *testing.T) {
+	enc := NewContextEncoder(64)
+	tab := NewContextTable(64)
+	ev := ctxTestEvent()
+	ev.Probe = "raw_tracepoint/sys_exit (openat)"
+	whole, _ := enc.AppendEvent(nil, ev, false)
+	if _, _, err := tab.Resolve(nil, whole); err != nil {
+		t.Fatal(err)
+	}
+	lean, isLean, _ := enc.Encode(nil, ev, false)
+	if !isLean || bytes.Contains(lean, []byte(`"probe"`)) {
+		t.Fatalf("lean event keeps its probe or is whole: %s", lean)
+	}
+	got, _, err := tab.Resolve(nil, lean)
+	key, _ := processCtx(t, whole)
+	if want := fullWithCtx(t, ev, key); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("probe not given back:\n got %s (%v)\nwant %s", got, err, want)
+	}
+	for name, change := range map[string]func(e *Event){
+		"another kind": func(e *Event) { e.Name, e.ID = "security_inode_unlink", 301 },
+		"another host": func(e *Event) { e.Host = "db1" },
+	} {
+		other := ctxTestEvent()
+		change(other)
+		other.Probe = "raw_tracepoint/sys_exit (unlinkat)"
+		lean, _, _ := enc.Encode(nil, other, false)
+		got, _, err := tab.Resolve(nil, lean)
+		if err != nil || bytes.Contains(got, []byte(`"probe"`)) {
+			t.Errorf("%s: got a probe no whole event of its named: %s (%v)", name, got, err)
+		}
 	}
 }

@@ -69,7 +69,7 @@ func BenchmarkSensorPipeline(b *testing.B) {
 		{"append-json", encodeEvent},
 		{"lean", func(ev *event.Event) ([]byte, error) {
 			return encodeWith(func(buf []byte) ([]byte, error) {
-				buf, _, err := appendRef(leanEnc, buf, ev, false)
+				buf, _, err := leanEnc.Encode(buf, ev, false)
 				return buf, err
 			})
 		}},

@@ -18,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
-	"github.com/vigil-sec/vigil/internal/jsonscan"
 	"github.com/vigil-sec/vigil/sensor/proc"
 )
 
@@ -471,7 +470,7 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		// Contexts are asked of this publisher by its own host's name:
 		// another host's events go out whole.
 		data, err = encodeWith(func(buf []byte) (out []byte, err error) {
-			out, lean, err = appendRef(p.enc, buf, ev, critical)
+			out, lean, err = p.enc.Encode(buf, ev, critical)
 			return out, err
 		})
 	} else {
@@ -519,45 +518,6 @@ func encodeWith(appendJSON func([]byte) ([]byte, error)) ([]byte, error) {
 		encodeBuffers.Put(bp)
 	}
 	return data, nil
-}
-
-// leanMark begins the process object of a lean event
-// (event.ContextEncoder.AppendEvent); a full one begins with "pid". A
-// string value cannot hold these bytes: its quotes are escaped.
-var leanMark = []byte(`,"process":{"tid":`)
-
-// probeMember begins an event's probe member.
-var probeMember = []byte(`,"probe":`)
-
-// appendRef appends ev's JSON form through enc (see
-// event.ContextEncoder.AppendEvent) and tells whether it is lean. A lean
-// event also leaves out its probe: the hook that fed it is the same for
-// every event of its kind while the sensor runs (vigil events and the
-// sensor's log name it), no rule reads it, and its ~30-70 bytes would be
-// a fifth of a lean event. Whole events (the first of each context,
-// critical ones, --full-context) keep it.
-func appendRef(enc *event.ContextEncoder, buf []byte, ev *event.Event, critical bool) ([]byte, bool, error) {
-	start := len(buf)
-	buf, err := enc.AppendEvent(buf, ev, critical)
-	if err != nil || critical {
-		return buf, false, err
-	}
-	i := bytes.Index(buf[start:], leanMark)
-	if i < 0 {
-		return buf, false, nil
-	}
-	i += start
-	if ev.Probe != "" {
-		// name, id, time, host, probe, process: the probe member ends
-		// where the process member begins.
-		if j := bytes.Index(buf[start:i], probeMember); j >= 0 {
-			j += start
-			if end, ok := jsonscan.String(buf, j+len(probeMember)); ok && end == i {
-				buf = append(buf[:j], buf[i:]...)
-			}
-		}
-	}
-	return buf, true, nil
 }
 
 // startResponder subscribes to event.ContextSubject(Host) to answer
