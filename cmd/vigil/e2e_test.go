@@ -200,6 +200,11 @@ func TestEndToEnd(t *testing.T) {
 		rawMu.Lock()
 		rawEvents[string(m.Data)] = true
 		rawEvents[string(data)] = true // a capture may keep events resolved
+		if len(data) != len(m.Data) {
+			// resolved by the capture's own table, which may not know the
+			// probe of a lean event's kind yet when this one does
+			rawEvents[withoutProbe(t, data)] = true
+		}
 		rawMu.Unlock()
 		events.add(ev)
 	})
@@ -317,7 +322,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	rawMu.Lock()
 	for i, l := range lines {
-		if !rawEvents[l] {
+		if !rawEvents[l] && !rawEvents[withoutProbe(t, []byte(l))] {
 			t.Errorf("%s:%d is not byte for byte an event seen on NATS: %s", capFile, i+1, l)
 			break
 		}
@@ -508,4 +513,18 @@ func resolveLean(nc *nats.Conn, table *event.ContextTable, subject string, data 
 	}
 	out, _, err = table.Resolve(nil, data)
 	return out, err
+}
+
+// withoutProbe is an event's JSON form without its probe.
+func withoutProbe(t *testing.T, data []byte) string {
+	ev, err := event.Unmarshal(data)
+	if err != nil {
+		return ""
+	}
+	ev.Probe = ""
+	out, err := ev.Marshal()
+	if err != nil {
+		t.Errorf("re-encoding %s: %v", data, err)
+	}
+	return string(out)
 }
