@@ -22,6 +22,8 @@ import (
 type jplan struct {
 	top   []jreq
 	slots int
+	// topLens: the lengths of the keys top requests (keyLens)
+	topLens uint64
 }
 
 // jreq is one key a plan records, and the keys to record inside its value
@@ -31,6 +33,21 @@ type jreq struct {
 	slot     int
 	sub      []jreq
 	subFirst int
+	subLens  uint64 // the lengths of sub's keys (keyLens)
+}
+
+// keyLens marks (bit n) the lengths of reqs' keys, so that matchReq turns
+// away a key of another length, most of an event's, at once; all bits when
+// a key is too long to mark.
+func keyLens(reqs []jreq) uint64 {
+	var m uint64
+	for _, r := range reqs {
+		if len(r.sg.key) >= 64 {
+			return ^uint64(0)
+		}
+		m |= 1 << len(r.sg.key)
+	}
+	return m
 }
 
 // jslot is where a recorded value lies.
@@ -67,12 +84,14 @@ func newPlan(paths [][]seg) *jplan {
 	for i := range p.top {
 		r := &p.top[i]
 		r.subFirst = n
+		r.subLens = keyLens(r.sub)
 		for j := range r.sub {
 			r.sub[j].slot = n
 			n++
 		}
 	}
 	p.slots = n
+	p.topLens = keyLens(p.top)
 	return p
 }
 
@@ -103,7 +122,10 @@ func foldConflict(reqs []jreq, sg seg) bool {
 // request is tried (a struct field matches case-insensitively, and two
 // requests cannot both match: they differ in their key). ascii: the key
 // is all ASCII, which a key of another length cannot fold to.
-func matchReq(reqs []jreq, key string, ascii bool) *jreq {
+func matchReq(reqs []jreq, lens uint64, key string, ascii bool) *jreq {
+	if ascii && len(key) < 64 && lens&(1<<len(key)) == 0 {
+		return nil
+	}
 	for i := range reqs {
 		r := &reqs[i]
 		if ascii {
@@ -183,7 +205,7 @@ func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d j
 		return d, false
 	}
 	d.objStart = i
-	end, ok, again := d.scanObject(i, plan.top, true)
+	end, ok, again := d.scanObject(i, plan.top, plan.topLens, true)
 	if again || !ok {
 		return d, again
 	}
@@ -198,7 +220,7 @@ func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d j
 // scanObject walks the object at data[i] ('{'), recording the values of
 // the keys reqs lists (the last occurrence of each) and, at the top, the
 // keys their sub-requests list inside them.
-func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again bool) {
+func (d *jsonDoc) scanObject(i int, reqs []jreq, lens uint64, isTop bool) (end int, ok, again bool) {
 	data := d.data
 	i = jsonscan.WS(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -214,7 +236,7 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 			return 0, false, false
 		}
 		i = jsonscan.WS(data, i+1)
-		r := matchReq(reqs, key, ascii)
+		r := matchReq(reqs, lens, key, ascii)
 		var end int
 		switch {
 		case r != nil && isTop && r.slot == 0 && d.slots[0].set:
@@ -225,7 +247,7 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 			clear(sub)
 			if i < len(data) && data[i] == '{' {
 				if end, ok = d.memo.find(data, i, r, sub); !ok {
-					end, ok, _ = d.scanObject(i, r.sub, false)
+					end, ok, _ = d.scanObject(i, r.sub, r.subLens, false)
 					d.memo.put(data, i, end, ok, r, sub)
 				}
 			} else {

@@ -321,8 +321,39 @@ func newMatcher(sigs []*Signature) *Matcher {
 				g.eqRef = em.plan.ref(g.eqField)
 			}
 		}
+		// an alternative holds when all its atoms do, in any order: the
+		// cheap tests go first, so that the costly ones (regular
+		// expressions, substrings, fields deep in the ancestors) run only
+		// for events the cheap ones let through
+		for i := range em.sigs {
+			for _, alt := range em.sigs[i].alts {
+				slices.SortStableFunc(alt, func(a, b int) int {
+					return em.groupOf[a].cost() - em.groupOf[b].cost()
+				})
+			}
+		}
 	}
 	return m
+}
+
+// cost ranks what settling the group costs: reading the field (deeper
+// than the plan records: a scan) and its slowest test.
+func (g *fieldGroup) cost() int {
+	c := 0
+	switch {
+	case len(g.regex) > 0:
+		c = 4
+	case g.eqField != nil:
+		c = 3
+	case len(g.contains) > 0:
+		c = 2
+	case g.ne != nil:
+		c = 1
+	}
+	if g.ref == nil || g.ref.n < len(g.path) {
+		c += 5
+	}
+	return c
 }
 
 func isBytesArg(eventName, field string) bool {
@@ -769,23 +800,44 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 		s = &scratch{}
 	}
 	defer m.pool.Put(s)
-	planned := false
-	if name, ok := peekName(data); ok {
+	var em *eventMatcher
+	if pname, pok := peekName(data); pok {
 		// the producer's layout: record only what the conditions of the
 		// event's kind read
 		plan := m.base
-		if em := m.events[name]; em != nil {
+		em = m.events[pname]
+		if em != nil {
 			plan = em.plan
 		}
-		var again bool
 		top, sub := s.doc.top, s.doc.sub
+		var again bool
 		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo)
 		s.slots, s.doc.top, s.doc.sub = s.doc.slots, top, sub
-		planned = !again
+		if !again {
+			if !s.doc.ok {
+				return "", "", out, false
+			}
+			// the name is the first key and no other key reads as
+			// it (again): its value is pname; the host is slot 1
+			name = pname
+			if sl := s.doc.slots[1]; sl.set {
+				v := valueAt(data, sl.start, sl.end)
+				switch v.kind {
+				case 's':
+					host = v.s
+				case 'z':
+				default:
+					return name, "", out, false
+				}
+			}
+			if em == nil {
+				return name, host, out, true
+			}
+			s.reset(em)
+			return name, host, m.match(em, doc{j: &s.doc}, out, s), true
+		}
 	}
-	if !planned {
-		s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
-	}
+	s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
 	d := &s.doc
 	if v, found := d.value(nameSeg); found && v.kind == 's' {
 		name, ok = v.s, true
@@ -801,7 +853,7 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 	if !ok {
 		return name, "", out, false
 	}
-	em := m.events[name]
+	em = m.events[name]
 	if em == nil {
 		return name, host, out, true
 	}
