@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -24,6 +25,10 @@ type jplan struct {
 	slots int
 	// topLens: the lengths of the keys top requests (keyLens)
 	topLens uint64
+	// vkey, when set, is the one request (an object: args, process)
+	// every condition of the kind reads under: the kind's verdict is a
+	// function of that value's bytes (verdictCache)
+	vkey *jreq
 }
 
 // jreq is one key a plan records, and the keys to record inside its value
@@ -197,8 +202,8 @@ func peekName(data []byte) (string, bool) {
 // lists; again=true when the name the plan was chosen by is not the
 // event's (a second key that reads as the name: the caller starts over
 // with the full index).
-func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d jsonDoc, again bool) {
-	d = jsonDoc{data: data, plan: plan, slots: slices.Grow(slots[:0], plan.slots)[:plan.slots], memo: memo}
+func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo, verdicts *verdictCache) (d jsonDoc, again bool) {
+	d = jsonDoc{data: data, plan: plan, slots: slices.Grow(slots[:0], plan.slots)[:plan.slots], memo: memo, verdicts: verdicts}
 	clear(d.slots)
 	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -245,12 +250,17 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, lens uint64, isTop bool) (end i
 			// this occurrence replaces an earlier one whole
 			sub := d.slots[r.subFirst : r.subFirst+len(r.sub)]
 			clear(sub)
-			if i < len(data) && data[i] == '{' {
+			hit := false
+			if r == d.plan.vkey {
+				end, hit = d.cachedVerdict(i)
+				ok = hit
+			}
+			if !hit && i < len(data) && data[i] == '{' {
 				if end, ok = d.memo.find(data, i, r, sub); !ok {
 					end, ok, _ = d.scanObject(i, r.sub, r.subLens, false)
 					d.memo.put(data, i, end, ok, r, sub)
 				}
-			} else {
+			} else if !hit {
 				end, ok = jsonscan.Value(data, i)
 			}
 		case isTop && i < len(data) && (data[i] == '{' || data[i] == '['):
@@ -483,4 +493,66 @@ func plainASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// cachedVerdict looks the object at data[i] (the value of the plan's
+// verdict key) up in the verdict cache: hit=true with its end when its
+// bytes are those of a value remembered with the verdict it got (they
+// were read whole then: the same bytes read the same, keys and all, and
+// the sub-keys need not be recorded). On a miss it notes the value's span
+// and hash for rememberVerdict; the caller reads it as usual.
+func (d *jsonDoc) cachedVerdict(i int) (end int, hit bool) {
+	data := d.data
+	d.vhit, d.vend = false, 0 // this occurrence replaces an earlier one
+	if d.verdicts == nil || i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	end, ok := jsonscan.Container(data, i)
+	if !ok || end-i > verdictMax {
+		return 0, false
+	}
+	v := data[i:end]
+	h := maphash.Bytes(d.verdicts.seed, v)
+	if e := &d.verdicts.ents[h%verdictEntries]; e.plan == d.plan && e.h == h && bytes.Equal(e.b, v) {
+		d.vhit, d.vsigs = true, e.sigs
+		return end, true
+	}
+	d.vh, d.vstart, d.vend = h, i, end
+	return 0, false
+}
+
+// verdictCache remembers, per event kind whose conditions all read under
+// one key (jplan.vkey), the verdict (which of the kind's signatures the
+// conditions admit, bit i for eventMatcher.sigs[i]) of the last values of
+// that key it saw, by their bytes: a build opens the same files with the
+// same flags again and again, and such an event's args are the same bytes.
+// The verdict is a function of those bytes (every test reads inside them),
+// so an event whose value is byte for byte a remembered one gets its
+// verdict without the tests, nor the reading of the value's keys.
+type verdictCache struct {
+	seed maphash.Seed
+	ents [verdictEntries]verdictEntry
+}
+
+const (
+	verdictEntries = 512 // direct-mapped by hash
+	verdictMax     = 1 << 10
+)
+
+type verdictEntry struct {
+	plan *jplan
+	h    uint64
+	b    []byte
+	sigs uint64
+}
+
+// rememberVerdict remembers sigs as the verdict of the value cachedVerdict
+// noted (when it did: the last occurrence of the key, an object).
+func (d *jsonDoc) rememberVerdict(sigs uint64) {
+	if d.verdicts == nil || d.vend == 0 || !d.ok {
+		return
+	}
+	e := &d.verdicts.ents[d.vh%verdictEntries]
+	e.plan, e.h, e.sigs = d.plan, d.vh, sigs
+	e.b = append(e.b[:0], d.data[d.vstart:d.vend]...)
 }

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"encoding/base64"
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strconv"
@@ -321,6 +323,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 				g.eqRef = em.plan.ref(g.eqField)
 			}
 		}
+		em.plan.vkey = em.verdictKey()
 		// an alternative holds when all its atoms do, in any order: the
 		// cheap tests go first, so that the costly ones (regular
 		// expressions, substrings, fields deep in the ancestors) run only
@@ -334,6 +337,31 @@ func newMatcher(sigs []*Signature) *Matcher {
 		}
 	}
 	return m
+}
+
+// verdictKey returns the plan's request whose value (an object) every
+// field the conditions read lies in, through the plan's slots, when there
+// is one and the kind has at most 64 signatures: the verdict on an event
+// of the kind is then a function of that value's bytes (verdictCache).
+func (em *eventMatcher) verdictKey() *jreq {
+	p := em.plan
+	if len(em.sigs) > 64 || len(p.top) != 3 || p.top[2].sub == nil {
+		return nil
+	}
+	key := &p.top[2]
+	inside := func(r *fieldRef) bool {
+		if r == nil || r.plan != p || r.n == 0 || r.slots[0] != key.slot {
+			return false
+		}
+		// a second key not recorded is looked up in the whole event
+		return len(r.path) < 2 || r.path[1].kind != segKey || r.n == 2
+	}
+	for _, g := range em.groups {
+		if !inside(g.ref) || (g.eqField != nil && !inside(g.eqRef)) {
+			return nil
+		}
+	}
+	return key
 }
 
 // cost ranks what settling the group costs: reading the field (deeper
@@ -626,8 +654,9 @@ type scratch struct {
 	st  []uint8
 	doc jsonDoc
 	// slots of a planned document (newPlannedDoc)
-	slots []jslot
-	memo  scanMemo
+	slots    []jslot
+	memo     scanMemo
+	verdicts verdictCache
 	// vals[p]: the values of field path p, read (loaded[p]) at most once
 	// per event
 	vals   [][]mval
@@ -653,10 +682,14 @@ func (s *scratch) reset(em *eventMatcher) {
 	clear(s.loaded)
 }
 
+func newScratch() *scratch {
+	return &scratch{verdicts: verdictCache{seed: maphash.MakeSeed()}}
+}
+
 func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
-		s = &scratch{}
+		s = newScratch()
 	}
 	s.reset(em)
 	return s
@@ -664,11 +697,28 @@ func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 
 // match appends to out the signatures whose condition d meets.
 func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) []*Signature {
+	return m.matchVerdict(em, d, out, s, nil)
+}
+
+// appendVerdict appends the signatures of a verdict (bit i for em.sigs[i]).
+func (em *eventMatcher) appendVerdict(out []*Signature, v uint64) []*Signature {
+	for ; v != 0; v &= v - 1 {
+		out = append(out, em.sigs[bits.TrailingZeros64(v)].sig)
+	}
+	return out
+}
+
+// matchVerdict is match that also sets, when verdict is not nil, bit i of
+// *verdict for each em.sigs[i] appended (em has at most 64).
+func (m *Matcher) matchVerdict(em *eventMatcher, d doc, out []*Signature, s *scratch, verdict *uint64) []*Signature {
 	st := s.st
 	for i := range em.sigs {
 		ms := &em.sigs[i]
 		if ms.always {
 			out = append(out, ms.sig)
+			if verdict != nil {
+				*verdict |= 1 << i
+			}
 			continue
 		}
 	alts:
@@ -682,6 +732,9 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 				}
 			}
 			out = append(out, ms.sig)
+			if verdict != nil {
+				*verdict |= 1 << i
+			}
 			break
 		}
 	}
@@ -797,7 +850,7 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host string, sigs []*Signature, ok bool) {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
-		s = &scratch{}
+		s = newScratch()
 	}
 	defer m.pool.Put(s)
 	var em *eventMatcher
@@ -811,7 +864,7 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 		}
 		top, sub := s.doc.top, s.doc.sub
 		var again bool
-		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo)
+		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo, &s.verdicts)
 		s.slots, s.doc.top, s.doc.sub = s.doc.slots, top, sub
 		if !again {
 			if !s.doc.ok {
@@ -833,7 +886,16 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 			if em == nil {
 				return name, host, out, true
 			}
+			if s.doc.vhit {
+				return name, host, em.appendVerdict(out, s.doc.vsigs), true
+			}
 			s.reset(em)
+			if s.doc.vend > 0 {
+				var v uint64
+				out = m.matchVerdict(em, doc{j: &s.doc}, out, s, &v)
+				s.doc.rememberVerdict(v)
+				return name, host, out, true
+			}
 			return name, host, m.match(em, doc{j: &s.doc}, out, s), true
 		}
 	}
