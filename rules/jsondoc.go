@@ -33,8 +33,9 @@ type jsonDoc struct {
 	// verdicts: the verdicts of the values of the plan's verdict key
 	// (jplan.vkey); vhit: the last occurrence of that key has a value
 	// remembered there, its verdict vsigs (the sub-keys then not
-	// recorded); otherwise vend > 0 when it was an object, data[vstart:vend]
-	// hashing to vh, whose verdict can be remembered
+	// recorded); otherwise vend > 0 when it was an object read whole,
+	// data[vstart:vend], whose first bytes hash to vh: its verdict can be
+	// remembered
 	verdicts     *verdictCache
 	vhit         bool
 	vsigs        uint64

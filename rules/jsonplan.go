@@ -276,6 +276,9 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, lens uint64, isTop bool) (end i
 		}
 		if r != nil {
 			d.slots[r.slot] = jslot{start: i, end: end, set: true}
+			if isTop && r == d.plan.vkey && d.vstart == i {
+				d.vend = end // read whole: its verdict can be remembered
+			}
 		}
 		i = jsonscan.WS(data, end)
 		if i >= len(data) {
@@ -496,28 +499,25 @@ func plainASCII(b []byte) bool {
 }
 
 // cachedVerdict looks the object at data[i] (the value of the plan's
-// verdict key) up in the verdict cache: hit=true with its end when its
-// bytes are those of a value remembered with the verdict it got (they
-// were read whole then: the same bytes read the same, keys and all, and
-// the sub-keys need not be recorded). On a miss it notes the value's span
-// and hash for rememberVerdict; the caller reads it as usual.
+// verdict key) up in the verdict cache: hit=true with its end when it
+// starts with the bytes of a value remembered with the verdict it got
+// (compared whole: reading a value depends on its bytes alone, so it is
+// that value, keys and all, and its sub-keys need not be recorded). On a
+// miss it notes where the value starts and the hash of its first bytes
+// for rememberVerdict; the caller reads it as usual.
 func (d *jsonDoc) cachedVerdict(i int) (end int, hit bool) {
 	data := d.data
-	d.vhit, d.vend = false, 0 // this occurrence replaces an earlier one
+	d.vhit, d.vstart, d.vend = false, -1, 0 // this occurrence replaces an earlier one
 	if d.verdicts == nil || i >= len(data) || data[i] != '{' {
 		return 0, false
 	}
-	end, ok := jsonscan.Container(data, i)
-	if !ok || end-i > verdictMax {
-		return 0, false
-	}
-	v := data[i:end]
-	h := maphash.Bytes(d.verdicts.seed, v)
-	if e := &d.verdicts.ents[h%verdictEntries]; e.plan == d.plan && e.h == h && bytes.Equal(e.b, v) {
+	rest := data[i:]
+	h := maphash.Bytes(d.verdicts.seed, rest[:min(len(rest), verdictPrefix)])
+	if e := &d.verdicts.ents[h%verdictEntries]; e.plan == d.plan && e.h == h && len(e.b) > 0 && len(rest) >= len(e.b) && bytes.Equal(rest[:len(e.b)], e.b) {
 		d.vhit, d.vsigs = true, e.sigs
-		return end, true
+		return i + len(e.b), true
 	}
-	d.vh, d.vstart, d.vend = h, i, end
+	d.vh, d.vstart = h, i
 	return 0, false
 }
 
@@ -535,7 +535,8 @@ type verdictCache struct {
 }
 
 const (
-	verdictEntries = 512 // direct-mapped by hash
+	verdictEntries = 512 // direct-mapped by the hash of a value's first bytes
+	verdictPrefix  = 128
 	verdictMax     = 1 << 10
 )
 
@@ -549,7 +550,7 @@ type verdictEntry struct {
 // rememberVerdict remembers sigs as the verdict of the value cachedVerdict
 // noted (when it did: the last occurrence of the key, an object).
 func (d *jsonDoc) rememberVerdict(sigs uint64) {
-	if d.verdicts == nil || d.vend == 0 || !d.ok {
+	if d.verdicts == nil || d.vend == 0 || d.vend-d.vstart > verdictMax || !d.ok {
 		return
 	}
 	e := &d.verdicts.ents[d.vh%verdictEntries]

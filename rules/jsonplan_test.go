@@ -119,7 +119,18 @@ func pathString(p []seg) string {
 func (c *planChecker) checkVerdict(t testing.TB, data []byte, full *jsonDoc) {
 	t.Helper()
 	name, _, got, ok := c.m.MatchJSONHost(data, nil)
-	if !ok || !full.ok {
+	if !full.ok {
+		return
+	}
+	if !ok {
+		// the index reads a string name and a string (or no) host:
+		// the matcher must read the event too
+		v, found := full.value(nameSeg)
+		hostOK := true
+		full.each(hostSeg, func(h mval) bool { hostOK = h.kind == 's'; return true })
+		if found && v.kind == 's' && hostOK {
+			t.Fatalf("the matcher does not read an event the index reads\n%s", data)
+		}
 		return
 	}
 	em := c.m.events[name]
@@ -405,6 +416,37 @@ func TestPlanFoldConflicts(t *testing.T) {
 		full.each(path, func(v mval) bool { want = append(want, v); return false })
 		if !slices.Equal(got, want) || len(want) == 0 {
 			t.Errorf("%s (fold %v): planned %v, index %v", pathString(path), path[len(path)-1].fold, got, want)
+		}
+	}
+}
+
+// TestVerdictCacheComparesWhole: two events whose args share their first
+// bytes (more than the verdict cache hashes) and differ in the pathname,
+// read one after the other, get each the verdict of its own conditions.
+func TestVerdictCacheComparesWhole(t *testing.T) {
+	c := newPlanChecker(t)
+	pad := strings.Repeat("x", 2*verdictPrefix)
+	ev := func(path string) []byte {
+		return fmt.Appendf(nil, `{"name":"security_file_open","host":"h","process":{"pid":1,"exe":"/usr/bin/cat"},"args":{"dev":1,"flags":0,"fs_type":"ext4","note":"%s","pathname":"%s"}}`, pad, path)
+	}
+	shadow, hosts := ev("/etc/shadow"), ev("/etc/shadoz") // the same length
+	em := c.m.events["security_file_open"]
+	if em.plan.vkey == nil {
+		t.Fatal("security_file_open has no verdict key")
+	}
+	verdict := func(data []byte) []*Signature {
+		full := newJSONDoc(data, nil, nil)
+		s := newScratch()
+		s.reset(em)
+		return c.m.match(em, doc{j: &full}, nil, s)
+	}
+	if a, b := verdict(shadow), verdict(hosts); len(a) == 0 || slices.Equal(a, b) {
+		t.Fatalf("the test's events should differ in verdict: %v and %v", sigIDs(a), sigIDs(b))
+	}
+	for range 3 {
+		for _, e := range [][]byte{shadow, hosts, shadow, shadow, hosts, hosts} {
+			full := newJSONDoc(e, nil, nil)
+			c.checkVerdict(t, e, &full)
 		}
 	}
 }
