@@ -123,6 +123,9 @@ func (c *planChecker) checkVerdict(t testing.TB, data []byte, full *jsonDoc) {
 		return
 	}
 	if !ok {
+		if !json.Valid(data) {
+			return // the two readings may differ in what they notice
+		}
 		// the index reads a string name and a string (or no) host:
 		// the matcher must read the event too
 		v, found := full.value(nameSeg)

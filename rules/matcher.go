@@ -657,6 +657,11 @@ type scratch struct {
 	slots    []jslot
 	memo     scanMemo
 	verdicts verdictCache
+	// kind: the last event name read first (a burst of one kind is
+	// common), kindEm its matcher
+	kind    string
+	kindEm  *eventMatcher
+	kindSet bool
 	// vals[p]: the values of field path p, read (loaded[p]) at most once
 	// per event
 	vals   [][]mval
@@ -858,7 +863,11 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 		// the producer's layout: record only what the conditions of the
 		// event's kind read
 		plan := m.base
-		em = m.events[pname]
+		if !s.kindSet || pname != s.kind {
+			// a copy: pname may be the caller's buffer
+			s.kind, s.kindEm, s.kindSet = strings.Clone(pname), m.events[pname], true
+		}
+		em = s.kindEm
 		if em != nil {
 			plan = em.plan
 		}
