@@ -241,7 +241,10 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, lens uint64, isTop bool) (end i
 			return 0, false, false
 		}
 		i = jsonscan.WS(data, i+1)
-		r := matchReq(reqs, lens, key, ascii)
+		var r *jreq
+		if !ascii || len(key) >= 64 || lens&(1<<len(key)) != 0 {
+			r = matchReq(reqs, lens, key, ascii)
+		}
 		var end int
 		switch {
 		case r != nil && isTop && r.slot == 0 && d.slots[0].set:
