@@ -70,11 +70,16 @@ func Value(data []byte, i int) (int, bool) {
 	case c == '{' || c == '[':
 		return Container(data, i)
 	default:
+		// a number, true, false or null: a quote or an opening bracket
+		// in it is malformed (the word-at-a-time skipper would read a
+		// string or a container from there, and the two would disagree)
 		j := i
 		for j < len(data) {
 			switch data[j] {
 			case ',', '}', ']', ' ', '\t', '\n', '\r':
 				return j, j > i
+			case '"', '{', '[':
+				return 0, false
 			}
 			j++
 		}
