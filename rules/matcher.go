@@ -88,6 +88,7 @@ func markFold(path []seg) {
 
 // eventMatcher holds the conditions of the signatures selecting one event.
 type eventMatcher struct {
+	name    string
 	sigs    []matchSig
 	groups  []*fieldGroup
 	atoms   int
@@ -249,7 +250,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 		for _, name := range sig.Events {
 			b := bs[name]
 			if b == nil {
-				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
+				b = &builder{em: &eventMatcher{name: name}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
 				bs[name] = b
 				m.events[name] = b.em
 			}
@@ -657,11 +658,9 @@ type scratch struct {
 	slots    []jslot
 	memo     scanMemo
 	verdicts verdictCache
-	// kind: the last event name read first (a burst of one kind is
-	// common), kindEm its matcher
-	kind    string
-	kindEm  *eventMatcher
-	kindSet bool
+	// kindEm: the matcher of the last event read by a plan (a burst of
+	// one kind is common: its name is compared, not hashed)
+	kindEm *eventMatcher
 	// vals[p]: the values of field path p, read (loaded[p]) at most once
 	// per event
 	vals   [][]mval
@@ -863,11 +862,10 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 		// the producer's layout: record only what the conditions of the
 		// event's kind read
 		plan := m.base
-		if !s.kindSet || pname != s.kind {
-			// a copy: pname may be the caller's buffer
-			s.kind, s.kindEm, s.kindSet = strings.Clone(pname), m.events[pname], true
+		if em = s.kindEm; em == nil || pname != em.name {
+			em = m.events[pname]
+			s.kindEm = em
 		}
-		em = s.kindEm
 		if em != nil {
 			plan = em.plan
 		}
