@@ -134,7 +134,12 @@ func matchReq(reqs []jreq, lens uint64, key string, ascii bool) *jreq {
 	for i := range reqs {
 		r := &reqs[i]
 		if ascii {
-			if len(key) == len(r.sg.key) && (key == r.sg.key || r.sg.fold && asciiEqualFold(key, r.sg.key)) {
+			// keys that differ in their first letter other than by case
+			// (most of those of one length) are told apart by one byte
+			if len(key) != len(r.sg.key) || len(key) > 0 && key[0]|0x20 != r.sg.key[0]|0x20 {
+				continue
+			}
+			if key == r.sg.key || r.sg.fold && asciiEqualFold(key, r.sg.key) {
 				return r
 			}
 			continue
