@@ -543,7 +543,7 @@ type verdictCache struct {
 }
 
 const (
-	verdictEntries = 512 // direct-mapped by the hash of a value's first bytes
+	verdictEntries = 2048 // direct-mapped by the hash of a value's first bytes
 	verdictPrefix  = 128
 	verdictMax     = 1 << 10
 )
