@@ -30,6 +30,17 @@ type jsonDoc struct {
 	slots            []jslot
 	objStart, objEnd int // the top-level object
 	memo             *scanMemo
+	// verdicts: the verdicts of the values of the plan's verdict key
+	// (jplan.vkey); vhit: the last occurrence of that key has a value
+	// remembered there, its verdict vsigs (the sub-keys then not
+	// recorded); otherwise vend > 0 when it was an object read whole,
+	// data[vstart:vend], whose first bytes hash to vh: its verdict can be
+	// remembered
+	verdicts     *verdictCache
+	vhit         bool
+	vsigs        uint64
+	vh           uint64
+	vstart, vend int
 }
 
 // jkv is one key of an indexed object and the span of its value; sub holds

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,12 @@ import (
 type jplan struct {
 	top   []jreq
 	slots int
+	// topLens: the lengths of the keys top requests (keyLens)
+	topLens uint64
+	// vkey, when set, is the one request (an object: args, process)
+	// every condition of the kind reads under: the kind's verdict is a
+	// function of that value's bytes (verdictCache)
+	vkey *jreq
 }
 
 // jreq is one key a plan records, and the keys to record inside its value
@@ -31,6 +38,21 @@ type jreq struct {
 	slot     int
 	sub      []jreq
 	subFirst int
+	subLens  uint64 // the lengths of sub's keys (keyLens)
+}
+
+// keyLens marks (bit n) the lengths of reqs' keys, so that matchReq turns
+// away a key of another length, most of an event's, at once; all bits when
+// a key is too long to mark.
+func keyLens(reqs []jreq) uint64 {
+	var m uint64
+	for _, r := range reqs {
+		if len(r.sg.key) >= 64 {
+			return ^uint64(0)
+		}
+		m |= 1 << len(r.sg.key)
+	}
+	return m
 }
 
 // jslot is where a recorded value lies.
@@ -67,12 +89,14 @@ func newPlan(paths [][]seg) *jplan {
 	for i := range p.top {
 		r := &p.top[i]
 		r.subFirst = n
+		r.subLens = keyLens(r.sub)
 		for j := range r.sub {
 			r.sub[j].slot = n
 			n++
 		}
 	}
 	p.slots = n
+	p.topLens = keyLens(p.top)
 	return p
 }
 
@@ -103,11 +127,19 @@ func foldConflict(reqs []jreq, sg seg) bool {
 // request is tried (a struct field matches case-insensitively, and two
 // requests cannot both match: they differ in their key). ascii: the key
 // is all ASCII, which a key of another length cannot fold to.
-func matchReq(reqs []jreq, key string, ascii bool) *jreq {
+func matchReq(reqs []jreq, lens uint64, key string, ascii bool) *jreq {
+	if ascii && len(key) < 64 && lens&(1<<len(key)) == 0 {
+		return nil
+	}
 	for i := range reqs {
 		r := &reqs[i]
 		if ascii {
-			if len(key) == len(r.sg.key) && (key == r.sg.key || r.sg.fold && asciiEqualFold(key, r.sg.key)) {
+			// keys that differ in their first letter other than by case
+			// (most of those of one length) are told apart by one byte
+			if len(key) != len(r.sg.key) || len(key) > 0 && key[0]|0x20 != r.sg.key[0]|0x20 {
+				continue
+			}
+			if key == r.sg.key || r.sg.fold && asciiEqualFold(key, r.sg.key) {
 				return r
 			}
 			continue
@@ -175,15 +207,15 @@ func peekName(data []byte) (string, bool) {
 // lists; again=true when the name the plan was chosen by is not the
 // event's (a second key that reads as the name: the caller starts over
 // with the full index).
-func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d jsonDoc, again bool) {
-	d = jsonDoc{data: data, plan: plan, slots: slices.Grow(slots[:0], plan.slots)[:plan.slots], memo: memo}
+func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo, verdicts *verdictCache) (d jsonDoc, again bool) {
+	d = jsonDoc{data: data, plan: plan, slots: slices.Grow(slots[:0], plan.slots)[:plan.slots], memo: memo, verdicts: verdicts}
 	clear(d.slots)
 	i := jsonscan.WS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return d, false
 	}
 	d.objStart = i
-	end, ok, again := d.scanObject(i, plan.top, true)
+	end, ok, again := d.scanObject(i, plan.top, plan.topLens, true)
 	if again || !ok {
 		return d, again
 	}
@@ -198,7 +230,7 @@ func newPlannedDoc(data []byte, plan *jplan, slots []jslot, memo *scanMemo) (d j
 // scanObject walks the object at data[i] ('{'), recording the values of
 // the keys reqs lists (the last occurrence of each) and, at the top, the
 // keys their sub-requests list inside them.
-func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again bool) {
+func (d *jsonDoc) scanObject(i int, reqs []jreq, lens uint64, isTop bool) (end int, ok, again bool) {
 	data := d.data
 	i = jsonscan.WS(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -214,7 +246,10 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 			return 0, false, false
 		}
 		i = jsonscan.WS(data, i+1)
-		r := matchReq(reqs, key, ascii)
+		var r *jreq
+		if !ascii || len(key) >= 64 || lens&(1<<len(key)) != 0 {
+			r = matchReq(reqs, lens, key, ascii)
+		}
 		var end int
 		switch {
 		case r != nil && isTop && r.slot == 0 && d.slots[0].set:
@@ -223,12 +258,17 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 			// this occurrence replaces an earlier one whole
 			sub := d.slots[r.subFirst : r.subFirst+len(r.sub)]
 			clear(sub)
-			if i < len(data) && data[i] == '{' {
+			hit := false
+			if r == d.plan.vkey {
+				end, hit = d.cachedVerdict(i)
+				ok = hit
+			}
+			if !hit && i < len(data) && data[i] == '{' {
 				if end, ok = d.memo.find(data, i, r, sub); !ok {
-					end, ok, _ = d.scanObject(i, r.sub, false)
+					end, ok, _ = d.scanObject(i, r.sub, r.subLens, false)
 					d.memo.put(data, i, end, ok, r, sub)
 				}
-			} else {
+			} else if !hit {
 				end, ok = jsonscan.Value(data, i)
 			}
 		case isTop && i < len(data) && (data[i] == '{' || data[i] == '['):
@@ -244,6 +284,9 @@ func (d *jsonDoc) scanObject(i int, reqs []jreq, isTop bool) (end int, ok, again
 		}
 		if r != nil {
 			d.slots[r.slot] = jslot{start: i, end: end, set: true}
+			if isTop && r == d.plan.vkey && d.vstart == i {
+				d.vend = end // read whole: its verdict can be remembered
+			}
 		}
 		i = jsonscan.WS(data, end)
 		if i >= len(data) {
@@ -461,4 +504,64 @@ func plainASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// cachedVerdict looks the object at data[i] (the value of the plan's
+// verdict key) up in the verdict cache: hit=true with its end when it
+// starts with the bytes of a value remembered with the verdict it got
+// (compared whole: reading a value depends on its bytes alone, so it is
+// that value, keys and all, and its sub-keys need not be recorded). On a
+// miss it notes where the value starts and the hash of its first bytes
+// for rememberVerdict; the caller reads it as usual.
+func (d *jsonDoc) cachedVerdict(i int) (end int, hit bool) {
+	data := d.data
+	d.vhit, d.vstart, d.vend = false, -1, 0 // this occurrence replaces an earlier one
+	if d.verdicts == nil || i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	rest := data[i:]
+	h := maphash.Bytes(d.verdicts.seed, rest[:min(len(rest), verdictPrefix)])
+	if e := &d.verdicts.ents[h%verdictEntries]; e.plan == d.plan && e.h == h && len(e.b) > 0 && len(rest) >= len(e.b) && bytes.Equal(rest[:len(e.b)], e.b) {
+		d.vhit, d.vsigs = true, e.sigs
+		return i + len(e.b), true
+	}
+	d.vh, d.vstart = h, i
+	return 0, false
+}
+
+// verdictCache remembers, per event kind whose conditions all read under
+// one key (jplan.vkey), the verdict (which of the kind's signatures the
+// conditions admit, bit i for eventMatcher.sigs[i]) of the last values of
+// that key it saw, by their bytes: a build opens the same files with the
+// same flags again and again, and such an event's args are the same bytes.
+// The verdict is a function of those bytes (every test reads inside them),
+// so an event whose value is byte for byte a remembered one gets its
+// verdict without the tests, nor the reading of the value's keys.
+type verdictCache struct {
+	seed maphash.Seed
+	ents [verdictEntries]verdictEntry
+}
+
+const (
+	verdictEntries = 2048 // direct-mapped by the hash of a value's first bytes
+	verdictPrefix  = 128
+	verdictMax     = 1 << 10
+)
+
+type verdictEntry struct {
+	plan *jplan
+	h    uint64
+	b    []byte
+	sigs uint64
+}
+
+// rememberVerdict remembers sigs as the verdict of the value cachedVerdict
+// noted (when it did: the last occurrence of the key, an object).
+func (d *jsonDoc) rememberVerdict(sigs uint64) {
+	if d.verdicts == nil || d.vend == 0 || d.vend-d.vstart > verdictMax || !d.ok {
+		return
+	}
+	e := &d.verdicts.ents[d.vh%verdictEntries]
+	e.plan, e.h, e.sigs = d.plan, d.vh, sigs
+	e.b = append(e.b[:0], d.data[d.vstart:d.vend]...)
 }

@@ -36,6 +36,9 @@ type planChecker struct {
 	slots   []jslot
 	planned int // events read by a plan
 	reads   int // field reads compared
+	// verdicts: events of a kind with a verdict key (jplan.vkey) whose
+	// verdict was compared
+	verdicts int
 }
 
 func newPlanChecker(t testing.TB) *planChecker {
@@ -49,6 +52,7 @@ func newPlanChecker(t testing.TB) *planChecker {
 func (c *planChecker) check(t testing.TB, data []byte) {
 	t.Helper()
 	full := newJSONDoc(data, nil, nil)
+	c.checkVerdict(t, data, &full)
 	name, ok := peekName(data)
 	if !ok {
 		return // the matcher reads it with the index
@@ -58,7 +62,7 @@ func (c *planChecker) check(t testing.TB, data []byte) {
 	if em != nil {
 		plan = em.plan
 	}
-	d, again := newPlannedDoc(data, plan, c.slots, &c.memo)
+	d, again := newPlannedDoc(data, plan, c.slots, &c.memo, nil)
 	c.slots = d.slots
 	if again {
 		return // the matcher starts over with the index
@@ -109,6 +113,52 @@ func pathString(p []seg) string {
 	return strings.Join(parts, ".")
 }
 
+// checkVerdict compares what the matcher admits (planned reading,
+// remembered values and remembered verdicts: the matcher's scratch lives
+// across calls) with the conditions tested on the full index.
+func (c *planChecker) checkVerdict(t testing.TB, data []byte, full *jsonDoc) {
+	t.Helper()
+	name, _, got, ok := c.m.MatchJSONHost(data, nil)
+	if !full.ok {
+		return
+	}
+	if !ok {
+		if !json.Valid(data) {
+			return // the two readings may differ in what they notice
+		}
+		// the index reads a string name and a string (or no) host:
+		// the matcher must read the event too
+		v, found := full.value(nameSeg)
+		hostOK := true
+		full.each(hostSeg, func(h mval) bool { hostOK = h.kind == 's'; return true })
+		if found && v.kind == 's' && hostOK {
+			t.Fatalf("the matcher does not read an event the index reads\n%s", data)
+		}
+		return
+	}
+	em := c.m.events[name]
+	if em == nil {
+		return
+	}
+	s := newScratch()
+	s.reset(em)
+	want := c.m.match(em, doc{j: full}, nil, s)
+	if !slices.Equal(got, want) {
+		t.Fatalf("matcher admits %v, the conditions on the index %v\n%s", sigIDs(got), sigIDs(want), data)
+	}
+	if em.plan.vkey != nil {
+		c.verdicts++
+	}
+}
+
+func sigIDs(sigs []*Signature) []string {
+	var ids []string
+	for _, s := range sigs {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 func TestPlannedDocAgreesWithIndex(t *testing.T) {
 	c := newPlanChecker(t)
 	k := 5
@@ -132,10 +182,10 @@ func TestPlannedDocAgreesWithIndex(t *testing.T) {
 			c.check(t, editJSON(r, line))
 		}
 	}
-	if c.planned < len(lines) || c.reads == 0 {
-		t.Fatalf("only %d events read by a plan (%d reads)", c.planned, c.reads)
+	if c.planned < len(lines) || c.reads == 0 || c.verdicts == 0 {
+		t.Fatalf("only %d events read by a plan (%d reads, %d verdicts)", c.planned, c.reads, c.verdicts)
 	}
-	t.Logf("%d events read both ways, %d field reads compared", c.planned, c.reads)
+	t.Logf("%d events read both ways, %d field reads and %d verdicts compared", c.planned, c.reads, c.verdicts)
 }
 
 // FuzzPlannedDoc: on any two inputs read one after the other, the planned
@@ -358,7 +408,7 @@ func TestPlanFoldConflicts(t *testing.T) {
 	paths = append(paths, exact, parsePath("process.comm"))
 	p := newPlan(paths)
 	data := []byte(`{"name":"x","host":"h","process":{"EXE":"/a","Comm":"c","comm":"d"},"args":{"mode":1,"Mode":2}}`)
-	d, again := newPlannedDoc(data, p, nil, nil)
+	d, again := newPlannedDoc(data, p, nil, nil, nil)
 	full := newJSONDoc(data, nil, nil)
 	if again || !d.ok || !full.ok {
 		t.Fatalf("not read: again=%v planned=%v index=%v", again, d.ok, full.ok)
@@ -369,6 +419,37 @@ func TestPlanFoldConflicts(t *testing.T) {
 		full.each(path, func(v mval) bool { want = append(want, v); return false })
 		if !slices.Equal(got, want) || len(want) == 0 {
 			t.Errorf("%s (fold %v): planned %v, index %v", pathString(path), path[len(path)-1].fold, got, want)
+		}
+	}
+}
+
+// TestVerdictCacheComparesWhole: two events whose args share their first
+// bytes (more than the verdict cache hashes) and differ in the pathname,
+// read one after the other, get each the verdict of its own conditions.
+func TestVerdictCacheComparesWhole(t *testing.T) {
+	c := newPlanChecker(t)
+	pad := strings.Repeat("x", 2*verdictPrefix)
+	ev := func(path string) []byte {
+		return fmt.Appendf(nil, `{"name":"security_file_open","host":"h","process":{"pid":1,"exe":"/usr/bin/cat"},"args":{"dev":1,"flags":0,"fs_type":"ext4","note":"%s","pathname":"%s"}}`, pad, path)
+	}
+	shadow, hosts := ev("/etc/shadow"), ev("/etc/shadoz") // the same length
+	em := c.m.events["security_file_open"]
+	if em.plan.vkey == nil {
+		t.Fatal("security_file_open has no verdict key")
+	}
+	verdict := func(data []byte) []*Signature {
+		full := newJSONDoc(data, nil, nil)
+		s := newScratch()
+		s.reset(em)
+		return c.m.match(em, doc{j: &full}, nil, s)
+	}
+	if a, b := verdict(shadow), verdict(hosts); len(a) == 0 || slices.Equal(a, b) {
+		t.Fatalf("the test's events should differ in verdict: %v and %v", sigIDs(a), sigIDs(b))
+	}
+	for range 3 {
+		for _, e := range [][]byte{shadow, hosts, shadow, shadow, hosts, hosts} {
+			full := newJSONDoc(e, nil, nil)
+			c.checkVerdict(t, e, &full)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"encoding/base64"
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strconv"
@@ -86,6 +88,7 @@ func markFold(path []seg) {
 
 // eventMatcher holds the conditions of the signatures selecting one event.
 type eventMatcher struct {
+	name    string
 	sigs    []matchSig
 	groups  []*fieldGroup
 	atoms   int
@@ -247,7 +250,7 @@ func newMatcher(sigs []*Signature) *Matcher {
 		for _, name := range sig.Events {
 			b := bs[name]
 			if b == nil {
-				b = &builder{em: &eventMatcher{}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
+				b = &builder{em: &eventMatcher{name: name}, byKey: map[string]int{}, groups: map[string]*fieldGroup{}, paths: map[string]int{}}
 				bs[name] = b
 				m.events[name] = b.em
 			}
@@ -321,8 +324,65 @@ func newMatcher(sigs []*Signature) *Matcher {
 				g.eqRef = em.plan.ref(g.eqField)
 			}
 		}
+		em.plan.vkey = em.verdictKey()
+		// an alternative holds when all its atoms do, in any order: the
+		// cheap tests go first, so that the costly ones (regular
+		// expressions, substrings, fields deep in the ancestors) run only
+		// for events the cheap ones let through
+		for i := range em.sigs {
+			for _, alt := range em.sigs[i].alts {
+				slices.SortStableFunc(alt, func(a, b int) int {
+					return em.groupOf[a].cost() - em.groupOf[b].cost()
+				})
+			}
+		}
 	}
 	return m
+}
+
+// verdictKey returns the plan's request whose value (an object) every
+// field the conditions read lies in, through the plan's slots, when there
+// is one and the kind has at most 64 signatures: the verdict on an event
+// of the kind is then a function of that value's bytes (verdictCache).
+func (em *eventMatcher) verdictKey() *jreq {
+	p := em.plan
+	if len(em.sigs) > 64 || len(p.top) != 3 || p.top[2].sub == nil {
+		return nil
+	}
+	key := &p.top[2]
+	inside := func(r *fieldRef) bool {
+		if r == nil || r.plan != p || r.n == 0 || r.slots[0] != key.slot {
+			return false
+		}
+		// a second key not recorded is looked up in the whole event
+		return len(r.path) < 2 || r.path[1].kind != segKey || r.n == 2
+	}
+	for _, g := range em.groups {
+		if !inside(g.ref) || (g.eqField != nil && !inside(g.eqRef)) {
+			return nil
+		}
+	}
+	return key
+}
+
+// cost ranks what settling the group costs: reading the field (deeper
+// than the plan records: a scan) and its slowest test.
+func (g *fieldGroup) cost() int {
+	c := 0
+	switch {
+	case len(g.regex) > 0:
+		c = 4
+	case g.eqField != nil:
+		c = 3
+	case len(g.contains) > 0:
+		c = 2
+	case g.ne != nil:
+		c = 1
+	}
+	if g.ref == nil || g.ref.n < len(g.path) {
+		c += 5
+	}
+	return c
 }
 
 func isBytesArg(eventName, field string) bool {
@@ -595,8 +655,12 @@ type scratch struct {
 	st  []uint8
 	doc jsonDoc
 	// slots of a planned document (newPlannedDoc)
-	slots []jslot
-	memo  scanMemo
+	slots    []jslot
+	memo     scanMemo
+	verdicts verdictCache
+	// kindEm: the matcher of the last event read by a plan (a burst of
+	// one kind is common: its name is compared, not hashed)
+	kindEm *eventMatcher
 	// vals[p]: the values of field path p, read (loaded[p]) at most once
 	// per event
 	vals   [][]mval
@@ -622,10 +686,14 @@ func (s *scratch) reset(em *eventMatcher) {
 	clear(s.loaded)
 }
 
+func newScratch() *scratch {
+	return &scratch{verdicts: verdictCache{seed: maphash.MakeSeed()}}
+}
+
 func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
-		s = &scratch{}
+		s = newScratch()
 	}
 	s.reset(em)
 	return s
@@ -633,11 +701,28 @@ func (m *Matcher) scratchFor(em *eventMatcher) *scratch {
 
 // match appends to out the signatures whose condition d meets.
 func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) []*Signature {
+	return m.matchVerdict(em, d, out, s, nil)
+}
+
+// appendVerdict appends the signatures of a verdict (bit i for em.sigs[i]).
+func (em *eventMatcher) appendVerdict(out []*Signature, v uint64) []*Signature {
+	for ; v != 0; v &= v - 1 {
+		out = append(out, em.sigs[bits.TrailingZeros64(v)].sig)
+	}
+	return out
+}
+
+// matchVerdict is match that also sets, when verdict is not nil, bit i of
+// *verdict for each em.sigs[i] appended (em has at most 64).
+func (m *Matcher) matchVerdict(em *eventMatcher, d doc, out []*Signature, s *scratch, verdict *uint64) []*Signature {
 	st := s.st
 	for i := range em.sigs {
 		ms := &em.sigs[i]
 		if ms.always {
 			out = append(out, ms.sig)
+			if verdict != nil {
+				*verdict |= 1 << i
+			}
 			continue
 		}
 	alts:
@@ -651,6 +736,9 @@ func (m *Matcher) match(em *eventMatcher, d doc, out []*Signature, s *scratch) [
 				}
 			}
 			out = append(out, ms.sig)
+			if verdict != nil {
+				*verdict |= 1 << i
+			}
 			break
 		}
 	}
@@ -766,26 +854,59 @@ func (m *Matcher) MatchJSON(data []byte, out []*Signature) (name string, sigs []
 func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host string, sigs []*Signature, ok bool) {
 	s, _ := m.pool.Get().(*scratch)
 	if s == nil {
-		s = &scratch{}
+		s = newScratch()
 	}
 	defer m.pool.Put(s)
-	planned := false
-	if name, ok := peekName(data); ok {
+	var em *eventMatcher
+	if pname, pok := peekName(data); pok {
 		// the producer's layout: record only what the conditions of the
 		// event's kind read
 		plan := m.base
-		if em := m.events[name]; em != nil {
+		if em = s.kindEm; em == nil || pname != em.name {
+			em = m.events[pname]
+			s.kindEm = em
+		}
+		if em != nil {
 			plan = em.plan
 		}
-		var again bool
 		top, sub := s.doc.top, s.doc.sub
-		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo)
+		var again bool
+		s.doc, again = newPlannedDoc(data, plan, s.slots, &s.memo, &s.verdicts)
 		s.slots, s.doc.top, s.doc.sub = s.doc.slots, top, sub
-		planned = !again
+		if !again {
+			if !s.doc.ok {
+				return "", "", out, false
+			}
+			// the name is the first key and no other key reads as
+			// it (again): its value is pname; the host is slot 1
+			name = pname
+			if sl := s.doc.slots[1]; sl.set {
+				v := valueAt(data, sl.start, sl.end)
+				switch v.kind {
+				case 's':
+					host = v.s
+				case 'z':
+				default:
+					return name, "", out, false
+				}
+			}
+			if em == nil {
+				return name, host, out, true
+			}
+			if s.doc.vhit {
+				return name, host, em.appendVerdict(out, s.doc.vsigs), true
+			}
+			s.reset(em)
+			if s.doc.vend > 0 {
+				var v uint64
+				out = m.matchVerdict(em, doc{j: &s.doc}, out, s, &v)
+				s.doc.rememberVerdict(v)
+				return name, host, out, true
+			}
+			return name, host, m.match(em, doc{j: &s.doc}, out, s), true
+		}
 	}
-	if !planned {
-		s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
-	}
+	s.doc = newJSONDoc(data, s.doc.top, s.doc.sub)
 	d := &s.doc
 	if v, found := d.value(nameSeg); found && v.kind == 's' {
 		name, ok = v.s, true
@@ -801,7 +922,7 @@ func (m *Matcher) MatchJSONHost(data []byte, out []*Signature) (name, host strin
 	if !ok {
 		return name, "", out, false
 	}
-	em := m.events[name]
+	em = m.events[name]
 	if em == nil {
 		return name, host, out, true
 	}

@@ -6,7 +6,6 @@
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -25,39 +24,39 @@ func WS(data []byte, i int) int {
 	return i
 }
 
-// String returns the index after the string at data[i] ('"').
+// String returns the index after the string at data[i] ('"'), eight
+// bytes at a time: a word without a quote or a backslash is inside the
+// string; a backslash escapes the byte after it (a quote is escaped when
+// an odd number of backslashes precede it).
 func String(data []byte, i int) (int, bool) {
 	if i >= len(data) || data[i] != '"' {
 		return 0, false
 	}
 	j := i + 1
-	// most strings of an event are short: look at the first bytes one by
-	// one before calling IndexByte
-short:
-	for lim := min(len(data), j+24); j < lim; j++ {
+	for j+8 <= len(data) {
+		x := binary.LittleEndian.Uint64(data[j:])
+		m := EqMask(x, '"') | EqMask(x, '\\')
+		if m == 0 {
+			j += 8
+			continue
+		}
+		k := j + bits.TrailingZeros64(m)>>3
+		if data[k] == '"' {
+			return k + 1, true
+		}
+		j = k + 2
+	}
+	for j < len(data) {
 		switch data[j] {
 		case '"':
 			return j + 1, true
 		case '\\':
-			break short // escapes: the quotes below count backslashes
+			j += 2
+			continue
 		}
+		j++
 	}
-	for {
-		k := bytes.IndexByte(data[j:], '"')
-		if k < 0 {
-			return 0, false
-		}
-		q := j + k
-		// the quote is escaped when an odd number of backslashes precede it
-		n := 0
-		for p := q - 1; p > i && data[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1, true
-		}
-		j = q + 1
-	}
+	return 0, false
 }
 
 // Value returns the index after the value at data[i].
@@ -71,11 +70,16 @@ func Value(data []byte, i int) (int, bool) {
 	case c == '{' || c == '[':
 		return Container(data, i)
 	default:
+		// a number, true, false or null: a quote or an opening bracket
+		// in it is malformed (the word-at-a-time skipper would read a
+		// string or a container from there, and the two would disagree)
 		j := i
 		for j < len(data) {
 			switch data[j] {
 			case ',', '}', ']', ' ', '\t', '\n', '\r':
 				return j, j > i
+			case '"', '{', '[':
+				return 0, false
 			}
 			j++
 		}
