@@ -285,19 +285,47 @@ func (s *Sensor) RunLanes(ctx context.Context, out, critical func(*event.Event))
 	return err
 }
 
-// ringPoll is how often the main ring is read when no record woke its
-// reader: routine records do not wake it (ring_wakeup in bpf/lib/event.h).
+// ringPoll is how long the main ring's reader naps when it found the ring
+// empty. Routine records do not wake it (ring_wakeup in bpf/lib/event.h),
+// and it does not wait in the kernel either: a goroutine blocked in a
+// system call (epoll_wait) for milliseconds at a time keeps the Go
+// runtime's monitor thread waking every 20 µs to take its processor back,
+// and in a VM each of those wakeups is a costly context switch (a quarter
+// of vigil run's CPU during an exec loop went there). A nap is a Go timer:
+// nothing waits in a system call. The critical ring's reader still waits in
+// epoll for each record's wakeup.
 const ringPoll = 5 * time.Millisecond
+
+// busyDrain is how much a read of the main ring must have taken for the
+// reader to read again without a nap (a sixteenth of the 8 MiB ring: a
+// flood keeps it reading).
+const busyDrain = 512 << 10
 
 func (s *Sensor) read(ctx context.Context, rd *ringbuf.Reader, out func(*event.Event), poll time.Duration) error {
 	var rec ringbuf.Record
+	var nap *time.Timer
 	if poll > 0 {
-		rd.SetDeadline(time.Now().Add(poll))
+		// A deadline in the past: ReadInto takes what the ring holds and
+		// never waits in the kernel (see ringPoll).
+		rd.SetDeadline(time.Unix(0, 1))
+		nap = time.NewTimer(poll)
+		defer nap.Stop()
 	}
+	drained := 0
 	for {
 		if err := rd.ReadInto(&rec); err != nil {
 			if poll > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-				rd.SetDeadline(time.Now().Add(poll))
+				// Empty for now. A ring that gave a lot this time is read
+				// again at once; a quiet one after a nap.
+				if drained < busyDrain {
+					nap.Reset(poll)
+					select {
+					case <-ctx.Done():
+						return nil
+					case <-nap.C:
+					}
+				}
+				drained = 0
 				continue
 			}
 			if errors.Is(err, ringbuf.ErrClosed) || ctx.Err() != nil {
@@ -305,6 +333,7 @@ func (s *Sensor) read(ctx context.Context, rd *ringbuf.Reader, out func(*event.E
 			}
 			return fmt.Errorf("reading ring buffer: %w", err)
 		}
+		drained += len(rec.RawSample)
 		s.mu.Lock()
 		if ev := s.handle(rec.RawSample); ev != nil && s.published(ev.ID) {
 			out(ev)
