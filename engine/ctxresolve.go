@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,7 +168,7 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 		return
 	}
 	w := ctxWaiter{lane: l, subject: subject, data: data, msg: msg}
-	host := eventHost(subject, data)
+	host := event.SubjectHost(subject, data)
 	k := host + "\x00" + key
 	r.mu.Lock()
 	if req, ok := r.inflight[k]; ok {
@@ -289,21 +288,6 @@ func (r *ctxResolver) unresolvedByEvent() map[string]uint64 {
 		out[k] = v
 	}
 	return out
-}
-
-// eventHost is the host an event came from: its subject's last token
-// (vigil.events.<event>.<host>), or its "host" member.
-func eventHost(subject string, data []byte) string {
-	if rest, ok := strings.CutPrefix(subject, event.EventsPrefix+"."); ok {
-		if _, host, ok := strings.Cut(rest, "."); ok && host != "" && !strings.Contains(host, ".") {
-			return host
-		}
-	}
-	var h struct {
-		Host string `json:"host"`
-	}
-	json.Unmarshal(data, &h)
-	return event.Token(h.Host)
 }
 
 // bodyEventName is an event's "name" member ("_" when it has none).

@@ -1,6 +1,9 @@
 package event
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Subject prefixes. Subjects run broad to narrow: vigil.<kind>.<what>.<host>,
 // so a consumer can take everything (vigil.>), one kind (vigil.findings.>), one
@@ -45,4 +48,20 @@ func Token(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// SubjectHost is the host an event came from, as a subject token: its
+// subject's last token (vigil.events.<event>.<host>), or else its "host"
+// member.
+func SubjectHost(subject string, data []byte) string {
+	if rest, ok := strings.CutPrefix(subject, EventsPrefix+"."); ok {
+		if _, host, ok := strings.Cut(rest, "."); ok && host != "" && !strings.Contains(host, ".") {
+			return host
+		}
+	}
+	var h struct {
+		Host string `json:"host"`
+	}
+	_ = json.Unmarshal(data, &h) // no host: "_"
+	return Token(h.Host)
 }

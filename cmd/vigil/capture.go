@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -228,7 +227,7 @@ func (s *captureSink) fetch(subject string, data []byte, key string) ([]byte, er
 	if s.ask == nil {
 		return nil, event.ErrUnknownContext
 	}
-	obj, err := s.ask(subjectHost(subject, data), key)
+	obj, err := s.ask(event.SubjectHost(subject, data), key)
 	if err != nil {
 		return nil, err
 	}
@@ -269,21 +268,6 @@ func askSensor(nc *nats.Conn, timeout time.Duration) func(host, key string) ([]b
 		}
 		return m.Data, nil
 	}
-}
-
-// subjectHost is the host of an event: its subject's last token
-// (vigil.events.<event>.<host>), or its "host" member.
-func subjectHost(subject string, data []byte) string {
-	if rest, ok := strings.CutPrefix(subject, event.EventsPrefix+"."); ok {
-		if _, host, ok := strings.Cut(rest, "."); ok && host != "" && !strings.Contains(host, ".") {
-			return host
-		}
-	}
-	var h struct {
-		Host string `json:"host"`
-	}
-	json.Unmarshal(data, &h)
-	return h.Host
 }
 
 // genSet is a set bounded like event.ContextTable (two generations of
