@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,6 +169,9 @@ type selecting struct {
 
 // Engine evaluates signatures on events. Safe for concurrent use.
 type Engine struct {
+	// lastHost is the last event host copied (ownedHost).
+	lastHost atomic.Pointer[string]
+
 	timeout time.Duration
 	log     zerolog.Logger
 	now     func() time.Time
@@ -350,6 +354,10 @@ func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool
 	defer sigBufs.Put(bp)
 	name, host, sigs, ok := l.set.Matcher().MatchJSONHost(data, (*bp)[:0])
 	*bp = sigs[:0]
+	// The matcher's strings alias data, which the caller may reuse (a
+	// pooled buffer): the name and host that outlive the call, as metric
+	// labels and counter keys, are the table's or copies.
+	name, host = ownedName(name), e.ownedHost(host)
 	if !ok {
 		_, err := event.Unmarshal(data)
 		if err == nil {
@@ -387,6 +395,26 @@ func (e *Engine) EvaluateMessage(ctx context.Context, data []byte, validate bool
 }
 
 var errNotEvent = errors.New("not a JSON event object with a string name and host")
+
+// ownedName is the event table's copy of an event name, or a copy of one
+// the table does not know.
+func ownedName(name string) string {
+	if sp, ok := event.Lookup(name); ok {
+		return sp.Name
+	}
+	return strings.Clone(name)
+}
+
+// ownedHost is a copy of host, the one made for the last host seen when
+// it is the same (events come from a few hosts).
+func (e *Engine) ownedHost(host string) string {
+	if p := e.lastHost.Load(); p != nil && *p == host {
+		return *p
+	}
+	h := strings.Clone(host)
+	e.lastHost.Store(&h)
+	return h
+}
 
 // run evaluates sigs on one event's input.
 func (e *Engine) run(ctx context.Context, l *loaded, sigs []*rules.Signature, ev *event.Event, input ast.Value) []Finding {

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-sec/vigil/rules"
@@ -91,4 +93,29 @@ func FuzzValidateEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkValidate(t, data, "fuzz input")
 	})
+}
+
+// The name and host EvaluateMessage returns and hands to check outlive
+// the message's bytes: callers keep them (metric labels, counters) and may
+// reuse the buffer, as the lean-event resolver does.
+func TestEvaluateMessageNamesOutliveTheBuffer(t *testing.T) {
+	eng := testEngine(t, writeTempRules(t))
+	for _, msg := range []string{
+		`{"name":"security_file_open","id":300,"time":"2026-12-06T00:00:00Z","host":"web-1","process":{"pid":1,"tid":1,"ppid":0,"host_pid":1,"host_tid":1,"host_ppid":0,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"x","cgroup_id":1,"mnt_ns":1,"pid_ns":1},"return_value":0,"args":{"pathname":"/tmp/a","flags":0}}`,
+		`{"name":"no_such_event","time":"2026-12-06T00:00:00Z","host":"web-2","process":{"pid":1,"tid":1,"ppid":0,"host_pid":1,"host_tid":1,"host_ppid":0,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"x","cgroup_id":1,"mnt_ns":1,"pid_ns":1},"return_value":0,"args":{}}`,
+	} {
+		buf := []byte(msg)
+		var seenName, seenHost string
+		name, _, _ := eng.EvaluateMessage(context.Background(), buf, true, func(n, h string) error {
+			seenName, seenHost = n, h
+			return nil
+		})
+		wantName, wantHost := strings.Clone(name), strings.Clone(seenHost)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		if name != wantName || seenName != wantName || seenHost != wantHost || !strings.HasPrefix(msg, `{"name":"`+name) {
+			t.Errorf("after the buffer was reused: name %q (check saw %q), host %q; the message was %s", name, seenName, seenHost, msg)
+		}
+	}
 }
