@@ -477,42 +477,34 @@ func BenchmarkReplayLean(b *testing.B) {
 	var fullCPU, leanCPU time.Duration
 	var fullRates, leanRates []float64
 	only := os.Getenv("VIGIL_BENCH_ONLY") // "full" or "lean": one of the two (profiles)
+	// replay resolves ls as the server does (a fresh table, pooled
+	// buffers) and evaluates each line: its rate and the CPU it took
+	replay := func(ls [][]byte) (float64, time.Duration) {
+		c0 := processCPU(b)
+		r, _, _ := measure(len(ls), func() {
+			res := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+			for _, l := range ls {
+				full, buf, _, err := res.resolveInto(l)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.EvaluateJSON(ctx, full); err != nil {
+					b.Fatal(err)
+				}
+				putCtxBuf(buf)
+			}
+		})
+		return r, processCPU(b) - c0
+	}
 	for b.Loop() {
 		if only != "lean" {
-			c0 := processCPU(b)
-			r, _, _ := measure(len(lines), func() {
-				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
-				for _, l := range lines {
-					full, buf, _, err := r.resolveInto(l)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
-						b.Fatal(err)
-					}
-					putCtxBuf(buf)
-				}
-			})
-			fullCPU += processCPU(b) - c0
+			r, cpu := replay(lines)
+			fullCPU += cpu
 			fullRates = append(fullRates, r)
 		}
 		if only != "full" {
-			c0 := processCPU(b)
-			r, _, _ := measure(len(leanLines), func() {
-				// the server's resolver: a fresh table, pooled buffers
-				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
-				for _, l := range leanLines {
-					full, buf, _, err := r.resolveInto(l)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
-						b.Fatal(err)
-					}
-					putCtxBuf(buf)
-				}
-			})
-			leanCPU += processCPU(b) - c0
+			r, cpu := replay(leanLines)
+			leanCPU += cpu
 			leanRates = append(leanRates, r)
 		}
 	}
