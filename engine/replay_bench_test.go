@@ -149,43 +149,14 @@ func BenchmarkReplay(b *testing.B) {
 		var fullRates, leanRates []float64
 		var fullCPU, leanCPU time.Duration
 		for range envInt(b, "VIGIL_BENCH_PASSES", 5) {
-			c0 := processCPU(b)
-			r, _, _ := measure(len(lines), func() {
-				// through the server's resolver too: nothing to resolve
-				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
-				for _, l := range lines {
-					full, buf, _, err := r.resolveInto(l)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := eng.EvaluateJSON(ctx, full); err != nil {
-						b.Fatal(err)
-					}
-					putCtxBuf(buf)
-				}
-			})
+			// the full lines go through the server's resolver too:
+			// nothing to resolve
+			r, cpu, _ := replayResolved(b, eng, lines)
 			fullRates = append(fullRates, r)
-			c1 := processCPU(b)
-			fullCPU += c1 - c0
-			leanFindings := 0
-			r, _, _ = measure(len(leanLines), func() {
-				// the server's resolver: a fresh table, pooled buffers
-				r := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
-				for _, l := range leanLines {
-					full, buf, missing, err := r.resolveInto(l)
-					if err != nil {
-						b.Fatalf("resolving: %v (%s)", err, missing)
-					}
-					fs, err := eng.EvaluateJSON(ctx, full)
-					if err != nil {
-						b.Fatal(err)
-					}
-					putCtxBuf(buf)
-					leanFindings += len(fs)
-				}
-			})
+			fullCPU += cpu
+			r, cpu, leanFindings := replayResolved(b, eng, leanLines)
 			leanRates = append(leanRates, r)
-			leanCPU += processCPU(b) - c1
+			leanCPU += cpu
 			if leanFindings != vigilFindings {
 				b.Fatalf("lean input: %d findings, full input %d", leanFindings, vigilFindings)
 			}
@@ -459,6 +430,31 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// replayResolved resolves lines as the engine server does (a fresh
+// table, pooled buffers) and evaluates each: the rate, the process CPU it
+// took and the findings.
+func replayResolved(b *testing.B, eng *Engine, lines [][]byte) (float64, time.Duration, int) {
+	ctx := context.Background()
+	findings := 0
+	c0 := processCPU(b)
+	r, _, _ := measure(len(lines), func() {
+		res := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
+		for _, l := range lines {
+			full, buf, missing, err := res.resolveInto(l)
+			if err != nil {
+				b.Fatalf("resolving: %v (%s)", err, missing)
+			}
+			fs, err := eng.EvaluateJSON(ctx, full)
+			if err != nil {
+				b.Fatal(err)
+			}
+			putCtxBuf(buf)
+			findings += len(fs)
+		}
+	})
+	return r, processCPU(b) - c0, findings
+}
+
 // BenchmarkReplayLean is BenchmarkReplay's full-versus-lean comparison
 // alone (for profiling): the corpus as it is and encoded lean, resolved
 // and evaluated, passes alternating.
@@ -473,37 +469,17 @@ func BenchmarkReplayLean(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
 	var fullCPU, leanCPU time.Duration
 	var fullRates, leanRates []float64
 	only := os.Getenv("VIGIL_BENCH_ONLY") // "full" or "lean": one of the two (profiles)
-	// replay resolves ls as the server does (a fresh table, pooled
-	// buffers) and evaluates each line: its rate and the CPU it took
-	replay := func(ls [][]byte) (float64, time.Duration) {
-		c0 := processCPU(b)
-		r, _, _ := measure(len(ls), func() {
-			res := newCtxResolver(nil, &ServeOptions{Contexts: DefaultContexts})
-			for _, l := range ls {
-				full, buf, _, err := res.resolveInto(l)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := eng.EvaluateJSON(ctx, full); err != nil {
-					b.Fatal(err)
-				}
-				putCtxBuf(buf)
-			}
-		})
-		return r, processCPU(b) - c0
-	}
 	for b.Loop() {
 		if only != "lean" {
-			r, cpu := replay(lines)
+			r, cpu, _ := replayResolved(b, eng, lines)
 			fullCPU += cpu
 			fullRates = append(fullRates, r)
 		}
 		if only != "full" {
-			r, cpu := replay(leanLines)
+			r, cpu, _ := replayResolved(b, eng, leanLines)
 			leanCPU += cpu
 			leanRates = append(leanRates, r)
 		}
