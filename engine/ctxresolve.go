@@ -41,25 +41,77 @@ const (
 	// timed out: a sensor that does not answer must not hold every lean
 	// event back a second each.
 	contextQuiet = 5 * time.Second
-	// ctxErrorHeader is the header of a sensor's answer when it does not
-	// have the context asked for.
-	ctxErrorHeader = "Vigil-Error"
 )
 
-var errHostQuiet = errors.New("host quiet")
+// ContextAsker asks sensors for process contexts on
+// event.ContextSubject(host); after a time-out, that host is not asked
+// again for a few seconds (a sensor that does not answer must not hold
+// every lean event back a time-out each). Safe for concurrent use.
+type ContextAsker struct {
+	nc      *nats.Conn
+	timeout time.Duration
+	mu      sync.Mutex
+	quiet   map[string]time.Time // host: no requests until
+}
+
+// NewContextAsker returns an asker whose requests wait timeout for an
+// answer.
+func NewContextAsker(nc *nats.Conn, timeout time.Duration) *ContextAsker {
+	return &ContextAsker{nc: nc, timeout: timeout, quiet: map[string]time.Time{}}
+}
+
+// Quiet tells whether host's sensor is not asked for now.
+func (a *ContextAsker) Quiet(host string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	until, ok := a.quiet[host]
+	if ok && !time.Now().Before(until) {
+		delete(a.quiet, host)
+		ok = false
+	}
+	return ok
+}
+
+// Ask returns host's sensor's answer for the context key: the full
+// process object (not checked: event.ContextTable.Add does), or an error
+// that says why there is none.
+func (a *ContextAsker) Ask(host, key string) ([]byte, error) {
+	if a.Quiet(host) {
+		return nil, fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
+	}
+	return a.send(host, key)
+}
+
+// send is Ask without the check that host is not quiet.
+func (a *ContextAsker) send(host, key string) ([]byte, error) {
+	subject := event.ContextSubject(host)
+	m, err := a.nc.Request(subject, []byte(key), a.timeout)
+	switch {
+	case errors.Is(err, nats.ErrTimeout):
+		a.mu.Lock()
+		a.quiet[host] = time.Now().Add(contextQuiet)
+		a.mu.Unlock()
+		return nil, fmt.Errorf("no answer on %s within %s", subject, a.timeout)
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, fmt.Errorf("no sensor answers on %s", subject)
+	case err != nil:
+		return nil, fmt.Errorf("asking %s: %w", subject, err)
+	case m.Header.Get(event.ContextErrorHeader) != "":
+		return nil, fmt.Errorf("the sensor (%s): %s", subject, m.Header.Get(event.ContextErrorHeader))
+	}
+	return m.Data, nil
+}
 
 // ctxResolver resolves lean events for a server. Events go through it in
 // arrival order (each lane's NATS callback): a full event teaches the
 // table before any later lean event of its context is resolved.
 type ctxResolver struct {
-	table   *event.ContextTable
-	nc      *nats.Conn
-	timeout time.Duration
-	log     zerolog.Logger
+	table *event.ContextTable
+	asker *ContextAsker
+	log   zerolog.Logger
 
 	mu         sync.Mutex
 	inflight   map[string]*ctxRequest // host NUL key
-	quiet      map[string]time.Time   // host: no requests until
 	unresolved map[string]uint64      // per event name
 	wg         sync.WaitGroup
 
@@ -135,11 +187,9 @@ type ctxWaiter struct {
 func newCtxResolver(nc *nats.Conn, opts *ServeOptions) *ctxResolver {
 	return &ctxResolver{
 		table:      event.NewContextTable(opts.Contexts),
-		nc:         nc,
-		timeout:    opts.ContextTimeout,
+		asker:      NewContextAsker(nc, opts.ContextTimeout),
 		log:        opts.Logger,
 		inflight:   map[string]*ctxRequest{},
-		quiet:      map[string]time.Time{},
 		unresolved: map[string]uint64{},
 	}
 }
@@ -176,13 +226,10 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 		r.mu.Unlock()
 		return
 	}
-	if until, ok := r.quiet[host]; ok {
-		if time.Now().Before(until) {
-			r.mu.Unlock()
-			r.fail(w, key, fmt.Errorf("the sensor of host %q did not answer a context request lately", host))
-			return
-		}
-		delete(r.quiet, host)
+	if r.asker.Quiet(host) {
+		r.mu.Unlock()
+		r.fail(w, key, fmt.Errorf("the sensor of host %q did not answer a context request lately", host))
+		return
 	}
 	req := &ctxRequest{waiters: []ctxWaiter{w}}
 	r.inflight[k] = req
@@ -199,36 +246,17 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 // request asks host's sensor for the context key and resolves the events
 // waiting for it.
 func (r *ctxResolver) request(host, key, k string, req *ctxRequest) {
-	subject := event.ContextSubject(host)
-	var m *nats.Msg
-	var err error
-	// the host may have gone quiet while this request waited for its turn
-	r.mu.Lock()
-	until, quiet := r.quiet[host]
-	r.mu.Unlock()
-	if quiet && time.Now().Before(until) {
-		err = errHostQuiet
+	var obj []byte
+	var why error
+	if r.asker.Quiet(host) { // since this request began to wait its turn
+		why = fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
 	} else {
 		r.requests.Add(1)
-		m, err = r.nc.Request(subject, []byte(key), r.timeout)
+		obj, why = r.asker.send(host, key)
 	}
-	var why error
-	switch {
-	case errors.Is(err, errHostQuiet):
-		why = fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
-	case errors.Is(err, nats.ErrTimeout):
-		why = fmt.Errorf("no answer on %s within %s", subject, r.timeout)
-		r.mu.Lock()
-		r.quiet[host] = time.Now().Add(contextQuiet)
-		r.mu.Unlock()
-	case errors.Is(err, nats.ErrNoResponders):
-		why = fmt.Errorf("no sensor answers on %s", subject)
-	case err != nil:
-		why = fmt.Errorf("asking %s: %w", subject, err)
-	case m.Header.Get(ctxErrorHeader) != "":
-		why = fmt.Errorf("the sensor (%s): %s", subject, m.Header.Get(ctxErrorHeader))
-	default:
-		got, aerr := r.table.Add(m.Data)
+	if why == nil {
+		subject := event.ContextSubject(host)
+		got, aerr := r.table.Add(obj)
 		switch {
 		case aerr != nil:
 			why = fmt.Errorf("the answer on %s: %w", subject, aerr)

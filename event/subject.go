@@ -35,6 +35,11 @@ func ContextSubject(host string) string {
 	return SubjectRoot + ".context." + Token(host)
 }
 
+// ContextErrorHeader is the header of a sensor's empty answer on
+// ContextSubject when it does not have the context asked for; its value
+// says why.
+const ContextErrorHeader = "Vigil-Error"
+
 // Token makes s safe as one NATS subject token: dots, wildcards and white
 // space become '_', and an empty string becomes "_".
 func Token(s string) string {

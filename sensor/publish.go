@@ -82,10 +82,6 @@ type PublisherOptions struct {
 // whose ancestry is unusually long.
 const DefaultContextLimit = proc.DefaultMaxEntries / 8
 
-// ContextErrorHeader is the header of an empty answer on
-// event.ContextSubject: why the context cannot be given.
-const ContextErrorHeader = "Vigil-Error"
-
 // Bounds of the context requests waiting for the responder; beyond, the NATS
 // client drops them (counted in PublishStats.ContextDropped) and the
 // requester times out and may ask again.
@@ -547,7 +543,7 @@ func (p *Publisher) startResponder() {
 
 // answerContext answers one request for a process context: its data is
 // the key, the answer the full process object, or an empty message with a
-// ContextErrorHeader.
+// event.ContextErrorHeader.
 func (p *Publisher) answerContext(msg *nats.Msg) {
 	p.ctxRequests.Add(1)
 	if msg.Reply == "" {
@@ -565,7 +561,7 @@ func (p *Publisher) answerContext(msg *nats.Msg) {
 		if len(key) != 16 {
 			why = "a request for a process context holds its 16-digit key, not " + strconv.Quote(key[:min(len(key), 64)])
 		}
-		reply.Header = nats.Header{ContextErrorHeader: []string{why}}
+		reply.Header = nats.Header{event.ContextErrorHeader: []string{why}}
 	}
 	if err := p.nc.PublishMsg(&reply); err != nil {
 		p.report("answering a request for a process context", err, msg.Subject)

@@ -53,7 +53,7 @@ func askContext(nc *nats.Conn, host, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if why := msg.Header.Get(ContextErrorHeader); why != "" || len(msg.Data) == 0 {
+	if why := msg.Header.Get(event.ContextErrorHeader); why != "" || len(msg.Data) == 0 {
 		return nil, errors.New("error answer: " + why)
 	}
 	return msg.Data, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-sec/vigil/engine"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/sensor"
 )
@@ -238,38 +239,6 @@ func (s *captureSink) fetch(subject string, data []byte, key string) ([]byte, er
 	return full, err
 }
 
-// askSensor returns the ask function of a capture from NATS: a request on
-// vigil.context.<host>; after a time-out, that host is not asked for a few
-// seconds.
-func askSensor(nc *nats.Conn, timeout time.Duration) func(host, key string) ([]byte, error) {
-	var mu sync.Mutex
-	quiet := map[string]time.Time{}
-	return func(host, key string) ([]byte, error) {
-		mu.Lock()
-		until, q := quiet[host]
-		mu.Unlock()
-		if q && time.Now().Before(until) {
-			return nil, fmt.Errorf("the sensor of host %q did not answer lately", host)
-		}
-		subject := event.ContextSubject(host)
-		m, err := nc.Request(subject, []byte(key), timeout)
-		switch {
-		case errors.Is(err, nats.ErrTimeout):
-			mu.Lock()
-			quiet[host] = time.Now().Add(5 * time.Second)
-			mu.Unlock()
-			return nil, fmt.Errorf("no answer on %s within %s", subject, timeout)
-		case errors.Is(err, nats.ErrNoResponders):
-			return nil, fmt.Errorf("no sensor answers on %s", subject)
-		case err != nil:
-			return nil, fmt.Errorf("asking %s: %w", subject, err)
-		case m.Header.Get("Vigil-Error") != "":
-			return nil, fmt.Errorf("the sensor (%s): %s", subject, m.Header.Get("Vigil-Error"))
-		}
-		return m.Data, nil
-	}
-}
-
 // genSet is a set bounded like event.ContextTable (two generations of
 // limit keys; a key found moves to the current one; a full current
 // generation pushes the old one out), so that it forgets no sooner than a
@@ -418,7 +387,7 @@ func captureNATS(ctx context.Context, log zerolog.Logger, f *captureFlags, filte
 		return 0, err
 	}
 	defer nc.Close()
-	sink.ask = askSensor(nc, time.Second)
+	sink.ask = engine.NewContextAsker(nc, time.Second).Ask
 	var subs []*nats.Subscription
 	for _, subj := range filter.subjects() {
 		sub, err := nc.Subscribe(subj, func(m *nats.Msg) { sink.addRaw(m.Subject, m.Data) })
