@@ -231,8 +231,13 @@ __noinline int tc_emit_dns(struct __sk_buff *skb, const struct pkt *p, __u32 egr
 }
 
 /* learn_endpoint makes the owner of a socket a packet leaves from the owner
- * of its local port too, unless the port has one: the answers to an
- * unconnected socket's datagrams (a stub resolver's sendto) find it. */
+ * of its local address and port too: the answers to an unconnected
+ * socket's datagrams (a stub resolver's sendto) find it. A packet leaving
+ * from a UDP socket's address and port proves the socket holds them now,
+ * so an entry of another socket is stale (a socket whose close no probe
+ * saw, on a kernel without one for UDP) and gives way. TCP keeps the first
+ * owner: an accepted connection sends from its listener's port, and its
+ * close must not take the port from the listener. */
 __noinline int learn_endpoint(const struct pkt *p, const struct record_header *owner, __u64 sk)
 {
 	struct endpoint k;
@@ -240,11 +245,12 @@ __noinline int learn_endpoint(const struct pkt *p, const struct record_header *o
 	if (!p || !owner || !p->sport || (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP))
 		return 0;
 	endpoint_key(&k, p->protocol, p->family, p->sport, p->saddr);
-	if (bpf_map_lookup_elem(&endpoint_owners, &k))
+	struct endpoint_val *old = bpf_map_lookup_elem(&endpoint_owners, &k);
+	if (old && (p->protocol == IPPROTO_TCP || (old->sk == sk && old->owner.host_pid == owner->host_pid)))
 		return 0;
 	__builtin_memcpy(&v.owner, owner, sizeof(v.owner));
 	v.sk = sk;
-	bpf_map_update_elem(&endpoint_owners, &k, &v, BPF_NOEXIST);
+	bpf_map_update_elem(&endpoint_owners, &k, &v, BPF_ANY);
 	return 1;
 }
 

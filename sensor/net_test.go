@@ -246,53 +246,80 @@ func TestSensorSeesDNS(t *testing.T) {
 		// DNS over TCP: the message after its 2-byte length
 		{"tcp.vigil-dns-test.example", "10.7.8.9", false, true},
 	} {
-		var r struct {
-			Pid       uint32
-			Name      string
-			ID        int
-			LocalPort int `json:"local_port"`
-			Answered  bool
+		dnsRound(t, ls, dir, tc.name, tc.answer, tc.unconnected, tc.tcp, 0)
+	}
+	// a port another process sent from before: the answer is the new
+	// sender's, though no probe may have seen the old socket close
+	port := freeUDPPort(t)
+	dnsRound(t, ls, dir, "reused1.vigil-dns-test.example", "10.4.5.7", true, false, port)
+	dnsRound(t, ls, dir, "reused2.vigil-dns-test.example", "10.4.5.8", true, false, port)
+}
+
+// freeUDPPort returns a loopback UDP port nothing holds at the moment.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// dnsRound runs dnsquery against its own responder on 127.0.53.53 and
+// waits for the query and its answer, both attributed to dnsquery, each
+// seen once. port, when not 0, is the local port of an unconnected query.
+func dnsRound(t *testing.T, ls *liveSensor, dir, name, answer string, unconnected, tcp bool, port int) {
+	t.Helper()
+	var r struct {
+		Pid       uint32
+		Name      string
+		ID        int
+		LocalPort int `json:"local_port"`
+		Answered  bool
+	}
+	args := []string{"-server", "127.0.53.53:53", "-answer", answer}
+	if unconnected {
+		args = append(args, "-unconnected")
+		if port != 0 {
+			args = append(args, "-port", fmt.Sprint(port))
 		}
-		args := []string{"-server", "127.0.53.53:53", "-answer", tc.answer}
-		if tc.unconnected {
-			args = append(args, "-unconnected")
+	}
+	transport := "udp"
+	if tcp {
+		args = append(args, "-tcp")
+		transport = "tcp"
+	}
+	runTrigger(t, exec.Command(filepath.Join(dir, "dnsquery"), append(args, name)...), &r)
+	if !r.Answered {
+		t.Fatalf("dnsquery got no answer from its own responder: %+v", r)
+	}
+	// on loopback the kernel picks 127.0.0.1 as the query's source
+	q := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": false, "qname": name, "qtype": "A", "id": r.ID,
+		"direction": "egress", "saddr": "127.0.0.1", "sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET",
+		"opcode": 0, "attribution": "owner", "transport": transport})
+	if q.Process.Comm != "dnsquery" {
+		t.Errorf("query attributed to comm %q", q.Process.Comm)
+	}
+	a := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": true, "qname": name, "id": r.ID, "rcode": 0,
+		"answer_count": 1, "answers": []string{answer}, "direction": "egress", "saddr": "127.0.53.53", "sport": 53,
+		"daddr": "127.0.0.1", "dport": r.LocalPort, "transport": transport})
+	if lo, err := net.InterfaceByName("lo"); err != nil || q.Args["ifindex"] != uint64(lo.Index) || a.Args["ifindex"] != uint64(lo.Index) {
+		t.Errorf("DNS on ifindex %v and %v (lo: %v, %v)", q.Args["ifindex"], a.Args["ifindex"], lo, err)
+	}
+	t.Logf("dns via %s: query %v; response %v", q.Probe, q.Args, a.Args)
+	// loopback is watched at egress only: each message once
+	time.Sleep(200 * time.Millisecond)
+	ls.mu.Lock()
+	n := 0
+	for _, ev := range ls.events {
+		if ev.Name == "net_packet_dns" && ev.Args["id"] == uint64(r.ID) && ev.Args["qname"] == name {
+			n++
 		}
-		transport := "udp"
-		if tc.tcp {
-			args = append(args, "-tcp")
-			transport = "tcp"
-		}
-		runTrigger(t, exec.Command(filepath.Join(dir, "dnsquery"), append(args, tc.name)...), &r)
-		if !r.Answered {
-			t.Fatalf("dnsquery got no answer from its own responder: %+v", r)
-		}
-		// on loopback the kernel picks 127.0.0.1 as the query's source
-		q := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": false, "qname": tc.name, "qtype": "A", "id": r.ID,
-			"direction": "egress", "saddr": "127.0.0.1", "sport": r.LocalPort, "daddr": "127.0.53.53", "dport": 53, "family": "AF_INET",
-			"opcode": 0, "attribution": "owner", "transport": transport})
-		if q.Process.Comm != "dnsquery" {
-			t.Errorf("query attributed to comm %q", q.Process.Comm)
-		}
-		a := ls.waitArgs(t, "net_packet_dns", r.Pid, map[string]any{"response": true, "qname": tc.name, "id": r.ID, "rcode": 0,
-			"answer_count": 1, "answers": []string{tc.answer}, "direction": "egress", "saddr": "127.0.53.53", "sport": 53,
-			"daddr": "127.0.0.1", "dport": r.LocalPort, "transport": transport})
-		if lo, err := net.InterfaceByName("lo"); err != nil || q.Args["ifindex"] != uint64(lo.Index) || a.Args["ifindex"] != uint64(lo.Index) {
-			t.Errorf("DNS on ifindex %v and %v (lo: %v, %v)", q.Args["ifindex"], a.Args["ifindex"], lo, err)
-		}
-		t.Logf("dns via %s: query %v; response %v", q.Probe, q.Args, a.Args)
-		// loopback is watched at egress only: each message once
-		time.Sleep(200 * time.Millisecond)
-		ls.mu.Lock()
-		n := 0
-		for _, ev := range ls.events {
-			if ev.Name == "net_packet_dns" && ev.Args["id"] == uint64(r.ID) && ev.Args["qname"] == tc.name {
-				n++
-			}
-		}
-		ls.mu.Unlock()
-		if n != 2 {
-			t.Errorf("%d net_packet_dns events for one query and its answer, want 2", n)
-		}
+	}
+	ls.mu.Unlock()
+	if n != 2 {
+		t.Errorf("%d net_packet_dns events for one query and its answer, want 2", n)
 	}
 }
 

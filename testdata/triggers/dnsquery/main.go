@@ -5,12 +5,13 @@
 // without it nothing needs to listen: the query is what is being watched.
 //
 // -unconnected sends from a socket that is never connected (sendto), as
-// musl's resolver and dnspython do. -tcp asks over TCP instead (RFC 1035
+// musl's resolver and dnspython do; -port binds that socket to a given
+// local port instead of one the kernel picks. -tcp asks over TCP instead (RFC 1035
 // 4.2.2: each message after its 2-byte length), as resolvers do for long
 // answers and DNS tunnels do to carry more; the responder then listens on
 // TCP.
 //
-// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] [-unconnected] [-tcp] NAME
+// Usage: dnsquery [-server 127.0.0.1:53] [-answer IP] [-id N] [-unconnected [-port N]] [-tcp] NAME
 //
 // It prints one JSON line: its pid, the name, the message id, the local
 // port it sent from and what came back.
@@ -46,6 +47,7 @@ func main() {
 	id := flag.Int("id", os.Getpid()&0xffff, "DNS message id")
 	unconnected := flag.Bool("unconnected", false, "send with sendto from a socket that is never connected")
 	overTCP := flag.Bool("tcp", false, "ask over TCP")
+	flag.IntVar(&localPort, "port", 0, "with -unconnected: the local port to send from")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: dnsquery [-server ADDR] [-answer IP] [-id N] NAME")
@@ -62,6 +64,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// localPort is -port.
+var localPort int
 
 func run(server, answer string, id uint16, unconnected bool, name string) error {
 	exe, _ := os.Executable()
@@ -89,7 +94,7 @@ func run(server, answer string, id uint16, unconnected bool, name string) error 
 		if err != nil {
 			return err
 		}
-		pc, err := net.ListenPacket("udp4", "0.0.0.0:0")
+		pc, err := net.ListenPacket("udp4", fmt.Sprintf("0.0.0.0:%d", localPort))
 		if err != nil {
 			return err
 		}
