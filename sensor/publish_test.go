@@ -3,6 +3,7 @@ package sensor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -162,8 +163,13 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 			srv2 := natstest.Start(t, srv.Port, "-js", "-sd", store)
 			waitChan(t, "the client to reconnect", &reconnected)
 			js, _ := jetstream.New(connect(t, srv2.URL))
+			var inStream uint64
+			var after PublishStats
 			waitFor(t, "the buffered events in the stream", func() bool {
-				return streamMsgs(js) == kept && pub.Stats().Published == kept
+				inStream, after = streamMsgs(js), pub.Stats()
+				return inStream == kept && after.Published == kept
+			}, func() string {
+				return fmt.Sprintf("%d of %d kept events in the stream; stats %+v", inStream, kept, after)
 			})
 			sub, err := nc.SubscribeSync(event.AllEvents)
 			if err != nil {
@@ -334,11 +340,16 @@ func streamPids(t *testing.T, js jetstream.JetStream) map[uint32]int {
 	}
 }
 
-func waitFor(t testing.TB, what string, cond func() bool) {
+// waitFor waits up to 10 s for cond; state, if given, says what was seen
+// when it did not come.
+func waitFor(t testing.TB, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, s := range state {
+				t.Errorf("%s", s())
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
