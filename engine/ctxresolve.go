@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
@@ -106,9 +107,10 @@ func (a *ContextAsker) send(host, key string) ([]byte, error) {
 // arrival order (each lane's NATS callback): a full event teaches the
 // table before any later lean event of its context is resolved.
 type ctxResolver struct {
-	table *event.ContextTable
-	asker *ContextAsker
-	log   zerolog.Logger
+	table   *event.ContextTable
+	asker   *ContextAsker
+	history *ctxHistory // nil: not read back
+	log     zerolog.Logger
 
 	mu         sync.Mutex
 	inflight   map[string]*ctxRequest // host NUL key
@@ -188,6 +190,7 @@ func newCtxResolver(nc *nats.Conn, opts *ServeOptions) *ctxResolver {
 	return &ctxResolver{
 		table:      event.NewContextTable(opts.Contexts),
 		asker:      NewContextAsker(nc, opts.ContextTimeout),
+		history:    newCtxHistory(nc, opts.ContextHistory),
 		log:        opts.Logger,
 		inflight:   map[string]*ctxRequest{},
 		unresolved: map[string]uint64{},
@@ -226,7 +229,7 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 		r.mu.Unlock()
 		return
 	}
-	if r.asker.Quiet(host) {
+	if _, js := msg.(jetstream.Msg); r.asker.Quiet(host) && (r.history == nil || !js) {
 		r.mu.Unlock()
 		r.fail(w, key, fmt.Errorf("the sensor of host %q did not answer a context request lately", host))
 		return
@@ -264,6 +267,21 @@ func (r *ctxResolver) request(host, key, k string, req *ctxRequest) {
 			why = fmt.Errorf("the answer on %s is context %s", subject, got)
 		default:
 			r.answered.Add(1)
+		}
+	}
+	if why != nil && r.history != nil {
+		// the stream the events came from holds the full event before
+		// them (one read per stretch of the host's events)
+		r.mu.Lock()
+		stream, top, ok := streamPosition(req.waiters)
+		r.mu.Unlock()
+		if ok {
+			n, herr := r.history.learn(stream, host, top, r.table)
+			if herr != nil {
+				why = fmt.Errorf("%w; reading back the stream: %w", why, herr)
+			} else if n > 0 {
+				why = fmt.Errorf("%w; nor in the %d events of host %q read back from stream %s", why, n, host, stream)
+			}
 		}
 	}
 	r.mu.Lock()

@@ -86,7 +86,12 @@ type ServeOptions struct {
 	// flight (default DefaultContextRequests).
 	ContextTimeout  time.Duration
 	ContextRequests int
-	Logger          zerolog.Logger
+	// ContextHistory bounds how many of a host's events stored before a
+	// lean event are read back from its JetStream stream for a context
+	// neither the table nor the sensor has (both restarted): default
+	// DefaultContextHistory, -1 reads nothing back.
+	ContextHistory int
+	Logger         zerolog.Logger
 }
 
 // ServeStats counts what a Server did.
@@ -127,8 +132,11 @@ type ServeStats struct {
 	// event name.
 	Resolved, ContextRequests, ContextAnswers uint64
 	Contexts                                  int
-	Unresolved                                uint64
-	UnresolvedByEvent                         map[string]uint64
+	// ContextReadBacks counts the reads of a stream's earlier events for
+	// contexts, ContextEventsReadBack the events they read.
+	ContextReadBacks, ContextEventsReadBack uint64
+	Unresolved                              uint64
+	UnresolvedByEvent                       map[string]uint64
 }
 
 // Server feeds events from NATS to an Engine and publishes its findings on
@@ -856,6 +864,9 @@ func (s *Server) Stats() ServeStats {
 		Contexts:          s.ctxr.table.Len(),
 		Unresolved:        s.ctxr.unresolvedN.Load(),
 		UnresolvedByEvent: s.ctxr.unresolvedByEvent(),
+	}
+	if h := s.ctxr.history; h != nil {
+		st.ContextReadBacks, st.ContextEventsReadBack = h.scans.Load(), h.read.Load()
 	}
 	if sub := s.sub.Load(); sub != nil {
 		s.recordDropped(sub)

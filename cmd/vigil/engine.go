@@ -52,6 +52,7 @@ type engineFlags struct {
 	memoryLimit   int64
 	streams       engine.StreamOptions
 	ctxTimeout    time.Duration
+	ctxHistory    int
 	contexts      int
 }
 
@@ -74,6 +75,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.DurationVar(&f.streams.FindingsMaxAge, "findings-max-age", 30*24*time.Hour, "how long the VIGIL_FINDINGS stream keeps findings")
 	fs.Int64Var(&f.streams.FindingsMaxBytes, "findings-max-bytes", 1<<30, "size limit of the VIGIL_FINDINGS stream")
 	fs.DurationVar(&f.ctxTimeout, "context-timeout", engine.DefaultContextTimeout, "lean events: how long to wait for a sensor's answer when asked for a process context the engine has not seen (an event left unresolved is counted, not evaluated)")
+	fs.IntVar(&f.ctxHistory, "context-history", engine.DefaultContextHistory, "lean events from JetStream: how many of a host's earlier events to read back for a context neither the engine nor the sensor has (both restarted); -1: none")
 	fs.IntVar(&f.contexts, "contexts", engine.DefaultContexts, "lean events: process contexts the engine keeps (about twice this; the ones in use stay)")
 	fs.DurationVar(&f.dedupe, "dedupe", 10*time.Second, "drop a finding identical to one reported less than this long ago (same signature, process and fields; counted as suppressed), e.g. one per thread of a multi-threaded setuid(0); 0 keeps every finding")
 }
@@ -98,9 +100,11 @@ Sensors send a process's context (ids, credentials, exe, argv, ancestry) in
 full once and refer to it by key after ("lean" events). The engine keeps the
 contexts it has seen and rebuilds each lean event in full before evaluating
 it, so signatures and findings see the whole process. A context it has not
-seen is asked of the event's sensor on vigil.context.<host>; a lean event
-that cannot be resolved is not evaluated, and is counted per event
-("unresolved" in the counters logged, vigil_engine_unresolved_total).
+seen is asked of the event's sensor on vigil.context.<host>; failing that
+(the sensor restarted too), events from JetStream look for it among the
+host's events stored before them (--context-history of them, read once). A
+lean event that cannot be resolved is not evaluated, and is counted per
+event ("unresolved" in the counters logged, vigil_engine_unresolved_total).
 
 It reloads the signatures when files in the --rules folders change and on
 SIGHUP; a set that does not compile is reported and the previous one stays.`,
@@ -170,6 +174,7 @@ func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engine
 		StopTimeout: f.stopTimeout,
 
 		ContextTimeout: f.ctxTimeout,
+		ContextHistory: f.ctxHistory,
 		Contexts:       f.contexts,
 	}
 	var em *metrics.Engine
@@ -244,7 +249,7 @@ func logEngineStats(ev *zerolog.Event, srv *engine.Server, eng *engine.Engine) *
 		Uint64("publish_errors", s.PublishErrors).Uint64("output_errors", s.OutputErrors).
 		Uint64("dropped", s.Dropped).Uint64("redelivered", s.Redelivered).Uint64("retried", s.Retried).
 		Uint64("handed_back", s.HandedBack).Uint64("consumer_pending", s.Pending).
-		Uint64("resolved", s.Resolved).Uint64("context_requests", s.ContextRequests).Uint64("context_answers", s.ContextAnswers).
+		Uint64("resolved", s.Resolved).Uint64("context_requests", s.ContextRequests).Uint64("context_answers", s.ContextAnswers).Uint64("context_events_read_back", s.ContextEventsReadBack).
 		Int("contexts", s.Contexts).Uint64("unresolved", s.Unresolved).Interface("unresolved_by_event", s.UnresolvedByEvent).
 		Interface("engine", eng.Stats())
 }

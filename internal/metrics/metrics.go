@@ -89,6 +89,7 @@ var (
 	engUnresolved  = desc("engine_unresolved_total", "Lean events whose process context could not be found (not evaluated), per event.", "event")
 	engCtxRequests = desc("engine_context_requests_total", "Process contexts asked of sensors (on vigil.context.<host>).")
 	engCtxAnswers  = desc("engine_context_answers_total", "Process contexts sensors answered.")
+	engCtxReadBack = desc("engine_context_events_read_back_total", "Events read back from a JetStream stream for process contexts neither the engine nor the sensor had (after both restarted).")
 	engContexts    = desc("engine_contexts", "Process contexts the engine holds.")
 	engJetStream   = desc("engine_jetstream", "1 when the engine consumes from JetStream, 0 with core NATS.")
 	engUnselected  = desc("engine_unselected_total", "Events no signature selects.")
@@ -127,7 +128,7 @@ func (e *Engine) Observe(eventName string, took time.Duration) {
 // Describe implements prometheus.Collector.
 func (e *Engine) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{engReceived, engBad, engRefused, engEvaluated, engFindings, engPubErrs, engOutErrs, engDropped,
-		engRedelivered, engRetried, engHandedBack, engCritical, engDuplicates, engResolved, engUnresolved, engCtxRequests, engCtxAnswers, engContexts, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
+		engRedelivered, engRetried, engHandedBack, engCritical, engDuplicates, engResolved, engUnresolved, engCtxRequests, engCtxAnswers, engCtxReadBack, engContexts, engLag, engAckPending, engJetStream, engUnselected, engSuppressed, engSignatures, engSwaps,
 		sigEvals, sigFindings, sigSuppressed, sigErrors, sigTimeouts, sigSeconds} {
 		ch <- d
 	}
@@ -159,6 +160,7 @@ func (e *Engine) Collect(ch chan<- prometheus.Metric) {
 		counter(engResolved, s.Resolved)
 		counter(engCtxRequests, s.ContextRequests)
 		counter(engCtxAnswers, s.ContextAnswers)
+		counter(engCtxReadBack, s.ContextEventsReadBack)
 		gauge(engContexts, float64(s.Contexts))
 		for name, n := range s.UnresolvedByEvent {
 			counter(engUnresolved, n, name)
