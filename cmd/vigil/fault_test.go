@@ -103,6 +103,13 @@ func (r *faultRig) fire(t *testing.T, from, to int, gap time.Duration) {
 // each run was stored. It returns nil while the server is unreachable.
 func (r *faultRig) stored(t *testing.T) map[string]int {
 	t.Helper()
+	return r.storedOf(t, "test-fault-exec")
+}
+
+// storedOf reads signature id's findings in VIGIL_FINDINGS: how many times
+// each run was stored (nil while the server is unreachable).
+func (r *faultRig) storedOf(t *testing.T, id string) map[string]int {
+	t.Helper()
 	nc, err := nats.Connect(r.ns.URL, nats.Timeout(time.Second))
 	if err != nil {
 		return nil
@@ -111,7 +118,7 @@ func (r *faultRig) stored(t *testing.T) map[string]int {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, engine.FindingsStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"vigil.findings.test-fault-exec.>"}})
+	cons, err := js.OrderedConsumer(ctx, engine.FindingsStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"vigil.findings." + id + ".>"}})
 	if err != nil {
 		return nil
 	}
@@ -207,6 +214,94 @@ func TestFaultEngineKilled(t *testing.T) {
 	r.startEngine(t, "vigil engine (restarted)")
 	<-fired
 	r.waitStored(t, n, 60*time.Second)
+}
+
+// faultExitRule fires on the exit of a copy of sleep in the test's folder:
+// an exit is a lean event (its process's context went in full with the
+// exec), so a finding needs the context, exe and argv.
+const faultExitRule = `package vigil.signatures.test_fault_exit
+
+metadata := {
+	"id": "test-fault-exit",
+	"name": "Sleeper of a fault test exited",
+	"version": "1.0.0",
+	"severity": "low",
+	"description": "The exit of the fault tests' sleeper.",
+	"tactics": ["TA0002"],
+	"techniques": ["T1059"],
+	"events": ["sched_process_exit"],
+}
+
+finding contains {"run": input.process.argv[1]} if {
+	startswith(input.process.exe, %q)
+}
+`
+
+// The engine and the sensor both killed with SIGKILL (what `vigil run`
+// killed is) while lean events sit in the stream: exits of processes
+// whose exec, which carried their context in full, the first engine had
+// taken. Neither the restarted engine nor the restarted sensor knows those
+// contexts; the engine reads them back from the stream, and every exit
+// finding arrives, once.
+func TestFaultSensorAndEngineKilled(t *testing.T) {
+	needRoot(t)
+	r := newFaultRig(t)
+	dir := t.TempDir()
+	sleeper := filepath.Join(dir, "vigil-fault-sleeper")
+	src, err := os.ReadFile("/bin/sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sleeper, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.rules, "fault_exit.rego"), fmt.Appendf(nil, faultExitRule, dir+"/"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sensor := r.startSensor(t)
+	eng := r.startEngine(t, "vigil engine (first)")
+	sensor.waitLog(t, "following the engines' interest", 30*time.Second)
+	const n = 5
+	var sleepers []*exec.Cmd
+	for i := range n {
+		c := exec.Command(sleeper, fmt.Sprintf("2.%d", i))
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sleepers = append(sleepers, c)
+	}
+	// the execs reach the engine; the exits come after it is gone
+	time.Sleep(time.Second)
+	eng.cmd.Process.Signal(syscall.SIGKILL)
+	<-eng.done
+	for _, c := range sleepers {
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // the exits published
+	sensor.cmd.Process.Signal(syscall.SIGKILL)
+	<-sensor.done
+	r.startSensor(t)
+	eng = r.startEngine(t, "vigil engine (restarted)")
+	deadline := time.Now().Add(30 * time.Second)
+	var runs map[string]int
+	for time.Now().Before(deadline) {
+		if runs = r.storedOf(t, "test-fault-exit"); len(runs) >= n {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	bad := false
+	for i := range n {
+		if got := runs[fmt.Sprintf("2.%d", i)]; got != 1 {
+			t.Errorf("the exit of sleeper 2.%d was found %d times, want once (findings %v)", i, got, runs)
+			bad = true
+		}
+	}
+	if bad {
+		t.Logf("restarted engine's log:\n%s", eng.stderr.String())
+	}
 }
 
 // The NATS server killed with SIGKILL for 10 s and started again on the same
