@@ -23,21 +23,7 @@ func TestServeReadsBackContextsFromStream(t *testing.T) {
 			client := connect(t, ns.URL)
 			evs := leanScenario()
 			lean := encodeLean(t, event.NewContextEncoder(64), evs)
-			publish := func(msgs ...[]byte) {
-				t.Helper()
-				for _, data := range msgs {
-					ev, err := event.Unmarshal(data)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := client.Publish(event.EventSubject(ev.Name, ev.Host), data); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := client.Flush(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			publish := func(msgs ...[]byte) { publishEvents(t, client, msgs...) }
 			if isLean(lean[0]) || !isLean(lean[1]) || !isLean(lean[4]) || !isLean(lean[7]) {
 				t.Fatal("want each process's first event full, the others lean")
 			}

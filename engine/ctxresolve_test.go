@@ -109,6 +109,17 @@ func serveAndPublish(t *testing.T, mode JetStreamMode, msgs [][]byte, setup func
 	eng := testEngine(t, writeTempRules(t))
 	srv, stop := startServerWith(t, ns.URL, eng, ServeOptions{Workers: 2, Output: out, JetStream: mode,
 		ContextTimeout: 500 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)})
+	publishEvents(t, client, msgs...)
+	waitFor(t, "every event handled", func() bool { return done(srv.Stats()) })
+	time.Sleep(100 * time.Millisecond) // nothing more is coming
+	stop()
+	return out.all(), srv.Stats()
+}
+
+// publishEvents publishes each event on its subject (from its name and
+// host) and flushes.
+func publishEvents(t *testing.T, client *nats.Conn, msgs ...[]byte) {
+	t.Helper()
 	for _, data := range msgs {
 		ev, err := event.Unmarshal(data)
 		if err != nil {
@@ -121,10 +132,6 @@ func serveAndPublish(t *testing.T, mode JetStreamMode, msgs [][]byte, setup func
 	if err := client.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every event handled", func() bool { return done(srv.Stats()) })
-	time.Sleep(100 * time.Millisecond) // nothing more is coming
-	stop()
-	return out.all(), srv.Stats()
 }
 
 // The engine fed lean events finds what it finds fed the same events in
@@ -255,15 +262,8 @@ func TestServeCountsUnresolvableLeanEvents(t *testing.T) {
 		if i == 3 {
 			waitFor(t, "the first lean events counted", func() bool { return srv.Stats().Unresolved == 3 })
 		}
-		ev, err := event.Unmarshal(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := client.Publish(event.EventSubject(ev.Name, ev.Host), data); err != nil {
-			t.Fatal(err)
-		}
+		publishEvents(t, client, data)
 	}
-	client.Flush()
 	waitFor(t, "every event handled", func() bool { s := srv.Stats(); return s.Evaluated+s.Unresolved == 5 })
 	stop()
 	st := srv.Stats()
