@@ -130,7 +130,10 @@ func TestPublisherSurvivesServerOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer nc.Close()
-			opts := PublisherOptions{Host: "h", BufferBytes: 4096, Logger: zerolog.New(zerolog.NewTestWriter(t))}
+			// what the restarted server did not acknowledge (its stream
+			// not yet back when the buffer was flushed) is sent again
+			// after AckTimeout: well within the wait below
+			opts := PublisherOptions{Host: "h", BufferBytes: 4096, AckTimeout: time.Second, Logger: zerolog.New(zerolog.NewTestWriter(t))}
 			mode.set(&opts)
 			pub := NewPublisher(nc, opts)
 			if !opts.NoAcks {
