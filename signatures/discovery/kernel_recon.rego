@@ -5,7 +5,10 @@
 #
 # Privilege-escalation scripts (linpeas, linux-exploit-suggester, ...) and
 # exploits read these; ordinary programs do not. sysctl, which reads every
-# tunable when asked for all, and the boot services are left out.
+# tunable when asked for all, the boot services, and the kernel's profiling
+# and tracing tools (perf, bpftrace, bpftool, trace-cmd, SystemTap, crash:
+# they check kptr_restrict to know whether kernel addresses resolve), each
+# installed in a system directory, are left out.
 package vigil.signatures.kernel_recon
 
 import data.vigil.lib
@@ -32,9 +35,18 @@ probed_files := {
 
 what := probed_files[input.args.pathname]
 
-readers := {"sysctl", "systemd", "systemd-sysctl", "tuned", "sosreport", "sos", "kdumpctl"}
+readers := {
+	"sysctl", "systemd", "systemd-sysctl", "tuned", "sosreport", "sos", "kdumpctl",
+	"perf", "bpftrace", "bpftool", "trace-cmd", "stap", "staprun", "crash",
+}
 
 trusted if lib.is_system_program(input.process, readers)
+
+# Debian's perf is a wrapper that runs perf_<kernel version>
+trusted if {
+	regex.match(`^perf_[0-9][0-9.]*$`, object.get(input.process, "comm", ""))
+	lib.under(object.get(input.process, "exe", ""), lib.system_program_dirs)
+}
 
 trusted if lib.from_package_manager
 

@@ -23,6 +23,18 @@ test_sysctl_is_quiet if {
 	count(finding) == 0 with input as read("/proc/sys/kernel/randomize_va_space", "sysctl", "/usr/sbin/sysctl")
 }
 
+test_profilers_are_quiet if {
+	count(finding) == 0 with input as read("/proc/sys/kernel/kptr_restrict", "perf", "/usr/bin/perf")
+	count(finding) == 0 with input as read("/proc/sys/kernel/kptr_restrict", "perf_6.1", "/usr/bin/perf_6.1")
+	count(finding) == 0 with input as read("/proc/sys/kernel/kptr_restrict", "bpftrace", "/usr/bin/bpftrace")
+}
+
+test_a_profiler_name_outside_system_dirs_fires if {
+	count(finding) == 1 with input as read("/proc/sys/kernel/kptr_restrict", "perf", "/tmp/perf")
+	count(finding) == 1 with input as read("/proc/sys/kernel/kptr_restrict", "perf_6.1", "/dev/shm/perf_6.1")
+	count(finding) == 1 with input as read("/proc/sys/kernel/kptr_restrict", "perf_x", "/usr/bin/perf_x")
+}
+
 test_writes_are_left_to_kernel_tunable_tampering if {
 	count(finding) == 0 with input as object.union(read("/proc/sys/kernel/randomize_va_space", "sh", "/usr/bin/dash"), {"args": {"flags": 32769}})
 }
