@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/leantest"
 	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
@@ -22,7 +23,7 @@ func TestServeReadsBackContextsFromStream(t *testing.T) {
 			ns := natstest.Start(t, 0, "-js", "-sd", t.TempDir())
 			client := connect(t, ns.URL)
 			evs := leanScenario()
-			lean := encodeLean(t, event.NewContextEncoder(64), evs)
+			lean := leantest.Encode(t, event.NewContextEncoder(64), evs)
 			publish := func(msgs ...[]byte) { publishEvents(t, client, msgs...) }
 			if isLean(lean[0]) || !isLean(lean[1]) || !isLean(lean[4]) || !isLean(lean[7]) {
 				t.Fatal("want each process's first event full, the others lean")

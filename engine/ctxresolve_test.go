@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/leantest"
 	"github.com/vigil-sec/vigil/internal/natstest"
 )
 
@@ -41,21 +42,6 @@ func leanScenario() []*event.Event {
 	m := moduleEvent(40)
 	m.Process.Ancestors = []event.Ancestor{{Pid: 1, HostPid: 1, Comm: "systemd"}}
 	return append(evs, m)
-}
-
-// encodeLean encodes the events as a sensor sending contexts by reference
-// does (the module load is critical).
-func encodeLean(t testing.TB, enc *event.ContextEncoder, evs []*event.Event) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for _, ev := range evs {
-		data, err := enc.AppendEvent(nil, ev, event.Rare(ev.Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, data)
-	}
-	return out
 }
 
 func isLean(data []byte) bool {
@@ -146,7 +132,7 @@ func TestServeLeanEventsSameFindings(t *testing.T) {
 		}
 		full = append(full, data)
 	}
-	lean := encodeLean(t, event.NewContextEncoder(64), evs)
+	lean := leantest.Encode(t, event.NewContextEncoder(64), evs)
 	nLean := 0
 	for _, l := range lean {
 		if isLean(l) {
@@ -185,41 +171,18 @@ func TestServeLeanEventsSameFindings(t *testing.T) {
 	}
 }
 
-// respondContexts answers context requests for host from enc, as a sensor
-// does: the full object, or an empty message with a Vigil-Error header.
-func respondContexts(t *testing.T, nc *nats.Conn, host string, enc *event.ContextEncoder, asked *[]string) {
-	t.Helper()
-	_, err := nc.Subscribe(event.ContextSubject(host), func(m *nats.Msg) {
-		*asked = append(*asked, string(m.Data))
-		obj, ok := enc.Context(string(m.Data))
-		if !ok {
-			r := nats.NewMsg(m.Reply)
-			r.Header.Set("Vigil-Error", "unknown context")
-			m.RespondMsg(r)
-			return
-		}
-		m.Respond(obj)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A lean event whose full event the engine never saw is resolved through
 // the sensor's answer on vigil.context.<host>.
 func TestServeAsksSensorForUnknownContext(t *testing.T) {
 	evs := leanScenario()[:3] // one process: full, lean, lean
 	enc := event.NewContextEncoder(64)
-	lean := encodeLean(t, enc, evs)
+	lean := leantest.Encode(t, enc, evs)
 	if isLean(lean[0]) || !isLean(lean[1]) || !isLean(lean[2]) {
 		t.Fatal("want full, lean, lean")
 	}
 	var asked []string
 	fs, st := serveAndPublish(t, JetStreamOff, lean[1:], func(nc *nats.Conn) {
-		respondContexts(t, nc, "web-1", enc, &asked)
+		leantest.Respond(t, nc, "web-1", enc, func(k string) { asked = append(asked, k) })
 	}, func(s ServeStats) bool { return s.Evaluated+s.Unresolved == 2 })
 	if st.Unresolved != 0 || st.ContextRequests != 1 || st.ContextAnswers != 1 || st.Resolved != 2 {
 		t.Errorf("unresolved %d, requests %d, answers %d, resolved %d; want 0, 1, 1, 2", st.Unresolved, st.ContextRequests, st.ContextAnswers, st.Resolved)
@@ -241,7 +204,7 @@ func TestServeCountsUnresolvableLeanEvents(t *testing.T) {
 		ev.Host = "web-2"
 	}
 	enc := event.NewContextEncoder(64)
-	lean := encodeLean(t, enc, evs)
+	lean := leantest.Encode(t, enc, evs)
 	full2, err := event.NewContextEncoder(64).AppendEvent(nil, evs[3], false)
 	if err != nil || isLean(full2) || !isLean(lean[4]) {
 		t.Fatal("want a full event and a lean one", err)
@@ -254,7 +217,7 @@ func TestServeCountsUnresolvableLeanEvents(t *testing.T) {
 	var logs lockedBuffer
 	ns := natstest.Start(t, 0)
 	client := connect(t, ns.URL)
-	respondContexts(t, client, "web-2", event.NewContextEncoder(64), &asked)
+	leantest.Respond(t, client, "web-2", event.NewContextEncoder(64), func(k string) { asked = append(asked, k) })
 	out := &collectOutput{}
 	eng := testEngine(t, writeTempRules(t))
 	srv, stop := startServerWith(t, ns.URL, eng, ServeOptions{Workers: 2, Output: out, JetStream: JetStreamOff, Logger: zerolog.New(&logs)})

@@ -12,31 +12,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/leantest"
 	"github.com/vigil-sec/vigil/internal/natstest"
 )
-
-// respondFrom answers context requests for host from enc, as a sensor
-// does; asked counts the requests.
-func respondFrom(t *testing.T, nc *nats.Conn, host string, enc *event.ContextEncoder, asked *int) {
-	t.Helper()
-	_, err := nc.Subscribe(event.ContextSubject(host), func(m *nats.Msg) {
-		*asked++
-		obj, ok := enc.Context(string(m.Data))
-		if !ok {
-			r := nats.NewMsg(m.Reply)
-			r.Header.Set("Vigil-Error", "unknown context")
-			m.RespondMsg(r)
-			return
-		}
-		m.Respond(obj)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // checkStandsAlone checks that the first line of each context in the file
 // is full.
@@ -94,8 +72,8 @@ func TestCaptureLeanEventsStandAlone(t *testing.T) {
 	}
 	defer nc.Close()
 	asked := 0
-	respondFrom(t, nc, "host-a", enc, &asked)
-	respondFrom(t, nc, "host-b", enc, &asked)
+	leantest.Respond(t, nc, "host-a", enc, func(string) { asked++ })
+	leantest.Respond(t, nc, "host-b", enc, func(string) { asked++ })
 
 	out := filepath.Join(dir, "lean.jsonl.gz")
 	c := startChild(t, "capture", mustVigil(t), "capture", "--nats", ns.URL, "-o", out, "--count", fmt.Sprint(len(msgs)-1), "--log-format", "json")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/event"
+	"github.com/vigil-sec/vigil/internal/leantest"
 )
 
 // leanSample is the sample events three times over (same processes, later
@@ -27,22 +28,6 @@ func leanSample() []*event.Event {
 		}
 	}
 	return evs
-}
-
-// encodeLeanLines encodes events as a sensor sending contexts by
-// reference does (rare events always in full).
-func encodeLeanLines(t *testing.T, evs []*event.Event) [][]byte {
-	t.Helper()
-	enc := event.NewContextEncoder(64)
-	var out [][]byte
-	for _, ev := range evs {
-		data, err := enc.AppendEvent(nil, ev, event.Rare(ev.Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, data)
-	}
-	return out
 }
 
 // leanKey is a lean line's context key ("" for a full line).
@@ -94,7 +79,7 @@ func TestReplayLeanFile(t *testing.T) {
 	evs := leanSample()
 	full := filepath.Join(dir, "full.jsonl")
 	writeEvents(t, full, evs)
-	leanLines := encodeLeanLines(t, evs)
+	leanLines := leantest.Encode(t, event.NewContextEncoder(64), evs)
 	nLean := 0
 	for _, l := range leanLines {
 		if leanKey(l) != "" {
