@@ -43,7 +43,9 @@ func (e *Event) appendJSON(buf []byte, proc func([]byte) ([]byte, error)) ([]byt
 	buf = append(buf, `,"return_value":`...)
 	buf = strconv.AppendInt(buf, e.ReturnValue, 10)
 	buf = append(buf, `,"args":`...)
-	if buf, err = appendJSONArgs(buf, e.Args); err != nil {
+	if e.Args == nil && e.list.on {
+		buf = appendJSONArgList(buf, infoOf(e.ID), &e.list)
+	} else if buf, err = appendJSONArgs(buf, e.Args, e.info()); err != nil {
 		return nil, err
 	}
 	if len(e.Unreadable) > 0 {
@@ -185,9 +187,46 @@ func appendJSONTime(buf []byte, t time.Time) ([]byte, error) {
 	return append(buf, '"'), nil
 }
 
-func appendJSONArgs(buf []byte, args map[string]any) ([]byte, error) {
+// info is the encoder's table of e's event (nil when e is not an event of
+// the table).
+func (e *Event) info() *argInfo {
+	if info := infoOf(e.ID); info != nil && info.spec.Name == e.Name {
+		return info
+	}
+	return nil
+}
+
+// appendJSONArgs writes the arguments map, its keys sorted. With info, the
+// keys are tried in the event's precomputed order, which is theirs when
+// every key is an argument of the table (no sorting, no escaping); else
+// the keys are sorted here.
+func appendJSONArgs(buf []byte, args map[string]any, info *argInfo) ([]byte, error) {
 	if args == nil {
 		return append(buf, "null"...), nil
+	}
+	if info != nil && len(args) <= len(info.sorted) {
+		start := len(buf)
+		buf = append(buf, '{')
+		n := 0
+		for _, i := range info.sorted {
+			v, ok := args[info.spec.Args[i].Name]
+			if !ok {
+				continue
+			}
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			n++
+			buf = append(buf, info.keys[i]...)
+			var err error
+			if buf, err = appendJSONValue(buf, v); err != nil {
+				return nil, err
+			}
+		}
+		if n == len(args) {
+			return append(buf, '}'), nil
+		}
+		buf = buf[:start] // a key not in the table: sorted below
 	}
 	var small [32]string
 	keys := small[:0]
@@ -202,38 +241,47 @@ func appendJSONArgs(buf []byte, args map[string]any) ([]byte, error) {
 		}
 		buf = appendJSONString(buf, k)
 		buf = append(buf, ':')
-		switch v := args[k].(type) {
-		case string:
-			buf = appendJSONString(buf, v)
-		case int64:
-			buf = strconv.AppendInt(buf, v, 10)
-		case uint64:
-			buf = strconv.AppendUint(buf, v, 10)
-		case bool:
-			buf = strconv.AppendBool(buf, v)
-		case []string:
-			if v == nil {
-				buf = append(buf, "null"...)
-			} else {
-				buf = appendJSONStrings(buf, v)
-			}
-		case []byte:
-			if v == nil {
-				buf = append(buf, "null"...)
-			} else {
-				buf = append(buf, '"')
-				buf = base64.StdEncoding.AppendEncode(buf, v)
-				buf = append(buf, '"')
-			}
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				return nil, err
-			}
-			buf = append(buf, b...)
+		var err error
+		if buf, err = appendJSONValue(buf, args[k]); err != nil {
+			return nil, err
 		}
 	}
 	return append(buf, '}'), nil
+}
+
+// appendJSONValue writes one argument's value.
+func appendJSONValue(buf []byte, value any) ([]byte, error) {
+	switch v := value.(type) {
+	case string:
+		buf = appendJSONString(buf, v)
+	case int64:
+		buf = strconv.AppendInt(buf, v, 10)
+	case uint64:
+		buf = strconv.AppendUint(buf, v, 10)
+	case bool:
+		buf = strconv.AppendBool(buf, v)
+	case []string:
+		if v == nil {
+			buf = append(buf, "null"...)
+		} else {
+			buf = appendJSONStrings(buf, v)
+		}
+	case []byte:
+		if v == nil {
+			buf = append(buf, "null"...)
+		} else {
+			buf = append(buf, '"')
+			buf = base64.StdEncoding.AppendEncode(buf, v)
+			buf = append(buf, '"')
+		}
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, b...)
+	}
+	return buf, nil
 }
 
 func appendJSONStrings(buf []byte, ss []string) []byte {

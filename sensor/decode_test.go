@@ -78,7 +78,7 @@ func (b *recordBuilder) bytes() []byte {
 
 func TestDecodeExecve(t *testing.T) {
 	raw := newRecord(event.IDExecve, 42, "bash").str(0, "/bin/ls").strArr(1, false, "ls", "-l", "/tmp").bytes()
-	r, err := decodeRecord(raw)
+	r, err := decodeRecord(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDecodeExecve(t *testing.T) {
 
 func TestDecodeTruncatedArgvHasMarker(t *testing.T) {
 	raw := newRecord(event.IDExecve, 1, "x").str(0, "/bin/echo").strArr(1, true, "echo", "a").bytes()
-	r, err := decodeRecord(raw)
+	r, err := decodeRecord(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestDecodeTruncatedArgvHasMarker(t *testing.T) {
 func TestDecodeStrList(t *testing.T) {
 	list := "sh\x00-c\x00echo hi\x00"
 	raw := newRecord(event.IDSchedProcessExec, 7, "sh").str(0, "/usr/bin/dash").arg(3, wireStrList, lenPrefixed(list, false)).bytes()
-	r, err := decodeRecord(raw)
+	r, err := decodeRecord(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestDecodeStrList(t *testing.T) {
 
 func TestDecodeSignedAndBool(t *testing.T) {
 	raw := newRecord(event.IDSchedProcessExit, 9, "x").s32(0, -9).arg(1, byte(event.TypeBool), []byte{1}).bytes()
-	r, err := decodeRecord(raw)
+	r, err := decodeRecord(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := decodeRecord(c.raw)
+			_, err := decodeRecord(c.raw, false)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
@@ -166,7 +166,7 @@ func TestDecodeGarbageNeverPanics(t *testing.T) {
 		for _, v := range []byte{0, 1, 0x7f, 0x80, 0xff} {
 			raw := bytes.Clone(seed)
 			raw[i] = v
-			decodeRecord(raw) // must not panic
+			decodeRecord(raw, false) // must not panic
 		}
 	}
 }
@@ -175,7 +175,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(newRecord(event.IDExecve, 1, "x").str(0, "/bin/ls").strArr(1, false, "ls").bytes())
 	f.Add(newRecord(event.IDSetuid, 1, "x").u32(0, 0).bytes())
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		r, err := decodeRecord(raw)
+		r, err := decodeRecord(raw, false)
 		if err == nil && r.ev == nil {
 			t.Fatal("no error and no event")
 		}
@@ -203,7 +203,7 @@ func TestDecodeUnreadable(t *testing.T) {
 		arg(0, byte(event.TypeString)|wireUnreadable, lenPrefixed("", false)).
 		arg(1, byte(event.TypeStrArray)|wireUnreadable, binary.LittleEndian.AppendUint16(nil, 0)).
 		bytes()
-	r, err := decodeRecord(raw)
+	r, err := decodeRecord(raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestDecodeUnreadable(t *testing.T) {
 	}
 	// a readable empty argv (argc 0) stays a value
 	raw = newRecord(event.IDExecve, 42, "noargv").str(0, "/bin/true").strArr(1, false).bytes()
-	if r, err = decodeRecord(raw); err != nil {
+	if r, err = decodeRecord(raw, false); err != nil {
 		t.Fatal(err)
 	}
 	if argv, ok := r.ev.Args["argv"].([]string); !ok || len(argv) != 0 || len(r.ev.Unreadable) != 0 {

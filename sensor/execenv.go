@@ -45,7 +45,7 @@ func filterExecEnv(ev *event.Event, mode string) {
 	if ev.ID != event.IDSchedProcessExec {
 		return
 	}
-	args := event.SchedProcessExecArgs(ev.Args)
+	args := event.SchedProcessExecArgs(ev.ArgsMap())
 	env, ok := args.LookupEnv()
 	if !ok {
 		return

@@ -217,13 +217,13 @@ func (t *Table) readProc(pid uint32) *proc {
 func (t *Table) Update(ev *event.Event) {
 	switch ev.ID {
 	case event.IDSchedProcessFork:
-		t.fork(ev, event.SchedProcessForkArgs(ev.Args))
+		t.fork(ev, event.SchedProcessForkArgs(ev.ArgsMap()))
 	case event.IDSchedProcessExec:
-		t.exec(ev, event.SchedProcessExecArgs(ev.Args))
+		t.exec(ev, event.SchedProcessExecArgs(ev.ArgsMap()))
 	case event.IDCommitCreds:
-		t.commitCreds(ev, event.CommitCredsArgs(ev.Args))
+		t.commitCreds(ev, event.CommitCredsArgs(ev.ArgsMap()))
 	case event.IDSchedProcessExit:
-		t.exit(ev, event.SchedProcessExitArgs(ev.Args))
+		t.exit(ev, event.SchedProcessExitArgs(ev.ArgsMap()))
 	}
 }
 
