@@ -3,7 +3,9 @@ package sensor
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -174,12 +176,96 @@ func TestDecodeGarbageNeverPanics(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(newRecord(event.IDExecve, 1, "x").str(0, "/bin/ls").strArr(1, false, "ls").bytes())
 	f.Add(newRecord(event.IDSetuid, 1, "x").u32(0, 0).bytes())
+	f.Add(newRecord(event.IDSecurityFileOpen, 1, "x").str(0, "/etc/\xff<\u2028>").u32(1, 0x8000).bytes())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		r, err := decodeRecord(raw, false)
 		if err == nil && r.ev == nil {
 			t.Fatal("no error and no event")
 		}
+		sameLazy(t, raw, r, err)
 	})
+}
+
+// sameLazy checks that decoding raw with lazy arguments gives what decoding
+// it into the map (r, err) gave: the same error, the same JSON, and ArgsMap
+// the same map.
+func sameLazy(t *testing.T, raw []byte, r record, err error) {
+	t.Helper()
+	lr, lerr := decodeRecord(raw, true)
+	if (err == nil) != (lerr == nil) || err != nil && err.Error() != lerr.Error() {
+		t.Fatalf("map decoding: %v; lazy decoding: %v", err, lerr)
+	}
+	if err != nil {
+		return
+	}
+	want, err := json.Marshal(r.ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lr.ev.AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("lazy decoding encodes\n %s\nmap decoding\n %s", got, want)
+	}
+	if m := lr.ev.ArgsMap(); !reflect.DeepEqual(m, r.ev.Args) {
+		t.Fatalf("lazy decoding's ArgsMap %#v, map decoding's Args %#v", m, r.ev.Args)
+	}
+}
+
+// Decoding a record's arguments into a list (Config.LazyArgs) encodes the
+// same JSON as decoding them into the map, for records of every wire type,
+// odd strings, truncated and unreadable arguments included.
+func TestDecodeLazyMatchesMap(t *testing.T) {
+	u64 := func(b *recordBuilder, i int, v uint64) *recordBuilder {
+		return b.arg(i, byte(event.TypeUint64), binary.LittleEndian.AppendUint64(nil, v))
+	}
+	s64 := func(b *recordBuilder, i int, v int64) *recordBuilder {
+		return b.arg(i, byte(event.TypeInt64), binary.LittleEndian.AppendUint64(nil, uint64(v)))
+	}
+	raws := pipelineRecords()
+	raws = append(raws,
+		newRecord(event.IDSecurityFileOpen, 7, "x").str(0, "é漢字\U0001F600\x01\x1f\x7f\xff<&>\u2028").u32(1, 0xffffffff).u32(2, 0).bytes(),
+		u64(newRecord(event.IDSecurityFileOpen, 7, "x").arg(0, byte(event.TypeString)|wireUnreadable, lenPrefixed("", false)), 4, 1<<63).bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/sh").strArr(1, true, "sh", "-c", "\"quoted\"\n", "").bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/sh").strArr(1, false).bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/sh").arg(1, wireStrList, lenPrefixed("a\x00\xffb\x00\x00", false)).bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/sh").arg(1, wireStrList, lenPrefixed("", false)).bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/sh").arg(1, wireStrList|wireTruncated, lenPrefixed("", false)).bytes(),
+		newRecord(event.IDSetuid, 7, "x").u32(0, 0).bytes(),
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/ls").str(0, "/bin/again").bytes(), // an index twice: the last wins
+		newRecord(event.IDExecve, 7, "x").str(0, "/bin/ls").str(9, "bad index").bytes(),
+	)
+	for _, spec := range event.All() {
+		// every argument of every event, by its own wire type
+		b := newRecord(spec.ID, 9, "all")
+		for i, a := range spec.Args {
+			switch a.Type {
+			case event.TypeInt32:
+				b.s32(i, math.MinInt32)
+			case event.TypeUint32:
+				b.u32(i, math.MaxUint32)
+			case event.TypeInt64:
+				s64(b, i, math.MinInt64)
+			case event.TypeUint64:
+				u64(b, i, math.MaxUint64)
+			case event.TypeString:
+				b.str(i, "s\x00after nul")
+			case event.TypeStrArray:
+				b.strArr(i, i%2 == 0, "a", "\xff")
+			case event.TypeBytes:
+				b.arg(i, byte(event.TypeBytes), lenPrefixed("\x00\x7fELF", false))
+			case event.TypeBool:
+				b.arg(i, byte(event.TypeBool), []byte{2})
+			}
+		}
+		raws = append(raws, b.bytes())
+	}
+	for _, raw := range raws {
+		r, err := decodeRecord(raw, false)
+		sameLazy(t, raw, r, err)
+	}
 }
 
 func TestSensorCountsMalformedRecords(t *testing.T) {
