@@ -15,9 +15,8 @@ import (
 // publishes (sensor.Config.LazyArgs): building, filling and sorting a map
 // per event was about a third of the sensor's CPU per delivered event.
 type ArgList struct {
-	vals  []argValue
-	lists [][]string // the values of valStrings, by argValue.n
-	on    bool
+	vals  []argValue  // nil: the event's arguments are in Args
+	lists *[][]string // the values of valStrings, by argValue.n
 }
 
 // argValue is one listed argument; kind 0 is an argument the record did
@@ -60,8 +59,11 @@ func (l *ArgList) SetString(i int, v string) { l.vals[i] = argValue{kind: valStr
 
 // SetStrings sets argument i to a []string; the list keeps v.
 func (l *ArgList) SetStrings(i int, v []string) {
-	l.vals[i] = argValue{kind: valStrings, n: uint64(len(l.lists))}
-	l.lists = append(l.lists, v)
+	if l.lists == nil {
+		l.lists = new([][]string)
+	}
+	l.vals[i] = argValue{kind: valStrings, n: uint64(len(*l.lists))}
+	*l.lists = append(*l.lists, v)
 }
 
 // SetBytes sets argument i to a copy of v (never nil: an empty v is an
@@ -80,7 +82,7 @@ func (l *ArgList) value(v *argValue) any {
 	case valString:
 		return v.s
 	case valStrings:
-		return l.lists[v.n]
+		return (*l.lists)[v.n]
 	case valBytes:
 		return []byte(v.s)
 	}
@@ -97,7 +99,7 @@ func (e *Event) ListArgs() *ArgList {
 		return nil
 	}
 	e.Args = nil
-	e.list = ArgList{vals: make([]argValue, len(info.spec.Args)), on: true}
+	e.list = ArgList{vals: make([]argValue, len(info.spec.Args))} // not nil, also when empty
 	return &e.list
 }
 
@@ -106,7 +108,7 @@ func (e *Event) ListArgs() *ArgList {
 // arguments of a sensor's event calls it rather than read Args. After it,
 // Args is the event's arguments (change it, not the list).
 func (e *Event) ArgsMap() map[string]any {
-	if e.Args != nil || !e.list.on {
+	if e.Args != nil || e.list.vals == nil {
 		return e.Args
 	}
 	info := infoOf(e.ID)
@@ -188,7 +190,7 @@ func appendJSONArgList(buf []byte, info *argInfo, l *ArgList) []byte {
 		case valString:
 			buf = appendJSONString(buf, v.s)
 		case valStrings:
-			if ss := l.lists[v.n]; ss == nil {
+			if ss := (*l.lists)[v.n]; ss == nil {
 				buf = append(buf, "null"...)
 			} else {
 				buf = appendJSONStrings(buf, ss)

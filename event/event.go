@@ -36,7 +36,7 @@ type Event struct {
 	// string in a page not yet faulted in, a bad pointer). They are absent
 	// from Args: unknown, never "" or []. Empty for most events.
 	Unreadable []string `json:"unreadable,omitempty"`
-	// list, when on, holds the arguments instead of Args until ArgsMap
+	// list, when it has values, holds the arguments instead of Args until ArgsMap
 	// builds it (ListArgs; not part of the JSON form, which it encodes
 	// the same).
 	list ArgList

@@ -43,7 +43,7 @@ func (e *Event) appendJSON(buf []byte, proc func([]byte) ([]byte, error)) ([]byt
 	buf = append(buf, `,"return_value":`...)
 	buf = strconv.AppendInt(buf, e.ReturnValue, 10)
 	buf = append(buf, `,"args":`...)
-	if e.Args == nil && e.list.on {
+	if e.Args == nil && e.list.vals != nil {
 		buf = appendJSONArgList(buf, infoOf(e.ID), &e.list)
 	} else if buf, err = appendJSONArgs(buf, e.Args, e.info()); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -195,6 +196,7 @@ type Publisher struct {
 	sendSeq   uint64      // numbers every acknowledged send (the reply subject's last token)
 	spareAcks []ackResult // the other half of acks' double buffer
 	out       nats.Msg    // reused for every acknowledged send (PublishMsg keeps nothing)
+	sendBuf   []byte      // the reply subject and message id of out (send)
 	mem, cmem fifo        // routine and critical events waiting in memory, oldest first
 	inflight  fifo        // published, waiting for their acknowledgement, in order
 	coreUntil time.Time   // publish as core NATS until then (no stream answered)
@@ -956,10 +958,25 @@ func (p *Publisher) send(m message) bool {
 	if now := p.now; p.sub != nil && p.stream.Load() && !now.Before(p.coreUntil) {
 		p.sendSeq++
 		m.sendSeq, m.sentAt, m.state, m.ackErr = p.sendSeq, now, ackPending, nil
-		p.out.Subject, p.out.Reply, p.out.Data = m.subject, p.inbox+strconv.FormatUint(p.sendSeq, 36), m.data
-		p.out.Header[jetstream.MsgIDHeader][0] = p.messageID(&m)
+		// The reply subject and the message id are written in a reused
+		// buffer and handed over as strings that alias it: PublishMsg
+		// copies them into the connection's buffer and keeps nothing (as
+		// it keeps nothing of p.out), and they are reset before the
+		// buffer is written again.
+		b := append(p.sendBuf[:0], p.inbox...)
+		b = strconv.AppendUint(b, p.sendSeq, 36)
+		replyEnd := len(b)
+		if m.id != "" {
+			b = append(b, m.id...)
+		} else {
+			b = strconv.AppendUint(append(b, p.idPrefix...), m.seq, 36)
+		}
+		p.sendBuf = b
+		p.out.Subject, p.out.Reply, p.out.Data = m.subject, unsafe.String(&b[0], replyEnd), m.data
+		p.out.Header[jetstream.MsgIDHeader][0] = unsafe.String(&b[replyEnd], len(b)-replyEnd)
 		err = p.nc.PublishMsg(&p.out)
-		p.out.Data = nil
+		p.out.Reply, p.out.Data = "", nil
+		p.out.Header[jetstream.MsgIDHeader][0] = ""
 		if err == nil {
 			p.inflight.push(m)
 			p.inFlight.Store(int64(p.inflight.len()))
