@@ -274,10 +274,24 @@ func (q *fifo) len() int { return len(q.items) - q.head }
 
 func (q *fifo) push(m message) {
 	if q.head > 0 && len(q.items) == cap(q.items) {
-		// Reuse the room popped at the front rather than grow.
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
+		live := q.items[q.head:]
+		if q.head >= len(live) {
+			// At least half the slice is room popped at the front:
+			// reuse it rather than grow.
+			n := copy(q.items, live)
+			clear(q.items[n:])
+			q.items, q.head = q.items[:n], 0
+		} else {
+			// Grow, leaving the popped room behind. Compacting here
+			// instead would move nearly the whole queue for a few
+			// pushes each time (with a full window of events in
+			// flight: 4-5% of the CPU per acknowledged event in
+			// BenchmarkSensorDelivered); this way each message moves
+			// about once.
+			items := make([]message, len(live), 2*len(live))
+			copy(items, live)
+			q.items, q.head = items, 0
+		}
 	}
 	q.items = append(q.items, m)
 }
