@@ -59,6 +59,10 @@ func (l *ArgList) SetString(i int, v string) { l.vals[i] = argValue{kind: valStr
 
 // SetStrings sets argument i to a []string; the list keeps v.
 func (l *ArgList) SetStrings(i int, v []string) {
+	if l.vals[i].kind == valStrings {
+		(*l.lists)[l.vals[i].n] = v // set again: its place is kept
+		return
+	}
 	if l.lists == nil {
 		l.lists = new([][]string)
 	}
@@ -203,4 +207,79 @@ func appendJSONArgList(buf []byte, info *argInfo, l *ArgList) []byte {
 		}
 	}
 	return append(buf, '}')
+}
+
+// MustArgIndex is the index of argument name of event id (Spec.Args), for
+// code that reads an argument by index (Event.StringArg, ...) without the
+// Args map; it panics when the event has no such argument of type t, so
+// that a renamed or retyped argument stops the program at its start (and
+// every test) instead of reading as absent.
+func MustArgIndex(id ID, name string, t ArgType) int {
+	if info := infoOf(id); info != nil {
+		for i, a := range info.spec.Args {
+			if a.Name == name {
+				if a.Type != t {
+					panic("event " + info.spec.Name + ": argument " + name + " is " + a.Type.String() + ", not " + t.String())
+				}
+				return i
+			}
+		}
+	}
+	panic("event id " + strconv.Itoa(int(id)) + " has no argument " + name)
+}
+
+// argName is the name of argument i of e's event ("" when there is none).
+func (e *Event) argName(i int) string {
+	if info := infoOf(e.ID); info != nil && i >= 0 && i < len(info.spec.Args) {
+		return info.spec.Args[i].Name
+	}
+	return ""
+}
+
+// StringArg returns argument i (MustArgIndex) of e when it is a string,
+// from the list when e's arguments are listed, else from Args: what
+// ArgsMap would hold, without building it.
+func (e *Event) StringArg(i int) (string, bool) {
+	if e.Args == nil && e.list.vals != nil {
+		if i < 0 || i >= len(e.list.vals) || e.list.vals[i].kind != valString {
+			return "", false
+		}
+		return e.list.vals[i].s, true
+	}
+	v, ok := e.Args[e.argName(i)].(string)
+	return v, ok
+}
+
+// StringsArg is StringArg for an argument that is a []string.
+func (e *Event) StringsArg(i int) ([]string, bool) {
+	if e.Args == nil && e.list.vals != nil {
+		if i < 0 || i >= len(e.list.vals) || e.list.vals[i].kind != valStrings {
+			return nil, false
+		}
+		return (*e.list.lists)[e.list.vals[i].n], true
+	}
+	v, ok := e.Args[e.argName(i)].([]string)
+	return v, ok
+}
+
+// SetStringsArg sets argument i of e, listed or in Args, to v.
+func (e *Event) SetStringsArg(i int, v []string) {
+	if e.Args == nil && e.list.vals != nil {
+		e.list.SetStrings(i, v)
+		return
+	}
+	if name := e.argName(i); name != "" && e.Args != nil {
+		e.Args[name] = v
+	}
+}
+
+// DeleteArg removes argument i of e, listed or in Args.
+func (e *Event) DeleteArg(i int) {
+	if e.Args == nil && e.list.vals != nil {
+		if i >= 0 && i < len(e.list.vals) {
+			e.list.vals[i] = argValue{}
+		}
+		return
+	}
+	delete(e.Args, e.argName(i))
 }

@@ -175,3 +175,56 @@ func FuzzArgListJSON(f *testing.F) {
 		}
 	})
 }
+
+// The accessors by index read and change an argument the same whether the
+// arguments are listed or in Args, and MustArgIndex refuses an argument
+// that is not in the table as asked.
+func TestArgByIndex(t *testing.T) {
+	env := MustArgIndex(IDSchedProcessExec, "env", TypeStrArray)
+	path := MustArgIndex(IDSchedProcessExec, "pathname", TypeString)
+	mapped, listed := eventPair(byID[IDSchedProcessExec])
+	l := listed.ListArgs()
+	mapped.Args["pathname"] = "/bin/x"
+	l.SetString(path, "/bin/x")
+	mapped.Args["env"] = []string{"A=1", "LD_PRELOAD=x"}
+	l.SetStrings(env, []string{"A=1", "LD_PRELOAD=x"})
+	for _, e := range []*Event{mapped, listed} {
+		if s, ok := e.StringArg(path); !ok || s != "/bin/x" {
+			t.Errorf("StringArg = %q, %v", s, ok)
+		}
+		if _, ok := e.StringArg(env); ok {
+			t.Error("StringArg of a []string argument said it is there")
+		}
+		if _, ok := e.StringsArg(MustArgIndex(IDSchedProcessExec, "argv", TypeStrArray)); ok {
+			t.Error("StringsArg of an absent argument said it is there")
+		}
+		if ss, ok := e.StringsArg(env); !ok || len(ss) != 2 {
+			t.Errorf("StringsArg = %q, %v", ss, ok)
+		}
+		e.SetStringsArg(env, []string{"LD_PRELOAD=x"})
+	}
+	checkSame(t, mapped, listed)
+	for _, e := range []*Event{mapped, listed} {
+		e.DeleteArg(env)
+		if _, ok := e.StringsArg(env); ok {
+			t.Error("an argument deleted is still there")
+		}
+	}
+	delete(mapped.Args, "env")
+	if !reflect.DeepEqual(listed.ArgsMap(), mapped.Args) {
+		t.Errorf("after DeleteArg: %v, want %v", listed.Args, mapped.Args)
+	}
+	for _, c := range []struct {
+		name string
+		t    ArgType
+	}{{"pathname", TypeUint32}, {"no_such_argument", TypeString}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("MustArgIndex(%s, %s) did not panic", c.name, c.t)
+				}
+			}()
+			MustArgIndex(IDSchedProcessExec, c.name, c.t)
+		}()
+	}
+}

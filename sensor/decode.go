@@ -146,13 +146,14 @@ func decodeRecord(raw []byte, lazy bool) (record, error) {
 	return rec, nil
 }
 
-// argsRead marks the events whose arguments the sensor reads itself (the
-// process table, the exec environment filter, module capture): their
-// arguments go to Args even with lazy decoding, which would only build
-// the map from the list a moment later. The readers call ArgsMap all the
-// same; this only saves the list.
+// argsRead marks the events whose arguments the sensor reads as a map
+// (the process table's typed views, module capture): their arguments go
+// to Args even with lazy decoding, which would only build the map from
+// the list a moment later. The readers call ArgsMap all the same; this
+// only saves the list. sched_process_exec, the one with many arguments
+// among them, is read by index instead (Event.StringArg) and stays listed.
 var argsRead = func() (read [event.IDLimit]bool) {
-	for _, id := range []event.ID{event.IDSchedProcessFork, event.IDSchedProcessExec, event.IDCommitCreds,
+	for _, id := range []event.ID{event.IDSchedProcessFork, event.IDCommitCreds,
 		event.IDSchedProcessExit, event.IDModuleImageChunk} {
 		read[id] = true
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"reflect"
 	"testing"
 
@@ -306,5 +307,46 @@ func TestDecodeUnreadable(t *testing.T) {
 	}
 	if argv, ok := r.ev.Args["argv"].([]string); !ok || len(argv) != 0 || len(r.ev.Unreadable) != 0 {
 		t.Errorf("empty argv decoded as %#v, unreadable %q", r.ev.Args["argv"], r.ev.Unreadable)
+	}
+}
+
+// A sensor with lazy arguments (as `vigil sensor` runs) hands out events
+// that encode the same JSON as one that decodes into Args, through the
+// exec environment filter and the process table: opens, execs with an
+// environment in each filter mode, the process's later events.
+func TestHandleLazyMatchesMap(t *testing.T) {
+	pid := uint32(os.Getpid())
+	env := newRecord(event.IDSchedProcessExec, pid, "envexec").str(0, "/usr/bin/env").str(1, "env").
+		strArr(3, false, "env", "é\x01").strArr(13, false, "PATH=/bin", "LD_PRELOAD=/tmp/x.so", "HOME=/root", "BASH_ENV=\xff").bytes()
+	noEnv := newRecord(event.IDSchedProcessExec, pid, "noenv").str(0, "/bin/true").bytes()
+	for _, mode := range []string{ExecEnvSecurity, ExecEnvAll, ExecEnvNone} {
+		lazy, mapped := benchSensor(), benchSensor()
+		mapped.cfg.LazyArgs = false
+		lazy.cfg.ExecEnv, mapped.cfg.ExecEnv = mode, mode
+		recs := append(pipelineRecords(), env, noEnv)
+		recs = append(recs, pipelineRecords()...)
+		for i, raw := range recs {
+			le, me := lazy.handle(raw), mapped.handle(raw)
+			if le == nil || me == nil {
+				t.Fatalf("%s: record %d did not decode", mode, i)
+			}
+			if le.Args != nil && le.ID != event.IDSchedProcessFork {
+				t.Errorf("%s: record %d (%s): lazy sensor built the Args map", mode, i, le.Name)
+			}
+			got, err := le.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(me)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s: record %d:\nlazy %s\n map %s", mode, i, got, want)
+			}
+		}
+		if a, b := lazy.procs.Stats(), mapped.procs.Stats(); a != b {
+			t.Errorf("%s: process tables differ: %+v, %+v", mode, a, b)
+		}
 	}
 }
