@@ -228,3 +228,29 @@ func TestArgByIndex(t *testing.T) {
 		}()
 	}
 }
+
+// Lists taken from a slab, across the end of its blocks, are each the
+// event's own: filled one after the other, every event keeps its values.
+func TestArgSlab(t *testing.T) {
+	var slab ArgSlab
+	type pair struct{ mapped, listed *Event }
+	var pairs []pair
+	for round := 0; round < 3*argSlabLen/4; round++ {
+		s := &specs[round%len(specs)]
+		mapped, listed := eventPair(s)
+		l := listed.ListArgsFrom(&slab)
+		if l == nil {
+			t.Fatalf("%s: no list", s.Name)
+		}
+		for j, a := range s.Args {
+			samples := argSamples[a.Type]
+			v := samples[(round+j)%len(samples)]
+			mapped.Args[a.Name] = v
+			set(l, j, v)
+		}
+		pairs = append(pairs, pair{mapped, listed})
+	}
+	for _, p := range pairs {
+		checkSame(t, p.mapped, p.listed)
+	}
+}

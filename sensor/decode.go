@@ -88,6 +88,35 @@ type record struct {
 // With lazy, the arguments are listed in the event (event.Event.ListArgs)
 // rather than put in its Args map, which ArgsMap builds when asked.
 func decodeRecord(raw []byte, lazy bool) (record, error) {
+	return (&decoder{plain: true}).decode(raw, lazy)
+}
+
+// decoder decodes records. The Sensor keeps one, used under its lock:
+// its events, and their listed arguments, are carved from blocks of a few
+// dozen (one allocation for many events; a block stays in memory while
+// any event of it does), unless plain.
+type decoder struct {
+	plain  bool
+	events []event.Event
+	args   event.ArgSlab
+}
+
+// eventSlabLen is the events in a block (~22 KiB).
+const eventSlabLen = 64
+
+func (dc *decoder) newEvent() *event.Event {
+	if dc.plain {
+		return new(event.Event)
+	}
+	if len(dc.events) == 0 {
+		dc.events = make([]event.Event, eventSlabLen)
+	}
+	ev := &dc.events[0]
+	dc.events = dc.events[1:]
+	return ev
+}
+
+func (dc *decoder) decode(raw []byte, lazy bool) (record, error) {
 	le := binary.LittleEndian
 	if len(raw) > MaxRecord {
 		return record{}, &RecordError{Offset: MaxRecord, Err: fmt.Errorf("%w: %d bytes", ErrOversized, len(raw))}
@@ -104,7 +133,8 @@ func decodeRecord(raw []byte, lazy bool) (record, error) {
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}
-	ev := &event.Event{
+	ev := dc.newEvent()
+	*ev = event.Event{
 		Name:        spec.Name,
 		ID:          id,
 		ReturnValue: int64(le.Uint64(raw[offRetval:])),
@@ -126,9 +156,12 @@ func decodeRecord(raw []byte, lazy bool) (record, error) {
 		},
 	}
 	var list *event.ArgList
-	if lazy && !argsRead[id] {
+	switch {
+	case lazy && !argsRead[id] && !dc.plain:
+		list = ev.ListArgsFrom(&dc.args)
+	case lazy && !argsRead[id]:
 		list = ev.ListArgs()
-	} else {
+	default:
 		ev.Args = make(map[string]any, len(spec.Args))
 	}
 	rec := record{ev: ev, bootNs: le.Uint64(raw[offTs:]), startTime: le.Uint64(raw[offStartTime:])}

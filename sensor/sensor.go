@@ -105,6 +105,7 @@ type Sensor struct {
 	// mu serialises record handling (the process table) between the
 	// critical and the main ring buffer readers, and interest changes.
 	mu      sync.Mutex
+	dec     decoder        // under mu
 	capture *moduleCapture // nil without Config.CaptureDir
 	bootOff int64          // wall ns minus boot ns
 
@@ -360,7 +361,7 @@ func (s *Sensor) published(id event.ID) bool {
 // and logged).
 func (s *Sensor) handle(raw []byte) *event.Event {
 	s.records.Add(1)
-	r, err := decodeRecord(raw, s.cfg.LazyArgs)
+	r, err := s.dec.decode(raw, s.cfg.LazyArgs)
 	if err != nil {
 		s.countDecodeError(err)
 		return nil
