@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -176,16 +177,50 @@ func appendJSONAncestors(buf []byte, ancestors []Ancestor) []byte {
 	return buf
 }
 
-// appendJSONTime writes what time.Time.MarshalJSON does.
+// appendJSONTime writes what time.Time.MarshalJSON does (RFC 3339 with
+// the nanoseconds, trailing zeros cut). The date, clock and zone of the
+// last second written are kept (lastSecond): the events of a second only
+// write their fraction, rather than work out the date in their zone each
+// (7% of the sensor's CPU per delivered event).
 func appendJSONTime(buf []byte, t time.Time) ([]byte, error) {
-	if y := t.Year(); y < 0 || y > 9999 {
-		b, err := json.Marshal(t) // the same error json.Marshal gives
-		return append(buf, b...), err
+	sec, loc := t.Unix(), t.Location()
+	c := lastSecond.Load()
+	if c == nil || c.sec != sec || c.loc != loc {
+		if y := t.Year(); y < 0 || y > 9999 {
+			b, err := json.Marshal(t) // the same error json.Marshal gives
+			return append(buf, b...), err
+		}
+		whole := time.Unix(sec, 0).In(loc)
+		c = &secondText{sec: sec, loc: loc, date: whole.AppendFormat(nil, "2006-01-02T15:04:05"), zone: whole.AppendFormat(nil, "Z07:00")}
+		lastSecond.Store(c)
 	}
 	buf = append(buf, '"')
-	buf = t.AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, c.date...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		buf = append(buf, frac[:n]...)
+	}
+	buf = append(buf, c.zone...)
 	return append(buf, '"'), nil
 }
+
+// secondText is one second of one zone as appendJSONTime writes it.
+type secondText struct {
+	sec        int64
+	loc        *time.Location
+	date, zone []byte // "2006-01-02T15:04:05", "Z07:00"
+}
+
+var lastSecond atomic.Pointer[secondText]
 
 // info is the encoder's table of e's event (nil when e is not an event of
 // the table).
