@@ -59,7 +59,9 @@ type Config struct {
 	// (event.Event.ListArgs) instead of put in Args: Args is nil until
 	// ArgsMap builds it, and AppendJSON (the Publisher) writes the list
 	// without a map. For a consumer that only publishes the events, as
-	// `vigil sensor` does; one that reads Args calls ArgsMap first.
+	// `vigil sensor` does; one that reads Args calls ArgsMap first
+	// (encoding/json, which knows nothing of the list, would write
+	// "args":null: use Event.AppendJSON or Marshal).
 	LazyArgs bool
 }
 
