@@ -28,12 +28,18 @@ type Event struct {
 	ReturnValue int64 `json:"return_value"`
 	// Args holds the event's arguments keyed by argument name (see Spec.Args).
 	// Values are int64, uint64, string, bool, []string or []byte when decoded
-	// from the kernel or from JSON with a known event name.
+	// from the kernel or from JSON with a known event name. A sensor that
+	// lists the arguments (sensor.Config.LazyArgs) leaves it nil: ArgsMap
+	// builds it.
 	Args map[string]any `json:"args"`
 	// Unreadable names the arguments the sensor could not read (a caller's
 	// string in a page not yet faulted in, a bad pointer). They are absent
 	// from Args: unknown, never "" or []. Empty for most events.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// list, when it has values, holds the arguments instead of Args until ArgsMap
+	// builds it (ListArgs; not part of the JSON form, which it encodes
+	// the same).
+	list ArgList
 }
 
 // Process is the process context of an event: who did it.

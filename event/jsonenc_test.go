@@ -118,3 +118,53 @@ func BenchmarkEventMarshal(b *testing.B) {
 		}
 	})
 }
+
+// Times are written as time.Time.MarshalJSON writes them, in every zone,
+// with and without a fraction (trailing zeros cut), before 1970, one
+// second after the other and back (the second kept from the last time
+// written must not leak into the next).
+func TestAppendJSONTimeMatches(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("ist", 5*3600+1800), time.FixedZone("pst", -8*3600), time.FixedZone("odd", -(3*3600 + 25*60 + 7))}
+	base := time.Date(2026, 12, 6, 5, 36, 19, 0, time.UTC)
+	var times []time.Time
+	for _, ns := range []int64{0, 1, 10, 100_000, 123_456_789, 999_999_999, 1_000_000_000, 5_400_000_000, -1, -1_000_000_001} {
+		for _, z := range zones {
+			times = append(times, base.Add(time.Duration(ns)).In(z))
+		}
+	}
+	for _, z := range zones {
+		times = append(times, time.Date(1969, 12, 31, 23, 59, 59, 999_000_000, z), time.Date(1, 1, 1, 0, 0, 0, 0, z),
+			time.Date(9999, 12, 31, 23, 59, 59, 1, z), time.Unix(0, 0).In(z), time.Unix(1700000000, 500))
+	}
+	times = append(times, time.Time{}, time.Now(), time.Now().UTC())
+	for round := 0; round < 2; round++ {
+		for _, tm := range times {
+			want, err := json.Marshal(tm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendJSONTime(nil, tm)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%v: got %s (%v), want %s", tm, got, err, want)
+			}
+		}
+	}
+	for _, y := range []int{-1, 10000} {
+		if _, err := appendJSONTime(nil, time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+			t.Errorf("year %d written without an error", y)
+		}
+	}
+}
+
+func FuzzAppendJSONTime(f *testing.F) {
+	f.Add(int64(1765000000), int64(123456789), int32(0))
+	f.Add(int64(-1), int64(999999999), int32(-3600))
+	f.Fuzz(func(t *testing.T, sec, ns int64, offset int32) {
+		tm := time.Unix(sec, ns).In(time.FixedZone("z", int(offset%(24*3600))))
+		want, werr := json.Marshal(tm)
+		got, err := appendJSONTime(nil, tm)
+		if (werr == nil) != (err == nil) || werr == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%v: got %s (%v), want %s (%v)", tm, got, err, want, werr)
+		}
+	})
+}

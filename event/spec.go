@@ -48,6 +48,7 @@ func init() {
 		}
 		byName[s.Name] = s
 		byID[s.ID] = s
+		initArgInfo(s)
 	}
 }
 

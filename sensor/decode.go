@@ -84,7 +84,39 @@ type record struct {
 
 // decodeRecord decodes one raw ring-buffer record. It never panics: anything
 // malformed comes back as a *RecordError naming the offset.
-func decodeRecord(raw []byte) (record, error) {
+//
+// With lazy, the arguments are listed in the event (event.Event.ListArgs)
+// rather than put in its Args map, which ArgsMap builds when asked.
+func decodeRecord(raw []byte, lazy bool) (record, error) {
+	return (&decoder{plain: true}).decode(raw, lazy)
+}
+
+// decoder decodes records. The Sensor keeps one, used under its lock:
+// its events, and their listed arguments, are carved from blocks of a few
+// dozen (one allocation for many events; a block stays in memory while
+// any event of it does), unless plain.
+type decoder struct {
+	plain  bool
+	events []event.Event
+	args   event.ArgSlab
+}
+
+// eventSlabLen is the events in a block (~22 KiB).
+const eventSlabLen = 64
+
+func (dc *decoder) newEvent() *event.Event {
+	if dc.plain {
+		return new(event.Event)
+	}
+	if len(dc.events) == 0 {
+		dc.events = make([]event.Event, eventSlabLen)
+	}
+	ev := &dc.events[0]
+	dc.events = dc.events[1:]
+	return ev
+}
+
+func (dc *decoder) decode(raw []byte, lazy bool) (record, error) {
 	le := binary.LittleEndian
 	if len(raw) > MaxRecord {
 		return record{}, &RecordError{Offset: MaxRecord, Err: fmt.Errorf("%w: %d bytes", ErrOversized, len(raw))}
@@ -101,7 +133,8 @@ func decodeRecord(raw []byte) (record, error) {
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}
-	ev := &event.Event{
+	ev := dc.newEvent()
+	*ev = event.Event{
 		Name:        spec.Name,
 		ID:          id,
 		ReturnValue: int64(le.Uint64(raw[offRetval:])),
@@ -121,14 +154,22 @@ func decodeRecord(raw []byte) (record, error) {
 			MntNS:    le.Uint32(raw[offMntNS:]),
 			PidNS:    le.Uint32(raw[offPidNS:]),
 		},
-		Args: make(map[string]any, len(spec.Args)),
+	}
+	var list *event.ArgList
+	switch {
+	case lazy && !argsRead[id] && !dc.plain:
+		list = ev.ListArgsFrom(&dc.args)
+	case lazy && !argsRead[id]:
+		list = ev.ListArgs()
+	default:
+		ev.Args = make(map[string]any, len(spec.Args))
 	}
 	rec := record{ev: ev, bootNs: le.Uint64(raw[offTs:]), startTime: le.Uint64(raw[offStartTime:])}
 
 	d := argDecoder{raw: raw, off: hdrSize, spec: &spec, ev: ev}
 	argnum := int(raw[offArgnum])
 	for i := 0; i < argnum; i++ {
-		if err := d.next(ev.Args); err != nil {
+		if err := d.next(ev.Args, list); err != nil {
 			return record{}, &RecordError{Offset: d.off, Event: id, Err: err}
 		}
 	}
@@ -137,6 +178,20 @@ func decodeRecord(raw []byte) (record, error) {
 	}
 	return rec, nil
 }
+
+// argsRead marks the events whose arguments the sensor reads as a map
+// (the process table's typed views, module capture): their arguments go
+// to Args even with lazy decoding, which would only build the map from
+// the list a moment later. The readers call ArgsMap all the same; this
+// only saves the list. sched_process_exec, the one with many arguments
+// among them, is read by index instead (Event.StringArg) and stays listed.
+var argsRead = func() (read [event.IDLimit]bool) {
+	for _, id := range []event.ID{event.IDSchedProcessFork, event.IDCommitCreds,
+		event.IDSchedProcessExit, event.IDModuleImageChunk} {
+		read[id] = true
+	}
+	return read
+}()
 
 type argDecoder struct {
 	raw  []byte
@@ -172,7 +227,9 @@ func (d *argDecoder) take(n int, what part) ([]byte, error) {
 	return b, nil
 }
 
-func (d *argDecoder) next(args map[string]any) error {
+// next decodes one argument into args or, when the event's arguments are
+// listed (Config.LazyArgs), into list.
+func (d *argDecoder) next(args map[string]any, list *event.ArgList) error {
 	le := binary.LittleEndian
 	hd, err := d.take(2, named("argument header"))
 	if err != nil {
@@ -185,51 +242,63 @@ func (d *argDecoder) next(args map[string]any) error {
 	if index >= len(d.spec.Args) {
 		return fmt.Errorf("%w: index %d, %s has %d arguments", ErrBadArgument, index, d.spec.Name, len(d.spec.Args))
 	}
-	a := d.spec.Args[index]
+	a := &d.spec.Args[index]
 	if !wireFits(wire, a.Type) {
 		return fmt.Errorf("%w: %s is %s, record says wire type %d", ErrBadArgument, a.Name, a.Type, wire)
 	}
-	var v any
+	// The value, by the Go type it has in Args: one of these.
+	var (
+		i    int64
+		u    uint64
+		bl   bool
+		s    string
+		ss   []string
+		bs   []byte
+		kind event.ArgType // TypeInt64, TypeUint64, TypeBool, TypeString, TypeStrArray, TypeBytes
+	)
 	switch event.ArgType(wire) {
 	case event.TypeInt32:
 		b, err := d.take(4, named(a.Name))
 		if err != nil {
 			return err
 		}
-		v = int64(int32(le.Uint32(b)))
+		i, kind = int64(int32(le.Uint32(b))), event.TypeInt64
 	case event.TypeUint32:
 		b, err := d.take(4, named(a.Name))
 		if err != nil {
 			return err
 		}
-		v = uint64(le.Uint32(b))
+		u, kind = uint64(le.Uint32(b)), event.TypeUint64
 	case event.TypeInt64:
 		b, err := d.take(8, named(a.Name))
 		if err != nil {
 			return err
 		}
-		v = int64(le.Uint64(b))
+		i, kind = int64(le.Uint64(b)), event.TypeInt64
 	case event.TypeUint64:
 		b, err := d.take(8, named(a.Name))
 		if err != nil {
 			return err
 		}
-		v = le.Uint64(b)
+		u, kind = le.Uint64(b), event.TypeUint64
 	case event.TypeBool:
 		b, err := d.take(1, named(a.Name))
 		if err != nil {
 			return err
 		}
-		v = b[0] != 0
+		bl, kind = b[0] != 0, event.TypeBool
 	case event.TypeString, event.TypeBytes:
 		b, err := d.lenPrefixed(named(a.Name))
 		if err != nil {
 			return err
 		}
+		if unreadable {
+			break // the payload is empty and means nothing
+		}
 		if event.ArgType(wire) == event.TypeString {
-			v = cstring(b)
+			s, kind = cstring(b), event.TypeString
 		} else {
-			v = bytes.Clone(b)
+			bs, kind = b, event.TypeBytes // copied when stored
 		}
 	case event.TypeStrArray:
 		cb, err := d.take(2, part{name: a.Name, elem: -1, suffix: " count"})
@@ -251,7 +320,7 @@ func (d *argDecoder) next(args map[string]any) error {
 		if truncated {
 			out = append(out, "...")
 		}
-		v = out
+		ss, kind = out, event.TypeStrArray
 	case wireStrList:
 		b, err := d.lenPrefixed(named(a.Name))
 		if err != nil {
@@ -269,7 +338,7 @@ func (d *argDecoder) next(args map[string]any) error {
 		if truncated {
 			out = append(out, "...")
 		}
-		v = out
+		ss, kind = out, event.TypeStrArray
 	default:
 		return fmt.Errorf("%w: unknown wire type %d for %s", ErrBadArgument, wire, a.Name)
 	}
@@ -278,7 +347,37 @@ func (d *argDecoder) next(args map[string]any) error {
 		d.ev.Unreadable = append(d.ev.Unreadable, a.Name)
 		return nil
 	}
-	args[a.Name] = v
+	if list != nil {
+		switch kind {
+		case event.TypeInt64:
+			list.SetInt(index, i)
+		case event.TypeUint64:
+			list.SetUint(index, u)
+		case event.TypeBool:
+			list.SetBool(index, bl)
+		case event.TypeString:
+			list.SetString(index, s)
+		case event.TypeStrArray:
+			list.SetStrings(index, ss)
+		case event.TypeBytes:
+			list.SetBytes(index, bs)
+		}
+		return nil
+	}
+	switch kind {
+	case event.TypeInt64:
+		args[a.Name] = i
+	case event.TypeUint64:
+		args[a.Name] = u
+	case event.TypeBool:
+		args[a.Name] = bl
+	case event.TypeString:
+		args[a.Name] = s
+	case event.TypeStrArray:
+		args[a.Name] = ss
+	case event.TypeBytes:
+		args[a.Name] = bytes.Clone(bs)
+	}
 	return nil
 }
 

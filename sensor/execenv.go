@@ -45,8 +45,7 @@ func filterExecEnv(ev *event.Event, mode string) {
 	if ev.ID != event.IDSchedProcessExec {
 		return
 	}
-	args := event.SchedProcessExecArgs(ev.Args)
-	env, ok := args.LookupEnv()
+	env, ok := ev.StringsArg(execEnvArg)
 	if !ok {
 		return
 	}
@@ -54,7 +53,7 @@ func filterExecEnv(ev *event.Event, mode string) {
 	case ExecEnvAll:
 		return
 	case ExecEnvNone:
-		args.DeleteEnv()
+		ev.DeleteArg(execEnvArg)
 		return
 	}
 	kept := env[:0]
@@ -63,8 +62,12 @@ func filterExecEnv(ev *event.Event, mode string) {
 			kept = append(kept, kv)
 		}
 	}
-	args.SetEnv(kept)
+	ev.SetStringsArg(execEnvArg, kept)
 }
+
+// execEnvArg is the index of sched_process_exec's env: read by index, the
+// arguments need no map (Config.LazyArgs).
+var execEnvArg = event.MustArgIndex(event.IDSchedProcessExec, "env", event.TypeStrArray)
 
 func keepEnvVar(kv string) bool {
 	name, _, _ := strings.Cut(kv, "=")

@@ -62,7 +62,7 @@ func (c *moduleCapture) take(ev *event.Event) {
 	}
 	now := c.now()
 	c.sweep(now)
-	chunk := event.ModuleImageChunkArgs(ev.Args)
+	chunk := event.ModuleImageChunkArgs(ev.ArgsMap())
 	id, off, total, data := chunk.CaptureID(), chunk.Offset(), chunk.Total(), chunk.Data()
 	p := c.parts[id]
 	if p == nil {

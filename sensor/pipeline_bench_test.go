@@ -109,6 +109,7 @@ func BenchmarkSensorPipeline(b *testing.B) {
 func benchSensor() *Sensor {
 	s := &Sensor{procs: proc.New(proc.Config{Root: "/proc"}), errKinds: map[string]uint64{}, ld: &load.Loader{}}
 	s.cfg.Host = "bench-host"
+	s.cfg.LazyArgs = true // as `vigil sensor` runs it
 	probes := map[event.ID]string{
 		event.IDSecurityFileOpen: "raw_tracepoint/sys_exit (open, openat, openat2, creat)",
 		event.IDSchedProcessExec: "tp_btf/sched_process_exec",

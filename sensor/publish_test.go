@@ -415,3 +415,39 @@ func TestBufferClasses(t *testing.T) {
 		t.Errorf("pool holds %d bytes after taking back what it had", p.bytes)
 	}
 }
+
+// The fifo keeps its order through pushes, pops and pushes at the front,
+// and its slice stays within twice what it held at once.
+func TestFifoOrderAndBound(t *testing.T) {
+	var q fifo
+	next, want := uint64(0), uint64(0)
+	for round := 0; round < 20000; round++ {
+		for q.len() < 8192 {
+			next++
+			q.push(message{seq: next})
+		}
+		for range 1 + round%7 {
+			if m := q.pop(); m.seq != want+1 {
+				t.Fatalf("popped %d, want %d", m.seq, want+1)
+			}
+			want++
+		}
+		if round%5000 == 0 {
+			// taken back in front, as a resend does
+			ms := q.take()
+			q.pushFront(ms)
+		}
+		if c := cap(q.items); c > 2*8192+1 {
+			t.Fatalf("round %d: slice of %d for at most 8192 messages", round, c)
+		}
+	}
+	for q.len() > 0 {
+		if m := q.pop(); m.seq != want+1 {
+			t.Fatalf("popped %d, want %d", m.seq, want+1)
+		}
+		want++
+	}
+	if want != next {
+		t.Fatalf("popped %d of %d", want, next)
+	}
+}

@@ -55,6 +55,14 @@ type Config struct {
 	// and flags of opens) are tested there. Nil keeps every event that is
 	// not off by default. SetInterest changes it while the sensor runs.
 	Interest *event.Interest
+	// LazyArgs hands out events whose arguments are listed as decoded
+	// (event.Event.ListArgs) instead of put in Args: Args is nil until
+	// ArgsMap builds it, and AppendJSON (the Publisher) writes the list
+	// without a map. For a consumer that only publishes the events, as
+	// `vigil sensor` does; one that reads Args calls ArgsMap first
+	// (encoding/json, which knows nothing of the list, would write
+	// "args":null: use Event.AppendJSON or Marshal).
+	LazyArgs bool
 }
 
 // wanted returns which events the configuration asks for.
@@ -99,6 +107,7 @@ type Sensor struct {
 	// mu serialises record handling (the process table) between the
 	// critical and the main ring buffer readers, and interest changes.
 	mu      sync.Mutex
+	dec     decoder        // under mu
 	capture *moduleCapture // nil without Config.CaptureDir
 	bootOff int64          // wall ns minus boot ns
 
@@ -354,7 +363,7 @@ func (s *Sensor) published(id event.ID) bool {
 // and logged).
 func (s *Sensor) handle(raw []byte) *event.Event {
 	s.records.Add(1)
-	r, err := decodeRecord(raw)
+	r, err := s.dec.decode(raw, s.cfg.LazyArgs)
 	if err != nil {
 		s.countDecodeError(err)
 		return nil

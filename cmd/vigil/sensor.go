@@ -128,7 +128,9 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 	if err != nil {
 		return err
 	}
-	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv, CaptureDir: f.captureDir, Interest: in})
+	s, err := sensor.New(sensor.Config{Host: f.host, Logger: slog, RingBufferBytes: f.ringBytes, Enable: f.enable, Disable: f.disable, ExecEnv: f.execEnv, CaptureDir: f.captureDir, Interest: in,
+		// the events only go to the publisher, which encodes listed arguments
+		LazyArgs: true})
 	if err != nil {
 		return fmt.Errorf("starting the sensor: %w", err)
 	}

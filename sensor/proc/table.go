@@ -217,13 +217,13 @@ func (t *Table) readProc(pid uint32) *proc {
 func (t *Table) Update(ev *event.Event) {
 	switch ev.ID {
 	case event.IDSchedProcessFork:
-		t.fork(ev, event.SchedProcessForkArgs(ev.Args))
+		t.fork(ev, event.SchedProcessForkArgs(ev.ArgsMap()))
 	case event.IDSchedProcessExec:
-		t.exec(ev, event.SchedProcessExecArgs(ev.Args))
+		t.exec(ev)
 	case event.IDCommitCreds:
-		t.commitCreds(ev, event.CommitCredsArgs(ev.Args))
+		t.commitCreds(ev, event.CommitCredsArgs(ev.ArgsMap()))
 	case event.IDSchedProcessExit:
-		t.exit(ev, event.SchedProcessExitArgs(ev.Args))
+		t.exit(ev, event.SchedProcessExitArgs(ev.ArgsMap()))
 	}
 }
 
@@ -246,19 +246,29 @@ func (t *Table) fork(ev *event.Event, a event.SchedProcessForkArgs) {
 }
 
 // exec: the process runs a new program.
-func (t *Table) exec(ev *event.Event, a event.SchedProcessExecArgs) {
+//
+// Its arguments are read by index, not through the Args map: the sensor
+// leaves exec events' arguments listed (sensor.Config.LazyArgs).
+func (t *Table) exec(ev *event.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.entry(ev)
 	t.changed(p)
 	p.nsPid, p.uid, p.comm = ev.Process.Pid, ev.Process.UID, ev.Process.Comm
-	if s := a.Pathname(); s != "" {
+	if s, _ := ev.StringArg(execPathname); s != "" {
 		p.exe = s
 	}
-	if argv, ok := a.LookupArgv(); ok {
+	if argv, ok := ev.StringsArg(execArgv); ok {
 		p.argv, p.shortArgv = argv, nil
 	}
 }
+
+// The arguments of sched_process_exec that exec reads (a renamed or
+// retyped one panics here, at start).
+var (
+	execPathname = event.MustArgIndex(event.IDSchedProcessExec, "pathname", event.TypeString)
+	execArgv     = event.MustArgIndex(event.IDSchedProcessExec, "argv", event.TypeStrArray)
+)
 
 // commitCreds: a change made by exec comes before the exec event; record the
 // new program now so the change is not pinned on the one it replaces.
