@@ -175,20 +175,34 @@ func (c *pathCands) add(t event.Test) {
 			c.offer(&c.name, names)
 		}
 	case event.OpRegex:
-		if len(t.Strings) != 1 {
-			return // a test of several patterns: left out
+		// a path matching one of several patterns starts with one of
+		// the literals of that pattern: the union of every pattern's
+		// literals is a test, when each pattern has some (prefixes
+		// when all are anchored, else substrings: a prefix is one)
+		var union, sfxUnion []string
+		allAnchored, okLits, okSfx := true, true, true
+		for _, expr := range t.Strings {
+			lits, anchored, ok := regexLiterals(expr)
+			okLits = okLits && ok
+			allAnchored = allAnchored && anchored
+			union = append(union, lits...)
+			sfx, ok := regexSuffixes(expr)
+			okSfx = okSfx && ok
+			sfxUnion = append(sfxUnion, sfx...)
 		}
-		if lits, anchored, ok := regexLiterals(t.Strings[0]); ok {
-			if anchored {
+		if okLits && len(union) > 0 {
+			slices.Sort(union)
+			union = slices.Compact(union)
+			if allAnchored {
 				if !c.trieExact {
-					c.offer(&c.trie, lits)
+					c.offer(&c.trie, union)
 				}
-			} else if fitNeedles(lits) {
-				c.offer(&c.needle, lits)
+			} else if fitNeedles(union) {
+				c.offer(&c.needle, union)
 			}
 		}
-		if sfx, ok := regexSuffixes(t.Strings[0]); ok {
-			if names, ok := lastNames(sfx); ok && fitNames(names) {
+		if okSfx && len(sfxUnion) > 0 {
+			if names, ok := lastNames(sfxUnion); ok && fitNames(names) {
 				c.offer(&c.name, names)
 			}
 		}
