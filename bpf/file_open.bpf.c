@@ -42,10 +42,9 @@ static __always_inline void file_open_hook(void *ctx, struct file *f)
 	if (!emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
 		return;
 	__u32 flags = BPF_CORE_READ(f, f_flags);
-	__u64 alts = open_filter_flags(flags);
-	if (!alts || !event_begin(&e, ctx))
+	if (!event_begin(&e, ctx))
 		return;
-	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, alts, f, &fh))
+	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, flags, f, &fh))
 		return;
 	event_header(&e, EVENT_SECURITY_FILE_OPEN);
 	save_open_file(&e, f, &fh);
@@ -142,14 +141,16 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	if (ret >= 0 && (flags & O_PATH))
 		return 0;
 
-	__u64 alts = want_open ? open_filter_flags(flags) : 0;
-	if (alts) {
+	/* a refused open has no file: its flags, then the path the caller
+	 * gave, decide */
+	__u64 alts = want_open && !f ? open_filter_flags(flags) : 0;
+	if (f ? want_open : alts != 0) {
 		struct event e;
 		if (event_begin(&e, ctx)) {
 			__u32 at = e.off;
 			int keep;
 			if (f) {
-				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, alts, f, &fh);
+				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, flags, f, &fh);
 			} else {
 				save_user_path_at(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, dirfd, upath);
 				keep = open_filter_held(&e, at, alts, NULL) != 0;
