@@ -45,14 +45,13 @@ static __always_inline int dentry_head(struct dentry *d, struct dentry_head *h)
 	__u32 os = bpf_core_field_offset(struct dentry, d_seq.seqcount.sequence);
 	if (op / 8 < DENTRY_HEAD_WORDS && oh / 8 < DENTRY_HEAD_WORDS && on / 8 < DENTRY_HEAD_WORDS &&
 	    os / 4 < 2 * DENTRY_HEAD_WORDS) {
-		__u64 w[DENTRY_HEAD_WORDS];
-		if (bpf_probe_read_kernel(w, sizeof(w), d))
-			return 0;
+		__u64 w[DENTRY_HEAD_WORDS] = {};
+		long err = bpf_probe_read_kernel(w, sizeof(w), d);
 		h->parent = w[op / 8];
 		h->hash_len = w[oh / 8];
 		h->name = w[on / 8];
 		h->seq = ((__u32 *)w)[os / 4];
-		return 1;
+		return err == 0;
 	}
 	h->parent = (__u64)BPF_CORE_READ(d, d_parent);
 	h->hash_len = BPF_CORE_READ(d, d_name.hash_len);
@@ -306,14 +305,15 @@ static __always_inline int file_head(struct file *f, struct file_head *h)
 	__u32 pd = bpf_core_field_offset(struct path, dentry);
 	if ((op + pm) / 8 < FILE_HEAD_WORDS && (op + pd) / 8 < FILE_HEAD_WORDS && oi / 8 < FILE_HEAD_WORDS &&
 	    om / 4 < 2 * FILE_HEAD_WORDS) {
-		__u64 w[FILE_HEAD_WORDS];
-		if (bpf_probe_read_kernel(w, sizeof(w), f))
-			return 0;
+		/* every field set on both outcomes: clang may otherwise
+		 * move a copy above the test, which the verifier refuses */
+		__u64 w[FILE_HEAD_WORDS] = {};
+		long err = bpf_probe_read_kernel(w, sizeof(w), f);
 		h->mnt = w[(op + pm) / 8];
 		h->dentry = w[(op + pd) / 8];
 		h->inode = w[oi / 8];
 		h->mode = ((__u32 *)w)[om / 4];
-		return 1;
+		return err == 0;
 	}
 	struct path p;
 	if (bpf_core_read(&p, sizeof(p), &f->f_path))
