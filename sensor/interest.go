@@ -30,6 +30,9 @@ type selection struct {
 	// critical ids for the critical ring buffer
 	critical map[event.ID]bool
 	open     openFilterPlan
+	// dupSocketOnly[id]: every alternative of dup event id's condition
+	// wants a socket duplicated (dup_socket_only in bpf/net_sock.bpf.c)
+	dupSocketOnly map[event.ID]bool
 }
 
 // selectFor computes the selection of an interest; nil means today's
@@ -84,7 +87,62 @@ func (c Config) selectFor(in *event.Interest) (selection, error) {
 	if cond, ok := in.Events["security_file_open"]; ok {
 		sel.open = planOpenFilter(cond)
 	}
+	sel.dupSocketOnly = map[event.ID]bool{}
+	for _, name := range dupEvents {
+		if cond, ok := in.Events[name]; ok && socketOnly(cond) {
+			spec, _ := event.Lookup(name)
+			sel.dupSocketOnly[spec.ID] = true
+		}
+	}
 	return sel, nil
+}
+
+// dupEvents are the events sys_exit_dup emits.
+var dupEvents = []string{"dup", "dup2", "dup3"}
+
+// socketOnly reports whether every alternative of c holds only for a
+// socket's descriptor (a test args.fd_type eq ["socket"]): then a
+// duplication of anything else can make no signature fire.
+func socketOnly(c event.Condition) bool {
+	if c.Always || len(c.Any) == 0 {
+		return false
+	}
+	for _, conj := range c.Any {
+		found := false
+		for _, t := range conj {
+			if t.Field == "args.fd_type" && t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil &&
+				!slices.ContainsFunc(t.Strings, func(s string) bool { return s != "socket" }) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// applyDupFilter writes dup_socket_only: 1 for the dup events only a
+// socket's duplication interests, 0 for the others.
+func applyDupFilter(maps map[string]*ebpf.Map, only map[event.ID]bool) error {
+	m := maps["dup_socket_only"]
+	if m == nil {
+		return errors.New("the BPF objects have no dup_socket_only map")
+	}
+	for _, name := range dupEvents {
+		spec, ok := event.Lookup(name)
+		if !ok {
+			continue
+		}
+		v := uint32(0)
+		if only[spec.ID] {
+			v = 1
+		}
+		if err := m.Update(uint32(spec.ID), v, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("dup_socket_only[%s]: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // openFilterPlan is the kernel form of the condition on security_file_open

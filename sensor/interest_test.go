@@ -250,3 +250,36 @@ func openBurst(t *testing.T) int {
 	}
 	return n
 }
+
+// A dup condition whose every alternative wants a socket's descriptor lets
+// the kernel drop other duplications; one alternative without that test,
+// or a wider one, keeps them all.
+func TestDupSocketOnly(t *testing.T) {
+	sock := event.Test{Field: "args.fd_type", Op: event.OpEq, Strings: []string{"socket"}}
+	stdio := event.Test{Field: "args.newfd", Op: event.OpEq, Ints: []int64{0, 1, 2}}
+	for _, c := range []struct {
+		cond event.Condition
+		want bool
+	}{
+		{event.Condition{Any: []event.Conjunction{{sock, stdio}, {stdio, sock}}}, true},
+		{event.Condition{Any: []event.Conjunction{{sock, stdio}, {stdio}}}, false},
+		{event.Condition{Any: []event.Conjunction{{{Field: "args.fd_type", Op: event.OpEq, Strings: []string{"socket", "pipe"}}}}}, false},
+		{event.Condition{Any: []event.Conjunction{{{Field: "args.fd_type", Op: event.OpNe, Strings: []string{"socket"}}}}}, false},
+		{event.Condition{Always: true}, false},
+		{event.Condition{}, false},
+	} {
+		if got := socketOnly(c.cond); got != c.want {
+			t.Errorf("socketOnly(%+v) = %v, want %v", c.cond, got, c.want)
+		}
+	}
+	sel, err := Config{}.selectFor(&event.Interest{Events: map[string]event.Condition{
+		"dup2": {Any: []event.Conjunction{{sock}}},
+		"dup3": {Any: []event.Conjunction{{stdio}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.dupSocketOnly[event.IDDup2] || sel.dupSocketOnly[event.IDDup3] || sel.dupSocketOnly[event.IDDup] {
+		t.Errorf("dupSocketOnly %v: want dup2 only", sel.dupSocketOnly)
+	}
+}
