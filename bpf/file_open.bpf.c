@@ -85,7 +85,7 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	struct file *f = NULL;
 	struct file_head fh = {};
 	if (ret >= 0) {
-		f = task_fd_file((struct task_struct *)bpf_get_current_task(), ret);
+		f = current_fd_file(ret);
 		if (f && !file_head(f, &fh))
 			f = NULL;
 	}

@@ -338,7 +338,7 @@ int sys_exit_dup(struct syscall_exit_ctx *ctx)
 	if (!emit_allowed(id, 0))
 		return 0;
 	int oldfd = s.args[0];
-	struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), oldfd);
+	struct file *f = current_fd_file(oldfd);
 	__u32 *socket_only = bpf_map_lookup_elem(&dup_socket_only, &id);
 	if (socket_only && *socket_only && !file_socket(f))
 		return 0;

@@ -257,11 +257,8 @@ static __always_inline int save_file_path(struct event *e, __u8 index, struct fi
 /* file behind descriptor fd of task t, NULL when there is none. The
  * fdtable's first words hold max_fds and fd (they have since 2.6): one
  * read for both where this kernel's layout has them there. */
-static __always_inline struct file *task_fd_file(struct task_struct *t, int fd)
+static __always_inline struct file *fdt_file(struct fdtable *fdt, int fd)
 {
-	if (fd < 0)
-		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	unsigned int max;
 	struct file **fds;
 	__u32 om = bpf_core_field_offset(struct fdtable, max_fds);
@@ -281,6 +278,23 @@ static __always_inline struct file *task_fd_file(struct task_struct *t, int fd)
 	struct file *f = NULL;
 	bpf_core_read(&f, sizeof(f), &fds[fd]);
 	return f;
+}
+
+static __always_inline struct file *task_fd_file(struct task_struct *t, int fd)
+{
+	if (fd < 0)
+		return NULL;
+	return fdt_file(BPF_CORE_READ(t, files, fdt), fd);
+}
+
+/* current_fd_file: task_fd_file of the current task, whose files and fd
+ * table pointers are plain loads through its BTF pointer. */
+static __always_inline struct file *current_fd_file(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *t = bpf_get_current_task_btf();
+	return fdt_file(t->files->fdt, fd);
 }
 
 /* What the open paths read of a struct file: f_mode, f_inode and f_path
