@@ -64,7 +64,7 @@ int sys_exit_setid(struct syscall_exit_ctx *ctx)
 	}
 
 	struct cred_snap now = {};
-	read_task_creds((struct task_struct *)bpf_get_current_task(), &now);
+	read_current_creds(&now);
 	if (creds_differ(&s.creds, &now))
 		emit_commit_creds(ctx, &s.creds, &now, name, NULL, 1);
 	return 0;
@@ -75,7 +75,7 @@ static __always_inline void commit_creds_hook(void *ctx, const struct cred *new)
 	if (is_self())
 		return;
 	struct cred_snap old = {}, next = {};
-	read_task_creds((struct task_struct *)bpf_get_current_task(), &old);
+	read_current_creds(&old);
 	read_creds(new, &next);
 	if (!creds_differ(&old, &next))
 		return;

@@ -210,7 +210,7 @@ int sys_exit_mmap(struct syscall_exit_ctx *ctx)
 		return 0;
 	struct file *f = NULL;
 	if (!(a[3] & MAP_ANONYMOUS))
-		f = task_fd_file((struct task_struct *)bpf_get_current_task(), a[4]);
+		f = current_fd_file(a[4]);
 	emit_mmap(ctx, a[0], a[1], a[2], a[3], f, ctx->ret, 1);
 	return 0;
 }

@@ -23,31 +23,31 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * record's header left for later (event_begin): the open filter decides on
  * it, and most opens go no further. */
 /* args: EVENT_SECURITY_FILE_OPEN */
-static __always_inline void save_open_file(struct event *e, struct file *f)
+static __always_inline void save_open_file(struct event *e, struct file *f, const struct file_head *fh)
 {
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino = (struct inode *)fh->inode;
 	save_u32(e, ARG_SECURITY_FILE_OPEN_MODE, BPF_CORE_READ(ino, i_mode));
 	save_inode(e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, ino);
 	save_str(e, ARG_SECURITY_FILE_OPEN_FS_TYPE, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
-	save_bool(e, ARG_SECURITY_FILE_OPEN_CREATED, (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) != 0);
+	save_bool(e, ARG_SECURITY_FILE_OPEN_CREATED, (fh->mode & FMODE_CREATED) != 0);
 }
 
 static __always_inline void file_open_hook(void *ctx, struct file *f)
 {
 	struct event e;
-	if (is_self())
+	struct file_head fh;
+	if (is_self() || !file_head(f, &fh))
 		return;
-	note_write_open(f);
+	note_write_open_mode(fh.mode, (struct inode *)fh.inode);
 	if (!emit_allowed(EVENT_SECURITY_FILE_OPEN, 0))
 		return;
 	__u32 flags = BPF_CORE_READ(f, f_flags);
-	__u64 alts = open_filter_flags(flags);
-	if (!alts || !event_begin(&e, ctx))
+	if (!event_begin(&e, ctx))
 		return;
-	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, alts, f))
+	if (!open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, e.off, flags, f, &fh))
 		return;
 	event_header(&e, EVENT_SECURITY_FILE_OPEN);
-	save_open_file(&e, f);
+	save_open_file(&e, f, &fh);
 	save_u32(&e, ARG_SECURITY_FILE_OPEN_FLAGS, flags);
 	event_submit(&e, 0);
 }
@@ -80,10 +80,19 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	if (is_self())
 		return 0;
 	long ret = ctx->ret;
+	/* the opened file, read once: its f_mode, inode and path serve the
+	 * write-open record, the filter and the record */
+	struct file *f = NULL;
+	struct file_head fh = {};
+	if (ret >= 0) {
+		f = current_fd_file(ret);
+		if (f && !file_head(f, &fh))
+			f = NULL;
+	}
 	/* the write-open record is kept whichever probe feeds the event: the
 	 * kernel hook does it too, and the newest writer wins */
-	if (ret >= 0)
-		note_write_open(task_fd_file((struct task_struct *)bpf_get_current_task(), ret));
+	if (f)
+		note_write_open_mode(fh.mode, (struct inode *)fh.inode);
 	__u32 m = event_mode(EVENT_SECURITY_FILE_OPEN);
 	int want_open = ret >= 0 ? emit_allowed(EVENT_SECURITY_FILE_OPEN, 1) : m != MODE_OFF && reportable(ret);
 	if (!want_open && !emit_allowed(EVENT_DO_TRUNCATE, 1))
@@ -132,16 +141,16 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	if (ret >= 0 && (flags & O_PATH))
 		return 0;
 
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct file *f = ret >= 0 ? task_fd_file(t, ret) : NULL;
-	__u64 alts = want_open ? open_filter_flags(flags) : 0;
-	if (alts) {
+	/* a refused open has no file: its flags, then the path the caller
+	 * gave, decide */
+	__u64 alts = want_open && !f ? open_filter_flags(flags) : 0;
+	if (f ? want_open : alts != 0) {
 		struct event e;
 		if (event_begin(&e, ctx)) {
 			__u32 at = e.off;
 			int keep;
 			if (f) {
-				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, alts, f);
+				keep = open_filter_file(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, at, flags, f, &fh);
 			} else {
 				save_user_path_at(&e, ARG_SECURITY_FILE_OPEN_PATHNAME, dirfd, upath);
 				keep = open_filter_held(&e, at, alts, NULL) != 0;
@@ -149,7 +158,7 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 			if (keep) {
 				event_header(&e, EVENT_SECURITY_FILE_OPEN);
 				if (f) {
-					save_open_file(&e, f);
+					save_open_file(&e, f, &fh);
 				} else {
 					save_u32(&e, ARG_SECURITY_FILE_OPEN_MODE, 0);
 					save_inode(&e, ARG_SECURITY_FILE_OPEN_DEV, ARG_SECURITY_FILE_OPEN_INODE, NULL);
@@ -164,8 +173,8 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	}
 	/* do_truncate fallback: O_TRUNC truncates an existing regular file (one
 	 * the open did not create), whatever the access mode */
-	if (f && (flags & O_TRUNC) && (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG &&
-	    !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+	struct inode *ino = (struct inode *)fh.inode;
+	if (f && (flags & O_TRUNC) && (BPF_CORE_READ(ino, i_mode) & S_IFMT) == S_IFREG && !(fh.mode & FMODE_CREATED))
 		emit_open_truncate(ctx, f, sys);
 	return 0;
 }

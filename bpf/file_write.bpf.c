@@ -129,7 +129,7 @@ int sys_enter_write(struct syscall_enter_ctx *ctx)
 		return 0;
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), a[0]);
+	struct file *f = current_fd_file(a[0]);
 	if (!f)
 		return 0;
 	/* pwrite64(fd, buf, count, pos), pwritev(fd, iov, vlen, pos, pos_h),

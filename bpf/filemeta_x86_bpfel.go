@@ -32,15 +32,16 @@ type FileMetaPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
 	Walk struct {
-		_         structs.HostLayout
-		Dentry    uint64
-		Vfsmnt    uint64
-		Mnt       uint64
-		MntParent uint64
-		Off       uint32
-		Pad       uint32
-		MntRoot   uint64
-		Id        [2]uint64
+		_             structs.HostLayout
+		Dentry        uint64
+		Vfsmnt        uint64
+		Mnt           uint64
+		MntParent     uint64
+		Off           uint32
+		Pad           uint32
+		MntRoot       uint64
+		MntMountpoint uint64
+		Id            [2]uint64
 	}
 }
 

@@ -299,6 +299,18 @@ int sys_exit_accept(struct syscall_exit_ctx *ctx)
 	return 0;
 }
 
+/* dup_socket_only[id] != 0: every signature that wants dup event id (dup,
+ * dup2, dup3) wants only the duplication of a socket (args.fd_type
+ * "socket"): the loader writes it from the signatures' interest, and the
+ * other duplications (a shell's or a spawner's own stdin, stdout, stderr
+ * plumbing) stay in the kernel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EVENT_ID_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} dup_socket_only SEC(".maps");
+
 /* ---- dup, dup2, dup3 ----
  * Args: oldfd, newfd, flags, fd_type, path (not a socket), the socket
  * (5-11), its state (12) and how it got its owner (13: connect, accept...):
@@ -323,10 +335,15 @@ int sys_exit_dup(struct syscall_exit_ctx *ctx)
 	case NR_dup3: id = EVENT_DUP3; newfd = s.args[1]; flags = s.args[2]; break;
 	default: return 0;
 	}
-	if (!emit_allowed(id, 0) || !event_init(&e, ctx, id))
+	if (!emit_allowed(id, 0))
 		return 0;
 	int oldfd = s.args[0];
-	struct file *f = task_fd_file(e.task, oldfd);
+	struct file *f = current_fd_file(oldfd);
+	__u32 *socket_only = bpf_map_lookup_elem(&dup_socket_only, &id);
+	if (socket_only && *socket_only && !file_socket(f))
+		return 0;
+	if (!event_init(&e, ctx, id))
+		return 0;
 	save_s32(&e, ARG_DUP_OLDFD, oldfd);
 	save_s32(&e, ARG_DUP_NEWFD, newfd);
 	save_s32(&e, ARG_DUP_FLAGS, flags);

@@ -31,15 +31,16 @@ type NetSockPathbuf struct {
 	_    structs.HostLayout
 	Buf  [8448]uint8
 	Walk struct {
-		_         structs.HostLayout
-		Dentry    uint64
-		Vfsmnt    uint64
-		Mnt       uint64
-		MntParent uint64
-		Off       uint32
-		Pad       uint32
-		MntRoot   uint64
-		Id        [2]uint64
+		_             structs.HostLayout
+		Dentry        uint64
+		Vfsmnt        uint64
+		Mnt           uint64
+		MntParent     uint64
+		Off           uint32
+		Pad           uint32
+		MntRoot       uint64
+		MntMountpoint uint64
+		Id            [2]uint64
 	}
 }
 
@@ -97,6 +98,7 @@ type NetSockSyscallState struct {
 const (
 	NetSockMapCriticalIds                  = "critical_ids"
 	NetSockMapDrops                        = "drops"
+	NetSockMapDupSocketOnly                = "dup_socket_only"
 	NetSockMapEndpointOwners               = "endpoint_owners"
 	NetSockMapEventModes                   = "event_modes"
 	NetSockMapEvents                       = "events"
@@ -192,6 +194,7 @@ type NetSockProgramSpecs struct {
 type NetSockMapSpecs struct {
 	CriticalIds    *ebpf.MapSpec `ebpf:"critical_ids"`
 	Drops          *ebpf.MapSpec `ebpf:"drops"`
+	DupSocketOnly  *ebpf.MapSpec `ebpf:"dup_socket_only"`
 	EndpointOwners *ebpf.MapSpec `ebpf:"endpoint_owners"`
 	EventModes     *ebpf.MapSpec `ebpf:"event_modes"`
 	Events         *ebpf.MapSpec `ebpf:"events"`
@@ -231,6 +234,7 @@ func (o *NetSockObjects) Close() error {
 type NetSockMaps struct {
 	CriticalIds    *ebpf.Map `ebpf:"critical_ids"`
 	Drops          *ebpf.Map `ebpf:"drops"`
+	DupSocketOnly  *ebpf.Map `ebpf:"dup_socket_only"`
 	EndpointOwners *ebpf.Map `ebpf:"endpoint_owners"`
 	EventModes     *ebpf.Map `ebpf:"event_modes"`
 	Events         *ebpf.Map `ebpf:"events"`
@@ -245,6 +249,7 @@ func (m *NetSockMaps) Close() error {
 	return _NetSockClose(
 		m.CriticalIds,
 		m.Drops,
+		m.DupSocketOnly,
 		m.EndpointOwners,
 		m.EventModes,
 		m.Events,

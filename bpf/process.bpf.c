@@ -38,7 +38,7 @@ static __always_inline void keep_exec_state(struct syscall_enter_ctx *ctx, int a
 	const char *const *argv = (const char *const *)st.args[argv_arg & 7];
 	const char *first = NULL;
 	st.args[EXEC_STATE_EMPTY_ARGV] = !argv || (!bpf_probe_read_user(&first, sizeof(first), argv) && !first);
-	read_task_creds((struct task_struct *)bpf_get_current_task(), &st.creds);
+	read_current_creds(&st.creds);
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 }
 

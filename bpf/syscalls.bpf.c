@@ -38,7 +38,7 @@ int sys_enter_save(struct syscall_enter_ctx *ctx)
 		return 0;
 	read_syscall_args(syscall_regs(ctx), st.args);
 	st.nr = ctx->nr;
-	read_task_creds((struct task_struct *)bpf_get_current_task(), &st.creds);
+	read_current_creds(&st.creds);
 	bpf_map_update_elem(&syscall_states, &tid, &st, BPF_ANY);
 	return 0;
 }

@@ -30,6 +30,9 @@ type selection struct {
 	// critical ids for the critical ring buffer
 	critical map[event.ID]bool
 	open     openFilterPlan
+	// dupSocketOnly[id]: every alternative of dup event id's condition
+	// wants a socket duplicated (dup_socket_only in bpf/net_sock.bpf.c)
+	dupSocketOnly map[event.ID]bool
 }
 
 // selectFor computes the selection of an interest; nil means today's
@@ -84,7 +87,62 @@ func (c Config) selectFor(in *event.Interest) (selection, error) {
 	if cond, ok := in.Events["security_file_open"]; ok {
 		sel.open = planOpenFilter(cond)
 	}
+	sel.dupSocketOnly = map[event.ID]bool{}
+	for _, name := range dupEvents {
+		if cond, ok := in.Events[name]; ok && socketOnly(cond) {
+			spec, _ := event.Lookup(name)
+			sel.dupSocketOnly[spec.ID] = true
+		}
+	}
 	return sel, nil
+}
+
+// dupEvents are the events sys_exit_dup emits.
+var dupEvents = []string{"dup", "dup2", "dup3"}
+
+// socketOnly reports whether every alternative of c holds only for a
+// socket's descriptor (a test args.fd_type eq ["socket"]): then a
+// duplication of anything else can make no signature fire.
+func socketOnly(c event.Condition) bool {
+	if c.Always || len(c.Any) == 0 {
+		return false
+	}
+	for _, conj := range c.Any {
+		found := false
+		for _, t := range conj {
+			if t.Field == "args.fd_type" && t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil &&
+				!slices.ContainsFunc(t.Strings, func(s string) bool { return s != "socket" }) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// applyDupFilter writes dup_socket_only: 1 for the dup events only a
+// socket's duplication interests, 0 for the others.
+func applyDupFilter(maps map[string]*ebpf.Map, only map[event.ID]bool) error {
+	m := maps["dup_socket_only"]
+	if m == nil {
+		return errors.New("the BPF objects have no dup_socket_only map")
+	}
+	for _, name := range dupEvents {
+		spec, ok := event.Lookup(name)
+		if !ok {
+			continue
+		}
+		v := uint32(0)
+		if only[spec.ID] {
+			v = 1
+		}
+		if err := m.Update(uint32(spec.ID), v, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("dup_socket_only[%s]: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // openFilterPlan is the kernel form of the condition on security_file_open
@@ -175,20 +233,34 @@ func (c *pathCands) add(t event.Test) {
 			c.offer(&c.name, names)
 		}
 	case event.OpRegex:
-		if len(t.Strings) != 1 {
-			return // a test of several patterns: left out
+		// a path matching one of several patterns starts with one of
+		// the literals of that pattern: the union of every pattern's
+		// literals is a test, when each pattern has some (prefixes
+		// when all are anchored, else substrings: a prefix is one)
+		var union, sfxUnion []string
+		allAnchored, okLits, okSfx := true, true, true
+		for _, expr := range t.Strings {
+			lits, anchored, ok := regexLiterals(expr)
+			okLits = okLits && ok
+			allAnchored = allAnchored && anchored
+			union = append(union, lits...)
+			sfx, ok := regexSuffixes(expr)
+			okSfx = okSfx && ok
+			sfxUnion = append(sfxUnion, sfx...)
 		}
-		if lits, anchored, ok := regexLiterals(t.Strings[0]); ok {
-			if anchored {
+		if okLits && len(union) > 0 {
+			slices.Sort(union)
+			union = slices.Compact(union)
+			if allAnchored {
 				if !c.trieExact {
-					c.offer(&c.trie, lits)
+					c.offer(&c.trie, union)
 				}
-			} else if fitNeedles(lits) {
-				c.offer(&c.needle, lits)
+			} else if fitNeedles(union) {
+				c.offer(&c.needle, union)
 			}
 		}
-		if sfx, ok := regexSuffixes(t.Strings[0]); ok {
-			if names, ok := lastNames(sfx); ok && fitNames(names) {
+		if okSfx && len(sfxUnion) > 0 {
+			if names, ok := lastNames(sfxUnion); ok && fitNames(names) {
 				c.offer(&c.name, names)
 			}
 		}

@@ -64,6 +64,31 @@ func TestOpenFilterPlanTrie(t *testing.T) {
 	}
 }
 
+// A regex test of several patterns holds when one of them matches: the
+// union of their literals is a test (prefixes when every pattern is
+// anchored, substrings otherwise); one pattern without literals leaves the
+// test out.
+func TestOpenFilterPlanRegexUnion(t *testing.T) {
+	flags := event.Test{Field: "args.flags", Op: event.OpBitsAny, Mask: 3}
+	p := planOpenFilter(event.Condition{Any: []event.Conjunction{
+		{flags, pathTest(event.OpRegex, `^/(?:root|home/[^/]+)/\.bashrc$`, `^/(?:root|home/[^/]+)/\.config/autostart/`)},
+		{flags, pathTest(event.OpRegex, `^/etc/cron`, `/\.ssh/`)},
+		{flags, pathTest(event.OpRegex, `^/etc/cron`, `.*`)},
+	}})
+	if !p.on {
+		t.Fatalf("plan is off: %s", p.why)
+	}
+	if p.needPath != 1 || len(p.prefixes) != 3 || p.prefixes["/root/.bashrc"] != 1 || p.prefixes["/root/.config/autostart/"] != 1 || p.prefixes["/home/"] != 1 {
+		t.Errorf("needPath %b prefixes %v: want the anchored union /root/.bashrc, /root/.config/autostart/ and /home/ for alternative 0", p.needPath, p.prefixes)
+	}
+	if p.needNeedle != 2 || p.needles["/etc/cron"] != 2 || p.needles["/.ssh/"] != 2 {
+		t.Errorf("needNeedle %b needles %v: want /etc/cron and /.ssh/ as substrings for alternative 1", p.needNeedle, p.needles)
+	}
+	if p.pathFree() != 4 {
+		t.Errorf("pathFree %b: want only alternative 2 (a pattern without literals) free", p.pathFree())
+	}
+}
+
 // The kernel filter, fed a hand-built interest, with real opens by another
 // process: what some alternative can match is reported, the rest (and every
 // open of a shared library, a locale file or /proc/self) stays in the kernel.
@@ -224,4 +249,37 @@ func openBurst(t *testing.T) int {
 		t.Fatalf("VIGIL_OPEN_BURST=%q: want a count of at least 1000", v)
 	}
 	return n
+}
+
+// A dup condition whose every alternative wants a socket's descriptor lets
+// the kernel drop other duplications; one alternative without that test,
+// or a wider one, keeps them all.
+func TestDupSocketOnly(t *testing.T) {
+	sock := event.Test{Field: "args.fd_type", Op: event.OpEq, Strings: []string{"socket"}}
+	stdio := event.Test{Field: "args.newfd", Op: event.OpEq, Ints: []int64{0, 1, 2}}
+	for _, c := range []struct {
+		cond event.Condition
+		want bool
+	}{
+		{event.Condition{Any: []event.Conjunction{{sock, stdio}, {stdio, sock}}}, true},
+		{event.Condition{Any: []event.Conjunction{{sock, stdio}, {stdio}}}, false},
+		{event.Condition{Any: []event.Conjunction{{{Field: "args.fd_type", Op: event.OpEq, Strings: []string{"socket", "pipe"}}}}}, false},
+		{event.Condition{Any: []event.Conjunction{{{Field: "args.fd_type", Op: event.OpNe, Strings: []string{"socket"}}}}}, false},
+		{event.Condition{Always: true}, false},
+		{event.Condition{}, false},
+	} {
+		if got := socketOnly(c.cond); got != c.want {
+			t.Errorf("socketOnly(%+v) = %v, want %v", c.cond, got, c.want)
+		}
+	}
+	sel, err := Config{}.selectFor(&event.Interest{Events: map[string]event.Condition{
+		"dup2": {Any: []event.Conjunction{{sock}}},
+		"dup3": {Any: []event.Conjunction{{stdio}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.dupSocketOnly[event.IDDup2] || sel.dupSocketOnly[event.IDDup3] || sel.dupSocketOnly[event.IDDup] {
+		t.Errorf("dupSocketOnly %v: want dup2 only", sel.dupSocketOnly)
+	}
 }

@@ -174,6 +174,36 @@ func TestSensorSeesDup(t *testing.T) {
 	ls.waitArgs(t, "dup2", r.Pid, map[string]any{"fd_type": "pipe", "newfd": r.Dup.Pipe})
 }
 
+// Under an interest whose dup conditions all want a socket's descriptor
+// (the shell signatures'), the kernel keeps other duplications: the pipe's
+// dup2 never leaves it, the sockets' dups still do.
+func TestSensorDupSocketOnly(t *testing.T) {
+	needRoot(t)
+	sock := event.Test{Field: "args.fd_type", Op: event.OpEq, Strings: []string{"socket"}}
+	stdio := event.Test{Field: "args.newfd", Op: event.OpEq, Ints: []int64{0, 1, 2}}
+	in := &event.Interest{Events: map[string]event.Condition{
+		// newfd is no kernel test: widened, the socket test alone decides
+		"dup":                {Any: []event.Conjunction{{sock, stdio}}},
+		"dup2":               {Any: []event.Conjunction{{sock, stdio}, {stdio, sock}}},
+		"dup3":               {Any: []event.Conjunction{{sock}}},
+		"sched_process_exit": {Always: true},
+	}}
+	ls := ownSensor(t, Config{Interest: in})
+	r := runNetsock(t)
+	ls.waitArgs(t, "dup", r.Pid, map[string]any{"fd_type": "socket", "newfd": r.Dup.New})
+	ls.waitArgs(t, "dup2", r.Pid, map[string]any{"fd_type": "socket", "newfd": r.Dup.Dup2})
+	ls.waitArgs(t, "dup3", r.Pid, map[string]any{"fd_type": "socket", "newfd": r.Dup.Dup3})
+	// the trigger's exit comes after its pipe's dup2, in the same ring
+	ls.waitFor(t, "netsock's exit", func(ev *event.Event) bool {
+		return ev.Name == "sched_process_exit" && ev.Process.HostPid == r.Pid
+	})
+	if n := ls.count(func(ev *event.Event) bool {
+		return ev.Process.HostPid == r.Pid && strings.HasPrefix(ev.Name, "dup") && ev.Args["fd_type"] != "socket"
+	}); n != 0 {
+		t.Errorf("%d duplications of a descriptor other than a socket left the kernel", n)
+	}
+}
+
 func TestSensorSeesTCPStates(t *testing.T) {
 	ls := startSensor(t)
 	r := runNetsock(t)

@@ -214,6 +214,9 @@ func (s *Sensor) apply(sel selection) error {
 	if err := sel.open.apply(s.ld.Maps()); err != nil {
 		return err
 	}
+	if err := applyDupFilter(s.ld.Maps(), sel.dupSocketOnly); err != nil {
+		return err
+	}
 	if sel.publish == nil {
 		s.publish.Store(nil)
 	} else {

@@ -66,8 +66,30 @@ static __always_inline struct pt_regs *current_syscall_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/* The argument registers lie within 8 words of r10 in struct pt_regs (r10,
+ * r9, r8, ax, cx, dx, si, di, on every x86_64 kernel): one read of those
+ * words where this kernel's layout has them there, six reads otherwise. */
+#define SYSCALL_REGS_WORDS 8
+
 static __always_inline void read_syscall_args(struct pt_regs *regs, __u64 args[6])
 {
+	__u32 base = bpf_core_field_offset(struct pt_regs, r10);
+	__u32 o0 = bpf_core_field_offset(struct pt_regs, di), o1 = bpf_core_field_offset(struct pt_regs, si);
+	__u32 o2 = bpf_core_field_offset(struct pt_regs, dx), o4 = bpf_core_field_offset(struct pt_regs, r8);
+	__u32 o5 = bpf_core_field_offset(struct pt_regs, r9);
+	if (o0 >= base && o1 >= base && o2 >= base && o4 >= base && o5 >= base && (o0 - base) / 8 < SYSCALL_REGS_WORDS &&
+	    (o1 - base) / 8 < SYSCALL_REGS_WORDS && (o2 - base) / 8 < SYSCALL_REGS_WORDS &&
+	    (o4 - base) / 8 < SYSCALL_REGS_WORDS && (o5 - base) / 8 < SYSCALL_REGS_WORDS) {
+		__u64 w[SYSCALL_REGS_WORDS] = {};
+		bpf_probe_read_kernel(w, sizeof(w), (void *)regs + base);
+		args[0] = w[(o0 - base) / 8];
+		args[1] = w[(o1 - base) / 8];
+		args[2] = w[(o2 - base) / 8];
+		args[3] = w[0];
+		args[4] = w[(o4 - base) / 8];
+		args[5] = w[(o5 - base) / 8];
+		return;
+	}
 	/* x86_64 syscall convention: di, si, dx, r10, r8, r9 */
 	args[0] = BPF_CORE_READ(regs, di);
 	args[1] = BPF_CORE_READ(regs, si);

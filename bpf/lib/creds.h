@@ -5,7 +5,7 @@
 #include "event.h"
 #include "path.h"
 
-static __always_inline void read_creds(const struct cred *c, struct cred_snap *s)
+static __always_inline void read_creds_fields(const struct cred *c, struct cred_snap *s)
 {
 	s->uid = BPF_CORE_READ(c, uid.val);
 	s->gid = BPF_CORE_READ(c, gid.val);
@@ -20,9 +20,52 @@ static __always_inline void read_creds(const struct cred *c, struct cred_snap *s
 	bpf_core_read(&s->cap_effective, sizeof(s->cap_effective), &c->cap_effective);
 }
 
+/* The ids and the capability sets lie in the first words of struct cred on
+ * every kernel: one read of those words where this kernel's layout has
+ * them there (CO-RE offsets), field by field otherwise. */
+#define CRED_HEAD_WORDS 12
+
+static __always_inline void read_creds(const struct cred *c, struct cred_snap *s)
+{
+	__u32 ou = bpf_core_field_offset(struct cred, uid), og = bpf_core_field_offset(struct cred, gid);
+	__u32 oeu = bpf_core_field_offset(struct cred, euid), oeg = bpf_core_field_offset(struct cred, egid);
+	__u32 osu = bpf_core_field_offset(struct cred, suid), osg = bpf_core_field_offset(struct cred, sgid);
+	__u32 ofu = bpf_core_field_offset(struct cred, fsuid), ofg = bpf_core_field_offset(struct cred, fsgid);
+	__u32 oc = bpf_core_field_offset(struct cred, cap_effective);
+	if (ou / 4 < 2 * CRED_HEAD_WORDS && og / 4 < 2 * CRED_HEAD_WORDS && oeu / 4 < 2 * CRED_HEAD_WORDS &&
+	    oeg / 4 < 2 * CRED_HEAD_WORDS && osu / 4 < 2 * CRED_HEAD_WORDS && osg / 4 < 2 * CRED_HEAD_WORDS &&
+	    ofu / 4 < 2 * CRED_HEAD_WORDS && ofg / 4 < 2 * CRED_HEAD_WORDS && oc / 4 + 1 < 2 * CRED_HEAD_WORDS) {
+		__u32 w[2 * CRED_HEAD_WORDS] = {};
+		bpf_probe_read_kernel(w, sizeof(w), c);
+		s->uid = w[ou / 4];
+		s->gid = w[og / 4];
+		s->euid = w[oeu / 4];
+		s->egid = w[oeg / 4];
+		s->suid = w[osu / 4];
+		s->sgid = w[osg / 4];
+		s->fsuid = w[ofu / 4];
+		s->fsgid = w[ofg / 4];
+		/* kernel_cap_t is a struct of one u64 since 6.3 and of two
+		 * u32 before: the two words give the same value on both */
+		s->cap_effective = (__u64)w[oc / 4 + 1] << 32 | w[oc / 4];
+		return;
+	}
+	read_creds_fields(c, s);
+}
+
 static __always_inline void read_task_creds(struct task_struct *t, struct cred_snap *s)
 {
-	read_creds(BPF_CORE_READ(t, real_cred), s);
+	/* field by field: sched_process_exec, its one caller, has no stack
+	 * left for the head */
+	read_creds_fields(BPF_CORE_READ(t, real_cred), s);
+}
+
+/* read_current_creds: read_task_creds of the current task, whose cred
+ * pointer is a plain load through its BTF pointer. */
+static __always_inline void read_current_creds(struct cred_snap *s)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	read_creds(t->real_cred, s);
 }
 
 static __always_inline int creds_differ(const struct cred_snap *a, const struct cred_snap *b)

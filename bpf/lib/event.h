@@ -84,33 +84,57 @@ static __always_inline struct scratch *scratch_buf(void)
 	return bpf_map_lookup_elem(&scratch, &cpu);
 }
 
-static __always_inline void fill_header(struct record_header *h, struct task_struct *t, __u32 id)
+/* upid_nr returns the number struct pid *pid (a plain pointer) has at
+ * namespace level `level`; plevel is the pid's own level (0 when the pid
+ * is not visible there). */
+static __always_inline __u32 upid_nr(struct pid *pid, unsigned int plevel, unsigned int level)
 {
-	unsigned int level = task_pid_level(t);
-	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
-	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+	if (!pid || plevel < level)
+		return 0;
+	struct upid up;
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
+		return 0;
+	return up.nr;
+}
+
+/* fill_header fills h for the current task. The task comes as a BTF
+ * pointer (bpf_get_current_task_btf): its fields and those of what it
+ * points to (parent, leader, credentials, namespaces) are plain loads; only
+ * the per-level pid numbers (an array at a variable index) and the pid
+ * namespace behind them take a read helper each. */
+static __always_inline void fill_header(struct record_header *h, __u32 id)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *leader = t->group_leader;
+	struct task_struct *parent = t->real_parent;
+	struct task_struct *pleader = parent->group_leader;
+	const struct cred *cred = t->real_cred;
+	unsigned int level = t->thread_pid->level;
+	__u32 tgid = t->tgid, tid = t->pid;
 
 	h->ts = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->retval = 0;
-	h->start_time = BPF_CORE_READ(t, group_leader, start_boottime);
+	h->start_time = leader->start_boottime;
 	h->event_id = id;
-	h->host_pid = BPF_CORE_READ(t, tgid);
-	h->host_tid = BPF_CORE_READ(t, pid);
-	h->host_ppid = BPF_CORE_READ(parent, tgid);
-	h->pid = task_ns_tgid(t, level);
-	h->tid = pid_nr_at(BPF_CORE_READ(t, thread_pid), level);
-	h->ppid = task_ns_tgid(parent, level);
-	h->uid = BPF_CORE_READ(cred, uid.val);
-	h->gid = BPF_CORE_READ(cred, gid.val);
-	h->euid = BPF_CORE_READ(cred, euid.val);
-	h->egid = BPF_CORE_READ(cred, egid.val);
-	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	h->host_pid = tgid;
+	h->host_tid = tid;
+	h->host_ppid = parent->tgid;
+	h->uid = cred->uid.val;
+	h->gid = cred->gid.val;
+	h->euid = cred->euid.val;
+	h->egid = cred->egid.val;
+	h->mnt_ns = t->nsproxy->mnt_ns->ns.inum;
 	/* the task's own pid namespace is the one at its pid's level */
 	struct pid *tp = BPF_CORE_READ(t, thread_pid);
 	struct upid up = {};
 	bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
+	h->tid = up.nr;
 	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	/* a group leader's pid is its thread's; every thread of a group
+	 * lives in one pid namespace */
+	h->pid = tgid == tid ? up.nr : upid_nr(BPF_CORE_READ(leader, thread_pid), level, level);
+	h->ppid = upid_nr(BPF_CORE_READ(pleader, thread_pid), pleader->thread_pid->level, level);
 	h->reserved = 0;
 	bpf_get_current_comm(&h->comm, sizeof(h->comm));
 	h->argnum = 0;
@@ -135,7 +159,7 @@ static __always_inline int event_begin(struct event *e, void *ctx)
 
 static __always_inline void event_header(struct event *e, __u32 id)
 {
-	fill_header((struct record_header *)e->s->buf, e->task, id);
+	fill_header((struct record_header *)e->s->buf, id);
 }
 
 /* event_init starts a record with its header filled. */

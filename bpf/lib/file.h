@@ -76,16 +76,13 @@ static __always_inline void inode_key_of(struct inode *ino, struct inode_key *k)
 	k->gen = BPF_CORE_READ(ino, i_generation);
 }
 
-/* note_write_open remembers f's inode when f is a regular file opened for
- * writing or created by the open. */
-static __always_inline void note_write_open(struct file *f)
+/* note_write_open_mode remembers inode ino when it is a regular file and
+ * fmode (its file's f_mode) says the file was opened for writing or created
+ * by the open. */
+static __always_inline void note_write_open_mode(__u32 fmode, struct inode *ino)
 {
-	if (!f)
-		return;
-	__u32 fmode = BPF_CORE_READ(f, f_mode);
 	if (!(fmode & (FMODE_WRITE | FMODE_CREATED)))
 		return;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFREG)
 		return;
 	struct inode_key k;
@@ -97,6 +94,17 @@ static __always_inline void note_write_open(struct file *f)
 	w.created = (fmode & FMODE_CREATED) || (prev && prev->created);
 	bpf_get_current_comm(&w.comm, sizeof(w.comm));
 	bpf_map_update_elem(&inode_writes, &k, &w, BPF_ANY);
+}
+
+/* note_write_open remembers f's inode when f is a regular file opened for
+ * writing or created by the open. */
+static __always_inline void note_write_open(struct file *f)
+{
+	if (!f)
+		return;
+	__u32 fmode = BPF_CORE_READ(f, f_mode);
+	if (fmode & (FMODE_WRITE | FMODE_CREATED))
+		note_write_open_mode(fmode, BPF_CORE_READ(f, f_inode));
 }
 
 /* ---- the inode an unlink removes, for the syscall fallback ----

@@ -33,8 +33,9 @@ struct path_walk {
 	__u64 dentry, vfsmnt, mnt, mnt_parent;
 	__u32 off; /* where the path built so far starts in buf */
 	__u32 pad;
-	__u64 mnt_root; /* the root of the mount walked (path_id) */
-	__u64 id[2];    /* the path's identity so far (path_id) */
+	__u64 mnt_root;       /* the root of the mount walked */
+	__u64 mnt_mountpoint; /* where that mount hangs on its parent */
+	__u64 id[2];          /* the path's identity so far (path_id) */
 };
 
 /* Second per-CPU buffer for building paths backwards from their last component. */

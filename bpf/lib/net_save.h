@@ -177,7 +177,7 @@ __noinline int remember_owner(const struct sock_desc *d, __u32 origin)
 	struct endpoint k;
 	if (!d || !d->sk)
 		return 0;
-	fill_header(&v.owner, (struct task_struct *)bpf_get_current_task(), 0);
+	fill_header(&v.owner, 0);
 	v.sk = d->sk;
 	struct record_header *old = bpf_map_lookup_elem(&sock_owners, &v.sk);
 	if (old && origin < ORIGIN_CONNECT && (old->reserved == ORIGIN_CONNECT || old->reserved == ORIGIN_ACCEPT))

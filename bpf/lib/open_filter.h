@@ -242,40 +242,63 @@ static __always_inline __u64 open_filter_tests(struct event *e, __u32 at, __u64 
 	return alts & (ns.found | ~of->need_needle);
 }
 
-/* open_filter_file saves the path of the opened file f as argument index
- * of e, the record at byte `at`, when some alternative in alts (from the
- * open's flags) may hold for it, and says whether one may: 0 drops the
- * record. A file whose path identity has a verdict of this filter's
- * generation is decided by it before its path is built. */
-static __always_inline int open_filter_file(struct event *e, __u8 index, __u32 at, __u64 alts, struct file *f)
+/* open_filter_file saves the path of the opened file f (fh, its head)
+ * as argument index of e, the record at byte `at`, when some alternative
+ * the open's flags allow may hold for it, and says whether one may: 0 drops
+ * the record. A file whose path identity has a verdict of this filter's
+ * generation is decided by it before its path is built; a verdict that no
+ * alternative holds drops the open before its flags are looked up. */
+static __always_inline int open_filter_file(struct event *e, __u8 index, __u32 at, __u32 flags, struct file *f,
+					    const struct file_head *fh)
 {
 	__u32 zero = 0;
 	struct open_filter *of = bpf_map_lookup_elem(&open_filter, &zero);
-	if (!of || !of->on || (alts & ~(of->need_path | of->need_name | of->need_needle))) {
-		save_file_path(e, index, f);
+	if (!of || !of->on) {
+		save_walked_path(e, index, fh->dentry, fh->mnt);
 		return 1;
 	}
 	__u64 gen = of->gen, all = of->all;
-	struct pathbuf *pb = pathbuf();
-	struct open_verdict_key k = {};
-	int known = pb && path_id(pb, f, k.id);
-	if (known) {
-		struct open_verdict *v = bpf_map_lookup_elem(&open_verdicts, &k);
-		if (v && v->gen == gen) {
-			if (!(alts & v->held))
-				return 0;
-			save_file_path(e, index, f);
+	/* the alternatives no path test narrows: the flags alone decide them */
+	__u64 free = all & ~(of->need_path | of->need_name | of->need_needle);
+	__u64 alts = 0;
+	if (free) {
+		alts = open_filter_flags(flags);
+		if (!alts)
+			return 0;
+		if (alts & free) {
+			save_walked_path(e, index, fh->dentry, fh->mnt);
 			return 1;
 		}
 	}
-	save_file_path(e, index, f);
+	struct pathbuf *pb = pathbuf();
+	struct open_verdict_key k = {};
+	if (pb) {
+		path_id(pb, fh->dentry, fh->mnt, k.id);
+		struct open_verdict *v = bpf_map_lookup_elem(&open_verdicts, &k);
+		if (v && v->gen == gen) {
+			__u64 held = v->held;
+			if (!held)
+				return 0;
+			if (!free)
+				alts = open_filter_flags(flags);
+			if (!(alts & held))
+				return 0;
+			save_walked_path(e, index, fh->dentry, fh->mnt);
+			return 1;
+		}
+	}
+	save_walked_path(e, index, fh->dentry, fh->mnt);
 	/* the verdict for every alternative, whatever these flags allow:
 	 * the next open of the file may have other flags */
 	__u64 held = open_filter_held(e, at, all, f);
-	if (known) {
+	if (pb) {
 		struct open_verdict v = {.held = held, .gen = gen};
 		bpf_map_update_elem(&open_verdicts, &k, &v, BPF_ANY);
 	}
+	if (!held)
+		return 0;
+	if (!free)
+		alts = open_filter_flags(flags);
 	return (alts & held) != 0;
 }
 
