@@ -59,7 +59,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	f.rules.register(cmd)
 	f.out.register(cmd)
 	fs := cmd.Flags()
-	fs.IntVar(&f.workers, "workers", 0, "events evaluated in parallel (default: number of CPUs)")
+	fs.IntVar(&f.workers, "workers", 0, "events evaluated in parallel (default: the processors Go runs on: the number of CPUs, or --max-procs in vigil run)")
 	fs.StringVar(&f.queue, "queue", engine.DefaultQueue, "NATS queue group: engines in the same group share the events")
 	fs.BoolVar(&f.noWatch, "no-watch", false, "do not reload when files in the --rules folders change (SIGHUP still reloads)")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 5*time.Minute, "log the engine's counters this often (0: only at exit)")
