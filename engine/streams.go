@@ -37,6 +37,12 @@ type StreamOptions struct {
 	Replicas int
 	// Memory keeps the streams in memory rather than in files (tests).
 	Memory bool
+	// EventsPersist is how VIGIL_EVENTS writes what it stores: "sync"
+	// (default: written to the file before the publish is acknowledged)
+	// or "async" (acknowledged at once, written a few milliseconds later
+	// in batches). It applies when the stream is created; the server does
+	// not change it on an existing stream.
+	EventsPersist string
 }
 
 func (o StreamOptions) withDefaults() StreamOptions {
@@ -76,12 +82,22 @@ func (o StreamOptions) StreamConfigs() ([]jetstream.StreamConfig, error) {
 	if o.Memory {
 		storage = jetstream.MemoryStorage
 	}
+	persist := jetstream.DefaultPersistMode
+	switch o.EventsPersist {
+	case "", "sync":
+	case "async":
+		if storage == jetstream.FileStorage && o.Replicas == 1 {
+			persist = jetstream.AsyncPersistMode
+		}
+	default:
+		return nil, fmt.Errorf("events stream persistence %q: want sync or async", o.EventsPersist)
+	}
 	return []jetstream.StreamConfig{
 		{
 			Name: EventsStream, Description: "vigil events from the sensors",
 			Subjects: []string{event.AllEvents}, Retention: retention,
 			MaxAge: o.EventsMaxAge, MaxBytes: o.EventsMaxBytes, Discard: jetstream.DiscardOld,
-			Storage: storage, Replicas: o.Replicas,
+			Storage: storage, Replicas: o.Replicas, PersistMode: persist,
 		},
 		{
 			Name: FindingsStream, Description: "vigil findings from the engines",

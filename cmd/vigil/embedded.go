@@ -118,6 +118,19 @@ func startEmbedded(cfg embeddedConfig, log zerolog.Logger) (*embeddedServer, err
 	return es, nil
 }
 
+// connect opens one of vigil's own connections to the server, in process
+// (no socket: nats.InProcessServer).
+func (es *embeddedServer) connect(log zerolog.Logger, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append(commonOptions(log, name), nats.InProcessServer(es.Server))
+	opts = append(opts, es.clientOpts...)
+	opts = append(opts, extra...)
+	nc, err := nats.Connect(es.ClientURL(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
+	}
+	return nc, nil
+}
+
 // findingsReaderPermissions lets a client read findings, with core NATS or
 // a JetStream consumer on VIGIL_FINDINGS, and nothing else.
 func findingsReaderPermissions() *server.Permissions {

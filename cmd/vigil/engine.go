@@ -60,7 +60,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	f.rules.register(cmd)
 	f.out.register(cmd)
 	fs := cmd.Flags()
-	fs.IntVar(&f.workers, "workers", 0, "events evaluated in parallel (default: number of CPUs)")
+	fs.IntVar(&f.workers, "workers", 0, "events evaluated in parallel (default: the processors Go runs on: the number of CPUs, or --max-procs in vigil run)")
 	fs.StringVar(&f.queue, "queue", engine.DefaultQueue, "NATS queue group: engines in the same group share the events")
 	fs.BoolVar(&f.noWatch, "no-watch", false, "do not reload when files in the --rules folders change (SIGHUP still reloads)")
 	fs.DurationVar(&f.statsInterval, "stats-interval", 5*time.Minute, "log the engine's counters this often (0: only at exit)")
@@ -72,6 +72,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.DurationVar(&f.streams.EventsMaxAge, "events-max-age", 24*time.Hour, "how long the VIGIL_EVENTS stream keeps events")
 	fs.Int64Var(&f.streams.EventsMaxBytes, "events-max-bytes", 1<<30, "size limit of the VIGIL_EVENTS stream (oldest dropped beyond)")
 	fs.StringVar(&f.streams.EventsRetention, "events-retention", "limits", "retention of VIGIL_EVENTS: limits (age and size) or workqueue (removed once acknowledged)")
+	fs.StringVar(&f.streams.EventsPersist, "events-persist", "sync", "how VIGIL_EVENTS writes events when it is created: sync (to the file before the sensor's publish is acknowledged) or async (acknowledged at once, written within milliseconds in batches; a crash of the server can lose the last few)")
 	fs.DurationVar(&f.streams.FindingsMaxAge, "findings-max-age", 30*24*time.Hour, "how long the VIGIL_FINDINGS stream keeps findings")
 	fs.Int64Var(&f.streams.FindingsMaxBytes, "findings-max-bytes", 1<<30, "size limit of the VIGIL_FINDINGS stream")
 	fs.DurationVar(&f.ctxTimeout, "context-timeout", engine.DefaultContextTimeout, "lean events: how long to wait for a sensor's answer when asked for a process context the engine has not seen (an event left unresolved is counted, not evaluated)")
@@ -142,7 +143,7 @@ func runEngine(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *engine
 		return fmt.Errorf("--durable %q: want auto, on or off", f.durable)
 	}
 	if _, err := f.streams.StreamConfigs(); err != nil {
-		return fmt.Errorf("--events-retention: %w", err)
+		return fmt.Errorf("--events-retention/--events-persist: %w", err)
 	}
 	if f.memoryLimit > 0 {
 		debug.SetMemoryLimit(f.memoryLimit << 20)

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 )
 
@@ -15,6 +16,7 @@ type runFlags struct {
 	engine   engineFlags
 	noSensor bool
 	metrics  string
+	maxProcs int
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -39,12 +41,31 @@ rules apply and vigil's own connections use --nats-user/--nats-password,
 JetStream is on, with its store in <state-dir>/jetstream: events and findings
 are kept in the streams VIGIL_EVENTS and VIGIL_FINDINGS, and the engine
 acknowledges an event only once its findings are stored, so a crash or a
-restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
+restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.
+
+Its Go code runs on one processor (--max-procs; $GOMAXPROCS when set): at a
+host's usual event rates that costs less CPU per event than spreading the
+hand-offs between its parts over several.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
 			if err != nil {
 				return err
+			}
+			// One processor by default: vigil run's goroutines hand each
+			// event on (ring reader, publisher, server, stream, consumer,
+			// engine), and with a second processor idle every hand-off
+			// wakes an OS thread (futex, spinning, the collector's idle
+			// workers); at a host's event rates that cost more CPU per
+			// event than the parallelism gave (see the README's
+			// bench-sensor paragraph). $GOMAXPROCS or --max-procs say
+			// otherwise.
+			if cmd.Flags().Changed("max-procs") || os.Getenv("GOMAXPROCS") == "" {
+				if f.maxProcs > 0 {
+					runtime.GOMAXPROCS(f.maxProcs)
+				} else {
+					runtime.GOMAXPROCS(runtime.NumCPU())
+				}
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
@@ -58,7 +79,7 @@ restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 				srv.WaitForShutdown()
 				log.Info().Msg("embedded NATS server stopped")
 			}()
-			ready := log.Info().Str("url", srv.ClientURL()).Bool("jetstream", !f.embedded.noJetStream)
+			ready := log.Info().Str("url", srv.ClientURL()).Bool("jetstream", !f.embedded.noJetStream).Int("max_procs", runtime.GOMAXPROCS(0))
 			if srv.readerKey != "" {
 				ready = ready.Str("read_findings", fmt.Sprintf("nats sub --server %s --nkey %s 'vigil.findings.>'", srv.ClientURL(), srv.readerKey))
 			}
@@ -68,17 +89,7 @@ restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 				return err
 			}
 
-			connect := func(name string, extra ...nats.Option) (*nats.Conn, error) {
-				opts := append(commonOptions(log, name), nats.InProcessServer(srv.Server))
-				opts = append(opts, srv.clientOpts...)
-				opts = append(opts, extra...)
-				nc, err := nats.Connect(srv.ClientURL(), opts...)
-				if err != nil {
-					return nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
-				}
-				return nc, nil
-			}
-			engineNC, err := connect("vigil-engine")
+			engineNC, err := srv.connect(log, "vigil-engine")
 			if err != nil {
 				return err
 			}
@@ -92,7 +103,7 @@ restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 			running := 1
 			go func() { errs <- wrapErr("engine", runEngine(ctx, log, engineNC, &f.engine, cmd.OutOrStdout(), reg)) }()
 			if !f.noSensor {
-				sensorNC, err := connect("vigil-sensor", f.sensor.natsOptions()...)
+				sensorNC, err := srv.connect(log, "vigil-sensor", f.sensor.natsOptions()...)
 				if err != nil {
 					return err
 				}
@@ -122,6 +133,7 @@ restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.`,
 	fs.BoolVar(&f.embedded.noJetStream, "no-jetstream", false, "run the embedded server without JetStream (events are not kept; losses are counted)")
 	f.embedded.creds.registerCredentials(fs)
 	registerMetricsFlag(cmd, &f.metrics)
+	fs.IntVar(&f.maxProcs, "max-procs", 1, "processors vigil's Go code runs on at once (GOMAXPROCS; the default unless $GOMAXPROCS is set; 0: all); more gives a busy engine more room but costs more CPU per event at usual rates")
 	fs.BoolVar(&f.noSensor, "no-sensor", false, "run without the sensor (engine and NATS only; events come from other sensors or replay --publish-events)")
 	f.sensor.register(cmd)
 	f.engine.register(cmd)

@@ -123,10 +123,17 @@ func TestRunEmbeddedNATSAndJetStream(t *testing.T) {
 	}
 	nc.Close()
 	stopRun(t, run)
+	// One processor unless told otherwise ($GOMAXPROCS, --max-procs).
+	if os.Getenv("GOMAXPROCS") == "" && !strings.Contains(run.stderr.String(), `"max_procs":1`) {
+		t.Errorf("vigil run did not log max_procs 1:\n%s", run.stderr)
+	}
 
 	// Declaring the streams again over the same store is fine.
-	run2, _ := startRun(t, state, "--no-sensor", "--jetstream", store)
+	run2, _ := startRun(t, state, "--no-sensor", "--jetstream", store, "--max-procs", "2")
 	stopRun(t, run2)
+	if !strings.Contains(run2.stderr.String(), `"max_procs":2`) {
+		t.Errorf("vigil run --max-procs 2 did not log max_procs 2:\n%s", run2.stderr)
+	}
 }
 
 func TestRunRefusesBusyPort(t *testing.T) {
