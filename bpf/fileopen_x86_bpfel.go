@@ -73,6 +73,7 @@ type FileOpenPathbuf struct {
 		MntRoot       uint64
 		MntMountpoint uint64
 		Id            [2]uint64
+		Head          [8]uint64
 	}
 }
 

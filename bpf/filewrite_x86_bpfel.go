@@ -42,6 +42,7 @@ type FileWritePathbuf struct {
 		MntRoot       uint64
 		MntMountpoint uint64
 		Id            [2]uint64
+		Head          [8]uint64
 	}
 }
 

@@ -34,6 +34,7 @@ type KernelPathbuf struct {
 		MntRoot       uint64
 		MntMountpoint uint64
 		Id            [2]uint64
+		Head          [8]uint64
 	}
 }
 

@@ -61,19 +61,21 @@ HOOK(security_kernel_post_read_file, struct file *file, char *buf, loff_t size, 
 /* init_module and finit_module at exit, with their arguments saved at entry */
 static __always_inline int module_exit(void *ctx, struct syscall_state *sp, long ret)
 {
-	struct syscall_state s = *sp;
+	/* the state is read where it lies: a copy would take the stack that
+	 * the path walks below need (6.1 counts every frame of the chain) */
+	const struct syscall_state *s = sp;
 	struct event e;
 
-	if (s.nr == NR_init_module) {
+	if (s->nr == NR_init_module) {
 		/* init_module(void *umod, unsigned long len, const char *uargs):
 		 * the image is still in the caller's memory, refused or not */
-		capture_image(ctx, (void *)s.args[0], s.args[1], 1, NULL, "init_module");
+		capture_image(ctx, (void *)s->args[0], s->args[1], 1, NULL, "init_module");
 		if (!emit_allowed(EVENT_INIT_MODULE, 0) || !event_init(&e, ctx, EVENT_INIT_MODULE))
 			return 0;
-		save_u64(&e, ARG_INIT_MODULE_LEN, s.args[1]);
-		save_str(&e, ARG_INIT_MODULE_PARAM_VALUES, (void *)s.args[2], 1);
-	} else if (s.nr == NR_finit_module) {
-		struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), (int)s.args[0]);
+		save_u64(&e, ARG_INIT_MODULE_LEN, s->args[1]);
+		save_str(&e, ARG_INIT_MODULE_PARAM_VALUES, (void *)s->args[2], 1);
+	} else if (s->nr == NR_finit_module) {
+		struct file *f = task_fd_file((struct task_struct *)bpf_get_current_task(), (int)s->args[0]);
 		/* security_kernel_read_file fallback: the file finit_module reads */
 		emit_kernel_read_file(ctx, f, READING_MODULE, 1);
 		/* security_kernel_post_read_file fallback: a module that loaded
@@ -83,10 +85,10 @@ static __always_inline int module_exit(void *ctx, struct syscall_state *sp, long
 		/* finit_module(int fd, const char *uargs, int flags) */
 		if (!emit_allowed(EVENT_FINIT_MODULE, 0) || !event_init(&e, ctx, EVENT_FINIT_MODULE))
 			return 0;
-		save_s32(&e, ARG_FINIT_MODULE_FD, (__s32)s.args[0]);
-		save_file_path(&e, ARG_FINIT_MODULE_PATHNAME, task_fd_file(e.task, (int)s.args[0]));
-		save_str(&e, ARG_FINIT_MODULE_PARAM_VALUES, (void *)s.args[1], 1);
-		save_s32(&e, ARG_FINIT_MODULE_FLAGS, (__s32)s.args[2]);
+		save_s32(&e, ARG_FINIT_MODULE_FD, (__s32)s->args[0]);
+		save_file_path(&e, ARG_FINIT_MODULE_PATHNAME, task_fd_file(e.task, (int)s->args[0]));
+		save_str(&e, ARG_FINIT_MODULE_PARAM_VALUES, (void *)s->args[1], 1);
+		save_s32(&e, ARG_FINIT_MODULE_FLAGS, (__s32)s->args[2]);
 	} else {
 		return 0;
 	}
@@ -109,37 +111,39 @@ int sys_exit_module(struct syscall_exit_ctx *ctx)
 /* kexec_load and kexec_file_load at exit, with their arguments saved at entry */
 static __always_inline int kexec_exit(void *ctx, struct syscall_state *sp, long ret)
 {
-	struct syscall_state s = *sp;
+	/* the state is read where it lies: a copy would take the stack that
+	 * the path walks below need (6.1 counts every frame of the chain) */
+	const struct syscall_state *s = sp;
 	struct event e;
 
-	if (s.nr == NR_kexec_load) {
+	if (s->nr == NR_kexec_load) {
 		/* kexec_load(entry, nr_segments, segments, flags) */
 		if (!emit_allowed(EVENT_KEXEC_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_LOAD))
 			return 0;
-		save_u64(&e, ARG_KEXEC_LOAD_ENTRY, s.args[0]);
-		save_u64(&e, ARG_KEXEC_LOAD_NR_SEGMENTS, s.args[1]);
-		save_u64(&e, ARG_KEXEC_LOAD_FLAGS, s.args[3]);
-	} else if (s.nr == NR_kexec_file_load) {
+		save_u64(&e, ARG_KEXEC_LOAD_ENTRY, s->args[0]);
+		save_u64(&e, ARG_KEXEC_LOAD_NR_SEGMENTS, s->args[1]);
+		save_u64(&e, ARG_KEXEC_LOAD_FLAGS, s->args[3]);
+	} else if (s->nr == NR_kexec_file_load) {
 		/* kexec_file_load(kernel_fd, initrd_fd, cmdline_len, cmdline, flags) */
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 		if (ret == 0) {
 			/* security_kernel_post_read_file fallback: a loaded kernel
 			 * (and initrd) was read whole */
-			struct file *k = task_fd_file(t, (int)s.args[0]), *i = task_fd_file(t, (int)s.args[1]);
+			struct file *k = task_fd_file(t, (int)s->args[0]), *i = task_fd_file(t, (int)s->args[1]);
 			emit_post_read_file(ctx, k, BPF_CORE_READ(k, f_inode, i_size), READING_KEXEC_IMAGE, 1);
 			if (i)
 				emit_post_read_file(ctx, i, BPF_CORE_READ(i, f_inode, i_size), READING_KEXEC_INITRAMFS, 1);
 		}
 		if (!emit_allowed(EVENT_KEXEC_FILE_LOAD, 0) || !event_init(&e, ctx, EVENT_KEXEC_FILE_LOAD))
 			return 0;
-		save_s32(&e, ARG_KEXEC_FILE_LOAD_KERNEL_FD, (__s32)s.args[0]);
-		save_file_path(&e, ARG_KEXEC_FILE_LOAD_KERNEL_PATH, task_fd_file(e.task, (int)s.args[0]));
-		save_s32(&e, ARG_KEXEC_FILE_LOAD_INITRD_FD, (__s32)s.args[1]);
-		if ((__s32)s.args[1] >= 0)
-			save_file_path(&e, ARG_KEXEC_FILE_LOAD_INITRD_PATH, task_fd_file(e.task, (int)s.args[1]));
-		if (s.args[2])
-			save_str(&e, ARG_KEXEC_FILE_LOAD_CMDLINE, (void *)s.args[3], 1);
-		save_u64(&e, ARG_KEXEC_FILE_LOAD_FLAGS, s.args[4]);
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_KERNEL_FD, (__s32)s->args[0]);
+		save_file_path(&e, ARG_KEXEC_FILE_LOAD_KERNEL_PATH, task_fd_file(e.task, (int)s->args[0]));
+		save_s32(&e, ARG_KEXEC_FILE_LOAD_INITRD_FD, (__s32)s->args[1]);
+		if ((__s32)s->args[1] >= 0)
+			save_file_path(&e, ARG_KEXEC_FILE_LOAD_INITRD_PATH, task_fd_file(e.task, (int)s->args[1]));
+		if (s->args[2])
+			save_str(&e, ARG_KEXEC_FILE_LOAD_CMDLINE, (void *)s->args[3], 1);
+		save_u64(&e, ARG_KEXEC_FILE_LOAD_FLAGS, s->args[4]);
 	} else {
 		return 0;
 	}

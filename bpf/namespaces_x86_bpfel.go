@@ -39,6 +39,7 @@ type NamespacesPathbuf struct {
 		MntRoot       uint64
 		MntMountpoint uint64
 		Id            [2]uint64
+		Head          [8]uint64
 	}
 }
 

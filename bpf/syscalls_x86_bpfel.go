@@ -136,6 +136,7 @@ type SyscallsPathbuf struct {
 		MntRoot       uint64
 		MntMountpoint uint64
 		Id            [2]uint64
+		Head          [8]uint64
 	}
 }
 

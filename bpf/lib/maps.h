@@ -28,6 +28,8 @@ struct {
 /* Where a path walk is (path.h). It lives in the map value, not on the
  * stack: the verifier does not track values in maps, so it sees one step of
  * the walk like the next and checks the step once, not once per component. */
+#define PATH_HEAD_WORDS 8
+
 struct path_walk {
 	/* kernel pointers: struct dentry *, struct vfsmount *, struct mount * */
 	__u64 dentry, vfsmnt, mnt, mnt_parent;
@@ -36,6 +38,11 @@ struct path_walk {
 	__u64 mnt_root;       /* the root of the mount walked */
 	__u64 mnt_mountpoint; /* where that mount hangs on its parent */
 	__u64 id[2];          /* the path's identity so far (path_id) */
+	/* the first words of a dentry or a mount, read at once: here rather
+	 * than on the stack of the walk's step, which sits at the end of the
+	 * deepest call chains (6.1's verifier rounds each frame up to 32
+	 * bytes and refuses a chain over 512) */
+	__u64 head[PATH_HEAD_WORDS];
 };
 
 /* Second per-CPU buffer for building paths backwards from their last component. */

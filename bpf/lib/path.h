@@ -27,8 +27,8 @@ static __always_inline __u32 user_dev(dev_t d)
  * (mnt_parent, mnt_mountpoint, mnt.mnt_root): one read of those words where
  * this kernel's layout (CO-RE offsets, known at load) has them there,
  * field by field otherwise. */
-#define DENTRY_HEAD_WORDS 8
-#define MOUNT_HEAD_WORDS 8
+#define DENTRY_HEAD_WORDS PATH_HEAD_WORDS
+#define MOUNT_HEAD_WORDS PATH_HEAD_WORDS
 
 struct dentry_head {
 	__u64 parent;   /* struct dentry * */
@@ -37,7 +37,7 @@ struct dentry_head {
 	__u32 seq;      /* d_seq: every d_move of the dentry bumps it */
 };
 
-static __always_inline int dentry_head(struct dentry *d, struct dentry_head *h)
+static __always_inline int dentry_head(struct path_walk *pw, struct dentry *d, struct dentry_head *h)
 {
 	__u32 op = bpf_core_field_offset(struct dentry, d_parent);
 	__u32 oh = bpf_core_field_offset(struct dentry, d_name.hash_len);
@@ -45,8 +45,8 @@ static __always_inline int dentry_head(struct dentry *d, struct dentry_head *h)
 	__u32 os = bpf_core_field_offset(struct dentry, d_seq.seqcount.sequence);
 	if (op / 8 < DENTRY_HEAD_WORDS && oh / 8 < DENTRY_HEAD_WORDS && on / 8 < DENTRY_HEAD_WORDS &&
 	    os / 4 < 2 * DENTRY_HEAD_WORDS) {
-		__u64 w[DENTRY_HEAD_WORDS] = {};
-		long err = bpf_probe_read_kernel(w, sizeof(w), d);
+		__u64 *w = pw->head;
+		long err = bpf_probe_read_kernel(w, sizeof(pw->head), d);
 		h->parent = w[op / 8];
 		h->hash_len = w[oh / 8];
 		h->name = w[on / 8];
@@ -70,8 +70,9 @@ static __always_inline void walk_mount(struct path_walk *w, struct mount *mnt)
 	w->mnt = (__u64)mnt;
 	w->vfsmnt = (__u64)&mnt->mnt;
 	if (op / 8 < MOUNT_HEAD_WORDS && om / 8 < MOUNT_HEAD_WORDS && orr / 8 < MOUNT_HEAD_WORDS) {
-		__u64 h[MOUNT_HEAD_WORDS] = {};
-		bpf_probe_read_kernel(h, sizeof(h), mnt);
+		__u64 *h = w->head;
+		if (bpf_probe_read_kernel(h, sizeof(w->head), mnt))
+			__builtin_memset(w->head, 0, sizeof(w->head));
 		w->mnt_parent = h[op / 8];
 		w->mnt_mountpoint = h[om / 8];
 		w->mnt_root = h[orr / 8];
@@ -116,7 +117,7 @@ static long path_walk_step(__u64 i, void *data)
 		/* cross to the mount this one hangs on, or the global root */
 		return walk_up_mount(w) ? 0 : 1;
 	struct dentry_head h;
-	if (!dentry_head((struct dentry *)w->dentry, &h))
+	if (!dentry_head(w, (struct dentry *)w->dentry, &h))
 		return 1;
 	/* a root that is no mount root: pseudo file systems (memfd, pipes,
 	 * anon inodes) or a disconnected dentry. Keep its name. */
@@ -194,7 +195,7 @@ static long path_id_step(__u64 i, void *data)
 		return 0;
 	}
 	struct dentry_head h;
-	if (!dentry_head((struct dentry *)w->dentry, &h)) {
+	if (!dentry_head(w, (struct dentry *)w->dentry, &h)) {
 		path_id_mix(w, ~0ULL); /* unreadable: the walk ends here, marked */
 		return 1;
 	}
