@@ -78,9 +78,14 @@ func (a *ContextAsker) Quiet(host string) bool {
 // that says why there is none.
 func (a *ContextAsker) Ask(host, key string) ([]byte, error) {
 	if a.Quiet(host) {
-		return nil, fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
+		return nil, errQuiet(host)
 	}
 	return a.send(host, key)
+}
+
+// errQuiet says why host's sensor is not asked: it is Quiet.
+func errQuiet(host string) error {
+	return fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
 }
 
 // send is Ask without the check that host is not quiet.
@@ -231,7 +236,7 @@ func (l *ctxLane) resolve(subject string, data []byte, msg any) {
 	}
 	if _, js := msg.(jetstream.Msg); r.asker.Quiet(host) && (r.history == nil || !js) {
 		r.mu.Unlock()
-		r.fail(w, key, fmt.Errorf("the sensor of host %q did not answer a context request lately", host))
+		r.fail(w, key, errQuiet(host))
 		return
 	}
 	req := &ctxRequest{waiters: []ctxWaiter{w}}
@@ -252,7 +257,7 @@ func (r *ctxResolver) request(host, key, k string, req *ctxRequest) {
 	var obj []byte
 	var why error
 	if r.asker.Quiet(host) { // since this request began to wait its turn
-		why = fmt.Errorf("the sensor of host %q did not answer a context request lately", host)
+		why = errQuiet(host)
 	} else {
 		r.requests.Add(1)
 		obj, why = r.asker.send(host, key)

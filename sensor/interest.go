@@ -108,18 +108,17 @@ func socketOnly(c event.Condition) bool {
 		return false
 	}
 	for _, conj := range c.Any {
-		found := false
-		for _, t := range conj {
-			if t.Field == "args.fd_type" && t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil &&
-				!slices.ContainsFunc(t.Strings, func(s string) bool { return s != "socket" }) {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(conj, isSocketTest) {
 			return false
 		}
 	}
 	return true
+}
+
+// isSocketTest reports whether t holds only for a socket's descriptor.
+func isSocketTest(t event.Test) bool {
+	return t.Field == "args.fd_type" && t.Op == event.OpEq && len(t.Strings) > 0 && len(t.Ints) == 0 && t.Bool == nil &&
+		!slices.ContainsFunc(t.Strings, func(s string) bool { return s != "socket" })
 }
 
 // applyDupFilter writes dup_socket_only: 1 for the dup events only a

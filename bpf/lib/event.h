@@ -51,39 +51,6 @@ static __always_inline int emit_allowed(__u32 id, int fallback)
 	return 1;
 }
 
-/* pid number of a struct pid as seen from namespace level `level`, 0 if the
- * pid is not visible there. */
-static __always_inline __u32 pid_nr_at(struct pid *pid, unsigned int level)
-{
-	if (!pid)
-		return 0;
-	unsigned int plevel = BPF_CORE_READ(pid, level);
-	if (plevel < level)
-		return 0;
-	struct upid up;
-	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
-		return 0;
-	return up.nr;
-}
-
-static __always_inline unsigned int task_pid_level(struct task_struct *t)
-{
-	return BPF_CORE_READ(t, thread_pid, level);
-}
-
-/* Namespace-local pid (tgid) of a task, from its group leader's struct pid. */
-static __always_inline __u32 task_ns_tgid(struct task_struct *t, unsigned int level)
-{
-	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-	return pid_nr_at(BPF_CORE_READ(leader, thread_pid), level);
-}
-
-static __always_inline struct scratch *scratch_buf(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	return bpf_map_lookup_elem(&scratch, &cpu);
-}
-
 /* upid_nr returns the number struct pid *pid (a plain pointer) has at
  * namespace level `level`; plevel is the pid's own level (0 when the pid
  * is not visible there). */
@@ -95,6 +62,24 @@ static __always_inline __u32 upid_nr(struct pid *pid, unsigned int plevel, unsig
 	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]))
 		return 0;
 	return up.nr;
+}
+
+/* pid number of a struct pid as seen from namespace level `level`, 0 if the
+ * pid is not visible there. */
+static __always_inline __u32 pid_nr_at(struct pid *pid, unsigned int level)
+{
+	return pid ? upid_nr(pid, BPF_CORE_READ(pid, level), level) : 0;
+}
+
+static __always_inline unsigned int task_pid_level(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, thread_pid, level);
+}
+
+static __always_inline struct scratch *scratch_buf(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &cpu);
 }
 
 /* fill_header fills h for the current task. The task comes as a BTF
