@@ -13,6 +13,7 @@
  * with the return value), so they need no entry program.
  */
 #include "lib/common.h"
+#include "lib/raw_exit.h"
 #include "lib/file.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -199,8 +200,7 @@ HOOK(security_mmap_file, struct file *file, unsigned long prot, unsigned long fl
 
 /* mmap(addr, len, prot, flags, fd, off) at exit: the return value is the
  * mapped address. */
-SEC("tracepoint/syscalls/sys_exit")
-int sys_exit_mmap(struct syscall_exit_ctx *ctx)
+static __always_inline int mmap_exit(void *ctx, long ret)
 {
 	if (is_self())
 		return 0;
@@ -211,8 +211,21 @@ int sys_exit_mmap(struct syscall_exit_ctx *ctx)
 	struct file *f = NULL;
 	if (!(a[3] & MAP_ANONYMOUS))
 		f = current_fd_file(a[4]);
-	emit_mmap(ctx, a[0], a[1], a[2], a[3], f, ctx->ret, 1);
+	emit_mmap(ctx, a[0], a[1], a[2], a[3], f, ret, 1);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_mmap(struct syscall_exit_ctx *ctx)
+{
+	return mmap_exit(ctx, ctx->ret);
+}
+
+/* sys_exit_mmap called from the raw sys_exit program (lib/raw_exit.h) */
+SEC("raw_tracepoint/sys_exit")
+int raw_exit_mmap(struct bpf_raw_tracepoint_args *ctx)
+{
+	return mmap_exit(ctx, (long)ctx->args[1]);
 }
 
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */

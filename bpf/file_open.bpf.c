@@ -13,6 +13,7 @@
 #include "lib/common.h"
 #include "lib/file.h"
 #include "lib/open_filter.h"
+#include "lib/raw_exit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -74,12 +75,8 @@ static __always_inline void emit_open_truncate(void *ctx, struct file *f, const 
  * the hook sees it. A refused open never reaches the LSM hook (permission is
  * checked before it), so refusals are reported from here whichever probe
  * feeds the event, with the path the caller gave. */
-SEC("tracepoint/syscalls/sys_exit")
-int sys_exit_open(struct syscall_exit_ctx *ctx)
+static __always_inline int open_exit(void *ctx, long nr, long ret)
 {
-	if (is_self())
-		return 0;
-	long ret = ctx->ret;
 	/* the opened file, read once: its f_mode, inode and path serve the
 	 * write-open record, the filter and the record */
 	struct file *f = NULL;
@@ -100,7 +97,6 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 
 	__u64 a[6];
 	read_syscall_args(syscall_regs(ctx), a);
-	long nr = ctx->nr;
 	int dirfd = AT_FDCWD;
 	const char *upath;
 	__u32 flags;
@@ -177,6 +173,24 @@ int sys_exit_open(struct syscall_exit_ctx *ctx)
 	if (f && (flags & O_TRUNC) && (BPF_CORE_READ(ino, i_mode) & S_IFMT) == S_IFREG && !(fh.mode & FMODE_CREATED))
 		emit_open_truncate(ctx, f, sys);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_open(struct syscall_exit_ctx *ctx)
+{
+	if (is_self())
+		return 0;
+	return open_exit(ctx, ctx->nr, ctx->ret);
+}
+
+/* The same handler called from the raw sys_exit program where that one is
+ * attached anyway (lib/raw_exit.h): it is not attached itself. */
+SEC("raw_tracepoint/sys_exit")
+int raw_exit_open(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (is_self())
+		return 0;
+	return open_exit(ctx, raw_exit_nr(), (long)ctx->args[1]);
 }
 
 /* ---- do_truncate ---- */

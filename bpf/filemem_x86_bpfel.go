@@ -87,6 +87,7 @@ const (
 	FileMemMapEventsCritical              = "events_critical"
 	FileMemMapInodeWrites                 = "inode_writes"
 	FileMemMapPathbufs                    = "pathbufs"
+	FileMemMapRawExitCalls                = "raw_exit_calls"
 	FileMemMapScratch                     = "scratch"
 	FileMemMapSyscallStates               = "syscall_states"
 	FileMemMapUnlinkedInodes              = "unlinked_inodes"
@@ -94,6 +95,7 @@ const (
 	FileMemProgFentrySecurityMmapFile     = "fentry_security_mmap_file"
 	FileMemProgKprobeSecurityFileMprotect = "kprobe_security_file_mprotect"
 	FileMemProgKprobeSecurityMmapFile     = "kprobe_security_mmap_file"
+	FileMemProgRawExitMmap                = "raw_exit_mmap"
 	FileMemProgSysEnterMprotect           = "sys_enter_mprotect"
 	FileMemProgSysExitMmap                = "sys_exit_mmap"
 	FileMemVarSelfTgid                    = "self_tgid"
@@ -145,6 +147,7 @@ type FileMemProgramSpecs struct {
 	FentrySecurityMmapFile     *ebpf.ProgramSpec `ebpf:"fentry_security_mmap_file"`
 	KprobeSecurityFileMprotect *ebpf.ProgramSpec `ebpf:"kprobe_security_file_mprotect"`
 	KprobeSecurityMmapFile     *ebpf.ProgramSpec `ebpf:"kprobe_security_mmap_file"`
+	RawExitMmap                *ebpf.ProgramSpec `ebpf:"raw_exit_mmap"`
 	SysEnterMprotect           *ebpf.ProgramSpec `ebpf:"sys_enter_mprotect"`
 	SysExitMmap                *ebpf.ProgramSpec `ebpf:"sys_exit_mmap"`
 }
@@ -160,6 +163,7 @@ type FileMemMapSpecs struct {
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	InodeWrites    *ebpf.MapSpec `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.MapSpec `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.MapSpec `ebpf:"unlinked_inodes"`
@@ -199,6 +203,7 @@ type FileMemMaps struct {
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	InodeWrites    *ebpf.Map `ebpf:"inode_writes"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.Map `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes *ebpf.Map `ebpf:"unlinked_inodes"`
@@ -213,6 +218,7 @@ func (m *FileMemMaps) Close() error {
 		m.EventsCritical,
 		m.InodeWrites,
 		m.Pathbufs,
+		m.RawExitCalls,
 		m.Scratch,
 		m.SyscallStates,
 		m.UnlinkedInodes,
@@ -234,6 +240,7 @@ type FileMemPrograms struct {
 	FentrySecurityMmapFile     *ebpf.Program `ebpf:"fentry_security_mmap_file"`
 	KprobeSecurityFileMprotect *ebpf.Program `ebpf:"kprobe_security_file_mprotect"`
 	KprobeSecurityMmapFile     *ebpf.Program `ebpf:"kprobe_security_mmap_file"`
+	RawExitMmap                *ebpf.Program `ebpf:"raw_exit_mmap"`
 	SysEnterMprotect           *ebpf.Program `ebpf:"sys_enter_mprotect"`
 	SysExitMmap                *ebpf.Program `ebpf:"sys_exit_mmap"`
 }
@@ -244,6 +251,7 @@ func (p *FileMemPrograms) Close() error {
 		p.FentrySecurityMmapFile,
 		p.KprobeSecurityFileMprotect,
 		p.KprobeSecurityMmapFile,
+		p.RawExitMmap,
 		p.SysEnterMprotect,
 		p.SysExitMmap,
 	)

@@ -125,6 +125,7 @@ const (
 	FileOpenMapOpenFilterPaths             = "open_filter_paths"
 	FileOpenMapOpenVerdicts                = "open_verdicts"
 	FileOpenMapPathbufs                    = "pathbufs"
+	FileOpenMapRawExitCalls                = "raw_exit_calls"
 	FileOpenMapScratch                     = "scratch"
 	FileOpenMapSyscallStates               = "syscall_states"
 	FileOpenMapUnlinkedInodes              = "unlinked_inodes"
@@ -134,6 +135,7 @@ const (
 	FileOpenProgKprobeDoTruncate           = "kprobe_do_truncate"
 	FileOpenProgKprobeSecurityFileOpen     = "kprobe_security_file_open"
 	FileOpenProgKprobeSecurityPathTruncate = "kprobe_security_path_truncate"
+	FileOpenProgRawExitOpen                = "raw_exit_open"
 	FileOpenProgSysExitOpen                = "sys_exit_open"
 	FileOpenProgSysExitTruncate            = "sys_exit_truncate"
 	FileOpenVarSelfTgid                    = "self_tgid"
@@ -187,6 +189,7 @@ type FileOpenProgramSpecs struct {
 	KprobeDoTruncate           *ebpf.ProgramSpec `ebpf:"kprobe_do_truncate"`
 	KprobeSecurityFileOpen     *ebpf.ProgramSpec `ebpf:"kprobe_security_file_open"`
 	KprobeSecurityPathTruncate *ebpf.ProgramSpec `ebpf:"kprobe_security_path_truncate"`
+	RawExitOpen                *ebpf.ProgramSpec `ebpf:"raw_exit_open"`
 	SysExitOpen                *ebpf.ProgramSpec `ebpf:"sys_exit_open"`
 	SysExitTruncate            *ebpf.ProgramSpec `ebpf:"sys_exit_truncate"`
 }
@@ -209,6 +212,7 @@ type FileOpenMapSpecs struct {
 	OpenFilterPaths    *ebpf.MapSpec `ebpf:"open_filter_paths"`
 	OpenVerdicts       *ebpf.MapSpec `ebpf:"open_verdicts"`
 	Pathbufs           *ebpf.MapSpec `ebpf:"pathbufs"`
+	RawExitCalls       *ebpf.MapSpec `ebpf:"raw_exit_calls"`
 	Scratch            *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallStates      *ebpf.MapSpec `ebpf:"syscall_states"`
 	UnlinkedInodes     *ebpf.MapSpec `ebpf:"unlinked_inodes"`
@@ -255,6 +259,7 @@ type FileOpenMaps struct {
 	OpenFilterPaths    *ebpf.Map `ebpf:"open_filter_paths"`
 	OpenVerdicts       *ebpf.Map `ebpf:"open_verdicts"`
 	Pathbufs           *ebpf.Map `ebpf:"pathbufs"`
+	RawExitCalls       *ebpf.Map `ebpf:"raw_exit_calls"`
 	Scratch            *ebpf.Map `ebpf:"scratch"`
 	SyscallStates      *ebpf.Map `ebpf:"syscall_states"`
 	UnlinkedInodes     *ebpf.Map `ebpf:"unlinked_inodes"`
@@ -276,6 +281,7 @@ func (m *FileOpenMaps) Close() error {
 		m.OpenFilterPaths,
 		m.OpenVerdicts,
 		m.Pathbufs,
+		m.RawExitCalls,
 		m.Scratch,
 		m.SyscallStates,
 		m.UnlinkedInodes,
@@ -299,6 +305,7 @@ type FileOpenPrograms struct {
 	KprobeDoTruncate           *ebpf.Program `ebpf:"kprobe_do_truncate"`
 	KprobeSecurityFileOpen     *ebpf.Program `ebpf:"kprobe_security_file_open"`
 	KprobeSecurityPathTruncate *ebpf.Program `ebpf:"kprobe_security_path_truncate"`
+	RawExitOpen                *ebpf.Program `ebpf:"raw_exit_open"`
 	SysExitOpen                *ebpf.Program `ebpf:"sys_exit_open"`
 	SysExitTruncate            *ebpf.Program `ebpf:"sys_exit_truncate"`
 }
@@ -311,6 +318,7 @@ func (p *FileOpenPrograms) Close() error {
 		p.KprobeDoTruncate,
 		p.KprobeSecurityFileOpen,
 		p.KprobeSecurityPathTruncate,
+		p.RawExitOpen,
 		p.SysExitOpen,
 		p.SysExitTruncate,
 	)

@@ -14,6 +14,7 @@
 #include "lib/path.h"
 #include "lib/kernel_capture.h"
 #include "lib/syscall_nr.h"
+#include "lib/raw_exit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -175,12 +176,22 @@ int sys_exit_kexec(struct syscall_exit_ctx *ctx)
  * calls return it; only then is the syscall number read. The registers still
  * hold the arguments: nothing ran that could change them. Where the kernel
  * has the syscall (modules but no kexec, say), its own handler reports it:
- * that call does not return ENOSYS. */
+ * that call does not return ENOSYS.
+ *
+ * Since it runs for every syscall anyway, it also calls the handlers the
+ * sensor routes through it (lib/raw_exit.h) instead of their syscalls' trace
+ * events. */
 SEC("raw_tracepoint/sys_exit")
 int raw_tp_sys_exit_enosys(struct bpf_raw_tracepoint_args *ctx)
 {
-	if ((long)ctx->args[1] != -ENOSYS)
+	if ((long)ctx->args[1] != -ENOSYS) {
+		/* a syscall whose handler runs from here (lib/raw_exit.h): an
+		 * empty slot falls through */
+		long nr = raw_exit_nr();
+		if (nr >= 0 && nr < RAW_EXIT_SLOTS)
+			bpf_tail_call(ctx, &raw_exit_calls, (__u32)nr);
 		return 0;
+	}
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long nr = BPF_CORE_READ(regs, orig_ax);
 	struct syscall_state s = {};

@@ -64,6 +64,7 @@ const (
 	ModuleMapEvents                            = "events"
 	ModuleMapEventsCritical                    = "events_critical"
 	ModuleMapPathbufs                          = "pathbufs"
+	ModuleMapRawExitCalls                      = "raw_exit_calls"
 	ModuleMapScratch                           = "scratch"
 	ModuleMapSyscallStates                     = "syscall_states"
 	ModuleProgFentrySecurityKernelPostReadFile = "fentry_security_kernel_post_read_file"
@@ -137,6 +138,7 @@ type ModuleMapSpecs struct {
 	Events         *ebpf.MapSpec `ebpf:"events"`
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.MapSpec `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
@@ -174,6 +176,7 @@ type ModuleMaps struct {
 	Events         *ebpf.Map `ebpf:"events"`
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.Map `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
@@ -186,6 +189,7 @@ func (m *ModuleMaps) Close() error {
 		m.Events,
 		m.EventsCritical,
 		m.Pathbufs,
+		m.RawExitCalls,
 		m.Scratch,
 		m.SyscallStates,
 	)

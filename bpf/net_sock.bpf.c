@@ -13,6 +13,7 @@
  * or nobody, and say which (the attribution argument).
  */
 #include "lib/common.h"
+#include "lib/raw_exit.h"
 #include "lib/net.h"
 #include "lib/syscall_nr.h"
 
@@ -315,9 +316,8 @@ struct {
  * Args: oldfd, newfd, flags, fd_type, path (not a socket), the socket
  * (5-11), its state (12) and how it got its owner (13: connect, accept...):
  * "stdin of a shell is a TCP socket connected out" in one event. */
-SEC("tracepoint/syscalls/sys_exit")
 /* args: EVENT_DUP, EVENT_DUP2, EVENT_DUP3 */
-int sys_exit_dup(struct syscall_exit_ctx *ctx)
+static __always_inline int dup_exit(void *ctx, long ret)
 {
 	if (is_self())
 		return 0;
@@ -328,7 +328,6 @@ int sys_exit_dup(struct syscall_exit_ctx *ctx)
 
 	if (!take_syscall_state(&s))
 		return 0;
-	long ret = ctx->ret;
 	switch (s.nr) {
 	case NR_dup: id = EVENT_DUP; newfd = ret; break;
 	case NR_dup2: id = EVENT_DUP2; newfd = s.args[1]; break;
@@ -362,6 +361,19 @@ int sys_exit_dup(struct syscall_exit_ctx *ctx)
 	}
 	event_submit(&e, ret);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit")
+int sys_exit_dup(struct syscall_exit_ctx *ctx)
+{
+	return dup_exit(ctx, ctx->ret);
+}
+
+/* sys_exit_dup called from the raw sys_exit program (lib/raw_exit.h) */
+SEC("raw_tracepoint/sys_exit")
+int raw_exit_dup(struct bpf_raw_tracepoint_args *ctx)
+{
+	return dup_exit(ctx, (long)ctx->args[1]);
 }
 
 /* ---- probes (lib/probe.h): how the sensor feeds the events of this file ---- */

@@ -105,6 +105,7 @@ const (
 	NetSockMapEvents                       = "events"
 	NetSockMapEventsCritical               = "events_critical"
 	NetSockMapPathbufs                     = "pathbufs"
+	NetSockMapRawExitCalls                 = "raw_exit_calls"
 	NetSockMapScratch                      = "scratch"
 	NetSockMapSockOwners                   = "sock_owners"
 	NetSockMapSyscallStates                = "syscall_states"
@@ -118,6 +119,7 @@ const (
 	NetSockProgKprobeSecuritySocketCreate  = "kprobe_security_socket_create"
 	NetSockProgKprobeSecuritySocketListen  = "kprobe_security_socket_listen"
 	NetSockProgKretprobeDoAccept           = "kretprobe_do_accept"
+	NetSockProgRawExitDup                  = "raw_exit_dup"
 	NetSockProgSysEnterConnect             = "sys_enter_connect"
 	NetSockProgSysExitAccept               = "sys_exit_accept"
 	NetSockProgSysExitBind                 = "sys_exit_bind"
@@ -180,6 +182,7 @@ type NetSockProgramSpecs struct {
 	KprobeSecuritySocketCreate  *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_create"`
 	KprobeSecuritySocketListen  *ebpf.ProgramSpec `ebpf:"kprobe_security_socket_listen"`
 	KretprobeDoAccept           *ebpf.ProgramSpec `ebpf:"kretprobe_do_accept"`
+	RawExitDup                  *ebpf.ProgramSpec `ebpf:"raw_exit_dup"`
 	SysEnterConnect             *ebpf.ProgramSpec `ebpf:"sys_enter_connect"`
 	SysExitAccept               *ebpf.ProgramSpec `ebpf:"sys_exit_accept"`
 	SysExitBind                 *ebpf.ProgramSpec `ebpf:"sys_exit_bind"`
@@ -201,6 +204,7 @@ type NetSockMapSpecs struct {
 	Events         *ebpf.MapSpec `ebpf:"events"`
 	EventsCritical *ebpf.MapSpec `ebpf:"events_critical"`
 	Pathbufs       *ebpf.MapSpec `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.MapSpec `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
@@ -241,6 +245,7 @@ type NetSockMaps struct {
 	Events         *ebpf.Map `ebpf:"events"`
 	EventsCritical *ebpf.Map `ebpf:"events_critical"`
 	Pathbufs       *ebpf.Map `ebpf:"pathbufs"`
+	RawExitCalls   *ebpf.Map `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
@@ -256,6 +261,7 @@ func (m *NetSockMaps) Close() error {
 		m.Events,
 		m.EventsCritical,
 		m.Pathbufs,
+		m.RawExitCalls,
 		m.Scratch,
 		m.SockOwners,
 		m.SyscallStates,
@@ -283,6 +289,7 @@ type NetSockPrograms struct {
 	KprobeSecuritySocketCreate  *ebpf.Program `ebpf:"kprobe_security_socket_create"`
 	KprobeSecuritySocketListen  *ebpf.Program `ebpf:"kprobe_security_socket_listen"`
 	KretprobeDoAccept           *ebpf.Program `ebpf:"kretprobe_do_accept"`
+	RawExitDup                  *ebpf.Program `ebpf:"raw_exit_dup"`
 	SysEnterConnect             *ebpf.Program `ebpf:"sys_enter_connect"`
 	SysExitAccept               *ebpf.Program `ebpf:"sys_exit_accept"`
 	SysExitBind                 *ebpf.Program `ebpf:"sys_exit_bind"`
@@ -304,6 +311,7 @@ func (p *NetSockPrograms) Close() error {
 		p.KprobeSecuritySocketCreate,
 		p.KprobeSecuritySocketListen,
 		p.KretprobeDoAccept,
+		p.RawExitDup,
 		p.SysEnterConnect,
 		p.SysExitAccept,
 		p.SysExitBind,

@@ -114,8 +114,10 @@ int raw_tp_sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---- sched_process_exec ---- */
 
-
-static __always_inline void save_file_kind(struct event *e, __u8 index, struct file *f)
+/* save_file_kind saves what f is (file, pipe, ...) at index, and for a pipe
+ * its inode number at pipe_index: the sensor joins the two ends of a shell
+ * pipeline (curl ... | sh) by it. */
+static __always_inline void save_file_kind(struct event *e, __u8 index, __u8 pipe_index, struct file *f)
 {
 	char kind[8] = {};
 	if (!f) {
@@ -133,9 +135,10 @@ static __always_inline void save_file_kind(struct event *e, __u8 index, struct f
 	case S_IFLNK: __builtin_memcpy(kind, "link", 5); break;
 	case S_IFSOCK: __builtin_memcpy(kind, "socket", 7); break;
 	case S_IFIFO:
-		if (BPF_CORE_READ(ino, i_sb, s_magic) == PIPEFS_MAGIC)
+		if (BPF_CORE_READ(ino, i_sb, s_magic) == PIPEFS_MAGIC) {
 			__builtin_memcpy(kind, "pipe", 5);
-		else
+			save_u64(e, pipe_index, BPF_CORE_READ(ino, i_ino));
+		} else
 			__builtin_memcpy(kind, "fifo", 5);
 		break;
 	default: __builtin_memcpy(kind, "other", 6);
@@ -243,13 +246,13 @@ static __always_inline void emit_exec(void *ctx, struct task_struct *p, __u32 ol
 	save_bool(&e, ARG_SCHED_PROCESS_EXEC_MEMFD, memfd);
 	save_bool(&e, ARG_SCHED_PROCESS_EXEC_DELETED, nlink == 0);
 	save_str(&e, ARG_SCHED_PROCESS_EXEC_FS_TYPE, BPF_CORE_READ(ino, i_sb, s_type, name), 0);
-	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDIN_TYPE, task_fd_file(p, 0));
+	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDIN_TYPE, ARG_SCHED_PROCESS_EXEC_STDIN_PIPE, task_fd_file(p, 0));
 	save_u32(&e, ARG_SCHED_PROCESS_EXEC_OLD_PID, old_pid);
 	save_bool(&e, ARG_SCHED_PROCESS_EXEC_SETUID, (mode & S_ISUID) != 0);
 	/* exec has copied envp onto the new program's stack: one read of the
 	 * area, the sensor keeps the variables it is configured to keep */
 	save_str_list(&e, ARG_SCHED_PROCESS_EXEC_ENV, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
-	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDOUT_TYPE, task_fd_file(p, 1));
+	save_file_kind(&e, ARG_SCHED_PROCESS_EXEC_STDOUT_TYPE, ARG_SCHED_PROCESS_EXEC_STDOUT_PIPE, task_fd_file(p, 1));
 	/* what the kernel itself counted and read: argc (0 when the caller's
 	 * argv was empty at entry, which 5.18+ turn into {""}), the first bytes
 	 * of the file it loaded (for a script, of its interpreter) */

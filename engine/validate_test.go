@@ -119,3 +119,32 @@ func TestEvaluateMessageNamesOutliveTheBuffer(t *testing.T) {
 		}
 	}
 }
+
+// An event's arguments are checked where they are (no map of them is
+// built): every kind of value each argument type meets, right and wrong,
+// agrees with decoding them.
+func TestValidateEventArgs(t *testing.T) {
+	const head = `{"name":"sched_process_exec","id":101,"time":"2026-12-06T11:14:48.453604803Z","host":"vm","process":{"pid":7,"tid":7,"ppid":1,"host_pid":7,"host_tid":7,"host_ppid":1,"uid":0,"gid":0,"euid":0,"egid":0,"comm":"true","exe":"/usr/bin/true","argv":["/bin/true"],"cgroup_id":1,"mnt_ns":4026531832,"pid_ns":4026531836},"return_value":0,"args":`
+	good := `{"argc":1,"argv":["/bin/true"],"deleted":false,"dev":65024,"env":[],"filename":"/bin/true","header":"f0VMRgIBAQAAAAAAAAAAAAMAPgABAAAA0CMAAAAAAABAAAAAAAAAAJCDAAAAAAAAAAAAAEAAOAANAEAAHwAeAA==","inode":247849,"memfd":false,"mode":33261,"old_pid":7,"pathname":"/usr/bin/true","setuid":false}`
+	args := []string{
+		good, `{}`, `null`, `[]`, `"x"`, `{"argv":null}`, `{"env":null,"argv":[]}`,
+		`{"argc":"1"}`, `{"argc":1.5}`, `{"argc":1e3}`, `{"argc":-0}`, `{"argc":-1}`, `{"argc":99999999999999999999}`,
+		`{"argc":true}`, `{"argc":null}`, `{"dev":-1}`, `{"dev":18446744073709551615}`, `{"dev":18446744073709551616}`,
+		`{"filename":1}`, `{"filename":null}`, `{"filename":"a\"b\\u0041"}`, `{"filename":"\ud800"}`,
+		`{"argv":"x"}`, `{"argv":[1]}`, `{"argv":["a",null]}`, `{"argv":[["a"]]}`, `{"argv":{}}`,
+		`{"header":"not base64!"}`, `{"header":"QUJD"}`, `{"header":"QUJ"}`, `{"header":"QU\u004aD"}`, `{"header":""}`,
+		`{"header":null}`, `{"header":123}`, `{"header":"` + strings.Repeat("QUJD", 300) + `"}`,
+		`{"memfd":1}`, `{"memfd":null}`, `{"memfd":"true"}`, `{"memfd":true}`,
+		`{"argc":1,"argc":1}`, `{"unknown":{"a":[1,{"b":null}]}}`, `{"unknown":{"a":1,"a":2}}`, `{"unknown":1.5e3}`,
+		`{"argc":1,}`, `{"argc" 1}`, `{"argc":01}`, `{"argc":1 ,"argv" : [ "a" , "b" ] }`,
+	}
+	for i, a := range args {
+		checkValidate(t, []byte(head+a+`}`), "exec args "+itoa(i)+" "+a)
+		// the arguments before the name: read without knowing the event
+		reordered := `{"args":` + a + `,` + strings.TrimPrefix(head, `{`)[:len(head)-len(`,"args":`)-1] + `}`
+		checkValidate(t, []byte(reordered), "exec args first "+itoa(i)+" "+a)
+	}
+	if err := rules.ValidateEvent([]byte(head + good + `}`)); err != nil {
+		t.Errorf("a good exec event: %v", err)
+	}
+}

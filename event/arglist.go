@@ -262,6 +262,40 @@ func (e *Event) StringsArg(i int) ([]string, bool) {
 	return v, ok
 }
 
+// UintArg is StringArg for an unsigned argument (of any width).
+func (e *Event) UintArg(i int) (uint64, bool) {
+	if e.Args == nil && e.list.vals != nil {
+		if i < 0 || i >= len(e.list.vals) || e.list.vals[i].kind != valUint {
+			return 0, false
+		}
+		return e.list.vals[i].n, true
+	}
+	v, ok := e.Args[e.argName(i)].(uint64)
+	return v, ok
+}
+
+// SetUintArg sets unsigned argument i of e, listed or in Args, to v.
+func (e *Event) SetUintArg(i int, v uint64) {
+	if e.Args == nil && e.list.vals != nil {
+		e.list.SetUint(i, v)
+		return
+	}
+	if name := e.argName(i); name != "" && e.Args != nil {
+		e.Args[name] = v
+	}
+}
+
+// SetStringArg sets argument i of e, listed or in Args, to v.
+func (e *Event) SetStringArg(i int, v string) {
+	if e.Args == nil && e.list.vals != nil {
+		e.list.SetString(i, v)
+		return
+	}
+	if name := e.argName(i); name != "" && e.Args != nil {
+		e.Args[name] = v
+	}
+}
+
 // SetStringsArg sets argument i of e, listed or in Args, to v.
 func (e *Event) SetStringsArg(i int, v []string) {
 	if e.Args == nil && e.list.vals != nil {

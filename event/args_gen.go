@@ -987,6 +987,129 @@ func (a SchedProcessExecArgs) SetScriptWriterCreated(v bool) { a["script_writer_
 // DeleteScriptWriterCreated removes argument script_writer_created.
 func (a SchedProcessExecArgs) DeleteScriptWriterCreated() { delete(a, "script_writer_created") }
 
+// StdinPipe is argument 28, stdin_pipe (uint64): inode number of the pipe on fd 0 (with stdin_type pipe): the same number as another exec's stdout_pipe joins the two ends of a shell pipeline.
+func (a SchedProcessExecArgs) StdinPipe() uint64 { v, _ := a.LookupStdinPipe(); return v }
+
+// LookupStdinPipe returns argument stdin_pipe and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdinPipe() (uint64, bool) {
+	v, ok := a["stdin_pipe"].(uint64)
+	return v, ok
+}
+
+// SetStdinPipe sets argument stdin_pipe.
+func (a SchedProcessExecArgs) SetStdinPipe(v uint64) { a["stdin_pipe"] = v }
+
+// DeleteStdinPipe removes argument stdin_pipe.
+func (a SchedProcessExecArgs) DeleteStdinPipe() { delete(a, "stdin_pipe") }
+
+// StdoutPipe is argument 29, stdout_pipe (uint64): inode number of the pipe on fd 1 (with stdout_type pipe).
+func (a SchedProcessExecArgs) StdoutPipe() uint64 { v, _ := a.LookupStdoutPipe(); return v }
+
+// LookupStdoutPipe returns argument stdout_pipe and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdoutPipe() (uint64, bool) {
+	v, ok := a["stdout_pipe"].(uint64)
+	return v, ok
+}
+
+// SetStdoutPipe sets argument stdout_pipe.
+func (a SchedProcessExecArgs) SetStdoutPipe(v uint64) { a["stdout_pipe"] = v }
+
+// DeleteStdoutPipe removes argument stdout_pipe.
+func (a SchedProcessExecArgs) DeleteStdoutPipe() { delete(a, "stdout_pipe") }
+
+// StdinWriterPid is argument 30, stdin_writer_pid (uint32): set by the sensor: host pid of the last program executed with its stdout on this exec's stdin pipe (the left side of `curl ... | sh`), when that exec came first.
+func (a SchedProcessExecArgs) StdinWriterPid() uint32 { v, _ := a.LookupStdinWriterPid(); return v }
+
+// LookupStdinWriterPid returns argument stdin_writer_pid and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdinWriterPid() (uint32, bool) {
+	v, ok := a["stdin_writer_pid"].(uint64)
+	return uint32(v), ok
+}
+
+// SetStdinWriterPid sets argument stdin_writer_pid.
+func (a SchedProcessExecArgs) SetStdinWriterPid(v uint32) { a["stdin_writer_pid"] = uint64(v) }
+
+// DeleteStdinWriterPid removes argument stdin_writer_pid.
+func (a SchedProcessExecArgs) DeleteStdinWriterPid() { delete(a, "stdin_writer_pid") }
+
+// StdinWriterComm is argument 31, stdin_writer_comm (string): comm of that program (with stdin_writer_pid).
+func (a SchedProcessExecArgs) StdinWriterComm() string { v, _ := a.LookupStdinWriterComm(); return v }
+
+// LookupStdinWriterComm returns argument stdin_writer_comm and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdinWriterComm() (string, bool) {
+	v, ok := a["stdin_writer_comm"].(string)
+	return v, ok
+}
+
+// SetStdinWriterComm sets argument stdin_writer_comm.
+func (a SchedProcessExecArgs) SetStdinWriterComm(v string) { a["stdin_writer_comm"] = v }
+
+// DeleteStdinWriterComm removes argument stdin_writer_comm.
+func (a SchedProcessExecArgs) DeleteStdinWriterComm() { delete(a, "stdin_writer_comm") }
+
+// StdinWriterArgv is argument 32, stdin_writer_argv (string[]): its argv, at most the first 16 arguments (with stdin_writer_pid).
+func (a SchedProcessExecArgs) StdinWriterArgv() []string { v, _ := a.LookupStdinWriterArgv(); return v }
+
+// LookupStdinWriterArgv returns argument stdin_writer_argv and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdinWriterArgv() ([]string, bool) {
+	v, ok := a["stdin_writer_argv"].([]string)
+	return v, ok
+}
+
+// SetStdinWriterArgv sets argument stdin_writer_argv.
+func (a SchedProcessExecArgs) SetStdinWriterArgv(v []string) { a["stdin_writer_argv"] = v }
+
+// DeleteStdinWriterArgv removes argument stdin_writer_argv.
+func (a SchedProcessExecArgs) DeleteStdinWriterArgv() { delete(a, "stdin_writer_argv") }
+
+// StdoutReaderPid is argument 33, stdout_reader_pid (uint32): set by the sensor: host pid of the last program executed with its stdin on this exec's stdout pipe (the right side of `curl ... | sh`), when that exec came first.
+func (a SchedProcessExecArgs) StdoutReaderPid() uint32 { v, _ := a.LookupStdoutReaderPid(); return v }
+
+// LookupStdoutReaderPid returns argument stdout_reader_pid and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdoutReaderPid() (uint32, bool) {
+	v, ok := a["stdout_reader_pid"].(uint64)
+	return uint32(v), ok
+}
+
+// SetStdoutReaderPid sets argument stdout_reader_pid.
+func (a SchedProcessExecArgs) SetStdoutReaderPid(v uint32) { a["stdout_reader_pid"] = uint64(v) }
+
+// DeleteStdoutReaderPid removes argument stdout_reader_pid.
+func (a SchedProcessExecArgs) DeleteStdoutReaderPid() { delete(a, "stdout_reader_pid") }
+
+// StdoutReaderComm is argument 34, stdout_reader_comm (string): comm of that program (with stdout_reader_pid).
+func (a SchedProcessExecArgs) StdoutReaderComm() string { v, _ := a.LookupStdoutReaderComm(); return v }
+
+// LookupStdoutReaderComm returns argument stdout_reader_comm and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdoutReaderComm() (string, bool) {
+	v, ok := a["stdout_reader_comm"].(string)
+	return v, ok
+}
+
+// SetStdoutReaderComm sets argument stdout_reader_comm.
+func (a SchedProcessExecArgs) SetStdoutReaderComm(v string) { a["stdout_reader_comm"] = v }
+
+// DeleteStdoutReaderComm removes argument stdout_reader_comm.
+func (a SchedProcessExecArgs) DeleteStdoutReaderComm() { delete(a, "stdout_reader_comm") }
+
+// StdoutReaderArgv is argument 35, stdout_reader_argv (string[]): its argv, at most the first 16 arguments (with stdout_reader_pid).
+func (a SchedProcessExecArgs) StdoutReaderArgv() []string {
+	v, _ := a.LookupStdoutReaderArgv()
+	return v
+}
+
+// LookupStdoutReaderArgv returns argument stdout_reader_argv and whether the event has it.
+func (a SchedProcessExecArgs) LookupStdoutReaderArgv() ([]string, bool) {
+	v, ok := a["stdout_reader_argv"].([]string)
+	return v, ok
+}
+
+// SetStdoutReaderArgv sets argument stdout_reader_argv.
+func (a SchedProcessExecArgs) SetStdoutReaderArgv(v []string) { a["stdout_reader_argv"] = v }
+
+// DeleteStdoutReaderArgv removes argument stdout_reader_argv.
+func (a SchedProcessExecArgs) DeleteStdoutReaderArgv() { delete(a, "stdout_reader_argv") }
+
 // SchedProcessExitArgs is the typed view of the arguments of the sched_process_exit event (id 102): a thread exited; group_exit tells whether the whole process is gone.
 type SchedProcessExitArgs map[string]any
 

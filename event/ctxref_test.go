@@ -38,7 +38,7 @@ func fullWithCtx(t *testing.T, ev *Event, key string) []byte {
 	return data
 }
 
-func processCtx(t *testing.T, data []byte) (string, bool) {
+func processCtx(t testing.TB, data []byte) (string, bool) {
 	t.Helper()
 	ps, found, err := findProcess(data, false)
 	if err != nil || !found {

@@ -57,6 +57,13 @@ func (e *Event) appendJSON(buf []byte, proc func([]byte) ([]byte, error)) ([]byt
 }
 
 func (p *Process) appendJSON(buf []byte) ([]byte, error) {
+	buf, _, err := p.appendJSONAt(buf)
+	return buf, err
+}
+
+// appendJSONAt is appendJSON that also tells where the ancestors member
+// begins (where it would: with none, where ctx or the closing brace is).
+func (p *Process) appendJSONAt(buf []byte) (_ []byte, ancAt int, _ error) {
 	u32 := func(key string, v uint32) {
 		buf = append(buf, key...)
 		buf = strconv.AppendUint(buf, uint64(v), 10)
@@ -93,9 +100,10 @@ func (p *Process) appendJSON(buf []byte) ([]byte, error) {
 		buf = append(buf, `,"start_time":`...)
 		var err error
 		if buf, err = appendJSONTime(buf, *p.StartTime); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
+	ancAt = len(buf)
 	if sh := p.shared; sh != nil && sh.is(p.Ancestors) {
 		sh.once.Do(sh.encode)
 		buf = append(buf, sh.json...)
@@ -106,7 +114,7 @@ func (p *Process) appendJSON(buf []byte) ([]byte, error) {
 		buf = append(buf, `,"ctx":`...)
 		buf = appendJSONString(buf, p.Ctx)
 	}
-	return append(buf, '}'), nil
+	return append(buf, '}'), ancAt, nil
 }
 
 // SharedAncestors is a list of ancestors that many events carry (the
@@ -148,33 +156,39 @@ func (p *Process) ShareAncestors(s *SharedAncestors) {
 // (nothing when there are none).
 func appendJSONAncestors(buf []byte, ancestors []Ancestor) []byte {
 	if len(ancestors) > 0 {
-		buf = append(buf, `,"ancestors":[`...)
-		for i := range ancestors {
-			a := &ancestors[i]
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, `{"pid":`...)
-			buf = strconv.AppendUint(buf, uint64(a.Pid), 10)
-			buf = append(buf, `,"host_pid":`...)
-			buf = strconv.AppendUint(buf, uint64(a.HostPid), 10)
-			buf = append(buf, `,"comm":`...)
-			buf = appendJSONString(buf, a.Comm)
-			if a.Exe != "" {
-				buf = append(buf, `,"exe":`...)
-				buf = appendJSONString(buf, a.Exe)
-			}
-			if len(a.Argv) > 0 {
-				buf = append(buf, `,"argv":`...)
-				buf = appendJSONStrings(buf, a.Argv)
-			}
-			buf = append(buf, `,"uid":`...)
-			buf = strconv.AppendUint(buf, uint64(a.UID), 10)
-			buf = append(buf, '}')
-		}
-		buf = append(buf, ']')
+		buf = append(buf, `,"ancestors":`...)
+		buf = appendJSONAncestorList(buf, ancestors)
 	}
 	return buf
+}
+
+// appendJSONAncestorList writes a JSON array of ancestors.
+func appendJSONAncestorList(buf []byte, ancestors []Ancestor) []byte {
+	buf = append(buf, '[')
+	for i := range ancestors {
+		a := &ancestors[i]
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `{"pid":`...)
+		buf = strconv.AppendUint(buf, uint64(a.Pid), 10)
+		buf = append(buf, `,"host_pid":`...)
+		buf = strconv.AppendUint(buf, uint64(a.HostPid), 10)
+		buf = append(buf, `,"comm":`...)
+		buf = appendJSONString(buf, a.Comm)
+		if a.Exe != "" {
+			buf = append(buf, `,"exe":`...)
+			buf = appendJSONString(buf, a.Exe)
+		}
+		if len(a.Argv) > 0 {
+			buf = append(buf, `,"argv":`...)
+			buf = appendJSONStrings(buf, a.Argv)
+		}
+		buf = append(buf, `,"uid":`...)
+		buf = strconv.AppendUint(buf, uint64(a.UID), 10)
+		buf = append(buf, '}')
+	}
+	return append(buf, ']')
 }
 
 // appendJSONTime writes what time.Time.MarshalJSON does (RFC 3339 with

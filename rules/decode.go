@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +90,13 @@ func decodePlain(data []byte, ev *event.Event, validate bool) bool {
 			return d.once(&seen, bit, err)
 		case "args":
 			bit = 128
+			if d.validate && ev.Name != "" {
+				if spec, ok := event.Lookup(ev.Name); ok {
+					// checked where they are, as Normalize would check
+					// them once decoded: no map, no values
+					return d.once(&seen, bit, d.validArgs(spec.Args))
+				}
+			}
 			v, err := d.any()
 			if err != nil {
 				return err
@@ -218,24 +227,31 @@ func (d *decoder) str() (string, error) {
 }
 
 func (d *decoder) number() (string, error) {
+	b, err := d.numberBytes()
+	return string(b), err
+}
+
+// numberBytes is number's text, aliasing data: parsed where it is read
+// (strconv's functions keep no reference), nothing is allocated.
+func (d *decoder) numberBytes() ([]byte, error) {
 	end, ok := jsonscan.Value(d.data, d.i)
 	if !ok {
-		return "", errBail
+		return nil, errBail
 	}
-	s := string(d.data[d.i:end])
-	if !validNumber(s) {
-		return "", errBail
+	b := d.data[d.i:end]
+	if !validNumber(string(b)) {
+		return nil, errBail
 	}
 	d.i = end
-	return s, nil
+	return b, nil
 }
 
 func (d *decoder) uint(bits int) (uint64, error) {
-	s, err := d.number()
+	b, err := d.numberBytes()
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseUint(s, 10, bits)
+	n, err := strconv.ParseUint(string(b), 10, bits)
 	if err != nil {
 		return 0, errBail
 	}
@@ -243,11 +259,11 @@ func (d *decoder) uint(bits int) (uint64, error) {
 }
 
 func (d *decoder) int() (int64, error) {
-	s, err := d.number()
+	b, err := d.numberBytes()
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		return 0, errBail
 	}
@@ -397,6 +413,86 @@ func (d *decoder) ancestor(a *event.Ancestor) error {
 		}
 		return errBail
 	})
+}
+
+// validArgs checks an event's arguments in place: what decoding them
+// (any) and event.Normalize would accept for an event whose arguments are
+// specs, and anything else bails (the caller then decodes in full, whose
+// verdict stands). Arguments the table does not know may hold any value.
+func (d *decoder) validArgs(specs []event.Arg) error {
+	if d.ws(); d.i < len(d.data) && d.data[d.i] == 'n' {
+		_, err := d.any() // null: no arguments
+		return err
+	}
+	var keys [24]string
+	seen := keys[:0]
+	return d.object(func(key string) error {
+		if slices.Contains(seen, key) {
+			return errBail
+		}
+		seen = append(seen, key)
+		for i := range specs {
+			if specs[i].Name == key {
+				return d.validArg(specs[i].Type)
+			}
+		}
+		_, err := d.any()
+		return err
+	})
+}
+
+// validArg checks one argument's value against its type as
+// event.ArgType's normalisation of the decoded value would: each reader
+// bails on a value of another kind.
+func (d *decoder) validArg(t event.ArgType) error {
+	var err error
+	switch t {
+	case event.TypeInt32, event.TypeInt64:
+		_, err = d.int()
+	case event.TypeUint32, event.TypeUint64:
+		_, err = d.uint(64)
+	case event.TypeString:
+		_, err = d.str()
+	case event.TypeBool:
+		var v any
+		if v, err = d.any(); err == nil {
+			if _, ok := v.(bool); !ok {
+				err = errBail
+			}
+		}
+	case event.TypeStrArray:
+		if d.ws(); d.i < len(d.data) && d.data[d.i] == 'n' {
+			_, err = d.any() // null: no strings
+		} else {
+			_, err = d.strings()
+		}
+	case event.TypeBytes:
+		err = d.base64()
+	default:
+		err = errBail
+	}
+	return err
+}
+
+// base64 checks a string holding standard base64, as the bytes argument
+// of a decoded event is checked, without keeping what it decodes to.
+func (d *decoder) base64() error {
+	start := d.i
+	s, err := d.str()
+	if err != nil {
+		return err
+	}
+	var buf [512]byte
+	raw := d.data[start+1 : d.i-1] // s itself when it has no escapes
+	if base64.StdEncoding.DecodedLen(len(s)) > len(buf) || len(raw) != len(s) {
+		_, err = base64.StdEncoding.DecodeString(s)
+	} else {
+		_, err = base64.StdEncoding.Decode(buf[:], raw)
+	}
+	if err != nil {
+		return errBail
+	}
+	return nil
 }
 
 // any reads a value as encoding/json with UseNumber reads it into an any.

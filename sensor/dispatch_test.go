@@ -35,13 +35,6 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("skipped: attaching BPF programs needs root")
 	}
-	loop := func(b *testing.B) {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for i := 0; i < b.N; i++ {
-			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
-		}
-	}
 	empty := func(b *testing.B, typ ebpf.ProgramType) *ebpf.Program {
 		p, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: typ, License: "GPL",
 			Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
@@ -51,10 +44,7 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 		b.Cleanup(func() { p.Close() })
 		return p
 	}
-	variants := []struct {
-		name   string
-		attach func(b *testing.B) []io.Closer
-	}{
+	variants := []attachVariant{
 		{"raw-tp-empty", func(b *testing.B) []io.Closer {
 			var out []io.Closer
 			for _, tp := range []string{"sys_enter", "sys_exit"} {
@@ -110,11 +100,93 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			return out
 		}},
 	}
-	// The machine is shared: bare and each variant alternate, many short
-	// runs each, timed by the thread's own CPU time (the wall clock counts
-	// the time other tenants hold the CPU), and the fastest run of each
-	// counts.
-	const calls = 50000
+	best := bestAlternating(b, variants, 50000, func() { unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0) })
+	b.ReportMetric(best["bare"], "bare-ns/call")
+	for _, v := range variants {
+		b.ReportMetric(best[v.name]-best["bare"], v.name+"-added-ns")
+	}
+}
+
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }
+
+// BenchmarkOpenCloseRoutedExit measures what routing the open family's exit
+// handler through the raw sys_exit program saves an open+close (see
+// bpf/lib/raw_exit.h), on a kernel where that program is attached anyway
+// (the ENOSYS watcher of a kernel without modules; elsewhere it runs here
+// all the same, loaded by hand). Variants, each against bare runs
+// alternating with it (thread CPU time, the fastest of many short runs):
+//   - watcher: the raw sys_exit program alone;
+//   - watcher+tracepoints: and sys_exit_open on the open syscalls' trace
+//     events, as before routing;
+//   - watcher+routed: and sys_exit_open called from the raw program.
+//
+// The handler runs with the loader's initial maps (no interest pushed): it
+// does the same work in both of the last two variants, so their difference
+// is the trace events' cost alone.
+func BenchmarkOpenCloseRoutedExit(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("skipped: attaching BPF programs needs root")
+	}
+	opens := []string{"open", "openat", "openat2", "creat"}
+	watcher := func(b *testing.B, handler bool, routed bool) []io.Closer {
+		ld, err := load.New(zerolog.Nop(), 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		order := []load.Program{{Name: "raw_tp_sys_exit_enosys"}}
+		if handler {
+			h := load.Program{Name: "sys_exit_open", Syscalls: opens}
+			if routed {
+				order = append(order, h) // the watcher first: the handler is routed
+			} else {
+				order = append([]load.Program{h}, order...) // the handler first: on the trace events
+			}
+		}
+		for _, p := range order {
+			if err := ld.Ensure(p); err != nil {
+				ld.Close()
+				b.Fatal(err)
+			}
+		}
+		if got := len(ld.RoutedExits()); routed && got != len(opens) || !routed && got != 0 {
+			ld.Close()
+			b.Fatalf("routed exits %v (routed %v)", ld.RoutedExits(), routed)
+		}
+		return []io.Closer{closerFunc(ld.Close)}
+	}
+	variants := []attachVariant{
+		{"watcher", func(b *testing.B) []io.Closer { return watcher(b, false, false) }},
+		{"watcher+tracepoints", func(b *testing.B) []io.Closer { return watcher(b, true, false) }},
+		{"watcher+routed", func(b *testing.B) []io.Closer { return watcher(b, true, true) }},
+	}
+	best := bestAlternating(b, variants, 5000, func() {
+		fd, err := unix.Openat(unix.AT_FDCWD, "/etc/hostname", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		unix.Close(fd)
+	})
+	b.ReportMetric(best["bare"], "bare-ns/open+close")
+	for _, v := range variants {
+		b.ReportMetric(best[v.name]-best["bare"], v.name+"-added-ns")
+	}
+}
+
+// attachVariant is one configuration of programs a benchmark compares with
+// none: attach sets it up, closing what it returns takes it down.
+type attachVariant struct {
+	name   string
+	attach func(b *testing.B) []io.Closer
+}
+
+// bestAlternating times calls runs of op bare ("bare") and under each
+// variant, b.N times over. The machine is shared: bare and each variant
+// alternate, eight short runs each, timed by the thread's own CPU time (the
+// wall clock counts the time other tenants hold the CPU), and the fastest
+// run of each counts: ns per op, by variant name.
+func bestAlternating(b *testing.B, variants []attachVariant, calls int, op func()) map[string]float64 {
 	cpu := func() int64 {
 		var ts unix.Timespec
 		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
@@ -127,9 +199,9 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 		defer runtime.UnlockOSThread()
 		start := cpu()
 		for i := 0; i < calls; i++ {
-			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+			op()
 		}
-		return float64(cpu()-start) / calls
+		return float64(cpu()-start) / float64(calls)
 	}
 	best := map[string]float64{}
 	keep := func(name string, ns float64) {
@@ -151,13 +223,5 @@ func BenchmarkUnselectedSyscall(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(best["bare"], "bare-ns/call")
-	for _, v := range variants {
-		b.ReportMetric(best[v.name]-best["bare"], v.name+"-added-ns")
-	}
-	_ = loop
+	return best
 }
-
-type closerFunc func()
-
-func (f closerFunc) Close() error { f(); return nil }

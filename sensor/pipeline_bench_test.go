@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/vigil-sec/vigil/engine"
 	"github.com/vigil-sec/vigil/event"
 	"github.com/vigil-sec/vigil/internal/natstest"
 	"github.com/vigil-sec/vigil/sensor/load"
@@ -139,8 +140,11 @@ func threadCPU(b *testing.B) int64 {
 // --full-context: the baseline) and with the process context by reference
 // (lean, the default), in the same run; bytes/event is the mean size on
 // the wire.
+// The collector is tuned as vigil's main tunes it (engine.TuneGC: the
+// sensor runs in that binary), unless GOGC or GOMEMLIMIT say otherwise.
 // go test ./sensor/ -run '^$' -bench SensorDelivered -benchtime 100000x
 func BenchmarkSensorDelivered(b *testing.B) {
+	engine.TuneGC()
 	for _, mode := range publishModes {
 		for _, full := range []bool{true, false} {
 			name := mode.name + "/lean"
@@ -175,7 +179,7 @@ func benchDelivered(b *testing.B, set func(*PublisherOptions), full bool) {
 		}
 		pub.Publish(ev)
 		if i%1024 == 0 {
-			for len(pub.queue) > 8192 {
+			for pub.queue.len() > 8192 {
 				time.Sleep(100 * time.Microsecond)
 			}
 		}

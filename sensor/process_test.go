@@ -299,3 +299,88 @@ func TestSensorSeesScriptWriters(t *testing.T) {
 		}
 	}
 }
+
+// The two ends of a pipe, each an exec of its own (a shell pipeline): each
+// exec names the pipe's inode on its stdin or stdout, and the one that
+// comes second names the program on the other end (pipes.go). Both orders:
+// the reader first (cat, then echo writes into it), then the writer first
+// (sleep holds the pipe, then cat reads from it).
+func TestSensorJoinsPipelineEnds(t *testing.T) {
+	ls := startSensor(t)
+	execOf := func(what string, pid int) *event.Event {
+		return ls.waitFor(t, "sched_process_exec of "+what, func(ev *event.Event) bool {
+			return ev.Name == "sched_process_exec" && ev.Process.HostPid == uint32(pid)
+		})
+	}
+	inode := func(f *os.File) uint64 {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+
+	// reader first
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := inode(r)
+	reader := exec.Command("/bin/cat")
+	reader.Stdin = r
+	if err := reader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rev := execOf("cat", reader.Process.Pid)
+	if rev.Args["stdin_type"] != "pipe" || rev.Args["stdin_pipe"] != ino {
+		t.Errorf("cat reading the pipe: stdin_type %v stdin_pipe %v, want pipe %d", rev.Args["stdin_type"], rev.Args["stdin_pipe"], ino)
+	}
+	writer := exec.Command("/bin/echo", "vigil-pipe")
+	writer.Stdout = w
+	if err := writer.Run(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	reader.Wait()
+	r.Close()
+	wev := execOf("echo", writer.Process.Pid)
+	if wev.Args["stdout_type"] != "pipe" || wev.Args["stdout_pipe"] != ino {
+		t.Errorf("echo writing the pipe: stdout_type %v stdout_pipe %v, want pipe %d", wev.Args["stdout_type"], wev.Args["stdout_pipe"], ino)
+	}
+	if wev.Args["stdout_reader_pid"] != uint64(reader.Process.Pid) || wev.Args["stdout_reader_comm"] != "cat" ||
+		!slices.Equal(strs(wev.Args["stdout_reader_argv"]), []string{"/bin/cat"}) {
+		t.Errorf("echo's exec names reader %v %v %v, want cat %d [/bin/cat]",
+			wev.Args["stdout_reader_pid"], wev.Args["stdout_reader_comm"], wev.Args["stdout_reader_argv"], reader.Process.Pid)
+	}
+	if _, ok := rev.Args["stdin_writer_pid"]; ok {
+		t.Errorf("cat's exec names a writer before any: %v", rev.Args["stdin_writer_comm"])
+	}
+
+	// writer first
+	r, w, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino = inode(r)
+	writer = exec.Command("/bin/sleep", "0.5")
+	writer.Stdout = w
+	if err := writer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	execOf("sleep", writer.Process.Pid)
+	w.Close()
+	reader = exec.Command("/bin/cat")
+	reader.Stdin = r
+	if err := reader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	writer.Wait()
+	reader.Wait()
+	rev = execOf("cat", reader.Process.Pid)
+	if rev.Args["stdin_pipe"] != ino || rev.Args["stdin_writer_pid"] != uint64(writer.Process.Pid) || rev.Args["stdin_writer_comm"] != "sleep" ||
+		!slices.Equal(strs(rev.Args["stdin_writer_argv"]), []string{"/bin/sleep", "0.5"}) {
+		t.Errorf("cat's exec after sleep's: stdin_pipe %v (want %d), writer %v %v %v, want sleep %d [/bin/sleep 0.5]",
+			rev.Args["stdin_pipe"], ino, rev.Args["stdin_writer_pid"], rev.Args["stdin_writer_comm"], rev.Args["stdin_writer_argv"], writer.Process.Pid)
+	}
+}

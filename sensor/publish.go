@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,8 +163,8 @@ type Publisher struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream // nil: core NATS only
 	opts  PublisherOptions
-	queue chan message
-	crit  chan message // the critical lane, sent first
+	queue *lane // encoded events from Publish
+	crit  *lane // the critical lane, sent first
 	done  chan struct{}
 	stop  chan struct{} // closed by Close: ends watchStream
 	once  sync.Once
@@ -196,6 +197,7 @@ type Publisher struct {
 	sendSeq   uint64      // numbers every acknowledged send (the reply subject's last token)
 	spareAcks []ackResult // the other half of acks' double buffer
 	out       nats.Msg    // reused for every acknowledged send (PublishMsg keeps nothing)
+	outID     []string    // out's Nats-Msg-Id header value
 	sendBuf   []byte      // the reply subject and message id of out (send)
 	mem, cmem fifo        // routine and critical events waiting in memory, oldest first
 	inflight  fifo        // published, waiting for their acknowledgement, in order
@@ -264,64 +266,85 @@ type ackResult struct {
 }
 
 // fifo is a queue of messages, oldest first, that can take messages back
-// at its front.
+// at its front: a ring whose size is a power of two, doubled when full, so
+// that a queue that stays about as long (the events in flight, bounded by
+// the window) never allocates or moves its messages again.
 type fifo struct {
-	items []message
-	head  int
+	items   []message // the ring: len(items) is 0 or a power of two
+	head, n int
 }
 
-func (q *fifo) len() int { return len(q.items) - q.head }
+func (q *fifo) len() int { return q.n }
 
 func (q *fifo) push(m message) {
-	if q.head > 0 && len(q.items) == cap(q.items) {
-		live := q.items[q.head:]
-		if q.head >= len(live) {
-			// At least half the slice is room popped at the front:
-			// reuse it rather than grow.
-			n := copy(q.items, live)
-			clear(q.items[n:])
-			q.items, q.head = q.items[:n], 0
-		} else {
-			// Grow, leaving the popped room behind. Compacting here
-			// instead would move nearly the whole queue for a few
-			// pushes each time (with a full window of events in
-			// flight: 4-5% of the CPU per acknowledged event in
-			// BenchmarkSensorDelivered); this way each message moves
-			// about once.
-			items := make([]message, len(live), 2*len(live))
-			copy(items, live)
-			q.items, q.head = items, 0
-		}
+	if q.n == len(q.items) {
+		q.resize(q.n + 1)
 	}
-	q.items = append(q.items, m)
+	q.items[(q.head+q.n)&(len(q.items)-1)] = m
+	q.n++
 }
 
 func (q *fifo) pop() message {
 	m := q.items[q.head]
 	q.items[q.head] = message{}
-	q.head++
-	if q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
+	q.head = (q.head + 1) & (len(q.items) - 1)
+	if q.n--; q.n == 0 {
+		q.head = 0
 	}
 	return m
 }
 
 func (q *fifo) front() *message { return &q.items[q.head] }
 
+// at is the i-th message from the front (i < len).
+func (q *fifo) at(i int) *message { return &q.items[(q.head+i)&(len(q.items)-1)] }
+
+// resize moves the messages, in order, to the front of a ring of room for
+// at least n, twice the old one at least.
+func (q *fifo) resize(n int) {
+	size := max(16, 2*len(q.items))
+	for size < n {
+		size *= 2
+	}
+	items := make([]message, size)
+	q.copyTo(items)
+	q.items, q.head = items, 0
+}
+
+// copyTo copies the messages, in order, to dst.
+func (q *fifo) copyTo(dst []message) {
+	if q.n == 0 {
+		return
+	}
+	if end := q.head + q.n; end <= len(q.items) {
+		copy(dst, q.items[q.head:end])
+	} else {
+		k := copy(dst, q.items[q.head:])
+		copy(dst[k:], q.items[:end-len(q.items)])
+	}
+}
+
 // pushFront puts ms, in their order, before what q holds.
 func (q *fifo) pushFront(ms []message) {
 	if len(ms) == 0 {
 		return
 	}
-	items := make([]message, 0, len(ms)+q.len())
-	items = append(append(items, ms...), q.items[q.head:]...)
-	q.items, q.head = items, 0
+	size := max(16, len(q.items))
+	for size < len(ms)+q.n {
+		size *= 2
+	}
+	items := make([]message, size)
+	k := copy(items, ms)
+	q.copyTo(items[k:])
+	q.items, q.head, q.n = items, 0, q.n+k
 }
 
 // take empties q, returning its messages in order.
 func (q *fifo) take() []message {
-	ms := append([]message(nil), q.items[q.head:]...)
-	q.items, q.head = q.items[:0], 0
+	ms := make([]message, q.n)
+	q.copyTo(ms)
+	clear(q.items)
+	q.head, q.n = 0, 0
 	return ms
 }
 
@@ -382,6 +405,14 @@ func (p *Publisher) watchStream() {
 				p.stream.Store(true)
 				if name != known {
 					p.opts.Logger.Info().Str("stream", name).Msg("publishing events with JetStream acknowledgements")
+					if p.enc != nil {
+						// What went out before as core NATS messages is
+						// stored nowhere: contexts (and the anchors
+						// ancestries refer to) are sent in full again,
+						// into the stream, for a consumer that reads it
+						// back (engine/ctxhistory.go).
+						p.enc.Resend()
+					}
 				}
 				known, lastErr = name, ""
 				wait = 10 * time.Second
@@ -435,8 +466,8 @@ func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 	p := &Publisher{
 		nc:       nc,
 		opts:     opts,
-		queue:    make(chan message, opts.QueueLen),
-		crit:     make(chan message, opts.CriticalQueueLen),
+		queue:    newLane(opts.QueueLen),
+		crit:     newLane(opts.CriticalQueueLen),
 		done:     make(chan struct{}),
 		stop:     make(chan struct{}),
 		started:  time.Now(),
@@ -458,7 +489,8 @@ func newPublisher(nc *nats.Conn, opts PublisherOptions) *Publisher {
 		} else {
 			p.js = js
 			p.status = nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
-			p.out.Header = nats.Header{jetstream.MsgIDHeader: []string{""}}
+			p.outID = []string{""}
+			p.out.Header = nats.Header{jetstream.MsgIDHeader: p.outID}
 		}
 	}
 	if opts.Spool != nil {
@@ -475,7 +507,7 @@ func (p *Publisher) Publish(ev *event.Event) { p.enqueue(p.queue, ev, false) }
 // event waiting.
 func (p *Publisher) PublishCritical(ev *event.Event) { p.enqueue(p.crit, ev, true) }
 
-func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) {
+func (p *Publisher) enqueue(queue *lane, ev *event.Event, critical bool) {
 	host := ev.Host
 	if host == "" {
 		// Label a copy: the caller's event is left as it was.
@@ -501,9 +533,7 @@ func (p *Publisher) enqueue(queue chan message, ev *event.Event, critical bool) 
 		p.report("marshalling an event", err, ev.Name)
 		return
 	}
-	select {
-	case queue <- message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical, lean: lean}:
-	default:
+	if !queue.put(message{name: ev.Name, subject: p.subject(ev, host), data: data, critical: critical, lean: lean}) {
 		eventBuffers.put(data)
 		p.dropped.Add(1)
 		p.lost(ev.Name)
@@ -593,8 +623,9 @@ func (p *Publisher) answerContext(msg *nats.Msg) {
 }
 
 // whole returns the event data with its process context in full: a lean
-// event is made whole again from the encoder's context (the data as it
-// is when the encoder no longer has it).
+// event, or a full one whose ancestry refers to another context, is made
+// whole again from the encoder's contexts (the data as it is when the
+// encoder no longer has them).
 func (p *Publisher) whole(data []byte) []byte {
 	if p.spoolCtx == nil {
 		p.spoolCtx = event.NewContextTable(256)
@@ -636,42 +667,33 @@ func (p *Publisher) loop() {
 	// comes.
 	tick := time.NewTicker(retryHold)
 	defer tick.Stop()
-	crit, queue := p.crit, p.queue // nil once closed and empty
 	p.now = time.Now()
-	for crit != nil || queue != nil {
+	for {
 		p.pump()
+		p.queue.settle()
+		p.crit.settle()
 		// The critical lane first, whenever it holds something.
-		select {
-		case m, ok := <-crit:
-			if !ok {
-				crit = nil
-				continue
-			}
+		if m, ok := p.crit.take(); ok {
 			p.now = time.Now()
 			p.accept(m)
 			continue
-		default:
 		}
-		q := queue
-		if p.windowFull() {
-			q = nil // acknowledgements first: the queue holds the rest
+		var queued <-chan struct{}
+		if !p.windowFull() { // else acknowledgements first: the queue holds the rest
+			if m, ok := p.queue.take(); ok {
+				p.now = time.Now()
+				p.accept(m)
+				p.takeBatch()
+				continue
+			}
+			queued = p.queue.note
+		}
+		if p.crit.ended() && p.queue.ended() {
+			break
 		}
 		select {
-		case m, ok := <-crit:
-			p.now = time.Now()
-			if !ok {
-				crit = nil
-				continue
-			}
-			p.accept(m)
-		case m, ok := <-q:
-			p.now = time.Now()
-			if !ok {
-				queue = nil
-				continue
-			}
-			p.accept(m)
-			p.takeBatch(&queue)
+		case <-p.crit.note:
+		case <-queued:
 		case <-p.ackNote:
 			p.now = time.Now()
 			p.takeAcks()
@@ -695,20 +717,112 @@ const maxBatch = 256
 // reading of the clock serve a batch of events rather than each. It stops
 // as soon as a critical event waits or the window of acknowledgements is
 // full.
-func (p *Publisher) takeBatch(queue *chan message) {
-	for n := 1; n < maxBatch && len(p.crit) == 0 && !p.windowFull(); n++ {
-		select {
-		case m, ok := <-*queue:
-			if !ok {
-				*queue = nil
-				return
-			}
-			p.accept(m)
-		default:
+func (p *Publisher) takeBatch() {
+	for n := 1; n < maxBatch && !p.crit.waiting() && !p.windowFull(); n++ {
+		m, ok := p.queue.take()
+		if !ok {
 			return
 		}
+		p.accept(m)
 	}
 }
+
+// lane is a queue of encoded events from Publish to the publishing
+// goroutine. Publish appends under a lock; the goroutine takes all that
+// was appended at once, by swapping two slices, and then takes the events
+// from its own: one lock per batch on its side, rather than a channel
+// operation (a lock shared with Publish) per event on both sides.
+type lane struct {
+	limit  int
+	queued atomic.Int64  // in, and out from next: what limit bounds
+	note   chan struct{} // something was appended to an empty lane, or it closed
+
+	mu     sync.Mutex
+	in     []message
+	closed atomic.Bool
+
+	// owned by the publishing goroutine
+	out        []message
+	next, took int // took: taken since the last settle
+}
+
+func newLane(limit int) *lane { return &lane{limit: limit, note: make(chan struct{}, 1)} }
+
+// put appends m, or returns false when the lane holds limit events or is
+// closed (a Publish after Close: counted as dropped, not lost unseen).
+func (l *lane) put(m message) bool {
+	if l.queued.Add(1) > int64(l.limit) {
+		l.queued.Add(-1)
+		return false
+	}
+	l.mu.Lock()
+	if l.closed.Load() {
+		l.mu.Unlock()
+		l.queued.Add(-1)
+		return false
+	}
+	wake := len(l.in) == 0
+	l.in = append(l.in, m)
+	l.mu.Unlock()
+	if wake {
+		select {
+		case l.note <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// close makes the lane end once emptied; put refuses what comes after.
+func (l *lane) close() {
+	l.mu.Lock()
+	l.closed.Store(true)
+	l.mu.Unlock()
+	select {
+	case l.note <- struct{}{}:
+	default:
+	}
+}
+
+// take is the oldest event waiting, false when none does.
+func (l *lane) take() (message, bool) {
+	if l.next == len(l.out) {
+		if l.queued.Load() <= int64(l.took) {
+			// nothing appended since the last swap (a put under way
+			// notes it once it appended)
+			return message{}, false
+		}
+		clear(l.out)
+		l.mu.Lock()
+		l.out, l.in, l.next = l.in, l.out[:0], 0
+		l.mu.Unlock()
+		if len(l.out) == 0 {
+			return message{}, false
+		}
+	}
+	m := l.out[l.next]
+	l.next++
+	l.took++
+	return m, true
+}
+
+// settle counts the events taken out of queued, once per batch.
+func (l *lane) settle() {
+	if l.took > 0 {
+		l.queued.Add(-int64(l.took))
+		l.took = 0
+	}
+}
+
+// waiting reports whether events wait in the lane (those taken since the
+// last settle included: the publishing goroutine settles before it asks).
+func (l *lane) waiting() bool { return l.next < len(l.out) || l.queued.Load() > int64(l.took) }
+
+// ended reports whether the lane is closed and empty.
+func (l *lane) ended() bool { return l.closed.Load() && !l.waiting() }
+
+// len is the events waiting.
+func (l *lane) len() int { return int(l.queued.Load()) }
 
 // onAck runs on the acknowledgement subscription's goroutine: it reads
 // which send the message answers and what it says, and leaves that for the
@@ -736,33 +850,107 @@ func (p *Publisher) onAck(msg *nats.Msg) {
 // acknowledgement.
 var errMalformedAck = errors.New("malformed JetStream acknowledgement")
 
-// readAck reads a JetStream publish acknowledgement: nil when the stream
-// stored the event (or had it already: a duplicate), the stream's
-// *jetstream.APIError when it refused it, jetstream.ErrNoStreamResponse
-// when nothing took the subject.
+// readAck reads a JetStream publish acknowledgement as nats.go's jetstream
+// package reads one: nil when the stream stored the event (or had it
+// already: a duplicate), the stream's *jetstream.APIError when it refused
+// it, jetstream.ErrNoStreamResponse when nothing took the subject, and an
+// error wrapping errMalformedAck (with the subject it came on and its
+// first bytes) for anything else.
 func readAck(msg *nats.Msg) error {
 	data := msg.Data
 	if len(data) == 0 {
 		if msg.Header.Get("Status") == "503" {
 			return jetstream.ErrNoStreamResponse
 		}
-		return errMalformedAck
+		return malformedAck(msg, "an empty message")
 	}
-	// {"stream":"EVENTS","seq":12} (with "duplicate":true, "domain"):
-	// the common answer is told apart without decoding it.
-	if data[0] != '{' {
-		return errMalformedAck
-	}
-	if !bytes.Contains(data, []byte(`"error"`)) {
+	// The common answer, in the server's own words, is told apart
+	// without decoding it; anything else is decoded.
+	if plainAck(data) {
 		return nil
 	}
 	var resp struct {
 		Error *jetstream.APIError `json:"error"`
+		*jetstream.PubAck
 	}
-	if err := json.Unmarshal(data, &resp); err != nil || resp.Error == nil {
-		return errMalformedAck
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return malformedAck(msg, err.Error())
 	}
-	return resp.Error
+	if resp.Error != nil {
+		return resp.Error
+	}
+	if resp.PubAck == nil || resp.Stream == "" {
+		return malformedAck(msg, "no stream named")
+	}
+	return nil
+}
+
+func malformedAck(msg *nats.Msg, why string) error {
+	return fmt.Errorf("%w on %s: %s: %q", errMalformedAck, msg.Subject, why, msg.Data[:min(len(msg.Data), 96)])
+}
+
+// plainAck reports whether data is an acknowledgement as nats-server
+// writes it for a message stored, or a duplicate (a stream named, a
+// domain perhaps, a sequence; server/stream.go's pubAck):
+//
+//	{"stream":"EVENTS","seq":12}
+//	{"stream":"EVENTS","domain":"hub","seq":12}
+//	{"stream":"EVENTS","seq":12,"duplicate": true}
+//
+// It is false for anything else, also a valid acknowledgement written
+// otherwise: readAck decodes those. What it accepts, encoding/json reads
+// as a stored event too (TestReadAck).
+func plainAck(data []byte) bool {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"stream":`))
+	if !ok {
+		return false
+	}
+	if rest, ok = jsonName(rest); !ok {
+		return false
+	}
+	if r, found := bytes.CutPrefix(rest, []byte(`,"domain":`)); found {
+		if rest, ok = jsonName(r); !ok {
+			return false
+		}
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"seq":`)); !ok {
+		return false
+	}
+	// a sequence: digits without a leading zero, that fit a uint64
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 1 && rest[0] == '0' {
+		return false
+	}
+	if _, err := strconv.ParseUint(unsafe.String(&rest[0], n), 10, 64); err != nil {
+		return false
+	}
+	rest = rest[n:]
+	if r, found := bytes.CutPrefix(rest, []byte(`,"duplicate": true`)); found {
+		rest = r
+	} else if r, found := bytes.CutPrefix(rest, []byte(`,"duplicate":true`)); found {
+		rest = r
+	}
+	return len(rest) == 1 && rest[0] == '}'
+}
+
+// jsonName takes a JSON string of one or more plain characters (no escape,
+// no control character) off the front of b.
+func jsonName(b []byte) (rest []byte, ok bool) {
+	if len(b) < 3 || b[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[i+1:], i > 1
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // takeAcks applies the acknowledgements onAck left: each to its event in
@@ -783,7 +971,7 @@ func (p *Publisher) takeAcks() {
 		if r.seq < base || r.seq-base >= uint64(n) {
 			continue
 		}
-		if m := &p.inflight.items[p.inflight.head+int(r.seq-base)]; m.state == ackPending {
+		if m := p.inflight.at(int(r.seq - base)); m.state == ackPending {
 			m.state, m.ackErr = r.state, r.err
 		}
 	}
@@ -987,10 +1175,10 @@ func (p *Publisher) send(m message) bool {
 		}
 		p.sendBuf = b
 		p.out.Subject, p.out.Reply, p.out.Data = m.subject, unsafe.String(&b[0], replyEnd), m.data
-		p.out.Header[jetstream.MsgIDHeader][0] = unsafe.String(&b[replyEnd], len(b)-replyEnd)
+		p.outID[0] = unsafe.String(&b[replyEnd], len(b)-replyEnd)
 		err = p.nc.PublishMsg(&p.out)
 		p.out.Reply, p.out.Data = "", nil
-		p.out.Header[jetstream.MsgIDHeader][0] = ""
+		p.outID[0] = ""
 		if err == nil {
 			p.inflight.push(m)
 			p.inFlight.Store(int64(p.inflight.len()))
@@ -1092,9 +1280,10 @@ func (p *Publisher) failHead(err error) {
 func (p *Publisher) toSpool(m message) {
 	sp := p.opts.Spool
 	data := m.data
-	if m.lean {
+	if m.lean || (p.enc != nil && event.RefersAncestry(data)) {
 		// The spool may be read after a restart, by a sensor that never
-		// sent the context: it keeps events whole.
+		// sent the context (or the one an ancestry refers to): it keeps
+		// events whole.
 		data = p.whole(data)
 	}
 	err := sp.Append(m.subject+" "+p.messageID(&m), data) // a copy
@@ -1181,7 +1370,7 @@ func (p *Publisher) Stats() PublishStats {
 		PublishErrors:   p.publishErrs.Load(),
 		MarshalErrors:   p.marshalErrs.Load(),
 		DroppedByEvent:  map[string]uint64{},
-		Queued:          len(p.queue) + len(p.crit),
+		Queued:          p.queue.len() + p.crit.len(),
 		InFlight:        int(p.inFlight.Load()),
 		Buffered:        int(p.memBytes.Load()),
 		Spooled:         p.spooled.Load(),
@@ -1226,8 +1415,8 @@ func (p *Publisher) Close(ctx context.Context) error {
 	p.once.Do(func() {
 		close(p.stop)
 		p.closeCtx = ctx
-		close(p.queue)
-		close(p.crit)
+		p.queue.close()
+		p.crit.close()
 		closed = true
 	})
 	if !closed {

@@ -91,7 +91,7 @@ func TestPublisherSubjectsAndBytes(t *testing.T) {
 // A full queue drops and counts instead of blocking the caller (the ring
 // buffer reader). The publishing goroutine is not started, so nothing drains.
 func TestPublisherQueueFullDropsAndCounts(t *testing.T) {
-	p := &Publisher{opts: PublisherOptions{Host: "h", Logger: zerolog.Nop()}, queue: make(chan message, 2)}
+	p := &Publisher{opts: PublisherOptions{Host: "h", Logger: zerolog.Nop()}, queue: newLane(2), crit: newLane(1)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -449,5 +449,93 @@ func TestFifoOrderAndBound(t *testing.T) {
 	}
 	if want != next {
 		t.Fatalf("popped %d of %d", want, next)
+	}
+}
+
+// A lane hands events over in order, from concurrent producers too, holds
+// at most its limit (put says no beyond, and yes again once the publishing
+// goroutine settled what it took), and ends once closed and emptied.
+func TestLaneOrderBoundAndClose(t *testing.T) {
+	l := newLane(100)
+	for i := range 100 {
+		if !l.put(message{seq: uint64(i + 1)}) {
+			t.Fatalf("put %d of a limit of 100 refused", i+1)
+		}
+	}
+	if l.put(message{seq: 101}) || l.len() != 100 {
+		t.Fatalf("a full lane took one more, or says it holds %d", l.len())
+	}
+	for i := range 60 {
+		if m, ok := l.take(); !ok || m.seq != uint64(i+1) {
+			t.Fatalf("take %d: %d %v", i, m.seq, ok)
+		}
+	}
+	if l.put(message{seq: 101}) {
+		t.Fatal("a lane took more before what was taken was settled")
+	}
+	l.settle()
+	if l.len() != 40 || !l.waiting() {
+		t.Fatalf("after taking 60 of 100 the lane holds %d (waiting %v)", l.len(), l.waiting())
+	}
+
+	// four producers at once, each in its own order
+	const each = 5000
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				for !l.put(message{seq: uint64(1000000*(w+1) + i)}) {
+					time.Sleep(10 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	last := map[uint64]uint64{}
+	got, first := 0, uint64(60)
+	for got < 40+4*each {
+		m, ok := l.take()
+		if !ok {
+			l.settle()
+			select {
+			case <-l.note:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no note with %d of %d taken", got, 40+4*each)
+			}
+			continue
+		}
+		got++
+		if m.seq <= 100 {
+			if first++; m.seq != first {
+				t.Fatalf("took %d, want %d", m.seq, first)
+			}
+			continue
+		}
+		w := m.seq / 1000000
+		if prev, seen := last[w]; seen && m.seq != prev+1 {
+			t.Fatalf("producer %d: %d after %d", w, m.seq, prev)
+		}
+		last[w] = m.seq
+	}
+	wg.Wait()
+	l.settle()
+	if l.waiting() || l.len() != 0 || l.ended() {
+		t.Fatalf("emptied: waiting %v, len %d, ended %v before close", l.waiting(), l.len(), l.ended())
+	}
+	l.put(message{seq: 7})
+	l.close()
+	if l.ended() {
+		t.Fatal("ended with an event in it")
+	}
+	if m, ok := l.take(); !ok || m.seq != 7 {
+		t.Fatalf("the event put before close: %d %v", m.seq, ok)
+	}
+	if !l.ended() {
+		t.Fatal("closed and empty, not ended")
+	}
+	l.settle()
+	if l.put(message{seq: 8}) || l.len() != 0 || !l.ended() {
+		t.Fatalf("a closed lane took an event (len %d, ended %v)", l.len(), l.ended())
 	}
 }

@@ -102,6 +102,7 @@ type Sensor struct {
 	log     zerolog.Logger
 	ld      *load.Loader
 	procs   *proc.Table
+	pipes   pipeTable                           // the two ends of shell pipelines (pipes.go), under mu
 	probes  atomic.Pointer[map[event.ID]string] // the attached probe of each event
 	publish atomic.Pointer[map[event.ID]bool]   // events that go out; nil: all
 	// mu serialises record handling (the process table) between the
@@ -384,6 +385,7 @@ func (s *Sensor) handle(raw []byte) *event.Event {
 	filterExecEnv(ev, s.cfg.ExecEnv)
 	s.procs.Update(ev)
 	s.procs.Enrich(ev)
+	s.pipes.join(ev)
 	if ev.ID == event.IDModuleImageChunk {
 		s.capture.take(ev) // never published
 		return nil

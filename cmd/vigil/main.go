@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -21,9 +23,18 @@ import (
 var errSilent = errors.New("failed")
 
 type globalFlags struct {
-	logLevel  string
-	logFormat string
+	logLevel    string
+	logFormat   string
+	cpuProfile  string
+	heapProfile string
 }
+
+// stopCPUProfile ends --cpu-profile's profile once the command returns,
+// whether it failed or not.
+var stopCPUProfile = func() {}
+
+// writeHeapProfile writes --heap-profile's profile once the command returns.
+var writeHeapProfile = func() {}
 
 func main() {
 	engine.TuneGC()
@@ -36,6 +47,10 @@ func execute(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	stopCPUProfile()
+	stopCPUProfile = func() {}
+	writeHeapProfile()
+	writeHeapProfile = func() {}
 	if err == nil {
 		return 0
 	}
@@ -58,6 +73,37 @@ them on NATS, evaluates Rego signatures on them and publishes the findings on NA
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	pf.StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
+	pf.StringVar(&g.cpuProfile, "cpu-profile", "", "write a Go CPU profile of the command to this file (read it with go tool pprof), for reporting where vigil spends its time")
+	pf.StringVar(&g.heapProfile, "heap-profile", "", "write a Go heap profile (what is live, and what was allocated) to this file when the command returns")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.heapProfile != "" {
+			f, err := os.Create(g.heapProfile)
+			if err != nil {
+				return fmt.Errorf("--heap-profile: %w", err)
+			}
+			writeHeapProfile = func() {
+				runtime.GC() // what is live at the end, not at the last collection
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpu-profile %s: %w", g.cpuProfile, err)
+		}
+		stopCPUProfile = func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		newRunCmd(g),

@@ -420,6 +420,10 @@ func resolveLine(table *event.ContextTable, arena *[]byte, it *replayItem) {
 	case errors.Is(err, event.ErrUnknownContext):
 		it.unknown = true
 		it.err = fmt.Errorf("lean event: its process context %s is not in an earlier line (not evaluated; was the file cut, or not written by vigil capture?)", key)
+		if !bytes.Contains(it.data, []byte(`"ctx":"`+key+`"`)) {
+			// a whole context whose ancestry refers to another (ancestors_ctx)
+			it.err = fmt.Errorf("lean event: its process ancestry refers to context %s, which is not in an earlier line (not evaluated; was the file cut, or not written by vigil capture?)", key)
+		}
 	}
 }
 

@@ -79,7 +79,9 @@ func TestReplayLeanFile(t *testing.T) {
 	evs := leanSample()
 	full := filepath.Join(dir, "full.jsonl")
 	writeEvents(t, full, evs)
-	leanLines := leantest.Encode(t, event.NewContextEncoder(64), evs)
+	enc := event.NewContextEncoder(64)
+	enc.WholeAncestry() // as vigil capture writes files
+	leanLines := leantest.Encode(t, enc, evs)
 	nLean := 0
 	for _, l := range leanLines {
 		if leanKey(l) != "" {

@@ -43,29 +43,27 @@ are kept in the streams VIGIL_EVENTS and VIGIL_FINDINGS, and the engine
 acknowledges an event only once its findings are stored, so a crash or a
 restart loses nothing. Ctrl-C or SIGTERM stops it cleanly.
 
-Its Go code runs on every CPU unless --max-procs (or $GOMAXPROCS) says
-otherwise: --max-procs 1 costs less CPU per event at a host's usual rates
-(the hand-offs between its parts stay on one processor), but caps what it
-can take in a flood, and what it cannot take is dropped (counted).`,
+Its Go code runs on one processor while one is enough and on every CPU when
+it is not (a flood): one processor costs less CPU per event at a host's usual
+rates (the hand-offs between its parts stay in one thread), but alone it
+caps what a flood can get through, and what vigil cannot take is dropped
+(counted). --max-procs N (or $GOMAXPROCS) fixes the number instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
 			if err != nil {
 				return err
 			}
-			// Every CPU by default. With --max-procs 1 the hand-offs of
-			// each event (ring reader, publisher, server, stream,
-			// consumer, engine) stay on one processor instead of waking
-			// an OS thread each, which costs less CPU per event at a
-			// host's usual rates (docs/performance.md); but one processor
-			// is all it then has in a flood, and a `make test` run had
-			// its publisher drop 16k events of other tests' floods that
-			// way. $GOMAXPROCS, when set, wins over the default.
+			// By default the processors follow the load (procs.go): one
+			// while one is enough, every CPU in a flood. --max-procs N
+			// fixes them; $GOMAXPROCS, when set, wins over the default.
+			elastic := false
 			if cmd.Flags().Changed("max-procs") || os.Getenv("GOMAXPROCS") == "" {
 				if f.maxProcs > 0 {
 					runtime.GOMAXPROCS(f.maxProcs)
 				} else {
 					runtime.GOMAXPROCS(runtime.NumCPU())
+					elastic = true
 				}
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
@@ -99,6 +97,9 @@ can take in a flood, and what it cannot take is dropped (counted).`,
 			if !f.noSensor && f.sensor.interest.events != "all" {
 				f.engine.interest = newInterestFeed()
 				f.sensor.interest.local = f.engine.interest
+			}
+			if elastic {
+				go runElasticProcs(ctx, log)
 			}
 			errs := make(chan error, 2)
 			running := 1
@@ -134,7 +135,7 @@ can take in a flood, and what it cannot take is dropped (counted).`,
 	fs.BoolVar(&f.embedded.noJetStream, "no-jetstream", false, "run the embedded server without JetStream (events are not kept; losses are counted)")
 	f.embedded.creds.registerCredentials(fs)
 	registerMetricsFlag(cmd, &f.metrics)
-	fs.IntVar(&f.maxProcs, "max-procs", 0, "processors vigil's Go code runs on at once (GOMAXPROCS; 0: every CPU; $GOMAXPROCS wins unless this is given); 1 costs less CPU per event at usual rates but caps what a flood can get through")
+	fs.IntVar(&f.maxProcs, "max-procs", 0, "processors vigil's Go code runs on at once (GOMAXPROCS; 0: one while its CPU use stays below most of one CPU, every CPU above that; $GOMAXPROCS wins unless this is given)")
 	fs.BoolVar(&f.noSensor, "no-sensor", false, "run without the sensor (engine and NATS only; events come from other sensors or replay --publish-events)")
 	f.sensor.register(cmd)
 	f.engine.register(cmd)

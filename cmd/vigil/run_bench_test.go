@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,12 +56,6 @@ func execMix(tb testing.TB) []*event.Event {
 	return out
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkRunPipeline measures vigil run's CPU per event between the
 // sensor's publisher and the engine's acknowledgement, without BPF: the
 // embedded server with its JetStream file store, the engine with the
@@ -71,19 +64,32 @@ func processCPU() time.Duration {
 // ring reader hands them over during a fork+exec loop: a burst every 5 ms,
 // 2,000 a second, so that what is measured is the cost at a host's rate
 // (wake-ups between goroutines), not the throughput. It reports the
-// process's CPU (user+system) per event, for vigil run's settings against
-// one processor (--max-procs 1) and the events stream's async writes
-// (--events-persist async), in the same run.
+// process's CPU (user+system) per event, for every CPU, one processor
+// (--max-procs 1) and vigil run's default (processors following the load),
+// and the events stream's async writes (--events-persist async), in the
+// same run.
 func BenchmarkRunPipeline(b *testing.B) {
 	engine.TuneGC() // as vigil's main does
 	evs := execMix(b)
 	for _, c := range []struct {
 		procs   int
 		persist string
-	}{{0, "sync"}, {1, "sync"}, {0, "async"}, {1, "async"}} {
-		b.Run(fmt.Sprintf("procs=%d/persist=%s", c.procs, c.persist), func(b *testing.B) {
+	}{{0, "sync"}, {1, "sync"}, {-1, "sync"}, {0, "async"}, {1, "async"}} {
+		name := fmt.Sprintf("procs=%d/persist=%s", c.procs, c.persist)
+		if c.procs < 0 {
+			name = "procs=elastic/persist=" + c.persist
+		}
+		b.Run(name, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 			if c.procs > 0 {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
+				runtime.GOMAXPROCS(c.procs)
+			}
+			if c.procs < 0 {
+				// vigil run's default (procs.go)
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { runElasticProcs(ctx, zerolog.Nop()); close(done) }()
+				defer func() { cancel(); <-done }()
 			}
 			runPipeline(b, evs, c.persist)
 		})

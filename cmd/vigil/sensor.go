@@ -91,7 +91,10 @@ first routine event of a context carries it in full with its key
 ("process":{...,"ctx":"<key>"}), later ones only the thread and the key
 ("process":{"tid":..,"ctx":"<key>"}, host_tid too where it differs) and
 leave out the probe (the same for every event of a kind: vigil events names
-it); critical events always carry it in full. Consumers (vigil engine, vigil capture) put the contexts
+it); critical events always carry it in full. A context sent in full lists
+only the ancestors before a context sent earlier and names that one
+("ancestors":[...],"ancestors_ctx":"<key>": a sibling's or the parent's), as
+its ancestry is the same. Consumers (vigil engine, vigil capture) put the contexts
 back; one that missed a context asks the sensor for it on
 vigil.context.<host> (the request's data is the key). --full-context sends
 every event whole, as a self-contained JSON object.`,

@@ -5,7 +5,9 @@
 // (default rules unless -vigil-args says otherwise), alternating in one run:
 //
 //   - an unselected syscall (getppid) in a tight loop: ns added per call;
-//   - open+close of one file, -opens times: % slowdown;
+//   - open+close of one file, -opens times: % slowdown (wall clock, and the
+//     loop thread's own CPU time, which other tenants of the machine do not
+//     inflate);
 //   - fork+exec of /bin/true, -execs times: % slowdown;
 //
 // and, under vigil, the kernel drops and decode counts of the sensor, vigil's
@@ -85,6 +87,10 @@ func main() {
 // times of one run of the workloads, ns per operation
 type times struct {
 	syscall, open, exec float64
+	// openCPU is the open loop's own CPU time per open+close: what the
+	// probes add to each call, without the time other tenants of the
+	// machine held the CPU (the wall clock's open figure counts that)
+	openCPU float64
 }
 
 type vigilRun struct {
@@ -98,7 +104,8 @@ type vigilRun struct {
 	pubDropped        uint64
 	latOpen, latExec  time.Duration // finding latency, -1 when no finding came
 	findingsDuringRun int
-	eventSizes        []int // bytes of each event on NATS (the first maxSizes)
+	eventsSeen        int              // events on NATS, up to maxSizes
+	sizesByEvent      map[string][]int // bytes of each of them, by event name (the subject's third token)
 	openProgs         []progCost
 	execProgs         []progCost
 	statsErr          error
@@ -149,7 +156,9 @@ func workloads(c config) times {
 		}
 	}
 	t.syscall = best
+	cpu0 := threadCPU()
 	t.open = openBurst(c.file, c.opens)
+	t.openCPU = float64(threadCPU()-cpu0) / float64(c.opens)
 	t.exec = execLoop(c.execs, nil)
 	return t
 }
@@ -254,8 +263,16 @@ func underVigil(c config) (vigilRun, error) {
 	var sizeMu sync.Mutex
 	esub, err := enc.Subscribe("vigil.events.>", func(m *nats.Msg) {
 		sizeMu.Lock()
-		if len(v.eventSizes) < maxSizes {
-			v.eventSizes = append(v.eventSizes, len(m.Data))
+		if v.eventsSeen < maxSizes {
+			v.eventsSeen++
+			name := m.Subject
+			if parts := strings.Split(m.Subject, "."); len(parts) >= 3 {
+				name = parts[2]
+			}
+			if v.sizesByEvent == nil {
+				v.sizesByEvent = map[string][]int{}
+			}
+			v.sizesByEvent[name] = append(v.sizesByEvent[name], len(m.Data))
 		}
 		sizeMu.Unlock()
 	})
@@ -290,8 +307,11 @@ func underVigil(c config) (vigilRun, error) {
 	})
 	waitIdle(pid)
 	v.latExec = latency(c, findings, func(fire func()) {
+		// a tenth of the way in (the 100th of the default 1,000): a
+		// smaller -execs still fires it
+		at := min(100, c.execs/10)
 		execLoop(c.execs, func(i int) {
-			if i == 100 {
+			if i == at {
 				fire()
 			}
 		})
@@ -536,12 +556,14 @@ func report(c config, bare []times, under []vigilRun) {
 	fmt.Fprintf(w, "%-32s %10.1fns %10.1fns %+11.1f ns\n", "getppid (unselected syscall)", median(b), median(u), median(u)-median(b))
 	b, u = pick(func(t times) float64 { return t.open })
 	fmt.Fprintf(w, "%-32s %10.2fµs %10.2fµs %+12.1f%%\n", fmt.Sprintf("open+close x%d", c.opens), median(b)/1e3, median(u)/1e3, 100*(median(u)/median(b)-1))
+	b, u = pick(func(t times) float64 { return t.openCPU })
+	fmt.Fprintf(w, "%-32s %10.2fµs %10.2fµs %+12.1f%%\n", "  the same, its thread's CPU", median(b)/1e3, median(u)/1e3, 100*(median(u)/median(b)-1))
 	b, u = pick(func(t times) float64 { return t.exec })
 	fmt.Fprintf(w, "%-32s %10.2fms %10.2fms %+12.1f%%\n", fmt.Sprintf("fork+exec /bin/true x%d", c.execs), median(b)/1e6, median(u)/1e6, 100*(median(u)/median(b)-1))
 	for i, v := range under {
 		fmt.Fprintf(w, "\nvigil round %d:\n", i+1)
-		fmt.Fprintf(w, "  per round: getppid %+.1f ns, open+close %+.1f%%, fork+exec %+.1f%%\n",
-			v.syscall-bare[i].syscall, 100*(v.open/bare[i].open-1), 100*(v.exec/bare[i].exec-1))
+		fmt.Fprintf(w, "  per round: getppid %+.1f ns, open+close %+.1f%% (thread CPU %+.1f%%), fork+exec %+.1f%%\n",
+			v.syscall-bare[i].syscall, 100*(v.open/bare[i].open-1), 100*(v.openCPU/bare[i].openCPU-1), 100*(v.exec/bare[i].exec-1))
 		var total uint64
 		names := make([]string, 0, len(v.kernelDrops))
 		for n, d := range v.kernelDrops {
@@ -560,12 +582,34 @@ func report(c config, bare []times, under []vigilRun) {
 			perPub = fmt.Sprintf("%.1f µs", float64(v.cpu.Microseconds())/float64(v.published))
 		}
 		fmt.Fprintf(w, "  vigil CPU %s during the workloads: %s per record read, %s per event published\n", v.cpu, perEvent, perPub)
-		if len(v.eventSizes) > 0 {
-			sz := make([]float64, len(v.eventSizes))
-			for i, n := range v.eventSizes {
-				sz[i] = float64(n)
+		if v.eventsSeen > 0 {
+			type kind struct {
+				name  string
+				sizes []float64
 			}
-			fmt.Fprintf(w, "  events on NATS: %d, median %.0f bytes\n", len(sz), median(sz))
+			var kinds []kind
+			var all []float64
+			total := 0
+			for name, ns := range v.sizesByEvent {
+				k := kind{name: name}
+				for _, n := range ns {
+					k.sizes = append(k.sizes, float64(n))
+					total += n
+				}
+				all = append(all, k.sizes...)
+				kinds = append(kinds, k)
+			}
+			fmt.Fprintf(w, "  events on NATS: %d, median %.0f bytes, %d bytes in all\n", len(all), median(all), total)
+			slices.SortFunc(kinds, func(a, b kind) int { return len(b.sizes) - len(a.sizes) })
+			var parts []string
+			for i, k := range kinds {
+				if i == 6 {
+					parts = append(parts, "...")
+					break
+				}
+				parts = append(parts, fmt.Sprintf("%s %d (median %.0f B)", k.name, len(k.sizes), median(k.sizes)))
+			}
+			fmt.Fprintf(w, "    by event: %s\n", strings.Join(parts, ", "))
 		}
 		fmt.Fprintf(w, "  RSS idle %d MiB, peak %d MiB\n", v.idleRSS/1024, v.peakRSS/1024)
 		fmt.Fprintf(w, "  module-load finding latency: during open burst %s, during exec loop %s\n", lat(v.latOpen), lat(v.latExec))

@@ -9,7 +9,7 @@
 #   VMTEST_RUN       go test -run regex, no spaces
 #                    (default: ^(TestPrivileged|TestSensor|TestProbeKinds))
 #   VMTEST_ARGS      more go test flags for the guest, e.g. -test.count=2
-#   VMTEST_TIMEOUT   seconds one kernel may take before qemu is killed (900)
+#   VMTEST_TIMEOUT   seconds one kernel may take before qemu is killed (1200)
 #   VMTEST_JOBS      kernels booted at the same time (2; each VM has one vCPU)
 #   VMTEST_VERBOSE   1: show the serial console while it runs
 #   VMTEST_MEM, VMTEST_SMP, VMTEST_ACCEL, VMTEST_QEMU_ARGS, VMTEST_CMDLINE
@@ -25,7 +25,7 @@ CACHE=${VIGIL_VMTEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil-vmtest}
 OUT=${VMTEST_OUT:-$HERE/out}
 KERNELS_FILE=${VMTEST_KERNELS_FILE:-$HERE/kernels.txt}
 RUN_RE=${VMTEST_RUN:-^(TestPrivileged|TestSensor|TestProbeKinds)}
-TIMEOUT=${VMTEST_TIMEOUT:-900}
+TIMEOUT=${VMTEST_TIMEOUT:-1200}
 JOBS=${VMTEST_JOBS:-2}
 MEM=${VMTEST_MEM:-1G}
 SMP=${VMTEST_SMP:-1}

@@ -257,6 +257,14 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 		if owner := l.slots[dir][sc]; owner != "" && owner != pr.Name {
 			return fmt.Errorf("program %s: %s of %s already has handler %s", pr.Name, dir, sc, owner)
 		}
+		if dir == "sys_exit" {
+			if lk := l.routeExit(pr.Name, sc); lk != nil {
+				p.tps[sc] = lk
+				l.slots[dir][sc] = pr.Name
+				attached++
+				continue
+			}
+		}
 		event := sysevent.Event(dir, sc)
 		if l.absent[event] {
 			continue
@@ -284,6 +292,88 @@ func (l *Loader) attachSyscalls(p *program, pr Program, dir string) error {
 	}
 	p.done = true
 	return nil
+}
+
+// Exit handlers routed through the raw sys_exit program (bpf/lib/raw_exit.h).
+//
+// Where the kernel lacks syscalls vigil watches, rawExitProg hangs on the raw
+// sys_exit tracepoint and runs for every syscall anyway. A handler on a
+// syscall's own trace event costs that syscall the trace event's record on
+// top of the handler (about 200 ns per open on the test VM); called from the
+// raw program it costs only itself. rawRoutes names, for each handler that
+// can be routed, its twin of the raw program's type, which the raw program
+// tail-calls from raw_exit_calls by syscall number.
+const rawExitProg = "raw_tp_sys_exit_enosys"
+
+var rawRoutes = map[string]string{"sys_exit_open": "raw_exit_open", "sys_exit_mmap": "raw_exit_mmap", "sys_exit_dup": "raw_exit_dup"}
+
+// routeCloser takes a routed syscall's handler out of raw_exit_calls. A
+// handler's link for a syscall (program.tps) is one of these where the exit
+// is routed.
+type routeCloser struct {
+	calls *ebpf.Map
+	nr    uint32
+}
+
+func (r *routeCloser) Close() error {
+	if err := r.calls.Delete(r.nr); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return err
+	}
+	return nil
+}
+
+// routed tells whether the exit of syscall sc runs from the raw sys_exit
+// program.
+func (l *Loader) routed(sc string) bool {
+	p := l.progs[l.slots["sys_exit"][sc]]
+	if p == nil {
+		return false
+	}
+	_, ok := p.tps[sc].(*routeCloser)
+	return ok
+}
+
+// routeExit routes the exit of syscall sc to handler's raw twin when the
+// raw sys_exit program is attached and the handler has one; it returns the
+// route's closer, or nil when the handler goes on the trace event.
+func (l *Loader) routeExit(handler, sc string) io.Closer {
+	twin, ok := rawRoutes[handler]
+	raw := l.progs[rawExitProg]
+	calls := l.shared["raw_exit_calls"]
+	nr, known := syscallNumbers[sc]
+	if !ok || raw == nil || !raw.done || calls == nil || !known || nr < 0 || nr >= int(calls.MaxEntries()) {
+		return nil
+	}
+	tp := l.load(twin)
+	if tp.err != nil {
+		l.log.Warn().Err(tp.err).Str("program", twin).Msgf("%s stays on the trace event of %s", handler, sc)
+		return nil
+	}
+	if err := calls.Put(uint32(nr), tp.prog); err != nil {
+		l.log.Warn().Err(err).Str("program", twin).Msgf("routing %s's exit through %s: %s stays on its trace event", sc, rawExitProg, handler)
+		return nil
+	}
+	return &routeCloser{calls: calls, nr: uint32(nr)}
+}
+
+// rerouteExits moves the routable handlers attached to trace events before
+// the raw sys_exit program was attached onto it: the route first, then the
+// trace event goes (a call in between may be reported twice, never lost).
+func (l *Loader) rerouteExits() {
+	for sc, owner := range l.slots["sys_exit"] {
+		p := l.progs[owner]
+		if p == nil || p.tps[sc] == nil || l.routed(sc) {
+			continue
+		}
+		lk := l.routeExit(owner, sc)
+		if lk == nil {
+			continue
+		}
+		if err := p.tps[sc].Close(); err != nil {
+			l.log.Warn().Err(err).Str("program", owner).Str("tracepoint", "syscalls/"+sysevent.Event("sys_exit", sc)).Msg("detaching a routed syscall handler")
+		}
+		p.tps[sc] = lk
+	}
 }
 
 // attach links a program to the hook its type and section name say.
@@ -374,6 +464,7 @@ func (l *Loader) Choose(want func(event.Spec) bool) {
 		}
 		l.status = append(l.status, st)
 	}
+	l.rerouteExits()
 	l.prune(needed)
 }
 
@@ -400,12 +491,28 @@ func (l *Loader) prune(needed map[string]map[string]bool) {
 }
 
 // SyscallLinks returns, for each syscall trace event (sys_exit_openat) a
-// handler is attached to, the handler's name.
+// handler is attached to, the handler's name (routed exits are not on their
+// trace events: RoutedExits).
 func (l *Loader) SyscallLinks() map[string]string {
 	out := map[string]string{}
 	for dir, slots := range l.slots {
 		for sc, owner := range slots {
+			if dir == "sys_exit" && l.routed(sc) {
+				continue
+			}
 			out[sysevent.Event(dir, sc)] = owner
+		}
+	}
+	return out
+}
+
+// RoutedExits returns, for each syscall whose exit handler runs from the raw
+// sys_exit program (sys_exit_openat), the handler's name.
+func (l *Loader) RoutedExits() map[string]string {
+	out := map[string]string{}
+	for sc, owner := range l.slots["sys_exit"] {
+		if l.routed(sc) {
+			out[sysevent.Event("sys_exit", sc)] = owner
 		}
 	}
 	return out

@@ -81,11 +81,14 @@ type Table struct {
 	linger  time.Duration
 	max     int
 	clock   uint64 // counts uses, orders entries for eviction
-	// gen counts changes to what ancestries are made of (entries added,
-	// replaced or removed, an ancestor's identity changed); an ancestry
-	// built at an older gen is built again.
-	gen   uint64
-	stats Stats
+	// gen counts changes to what ancestries are made of (an ancestor
+	// replaced, removed or changing identity, an entry an ancestry lacked
+	// added); an ancestry built at an older gen is built again.
+	gen uint64
+	// missed holds the pids an ancestry stopped at, unknown then: adding
+	// one of them builds ancestries again.
+	missed map[uint32]bool
+	stats  Stats
 }
 
 const maxAncestors = 32
@@ -101,7 +104,7 @@ func New(cfg Config) *Table {
 	if cfg.Linger <= 0 {
 		cfg.Linger = DefaultLinger
 	}
-	return &Table{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, root: cfg.Root, linger: cfg.Linger, max: cfg.MaxEntries, gen: 1}
+	return &Table{procs: map[uint32]*proc{}, cgroups: map[uint64]string{}, missed: map[uint32]bool{}, root: cfg.Root, linger: cfg.Linger, max: cfg.MaxEntries, gen: 1}
 }
 
 // Stats reports the table's counters.
@@ -133,15 +136,28 @@ func (t *Table) Seed() {
 }
 
 // put adds or replaces an entry, making room first. Callers hold t.mu.
+//
+// Ancestries are built again only when the entry can be in one: it
+// replaces an ancestor, or an ancestry stopped short for want of it (a new
+// child, a forked process, changes none: in a loop forking and running
+// short programs every child's events share their parent's list).
 func (t *Table) put(p *proc) {
-	if _, ok := t.procs[p.hostPid]; !ok && len(t.procs) >= t.max {
+	old, ok := t.procs[p.hostPid]
+	if !ok && len(t.procs) >= t.max {
 		t.makeRoom()
 	}
+	if ok && old.ancestor || t.missed[p.hostPid] {
+		t.gen++
+		delete(t.missed, p.hostPid)
+	}
 	t.clock++
-	t.gen++
 	p.seen = t.clock
 	t.procs[p.hostPid] = p
 }
+
+// maxMissed bounds Table.missed; past it the set starts again (an ancestry
+// that stopped short then stays so until something else changes).
+const maxMissed = 1024
 
 // makeRoom evicts down to 15/16 of the bound, exited processes first, then
 // the least recently used, so that the sort is paid once per max/16 new
@@ -355,6 +371,10 @@ func (t *Table) ancestors(ppid, nsPid uint32) []event.Ancestor {
 	for i := 0; i < maxAncestors && ppid != 0 && nsPid != 1; i++ {
 		a := t.lookup(ppid)
 		if a == nil {
+			if len(t.missed) >= maxMissed {
+				clear(t.missed)
+			}
+			t.missed[ppid] = true
 			break
 		}
 		a.ancestor = true
@@ -420,7 +440,9 @@ func (t *Table) Sweep(now time.Time) {
 		if !p.exitedAt.IsZero() && now.Sub(p.exitedAt) > t.linger {
 			delete(t.procs, pid)
 			t.stats.Expired++
-			t.gen++
+			if p.ancestor {
+				t.gen++
+			}
 		}
 	}
 }

@@ -245,3 +245,57 @@ func TestAncestryCache(t *testing.T) {
 	pt.Sweep(time.Now().Add(time.Hour))
 	want(open(200, 100, "cat"))
 }
+
+// A parent forking and running short programs one after another (a shell
+// loop, a build tool): its children's events share one ancestry list, built
+// once, however many come and go; a process taking an ancestor's pid, or
+// one an ancestry stopped short for want of, builds it again.
+func TestAncestrySharedAcrossChildren(t *testing.T) {
+	pt := emptyTable(t, 0)
+	pt.procs[1] = &proc{hostPid: 1, nsPid: 1, comm: "init", exe: "/sbin/init"}
+	pt.procs[100] = &proc{hostPid: 100, hostPpid: 1, nsPid: 100, comm: "make", exe: "/usr/bin/make", argv: []string{"make"}}
+	execOf := func(pid uint32) *event.Event {
+		ev := execEv(pid, "true", "/bin/true", "true")
+		ev.Process.HostPpid, ev.Process.Ppid = 100, 100
+		pt.Update(ev)
+		pt.Enrich(ev)
+		return ev
+	}
+	var first *event.Ancestor
+	for pid := uint32(200); pid < 240; pid++ {
+		pt.Update(forkEv(100, pid, false))
+		ev := execOf(pid)
+		if len(ev.Process.Ancestors) != 2 || ev.Process.Ancestors[0].Comm != "make" {
+			t.Fatalf("child %d: ancestry %+v", pid, ev.Process.Ancestors)
+		}
+		if first == nil {
+			first = &ev.Process.Ancestors[0]
+		} else if &ev.Process.Ancestors[0] != first {
+			t.Fatalf("child %d built the ancestry again: nothing it is made of changed", pid)
+		}
+		pt.Update(exitEv(pid, true))
+		pt.Sweep(time.Now().Add(time.Hour)) // children gone: not ancestors
+	}
+	// the parent's pid taken by another process (the table sees its fork)
+	pt.Update(exitEv(100, true))
+	pt.Sweep(time.Now().Add(time.Hour))
+	pt.Update(forkEv(1, 100, false))
+	pt.Update(execEv(100, "ninja", "/usr/bin/ninja", "ninja"))
+	if ev := execOf(300); len(ev.Process.Ancestors) == 0 || ev.Process.Ancestors[0].Comm != "ninja" {
+		t.Errorf("after the parent's pid was reused: ancestry %+v, want ninja's", ev.Process.Ancestors)
+	}
+	// an ancestry that stopped at an unknown process is completed once the
+	// table learns it
+	pt.procs[400] = &proc{hostPid: 400, hostPpid: 399, nsPid: 400, comm: "sh", exe: "/bin/sh"}
+	ev := &event.Event{ID: event.IDSecurityFileOpen, Name: "security_file_open", Process: event.Process{HostPid: 401, Pid: 401, HostPpid: 400, Ppid: 400, Comm: "cat"}}
+	pt.Enrich(ev)
+	if len(ev.Process.Ancestors) != 1 {
+		t.Fatalf("ancestry %+v, want sh alone (399 unknown)", ev.Process.Ancestors)
+	}
+	pt.Update(forkEv(1, 399, false))
+	ev = &event.Event{ID: event.IDSecurityFileOpen, Name: "security_file_open", Process: event.Process{HostPid: 401, Pid: 401, HostPpid: 400, Ppid: 400, Comm: "cat"}}
+	pt.Enrich(ev)
+	if len(ev.Process.Ancestors) != 3 {
+		t.Errorf("ancestry %+v, want sh, 399 and init once 399 is known", ev.Process.Ancestors)
+	}
+}

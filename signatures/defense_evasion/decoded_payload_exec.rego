@@ -3,6 +3,12 @@
 # `perl -MMIME::Base64 -e 'eval decode_base64(...)'`, `xxd -r -p | bash`.
 # Encoding hides the real command from whoever reads process listings and
 # logs; decoding straight into an interpreter is rare in honest automation.
+#
+# A pipeline typed in a terminal or written in a script appears on no
+# command line: the sensor joins the decoder's exec and the reader's by
+# their pipe (stdin_writer_* / stdout_reader_*, on whichever exec comes
+# second), the "joined-pipe" shape, when the reader takes its code from
+# the pipe (`| sh`, not `| sh -c '...'` or `| python3 -m json.tool`).
 package vigil.signatures.decoded_payload_exec
 
 import data.vigil.lib
@@ -21,12 +27,10 @@ metadata := {
 
 decoder := `(base64\s+(-\w*d\w*|--decode)|openssl\s+(enc\s+)?(-\w+\s+)*-d?base64(\s+-d)?|xxd\s+(-\w+\s+)*-r|basenc\s+.*--decode|uudecode|gunzip|zcat|gzip\s+-d\w*|bzip2\s+-d\w*|xz\s+-d\w*)`
 
-runner := `(sudo\s+(-\S+\s+)*)?(\S*/)?((ba|da|z|k|a)?sh|python[0-9.]*|perl|ruby|php[0-9.]*|node)`
-
 # shell pipelines: a decoder whose output is piped into a runner
 shapes contains "pipeline" if {
 	lib.is_shell(lib.exec_path)
-	regex.match(concat("", [decoder, `[^|;&]*\|\s*(`, runner, `)(\s|$)`]), lib.cmdline)
+	lib.pipes_code_into(lib.command_string, decoder)
 }
 
 # shell substitutions: sh -c "$(echo ... | base64 -d)"
@@ -54,4 +58,21 @@ finding contains {
 } if {
 	candidate
 	count(shapes) > 0
+}
+
+# ---- the two ends of a pipe, joined by the sensor ----
+
+decoder_comms := {"base64", "openssl", "xxd", "basenc", "uudecode", "gunzip", "zcat", "gzip", "bzip2", "xz"}
+
+# a decoder writing into a shell or interpreter
+joined := lib.piped_into_code(decoder_comms, concat("", [`^`, decoder]))
+
+finding contains {
+	"program": joined.runner,
+	"shapes": ["joined-pipe"],
+	"command": concat(" ", joined.producer),
+	"ancestry": lib.ancestry,
+} if {
+	joined
+	not lib.pipeline_on_parent_cmdline
 }

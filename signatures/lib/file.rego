@@ -41,6 +41,23 @@ from_package_manager if {
 	is_system_program(a, package_managers)
 }
 
+# image_tools unpack container images and recreate their files, modes
+# included; systemd-tmpfiles applies the modes tmpfiles.d asks for.
+image_tools := {
+	"containerd", "dockerd", "containerd-shim", "containerd-shim-runc-v2", "podman",
+	"buildah", "skopeo", "crio", "umoci", "buildkitd", "buildkit-runc", "executor",
+	"systemd-tmpfiles",
+}
+
+# from_file_installer is true when the event comes from software that sets
+# file modes as its job: a package manager (or what it runs) or one of the
+# image_tools, installed in a system directory.
+default from_file_installer := false
+
+from_file_installer if from_package_manager
+
+from_file_installer if is_system_program(input.process, image_tools)
+
 # home_relative(path) is path inside a home directory, without it:
 # "/root/.bashrc" -> ".bashrc", "/home/ann/.ssh/id_rsa" -> ".ssh/id_rsa";
 # undefined for a path outside /root and /home/*.

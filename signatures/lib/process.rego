@@ -99,3 +99,146 @@ has_capability(set, bit) if bits.and(set, bits.lsh(1, bit)) != 0
 # root_capabilities_in(set) is the sorted names of the root_capabilities
 # in set ([] for none).
 root_capabilities_in(set) := sort([name | some bit, name in root_capabilities; has_capability(set, bit)])
+
+# reads_program_from_stdin(program, argv) is true when program (a path or
+# a bare name: a shell or a script interpreter) run with argv takes the
+# code it runs from its standard input: no command string (sh -c, python
+# -c/-m, perl/ruby/node -e, php -r) and no script file, or "-" / sh -s in
+# place of one. `curl ... | sh` and `... | python3 -` do; `... | python3
+# -m json.tool` and `... | sh -c 'cat > f'` do not. argv[0] is not looked at.
+default reads_program_from_stdin(_, _) := false
+
+reads_program_from_stdin(program, argv) if {
+	is_shell(program)
+	basename(program) != "busybox"
+	args := array.slice(argv, 1, count(argv))
+	not shell_code_given(args)
+}
+
+reads_program_from_stdin(program, argv) if {
+	is_interpreter(program)
+	not basename(program) in {"busybox", "awk", "gawk", "mawk", "nawk"}
+	args := array.slice(argv, 1, count(argv))
+	not interpreter_code_given(args)
+}
+
+# a command string, or a script file that no -s comes before
+shell_code_given(args) if {
+	some a in args
+	regex.match(`^-[a-zA-Z]*c[a-zA-Z]*$`, a)
+}
+
+shell_code_given(args) if {
+	ops := operands(args, {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+	count(ops) > 0
+	args[min(ops)] != "-"
+	not stdin_flag_before(args, min(ops))
+}
+
+stdin_flag_before(args, i) if {
+	some j, a in args
+	j < i
+	regex.match(`^-[a-zA-Z]*s[a-zA-Z]*$`, a)
+}
+
+interpreter_code_given(args) if {
+	some a in args
+	regex.match(`^(-[a-zA-Z]*[cmeEr].*|--eval|--print|-p)$`, a)
+}
+
+interpreter_code_given(args) if {
+	ops := operands(args, {"-W", "-X", "-I", "-x"})
+	count(ops) > 0
+	args[min(ops)] != "-"
+}
+
+# operands(args, valued) is the indexes of the arguments that are not
+# options (nor the value of an option in valued); "-" is one.
+operands(args, valued) := {i |
+	some i, a in args
+	not regex.match(`^[-+].`, a)
+	not valued_option_at(args, i - 1, valued)
+}
+
+valued_option_at(args, i, valued) if {
+	i >= 0
+	args[i] in valued
+}
+
+# command_string is the code a shell runs with -c: the argument after its
+# first -c (or a cluster such as -lc); the arguments after it are $0, $1...
+command_string := argv[i + 1] if {
+	argv := input.args.argv
+	i := min({j | some j, a in argv; j > 0; regex.match(`^-[a-zA-Z]*c[a-zA-Z]*$`, a)})
+	i + 1 < count(argv)
+}
+
+# pipes_code_into(text, producer) is true when the shell command text pipes
+# the output of a command matching the regular expression producer into a
+# shell or interpreter that runs it as code (reads_program_from_stdin):
+# `curl -s URL | sudo bash -s`, not `curl -s URL | python3 -m json.tool`.
+# Words are split on blanks (quotes are not parsed), redirections are left
+# out, and a command ends at ; & ) or a newline.
+default pipes_code_into(_, _) := false
+
+pipes_code_into(text, producer) if {
+	segs := split(text, "|")
+	some i in numbers.range(1, count(segs) - 1)
+	regex.match(producer, segs[i - 1])
+	cmd := unsudo([w |
+		some w in split(regex.split(`[;&)\n]`, segs[i])[0], " ")
+		w != ""
+		not regex.match(`^[0-9]*[<>]`, w)
+	])
+	count(cmd) > 0
+	reads_program_from_stdin(cmd[0], cmd)
+}
+
+# unsudo(words) is words without a leading sudo (or doas) and its options.
+unsudo(words) := rest if {
+	count(words) > 0
+	basename(words[0]) in {"sudo", "doas"}
+	firsts := [i | some i, w in words; i > 0; not startswith(w, "-"); not valued_option_at(words, i - 1, {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"})]
+	count(firsts) > 0
+	rest := array.slice(words, min(firsts), count(words))
+} else := words
+
+# piped_into_code(comms, producer) is the two ends of a pipe the sensor
+# joined on a sched_process_exec (stdin_writer_* on the reader's exec,
+# stdout_reader_* on the writer's, whichever came second) when the writer
+# is named in comms, its command line (comm, then its arguments) matches
+# the regular expression producer, and the reader runs what it reads as
+# code (reads_program_from_stdin): {"runner": the reader's path (its comm
+# when this exec is the writer), "producer": the writer's argv}. Undefined
+# otherwise.
+piped_into_code(comms, producer) := {"runner": exec_path, "producer": object.get(input.args, "stdin_writer_argv", [])} if {
+	writer := input.args.stdin_writer_comm
+	command_matches(writer, object.get(input.args, "stdin_writer_argv", [writer]), comms, producer)
+	reads_program_from_stdin(exec_path, input.args.argv)
+}
+
+piped_into_code(comms, producer) := {"runner": input.args.stdout_reader_comm, "producer": input.args.argv} if {
+	reader := input.args.stdout_reader_comm
+	command_matches(input.process.comm, input.args.argv, comms, producer)
+	reads_program_from_stdin(reader, object.get(input.args, "stdout_reader_argv", [reader]))
+}
+
+# command_matches(comm, argv, comms, pattern): comm is in comms and comm
+# followed by argv's arguments (argv[0] left out) matches pattern.
+command_matches(comm, argv, comms, pattern) if {
+	comm in comms
+	regex.match(pattern, concat(" ", array.concat([comm], array.slice(argv, 1, count(argv)))))
+}
+
+# pipeline_on_parent_cmdline is true when the event's parent is a shell
+# run with -c on a command line that holds a pipe: the pipeline the sensor
+# joined was written there, and the parent's exec is where a signature
+# reading command lines reports it.
+default pipeline_on_parent_cmdline := false
+
+pipeline_on_parent_cmdline if {
+	parent := input.process.ancestors[0]
+	is_shell(object.get(parent, "exe", parent.comm))
+	regex.match(`\|`, concat(" ", parent.argv))
+	regex.match(`^-[a-zA-Z]*c[a-zA-Z]*$`, parent.argv[_])
+}

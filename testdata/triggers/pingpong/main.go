@@ -1,7 +1,7 @@
 // Command pingpong makes the scheduler hand one CPU back and forth between
 // two processes: it pins itself to one CPU, starts a copy of itself (pinned
 // there too, as affinity is inherited) and the two pass a byte through two
-// pipes a hundred times, each blocking in read (an interruptible sleep)
+// pipes a thousand times, each blocking in read (an interruptible sleep)
 // until the other writes.
 //
 // It prints one JSON line: its pid and the partner's.
@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const rounds = 100
+const rounds = 1000
 
 type report struct {
 	Pid        int `json:"pid"`
