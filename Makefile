@@ -37,7 +37,12 @@ test: build ## go vet, all Go tests (root-only tests run as root), vigil test ov
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs >/dev/null) || \
 		echo "btrfs-progs could not be installed: TestSensorSeesFileCopies will not test FICLONE"; fi
 	$(GO) vet ./... ./testdata/triggers/...
-	$(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) -count=1 ./...
+	@# the output is kept so that a failure is named again at the very end, where a log's tail shows it
+	@log=$$(mktemp); { $(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) -count=1 ./... 2>&1; echo $$? >"$$log.rc"; } | tee "$$log"; \
+		rc=$$(cat "$$log.rc"); if [ "$$rc" != 0 ]; then \
+			echo "=== go test failed (exit $$rc); the failing tests and what they said:"; \
+			grep -E -A 25 '^[[:space:]]*--- FAIL|^panic:|^FAIL[[:space:]]' "$$log" | grep -v '^{"level"' | head -300; fi; \
+		rm -f "$$log" "$$log.rc"; exit $$rc
 	@# the fast path's promise (rejected => Rego yields nothing) on arbitrary input, briefly
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime=$(FUZZ_TIME) -parallel 1 ./engine/
 	@# validating an event without building it says what decoding it says
