@@ -1359,6 +1359,15 @@ func (p *Publisher) report(msg string, err error, what string) {
 		Uint64("marshal_errors", s.MarshalErrors).Msg(msg)
 }
 
+// Backlog returns the share of the routine queue that holds events not
+// yet handed to the NATS client: at 1, Publish drops what comes.
+func (p *Publisher) Backlog() float64 {
+	if p.queue.limit <= 0 {
+		return 0
+	}
+	return float64(p.queue.len()) / float64(p.queue.limit)
+}
+
 // Stats returns the counters so far.
 func (p *Publisher) Stats() PublishStats {
 	st := PublishStats{

@@ -105,6 +105,7 @@ type Sensor struct {
 	pipes   pipeTable                           // the two ends of shell pipelines (pipes.go), under mu
 	probes  atomic.Pointer[map[event.ID]string] // the attached probe of each event
 	publish atomic.Pointer[map[event.ID]bool]   // events that go out; nil: all
+	ring    atomic.Pointer[ringbuf.Reader]      // the main ring's reader while RunLanes runs
 	// mu serialises record handling (the process table) between the
 	// critical and the main ring buffer readers, and interest changes.
 	mu      sync.Mutex
@@ -278,6 +279,8 @@ func (s *Sensor) RunLanes(ctx context.Context, out, critical func(*event.Event))
 		rd.Close()
 		return fmt.Errorf("opening the critical ring buffer: %w", err)
 	}
+	s.ring.Store(rd)
+	defer s.ring.Store(nil)
 	go func() {
 		<-ctx.Done()
 		rd.Close()
@@ -424,6 +427,17 @@ func (s *Sensor) countDecodeError(err error) {
 	if n <= 100 || n%1000 == 0 {
 		s.log.Warn().Err(err).Uint64("decode_errors", n).Msg("malformed record skipped")
 	}
+}
+
+// RingBacklog returns the share of the main ring buffer that holds records
+// not read yet (0 when RunLanes is not running): how far the reader is
+// behind the kernel. Near 1, the kernel drops what does not fit.
+func (s *Sensor) RingBacklog() float64 {
+	rd := s.ring.Load()
+	if rd == nil || rd.BufferSize() == 0 {
+		return 0
+	}
+	return float64(rd.AvailableBytes()) / float64(rd.BufferSize())
 }
 
 // Stats reports counters, reading the kernel's drop counters.

@@ -263,7 +263,15 @@ func TestPublisherCriticalFirst(t *testing.T) {
 	// events, then one critical event.
 	p := newPublisher(nc, PublisherOptions{Host: "h", Logger: zerolog.Nop(), QueueLen: 1000, CriticalQueueLen: 10})
 	for i := range 1000 {
+		if i == 250 {
+			if b := p.Backlog(); b != 0.25 {
+				t.Fatalf("250 events waiting in a queue of 1,000: Backlog %v, want 0.25", b)
+			}
+		}
 		p.Publish(testEvent("execve", uint32(i)))
+	}
+	if b := p.Backlog(); b != 1 {
+		t.Fatalf("a full queue: Backlog %v, want 1", b)
 	}
 	p.PublishCritical(testEvent("finit_module", 99999))
 	var wg sync.WaitGroup
@@ -278,6 +286,9 @@ func TestPublisherCriticalFirst(t *testing.T) {
 	}
 	p.Close(context.Background())
 	wg.Wait()
+	if b := p.Backlog(); b != 0 {
+		t.Errorf("every event sent: Backlog %v, want 0", b)
+	}
 	if s := p.Stats(); s.Critical != 1 || s.Published != 1001 {
 		t.Errorf("stats %+v", s)
 	}

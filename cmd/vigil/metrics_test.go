@@ -57,13 +57,15 @@ func TestMetricsEndpoint(t *testing.T) {
 			"vigil_sensor_acked_total", "vigil_sensor_unacked_total", "vigil_sensor_retried_total", "vigil_sensor_in_flight_events",
 			"vigil_sensor_published_bytes_total", "vigil_sensor_lean_published_total", "vigil_sensor_context_requests_total",
 			"vigil_sensor_context_answers_total", "vigil_sensor_context_misses_total", "vigil_sensor_context_dropped_total")
-		// The series per kind, event and CPU are there from the start, at
-		// zero, not only once something was lost.
+		// The series per kind, event and CPU are there from the start, not
+		// only once something was lost. (The drops are not asserted to be
+		// zero: this vigil run's sensor sees the whole host, and other
+		// tests' floods on a busy machine are its to count.)
 		for _, kind := range sensor.DecodeErrorKinds() {
 			want = append(want, fmt.Sprintf("vigil_sensor_decode_errors_by_kind_total{kind=%q} 0\n", kind))
 		}
 		for _, spec := range event.All() {
-			want = append(want, fmt.Sprintf("vigil_sensor_dropped_by_event_total{event=%q} 0\n", spec.Name))
+			want = append(want, fmt.Sprintf("vigil_sensor_dropped_by_event_total{event=%q} ", spec.Name))
 			for cpu := range runtime.NumCPU() {
 				want = append(want, fmt.Sprintf("vigil_sensor_kernel_drops_by_event_total{cpu=\"%d\",event=%q} ", cpu, spec.Name))
 			}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"math"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,38 +23,50 @@ import (
 // publisher cannot take is dropped.
 //
 // So vigil run uses one processor while one is enough and every CPU while
-// it is not: it samples its own CPU time; when it used most of one CPU over
-// a sample (a flood starting), it takes every CPU at once; when, with every
-// CPU, it used less than half of one for a while, it goes back to one.
+// it is not. It samples its own CPU time and the backlogs where it loses
+// events when it falls behind (the sensor's ring buffer and its publisher's
+// queue). It takes every CPU at once when a sample used most of one CPU (a
+// flood starting) or found a backlog: on a host whose CPUs are busy with
+// other work, one processor may get far less than one CPU, and the
+// backlog is then the only sign (a make test run lost 16k file-open events
+// of other tests' floods that way). With every CPU, once it used less than
+// half of one and had no backlog for a while, it goes back to one.
 const (
 	procsSample = 100 * time.Millisecond
 	// procsUp: the share of one CPU used over a sample, on one processor,
 	// that takes every CPU (one processor cannot give more than 1.0)
 	procsUp = 0.8
-	// procsDown: the share of one CPU below which, for procsCalm, every
-	// CPU goes back to one processor (what ran on several then needs less
-	// on one: the hand-offs no longer wake threads)
+	// procsBacklog: the share of a ring buffer or queue holding what is
+	// not handled yet that takes every CPU (a flood fills the 8 MiB ring
+	// in tens of milliseconds at worst: a sample must see it early)
+	procsBacklog = 1.0 / 16
+	// procsDown: the share of one CPU below which, with no backlog, for
+	// procsCalm, every CPU goes back to one processor (what ran on
+	// several then needs less on one: the hand-offs no longer wake
+	// threads)
 	procsDown = 0.5
 	procsCalm = 2 * time.Second
 )
 
-// procsControl decides the processors from samples of CPU use.
+// procsControl decides the processors from samples of CPU use and backlog.
 type procsControl struct {
 	max  int           // every CPU
 	cur  int           // processors now
 	calm time.Duration // how long use has been below procsDown at max
 }
 
-// next takes the share of one CPU used over the last sample of length d
-// and returns the processors to run on from now.
-func (c *procsControl) next(used float64, d time.Duration) int {
+// next takes the share of one CPU used over the last sample of length d and
+// the largest backlog seen at its end (a share of its buffer), and returns
+// the processors to run on from now.
+func (c *procsControl) next(used, backlog float64, d time.Duration) int {
 	if c.max <= 1 {
 		return c.cur
 	}
+	busy := used >= procsUp || backlog >= procsBacklog
 	switch {
-	case c.cur < c.max && used >= procsUp:
+	case c.cur < c.max && busy:
 		c.cur, c.calm = c.max, 0
-	case c.cur == c.max && used < procsDown:
+	case c.cur == c.max && used < procsDown && backlog < procsBacklog:
 		c.calm += d
 		if c.calm >= procsCalm {
 			c.cur, c.calm = 1, 0
@@ -61,6 +75,34 @@ func (c *procsControl) next(used float64, d time.Duration) int {
 		c.calm = 0
 	}
 	return c.cur
+}
+
+// backlogs holds the gauges of what vigil run has not handled yet, each a
+// share of its buffer (the sensor adds its ring and publisher queue once
+// they run). It is safe for concurrent use.
+type backlogs struct {
+	mu     sync.Mutex
+	gauges []func() float64
+}
+
+func (b *backlogs) add(g func() float64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.gauges = append(b.gauges, g)
+	b.mu.Unlock()
+}
+
+// max returns the largest backlog now (0 with no gauge).
+func (b *backlogs) max() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := 0.0
+	for _, g := range b.gauges {
+		m = math.Max(m, g())
+	}
+	return m
 }
 
 // processCPU returns the CPU time the process has used (user and system).
@@ -73,9 +115,9 @@ func processCPU() time.Duration {
 }
 
 // runElasticProcs adjusts GOMAXPROCS between 1 and every CPU until ctx
-// ends. It starts at every CPU: vigil run starts up on them (loading BPF,
+// ends, from its CPU use and the backlogs in b. It starts at every CPU: vigil run starts up on them (loading BPF,
 // compiling rules) and sizes its engine's workers by them.
-func runElasticProcs(ctx context.Context, log zerolog.Logger) {
+func runElasticProcs(ctx context.Context, log zerolog.Logger, b *backlogs) {
 	c := &procsControl{max: runtime.NumCPU(), cur: runtime.NumCPU()}
 	runtime.GOMAXPROCS(c.cur)
 	if c.max <= 1 {
@@ -97,9 +139,10 @@ func runElasticProcs(ctx context.Context, log zerolog.Logger) {
 			used := float64(cpu-lastCPU) / float64(d)
 			last, lastCPU = now, cpu
 			before := c.cur
-			if n := c.next(used, d); n != before {
+			backlog := b.max()
+			if n := c.next(used, backlog, d); n != before {
 				runtime.GOMAXPROCS(n)
-				log.Debug().Int("max_procs", n).Float64("cpu_used", used).Msg("processors changed")
+				log.Debug().Int("max_procs", n).Float64("cpu_used", used).Float64("backlog", backlog).Msg("processors changed")
 			}
 		}
 	}

@@ -99,7 +99,8 @@ caps what a flood can get through, and what vigil cannot take is dropped
 				f.sensor.interest.local = f.engine.interest
 			}
 			if elastic {
-				go runElasticProcs(ctx, log)
+				f.sensor.backlogs = &backlogs{}
+				go runElasticProcs(ctx, log, f.sensor.backlogs)
 			}
 			errs := make(chan error, 2)
 			running := 1

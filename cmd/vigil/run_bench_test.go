@@ -88,7 +88,7 @@ func BenchmarkRunPipeline(b *testing.B) {
 				// vigil run's default (procs.go)
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
-				go func() { runElasticProcs(ctx, zerolog.Nop()); close(done) }()
+				go func() { runElasticProcs(ctx, zerolog.Nop(), &backlogs{}); close(done) }() // 2,000 events a second: no backlog to see
 				defer func() { cancel(); <-done }()
 			}
 			runPipeline(b, evs, c.persist)

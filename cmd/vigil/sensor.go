@@ -19,6 +19,9 @@ import (
 
 // sensorFlags configure the sensor, standalone (vigil sensor) or in vigil run.
 type sensorFlags struct {
+	// backlogs, when set (vigil run's elastic processors), is given the
+	// sensor's ring buffer and publisher queue backlogs once they run
+	backlogs      *backlogs
 	host          string
 	ringBytes     int
 	statsInterval time.Duration
@@ -169,6 +172,8 @@ func runSensor(ctx context.Context, log zerolog.Logger, nc *nats.Conn, f *sensor
 	if reg != nil {
 		metrics.NewSensor(reg, s, pub)
 	}
+	f.backlogs.add(s.RingBacklog)
+	f.backlogs.add(pub.Backlog)
 	runDone := make(chan error, 1)
 	go func() { runDone <- s.RunLanes(ctx, pub.Publish, pub.PublishCritical) }()
 	slog.Info().Str("host", f.host).Int("events_attached", attached).Int("events_unavailable", failed).Msg("sensor ready")
