@@ -21,11 +21,51 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- socket creation ---- */
 
+/* socket_filters[id]: what a socket creation (event socket or
+ * security_socket_create) must be for some signature to want it, from the
+ * signatures' conditions (the loader writes it, sensor/interest.go): one of
+ * nalts alternatives, each a set of address families (bit n: family n,
+ * bit 63: any family from 63 up) and of socket types (bit n: type n). A
+ * creation no alternative admits stays in the kernel; on == 0: no filter.
+ * The other tests of a condition (the protocol, the process) are left to
+ * the engine. */
+#define SOCKET_FILTER_ALTS 8
+struct socket_filter {
+	__u32 on;
+	__u32 nalts;
+	__u64 families[SOCKET_FILTER_ALTS];
+	__u32 types[SOCKET_FILTER_ALTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EVENT_ID_MAX);
+	__type(key, __u32);
+	__type(value, struct socket_filter);
+} socket_filters SEC(".maps");
+
+static __always_inline int socket_wanted(__u32 id, __u32 family, __u32 type)
+{
+	struct socket_filter *f = bpf_map_lookup_elem(&socket_filters, &id);
+	if (!f || !f->on)
+		return 1;
+	__u64 fam = 1ULL << (family < 63 ? family : 63);
+	__u32 typ = 1U << (type & SOCK_TYPE_MASK);
+	for (int i = 0; i < SOCKET_FILTER_ALTS; i++) {
+		if (i >= f->nalts)
+			break;
+		if ((f->families[i] & fam) && (f->types[i] & typ))
+			return 1;
+	}
+	return 0;
+}
+
 static __always_inline void emit_socket_create(void *ctx, __u32 family, __u32 type, __u32 protocol, int kern,
 					       long ret, int fallback)
 {
 	struct event e;
 	if (!emit_allowed(EVENT_SECURITY_SOCKET_CREATE, fallback) ||
+	    !socket_wanted(EVENT_SECURITY_SOCKET_CREATE, family, type) ||
 	    !event_init(&e, ctx, EVENT_SECURITY_SOCKET_CREATE))
 		return;
 	save_name(&e, ARG_SECURITY_SOCKET_CREATE_FAMILY, NT_FAMILY, family);
@@ -55,7 +95,7 @@ int sys_exit_socket(struct syscall_exit_ctx *ctx)
 	long ret = ctx->ret;
 	__u32 family = s.args[0], type = s.args[1], protocol = s.args[2];
 
-	if (emit_allowed(EVENT_SOCKET, 0) && event_init(&e, ctx, EVENT_SOCKET)) {
+	if (emit_allowed(EVENT_SOCKET, 0) && socket_wanted(EVENT_SOCKET, family, type) && event_init(&e, ctx, EVENT_SOCKET)) {
 		save_name(&e, ARG_SOCKET_FAMILY, NT_FAMILY, family);
 		save_name(&e, ARG_SOCKET_TYPE, NT_SOCK_TYPE, type);
 		save_u32(&e, ARG_SOCKET_PROTOCOL, protocol);

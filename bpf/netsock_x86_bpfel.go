@@ -75,6 +75,14 @@ type NetSockScratch struct {
 	Buf [41024]uint8
 }
 
+type NetSockSocketFilter struct {
+	_        structs.HostLayout
+	On       uint32
+	Nalts    uint32
+	Families [8]uint64
+	Types    [8]uint32
+}
+
 type NetSockSyscallState struct {
 	_     structs.HostLayout
 	Args  [6]uint64
@@ -108,6 +116,7 @@ const (
 	NetSockMapRawExitCalls                 = "raw_exit_calls"
 	NetSockMapScratch                      = "scratch"
 	NetSockMapSockOwners                   = "sock_owners"
+	NetSockMapSocketFilters                = "socket_filters"
 	NetSockMapSyscallStates                = "syscall_states"
 	NetSockProgFentrySecuritySocketBind    = "fentry_security_socket_bind"
 	NetSockProgFentrySecuritySocketConnect = "fentry_security_socket_connect"
@@ -207,6 +216,7 @@ type NetSockMapSpecs struct {
 	RawExitCalls   *ebpf.MapSpec `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SockOwners     *ebpf.MapSpec `ebpf:"sock_owners"`
+	SocketFilters  *ebpf.MapSpec `ebpf:"socket_filters"`
 	SyscallStates  *ebpf.MapSpec `ebpf:"syscall_states"`
 }
 
@@ -248,6 +258,7 @@ type NetSockMaps struct {
 	RawExitCalls   *ebpf.Map `ebpf:"raw_exit_calls"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SockOwners     *ebpf.Map `ebpf:"sock_owners"`
+	SocketFilters  *ebpf.Map `ebpf:"socket_filters"`
 	SyscallStates  *ebpf.Map `ebpf:"syscall_states"`
 }
 
@@ -264,6 +275,7 @@ func (m *NetSockMaps) Close() error {
 		m.RawExitCalls,
 		m.Scratch,
 		m.SockOwners,
+		m.SocketFilters,
 		m.SyscallStates,
 	)
 }

@@ -22,6 +22,8 @@ type (
 	Endpoint = TcEndpoint
 	// EndpointVal is struct endpoint_val of lib/net.h.
 	EndpointVal = TcEndpointVal
+	// SocketFilter is struct socket_filter of net_sock.bpf.c.
+	SocketFilter = NetSockSocketFilter
 )
 
 // Object is one compiled hook family.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -33,6 +34,10 @@ type selection struct {
 	// dupSocketOnly[id]: every alternative of dup event id's condition
 	// wants a socket duplicated (dup_socket_only in bpf/net_sock.bpf.c)
 	dupSocketOnly map[event.ID]bool
+	// socketFilters[id]: the families and types of socket creation event
+	// id some signature can want (socket_filters in bpf/net_sock.bpf.c);
+	// absent: every creation
+	socketFilters map[event.ID]bpf.SocketFilter
 }
 
 // selectFor computes the selection of an interest; nil means today's
@@ -94,7 +99,106 @@ func (c Config) selectFor(in *event.Interest) (selection, error) {
 			sel.dupSocketOnly[spec.ID] = true
 		}
 	}
+	sel.socketFilters = map[event.ID]bpf.SocketFilter{}
+	for _, name := range socketCreateEvents {
+		if cond, ok := in.Events[name]; ok {
+			if f, ok := planSocketFilter(cond); ok {
+				spec, _ := event.Lookup(name)
+				sel.socketFilters[spec.ID] = f
+			}
+		}
+	}
 	return sel, nil
+}
+
+// socketCreateEvents are the events of a socket's creation, which
+// socket_filters narrows.
+var socketCreateEvents = []string{"socket", "security_socket_create"}
+
+// socketFamilies and socketTypes are the numbers behind the names the
+// sensor gives families and types (net_save_name in bpf/lib/net_fmt.h);
+// others are written AF_<number> and SOCK_<number>.
+var (
+	socketFamilies = map[string]uint32{"AF_UNSPEC": 0, "AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17, "AF_VSOCK": 40, "AF_XDP": 44}
+	socketTypes    = map[string]uint32{"SOCK_STREAM": 1, "SOCK_DGRAM": 2, "SOCK_RAW": 3, "SOCK_RDM": 4, "SOCK_SEQPACKET": 5, "SOCK_DCCP": 6, "SOCK_PACKET": 10}
+)
+
+// socketNameBits returns the bits of the values named in names (bit n for
+// value n, values from limit up on bit limit), or ok false when a name is
+// not one the sensor writes (the test then cannot narrow anything).
+func socketNameBits(names []string, known map[string]uint32, prefix string, limit uint32) (bits uint64, ok bool) {
+	for _, n := range names {
+		v, found := known[n]
+		if !found {
+			num, err := strconv.ParseUint(strings.TrimPrefix(n, prefix), 10, 32)
+			if !strings.HasPrefix(n, prefix) || err != nil {
+				return 0, false
+			}
+			v = uint32(num)
+		}
+		bits |= 1 << min(v, limit)
+	}
+	return bits, true
+}
+
+// planSocketFilter turns the condition on a socket creation event into
+// socket_filters' form: per alternative, the families its equality tests on
+// args.family allow and the types its tests on args.type allow (every
+// family or type where it has none, or one the kernel form cannot say).
+// Its other tests are dropped, which only widens what passes. ok is false
+// when nothing can be narrowed: every creation then goes out.
+func planSocketFilter(c event.Condition) (f bpf.SocketFilter, ok bool) {
+	const allFamilies, allTypes = ^uint64(0), uint32(1<<16 - 1)
+	if c.Always || len(c.Any) == 0 || len(c.Any) > len(f.Families) {
+		return f, false
+	}
+	narrow := false
+	for i, conj := range c.Any {
+		fam, typ := allFamilies, uint64(allTypes)
+		for _, t := range conj {
+			if t.Op != event.OpEq || len(t.Strings) == 0 || len(t.Ints) > 0 || t.Bool != nil {
+				continue
+			}
+			switch t.Field {
+			case "args.family":
+				if b, ok := socketNameBits(t.Strings, socketFamilies, "AF_", 63); ok {
+					fam &= b
+				}
+			case "args.type":
+				if b, ok := socketNameBits(t.Strings, socketTypes, "SOCK_", 15); ok {
+					typ &= b
+				}
+			}
+		}
+		if fam != allFamilies || typ != uint64(allTypes) {
+			narrow = true
+		}
+		f.Families[i], f.Types[i] = fam, uint32(typ)
+	}
+	if !narrow {
+		return bpf.SocketFilter{}, false
+	}
+	f.On, f.Nalts = 1, uint32(len(c.Any))
+	return f, true
+}
+
+// applySocketFilters writes socket_filters: a plan for each socket
+// creation event with one, off for the others.
+func applySocketFilters(maps map[string]*ebpf.Map, plans map[event.ID]bpf.SocketFilter) error {
+	m := maps["socket_filters"]
+	if m == nil {
+		return errors.New("the BPF objects have no socket_filters map")
+	}
+	for _, name := range socketCreateEvents {
+		spec, ok := event.Lookup(name)
+		if !ok {
+			continue
+		}
+		if err := m.Update(uint32(spec.ID), plans[spec.ID], ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("socket_filters[%s]: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // dupEvents are the events sys_exit_dup emits.

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/event"
 )
 
@@ -308,5 +309,111 @@ func TestDupSocketOnly(t *testing.T) {
 	}
 	if !sel.dupSocketOnly[event.IDDup2] || sel.dupSocketOnly[event.IDDup3] || sel.dupSocketOnly[event.IDDup] {
 		t.Errorf("dupSocketOnly %v: want dup2 only", sel.dupSocketOnly)
+	}
+}
+
+// A socket creation's condition becomes, per alternative, the families
+// and types its equality tests allow; what the kernel form cannot say
+// (other fields, other operators, unknown names) widens it, and a
+// condition with nothing to narrow leaves the filter off.
+func TestPlanSocketFilter(t *testing.T) {
+	fam := func(names ...string) event.Test {
+		return event.Test{Field: "args.family", Op: event.OpEq, Strings: names}
+	}
+	typ := func(names ...string) event.Test {
+		return event.Test{Field: "args.type", Op: event.OpEq, Strings: names}
+	}
+	proto := event.Test{Field: "args.protocol", Op: event.OpNe, Ints: []int64{1, 58}}
+	const all = ^uint64(0)
+	const allTypes = uint32(1<<16 - 1)
+	bit := func(n uint) uint64 { return 1 << n }
+	for _, c := range []struct {
+		name     string
+		cond     event.Condition
+		on       bool
+		families []uint64
+		types    []uint32
+	}{
+		{"packet or raw inet", event.Condition{Any: []event.Conjunction{{fam("AF_PACKET")}, {fam("AF_INET", "AF_INET6"), typ("SOCK_RAW"), proto}}}, true,
+			[]uint64{bit(17), bit(2) | bit(10)}, []uint32{allTypes, 1 << 3}},
+		{"numbered names and the top bits", event.Condition{Any: []event.Conjunction{{fam("AF_38", "AF_70"), typ("SOCK_12")}}}, true,
+			[]uint64{bit(38) | bit(63)}, []uint32{1 << 12}},
+		{"two tests of one field: both must hold", event.Condition{Any: []event.Conjunction{{fam("AF_INET", "AF_INET6"), fam("AF_INET6", "AF_UNIX")}}}, true,
+			[]uint64{bit(10)}, []uint32{allTypes}},
+		{"an unknown name widens that test", event.Condition{Any: []event.Conjunction{{fam("AF_PACKET")}, {fam("inet"), typ("SOCK_RAW")}}}, true,
+			[]uint64{bit(17), all}, []uint32{allTypes, 1 << 3}},
+		{"one alternative without a test: still narrowed elsewhere", event.Condition{Any: []event.Conjunction{{fam("AF_PACKET")}, {proto}}}, true,
+			[]uint64{bit(17), all}, []uint32{allTypes, allTypes}},
+		{"nothing to narrow", event.Condition{Any: []event.Conjunction{{proto}}}, false, nil, nil},
+		{"a negation is not narrowed", event.Condition{Any: []event.Conjunction{{{Field: "args.family", Op: event.OpNe, Strings: []string{"AF_UNIX"}}}}}, false, nil, nil},
+		{"always", event.Condition{Always: true}, false, nil, nil},
+		{"no alternative", event.Condition{}, false, nil, nil},
+	} {
+		f, ok := planSocketFilter(c.cond)
+		if ok != c.on || (f.On == 1) != c.on {
+			t.Errorf("%s: on %v (On %d), want %v", c.name, ok, f.On, c.on)
+			continue
+		}
+		if !c.on {
+			continue
+		}
+		if int(f.Nalts) != len(c.families) {
+			t.Errorf("%s: %d alternatives, want %d", c.name, f.Nalts, len(c.families))
+			continue
+		}
+		for i := range c.families {
+			if f.Families[i] != c.families[i] || f.Types[i] != c.types[i] {
+				t.Errorf("%s: alternative %d families %#x types %#x, want %#x %#x", c.name, i, f.Families[i], f.Types[i], c.families[i], c.types[i])
+			}
+		}
+	}
+	many := event.Condition{}
+	for range len(bpf.SocketFilter{}.Families) + 1 {
+		many.Any = append(many.Any, event.Conjunction{fam("AF_PACKET")})
+	}
+	if _, ok := planSocketFilter(many); ok {
+		t.Errorf("%d alternatives: the filter holds %d, it must be off", len(many.Any), len(bpf.SocketFilter{}.Families))
+	}
+}
+
+// With the shipped signatures' interest, the kernel lets out the packet
+// and raw sockets network-sniffing judges and keeps ordinary sockets in:
+// netsock's TCP, UDP and AF_UNIX sockets give no socket event, sniffer's
+// AF_PACKET and raw TCP sockets give one each.
+func TestSensorSocketFilter(t *testing.T) {
+	needRoot(t)
+	trig := triggers(t)
+	shipped, _ := shippedInterest(t)
+	in := &shipped
+	if _, ok := planSocketFilter(in.Events["security_socket_create"]); !ok {
+		t.Fatalf("the shipped signatures' condition on security_socket_create (%v) does not narrow sockets: the test needs another interest", in.Events["security_socket_create"])
+	}
+	ls := ownSensor(t, Config{Interest: in})
+	if st := probeOf(ls, "security_socket_create"); st.Probe == "" {
+		t.Fatalf("security_socket_create has no probe: %v", st.Err)
+	}
+	var plain struct {
+		Pid uint32 `json:"pid"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(trig, "netsock")), &plain)
+	var sniff struct {
+		Pid    uint32 `json:"pid"`
+		Packet string `json:"packet"`
+		RawTCP string `json:"raw_tcp"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(trig, "sniffer")), &sniff)
+	if sniff.Packet != "ok" || sniff.RawTCP != "ok" {
+		t.Fatalf("sniffer could not open its sockets: packet %s, raw TCP %s", sniff.Packet, sniff.RawTCP)
+	}
+	for _, want := range []struct{ family, typ string }{{"AF_PACKET", "SOCK_RAW"}, {"AF_INET", "SOCK_RAW"}} {
+		ls.waitFor(t, want.family+" "+want.typ+" of sniffer", func(ev *event.Event) bool {
+			return ev.Name == "security_socket_create" && ev.Process.HostPid == sniff.Pid && ev.Args["family"] == want.family && ev.Args["type"] == want.typ
+		})
+	}
+	// sniffer ran after netsock: its sockets have been read by now
+	for _, ev := range ls.snapshot() {
+		if ev.Name == "security_socket_create" && ev.Process.HostPid == plain.Pid {
+			t.Errorf("netsock's %v %v socket left the kernel: no signature can want it", ev.Args["family"], ev.Args["type"])
+		}
 	}
 }

@@ -219,6 +219,9 @@ func (s *Sensor) apply(sel selection) error {
 	if err := applyDupFilter(s.ld.Maps(), sel.dupSocketOnly); err != nil {
 		return err
 	}
+	if err := applySocketFilters(s.ld.Maps(), sel.socketFilters); err != nil {
+		return err
+	}
 	if sel.publish == nil {
 		s.publish.Store(nil)
 	} else {
@@ -230,7 +233,7 @@ func (s *Sensor) apply(sel selection) error {
 			crit = append(crit, sp.Name)
 		}
 	}
-	s.log.Info().Int("published_events", len(sel.publish)).Strs("critical", crit).Str("open_filter", sel.open.String()).Msg("event selection")
+	s.log.Info().Int("published_events", len(sel.publish)).Strs("critical", crit).Str("open_filter", sel.open.String()).Int("socket_filters", len(sel.socketFilters)).Msg("event selection")
 	return nil
 }
 

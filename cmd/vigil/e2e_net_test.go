@@ -15,12 +15,36 @@ import (
 )
 
 // The network family's behaviours: a real reverse shell (after a plain TCP
-// client that must stay quiet), and a DNS query shaped like tunnelled data.
+// client that must stay quiet), a DNS query shaped like tunnelled data, and
+// the raw sockets of a sniffer or passive backdoor.
 func init() {
 	scenarios = append(scenarios,
 		scenario{"reverse shell", scenarioReverseShell},
 		scenario{"DNS tunnelling query", scenarioDNSTunnel},
+		scenario{"packet socket with a filter, and a raw TCP socket", scenarioSniffer},
 	)
+}
+
+// scenarioSniffer: sniffer opens a packet socket for every protocol and
+// attaches a socket filter to it, as BPFDoor does, then a raw TCP socket.
+// Each is a finding of network-sniffing. (netsock, in the reverse shell's
+// scenario, opens ordinary sockets of every kind and must stay quiet.)
+func scenarioSniffer(t *testing.T, env *e2eEnv) []expectation {
+	var r struct {
+		Pid    uint32 `json:"pid"`
+		Exe    string `json:"exe"`
+		Filter string `json:"filter"`
+	}
+	runTrigger(t, exec.Command(filepath.Join(env.triggers, "sniffer")), &r)
+	t.Logf("sniffer: pid %d, socket filter: %s", r.Pid, r.Filter)
+	exe := func(exe string) bool { return exe == r.Exe }
+	family := func(fam string) func(*event.Event) bool {
+		return func(ev *event.Event) bool { return ev.Args["family"] == fam && ev.Args["type"] == "SOCK_RAW" }
+	}
+	return []expectation{
+		{what: "packet socket (AF_PACKET, ETH_P_ALL)", sigID: "network-sniffing", pid: r.Pid, exe: exe, exeDoc: r.Exe, comm: "sniffer", event: "security_socket_create", also: family("AF_PACKET")},
+		{what: "raw TCP socket", sigID: "network-sniffing", pid: r.Pid, exe: exe, exeDoc: r.Exe, comm: "sniffer", event: "security_socket_create", also: family("AF_INET")},
+	}
 }
 
 // scenarioReverseShell first runs netsock, which does what ordinary

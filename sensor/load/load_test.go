@@ -111,6 +111,7 @@ func TestSharedStructLayouts(t *testing.T) {
 		{"tc", "endpoint_val", bpf.EndpointVal{}},
 		{"file_open", "open_filter", bpf.OpenFilter{}},
 		{"file_open", "open_filter_key", bpf.OpenFilterKey{}},
+		{"net_sock", "socket_filter", bpf.SocketFilter{}},
 		{"tc", "record_header", bpf.TcRecordHeader{}},
 	} {
 		var s *btf.Struct
