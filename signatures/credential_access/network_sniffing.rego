@@ -14,6 +14,8 @@
 # Few programs need either on a server: DHCP clients and servers, the
 # network managers that run them, routing, failover and discovery daemons
 # (keepalived's VRRP, bird's OSPF, lldpd) and ping or traceroute for ICMP.
+# Network intrusion detection and traffic monitors (Suricata, Snort, Zeek,
+# Packetbeat) capture by design and are left out too.
 # Those are left out when their program is installed, judged by its path,
 # which a process cannot change, rather than by its comm, which it can;
 # never when the program lies in a world-writable directory such as /tmp.
@@ -29,7 +31,7 @@ metadata := {
 	"name": "Raw packet socket opened",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "A process opened a packet socket (AF_PACKET) or a raw IP socket for a protocol other than ICMP: it can capture the traffic of the host's interfaces, forge packets, or wait for a magic packet as passive backdoors do. DHCP clients and servers, network managers, routing and failover daemons, and ping or traceroute for ICMP are left out.",
+	"description": "A process opened a packet socket (AF_PACKET) or a raw IP socket for a protocol other than ICMP: it can capture the traffic of the host's interfaces, forge packets, or wait for a magic packet as passive backdoors do. DHCP clients and servers, network managers, routing and failover daemons, network intrusion detection, and ping or traceroute for ICMP are left out.",
 	"tactics": ["TA0006", "TA0007", "TA0011"],
 	"techniques": ["T1040", "T1205.002", "T1046"],
 	"tags": ["network", "sniffing", "raw-socket", "backdoor"],
@@ -47,6 +49,9 @@ network_daemons := {
 	"keepalived", "vrrpd", "ucarp", "heartbeat", "corosync",
 	"bird", "bird6", "zebra", "ospfd", "ospf6d", "isisd", "ripd", "pimd",
 	"lldpd", "ladvd", "ptp4l", "arping", "ifplugd", "cilium-agent", "calico-node",
+	# network intrusion detection and traffic monitors installed as such
+	"suricata", "snort", "zeek", "bro", "packetbeat", "ntopng",
+	"arkime-capture", "moloch-capture",
 }
 
 # ping and traceroute send and read ICMP through a raw socket where the

@@ -62,6 +62,8 @@ test_network_daemons_are_quiet if {
 	count(finding) == 0 with input as sock("AF_PACKET", "SOCK_RAW", eth_p_all, "/usr/sbin/NetworkManager", "NetworkManager")
 	count(finding) == 0 with input as sock("AF_INET", "SOCK_RAW", 112, "/usr/sbin/keepalived", "keepalived")
 	count(finding) == 0 with input as sock("AF_PACKET", "SOCK_RAW", eth_p_all, "/bin/busybox", "udhcpc")
+	count(finding) == 0 with input as sock("AF_PACKET", "SOCK_RAW", eth_p_all, "/usr/bin/suricata", "Suricata-Main")
+	count(finding) == 0 with input as sock("AF_PACKET", "SOCK_RAW", eth_p_all, "/opt/zeek/bin/zeek", "zeek")
 }
 
 test_daemon_name_does_not_cover_a_renamed_program if {
