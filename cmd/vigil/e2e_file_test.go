@@ -28,6 +28,7 @@ func init() {
 		scenario{"cloud credentials harvested", scenarioCloudCredentials},
 		scenario{"library planted among the system's", scenarioSystemLibrary},
 		scenario{"private key made readable by every user", scenarioKeyReadable},
+		scenario{"a root certificate copied into the trusted authorities", scenarioRootCertificate},
 	)
 	benignWorkloads = append(benignWorkloads,
 		[]string{"cat", "/etc/passwd"},
@@ -176,6 +177,31 @@ func scenarioKeyReadable(t *testing.T, _ *e2eEnv) []expectation {
 	}
 	return []expectation{{what: "chmod 0644 of an SSH host key", sigID: "sensitive-file-permissions", pid: uint32(cmd.Process.Pid),
 		exe: isExe(chmod), exeDoc: chmod, comm: "chmod", event: "security_path_chmod", also: argIs("pathname", key)}}
+}
+
+// scenarioRootCertificate: cp puts a certificate (a throwaway file, removed
+// after) into the folder of authorities update-ca-certificates trusts.
+func scenarioRootCertificate(t *testing.T, _ *e2eEnv) []expectation {
+	const dir = "/usr/local/share/ca-certificates"
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(dir) })
+	}
+	src := filepath.Join(t.TempDir(), "corp-root.crt")
+	if err := os.WriteFile(src, []byte("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, fmt.Sprintf("vigile2e%d.crt", os.Getpid()))
+	t.Cleanup(func() { os.Remove(dst) })
+	cp := resolved(t, "cp")
+	cmd := exec.Command(cp, src, dst)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	return []expectation{{what: "a certificate copied into " + dir, sigID: "root-certificate-installed", pid: uint32(cmd.Process.Pid),
+		exe: isExe(cp), exeDoc: cp, comm: "cp", event: "security_file_open", also: argIs("pathname", dst)}}
 }
 
 // scenarioWXMemory: anonymous memory written and made executable, and a
