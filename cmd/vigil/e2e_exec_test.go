@@ -28,6 +28,7 @@ func init() {
 		scenario{"shell started with history disabled", scenarioHistoryOff},
 		scenario{"program masquerading as a kernel thread", scenarioMasquerade},
 		scenario{"cryptocurrency miner options", scenarioMiner},
+		scenario{"port scanner started", scenarioScanner},
 		scenario{"shell spawned by a web server", scenarioWebShell},
 		scenario{"program executed without argv", scenarioNoArgv},
 		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
@@ -169,6 +170,18 @@ func scenarioMiner(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(prog, "-o", "stratum+tcp://127.0.0.1:3333", "-u", "wallet", "--donate-level=1"))
 	return []expectation{{what: "a program started with a stratum pool", sigID: "crypto-miner-exec", pid: pid,
 		exe: isExe(prog), exeDoc: prog, comm: "updater", event: "sched_process_exec"}}
+}
+
+// scenarioScanner: a program named nmap scans a range of ports (a copy of
+// true stands in for it: the exec is what is judged; netcat waiting for
+// one port is left to the rule tests, since a copy of a program run from a
+// scratch folder is a finding of its own).
+func scenarioScanner(t *testing.T, _ *e2eEnv) []expectation {
+	nmap := filepath.Join(t.TempDir(), "nmap")
+	copyFile(t, resolved(t, "true"), nmap, 0o755)
+	pid := runQuiet(t, exec.Command(nmap, "-sT", "-p", "1-1024", "127.0.0.1"))
+	return []expectation{{what: "nmap -sT -p 1-1024", sigID: "network-service-scan", pid: pid,
+		exe: isExe(nmap), exeDoc: nmap, comm: "nmap", event: "sched_process_exec"}}
 }
 
 func scenarioWebShell(t *testing.T, _ *e2eEnv) []expectation {
