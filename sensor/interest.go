@@ -185,20 +185,7 @@ func planSocketFilter(c event.Condition) (f bpf.SocketFilter, ok bool) {
 // applySocketFilters writes socket_filters: a plan for each socket
 // creation event with one, off for the others.
 func applySocketFilters(maps map[string]*ebpf.Map, plans map[event.ID]bpf.SocketFilter) error {
-	m := maps["socket_filters"]
-	if m == nil {
-		return errors.New("the BPF objects have no socket_filters map")
-	}
-	for _, name := range socketCreateEvents {
-		spec, ok := event.Lookup(name)
-		if !ok {
-			continue
-		}
-		if err := m.Update(uint32(spec.ID), plans[spec.ID], ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("socket_filters[%s]: %w", name, err)
-		}
-	}
-	return nil
+	return writePerEvent(maps, "socket_filters", socketCreateEvents, func(id event.ID) bpf.SocketFilter { return plans[id] })
 }
 
 // dupEvents are the events sys_exit_dup emits.
@@ -228,21 +215,28 @@ func isSocketTest(t event.Test) bool {
 // applyDupFilter writes dup_socket_only: 1 for the dup events only a
 // socket's duplication interests, 0 for the others.
 func applyDupFilter(maps map[string]*ebpf.Map, only map[event.ID]bool) error {
-	m := maps["dup_socket_only"]
+	return writePerEvent(maps, "dup_socket_only", dupEvents, func(id event.ID) uint32 {
+		if only[id] {
+			return 1
+		}
+		return 0
+	})
+}
+
+// writePerEvent writes value(id) at each id of the events called names in
+// the per-event array map called name.
+func writePerEvent[V any](maps map[string]*ebpf.Map, name string, names []string, value func(event.ID) V) error {
+	m := maps[name]
 	if m == nil {
-		return errors.New("the BPF objects have no dup_socket_only map")
+		return fmt.Errorf("the BPF objects have no %s map", name)
 	}
-	for _, name := range dupEvents {
-		spec, ok := event.Lookup(name)
+	for _, n := range names {
+		spec, ok := event.Lookup(n)
 		if !ok {
 			continue
 		}
-		v := uint32(0)
-		if only[spec.ID] {
-			v = 1
-		}
-		if err := m.Update(uint32(spec.ID), v, ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("dup_socket_only[%s]: %w", name, err)
+		if err := m.Update(uint32(spec.ID), value(spec.ID), ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("%s[%s]: %w", name, n, err)
 		}
 	}
 	return nil
