@@ -31,7 +31,7 @@ metadata := {
 	"name": "Raw packet socket opened",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "A process opened a packet socket (AF_PACKET) or a raw IP socket for a protocol other than ICMP: it can capture the traffic of the host's interfaces, forge packets, or wait for a magic packet as passive backdoors do. DHCP clients and servers, network managers, routing and failover daemons, network intrusion detection, and ping or traceroute for ICMP are left out.",
+	"description": "A process opened a packet socket (AF_PACKET) or a raw IP socket for a protocol other than ICMP: it can capture the traffic of the host's interfaces, forge packets, or wait for a magic packet as passive backdoors do. DHCP clients and servers, network managers, routing and failover daemons, network intrusion detection, and ping, traceroute or monitoring probes for ICMP are left out.",
 	"tactics": ["TA0006", "TA0007", "TA0011"],
 	"techniques": ["T1040", "T1205.002", "T1046"],
 	"tags": ["network", "sniffing", "raw-socket", "backdoor"],
@@ -54,11 +54,15 @@ network_daemons := {
 	"arkime-capture", "moloch-capture",
 }
 
-# ping and traceroute send and read ICMP through a raw socket where the
-# kernel's ICMP datagram sockets are not allowed to them
+# ping and traceroute, and monitoring probes that ping, send and read ICMP
+# through a raw socket where the kernel's ICMP datagram sockets are not
+# allowed to them
 icmp_tools := {
 	"ping", "ping4", "ping6", "fping", "fping6", "oping", "mtr", "mtr-packet",
 	"traceroute", "traceroute6", "tracepath", "tracepath6", "arping",
+	# monitoring agents and probes that ping hosts themselves
+	"blackbox_exporter", "smokeping_prober", "ping_exporter", "check_icmp",
+	"telegraf", "go.d.plugin",
 }
 
 icmp_protocols := {1, 58} # IPPROTO_ICMP, IPPROTO_ICMPV6

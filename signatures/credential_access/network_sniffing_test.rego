@@ -43,6 +43,14 @@ test_ping_and_traceroute_are_quiet if {
 	count(finding) == 0 with input as sock("AF_INET6", "SOCK_RAW", 58, "/bin/ping6", "ping6")
 	count(finding) == 0 with input as sock("AF_INET", "SOCK_RAW", 1, "/usr/bin/mtr-packet", "mtr-packet")
 	count(finding) == 0 with input as sock("AF_INET", "SOCK_RAW", 1, "/bin/busybox", "ping")
+	count(finding) == 0 with input as sock("AF_INET", "SOCK_RAW", 1, "/usr/local/bin/blackbox_exporter", "blackbox_export")
+	count(finding) == 0 with input as sock("AF_INET6", "SOCK_RAW", 58, "/usr/lib/nagios/plugins/check_icmp", "check_icmp")
+}
+
+test_monitoring_probe_raw_packet_socket_is_reported if {
+	# ICMP is what they are left out for
+	some f in finding with input as sock("AF_PACKET", "SOCK_RAW", eth_p_all, "/usr/bin/telegraf", "telegraf")
+	f.reasons == ["packet-socket"]
 }
 
 test_ping_named_program_in_tmp_is_reported if {
