@@ -96,12 +96,7 @@ log_maintainers := {
 
 # log maintenance runs helpers (gzip, postrotate scripts): its descendants
 # are trusted with logs too
-maintained if lib.is_system_program(input.process, log_maintainers)
-
-maintained if {
-	some a in object.get(input.process, "ancestors", [])
-	lib.is_system_program(a, log_maintainers)
-}
+maintained if lib.from_system_program(log_maintainers)
 
 maintained if lib.from_package_manager
 

@@ -88,12 +88,7 @@ trust_tools := {
 
 allowed if lib.from_package_manager
 
-allowed if lib.is_system_program(input.process, trust_tools)
-
-allowed if {
-	some a in object.get(input.process, "ancestors", [])
-	lib.is_system_program(a, trust_tools)
-}
+allowed if lib.from_system_program(trust_tools)
 
 allowed if lib.is_system_program(input.process, lib.image_tools)
 

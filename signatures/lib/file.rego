@@ -30,16 +30,23 @@ package_managers := {
 	"snapd", "flatpak", "xbps-install", "emerge",
 }
 
+# from_system_program(names) is true when the event's process or one of
+# its ancestors is known by one of names and runs from a system directory
+# (is_system_program): the tool itself or a helper it started.
+default from_system_program(_) := false
+
+from_system_program(names) if is_system_program(input.process, names)
+
+from_system_program(names) if {
+	some a in object.get(input.process, "ancestors", [])
+	is_system_program(a, names)
+}
+
 # from_package_manager is true when the event's process or one of its
 # ancestors is a package manager installed in a system directory.
 default from_package_manager := false
 
-from_package_manager if is_system_program(input.process, package_managers)
-
-from_package_manager if {
-	some a in object.get(input.process, "ancestors", [])
-	is_system_program(a, package_managers)
-}
+from_package_manager if from_system_program(package_managers)
 
 # image_tools unpack container images and recreate their files, modes
 # included; systemd-tmpfiles applies the modes tmpfiles.d asks for.
