@@ -159,12 +159,7 @@ func scenarioFsops(t *testing.T, env *e2eEnv) []expectation {
 // scenarioKeyReadable: an SSH host key (one made for the test, removed
 // after it) given mode 0644 by chmod.
 func scenarioKeyReadable(t *testing.T, _ *e2eEnv) []expectation {
-	if _, err := os.Stat("/etc/ssh"); err != nil {
-		if err := os.Mkdir("/etc/ssh", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove("/etc/ssh") })
-	}
+	ensureDir(t, "/etc/ssh")
 	key := fmt.Sprintf("/etc/ssh/ssh_host_vigile2e%d_key", os.Getpid())
 	if err := os.WriteFile(key, []byte("not a key\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -179,16 +174,23 @@ func scenarioKeyReadable(t *testing.T, _ *e2eEnv) []expectation {
 		exe: isExe(chmod), exeDoc: chmod, comm: "chmod", event: "security_path_chmod", also: argIs("pathname", key)}}
 }
 
+// ensureDir makes the system folder dir where the machine has none,
+// removed again when the test ends.
+func ensureDir(t *testing.T, dir string) {
+	if _, err := os.Stat(dir); err == nil {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+}
+
 // scenarioRootCertificate: cp puts a certificate (a throwaway file, removed
 // after) into the folder of authorities update-ca-certificates trusts.
 func scenarioRootCertificate(t *testing.T, _ *e2eEnv) []expectation {
 	const dir = "/usr/local/share/ca-certificates"
-	if _, err := os.Stat(dir); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove(dir) })
-	}
+	ensureDir(t, dir)
 	src := filepath.Join(t.TempDir(), "corp-root.crt")
 	if err := os.WriteFile(src, []byte("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
 		t.Fatal(err)
