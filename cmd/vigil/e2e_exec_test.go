@@ -29,6 +29,7 @@ func init() {
 		scenario{"program masquerading as a kernel thread", scenarioMasquerade},
 		scenario{"cryptocurrency miner options", scenarioMiner},
 		scenario{"port scanner started", scenarioScanner},
+		scenario{"file system searched for private keys", scenarioKeySearch},
 		scenario{"shell spawned by a web server", scenarioWebShell},
 		scenario{"program executed without argv", scenarioNoArgv},
 		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
@@ -51,6 +52,9 @@ func init() {
 		// pipelines in a script, the readers taking data, not code, from the
 		// pipe: the sensor joins their ends, the signatures stay quiet
 		[]string{"sh", "-c", `d=$(mktemp -d); printf '%s\n' 'curl -fsS http://127.0.0.1:9/x | perl -ne print' 'echo aGVsbG8K | base64 -d | sh -c cat >/dev/null' 'echo aGVsbG8K | base64 -d | { sleep 0.2; exec cat; } >/dev/null' > "$d/s.sh"; sh "$d/s.sh"; rm -rf "$d"; true`},
+		// searches that are not credential hunts: a project's working tree,
+		// one configuration file, certificates
+		[]string{"sh", "-c", `d=$(mktemp -d); echo 'db_password=x' > "$d/app.conf"; cd "$d" && grep -rn password . >/dev/null; grep -q PasswordAuthentication /etc/ssh/sshd_config 2>/dev/null; find /usr/share/ca-certificates -name '*.crt' >/dev/null; cd /; rm -rf "$d"; true`},
 		// ldd runs the loader twice, to verify and to list: nothing is run
 		[]string{"sh", "-c", "! command -v ldd >/dev/null || ldd /bin/true >/dev/null"},
 	)
@@ -182,6 +186,15 @@ func scenarioScanner(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(nmap, "-sT", "-p", "1-1024", "127.0.0.1"))
 	return []expectation{{what: "nmap -sT -p 1-1024", sigID: "network-service-scan", pid: pid,
 		exe: isExe(nmap), exeDoc: nmap, comm: "nmap", event: "sched_process_exec"}}
+}
+
+// scenarioKeySearch: find hunts for SSH private keys and key files from an
+// absolute folder, as a privilege-escalation script does from /.
+func scenarioKeySearch(t *testing.T, _ *e2eEnv) []expectation {
+	find := resolved(t, "find")
+	pid := runQuiet(t, exec.Command(find, t.TempDir(), "-name", "id_rsa*", "-o", "-name", "*.kdbx"))
+	return []expectation{{what: "find DIR -name id_rsa*", sigID: "credential-search", pid: pid,
+		exe: isExe(find), exeDoc: find, comm: "find", event: "sched_process_exec"}}
 }
 
 func scenarioWebShell(t *testing.T, _ *e2eEnv) []expectation {
