@@ -37,6 +37,7 @@ func init() {
 		scenario{"reverse shell one-liner", scenarioReverseShellCommand},
 		scenario{"firewall flushed", scenarioFirewallFlush},
 		scenario{"second root account created", scenarioRootAccount},
+		scenario{"local account with a login shell created", scenarioLocalAccount},
 		scenario{"another process's memory opened", scenarioProcMem},
 		scenario{"file times copied from a system program", scenarioTimestomp},
 		scenario{"program run through the dynamic loader", scenarioLoaderRun},
@@ -186,6 +187,14 @@ func scenarioScanner(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(nmap, "-sT", "-p", "1-1024", "127.0.0.1"))
 	return []expectation{{what: "nmap -sT -p 1-1024", sigID: "network-service-scan", pid: pid,
 		exe: isExe(nmap), exeDoc: nmap, comm: "nmap", event: "sched_process_exec"}}
+}
+
+// scenarioLocalAccount: useradd makes an account with a login shell (a
+// backdoor user); a harmless program named useradd stands in for it.
+func scenarioLocalAccount(t *testing.T, _ *e2eEnv) []expectation {
+	pid, prog := harmless(t, "useradd", "-M", "-s", "/bin/sh", "-p", "$6$salt$hash", "sysupdate")
+	return []expectation{{what: "useradd -M -s /bin/sh -p HASH", sigID: "local-account-created", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "useradd", event: "sched_process_exec"}}
 }
 
 // scenarioKeySearch: find hunts for SSH private keys and key files from an
