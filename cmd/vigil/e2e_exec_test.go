@@ -30,6 +30,7 @@ func init() {
 		scenario{"cryptocurrency miner options", scenarioMiner},
 		scenario{"port scanner started", scenarioScanner},
 		scenario{"file system searched for private keys", scenarioKeySearch},
+		scenario{"set-user-id programs searched for", scenarioSetuidSearch},
 		scenario{"shell spawned by a web server", scenarioWebShell},
 		scenario{"program executed without argv", scenarioNoArgv},
 		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
@@ -203,6 +204,15 @@ func scenarioKeySearch(t *testing.T, _ *e2eEnv) []expectation {
 	find := resolved(t, "find")
 	pid := runQuiet(t, exec.Command(find, t.TempDir(), "-name", "id_rsa*", "-o", "-name", "*.kdbx"))
 	return []expectation{{what: "find DIR -name id_rsa*", sigID: "credential-search", pid: pid,
+		exe: isExe(find), exeDoc: find, comm: "find", event: "sched_process_exec"}}
+}
+
+// scenarioSetuidSearch: find lists the set-user-id programs of a system
+// folder, as enumeration scripts do from /.
+func scenarioSetuidSearch(t *testing.T, _ *e2eEnv) []expectation {
+	find := resolved(t, "find")
+	pid := runQuiet(t, exec.Command(find, "/usr/bin", "-maxdepth", "1", "-perm", "-u=s", "-type", "f"))
+	return []expectation{{what: "find /usr/bin -perm -u=s", sigID: "privilege-escalation-recon", pid: pid,
 		exe: isExe(find), exeDoc: find, comm: "find", event: "sched_process_exec"}}
 }
 
