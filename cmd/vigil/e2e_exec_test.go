@@ -31,6 +31,7 @@ func init() {
 		scenario{"port scanner started", scenarioScanner},
 		scenario{"file system searched for private keys", scenarioKeySearch},
 		scenario{"set-user-id programs searched for", scenarioSetuidSearch},
+		scenario{"tunnelling tool started", scenarioTunnelTool},
 		scenario{"shell spawned by a web server", scenarioWebShell},
 		scenario{"program executed without argv", scenarioNoArgv},
 		scenario{"capabilities gained through file capabilities", scenarioFileCaps},
@@ -214,6 +215,14 @@ func scenarioSetuidSearch(t *testing.T, _ *e2eEnv) []expectation {
 	pid := runQuiet(t, exec.Command(find, "/usr/bin", "-maxdepth", "1", "-perm", "-u=s", "-type", "f"))
 	return []expectation{{what: "find /usr/bin -perm -u=s", sigID: "privilege-escalation-recon", pid: pid,
 		exe: isExe(find), exeDoc: find, comm: "find", event: "sched_process_exec"}}
+}
+
+// scenarioTunnelTool: a program named chisel (a copy of true) opens a
+// reverse SOCKS tunnel, as an intruder pivoting through the host would.
+func scenarioTunnelTool(t *testing.T, _ *e2eEnv) []expectation {
+	pid, prog := harmless(t, "chisel", "client", "127.0.0.1:9", "R:socks")
+	return []expectation{{what: "chisel client R:socks", sigID: "offensive-tool", pid: pid,
+		exe: isExe(prog), exeDoc: prog, comm: "chisel", event: "sched_process_exec"}}
 }
 
 func scenarioWebShell(t *testing.T, _ *e2eEnv) []expectation {
