@@ -59,6 +59,21 @@ secret_text := `passw|pwd=|secret|api.?key|access.?key|auth.?token|private key|(
 # expression syntax: "API_?KEY|token" is "api_keytoken".
 text_pattern(p) := regex.replace(lower(p), `[\\\[\](){}?*+^$|]`, "")
 
+# names_secret_file and names_secret_text: some argument looks like a
+# credential file's name or a credential search's pattern, before the
+# closer reading below. Loose (a superset of what the tests further down
+# accept), they let the engine turn away the other finds and greps without
+# evaluating the rule: builds run grep all day.
+names_secret_file if {
+	some w in input.args.argv
+	regex.match(`(?i)id_|identity|\.(key|ppk|p12|pfx|jks|keystore|kdb)|\.env|wallet|netrc|pgpass|credential|my\.cnf|passw|secret|private`, w)
+}
+
+names_secret_text if {
+	some w in input.args.argv
+	regex.match(`(?i)pass|pwd|secret|api|access|token|private|akia`, w)
+}
+
 # normalized(p) is a name pattern lowercased, without glob characters.
 normalized(p) := regex.replace(lower(p), `[*?\[\]{}]`, "")
 
@@ -115,6 +130,7 @@ broad_root(r) if {
 
 reasons contains "key-file-search" if {
 	program in finders
+	names_secret_file
 	some r in find_roots
 	broad_root(r)
 	some p in find_patterns
@@ -124,6 +140,7 @@ reasons contains "key-file-search" if {
 # find -exec grep PATTERN {} ;: a recursive text search built from find
 reasons contains "secret-text-search" if {
 	program in finders
+	names_secret_text
 	some r in find_roots
 	broad_root(r)
 	some i, a in args
@@ -144,6 +161,7 @@ terminated_between(i, j) if {
 
 reasons contains "key-file-search" if {
 	program in locators
+	names_secret_file
 	some i in lib.operands(args, {"-d", "--database", "-n", "-l", "--limit"})
 	regex.match(secret_file_name, normalized(args[i]))
 }
@@ -153,6 +171,7 @@ fd_valued := {"-e", "--extension", "-t", "--type", "-E", "--exclude", "-d", "--m
 
 reasons contains "key-file-search" if {
 	program in fds
+	names_secret_file
 	ops := sort(lib.operands(args, fd_valued))
 	count(ops) > 1
 	regex.match(secret_file_name, normalized(args[ops[0]]))
@@ -231,6 +250,7 @@ grep_paths contains args[i] if {
 }
 
 reasons contains "secret-text-search" if {
+	names_secret_text
 	grep_recursive
 	some p in grep_patterns
 	regex.match(secret_text, text_pattern(p))

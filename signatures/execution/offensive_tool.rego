@@ -66,8 +66,6 @@ reasons contains "tool-program" if {
 
 reasons contains "tool-program" if program in tool_programs
 
-reasons contains "tool-program" if lib.unversioned(program) in tool_programs
-
 # THC-Hydra: hydra with options and a target (hydra -l root -P list
 # ssh://host); ORY Hydra runs a subcommand (hydra serve all)
 reasons contains "tool-program" if {
