@@ -1,7 +1,8 @@
 # Persistence file write: a file is written, created, renamed, linked or
 # symlinked into a place the system reads to run something later or to let
 # someone in: cron, systemd units and generators, XDG autostart, rc scripts,
-# shell start-up files, motd and network scripts, SSH authorized_keys, the
+# shell start-up files, motd, network and SSH login scripts, SSH
+# authorized_keys and sshd's configuration, the
 # dynamic loader's preload list, sudoers, PAM's configuration and modules,
 # udev rules, package manager hooks, kernel module configuration, the
 # account databases.
@@ -22,7 +23,7 @@ metadata := {
 	"name": "Persistence location written",
 	"version": "1.0.0",
 	"severity": "medium",
-	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, systemd generators, shell start-up files, login and network scripts, SSH authorized_keys, /etc/ld.so.preload, sudoers, PAM configuration and modules, udev rules, package manager hooks, kernel module load lists and modprobe.d, or the account databases (outside the account tools).",
+	"description": "A file was written, created, renamed, linked or symlinked into a location that makes the system run code or admit a login later: cron, systemd units, XDG autostart, rc scripts, systemd generators, shell start-up files and bash completions, login, network and SSH login scripts (sshrc, ~/.ssh/rc), SSH authorized_keys, sshd_config, /etc/ld.so.preload, sudoers, PAM configuration and modules, udev rules, package manager hooks, kernel module load lists and modprobe.d, or the account databases (outside the account tools).",
 	"tactics": ["TA0003", "TA0004"],
 	"techniques": ["T1053.003", "T1053.002", "T1543.002", "T1547.013", "T1037.004", "T1546.004", "T1098.004", "T1574.006", "T1548.003", "T1136.001", "T1556.003", "T1546.017", "T1037", "T1546.016", "T1547.006"],
 	"tags": ["persistence", "file", "cron", "systemd", "ssh"],
@@ -56,6 +57,10 @@ exact_locations := {
 	"/etc/ld.so.preload": "ld_preload",
 	"/etc/ld.so.conf": "ld_preload",
 	"/etc/sudoers": "sudoers",
+	# sshd runs sshrc at every login; sshd_config names the key files and
+	# may run a program of its own to find keys (AuthorizedKeysCommand)
+	"/etc/ssh/sshrc": "login_script",
+	"/etc/ssh/sshd_config": "sshd_config",
 	"/etc/passwd": "account_database",
 	"/etc/shadow": "account_database",
 	"/etc/group": "account_database",
@@ -75,6 +80,9 @@ prefix_locations := [
 	["/etc/rc2.d/", "rc_script"], ["/etc/rc3.d/", "rc_script"], ["/etc/rc4.d/", "rc_script"],
 	["/etc/rc5.d/", "rc_script"], ["/etc/rc6.d/", "rc_script"], ["/etc/rcS.d/", "rc_script"],
 	["/etc/profile.d/", "shell_profile"], ["/etc/zsh/", "shell_profile"],
+	# every interactive bash sources them
+	["/etc/bash_completion.d/", "shell_profile"],
+	["/etc/ssh/sshd_config.d/", "sshd_config"],
 	# a system-wide AuthorizedKeysFile
 	["/etc/ssh/authorized_keys", "ssh_authorized_keys"],
 	["/etc/ld.so.conf.d/", "ld_preload"], ["/etc/sudoers.d/", "sudoers"],
@@ -105,6 +113,8 @@ home_locations := {
 	".zprofile": "shell_profile", ".zshenv": "shell_profile", ".zlogin": "shell_profile",
 	".zlogout": "shell_profile", ".config/fish/config.fish": "shell_profile",
 	".ssh/authorized_keys": "ssh_authorized_keys", ".ssh/authorized_keys2": "ssh_authorized_keys",
+	# run by sshd at each of the user's logins
+	".ssh/rc": "login_script",
 }
 
 home_prefix_locations := [
@@ -147,6 +157,7 @@ technique := {
 	"rc_script": "T1037.004",
 	"shell_profile": "T1546.004",
 	"ssh_authorized_keys": "T1098.004",
+	"sshd_config": "T1098.004",
 	"ld_preload": "T1574.006",
 	"sudoers": "T1548.003",
 	"account_database": "T1136.001",
@@ -171,6 +182,9 @@ owners["pam"] := {"pam-auth-update", "authselect", "authconfig"}
 
 # atd runs and removes the jobs at queued
 owners["at"] := {"atd"}
+
+# cloud-init sets what the platform asks of sshd (password logins, ...)
+owners["sshd_config"] := {"cloud-init"}
 
 # cloud and guest agents install the keys the platform was given
 owners["ssh_authorized_keys"] := {"cloud-init", "google_guest_agent", "google_guest_ag", "google_accounts_daemon", "waagent", "oslogin_cache_refresh"}

@@ -131,3 +131,23 @@ test_pam_profile_tools_own_pam_d if {
 	count(finding) == 0 with input as open_write("/lib/udev/hwdb.d/20-x.hwdb", sh)
 	count(finding) == 0 with input as open_write("/usr/lib/x86_64-linux-gnu/libc.so.6", sh)
 }
+
+test_ssh_login_scripts_and_configuration if {
+	fires_as(open_write("/etc/ssh/sshrc", sh), "login_script", "T1037")
+	fires_as(open_write("/root/.ssh/rc", sh), "login_script", "T1037")
+	fires_as(open_write("/home/ann/.ssh/rc", sh), "login_script", "T1037")
+	fires_as(open_write("/etc/ssh/sshd_config", sh), "sshd_config", "T1098.004")
+	fires_as(rename_to("/etc/ssh/sshd_config.d/.tmp1", "/etc/ssh/sshd_config.d/99-keys.conf", sh), "sshd_config", "T1098.004")
+	fires_as(open_write("/etc/bash_completion.d/git-helper", sh), "shell_profile", "T1546.004")
+}
+
+test_cloud_init_sets_sshd_options if {
+	count(finding) == 0 with input as open_write("/etc/ssh/sshd_config.d/50-cloud-init.conf", {"comm": "cloud-init", "exe": "/usr/bin/python3.11"})
+	count(finding) == 0 with input as open_write("/etc/ssh/sshd_config", {"comm": "cloud-init", "exe": "/usr/bin/python3.11"})
+}
+
+test_other_ssh_files_are_not_persistence if {
+	count(finding) == 0 with input as open_write("/etc/ssh/ssh_config", sh)
+	count(finding) == 0 with input as open_write("/root/.ssh/known_hosts", sh)
+	count(finding) == 0 with input as open_write("/root/.ssh/rc.bak/x", sh)
+}
