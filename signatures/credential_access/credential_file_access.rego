@@ -29,9 +29,9 @@ metadata := {
 	"name": "Credential file read",
 	"version": "1.0.0",
 	"severity": "high",
-	"description": "A password hash file (/etc/shadow, /etc/gshadow, /etc/security/opasswd) or an SSH private key was opened for reading, or the attempt was refused, by a program outside the authentication stack; or cloud and developer credentials (AWS, gcloud, Azure, kubeconfig, Docker, git, netrc, pgpass) or a shell history were read by a generic file or transfer tool (cat, grep, tar, curl, ...) or a program running from a temporary folder or from memory.",
+	"description": "A password hash file (/etc/shadow, /etc/gshadow, /etc/security/opasswd) or an SSH private key was opened for reading, or the attempt was refused, by a program outside the authentication stack; or cloud and developer credentials (AWS, gcloud, Azure, kubeconfig, Docker, git, netrc, pgpass), a pod's service account token or a shell history were read by a generic file or transfer tool (cat, grep, tar, curl, ...) or a program running from a temporary folder or from memory.",
 	"tactics": ["TA0006"],
-	"techniques": ["T1003.008", "T1552.004", "T1552.001", "T1552.003"],
+	"techniques": ["T1003.008", "T1552.004", "T1552.001", "T1552.003", "T1528"],
 	"tags": ["credentials", "shadow", "ssh", "file"],
 	"events": ["security_file_open"],
 }
@@ -127,6 +127,18 @@ kubernetes_programs := {
 
 candidate if startswith(input.args.pathname, "/var/lib/kubelet/pki/")
 
+# A pod's service account token, mounted into every container that has
+# one (a timestamped folder behind the token link): the pod's identity
+# towards the API server. Its Kubernetes client reads it; cat, curl or a
+# dropped program reading it is stealing it (T1528).
+candidate if startswith(input.args.pathname, "/var/run/secrets/")
+
+candidate if startswith(input.args.pathname, "/run/secrets/")
+
+kind := "service_account_token" if {
+	regex.match(`^(/var)?/run/secrets/((kubernetes\.io|eks\.amazonaws\.com)/serviceaccount/(\.\.[^/]+/)?token|azure/tokens/(\.\.[^/]+/)?azure-identity-token)$`, path)
+}
+
 # ~/.aws/credentials and the like, by their place in a home folder
 secret_files := {
 	".aws/credentials": "cloud_credentials",
@@ -186,7 +198,7 @@ return_value := object.get(input, "return_value", 0)
 technique := {
 	"password_hashes": "T1003.008", "ssh_host_key": "T1552.004", "ssh_private_key": "T1552.004",
 	"cloud_credentials": "T1552.001", "shell_history": "T1552.003",
-	"kubernetes_key": "T1552.004",
+	"kubernetes_key": "T1552.004", "service_account_token": "T1528",
 }
 
 trusted if {
@@ -207,7 +219,7 @@ trusted if {
 }
 
 trusted if {
-	kind in {"cloud_credentials", "shell_history"}
+	kind in {"cloud_credentials", "shell_history", "service_account_token"}
 	not harvester
 }
 

@@ -144,3 +144,21 @@ test_kubernetes_keys if {
 	count(finding) == 0 with input as read_by("/etc/kubernetes/pki/ca.crt", "cat", "/usr/bin/cat")
 	count(finding) == 0 with input as read_by("/etc/kubernetes/manifests/etcd.yaml", "cat", "/usr/bin/cat")
 }
+
+test_service_account_token_read_by_a_harvesting_tool if {
+	some f in finding with input as read_by("/run/secrets/kubernetes.io/serviceaccount/..2026_12_06_10_11_12.123456789/token", "cat", "/usr/bin/cat")
+	f.kind == "service_account_token"
+	f.technique == "T1528"
+	some g in finding with input as read_by("/var/run/secrets/kubernetes.io/serviceaccount/token", "curl", "/usr/bin/curl")
+	g.kind == "service_account_token"
+	some h in finding with input as read_by("/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "x", "/tmp/x")
+	h.kind == "service_account_token"
+	some k in finding with input as read_by("/var/run/secrets/azure/tokens/azure-identity-token", "base64", "/usr/bin/base64")
+	k.kind == "service_account_token"
+}
+
+test_service_account_token_read_by_the_application_is_quiet if {
+	count(finding) == 0 with input as read_by("/var/run/secrets/kubernetes.io/serviceaccount/..2026_12_06_10_11_12.123456789/token", "controller", "/usr/local/bin/controller")
+	count(finding) == 0 with input as read_by("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", "cat", "/usr/bin/cat")
+	count(finding) == 0 with input as read_by("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "cat", "/usr/bin/cat")
+}
