@@ -86,36 +86,7 @@ find_patterns contains args[i + 1] if {
 	i + 1 < count(args)
 }
 
-# find's expression starts at its first word that is neither a leading
-# option (-H, -L, -P, -O3, -D debugopts) nor a starting point
-find_leading(i) if args[i] in {"-H", "-L", "-P"}
-
-find_leading(i) if regex.match(`^-O[0-9]*$`, args[i])
-
-find_leading(i) if args[i] == "-D"
-
-find_leading(i) if {
-	i > 0
-	args[i - 1] == "-D"
-}
-
-find_expression_at(i) if {
-	regex.match(`^[-(!),]`, args[i])
-	not find_leading(i)
-}
-
-find_expression_end := min(starts) if {
-	starts := {i | some i, _ in args; find_expression_at(i)}
-	count(starts) > 0
-} else := count(args)
-
-# find's starting points: what precedes its expression, leading options
-# left out
-find_roots contains args[i] if {
-	some i, _ in args
-	i < find_expression_end
-	not find_leading(i)
-}
+find_roots := lib.find_roots(args)
 
 # A search from an absolute folder. A user's own SSH folder is not a
 # hunt: the user looking at their keys.

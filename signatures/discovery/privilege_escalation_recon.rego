@@ -42,20 +42,7 @@ wide_root(r) if trim_right(r, "/") in wide_roots
 
 wide_root("/")
 
-# find's starting points: the operands before its first option or
-# expression word; its leading options (-H, -L, -P) are skipped
-find_leading := {"-H", "-L", "-P"}
-
-find_expression_end := min(starts) if {
-	starts := {i | some i, a in args; regex.match(`^[-(!),]`, a); not a in find_leading}
-	count(starts) > 0
-} else := count(args)
-
-find_roots contains a if {
-	some i, a in args
-	i < find_expression_end
-	not a in find_leading
-}
+find_roots := lib.find_roots(args)
 
 # -perm's mode names the set-user-id or set-group-id bit: -4000, /4000,
 # 4000, -u=s, /g=s, -6000, /u+s, ...

@@ -160,6 +160,30 @@ operands(args, valued) := {i |
 	not valued_option_at(args, i - 1, valued)
 }
 
+# find_roots(args) is the starting points of find, args being its
+# arguments (without the program's name): what comes before its expression
+# (the first word that starts with -, (, !, ) or ,), its leading options
+# (-H, -L, -P, -O3, -D debugopts) left out.
+find_roots(args) := {a |
+	some i, a in args
+	i < find_expression_end(args)
+	not find_leading(args, i)
+}
+
+find_leading(args, i) if args[i] in {"-H", "-L", "-P", "-D"}
+
+find_leading(args, i) if regex.match(`^-O[0-9]*$`, args[i])
+
+find_leading(args, i) if {
+	i > 0
+	args[i - 1] == "-D"
+}
+
+find_expression_end(args) := min(starts) if {
+	starts := {i | some i, a in args; regex.match(`^[-(!),]`, a); not find_leading(args, i)}
+	count(starts) > 0
+} else := count(args)
+
 valued_option_at(args, i, valued) if {
 	i >= 0
 	args[i] in valued

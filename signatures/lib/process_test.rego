@@ -87,3 +87,12 @@ test_command_string if {
 	command_string == "true" with input as {"args": {"argv": ["bash", "-lc", "true"]}}
 	not command_string with input as {"args": {"argv": ["bash", "script.sh"]}}
 }
+
+test_find_roots if {
+	find_roots(["/", "-name", "x"]) == {"/"}
+	find_roots(["-L", "/etc", "/usr", "(", "-perm", "-4000", ")"]) == {"/etc", "/usr"}
+	find_roots(["-H", "-O3", "-D", "search", "/srv", "-type", "f"]) == {"/srv"}
+	find_roots(["-name", "x"]) == set()
+	find_roots(["/tmp", "!", "-newer", "/tmp/a"]) == {"/tmp"}
+	find_roots([".", "/opt"]) == {".", "/opt"}
+}
