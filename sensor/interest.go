@@ -11,6 +11,7 @@ import (
 	"math/bits"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-sec/vigil/bpf"
 	"github.com/vigil-sec/vigil/event"
@@ -119,8 +120,14 @@ var socketCreateEvents = []string{"socket", "security_socket_create"}
 // sensor gives families and types (net_save_name in bpf/lib/net_fmt.h);
 // others are written AF_<number> and SOCK_<number>.
 var (
-	socketFamilies = map[string]uint32{"AF_UNSPEC": 0, "AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17, "AF_VSOCK": 40, "AF_XDP": 44}
-	socketTypes    = map[string]uint32{"SOCK_STREAM": 1, "SOCK_DGRAM": 2, "SOCK_RAW": 3, "SOCK_RDM": 4, "SOCK_SEQPACKET": 5, "SOCK_DCCP": 6, "SOCK_PACKET": 10}
+	socketFamilies = map[string]uint32{
+		"AF_UNSPEC": unix.AF_UNSPEC, "AF_UNIX": unix.AF_UNIX, "AF_INET": unix.AF_INET, "AF_INET6": unix.AF_INET6,
+		"AF_NETLINK": unix.AF_NETLINK, "AF_PACKET": unix.AF_PACKET, "AF_VSOCK": unix.AF_VSOCK, "AF_XDP": unix.AF_XDP,
+	}
+	socketTypes = map[string]uint32{
+		"SOCK_STREAM": unix.SOCK_STREAM, "SOCK_DGRAM": unix.SOCK_DGRAM, "SOCK_RAW": unix.SOCK_RAW, "SOCK_RDM": unix.SOCK_RDM,
+		"SOCK_SEQPACKET": unix.SOCK_SEQPACKET, "SOCK_DCCP": unix.SOCK_DCCP, "SOCK_PACKET": unix.SOCK_PACKET,
+	}
 )
 
 // socketNameBits returns the bits of the values named in names (bit n for

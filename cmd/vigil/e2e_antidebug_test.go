@@ -37,7 +37,7 @@ func scenarioTraceme(t *testing.T, env *e2eEnv) []expectation {
 	}
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "traceme")), &r)
 	t.Logf("traceme: pid %d exe %s first: %s second: %s", r.Pid, r.Exe, r.First, r.Second)
-	exe := func(exe string) bool { return exe == r.Exe }
+	exe := isExe(r.Exe)
 	traceme := func(rv int64) func(*event.Event) bool {
 		return func(ev *event.Event) bool {
 			return ev.Args["request_name"] == "PTRACE_TRACEME" && ev.ReturnValue == rv

@@ -184,9 +184,7 @@ func scenarioMiner(t *testing.T, _ *e2eEnv) []expectation {
 // one port is left to the rule tests, since a copy of a program run from a
 // scratch folder is a finding of its own).
 func scenarioScanner(t *testing.T, _ *e2eEnv) []expectation {
-	nmap := filepath.Join(t.TempDir(), "nmap")
-	copyFile(t, resolved(t, "true"), nmap, 0o755)
-	pid := runQuiet(t, exec.Command(nmap, "-sT", "-p", "1-1024", "127.0.0.1"))
+	pid, nmap := harmless(t, "nmap", "-sT", "-p", "1-1024", "127.0.0.1")
 	return []expectation{{what: "nmap -sT -p 1-1024", sigID: "network-service-scan", pid: pid,
 		exe: isExe(nmap), exeDoc: nmap, comm: "nmap", event: "sched_process_exec"}}
 }

@@ -52,8 +52,6 @@ type triggerReport struct {
 	File string `json:"file"`
 }
 
-func exeIs(want string) func(string) bool { return func(exe string) bool { return exe == want } }
-
 func argIs(name, want string) func(*event.Event) bool {
 	return func(ev *event.Event) bool { return ev.Args[name] == want }
 }
@@ -64,7 +62,7 @@ func scenarioShadowRead(t *testing.T, env *e2eEnv) []expectation {
 	var r triggerReport
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "/etc/shadow"), &r)
 	return []expectation{{what: "/etc/shadow read by root", sigID: "credential-file-access", pid: r.Pid,
-		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", "/etc/shadow")}}
+		exe: isExe(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", "/etc/shadow")}}
 }
 
 // scenarioPersistenceWrite: a file created in a persistence location: cron's
@@ -87,7 +85,7 @@ func scenarioPersistenceWrite(t *testing.T, env *e2eEnv) []expectation {
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-create", "-write", "-remove",
 		"-content", "# written and removed by vigil's end-to-end test\n", file), &r)
 	return []expectation{{what: "file created in " + dir, sigID: "persistence-file-write", pid: r.Pid,
-		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
+		exe: isExe(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
 }
 
 // scenarioELFDrop: a copy of an ELF program written into /tmp.
@@ -95,7 +93,7 @@ func scenarioELFDrop(t *testing.T, env *e2eEnv) []expectation {
 	var r triggerReport
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "elfdrop"), "/tmp"), &r)
 	return []expectation{{what: "ELF written to " + r.File, sigID: "executable-dropped", pid: r.Pid,
-		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "elfdrop", event: "magic_write", also: argIs("pathname", r.File)}}
+		exe: isExe(r.Exe), exeDoc: r.Exe, comm: "elfdrop", event: "magic_write", also: argIs("pathname", r.File)}}
 }
 
 // scenarioMemfdWrite: /bin/true copied into a memfd (and run from there).
@@ -107,7 +105,7 @@ func scenarioMemfdWrite(t *testing.T, env *e2eEnv) []expectation {
 	trig := filepath.Join(env.triggers, "memfdexec")
 	runTrigger(t, exec.Command(trig, "/bin/true"), &r)
 	return []expectation{{what: "ELF written into memfd " + r.Memfd, sigID: "executable-dropped", pid: r.Pid,
-		exe: exeIs(trig), exeDoc: trig, comm: "memfdexec", event: "magic_write",
+		exe: isExe(trig), exeDoc: trig, comm: "memfdexec", event: "magic_write",
 		also: func(ev *event.Event) bool {
 			p, _ := ev.Args["pathname"].(string)
 			return strings.HasPrefix(p, "/memfd:"+r.Memfd)
@@ -123,10 +121,10 @@ func scenarioSelfDelete(t *testing.T, env *e2eEnv) []expectation {
 	comm = comm[:min(len(comm), 15)]
 	return []expectation{
 		{what: "program deleting its own file " + r.Exe, sigID: "self-deleting-program", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: comm, event: "security_inode_unlink", also: argIs("pathname", r.Exe)},
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: comm, event: "security_inode_unlink", also: argIs("pathname", r.Exe)},
 		// the copy is written by the first program, before the exec
 		{what: "copy of the program dropped in /tmp", sigID: "executable-dropped", pid: r.Pid,
-			exe: exeIs(filepath.Join(env.triggers, "selfdelete")), exeDoc: "the selfdelete trigger", comm: "selfdelete", event: "magic_write", also: argIs("pathname", r.Exe)},
+			exe: isExe(filepath.Join(env.triggers, "selfdelete")), exeDoc: "the selfdelete trigger", comm: "selfdelete", event: "magic_write", also: argIs("pathname", r.Exe)},
 	}
 }
 
@@ -150,9 +148,9 @@ func scenarioFsops(t *testing.T, env *e2eEnv) []expectation {
 	}
 	return []expectation{
 		{what: ".bash_history linked to /dev/null", sigID: "log-tampering", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_inode_symlink", also: argIs("pathname", r.Symlink)},
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_inode_symlink", also: argIs("pathname", r.Symlink)},
 		{what: "chmod 04755", sigID: "setuid-bit-set", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_path_chmod", also: argIs("pathname", r.Renamed)},
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "fsops", event: "security_path_chmod", also: argIs("pathname", r.Renamed)},
 	}
 }
 
@@ -214,7 +212,7 @@ func scenarioWXMemory(t *testing.T, env *e2eEnv) []expectation {
 	var out []expectation
 	for _, alert := range []string{"mprotect_x_after_w", "mmap_wx", "mprotect_wx"} {
 		out = append(out, expectation{what: "mem_prot_alert " + alert, sigID: "wx-memory", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "wxmem", event: "mem_prot_alert", also: argIs("alert", alert)})
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "wxmem", event: "mem_prot_alert", also: argIs("alert", alert)})
 	}
 	return out
 }
@@ -233,7 +231,7 @@ func scenarioSetcap(t *testing.T, env *e2eEnv) []expectation {
 	var out []expectation
 	for _, p := range []string{r.ByPath, r.ByFd, r.V3} {
 		out = append(out, expectation{what: "cap_setuid given to " + p, sigID: "file-capabilities-set", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "setcap", event: "setxattr", also: argIs("pathname", p)})
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "setcap", event: "setxattr", also: argIs("pathname", p)})
 	}
 	return out
 }
@@ -260,7 +258,7 @@ func scenarioCloudCredentials(t *testing.T, _ *e2eEnv) []expectation {
 		t.Fatal(err)
 	}
 	return []expectation{{what: "cat of ~/.aws/credentials", sigID: "credential-file-access", pid: uint32(cmd.Process.Pid),
-		exe: exeIs(cat), exeDoc: cat, comm: "cat", event: "security_file_open", also: argIs("pathname", creds)}}
+		exe: isExe(cat), exeDoc: cat, comm: "cat", event: "security_file_open", also: argIs("pathname", creds)}}
 }
 
 // scenarioSystemLibrary: a file created in /usr/lib, as a planted library
@@ -272,5 +270,5 @@ func scenarioSystemLibrary(t *testing.T, env *e2eEnv) []expectation {
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-create", "-write", "-remove",
 		"-content", "not a library: written and removed by vigil's end-to-end test\n", file), &r)
 	return []expectation{{what: "library created in /usr/lib", sigID: "system-binary-modified", pid: r.Pid,
-		exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
+		exe: isExe(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", file)}}
 }

@@ -174,7 +174,7 @@ func scenarioKernelTunables(t *testing.T, env *e2eEnv) []expectation {
 		var r triggerReport
 		runTrigger(t, exec.Command(filepath.Join(env.triggers, "openfile"), "-write", c.path), &r)
 		out = append(out, expectation{what: c.path + " opened for writing", sigID: "kernel-tunable-tampering", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", c.path)})
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "openfile", event: "security_file_open", also: argIs("pathname", c.path)})
 	}
 	return out
 }
@@ -188,6 +188,6 @@ func scenarioASLRProbe(t *testing.T, _ *e2eEnv) []expectation {
 		t.Fatal(err)
 	}
 	return []expectation{{what: "cat /proc/sys/kernel/randomize_va_space", sigID: "kernel-recon", pid: uint32(cmd.Process.Pid),
-		exe: exeIs(cat), exeDoc: cat, comm: "cat", event: "security_file_open",
+		exe: isExe(cat), exeDoc: cat, comm: "cat", event: "security_file_open",
 		also: argIs("pathname", "/proc/sys/kernel/randomize_va_space")}}
 }

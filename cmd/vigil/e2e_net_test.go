@@ -37,7 +37,7 @@ func scenarioSniffer(t *testing.T, env *e2eEnv) []expectation {
 	}
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "sniffer")), &r)
 	t.Logf("sniffer: pid %d, socket filter: %s", r.Pid, r.Filter)
-	exe := func(exe string) bool { return exe == r.Exe }
+	exe := isExe(r.Exe)
 	family := func(fam string) func(*event.Event) bool {
 		return func(ev *event.Event) bool { return ev.Args["family"] == fam && ev.Args["type"] == "SOCK_RAW" }
 	}

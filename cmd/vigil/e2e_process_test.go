@@ -34,7 +34,7 @@ func scenarioKmod(t *testing.T, env *e2eEnv) []expectation {
 	}
 	runTrigger(t, exec.Command(filepath.Join(env.triggers, "kmod")), &kmod)
 	t.Logf("kmod: pid %d, init_module: %s, finit_module: %s", kmod.Pid, kmod.InitModule, kmod.FinitModule)
-	kmodExe := func(exe string) bool { return exe == kmod.Exe }
+	kmodExe := isExe(kmod.Exe)
 	return []expectation{
 		{what: "init_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "init_module"},
 		{what: "finit_module attempt", sigID: "kernel-module-load", pid: kmod.Pid, exe: kmodExe, exeDoc: kmod.Exe, comm: "kmod", event: "finit_module"},
@@ -69,7 +69,7 @@ func scenarioSetuidRoot(t *testing.T, env *e2eEnv) []expectation {
 	// that had no root id: that is the finding. The setuid(0) after it
 	// gains nothing the task did not have (its effective uid is 0).
 	return []expectation{{what: "exec of a set-user-id-root program by uid 65534", sigID: "creds-raised-to-root", pid: setuid.Pid,
-		exe: func(exe string) bool { return exe == suid }, exeDoc: suid, comm: "setuidroot", event: "commit_creds",
+		exe: isExe(suid), exeDoc: suid, comm: "setuidroot", event: "commit_creds",
 		also: func(ev *event.Event) bool {
 			return ev.Args["old_uid"] == uint64(65534) && ev.Args["old_euid"] == uint64(65534) && ev.Args["new_euid"] == uint64(0)
 		}}}

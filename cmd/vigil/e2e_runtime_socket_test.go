@@ -73,9 +73,9 @@ func scenarioRuntimeSocket(t *testing.T, env *e2eEnv) []expectation {
 	}
 	return []expectation{
 		{what: "connect to " + docker, sigID: "container-runtime-socket", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "unixconnect", event: "security_socket_connect", also: unixTo(docker)},
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "unixconnect", event: "security_socket_connect", also: unixTo(docker)},
 		{what: "refused connect to " + missing, sigID: "container-runtime-socket", pid: r.Pid,
-			exe: exeIs(r.Exe), exeDoc: r.Exe, comm: "unixconnect", event: "security_socket_connect", also: unixTo(missing)},
+			exe: isExe(r.Exe), exeDoc: r.Exe, comm: "unixconnect", event: "security_socket_connect", also: unixTo(missing)},
 	}
 }
 
