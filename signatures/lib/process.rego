@@ -160,6 +160,28 @@ operands(args, valued) := {i |
 	not valued_option_at(args, i - 1, valued)
 }
 
+# option_values(args, names) is the set of values args give the option
+# known by names: "-u 0", "--uid 0", "--uid=0", or a short option ending a
+# cluster of single-letter flags ("-aG sudo", "-ms /bin/bash").
+option_values(args, names) := {v |
+	some i, a in args
+	option_named(a, names)
+	v := args[i + 1]
+} | {v |
+	some a in args
+	some n in names
+	startswith(a, concat("", [n, "="]))
+	v := substring(a, count(n) + 1, -1)
+}
+
+option_named(a, names) if a in names
+
+option_named(a, names) if {
+	some n in names
+	regex.match(`^-[a-zA-Z]$`, n)
+	regex.match(concat("", [`^-[a-zA-Z]+`, substring(n, 1, 1), `$`]), a)
+}
+
 # find_roots(args) is the starting points of find, args being its
 # arguments (without the program's name): what comes before its expression
 # (the first word that starts with -, (, !, ) or ,), its leading options

@@ -96,3 +96,10 @@ test_find_roots if {
 	find_roots(["/tmp", "!", "-newer", "/tmp/a"]) == {"/tmp"}
 	find_roots([".", "/opt"]) == {".", "/opt"}
 }
+
+test_option_values if {
+	option_values(["useradd", "-u", "0", "bob"], {"-u", "--uid"}) == {"0"}
+	option_values(["usermod", "-aG", "sudo,adm", "bob"], {"-G", "--groups"}) == {"sudo,adm"}
+	option_values(["useradd", "--shell=/bin/zsh", "-s", "/bin/sh", "x"], {"-s", "--shell"}) == {"/bin/zsh", "/bin/sh"}
+	option_values(["useradd", "-m", "x"], {"-s", "--shell"}) == set()
+}

@@ -53,19 +53,6 @@ adduser_valued := {
 
 no_login_shells := {"nologin", "false", "sync", "true"}
 
-# the value of an option given as "-s X", "--shell X" or "--shell=X"
-option_value(names) := v if {
-	some i, a in args
-	a in names
-	v := args[i + 1]
-} else := v if {
-	some a in args
-	some n in names
-	startswith(n, "--")
-	startswith(a, concat("", [n, "="]))
-	v := substring(a, count(n) + 1, -1)
-}
-
 system_account if {
 	some a in args
 	a in {"-r", "--system", "-S"}
@@ -78,16 +65,17 @@ system_account if {
 	regex.match(`^-[a-zA-Z]*r[a-zA-Z]*$`, a)
 }
 
-shell := option_value({"-s", "--shell"})
+shells := lib.option_values(args, {"-s", "--shell"})
 
 login_shell if {
+	some shell in shells
 	not lib.basename(shell) in no_login_shells
 }
 
 # no shell given: useradd's and adduser's default is a login shell, a
 # system account's is nologin (adduser) or one nobody logs in with
 login_shell if {
-	not shell
+	count(shells) == 0
 	not system_account
 }
 
@@ -124,7 +112,7 @@ account_name := account
 # a password at once
 reasons contains "password-on-command-line" if {
 	account
-	p := option_value({"-p", "--password"})
+	some p in lib.option_values(args, {"-p", "--password"})
 	not p in {"", "!", "*", "!!", "x"}
 }
 

@@ -72,3 +72,10 @@ test_a_fake_cloud_init_elsewhere_does_not_exempt if {
 	some f in finding with input as under(exec("/usr/sbin/useradd", ["useradd", "-m", "x"]), fake)
 	f.account == "x"
 }
+
+test_shell_at_the_end_of_a_flag_cluster if {
+	some f in finding with input as exec("/usr/sbin/useradd", ["useradd", "-rs", "/bin/bash", "svc3"])
+	f.reasons == ["login-account"]
+	f.account == "svc3"
+	count(finding) == 0 with input as exec("/usr/sbin/useradd", ["useradd", "-ms", "/usr/sbin/nologin", "app2"])
+}

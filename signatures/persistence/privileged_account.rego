@@ -25,27 +25,7 @@ prog := lib.basename(lib.exec_path)
 
 argv := input.args.argv
 
-# the values of an option given as "-u 0", "--uid 0", "--uid=0", or as the
-# last of combined short flags ("-aG sudo"); a set, since an option may
-# be given twice
-option_values(names) := {v |
-	some i, a in argv
-	option_named(a, names)
-	v := argv[i + 1]
-} | {v |
-	some a in argv
-	some n in names
-	startswith(a, concat("", [n, "="]))
-	v := substring(a, count(n) + 1, -1)
-}
-
-option_named(a, names) if a in names
-
-option_named(a, names) if {
-	some n in names
-	regex.match(`^-[a-zA-Z]$`, n)
-	regex.match(concat("", [`^-[a-zA-Z]+`, substring(n, 1, 1), `$`]), a)
-}
+option_values(names) := lib.option_values(argv, names)
 
 reasons contains "uid 0" if {
 	prog in {"useradd", "usermod", "adduser"}
