@@ -223,11 +223,7 @@ provisioners := {
 # host: lib.from_system_program, widened to the folders of installed
 # programs (/opt, /usr/local, /snap) since chef and puppet run on a ruby of
 # their own under /opt and subiquity is a snap
-from_provisioner if {
-	some p in array.concat([input.process], object.get(input.process, "ancestors", []))
-	lib.under(object.get(p, "exe", ""), lib.installed_program_dirs)
-	lib.is_process_named(p, provisioners)
-}
+from_provisioner if lib.from_program_in(lib.installed_program_dirs, provisioners)
 
 targets := (overwritten | dd_outputs) | (erased | mass_targets)
 

@@ -17,10 +17,7 @@ system_program_dirs := [
 # name, its exe the interpreter's), false otherwise.
 default is_system_program(_, _) := false
 
-is_system_program(p, names) if {
-	under(object.get(p, "exe", ""), system_program_dirs)
-	is_process_named(p, names)
-}
+is_system_program(p, names) if program_in(p, system_program_dirs, names)
 
 # package_managers install, upgrade and remove software, and run the
 # packages' maintainer scripts as their children: they write everywhere.
@@ -30,17 +27,28 @@ package_managers := {
 	"snapd", "flatpak", "xbps-install", "emerge",
 }
 
-# from_system_program(names) is true when the event's process or one of
-# its ancestors is known by one of names and runs from a system directory
-# (is_system_program): the tool itself or a helper it started.
+# from_program_in(dirs, names) is true when the event's process or one of
+# its ancestors is known by one of names and runs an executable that lies
+# in one of dirs: the tool itself or a helper it started.
+default from_program_in(_, _) := false
+
+from_program_in(dirs, names) if program_in(input.process, dirs, names)
+
+from_program_in(dirs, names) if {
+	some a in object.get(input.process, "ancestors", [])
+	program_in(a, dirs, names)
+}
+
+program_in(p, dirs, names) if {
+	under(object.get(p, "exe", ""), dirs)
+	is_process_named(p, names)
+}
+
+# from_system_program(names) is from_program_in for the system directories
+# (is_system_program).
 default from_system_program(_) := false
 
-from_system_program(names) if is_system_program(input.process, names)
-
-from_system_program(names) if {
-	some a in object.get(input.process, "ancestors", [])
-	is_system_program(a, names)
-}
+from_system_program(names) if from_program_in(system_program_dirs, names)
 
 # from_package_manager is true when the event's process or one of its
 # ancestors is a package manager installed in a system directory.

@@ -63,3 +63,10 @@ test_file_written if {
 	not file_written with input as {"name": "security_file_open", "return_value": -13, "args": {"pathname": "/etc/x", "flags": 1}}
 	not file_written with input as {"name": "security_inode_rename", "return_value": -1, "args": {"new_path": "/etc/y"}}
 }
+
+test_from_program_in_the_given_folders if {
+	chef := {"comm": "chef-client", "exe": "/opt/chef/embedded/bin/ruby"}
+	from_program_in(installed_program_dirs, {"chef-client"}) with input as {"process": {"comm": "wipefs", "exe": "/usr/sbin/wipefs", "ancestors": [chef]}}
+	not from_program_in(system_program_dirs, {"chef-client"}) with input as {"process": {"comm": "wipefs", "exe": "/usr/sbin/wipefs", "ancestors": [chef]}}
+	not from_program_in(installed_program_dirs, {"chef-client"}) with input as {"process": {"comm": "chef-client", "exe": "/tmp/ruby"}}
+}
