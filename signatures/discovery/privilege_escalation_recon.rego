@@ -70,13 +70,12 @@ reasons contains "writable-search" if {
 	program in {"find", "gfind", "bfs"}
 	some r in find_roots
 	wide_root(r)
-	some w in writable_tests
-	w
+	writable_test
 }
 
-writable_tests contains true if "-writable" in args
+writable_test if "-writable" in args
 
-writable_tests contains true if {
+writable_test if {
 	some m in perm_modes
 	world_writable_mode(m)
 }
